@@ -1,0 +1,1 @@
+"""The Gradio demo: fill a MIDI file in the browser and hear it."""

@@ -1,0 +1,18 @@
+"""midifill's engine: everything musical and neural.
+
+`Engine` is imported lazily so that `from model.song import Song` does not
+pull in torch.
+"""
+from .errors import (Cancelled, CheckpointError, LimitError, MidifillError, MidiFileError,
+                     RequestError)
+from .song import Note, Song, TempoChange, TimeSignature, Track
+
+__all__ = ["Engine", "Note", "Song", "Track", "TimeSignature", "TempoChange", "RequestError",
+           "LimitError", "MidiFileError", "CheckpointError", "Cancelled", "MidifillError"]
+
+
+def __getattr__(name):
+    if name == "Engine":
+        from .engine import Engine
+        return Engine
+    raise AttributeError(name)
