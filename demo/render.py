@@ -1,0 +1,213 @@
+"""Songs to audio with a real General MIDI SoundFont.
+
+The synthesizer is FluidSynth, reached through PyPI's `pyfluidsynth` (module
+`fluidsynth`, a ctypes binding to the system's libfluidsynth: Debian
+`libfluidsynth3`, Homebrew `fluid-synth`). FluidSynth is the reference SF2
+player; the SoundFont is the TimGM6mb.sf2 that `pretty_midi` ships, so nothing
+is downloaded. Output is float32 stereo at SAMPLE_RATE, with FluidSynth's own
+reverb and chorus off: all colouring happens in demo/effects.py, so the "dry"
+preset really is the bare instruments.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from model.song import Song, TempoChange
+
+SAMPLE_RATE = 44100  # Hz; every WAV the demo writes uses it
+TAIL_SECONDS = 1.0  # rendered after the last note-off so releases ring out
+SYNTH_GAIN = 0.4  # FluidSynth's master gain; leaves headroom for dense four-track songs
+DRUM_BANK = 128  # the SF2 percussion bank
+BLOCK = 4096  # frames per call when nothing happens in between
+
+
+class SynthUnavailable(RuntimeError):
+    """The SoundFont synthesizer cannot run on this machine (says what to install)."""
+
+
+def soundfont_path() -> Path:
+    """pretty_midi's bundled General MIDI SoundFont."""
+    import pretty_midi
+    return Path(os.path.dirname(pretty_midi.__file__)) / "TimGM6mb.sf2"
+
+
+def _load_fluidsynth():
+    try:
+        import fluidsynth  # pyfluidsynth
+    except ImportError as exc:
+        # pyfluidsynth raises ImportError both when it is absent and when it
+        # cannot find libfluidsynth; name both fixes.
+        raise SynthUnavailable(
+            "FluidSynth is not available: install the Python binding with "
+            "`pip install pyfluidsynth` and the library with `apt-get install libfluidsynth3` "
+            f"(macOS: `brew install fluid-synth`). ({exc})") from exc
+    if not hasattr(fluidsynth, "Synth"):
+        raise SynthUnavailable("the `fluidsynth` module found is not pyfluidsynth; "
+                               "`pip uninstall fluidsynth && pip install pyfluidsynth`")
+    return fluidsynth
+
+
+def synth_available() -> tuple[bool, str]:
+    """(True, "") when a song can be rendered here, else (False, why)."""
+    try:
+        _load_fluidsynth()
+    except SynthUnavailable as exc:
+        return False, str(exc)
+    if not soundfont_path().is_file():
+        return False, f"SoundFont missing: {soundfont_path()} (reinstall pretty_midi)"
+    return True, ""
+
+
+class _Synth:
+    """One FluidSynth instance, rendering float32 stereo on demand."""
+
+    def __init__(self, sample_rate: int):
+        fluidsynth = _load_fluidsynth()
+        sf2 = soundfont_path()
+        if not sf2.is_file():
+            raise SynthUnavailable(f"SoundFont missing: {sf2} (reinstall pretty_midi)")
+        self.fs = fluidsynth
+        self.synth = fluidsynth.Synth(gain=SYNTH_GAIN, samplerate=float(sample_rate),
+                                      channels=64)
+        for opt in ("synth.reverb.active", "synth.chorus.active"):
+            self.synth.setting(opt, 0)
+        self.sfid = self.synth.sfload(str(sf2))
+        if self.sfid == -1:
+            raise SynthUnavailable(f"FluidSynth could not load the SoundFont {sf2}")
+        # Float output avoids the 16-bit clamp of get_samples(); fall back to it
+        # if this libfluidsynth lacks the symbol.
+        self._write_float = getattr(fluidsynth._fl, "fluid_synth_write_float", None)
+        if self._write_float is not None:
+            self._write_float.restype = ctypes.c_int
+            self._write_float.argtypes = [ctypes.c_void_p, ctypes.c_int,
+                                          ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                          ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+
+    def samples(self, frames: int) -> np.ndarray:
+        """The next `frames` frames as a (frames, 2) float32 array."""
+        if frames <= 0:
+            return np.zeros((0, 2), np.float32)
+        if self._write_float is not None:
+            buf = np.zeros((frames, 2), np.float32)
+            ptr = buf.ctypes.data_as(ctypes.c_void_p)
+            self._write_float(self.synth.synth, frames, ptr, 0, 2, ptr, 1, 2)
+            return buf
+        s16 = np.asarray(self.synth.get_samples(frames), dtype=np.float32)
+        return (s16 / 32768.0).reshape(-1, 2)
+
+    def close(self):
+        self.synth.delete()
+
+
+def beat_to_seconds(song: Song, beats: np.ndarray | float) -> np.ndarray:
+    """Seconds at each beat position, following the song's tempo changes."""
+    tempos = sorted(song.tempos, key=lambda t: t.beat) or [TempoChange(0.0, 120.0)]
+    if tempos[0].beat > 0:  # the first tempo holds from beat 0
+        tempos = [TempoChange(0.0, tempos[0].bpm)] + tempos
+    b = np.asarray(beats, dtype=np.float64)
+    starts = np.array([t.beat for t in tempos])
+    spb = np.array([60.0 / t.bpm for t in tempos])  # seconds per beat in each segment
+    seg_seconds = np.concatenate([[0.0], np.cumsum(np.diff(starts) * spb[:-1])])
+    idx = np.clip(np.searchsorted(starts, b, side="right") - 1, 0, len(starts) - 1)
+    return seg_seconds[idx] + (b - starts[idx]) * spb[idx]
+
+
+def _channels(song: Song) -> list[int]:
+    """A channel per track: drums share 9 (GM's drum channel), others skip it."""
+    out, nxt = [], 0
+    for track in song.tracks:
+        if track.is_drum:
+            out.append(9)
+            continue
+        if nxt == 9:
+            nxt += 1
+        out.append(nxt)
+        nxt += 1
+    return out
+
+
+def render_song(song: Song, sample_rate: int = SAMPLE_RATE,
+                progress=None) -> np.ndarray:
+    """Render every track of `song` to a (2, frames) float32 array.
+
+    `progress`, if given, is called with a fraction in [0, 1].
+    """
+    synth = _Synth(sample_rate)
+    try:
+        events = []  # (frame, order, channel, pitch, velocity); offs (order 0) before ons
+        for track, ch in zip(song.tracks, _channels(song)):
+            bank = DRUM_BANK if track.is_drum else 0
+            synth.synth.program_select(ch, synth.sfid, bank, 0 if track.is_drum else track.program)
+            if not track.notes:
+                continue
+            starts = np.array([n.start for n in track.notes])
+            ends = np.array([n.end for n in track.notes])
+            on = np.round(beat_to_seconds(song, starts) * sample_rate).astype(np.int64)
+            off = np.round(beat_to_seconds(song, ends) * sample_rate).astype(np.int64)
+            off = np.maximum(off, on + 1)
+            for n, a, b in zip(track.notes, on, off):
+                vel = int(min(127, max(1, n.velocity)))
+                events.append((int(a), 1, ch, n.pitch, vel))
+                events.append((int(b), 0, ch, n.pitch, 0))
+        events.sort()
+        total = (events[-1][0] if events else 0) + int(TAIL_SECONDS * sample_rate)
+        chunks, pos = [], 0
+        for i, (frame, order, ch, pitch, vel) in enumerate(events):
+            if frame > pos:
+                chunks.append(synth.samples(frame - pos))
+                pos = frame
+            if order == 1:
+                synth.synth.noteon(ch, pitch, vel)
+            else:
+                synth.synth.noteoff(ch, pitch)
+            if progress is not None and i % 256 == 0:
+                progress(i / max(1, len(events)))
+        while pos < total:
+            n = min(BLOCK, total - pos)
+            chunks.append(synth.samples(n))
+            pos += n
+        if progress is not None:
+            progress(1.0)
+        audio = np.concatenate(chunks) if chunks else np.zeros((0, 2), np.float32)
+        return np.ascontiguousarray(audio.T)
+    finally:
+        synth.close()
+
+
+def write_wav(audio: np.ndarray, path: str | os.PathLike,
+              sample_rate: int = SAMPLE_RATE) -> Path:
+    """Write (channels, frames) float audio as 16-bit PCM WAV, atomically."""
+    import wave
+    path = Path(path)
+    pcm = np.clip(np.asarray(audio, np.float64), -1.0, 1.0)
+    pcm = np.round(pcm.T * 32767.0).astype("<i2")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".wav")
+    os.close(fd)
+    try:
+        with wave.open(tmp, "wb") as wf:
+            wf.setnchannels(pcm.shape[1] if pcm.ndim == 2 else 1)
+            wf.setsampwidth(2)
+            wf.setframerate(int(sample_rate))
+            wf.writeframes(pcm.tobytes())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """A 16-bit PCM WAV as ((channels, frames) float32, sample_rate)."""
+    import wave
+    with wave.open(str(path), "rb") as wf:
+        sr, nch, width = wf.getframerate(), wf.getnchannels(), wf.getsampwidth()
+        if width != 2:
+            raise ValueError(f"{path}: expected 16-bit PCM, got {8 * width}-bit")
+        data = np.frombuffer(wf.readframes(wf.getnframes()), "<i2")
+    return (data.reshape(-1, nch).T.astype(np.float32) / 32767.0), sr
