@@ -20,7 +20,8 @@ import pedalboard as pb
 CEILING_DB = -1.0  # default true-sample ceiling of the limiter, dBFS
 DEFAULT_LOUDNESS = -16.0  # LUFS; streaming platforms sit between -16 and -14
 MAX_TAIL_SECONDS = 4.0  # room left after the input for reverb and delay to decay
-SILENCE = 1e-4  # -80 dBFS: below this a tail counts as finished
+SILENCE = 1e-4
+LOUDNESS_PASSES = 3  # make-up passes after the limiter  # -80 dBFS: below this a tail counts as finished
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,17 @@ def apply(audio: np.ndarray, sample_rate: int, fx: FxSettings) -> np.ndarray:
     if fx.loudness_lufs is not None:
         out = normalize_loudness(out, sample_rate, fx.loudness_lufs)
     if fx.limiter:
-        out = limit(out, sample_rate, fx.ceiling_db)
+        pre = out
+        out = limit(pre, sample_rate, fx.ceiling_db)
+        # Limiting a peaky signal takes loudness away; make it up from the
+        # pre-limiter signal (not the limited one) a couple of times, as a
+        # mastering engineer would, so the target is met where the ceiling allows.
+        for _ in range(LOUDNESS_PASSES if fx.loudness_lufs is not None else 0):
+            short = fx.loudness_lufs - integrated_loudness(out, sample_rate)
+            if not np.isfinite(short) or short < 0.2:
+                break
+            pre = pre * np.float32(10 ** (short / 20))
+            out = limit(pre, sample_rate, fx.ceiling_db)
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
