@@ -1,0 +1,227 @@
+-- @noindex
+-- Shared code of the midifill ReaScripts: settings (ExtState), the call to
+-- `midifill request` through reaper.ExecProcess, messages, and the action
+-- runner that asks first and writes after, inside one undo block.
+--
+-- Loaded by each action script with dofile() relative to its own path, so
+-- the scripts work when copied anywhere as long as they stay together.
+
+local M = {}
+
+local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
+M.dir = here
+M.json = dofile(here .. "midifill_json.lua")
+local json = M.json
+
+M.VERSION = "0.1.0"
+M.SECTION = "midifill"   -- ExtState section
+
+-- Settings ------------------------------------------------------------------
+
+-- Every setting: key, caption in the dialog (no commas: GetUserInputs
+-- splits captions on them), default (as a string), parser.
+-- A parser returns the value, or nil and a message naming the problem.
+local function number_in(lo, hi, integer)
+  return function(s)
+    local v = tonumber(s)
+    if not v or v ~= v then return nil, "expected a number" end
+    if integer and v ~= math.floor(v) then return nil, "expected a whole number" end
+    if v < lo or v > hi then return nil, string.format("expected %s to %s", lo, hi) end
+    return integer and math.tointeger(v) or v
+  end
+end
+
+local function optional(parse)
+  return function(s)
+    if s == "" or s:lower() == "none" then return json.null end
+    return parse(s)
+  end
+end
+
+local KEY_NAMES = "C, C#, Db, D, D#, Eb, E, F, F#, Gb, G, G#, Ab, A, A#, Bb, B"
+local function parse_key(s)
+  local tonic, quality = s:match("^%s*([A-Ga-g][#b]?)%s+(%a+)%s*$")
+  quality = quality and quality:lower()
+  if not tonic or (quality ~= "major" and quality ~= "minor") then
+    return nil, "expected e.g. 'E minor' or 'Bb major' (tonic one of " .. KEY_NAMES .. ")"
+  end
+  return tonic:sub(1, 1):upper() .. tonic:sub(2) .. " " .. quality
+end
+
+local function non_empty(s)
+  if s:match("^%s*$") then return nil, "must not be empty" end
+  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+M.SETTINGS = {
+  { key = "temperature",   caption = "Temperature (0.1-2)",          default = "1.0",       parse = number_in(0.1, 2.0) },
+  { key = "variations",    caption = "Variations (1-8)",             default = "3",         parse = number_in(1, 8, true) },
+  { key = "density",       caption = "Density in notes per bar (empty=auto)", default = "",      parse = optional(number_in(0, 64)) },
+  { key = "key",           caption = "Key lock e.g. E minor (empty=off)", default = "",    parse = optional(parse_key) },
+  { key = "host",          caption = "Server host",                  default = "127.0.0.1", parse = non_empty },
+  { key = "port",          caption = "Server port",                  default = "9000",      parse = number_in(1, 65535, true) },
+  { key = "command",       caption = "midifill command",             default = "midifill",  parse = non_empty },
+  { key = "timeout",       caption = "Server silence timeout in seconds",             default = "10",        parse = number_in(0.1, 600) },
+  { key = "bars_before",   caption = "Context bars before",          default = "8",         parse = number_in(0, 64, true) },
+  { key = "bars_after",    caption = "Context bars after",           default = "4",         parse = number_in(0, 64, true) },
+  { key = "continue_bars", caption = "Continue: bars to write",      default = "4",         parse = number_in(1, 64, true) },
+  { key = "token",         caption = "Server token (empty=none)",    default = "",          parse = function(s) return s end },
+}
+
+-- The settings as typed values; a stored value that no longer parses falls
+-- back to its default so a bad ExtState can never block the actions.
+function M.load_settings()
+  local s, raw = {}, {}
+  for _, def in ipairs(M.SETTINGS) do
+    local stored = reaper.GetExtState(M.SECTION, def.key)
+    local v = stored ~= "" and def.parse(stored) or nil
+    if v == nil then v, stored = def.parse(def.default), def.default end
+    s[def.key], raw[def.key] = v, stored
+  end
+  return s, raw
+end
+
+-- Parses strings (by key); returns the typed settings or nil and a message.
+function M.parse_settings(strings)
+  local out = {}
+  for _, def in ipairs(M.SETTINGS) do
+    local v, err = def.parse(strings[def.key] or def.default)
+    if v == nil then return nil, def.caption .. ": " .. err end
+    out[def.key] = v
+  end
+  return out
+end
+
+function M.save_settings(strings)
+  for _, def in ipairs(M.SETTINGS) do
+    reaper.SetExtState(M.SECTION, def.key, strings[def.key], true)
+  end
+end
+
+-- Messages --------------------------------------------------------------------
+
+function M.message(text, title)
+  reaper.ShowMessageBox(text, title or "midifill", 0)
+end
+
+-- Transport -------------------------------------------------------------------
+
+local is_windows = (reaper.GetOS() or ""):match("^Win") ~= nil
+local sep = is_windows and "\\" or "/"
+
+local function temp_dir()
+  local d = os.getenv("TMPDIR") or os.getenv("TEMP") or os.getenv("TMP")
+  if not d or d == "" then d = is_windows and reaper.GetResourcePath() or "/tmp" end
+  return (d:gsub("[/\\]$", ""))
+end
+
+-- Double quotes read the same whether ExecProcess hands the line to a shell
+-- or splits it itself (Windows), so they are the portable choice.
+local function quote(s)
+  return '"' .. s:gsub('"', "") .. '"'
+end
+
+local function trim(s) return (s or ""):gsub("^%s+", ""):gsub("%s+$", "") end
+
+-- The command line that runs `midifill request` on the request file. The
+-- request travels as a file because ExecProcess cannot feed stdin; the
+-- response comes back on stdout, which ExecProcess returns, so no shell and
+-- no redirect are needed on any system. `settings.command` is inserted as
+-- typed: a path with spaces must be quoted by the user, and it may be a
+-- whole prefix such as `python -m bridge.cli`.
+function M.request_command(settings, in_path)
+  local cmd = string.format("%s request --host %s --port %d --timeout %s",
+    settings.command, quote(settings.host), settings.port, tostring(settings.timeout))
+  if settings.token ~= "" then cmd = cmd .. " --token " .. quote(settings.token) end
+  return cmd .. " " .. quote(in_path)
+end
+
+function M.server_hint(settings)
+  return string.format(
+    "No midifill server answered on %s:%d.\n\nStart it in a terminal with:\n\n" ..
+    "    midifill serve --port %d\n\nand run this action again. Nothing was changed.",
+    settings.host, settings.port, settings.port)
+end
+
+-- `midifill request` prints one JSON line on stdout (the response, or
+-- {"error": ...}); ExecProcess may mix stderr in, so take the last line
+-- that decodes to a JSON object.
+local function last_json_object(output)
+  local found
+  for line in (output .. "\n"):gmatch("([^\r\n]*)[\r\n]") do
+    if line:match("^%s*{") then
+      local v = json.decode(line)
+      if type(v) == "table" then found = v end
+    end
+  end
+  return found
+end
+
+-- Sends one request; returns the decoded response or nil and a message for
+-- the user. Never touches the project.
+function M.call_server(request, settings)
+  local path = string.format("%s%smidifill-%d-%06d-request.json", temp_dir(), sep, os.time(),
+                             math.random(0, 999999))
+  local f, ferr = io.open(path, "wb")
+  if not f then return nil, "Cannot write the request file: " .. tostring(ferr) end
+  f:write(json.encode(request))
+  f:close()
+
+  -- Timeout 0 (wait for the exit) is what REAPER recommends for large
+  -- output; `midifill request` gives up by itself when the server is silent.
+  local ret = reaper.ExecProcess(M.request_command(settings, path), 0)
+  os.remove(path)
+
+  local code, output = nil, ""
+  if ret then
+    code, output = ret:match("^(%-?%d+)\n?(.*)$")
+    code = tonumber(code)
+  end
+  output = trim(output)
+  local answer = last_json_object(output)
+  local err = type(answer) == "table" and type(answer.error) == "table" and answer.error
+  if code == 3 then return nil, M.server_hint(settings) end
+  if code == 2 or code == 4 then
+    local why = err and (tostring(err.code) .. ": " .. tostring(err.message)) or output
+    return nil, "midifill could not answer:\n\n" .. (why ~= "" and why or "(no message)")
+      .. "\n\nNothing was changed."
+  end
+  if code ~= 0 then
+    return nil, string.format(
+      "Could not run the midifill command:\n\n    %s\n\n%s\n\nSet the full path of `midifill` " ..
+      "in the action 'midifill - Settings'. Nothing was changed.",
+      settings.command, output ~= "" and output or ("exit code " .. tostring(code)))
+  end
+  if type(answer) ~= "table" or type(answer.variations) ~= "table" or #answer.variations == 0 then
+    return nil, "midifill's answer has no variations:\n\n" .. output:sub(1, 300) ..
+      "\n\nNothing was changed."
+  end
+  return answer
+end
+
+-- The action runner -------------------------------------------------------------
+
+-- Plans every target, asks the server for all of them, and only then writes,
+-- all in one undo block: a failed request leaves the project untouched.
+function M.run_action(mode)
+  local context = dofile(here .. "midifill_context.lua")
+  local writer = dofile(here .. "midifill_write.lua")
+  local settings = M.load_settings()
+  local jobs, err = context.plan(mode, settings)
+  if not jobs then M.message(err); return false end
+  for _, job in ipairs(jobs) do
+    local response, cerr = M.call_server(job.request, settings)
+    if not response then M.message(cerr); return false end
+    job.response = response
+  end
+  reaper.Undo_BeginBlock()
+  reaper.PreventUIRefresh(1)
+  local ok, werr = pcall(writer.apply, jobs, mode)
+  reaper.PreventUIRefresh(-1)
+  reaper.UpdateArrange()
+  reaper.Undo_EndBlock("midifill: " .. mode, -1)
+  if not ok then M.message("midifill could not write the notes: " .. tostring(werr)); return false end
+  return true
+end
+
+return M
