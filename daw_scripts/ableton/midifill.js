@@ -1,0 +1,545 @@
+// midifill.js: the logic of the midifill Max for Live device.
+//
+// Runs in Max's classic [js] object, which is ES5 (no let, arrow functions,
+// classes or template strings). It reads the selected clip and its neighbours
+// through the Live API, sends the request to `midifill serve` as OSC through
+// outlet 0 (wired to [udpsend 127.0.0.1 9000]) and receives the answers from
+// [udpreceive <reply port>] as Max messages (the OSC address is the selector).
+// The address space is docs/osc.md; the request is DESIGN.md's contract.
+//
+// Time: Live counts clip time in beats (quarter notes), as the request does.
+// The payload timeline starts on a bar line: clip time (Session) or song time
+// (Arrangement) is shifted by `shift` beats on the way out and back.
+
+autowatch = 1;
+inlets = 1;
+outlets = 2; // 0: OSC to [udpsend]; 1: "set <text>" to the status line
+
+var REPLY_PORT = (typeof jsarguments !== "undefined" && jsarguments.length > 1)
+    ? parseInt(jsarguments[1], 10) : 9001;
+var CHUNK_CHARS = 6000;     // docs/osc.md: chunks of at most 6,000 characters
+var RESEND_AFTER_MS = 1500; // a result chunk lost on the way is asked for again
+var EPS = 1e-6;
+
+var settings = {
+    port: 9000, temperature: 1.0, variations: 3, density: 0, keyLock: 0,
+    ackTimeoutMs: 4000,      // the server acks at once from its receive thread
+    resultTimeoutMs: 120000  // restarted by every progress message
+};
+var ready = false; // set by live.thisdevice: the Live API is unusable before
+var job = null;    // the request in flight, or null
+var counter = 0;
+
+// ---------------------------------------------------------------- messages in
+
+function init() {
+    ready = true;
+    status("Ready. Select a MIDI clip and press Fill.");
+    ping();
+}
+
+function fill() { start("fill"); }
+function cont() { start("continue"); } // "continue" is a reserved word in JS
+function vary() { start("variations"); }
+
+function temperature(v) { settings.temperature = Math.max(0.05, Number(v)); }
+function numvariations(v) { settings.variations = clampInt(v, 1, 8); }
+function density(v) { settings.density = Math.max(0, Number(v)); }
+function keylock(v) { settings.keyLock = Number(v) ? 1 : 0; }
+function acktimeout(ms) { settings.ackTimeoutMs = Number(ms); }
+function port(v) {
+    settings.port = clampInt(v, 1, 65535);
+    outlet(0, "port", settings.port);
+}
+
+function ping() {
+    var id = newId("ping");
+    outlet(0, "/midifill/ping", REPLY_PORT, id);
+}
+
+function cancel() {
+    if (!job) { status("Nothing to cancel."); return; }
+    outlet(0, "/midifill/cancel", job.id, REPLY_PORT);
+    finish("Cancelled.");
+}
+
+// Replies from [udpreceive]: the OSC address arrives as the message name.
+function anything() {
+    var args = Array.prototype.slice.call(arguments);
+    var address = messagename;
+    if (address === "/midifill/pong") {
+        if (!job) status("Connected to midifill (" + args[2] + "). Select a MIDI clip and press Fill.");
+        return;
+    }
+    if (!job || String(args[0]) !== job.id) return; // not ours, or too late
+    if (address === "/midifill/ack") {
+        job.acked = true;
+        status(Number(args[1]) > 0 ? "Queued (" + args[1] + " ahead)..." : "Generating...");
+        restartTimer(settings.resultTimeoutMs, "No result from the midifill server in time.");
+    } else if (address === "/midifill/progress") {
+        status("Generating... " + Math.round(Number(args[1]) * 100) + "%");
+        restartTimer(settings.resultTimeoutMs, "No result from the midifill server in time.");
+    } else if (address === "/midifill/result") {
+        receiveChunk(Number(args[1]), Number(args[2]), args.slice(3).join(" "));
+    } else if (address === "/midifill/error") {
+        finish("Error (" + args[1] + "): " + args.slice(2).join(" "));
+    } else if (address === "/midifill/cancelled") {
+        finish("Cancelled by the server.");
+    }
+}
+
+// ------------------------------------------------------------------ requests
+
+function start(kind) {
+    if (!ready) { status("Waiting for Live to load the device..."); return; }
+    if (job) { status("Still working on the last request (press Cancel to stop it)."); return; }
+    var plan;
+    try {
+        plan = readSelection(kind);
+    } catch (e) {
+        status("Error: " + (e && e.message ? e.message : e));
+        return;
+    }
+    job = { id: newId("m4l"), plan: plan, chunks: {}, count: -1, sentAt: new Date().getTime(),
+            acked: false, timer: null, resendTimer: null, resends: 0 };
+    var text = asciiJSON(plan.request);
+    var count = Math.max(1, Math.ceil(text.length / CHUNK_CHARS));
+    for (var i = 0; i < count; i++) {
+        outlet(0, "/midifill/request", job.id, REPLY_PORT, i, count,
+               text.substr(i * CHUNK_CHARS, CHUNK_CHARS));
+    }
+    status("Sent " + plan.label + " to midifill on port " + settings.port + "...");
+    restartTimer(settings.ackTimeoutMs, "No answer from a midifill server on port " + settings.port +
+                 ". Start it with: midifill serve --port " + settings.port);
+}
+
+function receiveChunk(index, count, chunk) {
+    job.count = count;
+    job.chunks[index] = chunk;
+    var missing = missingChunks();
+    if (missing.length) {
+        scheduleResend();
+        return;
+    }
+    var text = "";
+    for (var i = 0; i < count; i++) text += job.chunks[i];
+    var response;
+    try {
+        response = JSON.parse(text);
+    } catch (e) {
+        finish("Error: the server's answer is not valid JSON.");
+        return;
+    }
+    var seconds = (new Date().getTime() - job.sentAt) / 1000;
+    var message;
+    try {
+        message = writeResult(job.plan, response);
+    } catch (e2) {
+        finish("Error while writing notes: " + (e2 && e2.message ? e2.message : e2));
+        return;
+    }
+    finish(message + " in " + seconds.toFixed(1) + " s.");
+}
+
+function missingChunks() {
+    var out = [];
+    for (var i = 0; i < job.count; i++) if (job.chunks[i] === undefined) out.push(i);
+    return out;
+}
+
+function scheduleResend() {
+    if (job.resendTimer) job.resendTimer.cancel();
+    var id = job.id;
+    job.resendTimer = new Task(function () {
+        if (!job || job.id !== id) return;
+        var missing = missingChunks();
+        if (!missing.length || job.resends >= 3) return;
+        job.resends++;
+        for (var i = 0; i < missing.length; i++) {
+            outlet(0, "/midifill/resend", id, REPLY_PORT, missing[i]);
+        }
+        scheduleResend();
+    }, this);
+    job.resendTimer.schedule(RESEND_AFTER_MS);
+}
+
+function restartTimer(ms, message) {
+    if (job.timer) job.timer.cancel();
+    var id = job.id;
+    job.timer = new Task(function () {
+        if (job && job.id === id) finish(message + " Nothing was changed.");
+    }, this);
+    job.timer.schedule(ms);
+}
+
+function finish(message) {
+    if (job) {
+        if (job.timer) job.timer.cancel();
+        if (job.resendTimer) job.resendTimer.cancel();
+    }
+    job = null;
+    status(message);
+}
+
+function status(text) {
+    outlet(1, "set", text);
+    post("midifill: " + text + "\n");
+}
+
+// --------------------------------------------------------- reading the set
+
+function readSelection(kind) {
+    var song = api("live_set");
+    var view = api("live_set view");
+    var clip = selectedClip(view);
+    var c = clipInfo(clip);
+    var bar = num(song, "signature_numerator") * 4 / num(song, "signature_denominator");
+    var own = readNotes(clip, Math.min(c.start_marker, c.loop_start), Math.max(c.end_marker, c.loop_end));
+
+    var tgt = { start: c.loop_start, end: c.loop_end }; // clip time
+    if (c.isArrangement && num(song, "loop")) {
+        // The arrangement loop brace is the "selected time range" Live exposes.
+        var from = num(song, "loop_start") - c.start_time + c.start_marker;
+        var to = from + num(song, "loop_length");
+        if (from < c.loop_end - EPS && to > c.loop_start + EPS) {
+            tgt = { start: Math.max(from, c.loop_start), end: Math.min(to, c.loop_end) };
+        }
+    }
+    // shift maps clip time to payload time; payload beat 0 is a bar line.
+    var shift, origin;
+    if (c.isArrangement) {
+        origin = floorTo(Math.min(c.start_time, c.start_time + tgt.start - c.start_marker), bar);
+        shift = c.start_time - c.start_marker - origin;
+    } else {
+        origin = floorTo(Math.min(0, c.loop_start, c.start_marker), bar);
+        shift = -origin;
+    }
+    var mode = kind === "continue" ? "continue" : "fill";
+    var extend = false;
+    if (kind === "continue") {
+        var last = -1;
+        for (var i = 0; i < own.length; i++) {
+            if (own[i].start_time >= tgt.start - EPS && own[i].start_time < tgt.end - EPS && !own[i].mute) {
+                last = Math.max(last, own[i].start_time + own[i].duration);
+            }
+        }
+        if (last < 0) {
+            mode = "fill"; // nothing to continue from: write the whole region
+        } else {
+            var after = ceilTo(last + shift, bar) - shift;
+            if (after < tgt.end - EPS) {
+                tgt = { start: after, end: tgt.end };
+            } else {
+                tgt = { start: tgt.end, end: tgt.end + (tgt.end - tgt.start) };
+                extend = true; // the clip grows to hold the continuation
+            }
+        }
+    }
+    var windowEnd = Math.max(c.end_marker, c.loop_end, tgt.end) + shift;
+    if (c.isArrangement) windowEnd = Math.max(windowEnd, c.end_time - origin);
+    var trackIndex = c.trackIndex;
+    var tracks = [];
+    var ownTrack = trackEntry(trackIndex);
+    for (i = 0; i < own.length; i++) {
+        var n = own[i], p = n.start_time + shift;
+        if (n.mute || p < -EPS || p >= windowEnd - EPS) continue;
+        if (n.start_time >= tgt.start - EPS && n.start_time < tgt.end - EPS) continue; // replaced
+        ownTrack.notes.push(noteList(n.pitch, p, n.duration, n.velocity));
+    }
+    tracks.push(ownTrack);
+    var trackCount = song.getcount("tracks");
+    for (var t = 0; t < trackCount; t++) {
+        if (t === trackIndex) continue;
+        var track = api("live_set tracks " + t);
+        if (!num(track, "has_midi_input")) continue;
+        var entry = trackEntry(t);
+        if (c.isArrangement) {
+            var songFrom = origin, songTo = origin + windowEnd;
+            var clipCount = track.getcount("arrangement_clips");
+            for (var k = 0; k < clipCount; k++) {
+                var other = api("live_set tracks " + t + " arrangement_clips " + k);
+                var o = clipInfo(other);
+                if (o.start_time >= songTo || o.end_time <= songFrom || !o.isMidi) continue;
+                addPlayed(entry.notes, other, o, o.end_time - o.start_time, o.start_time - origin, windowEnd);
+            }
+        } else {
+            var slot = api("live_set tracks " + t + " clip_slots " + c.slotIndex);
+            if (slot.id == 0 || !num(slot, "has_clip")) continue;
+            var sclip = api("live_set tracks " + t + " clip_slots " + c.slotIndex + " clip");
+            var s = clipInfo(sclip);
+            if (!s.isMidi) continue;
+            // A launched clip plays from its start marker, as the selected one does.
+            addPlayed(entry.notes, sclip, s, windowEnd, c.start_marker + shift, windowEnd);
+        }
+        if (entry.notes.length) tracks.push(entry);
+    }
+    var controls = {
+        temperature: settings.temperature, top_p: 0.95,
+        seed: Math.floor(Math.random() * 2147483647),
+        variations: kind === "variations" ? settings.variations : 1,
+        density: settings.density > 0 ? settings.density : null
+    };
+    var key = settings.keyLock ? songKey(song) : null;
+    if (key) controls.key = key;
+    var request = {
+        mode: mode,
+        time_signature: [num(song, "signature_numerator"), num(song, "signature_denominator")],
+        tempo: num(song, "tempo"),
+        tracks: tracks,
+        target: { track: ownTrack.id, start: round6(tgt.start + shift), end: round6(tgt.end + shift) },
+        controls: controls
+    };
+    var labels = { fill: "a fill", "continue": "a continuation", variations: controls.variations + " variations" };
+    return { kind: kind, request: request, clip: c, target: tgt, shift: shift, extend: extend,
+             view: { detail: idOf(view, "detail_clip"), slot: idOf(view, "highlighted_clip_slot") },
+             label: labels[kind] };
+}
+
+function selectedClip(view) {
+    var id = idOf(view, "detail_clip");
+    if (!id) {
+        var slotId = idOf(view, "highlighted_clip_slot");
+        if (slotId) {
+            var slot = api("id " + slotId);
+            if (num(slot, "has_clip")) id = idOf(slot, "clip");
+        }
+    }
+    if (!id) throw new Error("select a MIDI clip first (click it so it shows in the clip view)");
+    var clip = api("id " + id);
+    if (!num(clip, "is_midi_clip")) throw new Error("the selected clip is an audio clip; select a MIDI clip");
+    return clip;
+}
+
+function clipInfo(clip) {
+    var path = String(clip.unquotedpath || clip.path).replace(/"/g, "");
+    var trackMatch = /tracks (\d+)/.exec(path);
+    var slotMatch = /clip_slots (\d+)/.exec(path);
+    if (!trackMatch) throw new Error("the selected clip is not on a regular track");
+    var info = {
+        id: Number(clip.id), path: path, isMidi: !!num(clip, "is_midi_clip"),
+        isArrangement: !slotMatch, trackIndex: Number(trackMatch[1]),
+        slotIndex: slotMatch ? Number(slotMatch[1]) : -1,
+        looping: !!num(clip, "looping"), name: str(clip, "name"),
+        loop_start: num(clip, "loop_start"), loop_end: num(clip, "loop_end"),
+        start_marker: num(clip, "start_marker"), end_marker: num(clip, "end_marker"),
+        start_time: 0, end_time: 0
+    };
+    if (info.isArrangement) {
+        info.start_time = num(clip, "start_time");
+        info.end_time = num(clip, "end_time");
+    }
+    return info;
+}
+
+// Notes as they sound: from the start marker, then the loop region again and
+// again while the clip plays. `at` is where play position 0 lands in payload time.
+function addPlayed(out, clip, c, length, at, windowEnd) {
+    var notes = readNotes(clip, Math.min(c.start_marker, c.loop_start), Math.max(c.end_marker, c.loop_end));
+    var firstEnd = c.looping ? c.loop_end : c.end_marker;
+    var loopLen = c.loop_end - c.loop_start;
+    function put(n, playPos) {
+        var p = at + playPos;
+        if (playPos < -EPS || playPos >= length - EPS || p < -EPS || p >= windowEnd - EPS) return;
+        out.push(noteList(n.pitch, p, n.duration, n.velocity));
+    }
+    var i, n;
+    for (i = 0; i < notes.length; i++) {
+        n = notes[i];
+        if (!n.mute && n.start_time >= c.start_marker - EPS && n.start_time < firstEnd - EPS) {
+            put(n, n.start_time - c.start_marker);
+        }
+    }
+    if (!c.looping || loopLen <= EPS) return;
+    for (var base = firstEnd - c.start_marker; base < length - EPS; base += loopLen) {
+        for (i = 0; i < notes.length; i++) {
+            n = notes[i];
+            if (!n.mute && n.start_time >= c.loop_start - EPS && n.start_time < c.loop_end - EPS) {
+                put(n, base + n.start_time - c.loop_start);
+            }
+        }
+    }
+}
+
+function trackEntry(index) {
+    var track = api("live_set tracks " + index);
+    var drum = false;
+    var deviceCount = track.getcount("devices");
+    for (var d = 0; d < deviceCount; d++) {
+        if (num(api("live_set tracks " + index + " devices " + d), "can_have_drum_pads")) drum = true;
+    }
+    var name = str(track, "name");
+    return { id: "t" + (index + 1), name: name, program: drum ? 0 : guessProgram(name),
+             is_drum: drum, notes: [] };
+}
+
+// Live has no General MIDI program; a name hint helps the model pick a role.
+function guessProgram(name) {
+    var hints = [[/bass/i, 33], [/guitar|gtr/i, 25], [/organ/i, 16], [/string|pad/i, 48],
+                 [/brass|horn/i, 61], [/lead|synth/i, 80], [/flute/i, 73]];
+    for (var i = 0; i < hints.length; i++) if (hints[i][0].test(name)) return hints[i][1];
+    return 0;
+}
+
+// Live 12's scale (root_note, scale_name) as the key control. Scales the
+// engine knows pass as they are; others fall back to major or minor.
+function songKey(song) {
+    var names = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
+    var known = ["major", "minor", "harmonic minor", "melodic minor", "dorian", "phrygian",
+                 "lydian", "mixolydian", "locrian", "major pentatonic", "minor pentatonic"];
+    var scale = str(song, "scale_name").toLowerCase();
+    var root = num(song, "root_note");
+    if (!scale || isNaN(root)) return null;
+    if (scale === "minor blues") scale = "blues";
+    if (known.indexOf(scale) < 0 && scale !== "blues") {
+        if (/minor|aeolian|dorian|phrygian|locrian/.test(scale)) scale = "minor";
+        else if (/major|ionian|lydian|mixolydian/.test(scale)) scale = "major";
+        else return null;
+    }
+    return names[((root % 12) + 12) % 12] + " " + scale;
+}
+
+// ------------------------------------------------------------ writing notes
+
+function writeResult(plan, response) {
+    var variations = response.variations || [];
+    if (!variations.length) throw new Error("the server sent no variation");
+    var c = plan.clip;
+    if (plan.kind !== "variations") {
+        var clip = api("id " + c.id);
+        var count = replaceRange(clip, plan, variations[0].notes || []);
+        if (plan.extend) {
+            clip.set("end_marker", Math.max(c.end_marker, plan.target.end));
+            clip.set("loop_end", plan.target.end);
+        }
+        return (plan.kind === "continue" ? "Continued with " : "Filled ") + count + " notes";
+    }
+    var made = c.isArrangement ? arrangementCopies(plan, variations) : sessionCopies(plan, variations);
+    restoreSelection(plan);
+    return "Wrote " + made + " variations beside the original";
+}
+
+// Only the target range changes: notes that start outside it stay as they are.
+function replaceRange(clip, plan, notes) {
+    var t = plan.target;
+    clip.call("remove_notes_extended", 0, 128, t.start, t.end - t.start);
+    var out = [];
+    for (var i = 0; i < notes.length; i++) {
+        var pitch = Math.round(notes[i][0]);
+        var start = notes[i][1] - plan.shift;
+        if (start < t.start - EPS || start >= t.end - EPS || pitch < 0 || pitch > 127) continue;
+        start = Math.max(start, t.start);
+        out.push({ pitch: pitch, start_time: start,
+                   duration: Math.max(0.001, Math.min(notes[i][2], t.end - start)),
+                   velocity: clampInt(notes[i][3], 1, 127), mute: 0 });
+    }
+    if (out.length) clip.call("add_new_notes", { notes: out });
+    return out.length;
+}
+
+function sessionCopies(plan, variations) {
+    var c = plan.clip;
+    var song = api("live_set");
+    var trackPath = "live_set tracks " + c.trackIndex;
+    var source = api(trackPath + " clip_slots " + c.slotIndex);
+    var slot = c.slotIndex;
+    for (var v = 0; v < variations.length; v++) {
+        // The next empty slot below the original; a new scene when none is left.
+        do { slot++; } while (slot < song.getcount("scenes") &&
+                              num(api(trackPath + " clip_slots " + slot), "has_clip"));
+        if (slot >= song.getcount("scenes")) {
+            song.call("create_scene", -1);
+            slot = song.getcount("scenes") - 1;
+        }
+        var dest = api(trackPath + " clip_slots " + slot);
+        source.call("duplicate_clip_to", "id " + dest.id);
+        var copy = api(trackPath + " clip_slots " + slot + " clip");
+        replaceRange(copy, plan, variations[v].notes || []);
+        copy.set("name", (c.name || "clip") + " v" + (v + 1));
+    }
+    return variations.length;
+}
+
+function arrangementCopies(plan, variations) {
+    var c = plan.clip;
+    var trackPath = "live_set tracks " + c.trackIndex;
+    var track = api(trackPath);
+    var song = api("live_set");
+    var bar = num(song, "signature_numerator") * 4 / num(song, "signature_denominator");
+    for (var v = 0; v < variations.length; v++) {
+        // After the last clip of the track, on a bar line: nothing is covered.
+        var end = c.end_time;
+        var count = track.getcount("arrangement_clips");
+        for (var k = 0; k < count; k++) {
+            end = Math.max(end, num(api(trackPath + " arrangement_clips " + k), "end_time"));
+        }
+        var at = ceilTo(end, bar);
+        track.call("duplicate_clip_to_arrangement", "id " + c.id, at);
+        var copy = arrangementClipAt(trackPath, at);
+        if (!copy) throw new Error("Live did not create the copy at beat " + at);
+        replaceRange(copy, plan, variations[v].notes || []);
+        copy.set("name", (c.name || "clip") + " v" + (v + 1));
+    }
+    return variations.length;
+}
+
+function arrangementClipAt(trackPath, at) {
+    var track = api(trackPath);
+    var count = track.getcount("arrangement_clips");
+    for (var k = 0; k < count; k++) {
+        var clip = api(trackPath + " arrangement_clips " + k);
+        if (Math.abs(num(clip, "start_time") - at) < 1e-4) return clip;
+    }
+    return null;
+}
+
+function restoreSelection(plan) {
+    var view = api("live_set view");
+    if (plan.view.slot) view.set("highlighted_clip_slot", "id " + plan.view.slot);
+    view.set("detail_clip", "id " + plan.clip.id);
+}
+
+// ------------------------------------------------------------------ helpers
+
+function api(path) { return new LiveAPI(path); }
+
+function readNotes(clip, from, to) {
+    var raw = clip.call("get_notes_extended", 0, 128, from, Math.max(to - from, EPS));
+    var parsed = typeof raw === "string" ? JSON.parse(raw) : raw;
+    return (parsed && parsed.notes) ? parsed.notes : [];
+}
+
+function num(obj, prop) {
+    var v = obj.get(prop);
+    return Number(Array.isArray(v) ? v[v.length - 1] : v);
+}
+
+function str(obj, prop) {
+    var v = obj.get(prop);
+    return Array.isArray(v) ? v.join(" ") : (v === undefined || v === null ? "" : String(v));
+}
+
+function idOf(obj, prop) {
+    var v = obj.get(prop); // ["id", n]; id 0 means nothing
+    var id = Number(Array.isArray(v) ? v[v.length - 1] : v);
+    return id > 0 ? id : 0;
+}
+
+function noteList(pitch, start, duration, velocity) {
+    return [pitch, round6(start), round6(Math.max(duration, 0.001)), clampInt(velocity, 1, 127)];
+}
+
+function asciiJSON(value) {
+    return JSON.stringify(value).replace(/[\u007f-\uffff]/g, function (ch) {
+        return "\\u" + ("0000" + ch.charCodeAt(0).toString(16)).slice(-4);
+    });
+}
+
+function newId(prefix) {
+    counter++;
+    return prefix + "-" + new Date().getTime().toString(36) + "-" + counter;
+}
+
+function floorTo(x, step) { return Math.floor(x / step + EPS) * step; }
+function ceilTo(x, step) { return Math.ceil(x / step - EPS) * step; }
+function round6(x) { return Math.round(x * 1e6) / 1e6; }
+function clampInt(v, lo, hi) { return Math.max(lo, Math.min(hi, Math.round(Number(v)))); }

@@ -1,0 +1,172 @@
+// The device's JavaScript against a stand-in Live and a real `midifill serve`.
+"use strict";
+
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const h = require("./harness");
+
+/** The notes Live should now hold inside [start, end): the response's, moved back by shift. */
+function expectedInside(variation, shift, start, end) {
+  return h.sortNotes(variation.notes
+    .map(([p, s, d, v]) => [p, s - shift, Math.min(d, end - (s - shift)), v])
+    .filter((n) => n[1] >= start - 1e-6 && n[1] < end - 1e-6));
+}
+
+function assertSameNotes(actual, expected) {
+  assert.equal(actual.length, expected.length, `note count ${JSON.stringify(actual)} vs ${JSON.stringify(expected)}`);
+  actual.forEach((n, i) => {
+    const e = expected[i];
+    assert.equal(n[0], e[0]);
+    assert.ok(Math.abs(n[1] - e[1]) < 1e-6 && Math.abs(n[2] - e[2]) < 1e-6, `${n} vs ${e}`);
+    assert.equal(n[3], e[3]);
+  });
+}
+
+test("Session: Fill rewrites the loop region only, with the scene as context", async (t) => {
+  if (!h.needServer(t)) return;
+  const { set, link, device, close } = await h.openDevice(h.sessionSet());
+  t.after(close);
+  const before = set.snapshot();
+  const status = await h.press(device, "fill");
+  assert.match(status, /^Filled \d+ notes in [\d.]+ s\.$/);
+  assert.deepEqual(device.errors, []);
+
+  const request = h.requestOf(link);
+  assert.equal(request.mode, "fill");
+  assert.deepEqual(request.target, { track: "t2", start: 4, end: 12 });
+  assert.deepEqual(request.time_signature, [4, 4]);
+  assert.equal(request.tempo, 100);
+  const byId = Object.fromEntries(request.tracks.map((tr) => [tr.id, tr]));
+  assert.deepEqual(Object.keys(byId).sort(), ["t1", "t2", "t3"]); // the audio track is left out
+  assert.equal(byId.t1.is_drum, true);
+  assert.equal(byId.t1.notes.length, 16); // the one-bar drum loop, played over four bars
+  assert.equal(byId.t2.program, 33);
+  assert.ok(byId.t2.notes.every((n) => n[1] < 4 || n[1] >= 12), "the old fill is not sent");
+
+  const response = h.responseOf(link, link.sent.at(-1).args[0]);
+  const clip = set.tracks[1].slots[0].clip;
+  assert.deepEqual(h.outside(clip.notes, 4, 12), h.outside(before.tracks[1].slots[0].notes, 4, 12));
+  assertSameNotes(h.sortNotes(h.plain(h.inside(clip.notes, 4, 12))), expectedInside(response.variations[0], 0, 4, 12));
+  assert.ok(response.variations[0].notes.length > 0, "the model wrote something");
+  const after = set.snapshot();
+  after.tracks[1].slots[0] = before.tracks[1].slots[0];
+  assert.deepEqual(after, before, "no other clip changed");
+});
+
+test("Arrangement: Fill writes the loop-brace range, shifted to a bar line and back", async (t) => {
+  if (!h.needServer(t)) return;
+  const { set, link, device, close } = await h.openDevice(h.arrangementSet());
+  t.after(close);
+  const before = set.snapshot();
+  const status = await h.press(device, "fill");
+  assert.match(status, /^Filled/);
+  assert.deepEqual(device.errors, []);
+
+  // The clip starts at song beat 18; payload beat 0 is the bar line at 16 (shift 2).
+  // The brace 24-28 is clip time 6-10, payload 8-12.
+  const request = h.requestOf(link);
+  assert.deepEqual(request.target, { track: "t2", start: 8, end: 12 });
+  const drums = request.tracks.find((tr) => tr.id === "t1");
+  assert.deepEqual(drums.notes.map((n) => n[1]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+  const bass = request.tracks.find((tr) => tr.id === "t2");
+  assert.deepEqual(bass.notes.map((n) => n[1]), [2, 3, 4, 5, 6, 7, 12, 13]);
+
+  const response = h.responseOf(link, link.sent.at(-1).args[0]);
+  const clip = set.tracks[1].arrangement[0];
+  assert.deepEqual(h.outside(clip.notes, 6, 10), h.outside(before.tracks[1].arrangement[0].notes, 6, 10));
+  assertSameNotes(h.sortNotes(h.plain(h.inside(clip.notes, 6, 10))), expectedInside(response.variations[0], 2, 6, 10));
+});
+
+test("Session: Variations land in empty slots (and a new scene), the original stays selected", async (t) => {
+  if (!h.needServer(t)) return;
+  const { set, link, device, close } = await h.openDevice(h.sessionSet({ occupied: [1] }));
+  t.after(close);
+  const before = set.snapshot();
+  device.message("numvariations", 3);
+  const status = await h.press(device, "vary");
+  assert.match(status, /^Wrote 3 variations/);
+  assert.deepEqual(device.errors, []);
+  const response = h.responseOf(link, link.sent.at(-1).args[0]);
+  assert.equal(response.variations.length, 3);
+
+  const after = set.snapshot();
+  assert.equal(after.scenes, 5, "one scene was added for the third variation");
+  const bass = after.tracks[1].slots;
+  assert.deepEqual(bass[0], before.tracks[1].slots[0], "the original is untouched");
+  assert.deepEqual(bass[1], before.tracks[1].slots[1], "the occupied slot is untouched");
+  [2, 3, 4].forEach((slot, v) => {
+    const copy = bass[slot];
+    assert.equal(copy.name, `Bass v${v + 1}`);
+    assert.deepEqual(h.plain(h.outside(copy.notes, 4, 12)), h.plain(h.outside(before.tracks[1].slots[0].notes, 4, 12)));
+    assertSameNotes(h.sortNotes(h.plain(h.inside(copy.notes, 4, 12))), expectedInside(response.variations[v], 0, 4, 12));
+  });
+  for (const tr of [0, 2]) assert.deepEqual(after.tracks[tr].slots.slice(0, 4), before.tracks[tr].slots);
+  assert.equal(set.view.detail, set.tracks[1].slots[0].clip, "the original stays selected");
+});
+
+test("Arrangement: Variations go after the last clip of the track, covering nothing", async (t) => {
+  if (!h.needServer(t)) return;
+  const { set, device, close } = await h.openDevice(h.arrangementSet({ later: true }));
+  t.after(close);
+  const before = set.snapshot();
+  device.message("numvariations", 2);
+  const status = await h.press(device, "vary");
+  assert.match(status, /^Wrote 2 variations/);
+  assert.deepEqual(device.errors, []);
+  const clips = set.snapshot().tracks[1].arrangement;
+  assert.deepEqual(clips.slice(0, 2), before.tracks[1].arrangement);
+  assert.deepEqual(clips.slice(2).map((c) => [c.name, c.start_time, c.end_time]),
+    [["Bass v1", 40, 52], ["Bass v2", 52, 64]]);
+  assert.equal(set.view.detail, set.tracks[1].arrangement[0]);
+});
+
+test("Continue writes after the last note, from the next bar line", async (t) => {
+  if (!h.needServer(t)) return;
+  const spec = h.sessionSet();
+  spec.tracks[1].slots[0] = { name: "Bass", markers: [0, 16], loop: [0, 16], notes: [[40, 0, 1, 90], [43, 2, 1, 90], [45, 5, 0.5, 90]] };
+  const { set, link, device, close } = await h.openDevice(spec);
+  t.after(close);
+  const status = await h.press(device, "cont");
+  assert.match(status, /^Continued with \d+ notes/);
+  const request = h.requestOf(link);
+  assert.equal(request.mode, "continue");
+  assert.deepEqual(request.target, { track: "t2", start: 8, end: 16 });
+  const notes = set.tracks[1].slots[0].clip.notes;
+  assert.deepEqual(h.plain(notes.slice(0, 3)), [[40, 0, 1, 90], [43, 2, 1, 90], [45, 5, 0.5, 90]]);
+  assert.ok(notes.slice(3).every((n) => n.start_time >= 8 && n.start_time < 16));
+});
+
+test("A request the server rejects changes nothing and shows the server's message", async (t) => {
+  if (!h.needServer(t)) return;
+  const { set, device, close } = await h.openDevice(h.sessionSet());
+  t.after(close);
+  const before = set.snapshot();
+  device.message("temperature", 50); // the engine accepts 0-5
+  const status = await h.press(device, "fill");
+  assert.match(status, /^Error \(bad_request\): .*temperature/);
+  assert.deepEqual(set.snapshot(), before);
+});
+
+test("No server: every clip stays as it was and the status says so", async (t) => {
+  const port = await h.freePort();
+  const { set, device, close } = await h.openDevice(h.sessionSet(), port);
+  t.after(close);
+  device.message("acktimeout", 400);
+  const before = set.snapshot();
+  for (const button of ["fill", "cont", "vary"]) {
+    const status = await h.press(device, button, 5000);
+    assert.match(status, new RegExp(`^No answer from a midifill server on port ${port}\\..*Nothing was changed\\.$`));
+  }
+  assert.deepEqual(set.snapshot(), before);
+  assert.deepEqual(device.errors, []);
+});
+
+test("Nothing selected: a clear message and no request", async (t) => {
+  const spec = h.sessionSet();
+  spec.select = { track: 1, slot: 2, detailClip: false }; // an empty slot
+  const { device, link, close } = await h.openDevice(spec, await h.freePort());
+  t.after(close);
+  device.message("fill");
+  assert.match(device.statuses.at(-1), /^Error: select a MIDI clip first/);
+  assert.equal(link.sent.filter((m) => m.address === "/midifill/request").length, 0);
+});
