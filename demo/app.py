@@ -1,0 +1,284 @@
+"""The Gradio demo: upload a MIDI file, choose what to fill, hear and download it.
+
+`generate()` is the whole job as one function (file and form in; piano rolls,
+audio and downloads out); `demo` is the page built around it; `launch()` serves
+it. `midifill demo` runs it alone, `midifill serve --demo` beside the OSC bridge.
+Audio is FluidSynth with pretty_midi's General MIDI SoundFont at 44.1 kHz,
+finished by demo/effects.py; the limiter's ceiling defaults to -1 dBFS.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from demo import effects, task as tk
+from demo.pianoroll import draw_pianoroll
+from demo.render import SAMPLE_RATE, SynthUnavailable, render_song, write_wav
+from model.errors import MidifillError, RequestError
+from model.midi_io import write_midi
+
+log = logging.getLogger("midifill.demo")
+EXAMPLES = sorted((Path(__file__).resolve().parent / "examples").glob("*.mid"))
+WORK_ROOT = Path(tempfile.gettempdir()) / "midifill-demo"
+KEEP_SECONDS = 3600  # results older than this are removed when a new one is made
+
+_engine = None
+_engine_lock = threading.Lock()  # the engine is not thread-safe; renders may overlap
+_load_lock = threading.Lock()
+
+
+def set_engine(engine) -> None:
+    global _engine
+    _engine = engine
+
+
+def get_engine():
+    """The engine given to launch(), else the bundled model, loaded once."""
+    global _engine
+    with _load_lock:
+        if _engine is None:
+            from model import Engine
+            try:
+                _engine = Engine.from_checkpoint(None)
+            except MidifillError as exc:
+                raise gr.Error(f"The model could not be loaded: {exc}") from exc
+        return _engine
+
+
+# --- the pure part -------------------------------------------------------------
+
+def describe(midi_path):
+    """Track table, target choices and a bar range for a newly chosen file."""
+    if not midi_path:
+        return [], gr.update(choices=[], value=None), 1, 4, "Upload a MIDI file or pick an example."
+    try:
+        song = tk.load_song(midi_path)
+    except tk.InputError as exc:
+        raise gr.Error(str(exc)) from exc
+    n_bars = len(song.bars())
+    pitched = [t.id for t in song.tracks if not t.is_drum and t.notes]
+    default = pitched[-1] if pitched else tk.NEW_TRACK
+    first = max(1, n_bars // 2)
+    info = (f"{len(song.tracks)} tracks, {n_bars} bars, {song.tempo:.0f} bpm, "
+            f"{song.time_signatures[0].numerator}/{song.time_signatures[0].denominator}")
+    return (tk.track_rows(song), gr.update(choices=tk.target_choices(song), value=default),
+            first, min(n_bars, first + 3), info)
+
+
+def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_end=4,
+             temperature=1.0, top_p=0.95, seed=7, variations=2, density=0.0,
+             key=tk.KEY_OFF, pitch_low=0, pitch_high=127,
+             reverb=0.22, room_size=0.3, compression=0.2, eq_low=0.0, eq_mid=0.0, eq_high=0.0,
+             chorus=0.0, delay=0.0, lofi=0.0, limiter=True, ceiling_db=effects.CEILING_DB,
+             normalize=True, loudness=effects.DEFAULT_LOUDNESS, progress=gr.Progress()):
+    """Fill, continue or generate; return the summary and, per variation slot,
+    (piano roll PNG, WAV for the player, [.mid, .wav] downloads)."""
+    started = time.perf_counter()
+    try:
+        song = tk.load_song(midi)
+        job = tk.Task(mode=mode, target=target or "", bar_start=bar_start, bar_end=bar_end,
+                      new_instrument=str(new_instrument), temperature=temperature, top_p=top_p,
+                      seed=None if seed is None or int(seed) < 0 else int(seed),
+                      variations=int(variations), density=float(density) or None, key=key,
+                      pitch_range=(int(pitch_low), int(pitch_high)))
+        song, request, track_id, start, end = tk.prepare(song, job)
+    except tk.InputError as exc:
+        raise gr.Error(str(exc)) from exc
+    fx = effects.FxSettings(eq_low_db=eq_low, eq_mid_db=eq_mid, eq_high_db=eq_high, lofi=lofi,
+                            compression=compression, chorus=chorus, delay=delay,
+                            reverb=reverb, room_size=room_size,
+                            loudness_lufs=float(loudness) if normalize else None,
+                            limiter=bool(limiter), ceiling_db=float(ceiling_db))
+    engine = get_engine()
+    progress(0.0, desc="waiting for the model")
+    try:
+        with _engine_lock:
+            response = engine.run(request, progress=lambda f: progress(0.6 * f, desc="writing notes"))
+    except RequestError as exc:  # limits and contract, worded by the engine with the field
+        raise gr.Error(f"The request was refused: {exc}. Change that setting and try again.") from exc
+    except MidifillError as exc:
+        raise gr.Error(f"The model failed: {exc}") from exc
+    generated = time.perf_counter()
+    songs = tk.apply_response(song, response, track_id, start, end)
+    out = _new_work_dir()
+    stem = Path(str(midi)).stem[:40] or "song"
+    slots = []
+    for i, new_song in enumerate(songs):
+        progress(0.6 + 0.4 * i / len(songs), desc=f"rendering variation {i + 1}")
+        mid = write_midi(new_song, out / f"{stem}-{i + 1}.mid")
+        try:
+            audio = effects.apply(render_song(new_song), SAMPLE_RATE, fx)
+        except SynthUnavailable as exc:
+            raise gr.Error(f"Audio cannot be rendered on this server: {exc}") from exc
+        wav = write_wav(audio, out / f"{stem}-{i + 1}.wav")
+        n_new = len(response["variations"][i]["notes"])
+        roll = draw_pianoroll(song, new_song, track_id, start, end, out / f"{stem}-{i + 1}.png",
+                              f"variation {i + 1}: {n_new} notes")
+        slots.append((str(roll), str(wav), [str(mid), str(wav)]))
+    progress(1.0, desc="done")
+    t = response.get("timing_ms", {})
+    summary = (f"**{len(songs)} variation(s)** of track {track_id}, beats {start:g}-{end:g} "
+               f"({request['mode']}), model `{response.get('model', '?')}`, seed "
+               f"{response.get('seed', job.seed)}. Notes written: "
+               + ", ".join(str(len(v["notes"])) for v in response["variations"])
+               + f". Model {t.get('total', 0) / 1000:.1f} s, audio "
+               f"{time.perf_counter() - generated:.1f} s "
+               f"(total {time.perf_counter() - started:.1f} s).")
+    if job.notes:
+        summary += " Note: " + "; ".join(job.notes) + "."
+    flat = [summary]
+    for i in range(tk.MAX_VARIATIONS):
+        flat += list(slots[i]) if i < len(slots) else [None, None, None]
+    return tuple(flat)
+
+
+def _new_work_dir() -> Path:
+    """A fresh folder for one result; old results are removed as new ones come."""
+    WORK_ROOT.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - KEEP_SECONDS
+    for old in WORK_ROOT.iterdir():
+        try:
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+    return Path(tempfile.mkdtemp(dir=WORK_ROOT))
+
+
+def preset_values(name):
+    """Slider values for a preset, in the order of the sound controls."""
+    p = effects.preset(name)
+    return (p.reverb, p.room_size, p.compression, p.eq_low_db, p.eq_mid_db, p.eq_high_db,
+            p.chorus, p.delay, p.lofi, p.limiter, p.ceiling_db, p.loudness_lufs is not None,
+            p.loudness_lufs if p.loudness_lufs is not None else effects.DEFAULT_LOUDNESS)
+
+
+# --- the page ----------------------------------------------------------------------
+
+with gr.Blocks(title="midifill") as demo:
+    gr.Markdown("# midifill\nUpload a MIDI file (or pick an example), choose a track and the "
+                "bars to write, and press **Generate**. Each variation comes with a piano roll "
+                "(new notes in orange), audio rendered with a General MIDI SoundFont, and "
+                "downloads.")
+    with gr.Row():
+        with gr.Column(scale=5):
+            midi = gr.File(label="MIDI file (.mid)", file_types=[".mid", ".midi"],
+                           type="filepath", elem_id="midi-input")
+            gr.Examples([[str(p)] for p in EXAMPLES], inputs=[midi], label="examples")
+            info = gr.Markdown("Upload a MIDI file or pick an example.")
+            tracks = gr.Dataframe(headers=["id", "name", "instrument", "notes", "bars"],
+                                  label="tracks", interactive=False)
+        with gr.Column(scale=4):
+            mode = gr.Radio(list(tk.MODES), value="fill", label="mode",
+                            info="fill: rewrite the bars; continue: write after the material; "
+                                 "generate: write from nothing")
+            # choices come with each file; the API may name any id, checked in task.prepare
+            target = gr.Dropdown(choices=[], label="target track", allow_custom_value=True)
+            new_instrument = gr.Dropdown(tk.instrument_choices(), value="0",
+                                         label="instrument of a new track")
+            with gr.Row():
+                bar_start = gr.Number(1, precision=0, label="from bar")
+                bar_end = gr.Number(4, precision=0, label="to bar")
+            with gr.Accordion("generation controls", open=False):
+                temperature = gr.Slider(0.1, 2.0, 1.0, step=0.05, label="temperature")
+                top_p = gr.Slider(0.05, 1.0, 0.95, step=0.01, label="top-p")
+                seed = gr.Number(7, precision=0, label="seed (-1: random)")
+                variations = gr.Slider(1, tk.MAX_VARIATIONS, 2, step=1, label="variations")
+                density = gr.Slider(0, 16, 0, step=0.5, label="density (notes per bar; 0: the model decides)")
+                key = gr.Dropdown([tk.KEY_OFF, tk.KEY_AUTO] + tk.KEYS, value=tk.KEY_OFF,
+                                  label="key lock")
+                with gr.Row():
+                    pitch_low = gr.Slider(0, 127, 0, step=1, label="lowest pitch")
+                    pitch_high = gr.Slider(0, 127, 127, step=1, label="highest pitch")
+            with gr.Accordion("sound", open=False):
+                preset = gr.Dropdown(list(effects.PRESETS), value="room", label="preset")
+                reverb = gr.Slider(0, 1, 0.22, step=0.01, label="reverb")
+                room_size = gr.Slider(0, 1, 0.3, step=0.01, label="room size")
+                compression = gr.Slider(0, 1, 0.2, step=0.01, label="compression")
+                with gr.Row():
+                    eq_low = gr.Slider(-12, 12, 0, step=0.5, label="EQ low (dB)")
+                    eq_mid = gr.Slider(-12, 12, 0, step=0.5, label="EQ mid (dB)")
+                    eq_high = gr.Slider(-12, 12, 0, step=0.5, label="EQ high (dB)")
+                chorus = gr.Slider(0, 1, 0, step=0.01, label="chorus")
+                delay = gr.Slider(0, 1, 0, step=0.01, label="delay")
+                lofi = gr.Slider(0, 1, 0, step=0.01, label="lo-fi")
+                with gr.Row():
+                    limiter = gr.Checkbox(True, label="limiter")
+                    ceiling_db = gr.Slider(-6, 0, effects.CEILING_DB, step=0.1,
+                                           label="ceiling (dBFS)")
+                with gr.Row():
+                    normalize = gr.Checkbox(True, label="normalise loudness")
+                    loudness = gr.Slider(-30, -8, effects.DEFAULT_LOUDNESS, step=0.5,
+                                         label="loudness target (LUFS)")
+            run_button = gr.Button("Generate", variant="primary", elem_id="generate")
+    summary = gr.Markdown(elem_id="summary")
+    outputs = [summary]
+    for i in range(tk.MAX_VARIATIONS):
+        with gr.Group():
+            gr.Markdown(f"### variation {i + 1}")
+            outputs += [gr.Image(type="filepath", label=f"piano roll {i + 1}", interactive=False),
+                        gr.Audio(type="filepath", label=f"audio {i + 1}", interactive=False,
+                                 elem_id=f"audio-{i + 1}"),
+                        gr.File(file_count="multiple", label=f"download {i + 1} (.mid, .wav)",
+                                interactive=False)]
+
+    sound = [reverb, room_size, compression, eq_low, eq_mid, eq_high, chorus, delay, lofi,
+             limiter, ceiling_db, normalize, loudness]
+    preset.change(preset_values, preset, sound, queue=False, api_name=False)
+    midi.change(describe, midi, [tracks, target, bar_start, bar_end, info], api_name="describe")
+    run_button.click(generate, [midi, mode, target, new_instrument, bar_start, bar_end,
+                                temperature, top_p, seed, variations, density, key,
+                                pitch_low, pitch_high] + sound, outputs,
+                     api_name="generate", concurrency_limit=2)
+
+demo.queue(default_concurrency_limit=2, max_size=32)
+
+
+def launch(share: bool = False, port: int = 7860, engine=None, host: str = "127.0.0.1",
+           block: bool = True):
+    """Serve the demo; `engine` (an Engine) is used as given, else the bundled
+    model is loaded on the first request. With block=False it returns at once."""
+    if engine is not None:
+        set_engine(engine)
+    return demo.launch(share=share, server_name=host, server_port=port, show_error=True,
+                       prevent_thread_lock=not block, allowed_paths=[str(WORK_ROOT)])
+
+
+# --- `midifill demo` ------------------------------------------------------------------
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--share", action="store_true",
+                        help="also open a public gradio.live link (needs internet)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for the LAN)")
+    parser.add_argument("--model", default=None, metavar="CKPT",
+                        help="checkpoint to load (default: the bundled model)")
+
+
+def run(args) -> int:
+    import sys
+
+    from demo.render import synth_available
+    ok, why = synth_available()
+    if not ok:
+        print(f"midifill demo: {why}", file=sys.stderr)
+        return 1
+    from model import Engine
+    try:
+        engine = Engine.from_checkpoint(args.model)
+    except MidifillError as exc:
+        print(f"midifill demo: cannot load the model: {exc}", file=sys.stderr)
+        return 1
+    launch(share=args.share, port=args.port, engine=engine, host=args.host)
+    return 0
+
+
+if __name__ == "__main__":
+    launch()

@@ -1,0 +1,206 @@
+"""The demo's work without the web page: read the upload, describe its tracks,
+turn the form into an engine request, and turn the response into songs.
+
+Nothing here imports Gradio; every problem a visitor can fix is raised as
+InputError with a sentence that says what to change, and app.py shows it as
+a gr.Error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pretty_midi
+
+from model.errors import MidiFileError
+from model.midi_io import read_midi
+from model.song import Note, Song, Track
+
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a MIDI file past this is almost surely not a song
+MAX_VARIATIONS = 4  # slots on the page
+EXTRA_BARS = 16  # continue/generate may write this far past the last bar
+NEW_TRACK = "new"
+DRUMS = "drums"
+MODES = ("fill", "continue", "generate")
+KEY_OFF, KEY_AUTO = "off", "auto (from the song)"
+ROOTS = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+KEYS = [f"{r} {m}" for m in ("major", "minor") for r in ROOTS]
+_MAJOR = (0, 2, 4, 5, 7, 9, 11)
+_MINOR = (0, 2, 3, 5, 7, 8, 10)
+
+
+class InputError(ValueError):
+    """Something the visitor can fix; the message says what to change."""
+
+
+def instrument_name(program: int, is_drum: bool) -> str:
+    return "Drums" if is_drum else pretty_midi.program_to_instrument_name(int(program))
+
+
+def instrument_choices() -> list[tuple[str, str]]:
+    """(label, value) pairs for a new track's instrument."""
+    return [(f"{p}: {pretty_midi.program_to_instrument_name(p)}", str(p)) for p in range(128)] + [
+        ("Drums (GM percussion)", DRUMS)]
+
+
+def load_song(path: str | Path | None) -> Song:
+    """Read an uploaded MIDI file, refusing what is not a usable song."""
+    if not path:
+        raise InputError("No MIDI file yet: upload a .mid file or pick one of the examples.")
+    path = Path(path)
+    size = path.stat().st_size if path.is_file() else 0
+    if size == 0:
+        raise InputError(f"'{path.name}' is empty (0 bytes): upload a Standard MIDI File (.mid).")
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"'{path.name}' is {size / 1e6:.1f} MB; the limit is "
+                         f"{MAX_FILE_BYTES / 1e6:.1f} MB. Upload a shorter MIDI file.")
+    try:
+        return read_midi(path)
+    except MidiFileError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise InputError(f"'{path.name}' cannot be used: {reason}. Upload a Standard MIDI "
+                         "File (.mid) exported from a DAW or notation program.") from exc
+
+
+def bars_with_notes(song: Song, track: Track) -> str:
+    if not track.notes:
+        return "-"
+    bars = song.bars()
+    first = min(n.start for n in track.notes)
+    last = max(n.start for n in track.notes)
+    idx = [next((b.index for b in reversed(bars) if b.start <= t + 1e-9), 0) for t in (first, last)]
+    return f"{idx[0] + 1}-{idx[1] + 1}" if idx[0] != idx[1] else str(idx[0] + 1)
+
+
+def track_rows(song: Song) -> list[list]:
+    """One row per track: id, name, instrument, notes, bars that hold notes."""
+    return [[t.id, t.name or f"track {t.id}", instrument_name(t.program, t.is_drum),
+             len(t.notes), bars_with_notes(song, t)] for t in song.tracks]
+
+
+def target_choices(song: Song) -> list[tuple[str, str]]:
+    return [(f"{t.id}: {t.name or 'track ' + t.id} ({instrument_name(t.program, t.is_drum)})",
+             t.id) for t in song.tracks] + [("a new track (choose its instrument)", NEW_TRACK)]
+
+
+def detect_key(song: Song) -> str | None:
+    """The major or minor key whose scale holds most of the pitched notes'
+    duration; minor wins only where its tonic carries more weight."""
+    weight = [0.0] * 12
+    for t in song.tracks:
+        if not t.is_drum:
+            for n in t.notes:
+                weight[n.pitch % 12] += n.duration
+    if not any(weight):
+        return None
+    best, best_score = None, -1.0
+    for root in range(12):
+        for name, steps in (("major", _MAJOR), ("minor", _MINOR)):
+            score = sum(weight[(root + s) % 12] for s in steps) + 0.5 * weight[root]
+            if score > best_score + 1e-9:
+                best, best_score = f"{ROOTS[root]} {name}", score
+    return best
+
+
+@dataclass
+class Task:
+    """What the form asks for. Bars are numbered from 1, both ends included."""
+
+    mode: str = "fill"
+    target: str = ""
+    bar_start: int = 1
+    bar_end: int = 4
+    new_instrument: str = "0"  # a program number as text, or DRUMS
+    temperature: float = 1.0
+    top_p: float = 0.95
+    seed: int | None = None
+    variations: int = 1
+    density: float | None = None
+    key: str = KEY_OFF
+    pitch_range: tuple[int, int] | None = None
+    notes: list[str] = field(default_factory=list)  # what was adjusted, to tell the visitor
+
+
+def prepare(song: Song, task: Task) -> tuple[Song, dict, str, float, float]:
+    """(song with any new track added, request dict, track id, start, end)."""
+    if task.mode not in MODES:
+        raise InputError(f"Mode '{task.mode}' is unknown: choose fill, continue or generate.")
+    mode = task.mode
+    if task.target == NEW_TRACK:
+        song, track_id = _with_new_track(song, task.new_instrument)
+        if mode != "fill":
+            task.notes.append(f"a new track is written with mode 'fill', not '{mode}'")
+        mode = "fill"
+    else:
+        track_id = str(task.target)
+        if not any(t.id == track_id for t in song.tracks):
+            known = ", ".join(t.id for t in song.tracks) or "none"
+            raise InputError(f"Track '{task.target}' does not exist in this file (tracks: "
+                             f"{known}). Pick a track from the list or 'a new track'.")
+    start, end = bar_range(song, mode, task.bar_start, task.bar_end)
+    if not 1 <= int(task.variations) <= MAX_VARIATIONS:
+        raise InputError(f"Variations must be between 1 and {MAX_VARIATIONS}.")
+    controls = {"temperature": float(task.temperature), "top_p": float(task.top_p),
+                "variations": int(task.variations), "seed": task.seed,
+                "density": task.density if task.density else None}
+    if task.pitch_range is not None:
+        lo, hi = (int(p) for p in task.pitch_range)
+        if lo > hi:
+            raise InputError(f"Pitch range: the lowest note ({lo}) is above the highest "
+                             f"({hi}). Raise the highest or lower the lowest.")
+        if (lo, hi) != (0, 127):
+            controls["pitch_range"] = [lo, hi]
+    key = task.key
+    if key == KEY_AUTO:
+        key = detect_key(song)
+        task.notes.append(f"key detected: {key}" if key else "no pitched notes, key lock off")
+    if key and key != KEY_OFF:
+        controls["key"] = key
+    request = dict(song.to_payload(), mode=mode,
+                   target={"track": track_id, "start": start, "end": end}, controls=controls)
+    return song, request, track_id, start, end
+
+
+def bar_range(song: Song, mode: str, bar_start, bar_end) -> tuple[float, float]:
+    """Beats [start, end) of bars bar_start..bar_end (1-based, inclusive)."""
+    n_bars = len(song.bars())
+    top = n_bars if mode == "fill" else n_bars + EXTRA_BARS
+    try:
+        a, b = int(bar_start), int(bar_end)
+    except (TypeError, ValueError):
+        raise InputError("Bars: enter whole bar numbers for 'from bar' and 'to bar'.") from None
+    if a != bar_start or b != bar_end:
+        raise InputError("Bars: enter whole bar numbers for 'from bar' and 'to bar'.")
+    if not (1 <= a <= b <= top):
+        where = (f"the song has {n_bars} bars, so a fill covers bars 1 to {n_bars}"
+                 if mode == "fill" else
+                 f"the song has {n_bars} bars; {mode} may reach bar {top}")
+        raise InputError(f"Bars {a} to {b} are out of range: {where}. "
+                         "Choose a 'from bar' no larger than the 'to bar' inside that range.")
+    bars = song.bars(until=song.bars()[-1].end + EXTRA_BARS * 8.0)
+    return bars[a - 1].start, bars[b - 1].end
+
+
+def _with_new_track(song: Song, instrument: str) -> tuple[Song, str]:
+    used = {t.id for t in song.tracks}
+    track_id = next(str(i) for i in range(len(used) + 1) if str(i) not in used)
+    if instrument == DRUMS:
+        track = Track(track_id, 0, True, [], "Drums (new)")
+    else:
+        try:
+            program = int(instrument)
+        except (TypeError, ValueError):
+            raise InputError(f"Instrument '{instrument}' is unknown: pick one from the list.") from None
+        if not 0 <= program <= 127:
+            raise InputError(f"Instrument {program} is not a General MIDI program (0-127).")
+        track = Track(track_id, program, False, [],
+                      f"{pretty_midi.program_to_instrument_name(program)} (new)")
+    return Song(song.tracks + [track], list(song.time_signatures), list(song.tempos)), track_id
+
+
+def apply_response(song: Song, response: dict, track_id: str, start: float,
+                   end: float) -> list[Song]:
+    """One song per variation: the target range replaced, nothing else touched."""
+    return [song.with_notes_replaced(track_id, start, end,
+                                     [Note.from_list(n) for n in v["notes"]])
+            for v in response["variations"]]
