@@ -38,14 +38,15 @@ local function optional(parse)
   end
 end
 
-local KEY_NAMES = "C, C#, Db, D, D#, Eb, E, F, F#, Gb, G, G#, Ab, A, A#, Bb, B"
+-- Only the shape is checked here; the server knows the scales (major,
+-- minor, dorian, minor pentatonic, ...) and names an unknown one.
 local function parse_key(s)
-  local tonic, quality = s:match("^%s*([A-Ga-g][#b]?)%s+(%a+)%s*$")
-  quality = quality and quality:lower()
-  if not tonic or (quality ~= "major" and quality ~= "minor") then
-    return nil, "expected e.g. 'E minor' or 'Bb major' (tonic one of " .. KEY_NAMES .. ")"
+  local tonic, scale = s:match("^%s*([A-Ga-g][#b]?)%s*(.-)%s*$")
+  if not tonic or not scale:match("^[%a%s]*$") then
+    return nil, "expected a tonic A-G (with # or b) and a scale, e.g. 'E minor' or 'Bb dorian'"
   end
-  return tonic:sub(1, 1):upper() .. tonic:sub(2) .. " " .. quality
+  scale = scale:lower():gsub("%s+", " ")
+  return tonic:sub(1, 1):upper() .. tonic:sub(2) .. " " .. (scale ~= "" and scale or "major")
 end
 
 local function non_empty(s)

@@ -9,6 +9,8 @@ local json = {}
 -- null is a unique value so that it survives inside arrays (nil would not).
 json.null = setmetatable({}, { __tostring = function() return "null" end })
 
+-- Marked by a field rather than by identity, so arrays made by another
+-- copy of this module (each script loads its own) still encode as arrays.
 local ARRAY = { __jsontype = "array" }
 
 -- Mark a table as an array so that an empty one encodes as [] and not {}.
@@ -43,7 +45,8 @@ local function encode_number(x)
 end
 
 local function is_array(t)
-  if getmetatable(t) == ARRAY then return true end
+  local mt = getmetatable(t)
+  if mt and mt.__jsontype == "array" then return true end
   if next(t) == nil then return false end
   local n = 0
   for k in pairs(t) do

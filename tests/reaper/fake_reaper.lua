@@ -147,13 +147,15 @@ function fake.note_less(a, b)
   return a.e < b.e
 end
 
--- A deep, comparable copy of everything the scripts may touch.
+-- A deep, comparable copy of everything the scripts may touch (without the
+-- back links and the fake's own bookkeeping of sorting).
+local NOT_STATE = { item = true, track = true, unsorted = true, sort_disabled = true }
 function fake.snapshot()
   local function copy(v)
     if type(v) ~= "table" then return v end
     local c = {}
     for k, x in pairs(v) do
-      if k ~= "item" and k ~= "track" then c[k] = copy(x) end
+      if not NOT_STATE[k] then c[k] = copy(x) end
     end
     return c
   end
