@@ -1,0 +1,268 @@
+"""The Python OSC client of midifill, and `midifill request`.
+
+Sends a request in chunks, reassembles the result, retries what UDP lost and
+says clearly when no server answers. The REAPER scripts run `midifill
+request` once per click, so this module must start fast: it imports neither
+torch nor the model package.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import time
+import uuid
+
+from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from . import protocol as p
+
+
+class ClientError(Exception):
+    """A request that did not succeed; `code` and `exit_code` say why."""
+
+    code = "error"
+
+    @property
+    def exit_code(self) -> int:
+        return p.exit_code_for(self.code)
+
+
+class NoServerError(ClientError):
+    code = "no_server"
+    exit_code = p.EXIT_NO_SERVER
+
+
+class ServerError(ClientError):
+    """The server answered /midifill/error."""
+
+    def __init__(self, msg_id: str, code: str, message: str):
+        self.id, self.code, self.message = msg_id, code, message
+        super().__init__(f"{code}: {message}")
+
+
+def new_id(prefix: str = "req") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+class Client:
+    """One UDP socket that talks to one server; not shared between threads.
+
+    `timeout` is how long the server may stay silent before NoServerError:
+    before it first answers a request, and between its answers later (while
+    a generation runs the client polls, and the server answers each poll).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 9000, *, timeout: float = 5.0,
+                 token: str | None = None, retry_interval: float = 0.25,
+                 poll_interval: float = 1.0, gap: float = 0.1):
+        self.host, self.port, self.timeout, self.token = host, port, timeout, token
+        self.retry_interval, self.poll_interval, self.gap = retry_interval, poll_interval, gap
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        self.server = address
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:  # a roomy buffer so a burst of result chunks is not dropped
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        except OSError:
+            pass
+        loopback = address[0] in ("127.0.0.1", "::1") or address[0].startswith("127.")
+        self.sock.bind((address[0] if loopback else ("::" if family == socket.AF_INET6 else ""), 0))
+        self.reply_port = self.sock.getsockname()[1]
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- the messages -------------------------------------------------------
+
+    def ping(self, msg_id: str | None = None) -> dict:
+        """{"id", "version", "model"} of the server; NoServerError if none answers."""
+        msg_id = msg_id or new_id("ping")
+        args = self._exchange(p.PING, (self.reply_port, msg_id), msg_id, p.PONG)
+        return {"id": msg_id, "version": args[1], "model": args[2]}
+
+    def status(self, msg_id: str | None = None) -> dict:
+        msg_id = msg_id or new_id("status")
+        args = self._exchange(p.STATUS, (self.reply_port, msg_id), msg_id, p.STATUS)
+        return json.loads(args[1])
+
+    def cancel(self, msg_id: str) -> None:
+        """Cancel request `msg_id` (sent by any client); returns once confirmed."""
+        self._exchange(p.CANCEL, (msg_id, self.reply_port), msg_id, p.CANCELLED)
+
+    def request(self, payload: dict, *, msg_id: str | None = None, on_ack=None,
+                on_progress=None) -> dict:
+        """Send `payload` (the request contract) and return the response dict.
+
+        Raises ServerError for an /midifill/error answer, NoServerError when
+        the server is silent for `timeout` seconds, ValueError when `payload`
+        cannot be encoded as JSON.
+        """
+        chunks = p.split_json(payload)
+        msg_id = msg_id or new_id()
+        count = len(chunks)
+        started = last_send = time.monotonic()
+        retry = self.retry_interval
+        last_heard = last_ask = None
+        result: p.Assembly | None = None
+
+        def send_chunks():
+            for index, chunk in enumerate(chunks):
+                self._send(p.REQUEST, msg_id, self.reply_port, index, count, chunk)
+
+        send_chunks()
+        while True:
+            now = time.monotonic()
+            if last_heard is None:
+                if now - started > self.timeout:
+                    raise NoServerError(self._silence(started=True))
+                if now - last_send >= retry:  # request chunks (or the ack) were lost
+                    send_chunks()
+                    last_send, retry = now, min(retry * 2, 2.0)
+            else:
+                if now - last_heard > self.timeout:
+                    raise NoServerError(self._silence(started=False))
+                quiet = now - max(last_heard, last_ask or 0)
+                if result is not None and quiet >= self.gap:
+                    for index in result.missing():  # result chunks were lost
+                        self._send(p.RESEND, msg_id, self.reply_port, index)
+                    last_ask = now
+                elif result is None and quiet >= self.poll_interval:
+                    # Still running? The server answers with an ack, or with
+                    # the result if it finished and every chunk was lost.
+                    self._send(p.RESEND, msg_id, self.reply_port, 0)
+                    last_ask = now
+            message = self._receive(0.05)
+            if message is None or message[1][:1] != (msg_id,):
+                continue
+            address, args = message
+            last_heard = time.monotonic()
+            if address == p.ACK and on_ack:
+                on_ack(args[1])
+            elif address == p.PROGRESS and on_progress:
+                on_progress(args[1])
+            elif address == p.ERROR and len(args) >= 3:
+                raise ServerError(msg_id, str(args[1]), str(args[2]))
+            elif address == p.RESULT and _is_result(args):
+                _, index, total, chunk = args
+                if result is None or result.count != total:
+                    result = p.Assembly(total, max_chunks=1 << 30, chunk_chars=1 << 30)
+                result.add(index, total, chunk)
+                if result.complete:
+                    return json.loads(result.text())
+
+    # --- plumbing -------------------------------------------------------------
+
+    def _send(self, address: str, *args) -> None:
+        builder = OscMessageBuilder(address=address)
+        for arg in args + ((self.token,) if self.token else ()):
+            builder.add_arg(arg)
+        try:
+            self.sock.sendto(builder.build().dgram, self.server)
+        except OSError:
+            pass  # e.g. no route yet; the retry loop and the timeout handle it
+
+    def _receive(self, wait: float):
+        """(address, args) of the next datagram within `wait` s, else None."""
+        self.sock.settimeout(wait)
+        try:
+            data, _ = self.sock.recvfrom(65535)
+            message = OscMessage(data)
+            return message.address, tuple(message.params)
+        except Exception:  # timeout, ICMP refusal, a datagram that is not OSC
+            return None
+
+    def _exchange(self, address: str, args: tuple, msg_id: str, answer: str) -> tuple:
+        """Send a one-datagram message until its answer (or an error) comes."""
+        started = time.monotonic()
+        retry, next_send = self.retry_interval, started
+        while True:
+            now = time.monotonic()
+            if now - started > self.timeout:
+                raise NoServerError(self._silence(started=True))
+            if now >= next_send:
+                self._send(address, *args)
+                next_send, retry = now + retry, min(retry * 2, 2.0)
+            message = self._receive(0.05)
+            if message is None or message[1][:1] != (msg_id,):
+                continue
+            if message[0] == p.ERROR and len(message[1]) >= 3:
+                raise ServerError(msg_id, str(message[1][1]), str(message[1][2]))
+            if message[0] == answer:
+                return message[1]
+
+    def _silence(self, started: bool) -> str:
+        where = f"{self.host}:{self.port}"
+        if started:
+            return (f"no midifill server answered at {where} within {self.timeout:g} s; "
+                    f"start one with `midifill serve --port {self.port}`")
+        return f"the midifill server at {where} stopped answering for {self.timeout:g} s"
+
+
+def _is_result(args: tuple) -> bool:
+    return (len(args) == 4 and isinstance(args[1], int) and isinstance(args[2], int)
+            and isinstance(args[3], str) and 1 <= args[2] and 0 <= args[1] < args[2])
+
+
+# --- `midifill request` ---------------------------------------------------------
+
+def add_arguments(parser) -> None:
+    parser.add_argument("file", nargs="?", default="-",
+                        help="request JSON file (default: read stdin)")
+    parser.add_argument("--host", default="127.0.0.1", help="server address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=9000, help="server port (default 9000)")
+    parser.add_argument("--timeout", type=float, default=5.0,
+                        help="seconds of server silence before giving up (default 5)")
+    parser.add_argument("--token", default=None, help="the server's shared secret, if any")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--ping", action="store_true", help="only check that a server answers")
+    what.add_argument("--status", action="store_true", help="print the server's status")
+
+
+def _fail(code: str, message: str, exit_code: int, msg_id: str | None = None) -> int:
+    # Scripts read stdout (REAPER's ExecProcess), people read stderr.
+    print(json.dumps({"error": {"code": code, "message": message, "id": msg_id}}))
+    print(f"midifill request: {code}: {message}", file=sys.stderr)
+    return exit_code
+
+
+def run(args) -> int:
+    payload = None
+    if not (args.ping or args.status):
+        try:
+            if args.file == "-":
+                text = sys.stdin.read()
+            else:
+                with open(args.file, encoding="utf-8") as handle:
+                    text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            return _fail("bad_input", f"cannot read {args.file}: {exc}", p.EXIT_BAD_INPUT)
+        try:
+            payload = json.loads(text)
+        except ValueError as exc:
+            where = "stdin" if args.file == "-" else args.file
+            return _fail("bad_input", f"{where} is not JSON: {exc}", p.EXIT_BAD_INPUT)
+        if not isinstance(payload, dict):
+            return _fail("bad_input", "the request must be a JSON object", p.EXIT_BAD_INPUT)
+    try:
+        with Client(args.host, args.port, timeout=args.timeout, token=args.token) as client:
+            if args.ping:
+                answer = client.ping()
+            elif args.status:
+                answer = client.status()
+            else:
+                answer = client.request(payload)
+    except ServerError as exc:
+        return _fail(exc.code, exc.message, exc.exit_code, exc.id)
+    except ClientError as exc:
+        return _fail(exc.code, str(exc), exc.exit_code)
+    except (ValueError, OSError) as exc:  # unencodable payload, unknown host
+        return _fail("bad_input", str(exc), p.EXIT_BAD_INPUT)
+    print(json.dumps(answer))
+    return p.EXIT_OK

@@ -1,0 +1,584 @@
+"""`midifill serve`: the OSC bridge between DAW scripts and the engine.
+
+One thread receives datagrams: it parses, checks, reassembles chunks and
+queues; it never runs the model, so ping, status and cancel are answered
+while a generation runs. One worker thread runs the engine (which is not
+thread-safe) on queued requests, one at a time. docs/osc.md is the
+reference for every address handled here.
+"""
+from __future__ import annotations
+
+import collections
+import ipaddress
+import logging
+import signal
+import socket
+import socketserver
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.osc_packet import OscPacket, ParseError
+from pythonosc.osc_server import BlockingOSCUDPServer
+
+from model.errors import Cancelled, MidifillError
+
+from . import __version__
+from . import protocol as p
+
+log = logging.getLogger("midifill.bridge")
+
+
+@dataclass
+class Job:
+    id: str
+    request: dict
+    reply: tuple[str, int]
+    first_chunk: str
+    count: int
+    cancel: threading.Event = field(default_factory=threading.Event)
+    queued_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Outcome:
+    """What a finished request answered, kept RESULT_TTL_S for resends."""
+    id: str
+    reply: tuple[str, int]
+    first_chunk: str
+    count: int
+    chunks: list[str] | None = None        # the result, or
+    error: tuple[str, str] | None = None   # (code, message)
+    expires: float = 0.0
+
+
+class SerializedEngine:
+    """Lets the OSC worker and the Gradio demo share one engine that is not
+    thread-safe: every run takes the same lock."""
+
+    def __init__(self, engine):
+        self._engine = engine
+        self._lock = threading.Lock()
+        self.name = getattr(engine, "name", "unknown")
+
+    def run(self, request, progress=None, cancel=None):
+        with self._lock:
+            return self._engine.run(request, progress=progress, cancel=cancel)
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+
+class Server:
+    """The OSC bridge; tests start it in-process on port 0 and stop it.
+
+    `progress_hook(job_id, fraction)` is called on the worker thread each
+    time the engine reports progress, before the progress is sent: tests
+    use it to hold a real generation mid-run.
+    """
+
+    def __init__(self, engine, host: str = "127.0.0.1", port: int = 9000, *,
+                 token: str | None = None, queue_limit: int = 16,
+                 incomplete_timeout: float = p.INCOMPLETE_TIMEOUT_S,
+                 result_ttl: float = p.RESULT_TTL_S, progress_hook=None):
+        self.engine = engine
+        self.model_name = getattr(engine, "name", "unknown")
+        self.host, self.port = host, port
+        self.token = token or None
+        self.queue_limit = queue_limit
+        self.assembling_limit = max(8, 4 * queue_limit)
+        self.kept_limit = 1000
+        self.incomplete_timeout = incomplete_timeout
+        self.result_ttl = result_ttl
+        self.progress_hook = progress_hook
+        self.started = time.monotonic()
+        # Shared state: the receiving thread and the worker both touch it.
+        self.lock = threading.Lock()
+        self._wake = threading.Condition(self.lock)
+        self.assembling: dict[str, tuple[p.Assembly, tuple[str, int]]] = {}
+        self.queue: collections.deque[Job] = collections.deque()
+        self.running: Job | None = None
+        self.kept: collections.OrderedDict[str, Outcome] = collections.OrderedDict()
+        self._stopping = False
+        self._last_sweep = 0.0
+        self._receiver: _Receiver | None = None
+        self._threads: list[threading.Thread] = []
+
+    # --- life cycle -------------------------------------------------------
+
+    def start(self) -> "Server":
+        dispatcher = Dispatcher(strict_timing=False)  # never sleep on bundle time tags
+        for address, handler in HANDLERS.items():
+            dispatcher.map(address, self._route(handler), needs_reply_address=True)
+        dispatcher.set_default_handler(self._route(on_unknown), needs_reply_address=True)
+        self._receiver = _Receiver((self.host, self.port), dispatcher, self)
+        self.port = self._receiver.server_address[1]
+        self._threads = [
+            threading.Thread(target=self._receiver.serve_forever, kwargs={"poll_interval": 0.1},
+                             name="midifill-osc-receive", daemon=True),
+            threading.Thread(target=self._work, name="midifill-engine", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        log.info("listening on udp %s:%d, model %s", self.host, self.port, self.model_name)
+        return self
+
+    def stop(self) -> None:
+        with self.lock:
+            self._stopping = True
+            if self.running:
+                self.running.cancel.set()
+            self._wake.notify_all()
+        if self._receiver:
+            self._receiver.shutdown()
+            self._receiver.server_close()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.host, self.port
+
+    def alive(self) -> bool:
+        return bool(self._threads) and all(t.is_alive() for t in self._threads)
+
+    # --- helpers for the handlers ------------------------------------------
+
+    def parse(self, address: str, args: tuple) -> dict:
+        return p.parse_args(address, args, self.token)
+
+    def send(self, host: str, port: int, address: str, *args) -> None:
+        builder = OscMessageBuilder(address=address)
+        for arg in args:
+            builder.add_arg(arg)
+        try:
+            self._receiver.socket.sendto(builder.build().dgram, (host, port))
+        except OSError as exc:  # a vanished client must not stop the server
+            log.warning("could not send %s to %s:%d: %s", address, host, port, exc)
+
+    def send_error(self, reply: tuple[str, int], msg_id: str, code: str, message: str) -> None:
+        self.send(reply[0], reply[1], p.ERROR, msg_id, code, message)
+
+    def send_outcome(self, outcome: Outcome) -> None:
+        if outcome.error:
+            self.send_error(outcome.reply, outcome.id, *outcome.error)
+            return
+        for index, chunk in enumerate(outcome.chunks):
+            self.send(*outcome.reply, p.RESULT, outcome.id, index, len(outcome.chunks), chunk)
+
+    def position(self, job: Job) -> int:
+        """Requests ahead of `job` (the running one included); 0 = runs now."""
+        if job is self.running:
+            return 0
+        return list(self.queue).index(job) + (1 if self.running else 0)
+
+    def find_active(self, msg_id: str) -> Job | None:
+        if self.running and self.running.id == msg_id:
+            return self.running
+        return next((job for job in self.queue if job.id == msg_id), None)
+
+    def enqueue(self, job: Job) -> int:
+        """Queue `job` (caller holds the lock); ProtocolError("busy") when full."""
+        if len(self.queue) >= self.queue_limit or self._stopping:
+            raise p.ProtocolError("busy", f"queue is full ({self.queue_limit} waiting); "
+                                  "nothing was queued, try again later")
+        self.queue.append(job)
+        self._wake.notify()
+        return self.position(job)
+
+    def keep(self, outcome: Outcome) -> None:
+        outcome.expires = time.monotonic() + self.result_ttl
+        self.kept[outcome.id] = outcome
+        self.kept.move_to_end(outcome.id)
+        while len(self.kept) > self.kept_limit:
+            self.kept.popitem(last=False)
+
+    def status(self) -> dict:
+        return {"version": __version__, "model": self.model_name,
+                "uptime_s": round(time.monotonic() - self.started, 1),
+                "queue": len(self.queue), "queue_limit": self.queue_limit,
+                "running": self.running.id if self.running else None}
+
+    def _route(self, handler):
+        """Adapt a plain handler to python-osc's callback, and make sure that
+        whatever goes wrong is logged and, when the message names an id and a
+        reply port, answered."""
+        def callback(client_address, address, *args):
+            try:
+                handler(self, client_address, address, args)
+            except p.ProtocolError as exc:
+                self._answer_failure(client_address, address, args, exc.code, exc.message)
+            except Exception as exc:  # a bug: log it, answer it, keep serving
+                log.exception("handler for %s failed", address)
+                self._answer_failure(client_address, address, args, "internal",
+                                     f"{type(exc).__name__}: {exc}")
+        return callback
+
+    def _answer_failure(self, sender, address, args, code, message) -> None:
+        msg_id, port = p.reply_target(address, args) if address in p.SCHEMAS else (None, None)
+        log.warning("%s from %s:%d (id %s): %s: %s", address, sender[0], sender[1],
+                    msg_id, code, message)
+        if msg_id and port:
+            self.send_error((sender[0], port), msg_id, code, message)
+
+    def sweep(self) -> None:
+        """Drop incomplete requests and expired results (receiving thread)."""
+        now = time.monotonic()
+        if now - self._last_sweep < 0.1:
+            return
+        self._last_sweep = now
+        with self.lock:
+            for msg_id, (assembly, reply) in list(self.assembling.items()):
+                if now - assembly.started > self.incomplete_timeout:
+                    del self.assembling[msg_id]
+                    missing = assembly.missing()
+                    message = (f"{len(missing)} of {assembly.count} chunks still missing after "
+                               f"{self.incomplete_timeout:g} s (first missing: {missing[:10]})")
+                    log.warning("request %s incomplete: %s", msg_id, message)
+                    self.send_error(reply, msg_id, "incomplete", message)
+            for msg_id in [k for k, o in self.kept.items() if o.expires < now]:
+                del self.kept[msg_id]
+
+    # --- the worker ----------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            with self.lock:
+                while not self.queue and not self._stopping:
+                    self._wake.wait()
+                if self._stopping:
+                    return
+                job = self.running = self.queue.popleft()
+            outcome = self._run(job)
+            with self.lock:
+                self.running = None
+                self.keep(outcome)
+            self.send_outcome(outcome)
+
+    def _run(self, job: Job) -> Outcome:
+        outcome = Outcome(job.id, job.reply, job.first_chunk, job.count)
+        last_sent = [0.0]
+
+        def progress(fraction: float) -> None:
+            if self.progress_hook:
+                self.progress_hook(job.id, fraction)
+            now = time.monotonic()
+            if now - last_sent[0] >= 0.1:  # at most ~10 per second
+                last_sent[0] = now
+                self.send(*job.reply, p.PROGRESS, job.id, float(fraction))
+
+        started = time.perf_counter()
+        try:
+            response = self.engine.run(job.request, progress=progress, cancel=job.cancel)
+            if job.cancel.is_set():
+                raise Cancelled("cancelled")
+            outcome.chunks = p.split_json(response)
+        except Cancelled:
+            outcome.error = ("cancelled", "the request was cancelled")
+        except MidifillError as exc:  # RequestError/LimitError name the field
+            outcome.error = (exc.code, str(exc))
+        except Exception as exc:
+            log.exception("request %s: engine failed", job.id)
+            outcome.error = ("internal", f"{type(exc).__name__}: {exc}")
+        ms = (time.perf_counter() - started) * 1000
+        log.info("request %s mode=%s bars=%s variations=%s ms=%.0f %s", job.id,
+                 job.request.get("mode"), _bars(job.request), _variations(job.request), ms,
+                 "ok" if outcome.error is None else outcome.error[0])
+        return outcome
+
+
+# --- handlers: one plain function per address ---------------------------------
+# Each takes (server, sender, address, args). A ProtocolError raised here is
+# answered as /midifill/error by Server._route when the message names an id
+# and a reply port.
+
+def on_ping(server: Server, sender, address, args) -> None:
+    """Answer that the server is alive, with its version and model.
+
+    /midifill/ping 9001 "p1"
+      -> /midifill/pong "p1" "0.1.0" "midifill-small-v1"
+    """
+    a = server.parse(address, args)
+    server.send(sender[0], a["reply_port"], p.PONG, a["id"], __version__, server.model_name)
+
+
+def on_status(server: Server, sender, address, args) -> None:
+    r"""Report the queue, the model and the uptime as JSON.
+
+    /midifill/status 9001 "s1"
+      -> /midifill/status "s1" "{\"version\":\"0.1.0\",\"model\":\"midifill-small-v1\",
+         \"uptime_s\":12.5,\"queue\":0,\"queue_limit\":16,\"running\":null}"
+    """
+    a = server.parse(address, args)
+    with server.lock:
+        status = server.status()
+    server.send(sender[0], a["reply_port"], p.STATUS, a["id"], p.encode_json(status))
+
+
+def on_request(server: Server, sender, address, args) -> None:
+    r"""Store one chunk of a request; when all arrived, parse and queue it.
+
+    /midifill/request "req-42" 9001 0 1 "{\"mode\":\"fill\",\"tracks\":[...],\"target\":{...}}"
+      -> /midifill/ack "req-42" 0
+      -> /midifill/progress "req-42" 0.5               (optional, repeated)
+      -> /midifill/result "req-42" 0 1 "{\"variations\":[...],...}"
+      or /midifill/error "req-42" "bad_request" "target.track: no track with id 'bass'"
+
+    A chunk sent again is ignored, except that chunk 0 of a request already
+    queued is answered with its ack again, and chunk 0 of a finished one
+    with its ack and its whole answer again (a client that lost both).
+    """
+    a = server.parse(address, args)
+    msg_id, index, count, chunk = a["id"], a["index"], a["count"], a["chunk"]
+    reply = (sender[0], a["reply_port"])
+    with server.lock:
+        job = server.find_active(msg_id)
+        if job is not None:
+            if index == 0:
+                server.send(*reply, p.ACK, msg_id, server.position(job))
+            return
+        kept = server.kept.get(msg_id)
+        if kept is not None:
+            if index != 0 and count == kept.count:
+                return  # a late copy of a chunk of the finished request
+            if index == 0 and count == kept.count and chunk == kept.first_chunk:
+                kept.reply = reply
+                server.send(*reply, p.ACK, msg_id, 0)
+                server.send_outcome(kept)
+                return
+            del server.kept[msg_id]  # the id is reused for a new request
+        entry = server.assembling.get(msg_id)
+        if entry is None:
+            if len(server.assembling) >= server.assembling_limit:
+                raise p.ProtocolError("busy", f"{len(server.assembling)} requests are being "
+                                      "received already; try again later")
+            entry = server.assembling[msg_id] = (p.Assembly(count), reply)
+        assembly = entry[0]
+        if count != assembly.count:
+            del server.assembling[msg_id]  # which count is right? start over
+        assembly.add(index, count, chunk)
+        if not assembly.complete:
+            return
+        del server.assembling[msg_id]
+        text = assembly.text()
+        if len(text) > p.MAX_REQUEST_CHARS:
+            raise p.ProtocolError("too_large", f"request has {len(text)} characters; the "
+                                  f"limit is {p.MAX_REQUEST_CHARS}")
+        request = p.decode_json_object(text)
+        job = Job(msg_id, request, reply, assembly.first, assembly.count)
+        position = server.enqueue(job)
+        server.send(*reply, p.ACK, msg_id, position)
+    log.debug("request %s queued at position %d (%d chunks)", msg_id, position, count)
+
+
+def on_resend(server: Server, sender, address, args) -> None:
+    r"""Send one chunk of a kept result again (results are kept 60 s).
+
+    /midifill/resend "req-42" 9001 3
+      -> /midifill/result "req-42" 3 5 "...\"velocity\"..."
+
+    A request still queued or running is answered with its ack (a client may
+    poll this way); a failed one with its error again; an unknown id with
+    /midifill/error "req-42" "bad_chunk" "no result kept for id 'req-42' ...".
+    """
+    a = server.parse(address, args)
+    msg_id, index, reply = a["id"], a["index"], (sender[0], a["reply_port"])
+    with server.lock:
+        job = server.find_active(msg_id)
+        if job is not None:
+            server.send(*reply, p.ACK, msg_id, server.position(job))
+            return
+        if msg_id in server.assembling:
+            return  # still receiving; the client resends its chunks
+        kept = server.kept.get(msg_id)
+    if kept is None:
+        raise p.ProtocolError("bad_chunk", f"no result kept for id {msg_id!r} (unknown, or "
+                              f"older than {server.result_ttl:g} s)")
+    if kept.error:
+        server.send_error(reply, msg_id, *kept.error)
+    elif not 0 <= index < len(kept.chunks):
+        raise p.ProtocolError("bad_chunk", f"index {index} out of range "
+                              f"0-{len(kept.chunks) - 1}")
+    else:
+        server.send(*reply, p.RESULT, msg_id, index, len(kept.chunks), kept.chunks[index])
+
+
+def on_cancel(server: Server, sender, address, args) -> None:
+    """Cancel a request by id, whether receiving, queued or running.
+
+    /midifill/cancel "req-42" 9001
+      -> /midifill/cancelled "req-42"
+      and, to the request's own reply port, when it was queued or running:
+      -> /midifill/error "req-42" "cancelled" "the request was cancelled"
+    """
+    a = server.parse(address, args)
+    msg_id = a["id"]
+    with server.lock:
+        server.assembling.pop(msg_id, None)
+        job = server.find_active(msg_id)
+        if job is server.running and job is not None:
+            job.cancel.set()  # the worker answers once the engine stops
+        elif job is not None:
+            server.queue.remove(job)
+            outcome = Outcome(job.id, job.reply, job.first_chunk, job.count,
+                              error=("cancelled", "the request was cancelled while queued"))
+            server.keep(outcome)
+            server.send_outcome(outcome)
+    log.info("request %s cancel asked (%s)", msg_id,
+             "running" if job is not None and job.cancel.is_set() else
+             "queued" if job is not None else "not running")
+    server.send(sender[0], a["reply_port"], p.CANCELLED, msg_id)
+
+
+def on_unknown(server: Server, sender, address, args) -> None:
+    """Any other address: logged and dropped (no id can be trusted)."""
+    log.warning("dropped message to unknown address %r from %s:%d (%d arguments)",
+                address[:100], sender[0], sender[1], len(args))
+
+
+HANDLERS = {p.PING: on_ping, p.STATUS: on_status, p.REQUEST: on_request,
+            p.RESEND: on_resend, p.CANCEL: on_cancel}
+
+
+def _bars(request: dict):
+    """Bars in the target range, for the log line; '?' when malformed."""
+    try:
+        num, den = request.get("time_signature") or (4, 4)
+        target = request["target"]
+        bars = (float(target["end"]) - float(target["start"])) / (num * 4.0 / den)
+        return f"{bars:g}"
+    except Exception:
+        return "?"
+
+
+def _variations(request: dict):
+    controls = request.get("controls")
+    return controls.get("variations", 1) if isinstance(controls, dict) else 1
+
+
+class _DatagramHandler(socketserver.BaseRequestHandler):
+    """Parses one datagram and calls the dispatcher's handlers; unlike
+    python-osc's own handler it logs packets that do not parse."""
+
+    def handle(self) -> None:
+        data = self.request[0]
+        try:
+            packet = OscPacket(data)
+        except ParseError as exc:
+            log.warning("dropped %d-byte datagram from %s:%d: %s", len(data),
+                        *self.client_address[:2], exc)
+            return
+        dispatcher = self.server.dispatcher
+        for timed in packet.messages:
+            for handler in dispatcher.handlers_for_address(timed.message.address):
+                handler.invoke(self.client_address, timed.message)
+
+
+class _Receiver(BlockingOSCUDPServer):
+    # Read whole datagrams: python-osc's default of 8192 bytes would cut a
+    # larger one into garbage instead of handling or reporting it.
+    max_packet_size = 65535
+
+    def __init__(self, address, dispatcher, bridge: Server):
+        self.bridge = bridge
+        super().__init__(address, dispatcher)
+        self.RequestHandlerClass = _DatagramHandler
+
+    def verify_request(self, request, client_address) -> bool:
+        if super().verify_request(request, client_address):
+            return True
+        log.warning("dropped %d-byte datagram from %s:%d: not OSC", len(request[0]),
+                    *client_address[:2])
+        return False
+
+    def handle_error(self, request, client_address) -> None:
+        log.exception("datagram from %s:%d broke the receiver; still serving",
+                      *client_address[:2])
+
+    def service_actions(self) -> None:
+        self.bridge.sweep()
+
+
+# --- `midifill serve` ---------------------------------------------------------
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
+    except socket.gaierror:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1; anything else needs --token)")
+    parser.add_argument("--port", type=int, default=9000, help="UDP port (default 9000)")
+    parser.add_argument("--model", default=None, metavar="CKPT",
+                        help="checkpoint to load (default: the bundled model)")
+    parser.add_argument("--token", default=None,
+                        help="shared secret every message must carry as its last argument")
+    parser.add_argument("--queue-limit", type=int, default=16,
+                        help="requests that may wait; more are answered 'busy' (default 16)")
+    parser.add_argument("--demo", action="store_true",
+                        help="also start the Gradio demo in this process")
+    parser.add_argument("--demo-port", type=int, default=7860, help="demo port (default 7860)")
+
+
+def run(args) -> int:
+    if not is_loopback(args.host):
+        if not args.token:
+            print(f"midifill serve: binding to {args.host} exposes the model to the network; "
+                  "give a shared secret with --token", file=sys.stderr)
+            return 2
+        print(f"midifill serve: WARNING: listening on {args.host}, not loopback; every "
+              "message must carry the token", file=sys.stderr)
+    if args.demo:
+        import importlib.util
+        if importlib.util.find_spec("demo.app") is None:
+            print("midifill serve --demo: the Gradio demo (demo/app.py) is not part of this "
+                  "installation yet", file=sys.stderr)
+            return 1
+
+    from model import Engine  # torch loads here, not when the CLI starts
+    try:
+        engine = Engine.from_checkpoint(args.model)
+    except MidifillError as exc:
+        print(f"midifill serve: cannot load the model: {exc}", file=sys.stderr)
+        return 1
+    if args.demo:
+        engine = SerializedEngine(engine)
+    server = Server(engine, args.host, args.port, token=args.token, queue_limit=args.queue_limit)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"midifill serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    print(f"midifill serve: listening on udp {args.host}:{server.port} with model "
+          f"{server.model_name}; Ctrl-C stops", file=sys.stderr)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        if args.demo:
+            from demo import app
+            app.launch(share=False, port=args.demo_port, engine=engine)
+        else:
+            while not stop.wait(0.5):
+                pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
