@@ -38,9 +38,11 @@ function init() {
     ping();
 }
 
-function fill() { start("fill"); }
-function cont() { start("continue"); } // "continue" is a reserved word in JS
-function vary() { start("variations"); }
+// Buttons arrive as [prepend fill] etc.; a live.text may also send 0 on
+// release, which must not press again.
+function fill(v) { if (v !== 0) start("fill"); }
+function cont(v) { if (v !== 0) start("continue"); } // "continue" is reserved in JS
+function vary(v) { if (v !== 0) start("variations"); }
 
 function temperature(v) { settings.temperature = Math.max(0.05, Number(v)); }
 function numvariations(v) { settings.variations = clampInt(v, 1, 8); }
@@ -57,7 +59,8 @@ function ping() {
     outlet(0, "/midifill/ping", REPLY_PORT, id);
 }
 
-function cancel() {
+function cancel(v) {
+    if (v === 0) return;
     if (!job) { status("Nothing to cancel."); return; }
     outlet(0, "/midifill/cancel", job.id, REPLY_PORT);
     finish("Cancelled.");
@@ -525,7 +528,7 @@ function idOf(obj, prop) {
 }
 
 function noteList(pitch, start, duration, velocity) {
-    return [pitch, round6(start), round6(Math.max(duration, 0.001)), clampInt(velocity, 1, 127)];
+    return [clampInt(pitch, 0, 127), round6(start), round6(Math.max(duration, 0.001)), clampInt(velocity, 1, 127)];
 }
 
 function asciiJSON(value) {

@@ -136,6 +136,24 @@ test("Continue writes after the last note, from the next bar line", async (t) =>
   assert.ok(notes.slice(3).every((n) => n.start_time >= 8 && n.start_time < 16));
 });
 
+test("A big scene travels as several chunks and comes back whole", async (t) => {
+  if (!h.needServer(t)) return;
+  const spec = h.sessionSet();
+  const busy = [];
+  for (let b = 0; b < 16; b += 0.25) for (const p of [60, 64, 67, 71]) busy.push([p + (Math.floor(b) % 2), b, 0.2, 70]);
+  spec.tracks[2].slots[0] = { markers: [0, 16], notes: busy };
+  spec.tracks.push({ name: "Pad", slots: { 0: { markers: [0, 16], notes: busy.map((n) => [n[0] - 12, n[1], n[2], n[3]]) } } });
+  const { set, link, device, close } = await h.openDevice(spec);
+  t.after(close);
+  const status = await h.press(device, "fill");
+  assert.match(status, /^Filled/);
+  const chunks = link.sent.filter((m) => m.address === "/midifill/request");
+  assert.ok(chunks.length >= 2, `${chunks.length} chunk(s)`);
+  assert.ok(chunks.every((m) => m.args[4].length <= 6000));
+  assert.equal(h.requestOf(link).tracks.find((tr) => tr.id === "t3").notes.length, busy.length);
+  assert.deepEqual(h.outside(set.tracks[1].slots[0].clip.notes, 4, 12).length, 8);
+});
+
 test("A request the server rejects changes nothing and shows the server's message", async (t) => {
   if (!h.needServer(t)) return;
   const { set, device, close } = await h.openDevice(h.sessionSet());

@@ -1,0 +1,57 @@
+// The patcher is data: check it wires what the device needs, so a typo in a
+// message name or a port cannot ship unnoticed (Max itself does not run here).
+"use strict";
+
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("fs");
+const path = require("path");
+const { LiveSet, loadDevice } = require("./fake_live");
+const { sessionSet } = require("./harness");
+
+const MAXPAT = path.join(__dirname, "..", "..", "daw_scripts", "ableton", "midifill.maxpat");
+const patcher = JSON.parse(fs.readFileSync(MAXPAT, "utf8")).patcher;
+const boxes = new Map(patcher.boxes.map(({ box }) => [box.id, box]));
+const lines = patcher.lines.map(({ patchline }) => patchline);
+const find = (pred) => [...boxes.values()].filter(pred);
+const byText = (re) => find((b) => re.test(b.text || ""));
+const wired = (src, out, dst) => lines.some((l) => l.source[0] === src && l.source[1] === out && l.destination[0] === dst);
+const into = (dst) => lines.filter((l) => l.destination[0] === dst).map((l) => boxes.get(l.source[0]));
+
+test("the js object, udpsend and udpreceive agree on the ports", () => {
+  const [js] = byText(/^js /);
+  const [, file, replyPort] = js.text.split(" ");
+  assert.equal(file, "midifill.js");
+  assert.deepEqual(byText(/^udpreceive /).map((b) => b.text), [`udpreceive ${replyPort}`]);
+  assert.deepEqual(byText(/^udpsend /).map((b) => b.text), ["udpsend 127.0.0.1 9000"]);
+  const [send] = byText(/^udpsend /);
+  const [receive] = byText(/^udpreceive /);
+  assert.ok(wired(js.id, 0, send.id), "js outlet 0 -> udpsend");
+  assert.ok(wired(receive.id, 0, js.id), "udpreceive -> js");
+  const [status] = find((b) => b.id === "obj-status");
+  assert.ok(wired(js.id, 1, status.id), "js outlet 1 -> status line");
+});
+
+test("live.thisdevice starts the device; MIDI passes through", () => {
+  const [thisdevice] = byText(/^live\.thisdevice$/);
+  const [init] = find((b) => b.maxclass === "message" && b.text === "init");
+  const [js] = byText(/^js /);
+  assert.ok(wired(thisdevice.id, 0, init.id) && wired(init.id, 0, js.id));
+  assert.ok(wired(byText(/^midiin$/)[0].id, 0, byText(/^midiout$/)[0].id));
+});
+
+test("every button and control reaches a function of midifill.js", () => {
+  const device = loadDevice(new LiveSet(sessionSet()));
+  const [js] = byText(/^js /);
+  const selectors = into(js.id).map((b) => b.text.split(" ")).filter((w) => w[0] === "prepend").map((w) => w[1]);
+  for (const sel of ["fill", "cont", "vary", "cancel", "temperature", "numvariations", "density", "keylock", "port"]) {
+    assert.ok(selectors.includes(sel), `nothing sends ${sel}`);
+  }
+  for (const sel of selectors.concat(["init"])) assert.equal(typeof device.ctx[sel], "function", sel);
+  const labels = find((b) => b.maxclass === "live.text").map((b) => b.text);
+  for (const label of ["Fill", "Continue", "Variations", "Key lock"]) assert.ok(labels.includes(label), label);
+  for (const b of find((x) => /^live\./.test(x.maxclass))) {
+    assert.equal(b.presentation, 1, `${b.id} shows in the device`);
+    assert.ok(b.saved_attribute_attributes.valueof.parameter_longname, `${b.id} names its parameter`);
+  }
+});
