@@ -136,6 +136,20 @@ test("Continue writes after the last note, from the next bar line", async (t) =>
   assert.ok(notes.slice(3).every((n) => n.start_time >= 8 && n.start_time < 16));
 });
 
+test("Continue on a full loop appends a loop-long section and lengthens the clip", async (t) => {
+  if (!h.needServer(t)) return;
+  const spec = h.sessionSet();
+  const full = [[40, 0, 2, 90], [43, 2, 2, 90], [45, 4, 2, 90], [47, 6, 1.5, 90]];
+  spec.tracks[1].slots[0] = { name: "Bass", markers: [0, 8], loop: [0, 8], notes: full };
+  const { set, link, device, close } = await h.openDevice(spec);
+  t.after(close);
+  assert.match(await h.press(device, "cont"), /^Continued/);
+  assert.deepEqual(h.requestOf(link).target, { track: "t2", start: 8, end: 16 });
+  const clip = set.tracks[1].slots[0].clip;
+  assert.deepEqual([clip.loop_end, clip.end_marker], [16, 16]);
+  assert.deepEqual(h.plain(h.outside(clip.notes, 8, 16)), full);
+});
+
 test("A big scene travels as several chunks and comes back whole", async (t) => {
   if (!h.needServer(t)) return;
   const spec = h.sessionSet();
