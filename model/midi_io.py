@@ -47,7 +47,7 @@ def _from_pretty_midi(pm: pretty_midi.PrettyMIDI) -> Song:
     res = float(pm.resolution)
 
     def beats(seconds: float) -> float:
-        return pm.time_to_tick(seconds) / res
+        return int(pm.time_to_tick(seconds)) / res
 
     tracks = []
     for i, inst in enumerate(pm.instruments):
@@ -60,7 +60,7 @@ def _from_pretty_midi(pm: pretty_midi.PrettyMIDI) -> Song:
             for ts in pm.time_signature_changes]
     sigs = _dedupe_by_beat(sigs) or [TimeSignature(0.0, 4, 4)]
     times, bpms = pm.get_tempo_changes()
-    tempos = _dedupe_by_beat([TempoChange(beats(t), float(b)) for t, b in zip(times, bpms)])
+    tempos = _dedupe_by_beat([TempoChange(beats(t), round(float(b), 3)) for t, b in zip(times, bpms)])
     return Song(tracks, sigs, tempos or [TempoChange(0.0, 120.0)])
 
 

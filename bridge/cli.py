@@ -1,0 +1,58 @@
+"""The `midifill` command.
+
+Each subcommand lives in the module that owns its work and exposes
+`add_arguments(parser)` and `run(args) -> int`. Modules are imported only
+when their subcommand runs, so `midifill request` starts without torch.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from . import __version__
+
+# name -> (module, one-line help)
+SUBCOMMANDS = {
+    "generate": ("bridge.cmd_generate", "fill, continue or generate part of a MIDI file"),
+    "serve": ("bridge.server", "run the OSC bridge (and the demo with --demo)"),
+    "request": ("bridge.client", "send one request (JSON on stdin) to a running server"),
+    "demo": ("demo.app", "run the Gradio demo in the browser"),
+    "train": ("model.train", "train or fine-tune a model on a folder of MIDI files"),
+    "corpus": ("model.corpus", "build the offline training corpus"),
+    "eval": ("model.evaluate", "measure a model: NLL against an n-gram baseline, fill quality"),
+    "bench": ("bridge.bench", "measure speed and memory of the bundled model"),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="midifill", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"midifill {__version__}")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if only in (None, name):  # import only the module that will run
+            module = importlib.import_module(module_name)
+            module.add_arguments(p)
+            p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((a for a in argv if a in SUBCOMMANDS), None)
+    parser = build_parser(only=chosen or "")
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=getattr(logging, args.log_level),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return int(args._module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The Engine: request dict in, response dict out. Every face calls this.
+
+A fill of more than CHUNK_BARS bars is written in chunks of at most that
+many bars, each chunk seeing the bars written before it, so a long fill
+never outgrows the model's block.
+"""
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .errors import Cancelled, CheckpointError, RequestError
+from .grammar import FillState
+from .prompt import build_prompt
+from .request import FillRequest, parse_request
+from .sampling import Step, apply_filters, sample
+from .song import Note
+from .tokenizer import Tokenizer, TokenizerConfig
+from .transformer import KVCache, Transformer, load_checkpoint
+
+BUNDLED_MODEL = Path(__file__).with_name("midifill-small-v1.pt")
+CHUNK_BARS = 4
+
+
+class Engine:
+    def __init__(self, model: Transformer, tokenizer: Tokenizer, name: str = "midifill",
+                 meta: dict | None = None):
+        self.model = model.eval()
+        self.tok = tokenizer
+        self.name = name
+        self.meta = meta or {}
+        if tokenizer.vocab_size != model.config.vocab_size:
+            raise CheckpointError(f"tokenizer vocabulary {tokenizer.vocab_size} != model "
+                                  f"vocabulary {model.config.vocab_size}")
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path | None = None) -> "Engine":
+        """Load a checkpoint; with no path, the bundled model."""
+        if path is None:
+            path = BUNDLED_MODEL
+            if not path.is_file():
+                raise CheckpointError(f"the bundled model {path.name} is not in {path.parent}; "
+                                      "train one with `midifill train` or pass a checkpoint path")
+        model, tok_cfg, ckpt = load_checkpoint(path)
+        try:
+            tok = Tokenizer(TokenizerConfig.from_dict(tok_cfg))
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(f"{path}: bad tokenizer config: {exc}") from exc
+        meta = ckpt.get("meta", {})
+        return cls(model, tok, meta.get("name", Path(path).stem), meta)
+
+    # --- the contract -------------------------------------------------------
+    def run(self, request: dict, progress: Callable[[float], None] | None = None,
+            cancel: threading.Event | None = None) -> dict:
+        t0 = time.perf_counter()
+        req = parse_request(request, self.tok)
+        seed = req.controls.seed if req.controls.seed is not None else random.randrange(2**31)
+        gen = torch.Generator().manual_seed(seed)
+        timing = {"prefill": 0.0, "decode": 0.0}
+        variations = self._fill(req, gen, timing, progress, cancel)
+        timing["total"] = (time.perf_counter() - t0) * 1000
+        return {"variations": [{"notes": [n.to_list() for n in notes]} for notes in variations],
+                "model": self.name, "seed": seed,
+                "timing_ms": {k: round(v, 1) for k, v in timing.items()}}
+
+    # --- the work -----------------------------------------------------------
+    def _fill(self, req: FillRequest, gen, timing, progress, cancel) -> list[list[Note]]:
+        tok = self.tok
+        song = req.song
+        bars = song.bars(until=max(req.end, song.end_beat))
+        lo_tick = math.ceil(req.start * tok.tpb - 1e-6)
+        hi_tick = math.floor(req.end * tok.tpb + 1e-6)
+        b0 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) > lo_tick)
+        b1 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) >= hi_tick) + 1
+        chunks = [(c, min(c + CHUNK_BARS, b1)) for c in range(b0, b1, CHUNK_BARS)]
+        density = None
+        if req.controls.density is not None and req.controls.density > 0:
+            density = tok.density_level(req.controls.density)
+        n = req.controls.variations
+        songs = [song] * n
+        results: list[list[Note]] = [[] for _ in range(n)]
+        for ci, (c0, c1) in enumerate(chunks):
+            lo = max(lo_tick, tok.to_tick(bars[c0].start))
+            hi = min(hi_tick, tok.to_tick(bars[c1 - 1].start) + tok.bar_ticks(bars[c1 - 1]))
+            # the first chunk shares one prompt, so all variations run as one batch;
+            # later chunks see each variation's own earlier bars
+            groups = [list(range(n))] if ci == 0 else [[v] for v in range(n)]
+            for rows in groups:
+                prompt = build_prompt(tok, songs[rows[0]], bars, req.track_id, (c0, c1),
+                                      (b0, b1), lo, hi, req.mode, self.model.config.block_size,
+                                      density)
+
+                def report(frac, ci=ci):
+                    if progress:
+                        progress((ci + frac) / len(chunks))
+
+                states = self._decode(prompt, len(rows), density, req.controls, gen, timing,
+                                      report, cancel)
+                for v, st in zip(rows, states):
+                    notes = [Note(p, t / tok.tpb, d / tok.tpb, tok.bin_velocity(vel))
+                             for t, p, d, vel in st.notes]
+                    results[v] += notes
+                    seg_start, seg_end = lo / tok.tpb, hi / tok.tpb
+                    songs[v] = songs[v].with_notes_replaced(req.track_id, seg_start, seg_end,
+                                                            notes)
+        if progress:
+            progress(1.0)
+        return [sorted(r, key=lambda x: (x.start, x.pitch)) for r in results]
+
+    def _decode(self, prompt, batch, density, controls, gen, timing, report, cancel):
+        tok, model = self.tok, self.model
+        t0 = time.perf_counter()
+        cache = KVCache(model.config, batch, len(prompt.tokens) + prompt.plan.max_tokens)
+        idx = torch.tensor([prompt.tokens] * batch, dtype=torch.long)
+        logits = model.prefill(idx, cache)
+        t1 = time.perf_counter()
+        timing["prefill"] += (t1 - t0) * 1000
+        states = [FillState(tok, prompt.plan, density) for _ in range(batch)]
+        n_bars = len(prompt.plan.bars)
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("the request was cancelled")
+            chosen = []
+            for b, st in enumerate(states):
+                if st.done:
+                    chosen.append(tok.PAD)
+                    continue
+                if st.forced:
+                    t = st.forced[0]
+                else:
+                    t = sample(apply_filters(logits[b], Step(st, controls)), controls, gen)
+                st.advance(t)
+                chosen.append(t)
+            if all(st.done for st in states):
+                break
+            report(sum(max(st.bar_i, 0) for st in states) / (batch * n_bars))
+            logits = model.decode(torch.tensor(chosen, dtype=torch.long), cache)
+        timing["decode"] += (time.perf_counter() - t1) * 1000
+        return states

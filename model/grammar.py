@@ -1,0 +1,162 @@
+"""The grammar of a fill section, as a state machine that says which tokens
+may come next, so that every sampled sequence decodes.
+
+A fill section is: FILL_START DENSITY (BAR events*)+ FILL_END, with exactly
+the bars of the plan, positions rising within a bar, pitches rising within a
+position, every note complete (pitch, velocity, duration) and every note
+inside the target range [lo_tick, hi_tick).
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import torch
+
+from .song import Bar, Note
+from .tokenizer import Tokenizer
+
+
+@dataclass
+class FillPlan:
+    """What one fill section must cover (identical for every row of a batch)."""
+    bars: list[Bar]
+    lo_tick: int  # absolute ticks, target range [lo, hi)
+    hi_tick: int
+    is_drum: bool
+    prefix: list[Note] = field(default_factory=list)  # forced notes before lo in bar 0
+    max_tokens: int = 512  # the fill section may not grow past this
+
+
+class FillState:
+    """Where one row stands in its fill section."""
+
+    def __init__(self, tok: Tokenizer, plan: FillPlan, density: int | None):
+        self.tok, self.plan = tok, plan
+        self.bar_starts = [tok.to_tick(b.start) for b in plan.bars]
+        self.bar_lens = [tok.bar_ticks(b) for b in plan.bars]
+        self.phase = "density"
+        self.bar_i = -1
+        self.pos: int | None = None  # tick within the bar of the open position
+        self.last_pitch = -1
+        self.pitch = self.vel = None
+        self.notes: list[tuple[int, int, int, int]] = []  # (abs tick, pitch, dur, vel bin)
+        self.notes_in_bar = 0
+        self.prefix_notes: list[tuple[int, int, int, int]] = []
+        self.density: int | None = None
+        self.tokens: list[int] = []
+        self.forced: deque[int] = deque()
+        if density is not None:
+            self.forced.append(tok.offset["DENSITY"] + density)
+
+    # --- queries ------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self.phase == "done"
+
+    @property
+    def abs_tick(self) -> int:
+        return self.bar_starts[self.bar_i] + (self.pos or 0)
+
+    def tokens_left(self) -> int:
+        return self.plan.max_tokens - len(self.tokens)
+
+    def closing_cost(self) -> int:
+        """Tokens still needed to close: the remaining BARs and FILL_END."""
+        return (len(self.plan.bars) - 1 - self.bar_i) + 1
+
+    def next_bar_token(self) -> int:
+        if self.bar_i + 1 < len(self.plan.bars):
+            return self.tok.bar_token(self.plan.bars[self.bar_i + 1])
+        return self.tok.FILL_END
+
+    def active_ends(self) -> list[int]:
+        return [n[0] + n[2] for n in self.prefix_notes + self.notes]
+
+    def allowed(self) -> torch.Tensor:
+        """The grammar's mask over the vocabulary (True = may come next)."""
+        tok = self.tok
+        mask = torch.zeros(tok.vocab_size, dtype=torch.bool)
+        if self.forced:
+            mask[self.forced[0]] = True
+            return mask
+        ph = self.phase
+        if ph == "density":
+            a, b = tok.range("DENSITY")
+            mask[a:b] = True
+        elif ph == "in_bar":
+            mask[self.next_bar_token()] = True
+            budget = self.tokens_left() - self.closing_cost()
+            start = self.bar_starts[self.bar_i]
+            first = max(self.plan.lo_tick - start, 0 if self.pos is None else self.pos + 1)
+            last = min(self.plan.hi_tick - start, self.bar_lens[self.bar_i])  # exclusive
+            if budget >= 4 and first < last:
+                off = tok.offset["POS"]
+                mask[off + first:off + last] = True
+            if self.pos is not None and budget >= 3 and self.plan.lo_tick <= self.abs_tick:
+                kind = "DRUM" if self.plan.is_drum else "PITCH"
+                off = tok.offset[kind]
+                mask[off + self.last_pitch + 1:off + 128] = True
+        elif ph == "after_pos":
+            a, b = tok.range("DRUM" if self.plan.is_drum else "PITCH")
+            mask[a:b] = True
+        elif ph == "after_pitch":
+            a, b = tok.range("VEL")
+            mask[a:b] = True
+        elif ph == "after_vel":
+            longest = min(tok.max_dur, self.plan.hi_tick - self.abs_tick)
+            off = tok.offset["DUR"]
+            mask[off:off + max(1, longest)] = True
+        return mask
+
+    # --- transitions ------------------------------------------------------------
+    def _open_bar(self):
+        self.bar_i += 1
+        self.pos, self.last_pitch, self.notes_in_bar = None, -1, 0
+        self.phase = "in_bar"
+
+    def advance(self, token: int) -> None:
+        tok = self.tok
+        forced = bool(self.forced)
+        if forced:
+            if token != self.forced[0]:
+                raise ValueError("a forced token was not followed")
+            self.forced.popleft()
+        self.tokens.append(token)
+        kind = tok.kind(token)
+        if self.phase == "density" and kind == "DENSITY":
+            self.density = tok.value(token)
+            self.forced.append(tok.bar_token(self.plan.bars[0]))
+            self.forced.extend(self._prefix_tokens())
+            self.phase = "bar_pending"
+        elif kind == "BAR":
+            self._open_bar()
+        elif token == tok.FILL_END:
+            self.phase = "done"
+        elif kind == "POS":
+            self.pos, self.last_pitch = tok.value(token), -1
+            self.phase = "after_pos"
+        elif kind in ("PITCH", "DRUM"):
+            self.pitch = tok.value(token)
+            self.last_pitch = self.pitch
+            self.phase = "after_pitch"
+        elif kind == "VEL":
+            self.vel = tok.value(token)
+            self.phase = "after_vel"
+        elif kind == "DUR":
+            note = (self.abs_tick, self.pitch, tok.value(token), self.vel)
+            (self.prefix_notes if note[0] < self.plan.lo_tick else self.notes).append(note)
+            if note[0] >= self.plan.lo_tick:
+                self.notes_in_bar += 1
+            self.phase = "in_bar"
+        else:
+            raise ValueError(f"{tok.names[token]} is not allowed in phase {self.phase}")
+
+    def _prefix_tokens(self) -> list[int]:
+        """Tokens of the existing notes in bar 0 before the target start."""
+        if not self.plan.prefix:
+            return []
+        from .song import Track
+        bar = self.plan.bars[0]
+        track = Track("prefix", 0, self.plan.is_drum, list(self.plan.prefix))
+        return self.tok.encode_bars(track, [bar])[0][1:]  # without the BAR token

@@ -1,0 +1,98 @@
+"""Prompts: the song around a fill, cropped to fit the model.
+
+Cropping rule (documented in the README): the prompt keeps the fill's own
+bars of every track, then adds bars one at a time, always the one nearest
+the fill (the earlier one when both sides are equally near), while the prompt
+plus the fill's token budget fit in the model's block. If even the fill's
+own bars do not fit, other tracks are left out, the one with most tokens
+first. `continue` sees nothing after the fill; `generate` sees no notes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .grammar import FillPlan
+from .song import Bar, Song, Track
+from .tokenizer import Tokenizer
+
+TOKENS_PER_BAR_BUDGET = 80  # room for about 20 notes a bar in the fill section
+FILL_OVERHEAD = 3  # FILL_START, DENSITY, FILL_END
+
+
+@dataclass
+class Prompt:
+    tokens: list[int]
+    plan: FillPlan
+    window: tuple[int, int]  # bars [w0, w1) of the timeline in the prompt
+    tracks: list[str]  # track ids in the prompt, in order
+
+
+def fill_budget(n_bars: int, block_size: int) -> int:
+    return min(block_size // 2, FILL_OVERHEAD + n_bars * TOKENS_PER_BAR_BUDGET)
+
+
+def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
+                 fill: tuple[int, int], blank: tuple[int, int], lo_tick: int, hi_tick: int,
+                 mode: str, block_size: int, density_level: int | None) -> Prompt:
+    """The prompt for filling bars [fill[0], fill[1]) of the target track.
+
+    `blank` ([b0, b1) ⊇ fill) are the target's bars shown as FILL_BAR: the
+    whole requested range, also the parts later chunks will write.
+    """
+    f0, f1 = fill
+    target = song.track(target_id)
+    tracks = [target] if mode == "generate" else list(song.tracks)
+    if mode == "generate":
+        tracks = [Track(target.id, target.program, target.is_drum, [], target.name)]
+    last_bar = f1 if mode == "continue" else len(bars)
+    bar_tokens = {t.id: tok.encode_bars(t, bars[:last_bar]) for t in tracks}
+    for b in range(max(blank[0], 0), min(blank[1], last_bar)):
+        bar_tokens[target_id][b] = [tok.FILL_BAR]
+
+    budget = fill_budget(f1 - f0, block_size)
+    fixed = 1 + 1 + (1 if density_level is not None else 0)  # BOS, FILL_START, DENSITY
+
+    def cost(ids, w0, w1):
+        return fixed + sum(3 + sum(len(bar_tokens[i][b]) for b in range(w0, w1)) for i in ids)
+
+    ids = [t.id for t in tracks]
+    while cost(ids, f0, f1) + budget > block_size and len(ids) > 1:
+        others = [i for i in ids if i != target_id]
+        heaviest = max(others, key=lambda i: sum(len(x) for x in bar_tokens[i][f0:f1]))
+        ids.remove(heaviest)
+    if cost(ids, f0, f1) + budget > block_size:
+        raise ValueError("the fill's own bars do not fit in the model's block")
+    w0, w1 = f0, f1
+    room = block_size - budget - cost(ids, w0, w1)
+    while True:
+        before = w0 - 1 if w0 > 0 else None
+        after = w1 if w1 < last_bar else None
+        if before is None and after is None:
+            break
+        pick = before if after is None or (before is not None and f0 - before <= after - f1 + 1) \
+            else after
+        extra = sum(len(bar_tokens[i][pick]) for i in ids)
+        if extra > room:
+            break
+        room -= extra
+        if pick == before:
+            w0 -= 1
+        else:
+            w1 += 1
+
+    seq = [tok.BOS]
+    for t in tracks:
+        if t.id not in ids:
+            continue
+        seq += tok.header(t)
+        for b in range(w0, w1):
+            seq += bar_tokens[t.id][b]
+        seq.append(tok.TRACK_END)
+    seq.append(tok.FILL_START)
+
+    bar0 = bars[f0]
+    prefix = [n for n in target.notes
+              if tok.to_tick(bar0.start) <= tok.to_tick(n.start) < lo_tick] \
+        if mode != "generate" else []
+    plan = FillPlan(bars[f0:f1], lo_tick, hi_tick, target.is_drum, prefix, budget)
+    return Prompt(seq, plan, (w0, w1), [i for i in ids])

@@ -1,0 +1,169 @@
+"""Sampling: small pure logit filters chained in one loop, then temperature,
+top-k and top-p.
+
+Every filter has the signature `f(logits, step) -> logits`: it returns a new
+tensor in which the tokens it forbids are -inf, and never changes its input.
+`step` is a `Step` holding the row's grammar state and the request controls.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+import torch
+
+from .grammar import FillState
+from .scales import scale_pitch_classes
+
+NEG_INF = float("-inf")
+
+
+@dataclass
+class Controls:
+    temperature: float = 1.0
+    top_p: float = 0.95
+    top_k: int = 0
+    seed: int | None = None
+    variations: int = 1
+    pitch_range: tuple[int, int] | None = None
+    key: str | None = None
+    max_polyphony: int | None = None
+    density: float | None = None  # notes per bar; None: the model chooses; 0: sparse allowed
+
+    @property
+    def sparse(self) -> bool:
+        return self.density is not None and self.density <= 0
+
+
+@dataclass
+class Step:
+    state: FillState
+    controls: Controls
+
+
+Filter = Callable[[torch.Tensor, Step], torch.Tensor]
+
+
+def _forbid(logits: torch.Tensor, forbidden: torch.Tensor) -> torch.Tensor:
+    return logits.masked_fill(forbidden, NEG_INF)
+
+
+def grammar_filter(logits, step: Step):
+    """Only tokens that keep the fill section decodable."""
+    return _forbid(logits, ~step.state.allowed())
+
+
+def family_filter(logits, step: Step):
+    """Drum tracks write DRUM tokens, pitched tracks PITCH tokens."""
+    tok = step.state.tok
+    a, b = tok.range("PITCH" if step.state.plan.is_drum else "DRUM")
+    out = logits.clone()
+    out[a:b] = NEG_INF
+    return out
+
+
+def pitch_range_filter(logits, step: Step):
+    """Pitched notes inside controls.pitch_range (inclusive)."""
+    rng = step.controls.pitch_range
+    if rng is None or step.state.plan.is_drum:
+        return logits
+    a, _ = step.state.tok.range("PITCH")
+    out = logits.clone()
+    out[a:a + rng[0]] = NEG_INF
+    out[a + rng[1] + 1:a + 128] = NEG_INF
+    return out
+
+
+def scale_filter(logits, step: Step):
+    """Pitched notes in the scale of controls.key ("E minor", "F# dorian")."""
+    if not step.controls.key or step.state.plan.is_drum:
+        return logits
+    a, b = step.state.tok.range("PITCH")
+    out = logits.clone()
+    out[a:b] = out[a:b].masked_fill(_outside_scale(step.controls.key), NEG_INF)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _outside_scale(key: str) -> torch.Tensor:
+    classes = scale_pitch_classes(key)
+    return torch.tensor([p % 12 not in classes for p in range(128)])
+
+
+def polyphony_filter(logits, step: Step):
+    """No new note where controls.max_polyphony notes already sound."""
+    limit = step.controls.max_polyphony
+    st = step.state
+    if not limit or st.phase != "in_bar":
+        return logits
+    tok = st.tok
+    ends = torch.tensor(st.active_ends() or [-1])
+    out = logits.clone()
+    bar_start = st.bar_starts[st.bar_i]
+    a, b = tok.range("POS")
+    ticks = bar_start + torch.arange(b - a)
+    sounding = (ends[None, :] > ticks[:, None]).sum(1)
+    out[a:b] = out[a:b].masked_fill(sounding >= limit, NEG_INF)
+    if st.pos is not None and int((ends > st.abs_tick).sum()) >= limit:
+        a, b = tok.range("DRUM" if st.plan.is_drum else "PITCH")
+        out[a:b] = NEG_INF
+    return out
+
+
+def no_silence_filter(logits, step: Step):
+    """The seed project's failure was long silence; unless the user asked for
+    sparse output: no empty density level, no closing the fill before its
+    first note, and, when the density asks for more than a note a bar, no
+    closing a bar that is still empty."""
+    if step.controls.sparse:
+        return logits
+    st, tok = step.state, step.state.tok
+    out = logits
+    if st.phase == "density":
+        out = logits.clone()
+        out[tok.offset["DENSITY"]] = NEG_INF
+    elif st.phase == "in_bar":
+        closing_fill = st.bar_i == len(st.plan.bars) - 1
+        busy = st.density is not None and st.density >= 2
+        if (closing_fill and not st.notes) or (busy and st.notes_in_bar == 0):
+            out = logits.clone()
+            out[st.next_bar_token()] = NEG_INF
+    return out
+
+
+FILTERS: list[Filter] = [grammar_filter, family_filter, pitch_range_filter, scale_filter,
+                         polyphony_filter, no_silence_filter]
+
+
+def apply_filters(logits: torch.Tensor, step: Step, filters: list[Filter] = FILTERS):
+    """Chain the filters; if the constraints together leave nothing, fall back
+    to the grammar alone (it always leaves at least one way to close)."""
+    out = logits
+    for f in filters:
+        out = f(out, step)
+    if torch.isinf(out).all():
+        out = grammar_filter(logits, step)
+    return out
+
+
+def sample(logits: torch.Tensor, controls: Controls, generator: torch.Generator) -> int:
+    """One token from 1-D filtered logits with temperature, top-k and top-p."""
+    finite = ~torch.isinf(logits)
+    if int(finite.sum()) == 1:
+        return int(finite.nonzero()[0])
+    if controls.temperature <= 0:
+        return int(torch.argmax(logits))
+    logits = logits / controls.temperature
+    if controls.top_k and controls.top_k > 0:
+        k = min(controls.top_k, int(finite.sum()))
+        kth = torch.topk(logits, k).values[-1]
+        logits = logits.masked_fill(logits < kth, NEG_INF)
+    probs = torch.softmax(logits, dim=-1)
+    if 0 < controls.top_p < 1:
+        sorted_p, order = torch.sort(probs, descending=True)
+        keep = torch.cumsum(sorted_p, 0) - sorted_p < controls.top_p  # always keeps the top one
+        sorted_p = sorted_p * keep
+        probs = torch.zeros_like(probs).scatter(0, order, sorted_p)
+        probs = probs / probs.sum()
+    return int(torch.multinomial(probs, 1, generator=generator))

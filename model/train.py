@@ -1,0 +1,278 @@
+"""`midifill train`: train or fine-tune a model on a folder of MIDI files.
+
+Runs alone or under `torchrun --nproc_per_node N` (DistributedDataParallel,
+gloo on CPU, nccl on GPU). Checkpoints are written every --save-every steps
+and at the end, with the optimizer state, so `--resume` goes on where a run
+stopped.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from .dataset import load_songs, make_example, midi_files
+from .tokenizer import Tokenizer, TokenizerConfig
+from .transformer import ModelConfig, Transformer, load_checkpoint, save_checkpoint
+
+log = logging.getLogger("midifill.train")
+
+
+def add_arguments(p):
+    p.add_argument("--data", required=True, help="corpus folder (with manifest.jsonl) or any "
+                   "folder of .mid files")
+    p.add_argument("--out", required=True, help="checkpoint to write")
+    p.add_argument("--init", help="fine-tune from this checkpoint (e.g. the bundled model)")
+    p.add_argument("--resume", action="store_true", help="continue the run saved at --out")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop (and save) after this much wall time")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--min-lr", type=float, default=1e-4)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--weight-decay", type=float, default=0.1)
+    p.add_argument("--grad-clip", type=float, default=1.0)
+    p.add_argument("--n-layer", type=int, default=4)
+    p.add_argument("--n-head", type=int, default=4)
+    p.add_argument("--n-embd", type=int, default=256)
+    p.add_argument("--block-size", type=int, default=1024)
+    p.add_argument("--dropout", type=float, default=0.05)
+    p.add_argument("--eval-every", type=int, default=200)
+    p.add_argument("--eval-batches", type=int, default=8)
+    p.add_argument("--save-every", type=int, default=200)
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--name", default=None, help="model name stored in the checkpoint")
+    p.add_argument("--half", action="store_true", help="store weights as float16 (half size)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+
+
+def run(args) -> int:
+    train(**{k: v for k, v in vars(args).items() if not k.startswith("_")
+             and k not in ("command", "log_level")})
+    return 0
+
+
+def _bf16_ok(device: str) -> bool:
+    if device == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _batch(examples, pad: int):
+    n = max(len(e.tokens) for e in examples)
+    x = torch.full((len(examples), n - 1), pad, dtype=torch.long)
+    y = torch.full((len(examples), n - 1), -1, dtype=torch.long)
+    for i, e in enumerate(examples):
+        t = torch.tensor(e.tokens, dtype=torch.long)
+        x[i, :len(t) - 1] = t[:-1]
+        y[i, :len(t) - 1] = t[1:]
+    return x, y
+
+
+def draw(songs, tok, block_size, rng, k, transpose=True):
+    out = []
+    while len(out) < k:
+        ex = make_example(rng.choice(songs), tok, block_size, rng, transpose)
+        if ex is not None:
+            out.append(ex)
+    return out
+
+
+class LengthBuckets:
+    """Draws examples eight batches at a time and hands them out sorted by
+    length, so a batch pads little."""
+
+    def __init__(self, songs, tok, block_size, rng, batch_size, pool=8):
+        self.args = (songs, tok, block_size, rng)
+        self.batch_size, self.pool, self.ready = batch_size, pool, []
+
+    def next(self):
+        if not self.ready:
+            exs = sorted(draw(*self.args, self.batch_size * self.pool), key=lambda e: len(e.tokens))
+            self.ready = [exs[i:i + self.batch_size] for i in range(0, len(exs), self.batch_size)]
+            self.args[3].shuffle(self.ready)
+        return self.ready.pop()
+
+
+def train(data, out, init=None, resume=False, steps=2000, max_minutes=None, batch_size=16,
+          lr=1e-3, min_lr=1e-4, warmup=100, weight_decay=0.1, grad_clip=1.0, n_layer=4,
+          n_head=4, n_embd=256, block_size=1024, dropout=0.05, eval_every=200, eval_batches=8,
+          save_every=200, seed=1337, name=None, half=False, threads=None, quiet=False) -> dict:
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    rank, world = 0, 1
+    if distributed:
+        dist.init_process_group("nccl" if device == "cuda" else "gloo")
+        rank, world = dist.get_rank(), dist.get_world_size()
+        if device == "cuda":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    if threads:
+        torch.set_num_threads(threads)
+    main = rank == 0
+    out = Path(out)
+    torch.manual_seed(seed + rank)
+    rng = random.Random(seed * 1000 + rank)
+
+    state = None
+    if resume and out.is_file():
+        model, tok_cfg, state = load_checkpoint(out)
+        tok = Tokenizer(TokenizerConfig.from_dict(tok_cfg))
+    elif init:
+        model, tok_cfg, _ = load_checkpoint(init)
+        tok = Tokenizer(TokenizerConfig.from_dict(tok_cfg))
+    else:
+        tok = Tokenizer()
+        model = Transformer(ModelConfig(vocab_size=tok.vocab_size, block_size=block_size,
+                                        n_layer=n_layer, n_head=n_head, n_embd=n_embd,
+                                        dropout=dropout))
+    model.config.dropout = dropout
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = dropout
+    block_size = model.config.block_size
+    model.to(device).train()
+
+    train_songs, skipped = load_songs(midi_files(data, "train"), tok)
+    valid_songs, _ = load_songs(midi_files(data, "valid"), tok)
+    if not train_songs:
+        raise SystemExit(f"no usable MIDI files in {data} (skipped {len(skipped)})")
+    valid_songs = valid_songs or train_songs[: max(1, len(train_songs) // 20)]
+    if main and not quiet:
+        log.info("%d training songs, %d validation songs, %d files skipped; model %.2fM params",
+                 len(train_songs), len(valid_songs), len(skipped), model.num_params() / 1e6)
+    vrng = random.Random(seed + 7)
+    valid_set = [draw(valid_songs, tok, block_size, vrng, batch_size, transpose=False)
+                 for _ in range(eval_batches)]
+
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.95))
+    step, history, elapsed_before = 0, {"train": [], "valid": []}, 0.0
+    if state is not None:
+        opt.load_state_dict(state["optimizer"])
+        step = int(state["step"])
+        history = json.loads(state["history"])
+        elapsed_before = float(state.get("meta", {}).get("train_seconds", 0.0))
+    net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
+    amp = torch.autocast(device, dtype=torch.bfloat16) if _bf16_ok(device) else nullcontext()
+
+    def lr_at(s):
+        if s < warmup:
+            return lr * (s + 1) / warmup
+        frac = min(1.0, (s - warmup) / max(1, steps - warmup))
+        return min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * frac))
+
+    @torch.no_grad()
+    def evaluate():
+        model.eval()
+        total, count = 0.0, 0
+        for exs in valid_set:
+            x, y = _batch(exs, tok.PAD)
+            with amp:
+                _, loss = model(x.to(device), y.to(device))
+            n = int((y >= 0).sum())
+            total += float(loss) * n
+            count += n
+        model.train()
+        return total / max(1, count)
+
+    def save():
+        if not main:
+            return
+        meta = {"name": name or out.stem, "steps": step, "train_seconds": round(elapsed, 1),
+                "data": str(data), "valid_loss": history["valid"][-1][1] if history["valid"] else None,
+                "tokens_seen": tokens_seen, "params": model.num_params(),
+                "machine": f"{device}, {torch.get_num_threads()} threads, world {world}"}
+        save_checkpoint(out, model, tok.config.to_dict(), meta, half=half,
+                        extra={"optimizer": opt.state_dict(), "step": step,
+                               "history": json.dumps(history)})
+        plot_loss(history, out.with_suffix(".loss.png"))
+
+    batches = LengthBuckets(train_songs, tok, block_size, rng, batch_size)
+    bar = None
+    if main and not quiet:
+        from tqdm import tqdm
+        bar = tqdm(total=steps, initial=step, desc="train", unit="step")
+    t_start = time.time()
+    tokens_seen, elapsed = 0, elapsed_before
+    window_tokens, window_t = 0, time.time()
+    while step < steps:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        x, y = _batch(batches.next(), tok.PAD)
+        x, y = x.to(device), y.to(device)
+        with amp:
+            _, loss = net(x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        opt.step()
+        step += 1
+        n_tok = int((y >= 0).sum()) * world
+        tokens_seen += n_tok
+        window_tokens += n_tok
+        elapsed = elapsed_before + time.time() - t_start
+        history["train"].append([step, round(float(loss), 4)])
+        if bar is not None:
+            rate = window_tokens / max(1e-6, time.time() - window_t)
+            bar.set_postfix(loss=f"{float(loss):.3f}", tok_s=f"{rate:.0f}")
+            bar.update(1)
+            if time.time() - window_t > 30:
+                window_tokens, window_t = 0, time.time()
+        timeout = max_minutes is not None and (time.time() - t_start) / 60 >= max_minutes
+        if step % eval_every == 0 or step == steps or timeout:
+            v = evaluate()
+            history["valid"].append([step, round(v, 4)])
+            if main and not quiet:
+                log.info("step %d train %.4f valid %.4f", step, float(loss), v)
+        if step % save_every == 0 or step == steps or timeout:
+            save()
+        if timeout:
+            if main and not quiet:
+                log.info("stopping at step %d after %.1f minutes (--max-minutes)", step,
+                         max_minutes)
+            break
+    if bar is not None:
+        bar.close()
+    if distributed:
+        dist.destroy_process_group()
+    return {"step": step, "history": history, "tokens_seen": tokens_seen,
+            "seconds": time.time() - t_start}
+
+
+def plot_loss(history: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4))
+    tr = history["train"]
+    if tr:
+        k = max(1, len(tr) // 200)
+        xs = [s for s, _ in tr][k - 1::k]
+        ys = [sum(v for _, v in tr[i:i + k]) / k for i in range(0, len(tr) - k + 1, k)]
+        ax.plot(xs[:len(ys)], ys, label="train (mean over %d steps)" % k)
+    if history["valid"]:
+        ax.plot(*zip(*history["valid"]), "o-", label="validation")
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy (nats/token)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)

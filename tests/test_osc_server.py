@@ -1,0 +1,478 @@
+"""The OSC bridge over real UDP: the real server on a free loopback port, the
+real engine (the tiny test checkpoint), the Python client, raw datagrams and
+liblo's oscsend/oscdump as clients written elsewhere."""
+import concurrent.futures
+import logging
+import os
+import random
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from bridge import protocol as p
+from bridge.client import Client, NoServerError, ServerError
+from bridge.server import Server
+
+LOG = "midifill.bridge"
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_checkpoint):
+    import torch
+    from model import Engine
+    # On this shared 2-core machine torch's second thread mostly spins while
+    # the other cores are busy: one thread is several times faster.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield Engine.from_checkpoint(tiny_checkpoint)
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def serve(engine):
+    """serve(**options) -> a started Server on a free loopback port."""
+    servers = []
+
+    def start(**options):
+        server = Server(engine, "127.0.0.1", 0, **options).start()
+        servers.append(server)
+        return server
+    yield start
+    for server in servers:
+        assert server.alive(), "the server stopped serving"
+        server.stop()
+
+
+def fill(start=4.0, end=8.0, variations=1, seed=1, notes=None, mode="fill"):
+    """A bass line over two bars around the target, as a DAW script sends it."""
+    notes = notes if notes is not None else [[40 + i % 5, i * 0.5, 0.5, 96] for i in range(32)]
+    return {"mode": mode, "time_signature": [4, 4], "tempo": 120.0,
+            "tracks": [{"id": "bass", "program": 33, "is_drum": False, "notes": notes}],
+            "target": {"track": "bass", "start": start, "end": end},
+            "controls": {"seed": seed, "variations": variations}}
+
+
+def assert_inside(response, start, end):
+    assert response["variations"], response
+    for variation in response["variations"]:
+        for pitch, onset, duration, velocity in variation["notes"]:
+            assert start <= onset < end and 0 <= pitch <= 127 and 1 <= velocity <= 127
+
+
+class Gate:
+    """A progress hook that holds the real engine mid-generation."""
+
+    def __init__(self):
+        self.entered, self.release = threading.Event(), threading.Event()
+        self.seen = []
+
+    def __call__(self, job_id, fraction):
+        self.seen.append((job_id, fraction))
+        self.entered.set()
+        self.release.wait(timeout=30)
+
+
+class Peer:
+    """A bare OSC-over-UDP socket, to send exactly what a test needs."""
+
+    def __init__(self, server_port):
+        self.server = ("127.0.0.1", server_port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+
+    def send(self, address, *args):
+        builder = OscMessageBuilder(address=address)
+        for arg in args:
+            builder.add_arg(*arg) if isinstance(arg, tuple) else builder.add_arg(arg)
+        self.send_raw(builder.build().dgram)
+
+    def send_raw(self, data):
+        self.sock.sendto(data, self.server)
+
+    def recv(self, timeout=10.0):
+        self.sock.settimeout(timeout)
+        message = OscMessage(self.sock.recv(65535))
+        return message.address, list(message.params)
+
+    def wait_for(self, address, msg_id, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.recv(max(0.01, deadline - time.monotonic()))
+            if got[0] == address and got[1][0] == msg_id:
+                return got[1]
+
+    def drain(self, seconds):
+        got = []
+        try:
+            while True:
+                got.append(self.recv(seconds))
+        except socket.timeout:
+            return got
+
+    def close(self):
+        self.sock.close()
+
+
+# --- round trips -----------------------------------------------------------------
+
+def test_ping_status_and_a_fill_round_trip(serve, engine):
+    server = serve()
+    with Client(port=server.port) as client:
+        pong = client.ping("p1")
+        assert pong == {"id": "p1", "version": "0.1.0", "model": engine.name}
+        status = client.status()
+        assert status["model"] == engine.name and status["queue"] == 0
+        assert status["running"] is None and status["queue_limit"] == 16
+        acks, progress = [], []
+        response = client.request(fill(4.0, 8.0), on_ack=acks.append, on_progress=progress.append)
+    assert_inside(response, 4.0, 8.0)
+    assert response["model"] == engine.name and acks == [0]
+    assert all(0.0 <= f <= 1.0 for f in progress)
+
+
+def test_request_and_result_over_64_kb(serve):
+    server = serve()
+    # 4,000 context notes (the request) and 8 long variations (the result).
+    context = [[36 + i % 24, i * 0.25, 0.25, 80 + i % 40] for i in range(4000)]
+    request = fill(0.0, 64.0, variations=8, seed=3, notes=[n for n in context if n[1] >= 64])
+    assert len(p.encode_json(request)) > 64 * 1024
+    with Client(port=server.port, timeout=20) as client:
+        response = client.request(request)
+    assert len(p.encode_json(response)) > 64 * 1024
+    assert len(response["variations"]) == 8
+    assert_inside(response, 0.0, 64.0)
+
+
+def test_answers_go_to_the_named_reply_port_not_the_source_port(serve):
+    server = serve()
+    sender, listener = Peer(server.port), Peer(server.port)
+    try:
+        sender.send(p.PING, listener.port, "p-elsewhere")
+        assert listener.wait_for(p.PONG, "p-elsewhere")[0] == "p-elsewhere"
+        with pytest.raises(socket.timeout):
+            sender.recv(0.3)
+    finally:
+        sender.close(), listener.close()
+
+
+def test_eight_clients_times_25_requests_each_get_their_own_answer(serve):
+    server = serve()
+    # Each request targets its own small range, so an answer given to the
+    # wrong request would show notes outside the range it asked for.
+    ranges = [(beat, beat + 0.5) for beat in (4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0)]
+
+    def one_client(c):
+        answered = []
+        with Client(port=server.port, timeout=20) as client:
+            for r in range(25):
+                start, end = ranges[(c + r) % len(ranges)]
+                msg_id = f"c{c}-r{r}"
+                response = client.request(fill(start, end, seed=c * 100 + r), msg_id=msg_id)
+                assert_inside(response, start, end)
+                answered.append(msg_id)
+        return answered
+
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answered = [i for ids in pool.map(one_client, range(8)) for i in ids]
+    assert sorted(answered) == sorted(f"c{c}-r{r}" for c in range(8) for r in range(25))
+    print(f"200 requests from 8 clients in {time.monotonic() - started:.1f} s")
+
+
+# --- a generation in progress: ping, status, cancel, busy ----------------------------
+
+def test_ping_and_status_answer_while_a_generation_runs(serve):
+    gate = Gate()
+    server = serve(progress_hook=gate)
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(
+        answer=Client(port=server.port, timeout=30).request(fill(), msg_id="long-1")))
+    worker.start()
+    assert gate.entered.wait(20), "the engine never reported progress"
+    with Client(port=server.port, timeout=2) as client:
+        for _ in range(5):
+            started = time.monotonic()
+            client.ping()
+            assert time.monotonic() - started < 0.5
+        assert client.status()["running"] == "long-1"
+    assert gate.seen[0][0] == "long-1"
+    gate.release.set()
+    worker.join(20)
+    assert_inside(result["answer"], 4.0, 8.0)
+
+
+def test_ping_answers_during_a_long_unhooked_generation_then_cancel_stops_it(serve):
+    server = serve()
+    errors = []
+
+    def long_request():
+        try:
+            Client(port=server.port, timeout=30).request(fill(0.0, 64.0, variations=8),
+                                                         msg_id="huge")
+        except ServerError as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=long_request)
+    worker.start()
+    with Client(port=server.port, timeout=2) as client:
+        deadline = time.monotonic() + 10
+        while client.status()["running"] != "huge":
+            assert time.monotonic() < deadline
+        latencies = []
+        for _ in range(5):
+            started = time.monotonic()
+            client.ping()
+            latencies.append(time.monotonic() - started)
+        assert client.status()["running"] == "huge", "the generation ended too soon to test"
+        client.cancel("huge")
+    worker.join(20)
+    assert [e.code for e in errors] == ["cancelled"]
+    assert max(latencies) < 0.5, latencies
+
+
+def test_cancel_a_queued_and_a_running_request(serve):
+    gate = Gate()
+    server = serve(progress_hook=gate)
+    peer, canceller = Peer(server.port), Client(port=server.port)
+    try:
+        peer.send(p.REQUEST, "run-1", peer.port, 0, 1, p.encode_json(fill()))
+        assert peer.wait_for(p.ACK, "run-1") == ["run-1", 0]
+        assert gate.entered.wait(20)
+        peer.send(p.REQUEST, "queued-1", peer.port, 0, 1, p.encode_json(fill()))
+        assert peer.wait_for(p.ACK, "queued-1") == ["queued-1", 1]
+        canceller.cancel("queued-1")
+        assert peer.wait_for(p.ERROR, "queued-1")[1] == "cancelled"
+        canceller.cancel("run-1")
+        gate.release.set()
+        assert peer.wait_for(p.ERROR, "run-1")[1] == "cancelled"
+        canceller.cancel("never-sent")  # unknown ids are confirmed too
+        assert canceller.request(fill(4.0, 5.0))["variations"]
+    finally:
+        gate.release.set()
+        peer.close(), canceller.close()
+
+
+def test_a_full_queue_answers_busy_at_once(serve):
+    gate = Gate()
+    server = serve(progress_hook=gate, queue_limit=2)
+    peer = Peer(server.port)
+    try:
+        for i, msg_id in enumerate(["b0", "b1", "b2"]):
+            peer.send(p.REQUEST, msg_id, peer.port, 0, 1, p.encode_json(fill(4.0, 5.0)))
+            assert peer.wait_for(p.ACK, msg_id) == [msg_id, i]
+            assert gate.entered.wait(20)
+        started = time.monotonic()
+        with pytest.raises(ServerError) as err:
+            Client(port=server.port).request(fill(4.0, 5.0), msg_id="b3")
+        assert err.value.code == "busy" and time.monotonic() - started < 1.0
+        assert "queue is full" in err.value.message
+        gate.release.set()
+        for msg_id in ("b0", "b1", "b2"):
+            assert peer.wait_for(p.RESULT, msg_id, timeout=20)[0] == msg_id
+    finally:
+        gate.release.set()
+        peer.close()
+
+
+# --- bad input and lost datagrams ------------------------------------------------------
+
+def malformed_datagrams(port, rng):
+    """(datagram, id or None, expected error code or None) of every kind."""
+    def msg(address, *args):
+        builder = OscMessageBuilder(address=address)
+        for arg in args:
+            builder.add_arg(*arg) if isinstance(arg, tuple) else builder.add_arg(arg)
+        return builder.build().dgram
+
+    kinds = [
+        lambda i: (bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 300))), None, None),
+        lambda i: (b"/midifill/ping\x00\x00,is\x00\x00\x00", None, None),       # truncated
+        lambda i: (b"#bundle\x00" + os.urandom(20), None, None),
+        lambda i: (b"/midifill/request\x00\x00\x00,s\x00\x00\xff\xfe\xfd\x00", None, None),
+        lambda i: (msg("/midifill/nope", port, f"u{i}"), None, None),             # unknown
+        lambda i: (msg("/other/app", 1.5), None, None),
+        lambda i: (msg(p.PING, str(port), f"x{i}"), None, None),                  # port as string
+        lambda i: (msg(p.PING, f"x{i}", port), None, None),                       # swapped
+        lambda i: (msg(p.STATUS, port, (1.5, "f")), None, None),
+        lambda i: (msg(p.REQUEST, f"m{i}", port, 5, 2, "{}"), f"m{i}", "bad_chunk"),
+        lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 0, "{}"), f"m{i}", "bad_chunk"),
+        lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 10**6, "{}"), f"m{i}", "bad_chunk"),
+        lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 1, "{not json"), f"m{i}", "bad_json"),
+        lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 1, "[1, 2]"), f"m{i}", "bad_json"),
+        lambda i: (msg(p.REQUEST, f"m{i}", port, "zero", 1, "{}"), f"m{i}", "bad_args"),
+        lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 1), f"m{i}", "bad_args"),
+        lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 1, "x" * 7000), f"m{i}", "bad_chunk"),
+        lambda i: (msg(p.REQUEST, "bad id!", port, 0, 1, "{}"), "bad id!", "bad_args"),
+        lambda i: (msg(p.CANCEL, f"m{i}", port, ("extra", "s"), 3), f"m{i}", "bad_args"),
+        lambda i: (msg(p.RESEND, f"m{i}", port, 0), f"m{i}", "bad_chunk"),         # unknown id
+        lambda i: (msg(p.PING, port, f"m{i}", True), f"m{i}", "bad_args"),
+    ]
+    for i in range(1000):
+        yield kinds[i % len(kinds)](i)
+
+
+def test_a_thousand_malformed_datagrams_then_a_normal_request(serve, caplog):
+    server = serve()
+    peer = Peer(server.port)
+    expected = {}
+    caplog.set_level(logging.WARNING, logger=LOG)
+    try:
+        for data, msg_id, code in malformed_datagrams(peer.port, random.Random(7)):
+            peer.send_raw(data)
+            if msg_id:
+                expected[msg_id] = code
+        # A few requests the engine rejects: each one names the field.
+        for i, bad in enumerate([{"mode": "sing"}, {**fill(), "tracks": "none"},
+                                 {**fill(), "controls": {"variations": 99}}]):
+            peer.send(p.REQUEST, f"engine-{i}", peer.port, 0, 1, p.encode_json(bad))
+            expected[f"engine-{i}"] = "too_large" if i == 2 else "bad_request"
+        with Client(port=server.port, timeout=20) as client:
+            assert_inside(client.request(fill(4.0, 5.0)), 4.0, 5.0)
+        answers = {}
+        for address, args in peer.drain(1.0):
+            if address == p.ERROR:
+                answers[args[0]] = (args[1], args[2])
+    finally:
+        peer.close()
+    assert server.alive()
+    assert {k: v[0] for k, v in answers.items()} == expected
+    assert "mode" in answers["engine-0"][1] and "tracks" in answers["engine-1"][1]
+    assert "variations" in answers["engine-2"][1]
+    dropped = [r for r in caplog.records if r.name == LOG and r.levelno >= logging.WARNING]
+    assert len(dropped) >= 1000, "every malformed datagram must be logged"
+    text = caplog.text
+    for phrase in ("not OSC", "unknown address", "bad_chunk", "bad_json", "bad_args",
+                   "could not parse" if "could not parse" in text.lower() else "dropped"):
+        assert phrase in text
+
+
+def test_an_incomplete_request_is_dropped_and_answered(serve):
+    server = serve(incomplete_timeout=0.3)
+    peer = Peer(server.port)
+    try:
+        peer.send(p.REQUEST, "half", peer.port, 1, 3, "xx")
+        code, message = peer.wait_for(p.ERROR, "half", timeout=3)[1:]
+        assert code == "incomplete" and "2 of 3 chunks" in message
+        assert server.status()["queue"] == 0 and not server.assembling
+    finally:
+        peer.close()
+
+
+class LossyClient(Client):
+    """The real client over real UDP, losing datagrams both ways on purpose."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sent = self.dropped_out = self.dropped_in = 0
+
+    def _send(self, address, *args):
+        self.sent += 1
+        if address == p.REQUEST and self.sent % 3 == 0 and self.sent < 20:
+            self.dropped_out += 1
+            return
+        super()._send(address, *args)
+
+    def _receive(self, wait):
+        message = super()._receive(wait)
+        if message and message[0] in (p.RESULT, p.ACK) and random.random() < 0.4:
+            self.dropped_in += 1
+            return None
+        return message
+
+
+def test_the_client_retries_lost_chunks_both_ways(serve):
+    server = serve()
+    random.seed(11)
+    request = fill(0.0, 8.0, variations=4, seed=5,
+                   notes=[[40 + i % 7, 8 + i * 0.25, 0.25, 90] for i in range(1500)])
+    with LossyClient(port=server.port, timeout=20) as client:
+        response = client.request(request)
+        assert client.dropped_out >= 2 and client.dropped_in >= 1
+    assert_inside(response, 0.0, 8.0)
+    assert server.kept and len(p.split_json(request)) > 3
+
+
+def test_a_token_guards_every_message(serve):
+    server = serve(token="s3cret")
+    with Client(port=server.port, timeout=2) as stranger:
+        with pytest.raises(ServerError) as err:
+            stranger.ping()
+        assert err.value.code == "unauthorized"
+        with pytest.raises(ServerError) as err:
+            stranger.request(fill(4.0, 5.0))
+        assert err.value.code == "unauthorized"
+    with Client(port=server.port, timeout=10, token="s3cret") as friend:
+        assert friend.ping()["version"] == "0.1.0"
+        assert friend.request(fill(4.0, 5.0))["variations"]
+
+
+def test_no_server_is_a_clear_error(serve):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    with Client(port=port, timeout=0.5) as client, pytest.raises(NoServerError) as err:
+        client.request(fill())
+    assert "midifill serve" in str(err.value) and time.monotonic() - started < 2
+
+
+# --- liblo: an OSC implementation written elsewhere -------------------------------------
+
+def _liblo(name):
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} (Debian liblo-tools) is not installed"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def test_liblo_oscsend_ping_and_oscdump_receives_the_pong(serve, engine):
+    oscsend, oscdump = _liblo("oscsend"), _liblo("oscdump")
+    server = serve()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        dump_port = s.getsockname()[1]
+    dump = subprocess.Popen([oscdump, "-L", str(dump_port)], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)  # let oscdump bind
+        for address, types, values in [(p.PING, "is", [str(dump_port), "liblo-1"]),
+                                       (p.STATUS, "is", [str(dump_port), "liblo-2"]),
+                                       (p.PING, "ss", ["nine", "liblo-3"]),
+                                       (p.CANCEL, "si", ["liblo-4", str(dump_port)])]:
+            subprocess.run([oscsend, "127.0.0.1", str(server.port), address, types, *values],
+                           check=True, timeout=5)
+        lines = []
+        deadline = time.monotonic() + 5
+        while len(lines) < 3 and time.monotonic() < deadline:
+            lines.append(dump.stdout.readline().strip())
+    finally:
+        dump.terminate()
+        dump.wait(5)
+    assert lines[0] == f'/midifill/pong sss "liblo-1" "0.1.0" "{engine.name}"'
+    assert lines[1].startswith('/midifill/status ss "liblo-2" "{') and '"queue":0' in lines[1]
+    assert lines[2] == '/midifill/cancelled s "liblo-4"'  # the bad ping had no usable port
+
+
+def test_liblo_oscsend_sends_a_whole_request(serve):
+    oscsend = _liblo("oscsend")
+    server = serve()
+    peer = Peer(server.port)
+    try:
+        subprocess.run([oscsend, "127.0.0.1", str(server.port), p.REQUEST, "siiis", "liblo-req",
+                        str(peer.port), "0", "1", p.encode_json(fill(4.0, 5.0))],
+                       check=True, timeout=5)
+        assert peer.wait_for(p.ACK, "liblo-req") == ["liblo-req", 0]
+        _, index, count, chunk = peer.wait_for(p.RESULT, "liblo-req", timeout=20)
+        assert (index, count) == (0, 1) and '"variations"' in chunk
+    finally:
+        peer.close()
