@@ -6,11 +6,16 @@
 
 local json = {}
 
--- null is a unique value so that it survives inside arrays (nil would not).
-json.null = setmetatable({}, { __tostring = function() return "null" end })
+-- null is a marked value so that it survives inside arrays (nil would not).
+-- Marks, not identities, tell null and arrays apart, so values made by one
+-- copy of this module encode right in another (each script loads its own).
+json.null = setmetatable({}, { __jsonnull = true, __tostring = function() return "null" end })
 
--- Marked by a field rather than by identity, so arrays made by another
--- copy of this module (each script loads its own) still encode as arrays.
+function json.is_null(v)
+  local mt = type(v) == "table" and getmetatable(v)
+  return mt and mt.__jsonnull == true or false
+end
+
 local ARRAY = { __jsontype = "array" }
 
 -- Mark a table as an array so that an empty one encodes as [] and not {}.
@@ -88,7 +93,7 @@ end
 
 encode_value = function(v, out, depth)
   local tv = type(v)
-  if v == nil or v == json.null then out[#out + 1] = "null"
+  if v == nil or json.is_null(v) then out[#out + 1] = "null"
   elseif tv == "boolean" then out[#out + 1] = tostring(v)
   elseif tv == "number" then out[#out + 1] = encode_number(v)
   elseif tv == "string" then out[#out + 1] = encode_string(v)

@@ -16,6 +16,7 @@ H.json = dofile(H.repo .. "/daw_scripts/reaper/midifill_json.lua")
 H.script_dir = H.repo .. "/daw_scripts/reaper/"
 
 local fake = H.fake
+local real_exec = fake.reaper.ExecProcess
 H.failures = 0
 H.checks = 0
 
@@ -49,7 +50,6 @@ function H.project(opts)
   -- Keep every request the scripts send, read from the file named on the
   -- command line before the real command runs.
   P.requests = {}
-  local exec = fake.reaper.ExecProcess
   fake.reaper.ExecProcess = function(cmd, timeout)
     local path = cmd:match('"([^"]*%-request%.json)"%s*$')
     local f = path and io.open(path, "rb")
@@ -57,7 +57,7 @@ function H.project(opts)
       P.requests[#P.requests + 1] = H.json.decode(f:read("a"))
       f:close()
     end
-    return exec(cmd, timeout)
+    return real_exec(cmd, timeout)
   end
   return P
 end
