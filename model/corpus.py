@@ -125,14 +125,17 @@ def _is_done(record: dict, out: Path, retry_failed: bool) -> bool:
     return all((out / e["path"]).is_file() for e in record.get("entries", []))
 
 
-def build(out: Path, sources: list[str], limit: int | None = None, jobs: int = 1,
+def build(out: Path, sources: list[str], limit: int | dict | None = None, jobs: int = 1,
           grooves: int = 4, progressions: int = 150, retry_failed: bool = False,
-          timeout: int = 40, progress: bool = True) -> dict:
-    """Build (or complete) the corpus in `out`; returns the summary."""
+          timeout: int = 40, progress: bool = True, items: list[Item] | None = None) -> dict:
+    """Build (or complete) the corpus in `out`; returns the summary.
+    `items` replaces the enumeration of `sources` (tests, custom builds)."""
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / CACHE).parent.mkdir(exist_ok=True)
     started = time.time()
-    items = enumerate_items(sources, limit, progressions)
+    if items is None:
+        items = enumerate_items(sources, limit, progressions)
     cache = _load_cache(out)
     todo = [it for it in items if not (it.key in cache and _is_done(cache[it.key], out,
                                                                    retry_failed))]
@@ -146,6 +149,7 @@ def build(out: Path, sources: list[str], limit: int | None = None, jobs: int = 1
             kept.setdefault(e["hash"], e["path"])
     work = partial(build_item, out_dir=str(out), grooves=grooves, timeout=timeout)
     new_counts: Counter = Counter()
+    last_write = time.time()
     with open(out / CACHE, "a", encoding="utf-8") as log_fh:
         for record in _run(work, todo, jobs, progress):
             _dedupe(record, kept, out)
@@ -153,6 +157,9 @@ def build(out: Path, sources: list[str], limit: int | None = None, jobs: int = 1
             log_fh.flush()
             cache[record["item"]] = record
             new_counts[record["source"]] += 1
+            if time.time() - last_write > 60:  # a long build is usable while it runs
+                _finish(out, cache, new_counts, len(items) - len(todo))
+                last_write = time.time()
     summary = _finish(out, cache, new_counts, len(items) - len(todo))
     summary["seconds"] = round(time.time() - started, 1)
     return summary
@@ -194,7 +201,7 @@ def _dedupe(record: dict, kept: dict[str, str], out: Path) -> None:
 def _finish(out: Path, cache: dict[str, dict], new_counts: Counter, cached: int) -> dict:
     """Rewrite manifest.jsonl and failures.txt from the cache; count."""
     entries, failures = [], []
-    files, dups, fails, pieces = Counter(), Counter(), Counter(), set()
+    files, dups, fails, skips, pieces = Counter(), Counter(), Counter(), Counter(), set()
     for rec in cache.values():
         for e in rec.get("entries", []):
             if not (out / e["path"]).is_file():
@@ -203,6 +210,7 @@ def _finish(out: Path, cache: dict[str, dict], new_counts: Counter, cached: int)
             files[e["source"]] += 1
             pieces.add(e["piece"])
         dups[rec["source"]] += len(rec.get("duplicates", []))
+        skips[rec["source"]] += 1 if rec.get("skipped") else 0
         for reason in rec.get("failures", []):
             failures.append(f"{rec['item']}\t{reason}")
             fails[rec["source"]] += 1
@@ -215,6 +223,7 @@ def _finish(out: Path, cache: dict[str, dict], new_counts: Counter, cached: int)
             "splits": dict(Counter(e["split"] for e in entries)),
             "duplicates_removed": dict(sorted(dups.items())),
             "failures": dict(sorted(fails.items())),
+            "skipped": {k: v for k, v in sorted(skips.items()) if v},
             "items_built_now": dict(sorted(new_counts.items())),
             "items_cached": cached}
 
@@ -271,6 +280,8 @@ def format_summary(s: dict, out: Path) -> str:
              f"({_fmt(s['duplicates_removed'])})",
              f"  failures: {sum(s['failures'].values())} ({_fmt(s['failures'])}); "
              f"see {out / 'failures.txt'}",
+             f"  items skipped (not usable by their source, e.g. a meter with no "
+             f"groove): {_fmt(s.get('skipped', {}))}",
              f"  items built now: {_fmt(s['items_built_now'])}; "
              f"skipped (cached): {s['items_cached']}"]
     return "\n".join(lines)

@@ -88,7 +88,7 @@ def _score_items(source: str, paths: list[Path], root: Path) -> list[Item]:
 
 def _folk_items(source: str, root: Path) -> list[Item]:
     """One item per tune, collections interleaved so that --limit samples all."""
-    from .corpus_music21 import abc_has_chords, split_abc
+    from .corpus_music21 import split_abc
     per_collection = []
     for coll in FOLK_COLLECTIONS:
         found = []
@@ -96,8 +96,6 @@ def _folk_items(source: str, root: Path) -> list[Item]:
             tunes = split_abc(path.read_text(encoding="utf-8", errors="replace"))
             numbers = [n for n, _ in tunes]
             for i, (number, text) in enumerate(tunes):
-                if source == "mma-folk" and not abc_has_chords(text):
-                    continue
                 tag = number if numbers.count(number) == 1 else f"{number}-{i}"
                 piece = f"folk/{coll}/{path.stem}/{tag}"
                 found.append(Item(source, f"{source}:{piece}", piece, (str(path), i, coll)))
@@ -140,6 +138,10 @@ class ItemTimeout(Exception):
     pass
 
 
+class SkipItem(Exception):
+    """Valid input that this source does not use (say, a meter with no groove)."""
+
+
 def _on_alarm(signum, frame):
     raise ItemTimeout()
 
@@ -169,6 +171,8 @@ def build_item(item: Item, out_dir: str, grooves: int = 4, timeout: int = 120) -
             record["entries"].append({"path": rel.as_posix(), "source": source,
                                       "licence": licence, "piece": item.piece,
                                       **describe(song), "hash": note_hash(song)})
+    except SkipItem as exc:
+        record["skipped"] = str(exc)
     except ItemTimeout:
         record["failures"].append(f"timed out after {timeout}s")
     except Exception as exc:  # a parser bug must cost one item, not the build
@@ -222,18 +226,22 @@ def _mma_folk(item: Item, grooves: int):
     score, _ = _folk_score(item)
     sigs = m21.time_signatures(score, 0.0)
     if len({(s.numerator, s.denominator) for s in sigs}) > 1:
-        raise ValueError("the meter changes inside the tune; not rendered")
+        raise SkipItem("the meter changes inside the tune")
     meter = (sigs[0].numerator, sigs[0].denominator)
     fam = mma.folk_family(*meter)
     if fam is None:
-        raise ValueError(f"no groove for meter {meter[0]}/{meter[1]}")
-    chords = m21.chord_timeline(score)
-    if len({c for _, c in chords}) < 2:
-        raise ValueError("fewer than two distinct chord symbols")
+        raise SkipItem(f"no groove for meter {meter[0]}/{meter[1]}")
     song = m21.score_to_song(score, program=0)
     melody = song.tracks[0].notes if song.tracks else []
     if not melody:
         raise ValueError("the tune has no notes")
+    chords = m21.chord_timeline(score)
+    if len({c for _, c in chords}) < 3:  # no usable chord symbols: harmonize the melody
+        from .corpus_harmony import harmonize
+        key = score.analyze("key")
+        chords = harmonize(melody, key.tonic.pitchClass, key.mode == "minor", *meter)
+    if len({c for _, c in chords}) < 2:
+        raise SkipItem("fewer than two distinct chords")
     pickup = m21.pickup_shift(score) > 0
     rng = mma.stable_rng(item.piece)
     choices = mma.grooves_for(fam[0])
@@ -241,7 +249,8 @@ def _mma_folk(item: Item, grooves: int):
         transpose = rng.randint(-5, 6)
         tempo = rng.randint(*groove.tempo)
         program = rng.choice([0, 40, 73, 65, 56, 11, 24, 71, 80])
-        variant = f"{groove.name}_t{transpose:+d}"
+        shift = "orig" if transpose == 0 else f"{'up' if transpose > 0 else 'down'}{abs(transpose)}"
+        variant = f"{groove.name}_{shift}"
         try:
             yield variant, LICENCE_MMA, "mma/folk", mma.folk_song(
                 melody, chords, meter, groove, transpose, tempo, pickup, program)
