@@ -56,7 +56,9 @@ function W.write_range(take, a, b, origin, notes, is_drum)
   for _, n in ipairs(notes) do
     -- the contract puts every note inside the target; check anyway, since a
     -- note outside it would be the one edit this script promises never to make
-    if valid_note(n) and n[2] >= start_t - 1e-9 and n[2] < end_t - 1e-9 then
+    -- (the tolerance covers the 6-decimal rounding of the request's target;
+    -- the tick clamp below keeps the note inside the range regardless)
+    if valid_note(n) and n[2] >= start_t - 1e-5 and n[2] < end_t + 1e-6 then
       local s = round(reaper.MIDI_GetPPQPosFromProjQN(take, origin + n[2]))
       local e = round(reaper.MIDI_GetPPQPosFromProjQN(take, origin + n[2] + n[3]))
       s = math.min(math.max(s, lo), hi - 1)

@@ -130,6 +130,27 @@ do
   for _, n in ipairs(take.notes) do check(n.s >= 0 and n.e <= 8 * 960, "cursor item: note outside item") end
 end
 
+-- 3b. A triplet-grid selection far into the song: the target is rounded to
+-- 6 decimals in the request, the notes still land inside the range.
+do
+  local P = H.project({ ppq = 960 })
+  local t = fake.add_track("Lead")
+  local _, take = fake.add_midi_item(t, 64, 16, { selected = true })
+  for q = 64, 79, 1 / 3 do fake.add_note(take, q, 0.3, 60 + math.floor(q) % 12, 90) end
+  fake.sort_notes(take)
+  local before = H.copy_notes(take)
+  fake.set_time_selection_qn(68 + 1 / 3, 71 + 2 / 3)
+  H.run("Fill")
+  check(#P.messages == 0, "triplets: message %s", P.messages[1] and P.messages[1].msg or "")
+  local lo, hi = H.ppq_range(take, 68 + 1 / 3, 71 + 2 / 3)
+  check(lo == 4160 and hi == 7360, "triplets: ticks %d-%d", lo, hi)
+  H.check_write("triplets", before, take, lo, hi)
+  H.check_undo("triplets", P, 1)
+  local req = P.requests[1]
+  check(req and near(req.target.start, 68 + 1 / 3 - 36), "triplets: target start %s",
+        req and req.target.start)
+end
+
 -- 4. Continue without a time selection: the next bars after the last note,
 -- extending the item; with no item, a new one on the selected track.
 do
