@@ -29,7 +29,8 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 
-from .corpus_items import ALIASES, SOURCES, Item, build_item, enumerate_items
+from .corpus_items import (ALIASES, SOURCES, Item, build_item, enumerate_items,
+                           licence_for)
 
 log = logging.getLogger("midifill.corpus")
 
@@ -198,6 +199,20 @@ def _dedupe(record: dict, kept: dict[str, str], out: Path) -> None:
     record["entries"] = entries
 
 
+def track_kind(track: dict) -> str:
+    """drums, bass, chords, melody or other, from a manifest track."""
+    name = track["name"].split()[0] if track["name"] else ""
+    if track["is_drum"]:
+        return "drums"
+    if name == "bass":  # MMA bass lines and the chorales' bass voice
+        return "bass"
+    if name in ("chords", "arpeggio"):
+        return "chords"
+    if name in ("melody", "soprano"):
+        return "melody"
+    return "other"
+
+
 def _finish(out: Path, cache: dict[str, dict], new_counts: Counter, cached: int) -> dict:
     """Rewrite manifest.jsonl and failures.txt from the cache; count."""
     entries, failures = [], []
@@ -206,7 +221,8 @@ def _finish(out: Path, cache: dict[str, dict], new_counts: Counter, cached: int)
         for e in rec.get("entries", []):
             if not (out / e["path"]).is_file():
                 continue
-            entries.append({**e, "split": split_of(e["piece"])})
+            entries.append({**e, "licence": licence_for(e["source"]),
+                            "split": split_of(e["piece"])})
             files[e["source"]] += 1
             pieces.add(e["piece"])
         dups[rec["source"]] += len(rec.get("duplicates", []))
@@ -221,6 +237,7 @@ def _finish(out: Path, cache: dict[str, dict], new_counts: Counter, cached: int)
             "bars": sum(e["bars"] for e in entries),
             "files_by_source": dict(sorted(files.items())),
             "splits": dict(Counter(e["split"] for e in entries)),
+            "tracks_by_kind": dict(Counter(track_kind(t) for e in entries for t in e["tracks"])),
             "duplicates_removed": dict(sorted(dups.items())),
             "failures": dict(sorted(fails.items())),
             "skipped": {k: v for k, v in sorted(skips.items()) if v},
@@ -276,6 +293,7 @@ def format_summary(s: dict, out: Path) -> str:
              f"({s.get('seconds', 0)} s)",
              "  files by source: " + _fmt(s["files_by_source"]),
              "  splits: " + _fmt(s["splits"]),
+             "  tracks by kind: " + _fmt(s["tracks_by_kind"]),
              f"  duplicates removed: {sum(s['duplicates_removed'].values())} "
              f"({_fmt(s['duplicates_removed'])})",
              f"  failures: {sum(s['failures'].values())} ({_fmt(s['failures'])}); "

@@ -23,10 +23,21 @@ FOLK_COLLECTIONS = ["ryansMammoth", "oneills1850", "essenFolksong", "airdsAirs",
                     "nottingham-dataset"]
 FIDDLE_COLLECTIONS = {"ryansMammoth", "oneills1850", "airdsAirs", "miscFolk",
                       "nottingham-dataset"}
-LICENCE_M21 = "public domain score, from the music21 corpus (BSD-3-Clause)"
-LICENCE_MMA = ("generated with the MMA groove library (GPL-2.0-or-later); "
-               "melody and chords: public domain, from the music21 corpus")
-LICENCE_PROG = "generated with the MMA groove library (GPL-2.0-or-later)"
+LICENCE_M21 = ("public-domain composition, encoding from the music21 corpus, redistributed "
+               "with the encoders' permission (music21/corpus/license.txt)")
+LICENCE_MMA = ("accompaniment generated with the MMA groove library (GPL-2.0-or-later); "
+               "melody: public-domain folk tune from the music21 corpus")
+LICENCE_PROG = ("generated with the MMA groove library (GPL-2.0-or-later) over "
+                "chord progressions written for midifill")
+
+
+def licence_for(source: str) -> str:
+    """The licence note of a manifest source ('music21/bach', 'mma/folk', ...)."""
+    if source == "mma/folk":
+        return LICENCE_MMA
+    if source.startswith("mma/"):
+        return LICENCE_PROG
+    return LICENCE_M21
 
 
 @dataclass(frozen=True)
