@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,8 +163,11 @@ def build_item(item: Item, out_dir: str, grooves: int = 4, timeout: int = 120) -
     for bad input: a failure is part of the record."""
     record = {"item": item.key, "source": item.source, "piece": item.piece,
               "entries": [], "failures": []}
-    old = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(timeout)
+    # SIGALRM stops a parse that hangs; signals only work on the main thread
+    use_alarm = threading.current_thread() is threading.main_thread() and timeout > 0
+    if use_alarm:
+        old = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.alarm(timeout)
     try:
         for variant, licence, source, song_or_error in _songs(item, grooves):
             if isinstance(song_or_error, Exception):
@@ -173,7 +177,9 @@ def build_item(item: Item, out_dir: str, grooves: int = 4, timeout: int = 120) -
             if not any(t.notes for t in song.tracks):
                 record["failures"].append(f"{variant or '-'}: no notes")
                 continue
-            name = safe_name(item.piece.split("/", 1)[-1].replace("/", "-"))
+            # the source folder already says bach/palestrina/folk; 'other' keeps the composer
+            stem = item.piece if item.source == "other" else item.piece.split("/", 1)[-1]
+            name = safe_name(stem.replace("/", "-"))
             if variant:
                 name += "__" + safe_name(variant)
             rel = Path("midi") / item.source / f"{name}.mid"
@@ -189,8 +195,9 @@ def build_item(item: Item, out_dir: str, grooves: int = 4, timeout: int = 120) -
     except Exception as exc:  # a parser bug must cost one item, not the build
         record["failures"].append(_reason(exc))
     finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
+        if use_alarm:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
     return record
 
 

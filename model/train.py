@@ -226,7 +226,7 @@ def train(data, out, init=None, resume=False, steps=2000, max_minutes=None, batc
         tokens_seen += n_tok
         window_tokens += n_tok
         elapsed = elapsed_before + time.time() - t_start
-        history["train"].append([step, round(float(loss), 4)])
+        history["train"].append([step, round(loss.item(), 4)])
         if bar is not None:
             rate = window_tokens / max(1e-6, time.time() - window_t)
             bar.set_postfix(loss=f"{float(loss):.3f}", tok_s=f"{rate:.0f}")

@@ -322,24 +322,33 @@ def malformed_datagrams(port, rng):
 def test_a_thousand_malformed_datagrams_then_a_normal_request(serve, caplog):
     server = serve()
     peer = Peer(server.port)
-    expected = {}
+    expected, answers = {}, {}
     caplog.set_level(logging.WARNING, logger=LOG)
+
+    def collect():  # read while sending, so the socket buffer never overflows
+        for address, args in peer.drain(1.5):
+            if address == p.ERROR:
+                answers[args[0]] = (args[1], args[2])
+
+    reader = threading.Thread(target=collect)
+    reader.start()
     try:
-        for data, msg_id, code in malformed_datagrams(peer.port, random.Random(7)):
+        pacer = Client(port=server.port)
+        for n, (data, msg_id, code) in enumerate(malformed_datagrams(peer.port, random.Random(7))):
             peer.send_raw(data)
             if msg_id:
                 expected[msg_id] = code
+            if n % 100 == 99:  # the server answers in order: all before the pong are handled
+                pacer.ping()
+        pacer.close()
         # A few requests the engine rejects: each one names the field.
         for i, bad in enumerate([{"mode": "sing"}, {**fill(), "tracks": "none"},
                                  {**fill(), "controls": {"variations": 99}}]):
             peer.send(p.REQUEST, f"engine-{i}", peer.port, 0, 1, p.encode_json(bad))
-            expected[f"engine-{i}"] = "too_large" if i == 2 else "bad_request"
+            expected[f"engine-{i}"] = "bad_request"
         with Client(port=server.port, timeout=20) as client:
             assert_inside(client.request(fill(4.0, 5.0)), 4.0, 5.0)
-        answers = {}
-        for address, args in peer.drain(1.0):
-            if address == p.ERROR:
-                answers[args[0]] = (args[1], args[2])
+        reader.join(10)
     finally:
         peer.close()
     assert server.alive()
@@ -350,7 +359,7 @@ def test_a_thousand_malformed_datagrams_then_a_normal_request(serve, caplog):
     assert len(dropped) >= 1000, "every malformed datagram must be logged"
     text = caplog.text
     for phrase in ("not OSC", "unknown address", "bad_chunk", "bad_json", "bad_args",
-                   "could not parse" if "could not parse" in text.lower() else "dropped"):
+                   "bad_request", "not OSC (Could not parse"):
         assert phrase in text
 
 
@@ -367,11 +376,14 @@ def test_an_incomplete_request_is_dropped_and_answered(serve):
 
 
 class LossyClient(Client):
-    """The real client over real UDP, losing datagrams both ways on purpose."""
+    """The real client over real UDP, losing datagrams both ways on purpose:
+    every third request chunk the first time it goes out, and the first
+    copy of the ack and of every result chunk that comes in."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.sent = self.dropped_out = self.dropped_in = 0
+        self.sent, self.seen = 0, set()
+        self.dropped_out = self.dropped_in = 0
 
     def _send(self, address, *args):
         self.sent += 1
@@ -382,22 +394,25 @@ class LossyClient(Client):
 
     def _receive(self, wait):
         message = super()._receive(wait)
-        if message and message[0] in (p.RESULT, p.ACK) and random.random() < 0.4:
-            self.dropped_in += 1
-            return None
+        if message and message[0] in (p.RESULT, p.ACK):
+            key = (message[0], message[1][1] if message[0] == p.RESULT else None)
+            if key not in self.seen:
+                self.seen.add(key)
+                self.dropped_in += 1
+                return None
         return message
 
 
 def test_the_client_retries_lost_chunks_both_ways(serve):
     server = serve()
-    random.seed(11)
     request = fill(0.0, 8.0, variations=4, seed=5,
                    notes=[[40 + i % 7, 8 + i * 0.25, 0.25, 90] for i in range(1500)])
     with LossyClient(port=server.port, timeout=20) as client:
         response = client.request(request)
-        assert client.dropped_out >= 2 and client.dropped_in >= 1
     assert_inside(response, 0.0, 8.0)
-    assert server.kept and len(p.split_json(request)) > 3
+    chunks_out, chunks_in = len(p.split_json(request)), len(p.split_json(response))
+    assert chunks_out > 3 and client.dropped_out >= 2
+    assert client.dropped_in == 1 + chunks_in  # the ack and every result chunk, once each
 
 
 def test_a_token_guards_every_message(serve):
@@ -454,7 +469,8 @@ def test_liblo_oscsend_ping_and_oscdump_receives_the_pong(serve, engine):
         lines = []
         deadline = time.monotonic() + 5
         while len(lines) < 3 and time.monotonic() < deadline:
-            lines.append(dump.stdout.readline().strip())
+            line = dump.stdout.readline().strip()  # "<timetag> <address> <types> <args>"
+            lines.append(line.split(" ", 1)[-1])
     finally:
         dump.terminate()
         dump.wait(5)

@@ -1,0 +1,103 @@
+"""`midifill generate`: fill, continue or generate part of a MIDI file.
+
+    midifill generate song.mid -o out.mid --mode fill --track 1 --bars 5-8
+
+Bars are numbered from 1, as DAWs number them; `--bars 5-8` is bars 5 to 8
+inclusive. The output is the whole input song in which only the target range
+of the target track differs (OUT-1.mid … OUT-K.mid for K variations).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+MODES = ("fill", "continue", "generate")
+
+
+def add_arguments(p):
+    p.add_argument("input", help="MIDI file to read")
+    p.add_argument("-o", "--output", required=True, help="MIDI file to write")
+    p.add_argument("--mode", choices=MODES, default="fill")
+    p.add_argument("--track", required=True,
+                   help="target track: its index in the file (0, 1, ...) or its name")
+    p.add_argument("--bars", required=True, help="bar range, 1-based and inclusive, e.g. 5-8")
+    p.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
+    p.add_argument("--temperature", type=float, default=None)
+    p.add_argument("--top-p", type=float, default=None)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--variations", type=int, default=None)
+    p.add_argument("--density", type=float, default=None, help="notes per bar (0 = sparse)")
+    p.add_argument("--key", default=None, help='key lock, e.g. "E minor"')
+    p.add_argument("--pitch-range", default=None, help="LOW-HIGH MIDI pitches, e.g. 28-60")
+    p.add_argument("--program", type=int, default=None,
+                   help="with --track new: the General MIDI program of the new track")
+    p.add_argument("--drums", action="store_true", help="with --track new: a drum track")
+
+
+def _parse_range(text: str, what: str) -> tuple[int, int]:
+    try:
+        a, _, b = text.partition("-")
+        lo, hi = int(a), int(b or a)
+    except ValueError:
+        raise SystemExit(f"error: --{what} must look like 5-8, got {text!r}")
+    if lo > hi:
+        raise SystemExit(f"error: --{what} {text}: the first number is larger than the second")
+    return lo, hi
+
+
+def run(args) -> int:
+    from model import Engine, MidifillError, Track
+    from model.midi_io import read_midi, write_midi
+    from model.song import Note
+
+    try:
+        song = read_midi(args.input)
+    except MidifillError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.track == "new":
+        track_id = str(len(song.tracks))
+        song.tracks.append(Track(track_id, args.program or 0, args.drums, [], "midifill"))
+    else:
+        match = [t for t in song.tracks if t.id == args.track or t.name == args.track]
+        if not match:
+            names = ", ".join(f"{t.id} ({t.name or 'unnamed'})" for t in song.tracks) or "none"
+            print(f"error: no track {args.track!r}; tracks: {names}", file=sys.stderr)
+            return 2
+        track_id = match[0].id
+    first, last = _parse_range(args.bars, "bars")
+    if first < 1:
+        print("error: --bars counts from 1", file=sys.stderr)
+        return 2
+    bars = song.bars(until=max(song.end_beat, 1.0))
+    while len(bars) < last:  # a range past the end extends the timeline
+        bars = song.bars(until=bars[-1].end + 1e-3)
+    start, end = bars[first - 1].start, bars[last - 1].end
+    controls = {k: v for k, v in {
+        "temperature": args.temperature, "top_p": args.top_p, "top_k": args.top_k,
+        "seed": args.seed, "variations": args.variations, "density": args.density,
+        "key": args.key}.items() if v is not None}
+    if args.pitch_range:
+        controls["pitch_range"] = list(_parse_range(args.pitch_range, "pitch-range"))
+    request = dict(song.to_payload(), mode=args.mode, controls=controls,
+                   target={"track": track_id, "start": start, "end": end})
+    try:
+        engine = Engine.from_checkpoint(args.model)
+        response = engine.run(request)
+    except MidifillError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    outputs = []
+    out = Path(args.output)
+    variations = response["variations"]
+    for k, var in enumerate(variations, 1):
+        notes = [Note.from_list(n) for n in var["notes"]]
+        result = song.with_notes_replaced(track_id, start, end, notes)
+        path = out if len(variations) == 1 else out.with_name(f"{out.stem}-{k}{out.suffix}")
+        write_midi(result, path)
+        outputs.append({"path": str(path), "notes": len(notes)})
+    print(json.dumps({"outputs": outputs, "model": response["model"], "seed": response["seed"],
+                      "timing_ms": response["timing_ms"]}))
+    return 0

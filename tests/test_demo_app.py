@@ -1,0 +1,155 @@
+"""The Gradio demo through gradio_client, against the launched app with a real
+(tiny) model, real MIDI files, FluidSynth and the effects chain."""
+import os
+import socket
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
+
+from demo.render import SAMPLE_RATE, read_wav, synth_available  # noqa: E402
+from model.midi_io import read_midi  # noqa: E402
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "demo" / "examples" / "pop_c_major_8_bars.mid"
+CEILING = 10 ** (-1.0 / 20)  # the documented -1 dBFS limiter ceiling
+LSB = 1 / 32767  # 16-bit WAV rounding
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def client(tiny_checkpoint):
+    ok, why = synth_available()
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"FluidSynth is required under CI: {why}")
+        pytest.skip(why)
+    from demo import app
+    from model import Engine
+    port = free_port()
+    app.launch(port=port, engine=Engine.from_checkpoint(tiny_checkpoint), block=False)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    finally:
+        app.demo.close()
+
+
+def notes_of(song, track_id, inside, start, end):
+    notes = next(t for t in song.tracks if t.id == track_id).notes
+    keep = [n for n in notes if (start <= n.start < end) == inside]
+    return sorted((n.pitch, round(n.start, 4), round(n.duration, 4), n.velocity) for n in keep)
+
+
+def test_describe_lists_the_tracks(client):
+    table, target, first, last, info = client.predict(handle_file(str(EXAMPLE)),
+                                                      api_name="/describe")
+    rows = table["data"]
+    assert [r[1] for r in rows] == ["Drums", "Bass", "Chords", "Lead"]
+    assert rows[1][2] == "Electric Bass (finger)" and rows[3][3] == 35 and rows[0][4] == "1-8"
+    assert target["value"] == "3" and 1 <= first <= last <= 8
+    assert "8 bars" in info
+
+
+def test_fill_two_variations_changes_only_the_target_range(client):
+    result = client.predict(midi=handle_file(str(EXAMPLE)), mode="fill", target="3",
+                            bar_start=5, bar_end=6, variations=2, seed=11,
+                            api_name="/generate")
+    summary, slots = result[0], [result[1 + 3 * i: 4 + 3 * i] for i in range(4)]
+    assert "2 variation(s)" in summary
+    assert all(x is None for slot in slots[2:] for x in slot)  # unused slots stay empty
+    start, end = 16.0, 24.0  # bars 5-6 of a 4/4 song
+    original = read_midi(EXAMPLE)
+    songs = []
+    for roll, wav, downloads in slots[:2]:
+        assert Path(roll).suffix == ".png" and Path(roll).stat().st_size > 10_000
+        mid = next(p for p in downloads if p.endswith(".mid"))
+        assert any(p.endswith(".wav") for p in downloads)
+        song = read_midi(mid)
+        songs.append(song)
+        # everything outside the target range, on every track, is the original
+        assert [t.id for t in song.tracks] == [t.id for t in original.tracks]
+        for t in original.tracks:
+            if t.id == "3":
+                assert notes_of(song, "3", False, start, end) == notes_of(original, "3", False,
+                                                                          start, end)
+            else:
+                assert notes_of(song, t.id, False, -1, -1) == notes_of(original, t.id, False,
+                                                                       -1, -1)
+        # the audio: 44.1 kHz stereo, not silent, under the limiter's ceiling
+        audio, sr = read_wav(wav)
+        assert sr == SAMPLE_RATE == 44100 and audio.shape[0] == 2
+        assert audio.shape[1] > 15 * SAMPLE_RATE  # the whole 8 bars at 110 bpm
+        assert np.sqrt(np.mean(audio ** 2)) > 0.01
+        assert np.max(np.abs(audio)) <= CEILING + LSB
+    # the two variations differ, and only inside the target range
+    assert notes_of(songs[0], "3", True, start, end) != notes_of(songs[1], "3", True, start, end)
+    for a, b in zip(songs[0].tracks, songs[1].tracks):
+        assert notes_of(songs[0], a.id, a.id != "3", start, end) == notes_of(
+            songs[1], b.id, b.id != "3", start, end) or a.id == "3"
+
+
+def test_a_new_track_is_added_with_the_chosen_instrument(client):
+    result = client.predict(midi=handle_file(str(EXAMPLE)), target="new", new_instrument="33",
+                            bar_start=1, bar_end=2, variations=1, seed=3, api_name="/generate")
+    mid = next(p for p in result[3] if p.endswith(".mid"))
+    song = read_midi(mid)
+    assert len(song.tracks) == 5
+    new = song.tracks[-1]
+    assert new.program == 33 and not new.is_drum
+    assert all(0.0 <= n.start < 8.0 for n in new.notes)
+
+
+@pytest.mark.parametrize("case, kwargs, message", [
+    ("not midi", {"content": b"this is a text file, not MIDI\n"}, "not a MIDI file"),
+    ("empty", {"content": b""}, "empty"),
+    ("too big", {"content": b"MThd" + b"\0" * (2 * 1024 * 1024 + 10)}, "limit"),
+    ("bars out of range", {"bar_start": 5, "bar_end": 40}, "out of range"),
+    ("bars reversed", {"bar_start": 6, "bar_end": 2}, "out of range"),
+    ("no such track", {"target": "7"}, "does not exist"),
+    ("pitch range upside down", {"pitch_low": 90, "pitch_high": 40}, "Pitch range"),
+])
+def test_bad_input_is_explained_and_the_app_keeps_running(client, tmp_path, case, kwargs,
+                                                          message):
+    content = kwargs.pop("content", None)
+    path = EXAMPLE
+    if content is not None:
+        path = tmp_path / "upload.mid"
+        path.write_bytes(content)
+    args = dict(midi=handle_file(str(path)), target="3", bar_start=1, bar_end=1,
+                variations=1, seed=1)
+    args.update(kwargs)
+    with pytest.raises(AppError, match=message):
+        client.predict(**args, api_name="/generate")
+    # the same server still answers
+    table = client.predict(handle_file(str(EXAMPLE)), api_name="/describe")[0]
+    assert len(table["data"]) == 4
+
+
+def test_bad_upload_is_refused_when_the_file_is_chosen(client, tmp_path):
+    path = tmp_path / "notes.mid"
+    path.write_bytes(b"MThd garbage that is not a MIDI header")
+    with pytest.raises(AppError, match="cannot be used"):
+        client.predict(handle_file(str(path)), api_name="/describe")
+
+
+def test_the_queue_serves_several_visitors(client):
+    jobs = [client.submit(midi=handle_file(str(EXAMPLE)), mode=mode, target="1",
+                          bar_start=a, bar_end=b, variations=1, seed=5, api_name="/generate")
+            for mode, a, b in [("fill", 2, 2), ("continue", 9, 9), ("generate", 1, 1)]]
+    results = [j.result(timeout=240) for j in jobs]
+    for r, mode in zip(results, ["fill", "continue", "generate"]):
+        assert f"({mode})" in r[0]
+        assert read_wav(r[2])[1] == SAMPLE_RATE
+    # the continuation reaches past the original 8 bars only inside bar 9
+    song = read_midi(next(p for p in results[1][3] if p.endswith(".mid")))
+    bass = next(t for t in song.tracks if t.id == "1")
+    assert all(n.start < 36.0 for n in bass.notes)

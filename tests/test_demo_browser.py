@@ -1,0 +1,78 @@
+"""The demo in a real headless browser: upload a MIDI file, press Generate,
+wait for the audio player, keep a screenshot (tests/_output/demo/).
+
+Chromium is Debian's /usr/bin/chromium driven by Python Playwright; nothing
+is downloaded (`playwright install` is never run).
+"""
+import os
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from demo.render import synth_available
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
+OUTPUT = ROOT / "tests" / "_output" / "demo"
+CHROMIUM = os.environ.get("MIDIFILL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def need(ok: bool, why: str):
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"required under CI: {why}")
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def url(tiny_checkpoint):
+    need(Path(CHROMIUM).is_file() or shutil.which(CHROMIUM) is not None,
+         f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        need(False, "the Python package playwright is not installed (pip install playwright)")
+    ok, why = synth_available()
+    need(ok, why)
+    from demo import app
+    from model import Engine
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app.launch(port=port, engine=Engine.from_checkpoint(tiny_checkpoint), block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.demo.close()
+
+
+def test_upload_generate_and_hear_it(url):
+    from playwright.sync_api import expect, sync_playwright
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(url)
+            page.set_input_files("#midi-input input[type=file]", str(EXAMPLE))
+            # the track list appears once the file is read
+            expect(page.get_by_text("Electric Bass (finger)").first).to_be_visible(timeout=60_000)
+            page.click("#generate")
+            expect(page.locator("#summary")).to_contain_text("variation(s)", timeout=180_000)
+            # the player is ready when it knows the length of the rendered audio
+            duration = page.locator("#audio-1 #duration")
+            expect(duration).to_have_text(re.compile(r"^0:1[5-9]$|^0:2\d$"), timeout=60_000)
+            expect(page.locator("#audio-2 #duration")).to_have_text(re.compile(r"^0:\d\d$"))
+            # the piano roll and the downloads are there too
+            expect(page.locator("img[src*='pop_c_major_8_bars-1.png']")).to_be_visible()
+            expect(page.get_by_text("pop_c_major_8_bars-1.mid").first).to_be_visible()
+            shot = OUTPUT / "demo.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 50_000
+        finally:
+            browser.close()

@@ -1,0 +1,156 @@
+"""The Engine end to end with a real (tiny) trained model."""
+import math
+import threading
+
+import pytest
+
+from model import Engine
+from model.errors import Cancelled, CheckpointError, LimitError, RequestError
+from model.midi_io import read_midi
+from model.request import LIMITS
+
+
+@pytest.fixture(scope="module")
+def pop(fixtures_dir):
+    return read_midi(fixtures_dir / "pop_4-4_tempo_change.mid")
+
+
+def request(song, track="1", start=8.0, end=16.0, mode="fill", **controls):
+    return dict(song.to_payload(), mode=mode, target={"track": track, "start": start, "end": end},
+                controls=controls)
+
+
+def inside(resp, start, end):
+    return all(start - 1e-9 <= n[1] and n[1] + n[2] <= end + 1e-9
+               for v in resp["variations"] for n in v["notes"])
+
+
+def test_fill_returns_notes_inside_the_range(tiny_engine, pop):
+    resp = tiny_engine.run(request(pop, seed=3, variations=2))
+    assert resp["model"] == "tiny-test" and len(resp["variations"]) == 2
+    assert all(v["notes"] for v in resp["variations"])
+    assert inside(resp, 8.0, 16.0)
+    assert set(resp["timing_ms"]) == {"prefill", "decode", "total"}
+
+
+def test_same_seed_same_notes_and_other_seed_differs(tiny_engine, pop):
+    a = tiny_engine.run(request(pop, seed=11, variations=3))
+    b = tiny_engine.run(request(pop, seed=11, variations=3))
+    c = tiny_engine.run(request(pop, seed=12, variations=3))
+    assert a["variations"] == b["variations"]
+    assert a["variations"] != c["variations"]
+
+
+def test_selection_off_the_bar_lines(tiny_engine, pop):
+    resp = tiny_engine.run(request(pop, start=5.25, end=10.6, seed=1, variations=4))
+    assert inside(resp, 5.25, 10.6)
+    assert all(v["notes"] for v in resp["variations"])
+
+
+@pytest.mark.parametrize("mode", ["continue", "generate"])
+def test_other_modes(tiny_engine, pop, mode):
+    resp = tiny_engine.run(request(pop, track="3", start=32.0, end=40.0, mode=mode, seed=5))
+    assert resp["variations"][0]["notes"] and inside(resp, 32.0, 40.0)
+
+
+def test_drum_track_gets_drum_notes_and_controls_hold(tiny_engine, pop):
+    resp = tiny_engine.run(request(pop, track="2", seed=4, pitch_range=[60, 72], key="C major",
+                                   max_polyphony=2, variations=2))
+    for v in resp["variations"]:
+        assert all(60 <= n[0] <= 72 and n[0] % 12 in {0, 2, 4, 5, 7, 9, 11} for n in v["notes"])
+        for n in v["notes"]:  # never more than two notes sounding at once
+            assert sum(1 for m in v["notes"] if m[1] <= n[1] < m[1] + m[2]) <= 2
+
+
+def test_never_empty_unless_sparse_is_asked(tiny_engine, pop):
+    for seed in range(8):
+        resp = tiny_engine.run(request(pop, track="3", start=4.0, end=8.0, seed=seed,
+                                       temperature=1.5))
+        assert resp["variations"][0]["notes"], f"seed {seed} came back empty"
+
+
+def test_accompaniment_on_an_empty_new_track(tiny_engine, pop):
+    req = request(pop, track="new", start=0.0, end=16.0, seed=2)
+    req["tracks"].append({"id": "new", "program": 48, "is_drum": False, "notes": []})
+    resp = tiny_engine.run(req)
+    assert resp["variations"][0]["notes"] and inside(resp, 0.0, 16.0)
+
+
+def test_density_control_changes_the_fill(tiny_engine, pop):
+    sparse = tiny_engine.run(request(pop, track="0", density=1, seed=9, variations=4))
+    busy = tiny_engine.run(request(pop, track="0", density=24, seed=9, variations=4))
+    count = lambda r: sum(len(v["notes"]) for v in r["variations"])  # noqa: E731
+    assert count(sparse) != count(busy)
+
+
+def test_long_song_is_cropped_to_fit(tiny_engine):
+    tracks = [{"id": str(i), "program": i * 5, "is_drum": i == 9,
+               "notes": [[40 + i, b * 4.0 + k, 0.5, 90] for b in range(200) for k in range(4)]}
+              for i in range(16)]
+    req = {"mode": "fill", "tracks": tracks, "target": {"track": "3", "start": 400.0, "end": 416.0},
+           "controls": {"seed": 1}}
+    resp = tiny_engine.run(req)
+    assert inside(resp, 400.0, 416.0)
+
+
+def test_progress_and_cancel(tiny_engine, pop):
+    seen = []
+    tiny_engine.run(request(pop, seed=1), progress=seen.append)
+    assert seen and seen[-1] == 1.0 and all(0 <= x <= 1 for x in seen)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        tiny_engine.run(request(pop, seed=1), cancel=stop)
+
+
+BAD = [
+    ({"mode": "remix"}, "mode"),
+    ({"target": {"track": "nope", "start": 0, "end": 4}}, "target.track"),
+    ({"target": {"track": "1", "start": 8, "end": 8}}, "target.end"),
+    ({"target": {"track": "1", "start": -1, "end": 8}}, "target.start"),
+    ({"target": {"track": "1", "start": 0, "end": math.nan}}, "target.end"),
+    ({"tracks": [{"id": "1", "notes": [[128, 0, 1, 90]]}]}, "tracks[0].notes[0][0]"),
+    ({"tracks": [{"id": "1", "notes": [[60, 0, -1, 90]]}]}, "tracks[0].notes[0][2]"),
+    ({"tracks": [{"id": "1", "notes": [[60, math.inf, 1, 90]]}]}, "tracks[0].notes[0][1]"),
+    ({"tracks": [{"id": "1", "notes": [[60, 0, 1]]}]}, "tracks[0].notes[0]"),
+    ({"tracks": [{"id": "1"}, {"id": "1"}]}, "tracks[1].id"),
+    ({"time_signature": [9, 5]}, "time_signature"),
+    ({"controls": {"temprature": 1}}, "controls.temprature"),
+    ({"controls": {"variations": 0}}, "controls.variations"),
+    ({"controls": {"key": "H major"}}, "controls.key"),
+    ({"controls": {"pitch_range": [60, 50]}}, "controls.pitch_range[1]"),
+    ("not a dict", "request"),
+]
+
+
+@pytest.mark.parametrize("change, field", BAD)
+def test_bad_requests_name_the_field(tiny_engine, change, field):
+    base = {"mode": "fill", "tracks": [{"id": "1", "notes": [[60, 0, 1, 90]]}],
+            "target": {"track": "1", "start": 0, "end": 4}}
+    req = change if isinstance(change, str) else dict(base, **change)
+    with pytest.raises(RequestError) as err:
+        tiny_engine.run(req)
+    assert err.value.field == field, str(err.value)
+
+
+@pytest.mark.parametrize("what", ["tracks", "notes", "variations", "bars"])
+def test_limits_are_enforced_before_work(tiny_engine, what):
+    req = {"mode": "fill", "tracks": [{"id": "1", "notes": []}],
+           "target": {"track": "1", "start": 0, "end": 4}, "controls": {}}
+    if what == "tracks":
+        req["tracks"] += [{"id": f"x{i}"} for i in range(LIMITS["tracks"])]
+    elif what == "notes":
+        req["tracks"][0]["notes"] = [[60, i * 0.01, 0.01, 90] for i in range(LIMITS["notes"] + 1)]
+    elif what == "variations":
+        req["controls"]["variations"] = LIMITS["variations"] + 1
+    else:
+        req["target"] = {"track": "1", "start": 0, "end": 4.0 * (LIMITS["bars"] + 5)}
+    with pytest.raises(RequestError):
+        tiny_engine.run(req)
+
+
+def test_missing_bundled_model_is_a_clear_error(monkeypatch, tmp_path):
+    import model.engine as eng
+    monkeypatch.setattr(eng, "BUNDLED_MODEL", tmp_path / "none.pt")
+    with pytest.raises(CheckpointError, match="bundled model"):
+        Engine.from_checkpoint()

@@ -1,0 +1,155 @@
+"""Each logit filter alone, then the grammar under random models."""
+import random
+
+import pytest
+import torch
+
+from model.grammar import FillPlan, FillState
+from model.sampling import (Controls, Step, apply_filters, family_filter, grammar_filter,
+                            no_silence_filter, pitch_range_filter, polyphony_filter, sample,
+                            scale_filter)
+from model.song import Bar, Note
+from model.tokenizer import Tokenizer
+
+TOK = Tokenizer()
+BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]
+
+
+def state(is_drum=False, lo=0, hi=192, density=3, prefix=()):
+    st = FillState(TOK, FillPlan(BARS, lo, hi, is_drum, list(prefix), 200), density)
+    while st.forced:
+        st.advance(st.forced[0])
+    return st
+
+
+def step(st, **controls):
+    return Step(st, Controls(**controls))
+
+
+def allowed(logits):
+    return {TOK.names[i] for i in torch.nonzero(~torch.isinf(logits)).flatten().tolist()}
+
+
+def feed(st, *names):
+    for n in names:
+        st.advance(TOK.ids[n])
+    return st
+
+
+def test_filters_are_pure():
+    st = state()
+    feed(st, "POS_0")
+    logits = torch.zeros(TOK.vocab_size)
+    for f in (grammar_filter, family_filter, pitch_range_filter, scale_filter, polyphony_filter,
+              no_silence_filter):
+        f(logits, step(st, pitch_range=(40, 50), key="C major", max_polyphony=1))
+    assert not torch.isinf(logits).any()
+
+
+def test_grammar_after_a_bar_line():
+    st = state(lo=24, hi=150)
+    ok = allowed(grammar_filter(torch.zeros(TOK.vocab_size), step(st)))
+    assert "BAR_4/4" in ok and "POS_24" in ok and "POS_95" in ok
+    assert "POS_23" not in ok and "POS_96" not in ok  # outside the range or the bar
+    assert not any(n.startswith(("PITCH", "VEL", "DUR", "FILL_END")) for n in ok)
+
+
+def test_grammar_durations_stop_at_the_range_end():
+    st = feed(state(hi=100), "POS_90", "PITCH_60", "VEL_10")
+    ok = allowed(grammar_filter(torch.zeros(TOK.vocab_size), step(st)))
+    assert ok == {f"DUR_{d}" for d in range(1, 11)}
+
+
+def test_grammar_pitches_rise_within_a_position():
+    st = feed(state(), "POS_0", "PITCH_60", "VEL_10", "DUR_12")
+    ok = allowed(grammar_filter(torch.zeros(TOK.vocab_size), step(st)))
+    assert "PITCH_61" in ok and "PITCH_60" not in ok and "POS_1" in ok and "POS_0" not in ok
+
+
+def test_family_filter():
+    st = feed(state(is_drum=True), "POS_0")
+    ok = allowed(family_filter(torch.zeros(TOK.vocab_size), step(st)))
+    assert "DRUM_36" in ok and "PITCH_36" not in ok
+    st = feed(state(is_drum=False), "POS_0")
+    ok = allowed(family_filter(torch.zeros(TOK.vocab_size), step(st)))
+    assert "PITCH_36" in ok and "DRUM_36" not in ok
+
+
+def test_pitch_range_filter():
+    st = feed(state(), "POS_0")
+    ok = allowed(pitch_range_filter(torch.zeros(TOK.vocab_size), step(st, pitch_range=(40, 45))))
+    assert {f"PITCH_{p}" for p in range(40, 46)} <= ok
+    assert "PITCH_39" not in ok and "PITCH_46" not in ok and "DRUM_30" in ok
+
+
+def test_scale_filter():
+    st = feed(state(), "POS_0")
+    ok = allowed(scale_filter(torch.zeros(TOK.vocab_size), step(st, key="E minor")))
+    pitched = {int(n.split("_")[1]) % 12 for n in ok if n.startswith("PITCH_")}
+    assert pitched == {4, 6, 7, 9, 11, 0, 2}
+
+
+def test_polyphony_filter():
+    st = feed(state(), "POS_0", "PITCH_60", "VEL_10", "DUR_48")  # sounds until tick 48
+    ok = allowed(polyphony_filter(torch.zeros(TOK.vocab_size), step(st, max_polyphony=1)))
+    assert "PITCH_64" not in ok  # a second note at the same position
+    assert "POS_47" not in ok and "POS_48" in ok
+
+
+def test_no_silence_filter():
+    st = FillState(TOK, FillPlan(BARS, 0, 192, False, [], 200), None)
+    ok = allowed(no_silence_filter(torch.zeros(TOK.vocab_size), step(st)))
+    assert "DENSITY_0" not in ok and "DENSITY_1" in ok
+    assert "DENSITY_0" in allowed(no_silence_filter(torch.zeros(TOK.vocab_size),
+                                                    step(st, density=0)))
+    st = state(density=1)
+    feed(st, "BAR_4/4")  # into the last bar with no note yet
+    ok = allowed(no_silence_filter(torch.zeros(TOK.vocab_size), step(st)))
+    assert "FILL_END" not in ok
+    busy = state(density=4)  # more than a note a bar: no empty bar
+    assert "BAR_4/4" not in allowed(no_silence_filter(torch.zeros(TOK.vocab_size), step(busy)))
+
+
+def test_prefix_notes_are_forced_then_generation_starts_at_the_range():
+    st = FillState(TOK, FillPlan(BARS, 48, 192, False, [Note(60, 0.5, 0.5, 90)], 200), 3)
+    forced = []
+    while st.forced:
+        forced.append(TOK.names[st.forced[0]])
+        st.advance(st.forced[0])
+    assert forced == ["DENSITY_3", "BAR_4/4", "POS_12", "PITCH_60", "VEL_22", "DUR_12"]
+    ok = allowed(grammar_filter(torch.zeros(TOK.vocab_size), step(st)))
+    assert "POS_47" not in ok and "POS_48" in ok and "PITCH_61" not in ok
+
+
+def test_sample_top_p_and_temperature_zero():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.tensor([0.0, 5.0, 4.9, -10.0])
+    assert sample(logits, Controls(temperature=0), g) == 1
+    picks = {sample(logits, Controls(top_p=0.5), g) for _ in range(50)}
+    assert picks == {1}
+    picks = {sample(logits, Controls(top_p=1.0), g) for _ in range(200)}
+    assert {1, 2} <= picks
+
+
+@pytest.mark.parametrize("is_drum", [False, True])
+def test_a_thousand_samples_from_a_random_model_decode(is_drum):
+    """Random logits stand in for an untrained model: whatever it prefers,
+    the chained filters only let through sequences that decode."""
+    g = torch.Generator().manual_seed(1)
+    rng = random.Random(2)
+    for i in range(500):
+        lo = rng.choice([0, 0, 13, 50])
+        hi = rng.choice([192, 192, 150, 70])
+        st = FillState(TOK, FillPlan(BARS, lo, hi, is_drum, [], 120), None)
+        controls = Controls(max_polyphony=rng.choice([None, 2]), key=rng.choice([None, "D dorian"]))
+        while not st.done:
+            if st.forced:
+                t = st.forced[0]
+            else:
+                t = sample(apply_filters(torch.randn(TOK.vocab_size, generator=g) * 3,
+                                         Step(st, controls)), controls, g)
+            st.advance(t)
+        notes = TOK.decode_bars([t for t in st.tokens if TOK.kind(t) != "DENSITY"], BARS)
+        assert notes, "a fill came back empty"
+        assert all(lo <= round(n.start * 24) and round(n.end * 24) <= hi for n in notes)
+        assert len(st.tokens) <= 120
