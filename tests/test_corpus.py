@@ -111,7 +111,9 @@ def test_second_run_skips_what_is_done(small_corpus):
     assert victim.is_file()
 
 
-def test_duplicates_are_removed_and_failures_listed(tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_duplicates_are_removed_and_failures_listed(tmp_path, jobs):
+    """The first copy in item order is kept, with one process or several."""
     path = Path(enumerate_items(["bach"], 1, 0)[0].args[0])
     bad = tmp_path / "broken.mxl"
     bad.write_bytes(b"PK\x03\x04 this is not a zip archive")
@@ -119,7 +121,7 @@ def test_duplicates_are_removed_and_failures_listed(tmp_path):
              Item("bach", "bach:b", "bach/b", (str(path), ".mxl")),  # same notes
              Item("other", "other:broken", "other/broken", (str(bad), ".mxl"))]
     out = tmp_path / "c"
-    summary = corpus.build(out, [], progress=False, items=items)
+    summary = corpus.build(out, [], progress=False, items=items, jobs=jobs)
     rows = manifest(out)
     assert [r["piece"] for r in rows] == ["bach/a"]
     assert summary["duplicates_removed"]["bach"] == 1
