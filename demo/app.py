@@ -134,6 +134,7 @@ def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_
         summary += " Note: " + "; ".join(job.notes) + "."
     flat = [summary]
     for i in range(tk.MAX_VARIATIONS):
+        flat.append(gr.Column(visible=i < len(slots)))
         flat += list(slots[i]) if i < len(slots) else [None, None, None]
     return tuple(flat)
 
@@ -171,9 +172,9 @@ with gr.Blocks(title="midifill") as demo:
             midi = gr.File(label="MIDI file (.mid)", file_types=[".mid", ".midi"],
                            type="filepath", elem_id="midi-input")
             gr.Examples([[str(p)] for p in EXAMPLES], inputs=[midi], label="examples")
-            info = gr.Markdown("Upload a MIDI file or pick an example.")
+            info = gr.Markdown("Upload a MIDI file or pick an example.", elem_id="song-info")
             tracks = gr.Dataframe(headers=["id", "name", "instrument", "notes", "bars"],
-                                  label="tracks", interactive=False)
+                                  label="tracks", interactive=False, elem_id="tracks")
         with gr.Column(scale=4):
             mode = gr.Radio(list(tk.MODES), value="fill", label="mode",
                             info="fill: rewrite the bars; continue: write after the material; "
@@ -220,9 +221,9 @@ with gr.Blocks(title="midifill") as demo:
     summary = gr.Markdown(elem_id="summary")
     outputs = [summary]
     for i in range(tk.MAX_VARIATIONS):
-        with gr.Group():
+        with gr.Column(visible=i < 2) as slot:  # only as many slots as variations show
             gr.Markdown(f"### variation {i + 1}")
-            outputs += [gr.Image(type="filepath", label=f"piano roll {i + 1}", interactive=False),
+            outputs += [slot,gr.Image(type="filepath", label=f"piano roll {i + 1}", interactive=False),
                         gr.Audio(type="filepath", label=f"audio {i + 1}", interactive=False,
                                  elem_id=f"audio-{i + 1}"),
                         gr.File(file_count="multiple", label=f"download {i + 1} (.mid, .wav)",

@@ -36,7 +36,7 @@ def _draw(ax, song: Song, track_id: str | None, start: float, end: float,
         if new:
             ax.barh([n.pitch for n in new], [n.duration for n in new],
                     left=[n.start for n in new], height=0.85, color=GENERATED,
-                    edgecolor="black", linewidth=0.6, zorder=3)
+                    edgecolor="#8a3b00", linewidth=0.4, zorder=3)
     bars = song.bars(until=until)
     for bar in bars:
         ax.axvline(bar.start, color="#cccccc", linewidth=0.6, zorder=1)

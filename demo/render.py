@@ -81,7 +81,8 @@ class _Synth:
             raise SynthUnavailable(f"FluidSynth could not load the SoundFont {sf2}")
         # Float output avoids the 16-bit clamp of get_samples(); fall back to it
         # if this libfluidsynth lacks the symbol.
-        self._write_float = getattr(fluidsynth._fl, "fluid_synth_write_float", None)
+        self._write_float = getattr(getattr(fluidsynth, "_fl", None), "fluid_synth_write_float",
+                                    None)
         if self._write_float is not None:
             self._write_float.restype = ctypes.c_int
             self._write_float.argtypes = [ctypes.c_void_p, ctypes.c_int,
