@@ -85,18 +85,21 @@ def target_choices(song: Song) -> list[tuple[str, str]]:
 
 def detect_key(song: Song) -> str | None:
     """The major or minor key whose scale holds most of the pitched notes'
-    duration; minor wins only where its tonic carries more weight."""
+    duration. A relative major and minor share their notes, so the tonic's
+    own weight and the song's opening bass note decide between them."""
     weight = [0.0] * 12
-    for t in song.tracks:
-        if not t.is_drum:
-            for n in t.notes:
-                weight[n.pitch % 12] += n.duration
+    pitched = [n for t in song.tracks if not t.is_drum for n in t.notes]
+    for n in pitched:
+        weight[n.pitch % 12] += n.duration
     if not any(weight):
         return None
+    first = min(n.start for n in pitched)
+    opening_bass = min(n.pitch for n in pitched if n.start <= first + 1e-6) % 12
     best, best_score = None, -1.0
     for root in range(12):
         for name, steps in (("major", _MAJOR), ("minor", _MINOR)):
             score = sum(weight[(root + s) % 12] for s in steps) + 0.5 * weight[root]
+            score += 0.1 * sum(weight) if root == opening_bass else 0.0
             if score > best_score + 1e-9:
                 best, best_score = f"{ROOTS[root]} {name}", score
     return best

@@ -1,0 +1,133 @@
+"""The demo's pure logic: reading uploads, bar ranges, requests the engine accepts."""
+from pathlib import Path
+
+import pytest
+
+from demo import task as tk
+from model.midi_io import read_midi, write_midi
+from model.request import parse_request
+from model.song import Note, Song, TimeSignature, Track
+from model.tokenizer import Tokenizer
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "demo" / "examples"
+POP = EXAMPLES / "pop_c_major_8_bars.mid"
+
+
+@pytest.fixture(scope="module")
+def pop():
+    return read_midi(POP)
+
+
+def test_examples_are_small_four_track_songs():
+    names = sorted(p.name for p in EXAMPLES.glob("*.mid"))
+    assert len(names) == 3
+    for p in EXAMPLES.glob("*.mid"):
+        song = read_midi(p)
+        assert p.stat().st_size < 8_000
+        assert [t.name for t in song.tracks] == ["Drums", "Bass", "Chords", "Lead"]
+        assert song.tracks[0].is_drum and all(t.notes for t in song.tracks)
+        assert 8 <= len(song.bars()) <= 16
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"hello, I am text", "not a MIDI file"),
+    (b"MThd\x00\x00\x00\x06\x00\x01", "corrupt"),
+    (b"MThd" + b"\0" * (tk.MAX_FILE_BYTES + 1), "limit"),
+])
+def test_unusable_uploads_are_refused_with_what_to_do(tmp_path, content, message):
+    path = tmp_path / "song.mid"
+    path.write_bytes(content)
+    with pytest.raises(tk.InputError, match=message) as err:
+        tk.load_song(path)
+    assert "MIDI" in str(err.value)
+
+
+def test_no_file_asks_for_one():
+    with pytest.raises(tk.InputError, match="upload"):
+        tk.load_song(None)
+
+
+def test_track_rows_describe_each_track(pop):
+    rows = tk.track_rows(pop)
+    assert rows[0] == ["0", "Drums", "Drums", 96, "1-8"]
+    assert rows[1][2] == "Electric Bass (finger)"
+    assert [c[1] for c in tk.target_choices(pop)] == ["0", "1", "2", "3", tk.NEW_TRACK]
+
+
+def test_bar_ranges_cover_whole_bars(pop):
+    assert tk.bar_range(pop, "fill", 5, 6) == (16.0, 24.0)
+    assert tk.bar_range(pop, "continue", 9, 12) == (32.0, 48.0)  # past the end is fine here
+    waltz = read_midi(EXAMPLES / "waltz_d_minor_16_bars.mid")
+    assert tk.bar_range(waltz, "fill", 2, 3) == (3.0, 9.0)
+
+
+@pytest.mark.parametrize("mode, a, b", [("fill", 1, 9), ("fill", 0, 2), ("fill", 5, 4),
+                                        ("continue", 8, 8 + tk.EXTRA_BARS + 1),
+                                        ("fill", 1.5, 2)])
+def test_bars_out_of_range_are_refused(pop, mode, a, b):
+    with pytest.raises(tk.InputError, match="Bars"):
+        tk.bar_range(pop, mode, a, b)
+
+
+def test_prepare_builds_a_request_the_engine_accepts(pop):
+    job = tk.Task(mode="fill", target="3", bar_start=5, bar_end=6, temperature=0.9, top_p=0.9,
+                  seed=4, variations=2, density=4.0, key="C major", pitch_range=(60, 84))
+    song, request, track_id, start, end = tk.prepare(pop, job)
+    assert song is pop and (track_id, start, end) == ("3", 16.0, 24.0)
+    assert request["target"] == {"track": "3", "start": 16.0, "end": 24.0}
+    assert request["controls"] == {"temperature": 0.9, "top_p": 0.9, "variations": 2, "seed": 4,
+                                   "density": 4.0, "pitch_range": [60, 84], "key": "C major"}
+    parsed = parse_request(request, Tokenizer())
+    assert parsed.track_id == "3" and parsed.controls.variations == 2
+
+
+def test_full_pitch_range_and_zero_density_leave_the_model_free(pop):
+    _, request, *_ = tk.prepare(pop, tk.Task(target="1", pitch_range=(0, 127), density=None))
+    assert "pitch_range" not in request["controls"] and request["controls"]["density"] is None
+    assert "key" not in request["controls"]
+
+
+def test_a_new_track_gets_a_fresh_id_and_is_filled(pop):
+    job = tk.Task(mode="generate", target=tk.NEW_TRACK, new_instrument=tk.DRUMS, bar_start=1,
+                  bar_end=2)
+    song, request, track_id, start, end = tk.prepare(pop, job)
+    assert track_id == "4" and len(song.tracks) == 5 and song.tracks[-1].is_drum
+    assert request["mode"] == "fill" and any("fill" in n for n in job.notes)
+    assert request["tracks"][-1]["notes"] == []
+    parse_request(request, Tokenizer())
+    song, *_ = tk.prepare(pop, tk.Task(target=tk.NEW_TRACK, new_instrument="33"))
+    assert song.tracks[-1].program == 33 and not song.tracks[-1].is_drum
+    assert len(pop.tracks) == 4  # the uploaded song is not changed
+
+
+@pytest.mark.parametrize("job, message", [
+    (tk.Task(target="9"), "does not exist"),
+    (tk.Task(target="1", pitch_range=(80, 40)), "Pitch range"),
+    (tk.Task(target="1", variations=9), "Variations"),
+    (tk.Task(target="1", mode="remix"), "Mode"),
+    (tk.Task(target=tk.NEW_TRACK, new_instrument="200"), "General MIDI"),
+])
+def test_bad_forms_are_refused(pop, job, message):
+    with pytest.raises(tk.InputError, match=message):
+        tk.prepare(pop, job)
+
+
+def test_key_is_detected_from_the_song():
+    assert tk.detect_key(read_midi(EXAMPLES / "groove_e_minor_12_bars.mid")) == "E minor"
+    assert tk.detect_key(read_midi(POP)) == "C major"
+    assert tk.detect_key(read_midi(EXAMPLES / "waltz_d_minor_16_bars.mid")) == "D minor"
+    assert tk.detect_key(Song([Track("0", 0, True, [Note(36, 0, 1, 100)])])) is None
+
+
+def test_response_replaces_only_the_target_range(pop, tmp_path):
+    response = {"variations": [{"notes": [[79, 16.0, 1.0, 90]]}, {"notes": []}]}
+    one, two = tk.apply_response(pop, response, "3", 16.0, 24.0)
+    assert [n.pitch for n in one.track("3").notes_in(16, 24)] == [79]
+    assert two.track("3").notes_in(16, 24) == []
+    for song in (one, two):
+        assert [n for n in song.track("3").notes if not 16 <= n.start < 24] == [
+            n for n in pop.track("3").sorted_notes() if not 16 <= n.start < 24]
+        assert song.track("0").notes == pop.track("0").notes
+    write_midi(one, tmp_path / "one.mid")  # and it is a writable song
+    assert read_midi(tmp_path / "one.mid").time_signatures[0] == TimeSignature(0.0, 4, 4)
