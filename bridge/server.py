@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import OscMessageBuilder
-from pythonosc.osc_packet import OscPacket, ParseError
+from pythonosc.osc_packet import OscPacket
 from pythonosc.osc_server import BlockingOSCUDPServer
 
 from model.errors import Cancelled, MidifillError
@@ -290,7 +290,8 @@ class Server:
             log.exception("request %s: engine failed", job.id)
             outcome.error = ("internal", f"{type(exc).__name__}: {exc}")
         ms = (time.perf_counter() - started) * 1000
-        log.info("request %s mode=%s bars=%s variations=%s ms=%.0f %s", job.id,
+        level = logging.INFO if outcome.error is None else logging.WARNING
+        log.log(level, "request %s mode=%s bars=%s variations=%s ms=%.0f %s", job.id,
                  job.request.get("mode"), _bars(job.request), _variations(job.request), ms,
                  "ok" if outcome.error is None else outcome.error[0])
         return outcome
@@ -358,17 +359,22 @@ def on_request(server: Server, sender, address, args) -> None:
             del server.kept[msg_id]  # the id is reused for a new request
         entry = server.assembling.get(msg_id)
         if entry is None:
-            if len(server.assembling) >= server.assembling_limit:
-                raise p.ProtocolError("busy", f"{len(server.assembling)} requests are being "
-                                      "received already; try again later")
-            entry = server.assembling[msg_id] = (p.Assembly(count), reply)
-        assembly = entry[0]
-        if count != assembly.count:
-            del server.assembling[msg_id]  # which count is right? start over
-        assembly.add(index, count, chunk)
-        if not assembly.complete:
-            return
-        del server.assembling[msg_id]
+            assembly = p.Assembly(count)
+            assembly.add(index, count, chunk)  # a bad first chunk leaves nothing behind
+            if not assembly.complete:
+                if len(server.assembling) >= server.assembling_limit:
+                    raise p.ProtocolError("busy", f"{len(server.assembling)} requests are "
+                                          "being received already; try again later")
+                server.assembling[msg_id] = (assembly, reply)
+                return
+        else:
+            assembly = entry[0]
+            if count != assembly.count:
+                del server.assembling[msg_id]  # which count is right? start over
+            assembly.add(index, count, chunk)
+            if not assembly.complete:
+                return
+            del server.assembling[msg_id]
         text = assembly.text()
         if len(text) > p.MAX_REQUEST_CHARS:
             raise p.ProtocolError("too_large", f"request has {len(text)} characters; the "
@@ -473,10 +479,13 @@ class _DatagramHandler(socketserver.BaseRequestHandler):
         data = self.request[0]
         try:
             packet = OscPacket(data)
-        except ParseError as exc:
-            log.warning("dropped %d-byte datagram from %s:%d: %s", len(data),
+        except Exception as exc:  # ParseError, and python-osc's own UnicodeDecodeError
+            log.warning("dropped %d-byte datagram from %s:%d: not OSC (%s)", len(data),
                         *self.client_address[:2], exc)
             return
+        if not packet.messages:
+            log.warning("dropped %d-byte bundle from %s:%d: no messages in it", len(data),
+                        *self.client_address[:2])
         dispatcher = self.server.dispatcher
         for timed in packet.messages:
             for handler in dispatcher.handlers_for_address(timed.message.address):
@@ -492,6 +501,13 @@ class _Receiver(BlockingOSCUDPServer):
         self.bridge = bridge
         super().__init__(address, dispatcher)
         self.RequestHandlerClass = _DatagramHandler
+
+    def server_bind(self) -> None:
+        try:  # room for bursts of chunks from many clients (the kernel may cap it)
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        except OSError:
+            pass
+        super().server_bind()
 
     def verify_request(self, request, client_address) -> bool:
         if super().verify_request(request, client_address):
