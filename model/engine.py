@@ -7,9 +7,11 @@ never outgrows the model's block.
 from __future__ import annotations
 
 import math
+import os
 import random
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -26,6 +28,23 @@ from .transformer import KVCache, Transformer, load_checkpoint
 
 BUNDLED_MODEL = Path(__file__).with_name("midifill-small-v1.pt")
 CHUNK_BARS = 4
+# Decoding multiplies tiny matrices: one thread is fastest, and on a busy
+# machine several OpenMP threads waiting on each other are 10-100x slower.
+# Prefill has real work to share. MIDIFILL_THREADS overrides both.
+DECODE_THREADS = int(os.environ.get("MIDIFILL_THREADS", "1"))
+PREFILL_THREADS = int(os.environ.get("MIDIFILL_THREADS", str(min(4, os.cpu_count() or 1))))
+
+
+@contextmanager
+def torch_threads(n: int):
+    before = torch.get_num_threads()
+    if n != before:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n != before:
+            torch.set_num_threads(before)
 
 
 class Engine:
@@ -118,9 +137,18 @@ class Engine:
         t0 = time.perf_counter()
         cache = KVCache(model.config, batch, len(prompt.tokens) + prompt.plan.max_tokens)
         idx = torch.tensor([prompt.tokens] * batch, dtype=torch.long)
-        logits = model.prefill(idx, cache)
+        with torch_threads(PREFILL_THREADS):
+            logits = model.prefill(idx, cache)
         t1 = time.perf_counter()
         timing["prefill"] += (t1 - t0) * 1000
+        with torch_threads(DECODE_THREADS):
+            states = self._decode_loop(logits, cache, prompt, batch, density, controls, gen,
+                                       report, cancel)
+        timing["decode"] += (time.perf_counter() - t1) * 1000
+        return states
+
+    def _decode_loop(self, logits, cache, prompt, batch, density, controls, gen, report, cancel):
+        tok, model = self.tok, self.model
         states = [FillState(tok, prompt.plan, density) for _ in range(batch)]
         n_bars = len(prompt.plan.bars)
         while True:
@@ -141,5 +169,4 @@ class Engine:
                 break
             report(sum(max(st.bar_i, 0) for st in states) / (batch * n_bars))
             logits = model.decode(torch.tensor(chosen, dtype=torch.long), cache)
-        timing["decode"] += (time.perf_counter() - t1) * 1000
         return states
