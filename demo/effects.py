@@ -12,6 +12,7 @@ heard against.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -146,11 +147,28 @@ def _trim_tail(audio: np.ndarray, keep: int) -> np.ndarray:
 
 # --- loudness (ITU-R BS.1770-4) ---------------------------------------------
 
+def _smooth_size(n: int) -> int:
+    """The smallest 2^a 3^b 5^c >= n: sizes the FFT is fast at."""
+    best = 1 << int(np.ceil(np.log2(n)))
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            p2 = p35
+            while p2 < n:
+                p2 *= 2
+            best = min(best, p2)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
 def _biquad_response(b, a, n_fft: int) -> np.ndarray:
     z = np.exp(-1j * np.linspace(0, np.pi, n_fft // 2 + 1))
     return (b[0] + b[1] * z + b[2] * z * z) / (a[0] + a[1] * z + a[2] * z * z)
 
 
+@functools.lru_cache(maxsize=8)
 def _k_weighting(sample_rate: int, n_fft: int) -> np.ndarray:
     """Frequency response of the K-weighting filter (shelf + RLB high-pass),
     with coefficients derived for any sample rate as libebur128 does."""
@@ -166,20 +184,21 @@ def _k_weighting(sample_rate: int, n_fft: int) -> np.ndarray:
     a0 = 1 + k / q + k * k
     hp_b = [1.0, -2.0, 1.0]
     hp_a = [1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
-    return _biquad_response(shelf_b, shelf_a, n_fft) * _biquad_response(hp_b, hp_a, n_fft)
+    response = _biquad_response(shelf_b, shelf_a, n_fft) * _biquad_response(hp_b, hp_a, n_fft)
+    return response.astype(np.complex64)
 
 
 def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
     """Integrated loudness in LUFS; -inf for silence."""
-    x = np.atleast_2d(np.asarray(audio, np.float64))
+    x = np.atleast_2d(np.asarray(audio, np.float32))
     n = x.shape[1]
     if n == 0:
         return float("-inf")
     # Filter in the frequency domain (the IIR's response, zero-padded so its
     # decay does not wrap around): exact enough and needs no scipy.
-    n_fft = 1 << int(np.ceil(np.log2(n + sample_rate // 2)))
+    n_fft = _smooth_size(n + sample_rate // 4)
     y = np.fft.irfft(np.fft.rfft(x, n_fft, axis=1) * _k_weighting(sample_rate, n_fft),
-                     n_fft, axis=1)[:, :n]
+                     n_fft, axis=1)[:, :n].astype(np.float64)
     block, step = int(0.4 * sample_rate), int(0.1 * sample_rate)
     power = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y * y, axis=1)], axis=1)
     if n < block:
