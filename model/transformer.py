@@ -241,3 +241,10 @@ def load_checkpoint(path) -> tuple[Transformer, dict, dict]:
                               f"{str(exc).splitlines()[0][:300]}") from exc
     model.eval()
     return model, ckpt["tokenizer_config"], ckpt
+
+
+def export_checkpoint(src, dst, half: bool = True) -> None:
+    """Copy a training checkpoint without its optimizer state (the form that
+    ships), with float16 weights by default."""
+    model, tok_cfg, ckpt = load_checkpoint(src)
+    save_checkpoint(dst, model, tok_cfg, ckpt.get("meta", {}), half=half)
