@@ -584,15 +584,16 @@ def run(args) -> int:
         return 1
     print(f"midifill serve: listening on udp {args.host}:{server.port} with model "
           f"{server.model_name}; Ctrl-C stops", file=sys.stderr)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    def on_term(*_):  # stop as Ctrl-C does, whether waiting here or in the demo
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
     try:
         if args.demo:
-            from demo import app
+            from demo import app  # gradio loads only now
             app.launch(share=False, port=args.demo_port, engine=engine)
         else:
-            while not stop.wait(0.5):
-                pass
+            threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
