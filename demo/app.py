@@ -162,7 +162,8 @@ def preset_values(name):
 
 # --- the page ----------------------------------------------------------------------
 
-with gr.Blocks(title="midifill") as demo:
+# delete_cache: Gradio's copies of results older than an hour go, checked hourly
+with gr.Blocks(title="midifill", delete_cache=(3600, 3600)) as demo:
     gr.Markdown("# midifill\nUpload a MIDI file (or pick an example), choose a track and the "
                 "bars to write, and press **Generate**. Each variation comes with a piano roll "
                 "(new notes in orange), audio rendered with a General MIDI SoundFont, and "
