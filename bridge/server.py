@@ -84,6 +84,8 @@ class Server:
                  token: str | None = None, queue_limit: int = 16,
                  incomplete_timeout: float = p.INCOMPLETE_TIMEOUT_S,
                  result_ttl: float = p.RESULT_TTL_S, progress_hook=None):
+        if queue_limit < 1:
+            raise ValueError(f"queue_limit must be at least 1, got {queue_limit}")
         self.engine = engine
         self.model_name = getattr(engine, "name", "unknown")
         self.host, self.port = host, port
@@ -554,6 +556,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    if args.queue_limit < 1:
+        print("midifill serve: --queue-limit must be at least 1", file=sys.stderr)
+        return 2
     if not is_loopback(args.host):
         if not args.token:
             print(f"midifill serve: binding to {args.host} exposes the model to the network; "

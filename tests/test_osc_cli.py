@@ -1,7 +1,6 @@
 """`midifill request` and `midifill serve` as the REAPER scripts and people
 run them: real processes, real UDP, the real engine."""
 import json
-import os
 import re
 import signal
 import socket
