@@ -285,6 +285,8 @@ def folk_family(numerator: int, denominator: int) -> tuple[str, int] | None:
         return "4/4", 2
     if (numerator, denominator) == (3, 4):
         return "3/4", 1
+    if (numerator, denominator) == (3, 8):  # two 3/8 bars make one waltz bar
+        return "3/4", 2
     if (numerator, denominator) == (6, 8):
         return "6/8", 2
     return None
