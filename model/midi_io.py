@@ -123,6 +123,9 @@ def write_midi(song: Song, path: str | os.PathLike, ppq: int = WRITE_PPQ) -> Pat
     try:
         with os.fdopen(fd, "wb") as fh:
             mf.save(file=fh)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a MIDI file is for sharing
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
