@@ -25,14 +25,32 @@ from .sampling import Step, apply_filters, sample
 from .song import Note
 from .tokenizer import Tokenizer, TokenizerConfig
 from .transformer import KVCache, Transformer, load_checkpoint
+from .fast import FastDecoder, PromptCache
 
 BUNDLED_MODEL = Path(__file__).with_name("midifill-small-v1.pt")
 CHUNK_BARS = 4
 # Decoding multiplies tiny matrices: one thread is fastest, and on a busy
-# machine several OpenMP threads waiting on each other are 10-100x slower.
-# Prefill has real work to share. MIDIFILL_THREADS overrides both.
+# machine several OpenMP threads waiting on each other are 10-100x slower
+# (measured: a 450-token prefill 26 ms on one thread, 50-470 ms on two while
+# the other core is busy; even allocating the cache costs 60 ms on two).
+# Prefill has work to share, so it takes more threads only while cores are
+# idle (see prefill_threads). MIDIFILL_THREADS overrides both.
 DECODE_THREADS = int(os.environ.get("MIDIFILL_THREADS", "1"))
-PREFILL_THREADS = int(os.environ.get("MIDIFILL_THREADS", str(min(4, os.cpu_count() or 1))))
+PREFILL_THREADS = int(os.environ["MIDIFILL_THREADS"]) if "MIDIFILL_THREADS" in os.environ else None
+# The NumPy decode path and the prompt cache (model/fast.py); MIDIFILL_FAST=0
+# decodes through Transformer.decode, the reference path.
+FAST = os.environ.get("MIDIFILL_FAST", "1") != "0"
+
+
+def prefill_threads() -> int:
+    """Threads for prefill: one per core left idle by the load average, 1 to 4."""
+    if PREFILL_THREADS is not None:
+        return PREFILL_THREADS
+    try:
+        idle = (os.cpu_count() or 1) - os.getloadavg()[0]
+    except OSError:
+        return 1
+    return max(1, min(4, int(idle)))
 
 
 @contextmanager
@@ -49,8 +67,11 @@ def torch_threads(n: int):
 
 class Engine:
     def __init__(self, model: Transformer, tokenizer: Tokenizer, name: str = "midifill",
-                 meta: dict | None = None):
+                 meta: dict | None = None, fast: bool | None = None):
         self.model = model.eval()
+        fast = FAST if fast is None else fast
+        self.fast = FastDecoder(model) if fast else None
+        self.prompt_cache = PromptCache(model) if fast else None
         self.tok = tokenizer
         self.name = name
         self.meta = meta or {}
@@ -135,10 +156,12 @@ class Engine:
     def _decode(self, prompt, batch, density, controls, gen, timing, report, cancel):
         tok, model = self.tok, self.model
         t0 = time.perf_counter()
-        cache = KVCache(model.config, batch, len(prompt.tokens) + prompt.plan.max_tokens)
-        idx = torch.tensor([prompt.tokens] * batch, dtype=torch.long)
-        with torch_threads(PREFILL_THREADS):
-            logits = model.prefill(idx, cache)
+        with torch_threads(prefill_threads()):
+            cache = KVCache(model.config, batch, len(prompt.tokens) + prompt.plan.max_tokens)
+            if self.prompt_cache is not None:
+                logits, _ = self.prompt_cache.prefill(prompt.tokens, cache)
+            else:
+                logits = model.prefill(torch.tensor([prompt.tokens] * batch), cache)
         t1 = time.perf_counter()
         timing["prefill"] += (t1 - t0) * 1000
         with torch_threads(DECODE_THREADS):
@@ -168,5 +191,8 @@ class Engine:
             if all(st.done for st in states):
                 break
             report(sum(max(st.bar_i, 0) for st in states) / (batch * n_bars))
-            logits = model.decode(torch.tensor(chosen, dtype=torch.long), cache)
+            if self.fast is not None:
+                logits = torch.from_numpy(self.fast.decode(chosen, cache))
+            else:
+                logits = model.decode(torch.tensor(chosen, dtype=torch.long), cache)
         return states

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import torch
 
@@ -26,6 +27,14 @@ class FillPlan:
     is_drum: bool
     prefix: list[Note] = field(default_factory=list)  # forced notes before lo in bar 0
     max_tokens: int = 512  # the fill section may not grow past this
+
+
+@lru_cache(maxsize=4096)
+def _forbidden_mask(vocab_size: int, ranges: tuple[tuple[int, int], ...]) -> torch.Tensor:
+    mask = torch.ones(vocab_size, dtype=torch.bool)
+    for a, b in ranges:
+        mask[a:b] = False
+    return mask
 
 
 class FillState:
@@ -75,39 +84,45 @@ class FillState:
 
     def allowed(self) -> torch.Tensor:
         """The grammar's mask over the vocabulary (True = may come next)."""
+        return ~self.forbidden()
+
+    def forbidden(self) -> torch.Tensor:
+        """The complement of `allowed()`, shared and cached: do not modify."""
+        return _forbidden_mask(self.tok.vocab_size, self.allowed_ranges())
+
+    def allowed_ranges(self) -> tuple[tuple[int, int], ...]:
+        """The allowed token ids as half-open ranges. Plain ints, so the
+        mask for a state seen before is a cache hit, not ~10 torch ops."""
         tok = self.tok
-        mask = torch.zeros(tok.vocab_size, dtype=torch.bool)
         if self.forced:
-            mask[self.forced[0]] = True
-            return mask
+            return ((self.forced[0], self.forced[0] + 1),)
         ph = self.phase
+        out = []
         if ph == "density":
-            a, b = tok.range("DENSITY")
-            mask[a:b] = True
+            out.append(tok.range("DENSITY"))
         elif ph == "in_bar":
-            mask[self.next_bar_token()] = True
+            t = self.next_bar_token()
+            out.append((t, t + 1))
             budget = self.tokens_left() - self.closing_cost()
             start = self.bar_starts[self.bar_i]
             first = max(self.plan.lo_tick - start, 0 if self.pos is None else self.pos + 1)
             last = min(self.plan.hi_tick - start, self.bar_lens[self.bar_i])  # exclusive
             if budget >= 4 and first < last:
                 off = tok.offset["POS"]
-                mask[off + first:off + last] = True
+                out.append((off + first, off + last))
             if self.pos is not None and budget >= 3 and self.plan.lo_tick <= self.abs_tick:
                 kind = "DRUM" if self.plan.is_drum else "PITCH"
                 off = tok.offset[kind]
-                mask[off + self.last_pitch + 1:off + 128] = True
+                out.append((off + self.last_pitch + 1, off + 128))
         elif ph == "after_pos":
-            a, b = tok.range("DRUM" if self.plan.is_drum else "PITCH")
-            mask[a:b] = True
+            out.append(tok.range("DRUM" if self.plan.is_drum else "PITCH"))
         elif ph == "after_pitch":
-            a, b = tok.range("VEL")
-            mask[a:b] = True
+            out.append(tok.range("VEL"))
         elif ph == "after_vel":
             longest = min(tok.max_dur, self.plan.hi_tick - self.abs_tick)
             off = tok.offset["DUR"]
-            mask[off:off + max(1, longest)] = True
-        return mask
+            out.append((off, off + max(1, longest)))
+        return tuple(out)
 
     # --- transitions ------------------------------------------------------------
     def _open_bar(self):
