@@ -208,7 +208,8 @@ def train(data, out, init=None, resume=False, steps=2000, max_minutes=None, batc
         from tqdm import tqdm
         bar = tqdm(total=steps, initial=step, desc="train", unit="step")
     t_start = time.time()
-    tokens_seen, elapsed = 0, elapsed_before
+    tokens_seen = int(state.get("meta", {}).get("tokens_seen", 0)) if state else 0
+    elapsed = elapsed_before
     window_tokens, window_t = 0, time.time()
     while step < steps:
         for g in opt.param_groups:
