@@ -1,0 +1,145 @@
+"""The fast decode path (model/fast.py) against the reference path
+(Transformer.decode), and the NumPy sampler against torch's.
+
+Tolerance: the fast path computes in float32 in another order (NumPy, the
+layer-norm gains folded into the matrices), so its logits differ from the
+reference by float32 rounding only; we require max |difference| <= 1e-4 for
+logits of magnitude ~1-10. The engine's tokens must be identical.
+"""
+import random
+
+import pytest
+import torch
+
+from model import Engine
+from model.fast import FastDecoder, PromptCache
+from model.midi_io import read_midi
+from model.sampling import Controls, sample
+from model.tokenizer import Tokenizer
+from model.transformer import KVCache, ModelConfig, Transformer
+
+LOGIT_TOLERANCE = 1e-4
+
+
+def random_model(bias):
+    torch.manual_seed(0)
+    model = Transformer(ModelConfig(vocab_size=Tokenizer().vocab_size, block_size=256,
+                                    n_layer=3, n_head=4, n_embd=64, bias=bias)).eval()
+    with torch.no_grad():  # non-trivial layer-norm gains and biases, to test the folding
+        for name, p in model.named_parameters():
+            if "ln" in name or name.endswith("bias"):
+                p.add_(torch.randn_like(p) * 0.3)
+    return model
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_fast_logits_equal_the_reference(bias, batch):
+    model = random_model(bias)
+    fast = FastDecoder(model)
+    prompt = torch.randint(10, model.config.vocab_size, (batch, 40))
+    ref_cache, fast_cache = KVCache(model.config, batch, 100), KVCache(model.config, batch, 100)
+    logits = model.prefill(prompt, ref_cache)
+    model.prefill(prompt, fast_cache)
+    for _ in range(30):
+        tokens = torch.argmax(logits, -1)
+        logits = model.decode(tokens, ref_cache)
+        got = torch.from_numpy(fast.decode(tokens.tolist(), fast_cache))
+        assert got.shape == logits.shape
+        assert (got - logits).abs().max() <= LOGIT_TOLERANCE
+    assert fast_cache.pos == ref_cache.pos
+    for a, b in zip(fast_cache.k + fast_cache.v, ref_cache.k + ref_cache.v):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_fast_decode_refuses_to_outgrow_the_cache():
+    model = random_model(False)
+    cache = KVCache(model.config, 1, 3)
+    model.prefill(torch.tensor([[5, 6, 7]]), cache)
+    with pytest.raises(ValueError):
+        FastDecoder(model).decode([8], cache)
+
+
+def test_prompt_cache_reuses_the_common_prefix():
+    model = random_model(False)
+    pc = PromptCache(model)
+    a = list(range(10, 70))
+    b = a[:45] + list(range(200, 220))
+
+    def run(tokens, batch=2):
+        cache = KVCache(model.config, batch, 120)
+        logits, ran = pc.prefill(tokens, cache)
+        ref = KVCache(model.config, batch, 120)
+        want = model.prefill(torch.tensor([tokens] * batch), ref)
+        assert (logits - want).abs().max() <= LOGIT_TOLERANCE
+        for x, y in zip(cache.k + cache.v, ref.k + ref.v):
+            assert torch.allclose(x[:, :, :len(tokens)], y[:, :, :len(tokens)], atol=1e-5)
+        return ran
+
+    assert run(a) == len(a)          # cold
+    assert run(a) == 0               # the same prompt again: nothing runs
+    assert run(b, 3) == len(b) - 45  # only the tokens after the shared prefix
+    assert run(b[:30]) == 1          # a prefix of the cached prompt: its last token
+
+
+REQUESTS = [
+    dict(track="1", start=8.0, end=16.0, seed=3, variations=2),
+    dict(track="2", start=4.0, end=12.0, seed=4, variations=1, max_polyphony=2),
+    dict(track="1", start=5.25, end=26.0, seed=9, variations=3, temperature=1.3, top_p=0.9),
+    dict(track="3", start=32.0, end=40.0, seed=5, mode="continue", top_k=20, key="C major"),
+]
+
+
+def test_engine_tokens_identical_on_both_paths(tiny_checkpoint, fixtures_dir):
+    """Same seeds, same notes, whether decoding runs through the fast path
+    (with its prompt cache warm or cold) or through Transformer.decode."""
+    fast = Engine.from_checkpoint(tiny_checkpoint)
+    ref = Engine(fast.model, fast.tok, fast.name, fast=False)
+    assert fast.fast is not None and ref.fast is None
+    pop = read_midi(fixtures_dir / "pop_4-4_tempo_change.mid")
+    for spec in REQUESTS + REQUESTS:  # the second pass finds the prompt cache warm
+        spec = dict(spec)
+        req = dict(pop.to_payload(), mode=spec.pop("mode", "fill"),
+                   target={"track": spec.pop("track"), "start": spec.pop("start"),
+                           "end": spec.pop("end")}, controls=spec)
+        a, b = fast.run(req), ref.run(req)
+        assert a["variations"] == b["variations"], spec
+        assert any(v["notes"] for v in a["variations"])
+
+
+def torch_sample(logits, controls, generator):
+    """The sampler as first written, on torch ops over the whole vocabulary."""
+    finite = ~torch.isinf(logits)
+    if int(finite.sum()) == 1:
+        return int(finite.nonzero()[0])
+    if controls.temperature <= 0:
+        return int(torch.argmax(logits))
+    logits = logits / controls.temperature
+    if controls.top_k and controls.top_k > 0:
+        k = min(controls.top_k, int(finite.sum()))
+        kth = torch.topk(logits, k).values[-1]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=-1)
+    if 0 < controls.top_p < 1:
+        sorted_p, order = torch.sort(probs, descending=True)
+        keep = torch.cumsum(sorted_p, 0) - sorted_p < controls.top_p
+        probs = torch.zeros_like(probs).scatter(0, order, sorted_p * keep)
+        probs = probs / probs.sum()
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+def test_numpy_sampler_draws_what_torch_multinomial_draws():
+    rng = random.Random(0)
+    g = torch.Generator().manual_seed(0)
+    same = 0
+    for i in range(600):
+        logits = torch.randn(1054, generator=g) * rng.choice([0.5, 2.0, 5.0])
+        n_allowed = rng.choice([1, 2, 12, 96, 1054])
+        logits[torch.randperm(1054, generator=g)[n_allowed:]] = float("-inf")
+        controls = Controls(temperature=rng.choice([0, 0.7, 1.0, 1.5]),
+                            top_p=rng.choice([0.5, 0.9, 0.95, 1.0]),
+                            top_k=rng.choice([0, 0, 5]))
+        a = sample(logits, controls, torch.Generator().manual_seed(i))
+        b = torch_sample(logits, controls, torch.Generator().manual_seed(i))
+        same += a == b
+    assert same == 600
