@@ -23,7 +23,8 @@ def test_generate_writes_files_that_differ_only_in_the_target(tiny_checkpoint, f
     r = run_cli("generate", src, "-o", out, "--mode", "fill", "--track", "1", "--bars", "3-4",
                 "--model", tiny_checkpoint, "--seed", "5", "--variations", "2")
     assert r.returncode == 0, r.stderr
-    report = json.loads(r.stdout)
+    assert r.stdout.strip(), f"no report on stdout; stderr: {r.stderr[-2000:]}"
+    report = json.loads(r.stdout.strip().splitlines()[-1])
     assert [o["path"] for o in report["outputs"]] == [str(tmp_path / "out-1.mid"),
                                                       str(tmp_path / "out-2.mid")]
     before = read_midi(src)

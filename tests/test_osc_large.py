@@ -14,10 +14,10 @@ from test_osc_server import assert_inside, engine, fill, serve  # noqa: F401 (fi
 def test_request_and_result_over_64_kb_while_pings_are_answered(serve):
     server = serve()
     # The request: 3,600 context notes (chords) after the target. The result:
-    # 36 bars in 8 variations, written densely: about 70 KB from the tiny
+    # 44 bars in 8 variations, written densely: about 80 KB from the tiny
     # model.
-    context = [[36 + (i * 7) % 36, 144.0 + (i // 3) * 0.25, 0.25, 100] for i in range(3600)]
-    request = fill(0.0, 144.0, variations=8, seed=3, notes=context)
+    context = [[36 + (i * 7) % 36, 176.0 + (i // 3) * 0.25, 0.25, 100] for i in range(3600)]
+    request = fill(0.0, 176.0, variations=8, seed=3, notes=context)
     request["controls"].update(temperature=1.5, density=64, max_polyphony=32)
     assert len(p.encode_json(request)) > 64 * 1024
     answer, progress = {}, []
