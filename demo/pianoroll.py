@@ -6,13 +6,13 @@ global state, and the demo draws from several queue workers at once.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from model.files import atomic_path
 from model.song import Song
 
 TRACK_COLOURS = ["#6c8ebf", "#82b366", "#9673a6", "#b85450", "#d6b656", "#5b9aa0"]
@@ -70,13 +70,6 @@ def draw_pianoroll(before: Song, after: Song, track_id: str | None, start: float
                      label=(t.name or f"track {t.id}")[:18]) for i, t in enumerate(after.tracks)]
     handles.append(Patch(color=GENERATED, label="generated"))
     fig.legend(handles=handles, loc="outside right upper", fontsize=8)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".png")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path

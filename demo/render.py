@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import ctypes
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from model.files import atomic_path
 from model.song import Song, TempoChange
 
 SAMPLE_RATE = 44100  # Hz; every WAV the demo writes uses it
@@ -187,19 +187,11 @@ def write_wav(audio: np.ndarray, path: str | os.PathLike,
     path = Path(path)
     pcm = np.clip(np.asarray(audio, np.float64), -1.0, 1.0)
     pcm = np.round(pcm.T * 32767.0).astype("<i2")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".wav")
-    os.close(fd)
-    try:
-        with wave.open(tmp, "wb") as wf:
-            wf.setnchannels(pcm.shape[1] if pcm.ndim == 2 else 1)
-            wf.setsampwidth(2)
-            wf.setframerate(int(sample_rate))
-            wf.writeframes(pcm.tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, wave.open(tmp, "wb") as wf:
+        wf.setnchannels(pcm.shape[1] if pcm.ndim == 2 else 1)
+        wf.setsampwidth(2)
+        wf.setframerate(int(sample_rate))
+        wf.writeframes(pcm.tobytes())
     return path
 
 

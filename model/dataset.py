@@ -14,7 +14,7 @@ from pathlib import Path
 from .errors import MidiFileError
 from .midi_io import read_midi
 from .prompt import build_prompt, fill_budget
-from .song import Bar, Note, Song, Track
+from .song import Note, Song, Track
 from .tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)

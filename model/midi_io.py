@@ -8,13 +8,13 @@ because pretty_midi cannot write tempo changes.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import mido
 import pretty_midi
 
 from .errors import MidiFileError
+from .files import atomic_path
 from .song import Note, Song, TempoChange, TimeSignature, Track
 
 WRITE_PPQ = 960
@@ -119,16 +119,6 @@ def write_midi(song: Song, path: str | os.PathLike, ppq: int = WRITE_PPQ) -> Pat
     """Write a Song as a type-1 MIDI file, atomically (no half-written file)."""
     path = Path(path)
     mf = song_to_midifile(song, ppq)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=".tmp-", suffix=".mid")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            mf.save(file=fh)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a MIDI file is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        mf.save(filename=tmp)
     return path

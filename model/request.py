@@ -196,7 +196,7 @@ def parse_controls(c) -> Controls:
         out.pitch_range = (lo, hi)
     if c.get("key") is not None:
         if not isinstance(c["key"], str):
-            raise RequestError("controls.key", f"expected a string such as 'E minor'")
+            raise RequestError("controls.key", "expected a string such as 'E minor'")
         classes = scale_pitch_classes(c["key"])
         out.key = c["key"]
         lo, hi = out.pitch_range or (0, 127)

@@ -6,7 +6,6 @@ line. Tempo and time signatures are lists of changes, each at a beat.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import math
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from .files import atomic_path
 from .dataset import load_songs, make_example, midi_files
 from .tokenizer import Tokenizer, TokenizerConfig
 from .transformer import ModelConfig, Transformer, load_checkpoint, save_checkpoint
@@ -273,7 +274,6 @@ def plot_loss(history: dict, path: Path) -> None:
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
-    os.replace(tmp, path)

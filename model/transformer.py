@@ -193,8 +193,7 @@ def save_checkpoint(path, model: Transformer, tokenizer_config: dict, meta: dict
                     half: bool = False, extra: dict | None = None) -> None:
     """Write a self-describing checkpoint atomically. `half` stores weights as
     float16 (the bundled model), restored to float32 on load."""
-    import os
-    import tempfile
+    from .files import atomic_path
     state = {k: (v.half() if half and v.is_floating_point() else v).clone()
              for k, v in model.state_dict().items() if k != "lm_head.weight"}
     ckpt = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
@@ -202,16 +201,8 @@ def save_checkpoint(path, model: Transformer, tokenizer_config: dict, meta: dict
             "state_dict": state, "meta": meta or {}}
     if extra:
         ckpt.update(extra)
-    path = str(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(ckpt, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def load_checkpoint(path) -> tuple[Transformer, dict, dict]:

@@ -8,7 +8,6 @@ Max's [udpreceive] would deliver them.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,18 +18,14 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from conftest import require_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 NODE_TESTS = ROOT / "tests" / "ableton"
 
 
 def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed; the Ableton device tests need Node.js 20+ and npm"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return require_tool(name)  # the Ableton device tests need Node.js 20+ and npm
 
 
 def _free_udp_port() -> int:

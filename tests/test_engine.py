@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from model import Engine
-from model.errors import Cancelled, CheckpointError, LimitError, RequestError
+from model.errors import Cancelled, CheckpointError, RequestError
 from model.midi_io import read_midi
 from model.request import LIMITS
 

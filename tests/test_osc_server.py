@@ -4,7 +4,6 @@ liblo's oscsend/oscdump as clients written elsewhere."""
 import logging
 import os
 import random
-import shutil
 import socket
 import subprocess
 import threading
@@ -17,6 +16,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from bridge import protocol as p
 from bridge.client import Client, NoServerError, ServerError
 from bridge.server import Server
+from conftest import require_tool
 
 LOG = "midifill.bridge"
 
@@ -404,13 +404,7 @@ def test_no_server_is_a_clear_error(serve):
 # --- liblo: an OSC implementation written elsewhere -------------------------------------
 
 def _liblo(name):
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} (Debian liblo-tools) is not installed"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return require_tool(name)  # Debian liblo-tools
 
 
 def test_liblo_oscsend_ping_and_oscdump_receives_the_pong(serve, engine):
