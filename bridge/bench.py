@@ -1,8 +1,15 @@
 """`midifill bench`: speed and memory of a model on the machine at hand.
 
 Prints one table and writes it as JSON. Everything is measured in this one
-run, on the same weights, so the ratios compare like with like. `--quick`
-runs each measure a few times only (seconds), so CI keeps it from rotting.
+run, on the same weights, so the ratios compare like with like; paths that
+are compared run interleaved, in rounds, and report medians, because the
+machine may be shared. `--quick` runs each measure once or twice on short
+inputs (seconds), so CI keeps every figure from rotting.
+
+Decode paths: "fast" is the engine's (model/fast.py, NumPy); "module" is
+Transformer.decode on the same static cache (the reference path); "eager" is
+a plain PyTorch loop whose cache grows by concatenation; "no cache" reruns
+the whole sequence for every token.
 """
 from __future__ import annotations
 
@@ -26,7 +33,7 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    runs = 3 if args.quick else max(20, args.runs)
+    runs = 2 if args.quick else max(20, args.runs)
     results = bench(args.model, runs, args.quick)
     print(format_table(results))
     Path(args.json).write_text(json.dumps(results, indent=2))
@@ -70,48 +77,71 @@ def _stats(values):
     return {"median": round(statistics.median(values), 1), "p95": round(p95, 1), "n": len(values)}
 
 
-def _latency(engine, req, runs):
-    total, prefill, decode = [], [], []
+def _latency(engine, req, runs, cold=False):
+    """Fill latency over `runs` seeds. `cold` empties the prompt cache before
+    each run (a changed song); otherwise each run after the first finds its
+    prompt there (the same fill asked again, as a DAW user re-rolls it)."""
+    total, prefill, decode, notes = [], [], [], []
     for k in range(runs):
+        if cold and engine.prompt_cache is not None:
+            engine.prompt_cache.clear()
         r = engine.run(dict(req, controls=dict(req["controls"], seed=k)))
         total.append(r["timing_ms"]["total"])
         prefill.append(r["timing_ms"]["prefill"])
         decode.append(r["timing_ms"]["decode"])
-    return {"total": _stats(total), "prefill": _stats(prefill), "decode": _stats(decode)}
+        notes.append(sum(len(v["notes"]) for v in r["variations"]))
+    return {"total": _stats(total), "prefill": _stats(prefill), "decode": _stats(decode),
+            "notes": statistics.median(notes)}
 
 
 # --- decode speed ---------------------------------------------------------------
 
-def decode_speeds(engine, steps: int) -> dict:
-    """Tokens/s of the model alone on a 300-token prompt: the engine's path
-    (static cache), a plain eager loop with a growing cache, and no cache."""
+def decode_speeds(engine, steps: int, rounds: int) -> dict:
+    """Tokens/s of the model alone after a 300-token prompt, greedy, one
+    thread, each path in turn within each round; the median round counts."""
     import torch
     from model.engine import torch_threads
+    from model.fast import FastDecoder
     from model.transformer import KVCache
     model = engine.model
+    fast = engine.fast or FastDecoder(model)
     prompt = torch.randint(10, model.config.vocab_size, (1, 300))
-    out = {}
-    with torch_threads(1), torch.no_grad():
-        for batch in (1, 4):
-            idx = prompt.repeat(batch, 1)
-            cache = KVCache(model.config, batch, 300 + steps + 1)
-            logits = model.prefill(idx, cache)
-            t = time.perf_counter()
-            for _ in range(steps):
-                logits = model.decode(torch.argmax(logits, -1), cache)
-            out[f"engine_b{batch}"] = batch * steps / (time.perf_counter() - t)
-        # a plain eager loop with a key/value cache that grows by concatenation
+
+    def static(batch, step):
+        cache = KVCache(model.config, batch, 300 + steps + 1)
+        logits = model.prefill(prompt.repeat(batch, 1), cache)
+        t = time.perf_counter()
+        for _ in range(steps):
+            logits = step(torch.argmax(logits, -1), cache)
+        return batch * steps / (time.perf_counter() - t)
+
+    def fast_step(tokens, cache):
+        return torch.from_numpy(fast.decode(tokens.tolist(), cache))
+
+    def eager():
         t = time.perf_counter()
         _eager_kv_loop(model, prompt, steps)
-        out["eager_kv_b1"] = steps / (time.perf_counter() - t)
+        return steps / (time.perf_counter() - t)
+
+    def no_cache():
         n = max(4, steps // 8)
         t = time.perf_counter()
         seq = prompt
         for _ in range(n):
             logits, _ = model(seq)
             seq = torch.cat([seq, torch.argmax(logits[:, -1], -1, keepdim=True)], 1)
-        out["no_cache_b1"] = n / (time.perf_counter() - t)
-    return {k: round(v, 1) for k, v in out.items()}
+        return n / (time.perf_counter() - t)
+
+    paths = {"fast_b1": lambda: static(1, fast_step), "fast_b4": lambda: static(4, fast_step),
+             "module_b1": lambda: static(1, model.decode),
+             "module_b4": lambda: static(4, model.decode),
+             "eager_kv_b1": eager, "no_cache_b1": no_cache}
+    seen = {k: [] for k in paths}
+    with torch_threads(1), torch.no_grad():
+        for _ in range(rounds):
+            for k, f in paths.items():
+                seen[k].append(f())
+    return {k: round(statistics.median(v), 1) for k, v in seen.items()}
 
 
 def _eager_kv_loop(model, prompt, steps):
@@ -138,11 +168,11 @@ def _eager_kv_loop(model, prompt, steps):
         idx = torch.argmax(logits, -1, keepdim=True)
 
 
-def bandwidth(weight_bytes: int) -> dict:
-    """Memory read bandwidth (GB/s): a 256 MB array, and a working set the size
-    of the weights read again and again."""
+def bandwidth(weight_bytes: int, quick=False) -> dict:
+    """Memory read bandwidth (GB/s): a 256 MB array (64 MB quick), and a
+    working set the size of the weights read again and again."""
     import numpy as np
-    big = np.ones(64 * 1024 * 1024, dtype=np.float32)
+    big = np.ones((16 if quick else 64) * 1024 * 1024, dtype=np.float32)
     small = np.ones(max(1, weight_bytes // 4), dtype=np.float32)
     out = {}
     for name, arr, reps in (("large_array", big, 5), ("weights_sized", small, 200)):
@@ -194,6 +224,14 @@ def bridge_figures(model_path, req, runs) -> dict:
             raise RuntimeError("the server did not answer ping: "
                                + (proc.stderr.read().decode()[-500:] if proc.poll() is not None else ""))
         rss = _rss_mb(proc.pid)
+        # the same requests from this process: the server and OSC alone,
+        # without the start of a `midifill request` process
+        inproc = []
+        with Client("127.0.0.1", port, timeout=30) as c:
+            for k in range(runs):
+                t = time.perf_counter()
+                c.request(dict(req, controls=dict(req["controls"], seed=k)))
+                inproc.append((time.perf_counter() - t) * 1000)
         lat = []
         with tempfile.TemporaryDirectory() as tmp:
             for k in range(runs):
@@ -206,7 +244,8 @@ def bridge_figures(model_path, req, runs) -> dict:
                     raise RuntimeError(f"midifill request failed: {r.stderr.decode()[-300:]}")
                 lat.append((time.perf_counter() - t) * 1000)
         return {"startup_s": round(startup, 2), "rss_mb": rss,
-                "rss_mb_after_requests": _rss_mb(proc.pid), "request_ms": _stats(lat)}
+                "rss_mb_after_requests": _rss_mb(proc.pid), "request_ms": _stats(lat),
+                "client_in_process_ms": _stats(inproc)}
     finally:
         proc.terminate()
         proc.wait(10)
@@ -214,12 +253,15 @@ def bridge_figures(model_path, req, runs) -> dict:
 
 # --- training ---------------------------------------------------------------------
 
-def training_throughput(engine, steps: int) -> float:
+def training_throughput(engine, steps: int, quick=False) -> float:
+    """Tokens/s of training steps (forward, backward, AdamW) at torch's
+    default thread count, on batches of 8 x 512 tokens (2 x 128 quick)."""
     import torch
     from model.transformer import Transformer
     model = Transformer(engine.model.config).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    x = torch.randint(10, model.config.vocab_size, (8, min(512, model.config.block_size)))
+    shape = (2, 128) if quick else (8, min(512, model.config.block_size))
+    x = torch.randint(10, model.config.vocab_size, shape)
     model(x, x)[1].backward()  # warm-up
     t = time.perf_counter()
     for _ in range(steps):
@@ -234,61 +276,90 @@ def training_throughput(engine, steps: int) -> float:
 
 def bench(model_path=None, runs=20, quick=False) -> dict:
     from model import Engine
+    t_start = time.perf_counter()
     engine = Engine.from_checkpoint(model_path)
-    params = sum(p.numel() for p in engine.model.parameters())
-    weight_bytes = params * 4
-    res = {"model": engine.name, "params": params, "weight_bytes_fp32": weight_bytes,
+    weight_bytes = (engine.fast.weight_bytes() if engine.fast else
+                    4 * sum(p.numel() for p in engine.model.parameters()))
+    res = {"model": engine.name, "params": sum(p.numel() for p in engine.model.parameters()),
+           "weight_bytes_per_token": weight_bytes,
            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-                      f"Python {platform.python_version()}", "quick": quick}
-    steps = 32 if quick else 256
-    res["decode_tok_s"] = decode_speeds(engine, steps)
-    res["bandwidth_gb_s"] = bandwidth(weight_bytes)
+                      f"Python {platform.python_version()}",
+           "load_average_before": round(os.getloadavg()[0], 2), "quick": quick}
+    res["decode_tok_s"] = decode_speeds(engine, 16 if quick else 256, 1 if quick else 5)
+    res["bandwidth_gb_s"] = bandwidth(weight_bytes, quick)
     bw = res["bandwidth_gb_s"]["large_array"] * 1e9
     res["bandwidth_limit_tok_s"] = round(bw / weight_bytes, 1)
-    res["fraction_of_limit"] = round(res["decode_tok_s"]["engine_b1"] / res["bandwidth_limit_tok_s"], 4)
+    res["fraction_of_limit"] = round(res["decode_tok_s"]["fast_b1"] / res["bandwidth_limit_tok_s"], 4)
     ref = reference_request()
     engine.run(ref)  # warm-up
     res["reference_fill_engine"] = _latency(engine, ref, runs)
+    res["reference_fill_engine_cold"] = _latency(engine, ref, runs, cold=True)
     res["reference_fill_osc"] = bridge_figures(model_path, ref, runs)
-    few = max(3, runs // 4)
-    res["context_scaling_ms"] = {str(b): _latency(engine, reference_request(context_bars=b), few)["total"]["median"]
-                                 for b in ((8, 32) if quick else (8, 32, 128))}
-    res["track_scaling_ms"] = {str(t): _latency(engine, reference_request(tracks=t), few)["total"]["median"]
-                               for t in ((1, 4) if quick else (1, 4, 16))}
-    res["variation_scaling_ms"] = {str(v): _latency(engine, reference_request(variations=v), few)["total"]["median"]
-                                   for v in ((1, 4) if quick else (1, 2, 4, 8))}
-    res["training_tok_s"] = training_throughput(engine, 2 if quick else 5)
+    few = 1 if quick else 5
+    # scaling runs cold (prompt cache emptied): a changed song each time
+    res["context_scaling_ms"] = {str(b): _brief(_latency(engine, reference_request(context_bars=b),
+                                                         few, cold=True)) for b in (8, 32, 128)}
+    res["track_scaling_ms"] = {str(t): _brief(_latency(engine, reference_request(tracks=t), few,
+                                                       cold=True)) for t in (1, 4, 16)}
+    res["variation_scaling_ms"] = {str(v): _brief(_latency(engine, reference_request(variations=v),
+                                                           few, cold=True)) for v in (1, 2, 4, 8)}
+    res["training_tok_s"] = training_throughput(engine, 1 if quick else 5, quick)
+    res["load_average_after"] = round(os.getloadavg()[0], 2)
+    res["bench_s"] = round(time.perf_counter() - t_start, 1)
     return res
+
+
+def _brief(lat: dict) -> dict:
+    return {"total": lat["total"]["median"], "prefill": lat["prefill"]["median"],
+            "decode": lat["decode"]["median"], "notes": lat["notes"]}
 
 
 def format_table(r: dict) -> str:
     d = r["decode_tok_s"]
-    ref, osc = r["reference_fill_engine"], r["reference_fill_osc"]
+    ref, cold, osc = r["reference_fill_engine"], r["reference_fill_engine_cold"], r["reference_fill_osc"]
+
+    def lat(name, x):
+        return (f"{name:44} {x['total']['median']:>10.1f} ms   p95 {x['total']['p95']:.1f} "
+                f"(prefill {x['prefill']['median']:.1f}, decode {x['decode']['median']:.1f}; "
+                f"{x['notes']:.0f} notes; n={x['total']['n']})")
+
+    def scaling(name, key):
+        return f"{name:21}" + ", ".join(f"{k}: {v['total']:.0f} ({v['prefill']:.0f}+{v['decode']:.0f})"
+                                        for k, v in r[key].items())
+
     rows = [
-        f"model {r['model']}, {r['params'] / 1e6:.2f} M parameters, {r['machine']}",
+        f"model {r['model']}, {r['params'] / 1e6:.2f} M parameters, {r['machine']}, "
+        f"load average {r['load_average_before']} -> {r['load_average_after']}",
         "",
-        f"{'decode, engine path, 1 stream':44} {d['engine_b1']:>10.0f} tok/s",
-        f"{'decode, engine path, batch of 4':44} {d['engine_b4']:>10.0f} tok/s",
-        f"{'decode, plain eager loop + KV cache':44} {d['eager_kv_b1']:>10.0f} tok/s"
-        f"   engine/eager = {d['engine_b1'] / d['eager_kv_b1']:.2f}x",
+        f"{'decode, fast path (engine), 1 stream':44} {d['fast_b1']:>10.0f} tok/s"
+        f"   fast/eager = {d['fast_b1'] / d['eager_kv_b1']:.2f}x",
+        f"{'decode, fast path (engine), batch of 4':44} {d['fast_b4']:>10.0f} tok/s"
+        f"   vs 1 stream {d['fast_b4'] / d['fast_b1']:.2f}x",
+        f"{'decode, Transformer.decode, 1 stream':44} {d['module_b1']:>10.0f} tok/s"
+        f"   fast/module = {d['fast_b1'] / d['module_b1']:.2f}x",
+        f"{'decode, Transformer.decode, batch of 4':44} {d['module_b4']:>10.0f} tok/s",
+        f"{'decode, plain eager loop + KV cache':44} {d['eager_kv_b1']:>10.0f} tok/s",
         f"{'decode, no KV cache':44} {d['no_cache_b1']:>10.0f} tok/s"
-        f"   engine/no-cache = {d['engine_b1'] / d['no_cache_b1']:.2f}x",
-        f"{'weights read per token (fp32)':44} {r['weight_bytes_fp32'] / 1e6:>10.2f} MB",
-        f"{'bandwidth, 256 MB array / weights-sized':44} {r['bandwidth_gb_s']['large_array']:>10.2f} GB/s"
+        f"   fast/no-cache = {d['fast_b1'] / d['no_cache_b1']:.1f}x",
+        f"{'weights read per token (fp32)':44} {r['weight_bytes_per_token'] / 1e6:>10.2f} MB",
+        f"{'bandwidth, large array / weights-sized':44} {r['bandwidth_gb_s']['large_array']:>10.2f} GB/s"
         f"   {r['bandwidth_gb_s']['weights_sized']:.2f} GB/s",
         f"{'tokens/s the bandwidth allows, achieved':44} {r['bandwidth_limit_tok_s']:>10.0f} tok/s"
         f"   {100 * r['fraction_of_limit']:.1f} %",
-        f"{'reference 4-bar fill, Engine.run':44} {ref['total']['median']:>10.1f} ms"
-        f"   p95 {ref['total']['p95']:.1f} (prefill {ref['prefill']['median']:.1f}, "
-        f"decode {ref['decode']['median']:.1f}; n={ref['total']['n']})",
+        lat("reference 4-bar fill, Engine.run", ref),
+        lat("  the same, prompt cache emptied each run", cold),
         f"{'reference 4-bar fill, midifill request':44} {osc['request_ms']['median']:>10.1f} ms"
-        f"   p95 {osc['request_ms']['p95']:.1f}",
+        f"   p95 {osc['request_ms']['p95']:.1f} (n={osc['request_ms']['n']})",
+        f"{'  the same over OSC from this process':44} {osc['client_in_process_ms']['median']:>10.1f} ms"
+        f"   p95 {osc['client_in_process_ms']['p95']:.1f}",
         f"{'server start until pong':44} {osc['startup_s']:>10.2f} s",
         f"{'server resident memory, model loaded':44} {osc['rss_mb']:>10.1f} MB"
         f"   ({osc['rss_mb_after_requests']} MB after the requests)",
-        "context bars -> ms   " + ", ".join(f"{k}: {v}" for k, v in r["context_scaling_ms"].items()),
-        "tracks -> ms         " + ", ".join(f"{k}: {v}" for k, v in r["track_scaling_ms"].items()),
-        "variations -> ms     " + ", ".join(f"{k}: {v}" for k, v in r["variation_scaling_ms"].items()),
+        "ms total (prefill+decode), cold prompt cache:",
+        scaling("  context bars", "context_scaling_ms"),
+        scaling("  tracks", "track_scaling_ms"),
+        scaling("  variations", "variation_scaling_ms"),
         f"{'training throughput':44} {r['training_tok_s']:>10.0f} tok/s",
+        f"{'bench run time':44} {r['bench_s']:>10.1f} s",
     ]
     return "\n".join(rows)

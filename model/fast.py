@@ -25,7 +25,8 @@ import torch
 from .transformer import KVCache, Transformer
 
 EPS = 1e-5  # LayerNorm epsilon, as in transformer.LayerNorm
-GELU_C = float(np.sqrt(2.0 / np.pi))
+GELU_C = np.float32(np.sqrt(2.0 / np.pi))
+GELU_A = np.float32(np.sqrt(2.0 / np.pi) * 0.044715)
 
 
 def single_thread_blas() -> bool:
@@ -68,13 +69,19 @@ class FastDecoder:
         for blk in model.blocks:
             # LN(x) @ W.T + b  ==  norm(x) @ (diag(g) W.T) + (beta @ W.T + b)
             qkv_w, qkv_b = self._fold(blk.ln_1, blk.attn.qkv)
+            # the attention scale 1/sqrt(hd) goes into the query columns
+            C = cfg.n_embd
+            qkv_w[:, :C] *= self.scale
+            if qkv_b is not None:
+                qkv_b[:C] *= self.scale
             fc_w, fc_b = self._fold(blk.ln_2, blk.mlp.fc)
             self.layers.append({
                 "qkv_w": qkv_w, "qkv_b": qkv_b,
                 "proj_w": _np(blk.attn.proj.weight).T.copy(),
                 "proj_b": None if blk.attn.proj.bias is None else _np(blk.attn.proj.bias),
                 "fc_w": fc_w, "fc_b": fc_b,
-                "mproj_w": _np(blk.mlp.proj.weight).T.copy(),
+                # GELU's factor 0.5 goes into the matrix after it
+                "mproj_w": np.ascontiguousarray(0.5 * _np(blk.mlp.proj.weight).T),
                 "mproj_b": None if blk.mlp.proj.bias is None else _np(blk.mlp.proj.bias),
             })
         self.head_w, self.head_b = self._fold(model.ln_f, model.lm_head)
@@ -127,7 +134,6 @@ class FastDecoder:
             # keys as the left operand: each (b, h) slice is contiguous, so
             # matmul hands it to BLAS; a transposed view would not be
             s = kc[:, :, :p + 1] @ qkv[:, :C].reshape(B, H, hd, 1)  # (B, H, T, 1)
-            s *= self.scale
             s -= s.max(-2, keepdims=True)
             np.exp(s, out=s)
             s /= s.sum(-2, keepdims=True)
@@ -139,16 +145,14 @@ class FastDecoder:
             u = self._norm(x) @ L["fc_w"]
             if L["fc_b"] is not None:
                 u += L["fc_b"]
-            # GELU, tanh form (as F.gelu(approximate="tanh"))
+            # GELU, tanh form (as F.gelu(approximate="tanh")), its 0.5 folded away
             t = u * u
-            t *= 0.044715
-            t += 1.0
+            t *= GELU_A
+            t += GELU_C
             t *= u
-            t *= GELU_C
             np.tanh(t, out=t)
             t += 1.0
             t *= u
-            t *= 0.5
             y = t @ L["mproj_w"]
             if L["mproj_b"] is not None:
                 y += L["mproj_b"]
@@ -169,6 +173,9 @@ class PromptCache:
         self.k: list[torch.Tensor] = []
         self.v: list[torch.Tensor] = []
         self.logits: torch.Tensor | None = None
+
+    def clear(self) -> None:
+        self.tokens, self.k, self.v, self.logits = [], [], [], None
 
     def prefill(self, tokens: list[int], cache: KVCache) -> tuple[torch.Tensor, int]:
         """Fill every row of `cache` with the prompt; (logits (B, V), tokens

@@ -1,0 +1,37 @@
+"""`midifill bench --quick` runs end to end (real engine, real OSC server,
+real `midifill request` processes) and its JSON holds every figure."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_bench_writes_every_figure(tiny_checkpoint, tmp_path):
+    out = tmp_path / "bench.json"
+    r = subprocess.run([sys.executable, "-m", "bridge.cli", "bench", "--quick", "--model",
+                        str(tiny_checkpoint), "--json", str(out)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "tokens/s the bandwidth allows" in r.stdout
+    res = json.loads(out.read_text())
+    assert res["quick"] is True and res["model"] == "tiny-test"
+    assert set(res["decode_tok_s"]) == {"fast_b1", "fast_b4", "module_b1", "module_b4",
+                                        "eager_kv_b1", "no_cache_b1"}
+    assert all(v > 0 for v in res["decode_tok_s"].values())
+    assert res["weight_bytes_per_token"] > 0 and res["bandwidth_limit_tok_s"] > 0
+    assert set(res["bandwidth_gb_s"]) == {"large_array", "weights_sized"}
+    assert 0 < res["fraction_of_limit"]
+    for key in ("reference_fill_engine", "reference_fill_engine_cold"):
+        for part in ("total", "prefill", "decode"):
+            assert set(res[key][part]) == {"median", "p95", "n"}
+    osc = res["reference_fill_osc"]
+    assert osc["startup_s"] > 0 and osc["rss_mb"] > 0
+    assert osc["request_ms"]["n"] >= 1 and osc["client_in_process_ms"]["n"] >= 1
+    assert list(res["context_scaling_ms"]) == ["8", "32", "128"]
+    assert list(res["track_scaling_ms"]) == ["1", "4", "16"]
+    assert list(res["variation_scaling_ms"]) == ["1", "2", "4", "8"]
+    for key in ("context_scaling_ms", "track_scaling_ms", "variation_scaling_ms"):
+        assert all(set(v) == {"total", "prefill", "decode", "notes"} for v in res[key].values())
+    assert res["training_tok_s"] > 0
