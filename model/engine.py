@@ -174,6 +174,7 @@ class Engine:
         tok, model = self.tok, self.model
         states = [FillState(tok, prompt.plan, density) for _ in range(batch)]
         n_bars = len(prompt.plan.bars)
+        rows = list(range(batch))  # the states that have a row in the cache, in row order
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("the request was cancelled")
@@ -192,7 +193,13 @@ class Engine:
                 break
             report(sum(max(st.bar_i, 0) for st in states) / (batch * n_bars))
             if self.fast is not None:
-                logits = torch.from_numpy(self.fast.decode(chosen, cache))
+                # finished rows leave the batch, so the rest decode at their own cost
+                live = [b for b in rows if not states[b].done]
+                if len(live) < len(rows):
+                    cache = self.fast.keep_rows(cache, [rows.index(b) for b in live])
+                    rows = live
+                out = self.fast.decode([chosen[b] for b in rows], cache)
+                logits = {b: torch.from_numpy(out[j]) for j, b in enumerate(rows)}
             else:
                 logits = model.decode(torch.tensor(chosen, dtype=torch.long), cache)
         return states

@@ -101,6 +101,15 @@ class FastDecoder:
         n = sum(a.nbytes for L in self.layers for a in L.values() if a is not None)
         return n + self.head_w.nbytes
 
+    def keep_rows(self, cache: KVCache, rows: list[int]) -> KVCache:
+        """A cache holding only `rows` of `cache` (rows whose fill is done leave)."""
+        out = KVCache(self.config, len(rows), cache.length)
+        for src, dst in ((cache.k, out.k), (cache.v, out.v)):
+            for a, b in zip(src, dst):
+                b[:, :, :cache.pos] = a[rows, :, :cache.pos]
+        out.pos = cache.pos
+        return out
+
     @staticmethod
     def _norm(x):
         # ufunc reductions directly: ndarray.mean's Python wrapper costs more
