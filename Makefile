@@ -9,9 +9,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# what each job needs from the system (Debian package names)
-RUN_APT  := fluidsynth
-TEST_APT := fluidsynth lua5.4 liblo-tools mma chromium nodejs npm
+# what each job needs from the system: command-or-library:Debian-package
+RUN_NEEDS  := libfluidsynth:libfluidsynth3
+TEST_NEEDS := $(RUN_NEEDS) lua5.4:lua5.4 oscsend:liblo-tools mma:mma chromium:chromium \
+              node:nodejs npm:npm
 
 .PHONY: run test bench setup system-run system-test clean
 
@@ -34,14 +35,17 @@ $(STAMP): pyproject.toml
 	touch $@
 
 system-run:
-	@$(MAKE) --no-print-directory apt PKGS="$(RUN_APT)"
+	@$(MAKE) --no-print-directory apt NEEDS="$(RUN_NEEDS)"
 
 system-test:
-	@$(MAKE) --no-print-directory apt PKGS="$(TEST_APT)"
+	@$(MAKE) --no-print-directory apt NEEDS="$(TEST_NEEDS)"
 
-# install only the packages that are missing, so a ready machine needs no root
+# install only what is missing (a command on PATH, or a shared library), so a
+# ready machine needs no root; Node may come from elsewhere than Debian
 apt:
-	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for need in $(NEEDS); do what=$${need%%:*}; pkg=$${need##*:}; \
+	  if [ "$${what#lib}" != "$$what" ]; then ldconfig -p | grep -q "$$what" && continue; \
+	  else command -v $$what >/dev/null 2>&1 && continue; fi; missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
