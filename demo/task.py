@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pretty_midi
 
+from model import scales
 from model.errors import MidiFileError
 from model.midi_io import read_midi
 from model.song import Note, Song, Track
@@ -23,10 +24,7 @@ NEW_TRACK = "new"
 DRUMS = "drums"
 MODES = ("fill", "continue", "generate")
 KEY_OFF, KEY_AUTO = "off", "auto (from the song)"
-ROOTS = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
-KEYS = [f"{r} {m}" for m in ("major", "minor") for r in ROOTS]
-_MAJOR = (0, 2, 4, 5, 7, 9, 11)
-_MINOR = (0, 2, 3, 5, 7, 8, 10)
+KEYS = scales.KEY_NAMES
 
 
 class InputError(ValueError):
@@ -84,25 +82,8 @@ def target_choices(song: Song) -> list[tuple[str, str]]:
 
 
 def detect_key(song: Song) -> str | None:
-    """The major or minor key whose scale holds most of the pitched notes'
-    duration. A relative major and minor share their notes, so the tonic's
-    own weight and the song's opening bass note decide between them."""
-    weight = [0.0] * 12
-    pitched = [n for t in song.tracks if not t.is_drum for n in t.notes]
-    for n in pitched:
-        weight[n.pitch % 12] += n.duration
-    if not any(weight):
-        return None
-    first = min(n.start for n in pitched)
-    opening_bass = min(n.pitch for n in pitched if n.start <= first + 1e-6) % 12
-    best, best_score = None, -1.0
-    for root in range(12):
-        for name, steps in (("major", _MAJOR), ("minor", _MINOR)):
-            score = sum(weight[(root + s) % 12] for s in steps) + 0.5 * weight[root]
-            score += 0.1 * sum(weight) if root == opening_bass else 0.0
-            if score > best_score + 1e-9:
-                best, best_score = f"{ROOTS[root]} {name}", score
-    return best
+    """The key of the song's pitched notes (see model.scales.detect_key)."""
+    return scales.detect_key(n for t in song.tracks if not t.is_drum for n in t.notes)
 
 
 @dataclass

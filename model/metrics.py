@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .scales import SCALES
+from .scales import detect_key, scale_pitch_classes
 from .song import Note
 
 
@@ -20,16 +20,9 @@ def pitch_classes(notes: list[Note]) -> Counter:
 
 
 def best_scale(notes: list[Note]) -> frozenset[int]:
-    """The major or natural minor scale holding most of the notes."""
-    pcs = pitch_classes(notes)
-    best, best_score = frozenset(), -1
-    for root in range(12):
-        for mode in ("major", "minor"):
-            scale = frozenset((root + s) % 12 for s in SCALES[mode])
-            score = sum(c for pc, c in pcs.items() if pc in scale)
-            if score > best_score:
-                best, best_score = scale, score
-    return best
+    """Pitch classes of the song's detected key (model.scales.detect_key)."""
+    key = detect_key(notes)
+    return scale_pitch_classes(key) if key else frozenset()
 
 
 def in_scale_ratio(notes: list[Note], scale: frozenset[int]) -> float:

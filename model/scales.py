@@ -49,3 +49,30 @@ def scale_pitch_classes(key: str) -> frozenset[int]:
         raise RequestError("controls.key", f"'{key}': unknown scale '{mode}'; known: "
                            + ", ".join(SCALES))
     return frozenset((root + step) % 12 for step in SCALES[mode])
+
+
+ROOT_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+KEY_NAMES = [f"{r} {m}" for m in ("major", "minor") for r in ROOT_NAMES]
+
+
+def detect_key(notes) -> str | None:
+    """The major or minor key whose scale holds most of the notes' duration
+    ("E minor"), or None without notes. A relative major and minor share
+    their notes, so the tonic's own weight and the lowest opening note decide
+    between them."""
+    notes = list(notes)
+    if not notes:
+        return None
+    weight = [0.0] * 12
+    for n in notes:
+        weight[n.pitch % 12] += max(n.duration, 1e-3)
+    first = min(n.start for n in notes)
+    opening_bass = min(n.pitch for n in notes if n.start <= first + 1e-6) % 12
+    best, best_score = None, -1.0
+    for root in range(12):
+        for mode in ("major", "minor"):
+            score = sum(weight[(root + s) % 12] for s in SCALES[mode]) + 0.5 * weight[root]
+            score += 0.1 * sum(weight) if root == opening_bass else 0.0
+            if score > best_score + 1e-9:
+                best, best_score = f"{ROOT_NAMES[root]} {mode}", score
+    return best
