@@ -134,8 +134,8 @@ def test_docs_list_every_address_and_error_code():
 
 def test_handler_docstrings_show_the_documented_examples():
     from pathlib import Path
-    from bridge import server
+    from bridge import handlers
     doc = (Path(__file__).parents[1] / "docs" / "osc.md").read_text()
-    for address, handler in server.HANDLERS.items():
+    for address, handler in handlers.HANDLERS.items():
         example = handler.__doc__.split(address + " ", 1)[1].splitlines()[0]
         assert f"{address} {example}" in doc, (handler.__name__, example)

@@ -1,0 +1,171 @@
+"""The OSC handlers of `midifill serve`: one plain function per address.
+
+Each takes (server, sender, address, args) and runs on the receiving thread,
+so it only parses, reassembles, queues and answers; the engine runs on the
+server's worker thread. A ProtocolError raised here is answered as
+/midifill/error by Server._route when the message names an id and a reply
+port. docs/osc.md is the reference for every address.
+"""
+from __future__ import annotations
+
+import logging
+
+from . import __version__
+from . import protocol as p
+from .server import Job, Outcome, Server
+
+log = logging.getLogger("midifill.bridge")
+
+
+def on_ping(server: Server, sender, address, args) -> None:
+    """Answer that the server is alive, with its version and model.
+
+    /midifill/ping 9001 "p1"
+      -> /midifill/pong "p1" "0.1.0" "midifill-small-v1"
+    """
+    a = server.parse(address, args)
+    server.send(sender[0], a["reply_port"], p.PONG, a["id"], __version__, server.model_name)
+
+
+def on_status(server: Server, sender, address, args) -> None:
+    r"""Report the queue, the model and the uptime as JSON.
+
+    /midifill/status 9001 "s1"
+      -> /midifill/status "s1" "{\"version\":\"0.1.0\",\"model\":\"midifill-small-v1\",
+         \"uptime_s\":12.5,\"queue\":0,\"queue_limit\":16,\"running\":null}"
+    """
+    a = server.parse(address, args)
+    with server.lock:
+        status = server.status()
+    server.send(sender[0], a["reply_port"], p.STATUS, a["id"], p.encode_json(status))
+
+
+def on_request(server: Server, sender, address, args) -> None:
+    r"""Store one chunk of a request; when all arrived, parse and queue it.
+
+    /midifill/request "req-42" 9001 0 1 "{\"mode\":\"fill\",\"tracks\":[...],\"target\":{...}}"
+      -> /midifill/ack "req-42" 0
+      -> /midifill/progress "req-42" 0.5               (optional, repeated)
+      -> /midifill/result "req-42" 0 1 "{\"variations\":[...],...}"
+      or /midifill/error "req-42" "bad_request" "target.track: no track with id 'bass'"
+
+    A chunk sent again is ignored, except that chunk 0 of a request already
+    queued is answered with its ack again, and chunk 0 of a finished one
+    with its ack and its whole answer again (a client that lost both).
+    """
+    a = server.parse(address, args)
+    msg_id, index, count, chunk = a["id"], a["index"], a["count"], a["chunk"]
+    reply = (sender[0], a["reply_port"])
+    with server.lock:
+        job = server.find_active(msg_id)
+        if job is not None:
+            if index == 0:
+                server.send(*reply, p.ACK, msg_id, server.position(job))
+            return
+        kept = server.kept.get(msg_id)
+        if kept is not None:
+            if index != 0 and count == kept.count:
+                return  # a late copy of a chunk of the finished request
+            if index == 0 and count == kept.count and chunk == kept.first_chunk:
+                kept.reply = reply
+                server.send(*reply, p.ACK, msg_id, 0)
+                server.send_outcome(kept)
+                return
+            del server.kept[msg_id]  # the id is reused for a new request
+        entry = server.assembling.get(msg_id)
+        if entry is None:
+            assembly = p.Assembly(count)
+            assembly.add(index, count, chunk)  # a bad first chunk leaves nothing behind
+            if not assembly.complete:
+                if len(server.assembling) >= server.assembling_limit:
+                    raise p.ProtocolError("busy", f"{len(server.assembling)} requests are "
+                                          "being received already; try again later")
+                server.assembling[msg_id] = (assembly, reply)
+                return
+        else:
+            assembly = entry[0]
+            if count != assembly.count:
+                del server.assembling[msg_id]  # which count is right? start over
+            assembly.add(index, count, chunk)
+            if not assembly.complete:
+                return
+            del server.assembling[msg_id]
+        text = assembly.text()
+        if len(text) > p.MAX_REQUEST_CHARS:
+            raise p.ProtocolError("too_large", f"request has {len(text)} characters; the "
+                                  f"limit is {p.MAX_REQUEST_CHARS}")
+        request = p.decode_json_object(text)
+        job = Job(msg_id, request, reply, assembly.first, assembly.count)
+        position = server.enqueue(job)
+        server.send(*reply, p.ACK, msg_id, position)
+    log.debug("request %s queued at position %d (%d chunks)", msg_id, position, count)
+
+
+def on_resend(server: Server, sender, address, args) -> None:
+    r"""Send one chunk of a kept result again (results are kept 60 s).
+
+    /midifill/resend "req-42" 9001 3
+      -> /midifill/result "req-42" 3 5 "...\"velocity\"..."
+
+    A request still queued or running is answered with its ack (a client may
+    poll this way); a failed one with its error again; an unknown id with
+    /midifill/error "req-42" "bad_chunk" "no result kept for id 'req-42' ...".
+    """
+    a = server.parse(address, args)
+    msg_id, index, reply = a["id"], a["index"], (sender[0], a["reply_port"])
+    with server.lock:
+        job = server.find_active(msg_id)
+        if job is not None:
+            server.send(*reply, p.ACK, msg_id, server.position(job))
+            return
+        if msg_id in server.assembling:
+            return  # still receiving; the client resends its chunks
+        kept = server.kept.get(msg_id)
+    if kept is None:
+        raise p.ProtocolError("bad_chunk", f"no result kept for id {msg_id!r} (unknown, or "
+                              f"older than {server.result_ttl:g} s)")
+    if kept.error:
+        server.send_error(reply, msg_id, *kept.error)
+    elif not 0 <= index < len(kept.chunks):
+        raise p.ProtocolError("bad_chunk", f"index {index} out of range "
+                              f"0-{len(kept.chunks) - 1}")
+    else:
+        server.send(*reply, p.RESULT, msg_id, index, len(kept.chunks), kept.chunks[index])
+
+
+def on_cancel(server: Server, sender, address, args) -> None:
+    """Cancel a request by id, whether receiving, queued or running.
+
+    /midifill/cancel "req-42" 9001
+      -> /midifill/cancelled "req-42"
+      and, to the request's own reply port, when it was queued or running:
+      -> /midifill/error "req-42" "cancelled" "the request was cancelled"
+    """
+    a = server.parse(address, args)
+    msg_id = a["id"]
+    with server.lock:
+        server.assembling.pop(msg_id, None)
+        job = server.find_active(msg_id)
+        if job is server.running and job is not None:
+            job.cancel.set()  # the worker answers once the engine stops
+        elif job is not None:
+            server.queue.remove(job)
+            outcome = Outcome(job.id, job.reply, job.first_chunk, job.count,
+                              error=("cancelled", "the request was cancelled while queued"))
+            server.keep(outcome)
+            server.send_outcome(outcome)
+    log.info("request %s cancel asked (%s)", msg_id,
+             "running" if job is not None and job.cancel.is_set() else
+             "queued" if job is not None else "not running")
+    server.send(sender[0], a["reply_port"], p.CANCELLED, msg_id)
+
+
+def on_unknown(server: Server, sender, address, args) -> None:
+    """Any other address: logged and dropped (no id can be trusted)."""
+    log.warning("dropped message to unknown address %r from %s:%d (%d arguments)",
+                address[:100], sender[0], sender[1], len(args))
+
+
+HANDLERS = {p.PING: on_ping, p.STATUS: on_status, p.REQUEST: on_request,
+            p.RESEND: on_resend, p.CANCEL: on_cancel}
+
