@@ -282,7 +282,7 @@ def bench(model_path=None, runs=20, quick=False) -> dict:
                     4 * sum(p.numel() for p in engine.model.parameters()))
     res = {"model": engine.name, "params": sum(p.numel() for p in engine.model.parameters()),
            "weight_bytes_per_token": weight_bytes,
-           "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+           "machine": f"{_cpu_name()}, {os.cpu_count()} cores, "
                       f"Python {platform.python_version()}",
            "load_average_before": round(os.getloadavg()[0], 2), "quick": quick}
     res["decode_tok_s"] = decode_speeds(engine, 16 if quick else 256, 1 if quick else 5)
@@ -307,6 +307,16 @@ def bench(model_path=None, runs=20, quick=False) -> dict:
     res["load_average_after"] = round(os.getloadavg()[0], 2)
     res["bench_s"] = round(time.perf_counter() - t_start, 1)
     return res
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _brief(lat: dict) -> dict:
