@@ -9,6 +9,7 @@ first. `continue` sees nothing after the fill; `generate` sees no notes.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from .grammar import FillPlan
@@ -25,6 +26,31 @@ class Prompt:
     plan: FillPlan
     window: tuple[int, int]  # bars [w0, w1) of the timeline in the prompt
     tracks: list[str]  # track ids in the prompt, in order
+
+
+class LazyBars:
+    """A track's tokens bar by bar, each bar encoded only when the cropping
+    asks for it, so a long song costs no more than the bars that fit."""
+
+    def __init__(self, tok: Tokenizer, track: Track, bars: list[Bar]):
+        self.tok, self.track, self.bars = tok, track, bars
+        self.notes = sorted(track.notes, key=lambda n: n.start)
+        self.starts = [n.start for n in self.notes]
+        self.done: dict[int, list[int]] = {}
+
+    def blank(self, b: int) -> None:
+        self.done[b] = [self.tok.FILL_BAR]
+
+    def __getitem__(self, b: int) -> list[int]:
+        if b not in self.done:
+            bar = self.bars[b]
+            half = 0.5 / self.tok.tpb  # a note this close before the bar line snaps onto it
+            lo = bisect.bisect_left(self.starts, bar.start - half)
+            hi = bisect.bisect_left(self.starts, bar.end)
+            part = Track(self.track.id, self.track.program, self.track.is_drum,
+                         self.notes[lo:hi])
+            self.done[b] = self.tok.encode_bars(part, [bar])[0]
+        return self.done[b]
 
 
 def fill_budget(n_bars: int, block_size: int) -> int:
@@ -45,9 +71,9 @@ def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
     if mode == "generate":
         tracks = [Track(target.id, target.program, target.is_drum, [], target.name)]
     last_bar = f1 if mode == "continue" else len(bars)
-    bar_tokens = {t.id: tok.encode_bars(t, bars[:last_bar]) for t in tracks}
+    bar_tokens = {t.id: LazyBars(tok, t, bars) for t in tracks}
     for b in range(max(blank[0], 0), min(blank[1], last_bar)):
-        bar_tokens[target_id][b] = [tok.FILL_BAR]
+        bar_tokens[target_id].blank(b)
 
     budget = fill_budget(f1 - f0, block_size)
     fixed = 1 + 1 + (1 if density_level is not None else 0)  # BOS, FILL_START, DENSITY
@@ -58,7 +84,7 @@ def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
     ids = [t.id for t in tracks]
     while cost(ids, f0, f1) + budget > block_size and len(ids) > 1:
         others = [i for i in ids if i != target_id]
-        heaviest = max(others, key=lambda i: sum(len(x) for x in bar_tokens[i][f0:f1]))
+        heaviest = max(others, key=lambda i: sum(len(bar_tokens[i][b]) for b in range(f0, f1)))
         ids.remove(heaviest)
     if cost(ids, f0, f1) + budget > block_size:
         raise ValueError("the fill's own bars do not fit in the model's block")
