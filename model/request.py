@@ -159,6 +159,18 @@ def _count_bars(song: Song, until: float) -> int:
 
 
 def _note(item, field: str) -> Note:
+    # the common case, checked in one expression: four plain numbers in range
+    if type(item) in (list, tuple) and len(item) == 4:
+        pitch, start, duration, velocity = item
+        if (type(pitch) is int and type(velocity) is int and type(start) in (int, float)
+                and type(duration) in (int, float) and 0 <= pitch <= 127
+                and 0 <= velocity <= 127 and 0 <= start < math.inf and 0 <= duration < math.inf):
+            return Note(pitch, float(start), float(duration), max(1, velocity))
+    return _note_slowly(item, field)
+
+
+def _note_slowly(item, field: str) -> Note:
+    """The same checks one by one, to name what is wrong."""
     if not isinstance(item, (list, tuple)) or len(item) != 4:
         raise RequestError(field, f"expected [pitch, start, duration, velocity], got {item!r}"[:200])
     pitch = _number(item[0], f"{field}[0]", 0, 127, integer=True)
