@@ -65,6 +65,26 @@ def torch_threads(n: int):
             torch.set_num_threads(before)
 
 
+CONTEXT_DENSITY_BARS = 8
+
+
+def context_density(tok: Tokenizer, track, bars, b0: int, b1: int) -> int | None:
+    """The density level of the target track's own notes in up to
+    CONTEXT_DENSITY_BARS bars on each side of the fill, or None (the model
+    chooses) when it has none there: a producer filling bars of a part
+    expects them about as busy as the rest of it."""
+    near = list(range(max(0, b0 - CONTEXT_DENSITY_BARS), b0)) + \
+        list(range(b1, min(len(bars), b1 + CONTEXT_DENSITY_BARS)))
+    if not near:
+        return None
+    lo, hi = bars[near[0]].start, bars[near[-1]].end
+    count = sum(1 for n in track.notes if lo <= n.start < hi
+                and not bars[b0].start <= n.start < bars[b1 - 1].end)
+    if count == 0:
+        return None
+    return max(1, tok.density_level(count / len(near)))
+
+
 class Engine:
     def __init__(self, model: Transformer, tokenizer: Tokenizer, name: str = "midifill",
                  meta: dict | None = None, fast: bool | None = None):
@@ -122,6 +142,8 @@ class Engine:
         density = None
         if req.controls.density is not None and req.controls.density > 0:
             density = tok.density_level(req.controls.density)
+        elif req.controls.density is None and req.mode != "generate":
+            density = context_density(tok, song.track(req.track_id), bars, b0, b1)
         n = req.controls.variations
         songs = [song] * n
         results: list[list[Note]] = [[] for _ in range(n)]

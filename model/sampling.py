@@ -7,6 +7,7 @@ tensor in which the tokens it forbids are -inf, and never changes its input.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
@@ -138,19 +139,51 @@ def no_silence_filter(logits, step: Step):
     return out
 
 
+def density_filter(logits, step: Step):
+    """Keep each bar's note count inside the range of the fill's DENSITY
+    level (scaled by how much of the bar the target covers): no closing a bar
+    below the range, no new note above it. The token conditions the model;
+    this makes the control hold while the model is still learning it."""
+    st = step.state
+    if st.phase != "in_bar" or st.density is None or step.controls.sparse:
+        return logits
+    tok = st.tok
+    lo, hi = tok.density_range(st.density)
+    start = st.bar_starts[st.bar_i]
+    covered = min(st.plan.hi_tick, start + st.bar_lens[st.bar_i]) - max(st.plan.lo_tick, start)
+    share = max(0.0, covered / st.bar_lens[st.bar_i])
+    out = logits
+    if st.notes_in_bar < math.floor(lo * share):
+        out = logits.clone()
+        out[st.next_bar_token()] = NEG_INF
+    elif math.isfinite(hi) and st.notes_in_bar >= max(1, math.ceil(hi * share)):
+        out = logits.clone()
+        a, b = tok.range("POS")
+        out[a:b] = NEG_INF
+        a, b = tok.range("DRUM" if st.plan.is_drum else "PITCH")
+        out[a:b] = NEG_INF
+    return out
+
+
 FILTERS: list[Filter] = [grammar_filter, family_filter, pitch_range_filter, scale_filter,
-                         polyphony_filter, no_silence_filter]
+                         polyphony_filter, no_silence_filter, density_filter]
 
 
 def apply_filters(logits: torch.Tensor, step: Step, filters: list[Filter] = FILTERS):
-    """Chain the filters; if the constraints together leave nothing, fall back
-    to the grammar alone (it always leaves at least one way to close)."""
+    """Chain the filters. Should the chain leave nothing, the result after
+    the longest prefix of the chain that leaves something wins: the filters
+    are ordered from hard (grammar, the user's pitch, key and polyphony
+    limits, which never forbid closing a bar) to soft (no silence, density),
+    so a soft rule gives way before a hard one ever does."""
     out = logits
+    stages = []
     for f in filters:
         out = f(out, step)
-    if torch.isinf(out).all():
-        out = grammar_filter(logits, step)
-    return out
+        stages.append(out)
+    for out in reversed(stages):
+        if not torch.isinf(out).all():
+            return out
+    return grammar_filter(logits, step)
 
 
 def sample(logits: torch.Tensor, controls: Controls, generator: torch.Generator) -> int:

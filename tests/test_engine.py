@@ -53,7 +53,7 @@ def test_other_modes(tiny_engine, pop, mode):
     assert resp["variations"][0]["notes"] and inside(resp, 32.0, 40.0)
 
 
-def test_drum_track_gets_drum_notes_and_controls_hold(tiny_engine, pop):
+def test_pitch_range_key_and_polyphony_hold(tiny_engine, pop):
     resp = tiny_engine.run(request(pop, track="2", seed=4, pitch_range=[60, 72], key="C major",
                                    max_polyphony=2, variations=2))
     for v in resp["variations"]:

@@ -40,8 +40,9 @@ def test_filters_are_pure():
     st = state()
     feed(st, "POS_0")
     logits = torch.zeros(TOK.vocab_size)
+    from model.sampling import density_filter
     for f in (grammar_filter, family_filter, pitch_range_filter, scale_filter, polyphony_filter,
-              no_silence_filter):
+              no_silence_filter, density_filter):
         f(logits, step(st, pitch_range=(40, 50), key="C major", max_polyphony=1))
     assert not torch.isinf(logits).any()
 
@@ -182,3 +183,20 @@ def test_a_thousand_samples_from_a_randomly_initialised_model_decode():
             assert all(start <= n[1] and n[1] + n[2] <= end + 1e-9 for n in var["notes"])
             samples += 1
     assert samples == 1000
+
+
+def test_density_filter():
+    from model.sampling import density_filter
+    lo, hi = TOK.density_range(3)  # 3 to 5 notes a bar
+    st = state(density=3)
+    ok = allowed(density_filter(torch.zeros(TOK.vocab_size), step(st)))
+    assert "BAR_4/4" not in ok and "POS_0" in ok  # below the range: the bar may not close
+    for k in range(int(hi)):
+        feed(st, f"POS_{k * 10}", "PITCH_60", "VEL_10", "DUR_5")
+    ok = allowed(density_filter(torch.zeros(TOK.vocab_size), step(st)))
+    assert "BAR_4/4" in ok and not any(n.startswith(("POS_", "PITCH_")) for n in ok)
+    half = state(density=3, lo=96)  # half the bar in range: half the notes asked
+    feed(half, *[x for k in range(int(lo * 0.5)) for x in (f"POS_{96 + k}", "PITCH_60", "VEL_1", "DUR_1")])
+    assert "BAR_4/4" in allowed(density_filter(torch.zeros(TOK.vocab_size), step(half)))
+    assert "BAR_4/4" in allowed(density_filter(torch.zeros(TOK.vocab_size),
+                                               step(state(density=3), density=0)))  # sparse
