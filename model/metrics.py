@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .scales import detect_key, scale_pitch_classes
+from .scales import ROOT_NAMES, detect_key, scale_pitch_classes
 from .song import Note
 
 
@@ -17,6 +17,12 @@ def histogram_overlap(a: Counter, b: Counter) -> float:
 
 def pitch_classes(notes: list[Note]) -> Counter:
     return Counter(n.pitch % 12 for n in notes)
+
+
+def scale_degrees(notes: list[Note], tonic: int) -> Counter:
+    """Pitch classes counted from the key's tonic (0 = tonic), so that
+    histograms of pieces in different keys can be pooled."""
+    return Counter((n.pitch - tonic) % 12 for n in notes)
 
 
 def best_scale(notes: list[Note]) -> frozenset[int]:
@@ -54,3 +60,8 @@ def onset_positions(notes: list[Note], bar_starts: list[float], ticks_per_beat: 
         start = max((s for s in bar_starts if s <= n.start + 1e-9), default=0.0)
         out[round((n.start - start) * ticks_per_beat)] += 1
     return out
+
+
+def tonic_of(notes: list[Note]) -> int | None:
+    key = detect_key(notes)
+    return ROOT_NAMES.index(key.split()[0]) if key else None

@@ -31,6 +31,7 @@ def test_metrics():
     assert M.range_overlap(a, a) == 1 and M.range_overlap(a, b) == pytest.approx(1 / 8)
     assert M.polyphony(a) == pytest.approx(1.5)
     assert M.onset_positions(a, [0.0], 24) == Counter({0: 2, 24: 1})
+    assert M.tonic_of(a) == 0 and M.scale_degrees(a, 7) == Counter({5: 1, 9: 1, 0: 1})
 
 
 def test_eval_command_on_a_tiny_model(tiny_checkpoint, fixtures_dir, tmp_path):
