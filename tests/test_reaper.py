@@ -101,7 +101,8 @@ def test_fill_continue_variations_settings_and_failures(server, midifill_cmd):
 
 
 def test_random_clips_keep_everything_outside_the_range(server, midifill_cmd):
-    seed = int(os.environ.get("MIDIFILL_SEED", time.time()))
+    # a fixed seed keeps CI repeatable; MIDIFILL_SEED=$(date +%s) explores new clips
+    seed = int(os.environ.get("MIDIFILL_SEED", 20261123))
     out = run_driver("test_property.lua", server, midifill_cmd, MIDIFILL_SEED=seed,
                      MIDIFILL_CASES=40, MIDIFILL_DEAD_CASES=15, MIDIFILL_NOCMD_CASES=200)
     assert "0 failures" in out, out

@@ -84,7 +84,9 @@ local function random_case(action, opts)
     a = target.a + R(0, math.floor((target.b - target.a) * 4)) / 4
     b = a + R(2, 24) / 4
   elseif R() < 0.8 then
-    a = target.a + R(-8, math.floor((target.b - target.a) * 4)) / 4
+    -- may start before the item (and before the project start, clamped to 0
+    -- as REAPER does), but always ends after it starts
+    a = math.max(0, target.a + R(-8, math.floor((target.b - target.a) * 4)) / 4)
     b = a + R(2, 32) / 4
   end
   if a then fake.set_time_selection_qn(math.max(0, a), b); a = math.max(0, a) end
