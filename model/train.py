@@ -231,7 +231,7 @@ def train(data, out, init=None, resume=False, steps=2000, max_minutes=None, batc
         history["train"].append([step, round(loss.item(), 4)])
         if bar is not None:
             rate = window_tokens / max(1e-6, time.time() - window_t)
-            bar.set_postfix(loss=f"{float(loss):.3f}", tok_s=f"{rate:.0f}")
+            bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}")
             bar.update(1)
             if time.time() - window_t > 30:
                 window_tokens, window_t = 0, time.time()
@@ -240,7 +240,7 @@ def train(data, out, init=None, resume=False, steps=2000, max_minutes=None, batc
             v = evaluate()
             history["valid"].append([step, round(v, 4)])
             if main and not quiet:
-                log.info("step %d train %.4f valid %.4f", step, float(loss), v)
+                log.info("step %d train %.4f valid %.4f", step, loss.item(), v)
         if step % save_every == 0 or step == steps or timeout:
             save()
         if timeout:
