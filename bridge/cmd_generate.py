@@ -71,10 +71,7 @@ def run(args) -> int:
     if first < 1:
         print("error: --bars counts from 1", file=sys.stderr)
         return 2
-    bars = song.bars(until=max(song.end_beat, 1.0))
-    while len(bars) < last:  # a range past the end extends the timeline
-        bars = song.bars(until=bars[-1].end + 1e-3)
-    start, end = bars[first - 1].start, bars[last - 1].end
+    start, end = song.bar_span(first, last)  # a range past the end extends the timeline
     controls = {k: v for k, v in {
         "temperature": args.temperature, "top_p": args.top_p, "top_k": args.top_k,
         "seed": args.seed, "variations": args.variations, "density": args.density,

@@ -161,8 +161,7 @@ def bar_range(song: Song, mode: str, bar_start, bar_end) -> tuple[float, float]:
                  f"the song has {n_bars} bars; {mode} may reach bar {top}")
         raise InputError(f"Bars {a} to {b} are out of range: {where}. "
                          "Choose a 'from bar' no larger than the 'to bar' inside that range.")
-    bars = song.bars(until=song.bars()[-1].end + EXTRA_BARS * 8.0)
-    return bars[a - 1].start, bars[b - 1].end
+    return song.bar_span(a, b)
 
 
 def _with_new_track(song: Song, instrument: str) -> tuple[Song, str]:

@@ -6,7 +6,6 @@ never outgrows the model's block.
 """
 from __future__ import annotations
 
-import math
 import os
 import random
 import threading
@@ -17,7 +16,7 @@ from typing import Callable
 
 import torch
 
-from .errors import Cancelled, CheckpointError, RequestError
+from .errors import Cancelled, CheckpointError
 from .grammar import FillState
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
@@ -134,8 +133,7 @@ class Engine:
         tok = self.tok
         song = req.song
         bars = song.bars(until=max(req.end, song.end_beat))
-        lo_tick = math.ceil(req.start * tok.tpb - 1e-6)
-        hi_tick = math.floor(req.end * tok.tpb + 1e-6)
+        lo_tick, hi_tick = tok.range_ticks(req.start, req.end)
         b0 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) > lo_tick)
         b1 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) >= hi_tick) + 1
         chunks = [(c, min(c + CHUNK_BARS, b1)) for c in range(b0, b1, CHUNK_BARS)]
@@ -176,7 +174,7 @@ class Engine:
         return [sorted(r, key=lambda x: (x.start, x.pitch)) for r in results]
 
     def _decode(self, prompt, batch, density, controls, gen, timing, report, cancel):
-        tok, model = self.tok, self.model
+        model = self.model
         t0 = time.perf_counter()
         with torch_threads(prefill_threads()):
             cache = KVCache(model.config, batch, len(prompt.tokens) + prompt.plan.max_tokens)

@@ -133,9 +133,9 @@ def parse_request(req, tokenizer) -> FillRequest:
     end = float(_number(target.get("end"), "target.end", 0))
     if end <= start:
         raise RequestError("target.end", f"must be after target.start ({start}), got {end}")
-    tpb = tokenizer.tpb
-    if math.floor(end * tpb + 1e-6) <= math.ceil(start * tpb - 1e-6):
-        raise RequestError("target", f"the range is shorter than one grid step (1/{tpb} beat)")
+    lo, hi = tokenizer.range_ticks(start, end)
+    if hi <= lo:
+        raise RequestError("target", f"the range holds no grid step (1/{tokenizer.tpb} beat)")
 
     song = Song(tracks, sigs, [TempoChange(0.0, float(tempo))])
     timeline_end = max(end, song.end_beat)

@@ -113,6 +113,16 @@ class Song:
                 break
         return bars
 
+    def bar_span(self, first: int, last: int) -> tuple[float, float]:
+        """Beats [start, end) of bars first..last, numbered from 1 as DAWs do,
+        inclusive; bars past the song's end continue its last signature."""
+        if not 1 <= first <= last:
+            raise ValueError(f"bars {first}-{last}: need 1 <= first <= last")
+        bars = self.bars(until=max(self.end_beat, 1e-3))
+        while len(bars) < last:
+            bars = self.bars(until=bars[-1].end + 4.0 * (last - len(bars)))
+        return bars[first - 1].start, bars[last - 1].end
+
     @property
     def tempo(self) -> float:
         return self.tempos[0].bpm if self.tempos else 120.0

@@ -16,6 +16,7 @@ per position.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, asdict
 from fractions import Fraction
 
@@ -142,6 +143,11 @@ class Tokenizer:
 
     def to_tick(self, beat: float) -> int:
         return int(round(beat * self.tpb))
+
+    def range_ticks(self, start: float, end: float) -> tuple[int, int]:
+        """The grid ticks [lo, hi) inside [start, end): rounded inwards, so a
+        note on them never leaves the range however the range is cut."""
+        return math.ceil(start * self.tpb - 1e-6), math.floor(end * self.tpb + 1e-6)
 
     # --- encoding ---------------------------------------------------------
     def header(self, track: Track) -> list[int]:
