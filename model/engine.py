@@ -152,9 +152,10 @@ class Engine:
             # later chunks see each variation's own earlier bars
             groups = [list(range(n))] if ci == 0 else [[v] for v in range(n)]
             for rows in groups:
+                # bars of earlier chunks are shown as written, later ones stay blank
                 prompt = build_prompt(tok, songs[rows[0]], bars, req.track_id, (c0, c1),
-                                      (b0, b1), lo, hi, req.mode, self.model.config.block_size,
-                                      density)
+                                      (c0, b1), lo, hi, req.mode, self.model.config.block_size,
+                                      density, written_from=b0)
 
                 def report(frac, ci=ci):
                     if progress:

@@ -59,17 +59,21 @@ def fill_budget(n_bars: int, block_size: int) -> int:
 
 def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
                  fill: tuple[int, int], blank: tuple[int, int], lo_tick: int, hi_tick: int,
-                 mode: str, block_size: int, density_level: int | None) -> Prompt:
+                 mode: str, block_size: int, density_level: int | None,
+                 written_from: int | None = None) -> Prompt:
     """The prompt for filling bars [fill[0], fill[1]) of the target track.
 
-    `blank` ([b0, b1) ⊇ fill) are the target's bars shown as FILL_BAR: the
-    whole requested range, also the parts later chunks will write.
+    `blank` ([fill[0], b1) ⊇ fill) are the target's bars shown as FILL_BAR:
+    these and the bars later chunks will write. Bars [written_from, fill[0])
+    were written by earlier chunks: shown as written, in `generate` mode too.
     """
     f0, f1 = fill
     target = song.track(target_id)
-    tracks = [target] if mode == "generate" else list(song.tracks)
+    tracks = list(song.tracks)
     if mode == "generate":
-        tracks = [Track(target.id, target.program, target.is_drum, [], target.name)]
+        lo = bars[written_from].start if written_from is not None else bars[f0].start
+        kept = [n for n in target.notes if lo <= n.start < bars[f0].start]
+        tracks = [Track(target.id, target.program, target.is_drum, kept, target.name)]
     last_bar = f1 if mode == "continue" else len(bars)
     bar_tokens = {t.id: LazyBars(tok, t, bars) for t in tracks}
     for b in range(max(blank[0], 0), min(blank[1], last_bar)):

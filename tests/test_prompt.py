@@ -32,3 +32,20 @@ def test_cropping_keeps_the_nearest_bars_and_fits():
     assert w0 <= 50 and w1 >= 52 and (50 - w0) - (w1 - 52) in (0, 1)  # symmetric, earlier first
     assert len(p.tokens) + p.plan.max_tokens <= 768
     assert p.tokens.count(TOK.FILL_BAR) == 2
+
+
+def test_a_later_chunk_sees_the_bars_written_before_it():
+    written = [Note(60 + b, b * 4.0, 1.0, 90) for b in range(4)]  # bars 1-4, written by chunk 1
+    other = Track("0", 0, False, [Note(40, b * 4.0, 4.0, 80) for b in range(12)])
+    song = Song([other, Track("1", 0, False, written + [Note(70, 40.0, 1.0, 90)])])
+    bars = song.bars()
+    pitch = TOK.offset["PITCH"]
+    for mode in ("fill", "generate"):
+        p = build_prompt(TOK, song, bars, "1", (4, 8), (4, 8), 4 * 96, 8 * 96, mode, 768, None,
+                         written_from=0)
+        assert p.tokens.count(TOK.FILL_BAR) == 4, mode  # bars 5-8, not the written ones
+        for n in written:
+            assert pitch + n.pitch in p.tokens, (mode, n)
+    gen = build_prompt(TOK, song, bars, "1", (4, 8), (4, 8), 4 * 96, 8 * 96, "generate", 768, None,
+                       written_from=0)
+    assert pitch + 40 not in gen.tokens and pitch + 70 not in gen.tokens  # nothing else
