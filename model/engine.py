@@ -6,6 +6,7 @@ never outgrows the model's block.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import threading
@@ -64,24 +65,40 @@ def torch_threads(n: int):
             torch.set_num_threads(before)
 
 
-CONTEXT_DENSITY_BARS = 8
+CONTEXT_BARS = 8  # bars on each side of a fill that set its default density and register
+REGISTER_MARGIN = 7  # semitones the default register reaches past the part's own notes
+
+
+def _nearby_notes(track, bars, b0: int, b1: int) -> tuple[list[Note], int]:
+    """The track's own notes in up to CONTEXT_BARS bars on each side of bars
+    [b0, b1), and how many bars that is."""
+    near = list(range(max(0, b0 - CONTEXT_BARS), b0)) + \
+        list(range(b1, min(len(bars), b1 + CONTEXT_BARS)))
+    if not near:
+        return [], 0
+    lo, hi = bars[near[0]].start, bars[near[-1]].end
+    notes = [n for n in track.notes if lo <= n.start < hi
+             and not bars[b0].start <= n.start < bars[b1 - 1].end]
+    return notes, len(near)
 
 
 def context_density(tok: Tokenizer, track, bars, b0: int, b1: int) -> int | None:
-    """The density level of the target track's own notes in up to
-    CONTEXT_DENSITY_BARS bars on each side of the fill, or None (the model
-    chooses) when it has none there: a producer filling bars of a part
+    """The density level of the target track's own nearby notes, or None (the
+    model chooses) when it has none there: a producer filling bars of a part
     expects them about as busy as the rest of it."""
-    near = list(range(max(0, b0 - CONTEXT_DENSITY_BARS), b0)) + \
-        list(range(b1, min(len(bars), b1 + CONTEXT_DENSITY_BARS)))
-    if not near:
+    notes, n_bars = _nearby_notes(track, bars, b0, b1)
+    return max(1, tok.density_level(len(notes) / n_bars)) if notes else None
+
+
+def context_register(track, bars, b0: int, b1: int) -> tuple[int, int] | None:
+    """The pitch range of a pitched target track's own nearby notes, widened
+    by REGISTER_MARGIN, or None with fewer than 3 of them: a bass fill stays
+    a bass line."""
+    notes, _ = _nearby_notes(track, bars, b0, b1)
+    if track.is_drum or len(notes) < 3:
         return None
-    lo, hi = bars[near[0]].start, bars[near[-1]].end
-    count = sum(1 for n in track.notes if lo <= n.start < hi
-                and not bars[b0].start <= n.start < bars[b1 - 1].end)
-    if count == 0:
-        return None
-    return max(1, tok.density_level(count / len(near)))
+    return (max(0, min(n.pitch for n in notes) - REGISTER_MARGIN),
+            min(127, max(n.pitch for n in notes) + REGISTER_MARGIN))
 
 
 class Engine:
@@ -142,6 +159,10 @@ class Engine:
             density = tok.density_level(req.controls.density)
         elif req.controls.density is None and req.mode != "generate":
             density = context_density(tok, song.track(req.track_id), bars, b0, b1)
+        if req.controls.pitch_range is None and req.mode != "generate":
+            register = context_register(song.track(req.track_id), bars, b0, b1)
+            if register is not None:
+                req.controls = dataclasses.replace(req.controls, pitch_range=register)
         n = req.controls.variations
         songs = [song] * n
         results: list[list[Note]] = [[] for _ in range(n)]

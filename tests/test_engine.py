@@ -154,3 +154,14 @@ def test_missing_bundled_model_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(eng, "BUNDLED_MODEL", tmp_path / "none.pt")
     with pytest.raises(CheckpointError, match="bundled model"):
         Engine.from_checkpoint()
+
+
+def test_register_and_density_default_to_the_parts_own_nearby_bars(tiny_engine, pop):
+    bass = pop.track("1")
+    lo = min(n.pitch for n in bass.notes) - 7
+    hi = max(n.pitch for n in bass.notes) + 7
+    resp = tiny_engine.run(request(pop, seed=2, variations=4, temperature=1.5))
+    assert all(lo <= n[0] <= hi for v in resp["variations"] for n in v["notes"])
+    wide = tiny_engine.run(request(pop, seed=2, variations=4, temperature=1.5,
+                                   pitch_range=[0, 127]))  # an explicit range wins
+    assert wide["variations"] != resp["variations"]
