@@ -105,6 +105,7 @@ def decode_speeds(engine, steps: int, rounds: int) -> dict:
     from model.transformer import KVCache
     model = engine.model
     fast = engine.fast or FastDecoder(model)
+    single = engine.single or fast  # what the engine runs for one row: compiled if it built
     prompt = torch.randint(10, model.config.vocab_size, (1, 300))
 
     def static(batch, step):
@@ -117,6 +118,9 @@ def decode_speeds(engine, steps: int, rounds: int) -> dict:
 
     def fast_step(tokens, cache):
         return torch.from_numpy(fast.decode(tokens.tolist(), cache))
+
+    def single_step(tokens, cache):
+        return torch.from_numpy(single.decode(tokens.tolist(), cache))
 
     def eager():
         t = time.perf_counter()
@@ -132,7 +136,8 @@ def decode_speeds(engine, steps: int, rounds: int) -> dict:
             seq = torch.cat([seq, torch.argmax(logits[:, -1], -1, keepdim=True)], 1)
         return n / (time.perf_counter() - t)
 
-    paths = {"fast_b1": lambda: static(1, fast_step), "fast_b4": lambda: static(4, fast_step),
+    paths = {"fast_b1": lambda: static(1, single_step), "numpy_b1": lambda: static(1, fast_step),
+             "fast_b4": lambda: static(4, fast_step),
              "module_b1": lambda: static(1, model.decode),
              "module_b4": lambda: static(4, model.decode),
              "eager_kv_b1": eager, "no_cache_b1": no_cache}
@@ -343,6 +348,8 @@ def format_table(r: dict) -> str:
         "",
         f"{'decode, fast path (engine), 1 stream':44} {d['fast_b1']:>10.0f} tok/s"
         f"   fast/eager = {d['fast_b1'] / d['eager_kv_b1']:.2f}x",
+        f"{'decode, NumPy path, 1 stream':44} {d['numpy_b1']:>10.0f} tok/s"
+        f"   compiled/NumPy = {d['fast_b1'] / d['numpy_b1']:.2f}x",
         f"{'decode, fast path (engine), batch of 4':44} {d['fast_b4']:>10.0f} tok/s"
         f"   vs 1 stream {d['fast_b4'] / d['fast_b1']:.2f}x",
         f"{'decode, Transformer.decode, 1 stream':44} {d['module_b1']:>10.0f} tok/s"

@@ -26,6 +26,7 @@ from .song import Note
 from .tokenizer import Tokenizer, TokenizerConfig
 from .transformer import KVCache, Transformer, load_checkpoint
 from .fast import FastDecoder, PromptCache
+from .fast_c import CDecoder
 
 BUNDLED_MODEL = Path(__file__).with_name("midifill-small-v1.pt")
 CHUNK_BARS = 4
@@ -107,6 +108,9 @@ class Engine:
         self.model = model.eval()
         fast = FAST if fast is None else fast
         self.fast = FastDecoder(model) if fast else None
+        # one row decodes fastest compiled (model/fast_c.py); a batch through
+        # NumPy, whose matrix products share each weight read among the rows
+        self.single = (CDecoder.build(model) if fast else None) or self.fast
         self.prompt_cache = PromptCache(model) if fast else None
         self.tok = tokenizer
         self.name = name
@@ -240,7 +244,8 @@ class Engine:
                 if len(live) < len(rows):
                     cache = self.fast.keep_rows(cache, [rows.index(b) for b in live])
                     rows = live
-                out = self.fast.decode([chosen[b] for b in rows], cache)
+                decoder = self.single if len(rows) == 1 else self.fast
+                out = decoder.decode([chosen[b] for b in rows], cache)
                 logits = {b: torch.from_numpy(out[j]) for j, b in enumerate(rows)}
             else:
                 logits = model.decode(torch.tensor(chosen, dtype=torch.long), cache)

@@ -17,7 +17,7 @@ def test_quick_bench_writes_every_figure(tiny_checkpoint, tmp_path):
     assert "tokens/s the bandwidth allows" in r.stdout
     res = json.loads(out.read_text())
     assert res["quick"] is True and res["model"] == "tiny-test"
-    assert set(res["decode_tok_s"]) == {"fast_b1", "fast_b4", "module_b1", "module_b4",
+    assert set(res["decode_tok_s"]) == {"fast_b1", "numpy_b1", "fast_b4", "module_b1", "module_b4",
                                         "eager_kv_b1", "no_cache_b1"}
     assert all(v > 0 for v in res["decode_tok_s"].values())
     assert res["weight_bytes_per_token"] > 0 and res["bandwidth_limit_tok_s"] > 0

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from model import Engine
+from conftest import IN_CI
 from model.fast import FastDecoder, PromptCache
 from model.midi_io import read_midi
 from model.sampling import Controls, sample
@@ -32,11 +33,24 @@ def random_model(bias):
     return model
 
 
+def decoder(kind, model):
+    if kind == "numpy":
+        return FastDecoder(model)
+    from model.fast_c import CDecoder
+    built = CDecoder.build(model)
+    if built is None:
+        if IN_CI:
+            pytest.fail("the C decode step did not build (a C compiler is needed under CI)")
+        pytest.skip("no C compiler: the engine decodes with NumPy")
+    return built
+
+
+@pytest.mark.parametrize("kind", ["numpy", "c"])
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("batch", [1, 3])
-def test_fast_logits_equal_the_reference(bias, batch):
+def test_fast_logits_equal_the_reference(kind, bias, batch):
     model = random_model(bias)
-    fast = FastDecoder(model)
+    fast = decoder(kind, model)
     prompt = torch.randint(10, model.config.vocab_size, (batch, 40))
     ref_cache, fast_cache = KVCache(model.config, batch, 100), KVCache(model.config, batch, 100)
     logits = model.prefill(prompt, ref_cache)
@@ -95,7 +109,7 @@ def test_engine_tokens_identical_on_both_paths(tiny_checkpoint, fixtures_dir):
     (with its prompt cache warm or cold) or through Transformer.decode."""
     fast = Engine.from_checkpoint(tiny_checkpoint)
     ref = Engine(fast.model, fast.tok, fast.name, fast=False)
-    assert fast.fast is not None and ref.fast is None
+    assert fast.fast is not None and ref.fast is None and ref.single is None
     pop = read_midi(fixtures_dir / "pop_4-4_tempo_change.mid")
     for spec in REQUESTS + REQUESTS:  # the second pass finds the prompt cache warm
         spec = dict(spec)
