@@ -410,13 +410,6 @@ def run(args) -> int:
             return 2
         print(f"midifill serve: WARNING: listening on {args.host}, not loopback; every "
               "message must carry the token", file=sys.stderr)
-    if args.demo:
-        import importlib.util
-        if importlib.util.find_spec("demo.app") is None:
-            print("midifill serve --demo: the Gradio demo (demo/app.py) is not part of this "
-                  "installation yet", file=sys.stderr)
-            return 1
-
     from model import Engine  # torch loads here, not when the CLI starts
     try:
         engine = Engine.from_checkpoint(args.model)
