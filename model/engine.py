@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 
 from .errors import Cancelled, CheckpointError
@@ -26,7 +27,7 @@ from .song import Note
 from .tokenizer import Tokenizer, TokenizerConfig
 from .transformer import KVCache, Transformer, load_checkpoint
 from .fast import FastDecoder, PromptCache
-from .fast_c import CDecoder
+from .fast_c import CDecoder, SplitCache
 
 BUNDLED_MODEL = Path(__file__).with_name("midifill-small-v1.pt")
 CHUNK_BARS = 4
@@ -107,10 +108,10 @@ class Engine:
                  meta: dict | None = None, fast: bool | None = None):
         self.model = model.eval()
         fast = FAST if fast is None else fast
-        self.fast = FastDecoder(model) if fast else None
-        # one row decodes fastest compiled (model/fast_c.py); a batch through
-        # NumPy, whose matrix products share each weight read among the rows
-        self.single = (CDecoder.build(model) if fast else None) or self.fast
+        # the compiled step where a C compiler is found (model/fast_c.py),
+        # else NumPy (model/fast.py); fast=False: Transformer.decode
+        self.compiled = CDecoder.build(model) if fast else None
+        self.fast = self.compiled or (FastDecoder(model) if fast else None)
         self.prompt_cache = PromptCache(model) if fast else None
         self.tok = tokenizer
         self.name = name
@@ -141,7 +142,7 @@ class Engine:
         t0 = time.perf_counter()
         req = parse_request(request, self.tok)
         seed = req.controls.seed if req.controls.seed is not None else random.randrange(2**31)
-        gen = torch.Generator().manual_seed(seed)
+        gen = np.random.default_rng(seed)
         timing = {"prefill": 0.0, "decode": 0.0}
         variations = self._fill(req, gen, timing, progress, cancel)
         timing["total"] = (time.perf_counter() - t0) * 1000
@@ -203,10 +204,16 @@ class Engine:
         model = self.model
         t0 = time.perf_counter()
         with torch_threads(prefill_threads()):
-            cache = KVCache(model.config, batch, len(prompt.tokens) + prompt.plan.max_tokens)
-            if self.prompt_cache is not None:
+            if self.compiled is not None:
+                # the rows share the prompt's keys and values, never copied
+                logits, _ = self.prompt_cache.ensure(prompt.tokens)
+                logits = logits.expand(batch, -1)
+                cache = self.compiled.split_cache(self.prompt_cache, batch, prompt.plan.max_tokens)
+            elif self.prompt_cache is not None:
+                cache = KVCache(model.config, batch, len(prompt.tokens) + prompt.plan.max_tokens)
                 logits, _ = self.prompt_cache.prefill(prompt.tokens, cache)
             else:
+                cache = KVCache(model.config, batch, len(prompt.tokens) + prompt.plan.max_tokens)
                 logits = model.prefill(torch.tensor([prompt.tokens] * batch), cache)
         t1 = time.perf_counter()
         timing["prefill"] += (t1 - t0) * 1000
@@ -217,7 +224,11 @@ class Engine:
         return states
 
     def _decode_loop(self, logits, cache, prompt, batch, density, controls, gen, report, cancel):
+        """Sample a token for every row that is not done, step the model on
+        them, until every row has closed its fill. `logits` (B, V) from
+        prefill; rows that finish leave the batch."""
         tok, model = self.tok, self.model
+        logits = logits.numpy()
         states = [FillState(tok, prompt.plan, density) for _ in range(batch)]
         n_bars = len(prompt.plan.bars)
         rows = list(range(batch))  # the states that have a row in the cache, in row order
@@ -238,15 +249,18 @@ class Engine:
             if all(st.done for st in states):
                 break
             report(sum(max(st.bar_i, 0) for st in states) / (batch * n_bars))
-            if self.fast is not None:
+            if isinstance(cache, SplitCache):
                 # finished rows leave the batch, so the rest decode at their own cost
+                live = [b for b in range(batch) if not states[b].done]
+                out = self.compiled.decode([chosen[b] for b in live], cache, rows=live)
+                logits = {b: out[j] for j, b in enumerate(live)}
+            elif self.fast is not None:
                 live = [b for b in rows if not states[b].done]
                 if len(live) < len(rows):
                     cache = self.fast.keep_rows(cache, [rows.index(b) for b in live])
                     rows = live
-                decoder = self.single if len(rows) == 1 else self.fast
-                out = decoder.decode([chosen[b] for b in rows], cache)
-                logits = {b: torch.from_numpy(out[j]) for j, b in enumerate(rows)}
+                out = self.fast.decode([chosen[b] for b in rows], cache)
+                logits = {b: out[j] for j, b in enumerate(rows)}
             else:
-                logits = model.decode(torch.tensor(chosen, dtype=torch.long), cache)
+                logits = model.decode(torch.tensor(chosen, dtype=torch.long), cache).numpy()
         return states

@@ -186,9 +186,12 @@ class PromptCache:
     def clear(self) -> None:
         self.tokens, self.k, self.v, self.logits = [], [], [], None
 
-    def prefill(self, tokens: list[int], cache: KVCache) -> tuple[torch.Tensor, int]:
-        """Fill every row of `cache` with the prompt; (logits (B, V), tokens
-        actually run through the model). Reuses the longest common prefix."""
+    def ensure(self, tokens: list[int]) -> tuple[torch.Tensor, int]:
+        """Make `tokens` the cached prompt; (its last logits (1, V), tokens
+        actually run through the model). Reuses the longest common prefix.
+        The keys and values are then `self.k` / `self.v`, (1, H, n, hd) per
+        layer; a later prompt replaces those tensors, never writes into them,
+        so a decode that holds them is safe."""
         n = len(tokens)
         same = 0
         for a, b in zip(self.tokens, tokens):
@@ -196,18 +199,22 @@ class PromptCache:
                 break
             same += 1
         if same == n and self.logits is not None and len(self.tokens) == n:
-            ran = 0
-            logits = self.logits
-        else:
-            same = min(same, n - 1)  # at least one token runs, for its logits
-            one = KVCache(self.model.config, 1, n)
-            for i in range(len(one.k)):
-                one.k[i][:, :, :same] = self.k[i][:, :, :same] if same else 0
-                one.v[i][:, :, :same] = self.v[i][:, :, :same] if same else 0
-            one.pos = same
-            logits = self.model.prefill(torch.tensor([tokens[same:]], dtype=torch.long), one)
-            self.tokens, self.k, self.v, self.logits = list(tokens), one.k, one.v, logits
-            ran = n - same
+            return self.logits, 0
+        same = min(same, n - 1)  # at least one token runs, for its logits
+        one = KVCache(self.model.config, 1, n)
+        for i in range(len(one.k)):
+            one.k[i][:, :, :same] = self.k[i][:, :, :same] if same else 0
+            one.v[i][:, :, :same] = self.v[i][:, :, :same] if same else 0
+        one.pos = same
+        logits = self.model.prefill(torch.tensor([tokens[same:]], dtype=torch.long), one)
+        self.tokens, self.k, self.v, self.logits = list(tokens), one.k, one.v, logits
+        return logits, n - same
+
+    def prefill(self, tokens: list[int], cache: KVCache) -> tuple[torch.Tensor, int]:
+        """Fill every row of `cache` with the prompt; (logits (B, V), tokens
+        actually run through the model)."""
+        n = len(tokens)
+        logits, ran = self.ensure(tokens)
         for i in range(len(cache.k)):
             cache.k[i][:, :, :n] = self.k[i][:, :, :n]  # broadcast over the batch
             cache.v[i][:, :, :n] = self.v[i][:, :, :n]

@@ -3,7 +3,9 @@ system C compiler and loaded through ctypes.
 
 A token of the small model is ~1 M multiply-adds; in NumPy it also costs
 ~150 calls of fixed overhead, which is most of the time. In C the step is one
-call. Where no compiler is found or the build fails, `CDecoder.build` returns
+call, for one row or a batch: the weights stream past once for up to four
+rows, and the rows of a batch share one copy of the prompt's keys and values
+(`SplitCache`), so variations cost little more than one fill. Where no compiler is found or the build fails, `CDecoder.build` returns
 None and the engine keeps the NumPy path (`FastDecoder`), so nothing breaks on
 a machine without a compiler. MIDIFILL_C=0 turns it off.
 """
@@ -20,12 +22,16 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from .fast import FastDecoder
-from .transformer import KVCache, Transformer
+from .fast import FastDecoder, PromptCache
+from .transformer import KVCache, ModelConfig, Transformer
 
 log = logging.getLogger("midifill.fast_c")
 SOURCE = Path(__file__).with_name("decode_step.c")
+# fused multiply-adds where the CPU has them (-march=native): the logits then
+# differ from torch's by float32 rounding, as NumPy's do (1e-4, tested)
+FLAGS = ["-O3"]
 _LIB = None
 _TRIED = False
 
@@ -48,16 +54,16 @@ def load_library():
         log.info("no C compiler found: decoding with NumPy")
         return None
     src = SOURCE.read_bytes()
-    tag = hashlib.sha1(src + platform.machine().encode() + platform.node().encode()).hexdigest()[:12]
+    tag = hashlib.sha1(src + " ".join(FLAGS).encode() + platform.machine().encode()
+                       + platform.node().encode()).hexdigest()[:12]
     lib = _cache_dir() / f"decode_step-{tag}.so"
     if not lib.is_file():
         try:
             lib.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
                 out = Path(tmp) / lib.name
-                # -ffp-contract=off: no fused multiply-adds, so sums round as NumPy's do
                 for flags in (["-march=native"], []):
-                    r = subprocess.run([cc, "-O3", *flags, "-ffp-contract=off", "-shared", "-fPIC",
+                    r = subprocess.run([cc, *FLAGS, *flags, "-shared", "-fPIC",
                                         "-o", str(out), str(SOURCE), "-lm"],
                                        capture_output=True, text=True, timeout=120)
                     if r.returncode == 0:
@@ -81,11 +87,80 @@ def _ptr(a: np.ndarray | None):
     return None if a is None else a.ctypes.data_as(ctypes.c_void_p)
 
 
+def _ptrs(tensors) -> ctypes.Array:
+    return (ctypes.c_void_p * len(tensors))(*[t.data_ptr() for t in tensors])
+
+
+PANEL = 16  # columns per panel of a packed matrix (PW in decode_step.c)
+
+
+def _up(n: int) -> int:
+    return -(-n // PANEL) * PANEL
+
+
+def aligned(a: np.ndarray) -> np.ndarray:
+    """A float32 copy of `a` starting on a 64-byte cache line: a panel row
+    (16 floats) is then one line, not two."""
+    buf = np.empty(a.size + 16, dtype=np.float32)
+    start = (-buf.ctypes.data % 64) // 4
+    out = buf[start:start + a.size].reshape(a.shape)
+    out[...] = a
+    return out
+
+
+def pack(w: np.ndarray) -> np.ndarray:
+    """W (in, out) in the kernel's layout: ceil(out / 16) panels of (in, 16),
+    the last padded with zeros, so a product reads memory in order."""
+    rows, cols = w.shape
+    padded = np.zeros((rows, _up(cols)), dtype=np.float32)
+    padded[:, :cols] = w
+    return aligned(padded.reshape(rows, -1, PANEL).transpose(1, 0, 2))
+
+
+def pack_bias(b: np.ndarray | None) -> np.ndarray | None:
+    if b is None:
+        return None
+    out = np.zeros(_up(len(b)), dtype=np.float32)
+    out[:len(b)] = b
+    return aligned(out)
+
+
+class SplitCache:
+    """Keys and values for a batch whose rows share a prompt: the prompt's
+    once, and each row's own for the tokens it writes after it, (batch, H,
+    length, hd).
+
+    The prompt's part is packed for the two products that attend to it (per
+    head, W = K^T (hd, n) and W = V (n, hd), see `pack`), so that attention
+    to the prompt is a matrix product for all rows at once."""
+
+    def __init__(self, config: ModelConfig, prompt: PromptCache, batch: int, length: int):
+        n = len(prompt.tokens)
+        H, hd = config.n_head, config.n_embd // config.n_head
+        self.prefix_kt, self.prefix_v = [], []
+        for k, v in zip(prompt.k, prompt.v):
+            K = torch.zeros(H, _up(n), hd)
+            K[:, :n] = k[0, :, :n]
+            self.prefix_kt.append(K.view(H, -1, PANEL, hd).transpose(2, 3).contiguous())
+            Vp = torch.zeros(H, _up(n), _up(hd))
+            Vp[:, :n, :hd] = v[0, :, :n]
+            self.prefix_v.append(Vp.view(H, _up(n), -1, PANEL).transpose(1, 2).contiguous())
+        self.n = n
+        self.own = KVCache(config, batch, length)
+        self.pos = self.n
+        self.length = self.n + length
+        # the kernel's pointer arguments, made once rather than every step
+        self.ptrs = (_ptrs(self.prefix_kt), _ptrs(self.prefix_v), _ptrs(self.own.k),
+                     _ptrs(self.own.v))
+
+
 class CDecoder(FastDecoder):
     """FastDecoder's folded weights, stepped by the compiled kernel."""
 
     @classmethod
     def build(cls, model: Transformer) -> "CDecoder | None":
+        if model.config.n_embd % 8:
+            return None  # the kernel's GELU runs eight floats at a time
         lib = load_library()
         return None if lib is None else cls(model, lib)
 
@@ -94,37 +169,53 @@ class CDecoder(FastDecoder):
         self.lib = lib
         n = len(self.layers)
         P = ctypes.c_void_p * n
-        # keep the arrays alive: ctypes holds only their addresses
-        self._arrays = {k: [np.ascontiguousarray(L[k], dtype=np.float32) if L[k] is not None
-                            else None for L in self.layers]
+        # the kernel's packed copies; kept alive here, as ctypes holds only
+        # their addresses
+        self._arrays = {k: [(pack_bias if k.endswith("_b") else pack)(L[k]) for L in self.layers]
                         for k in ("qkv_w", "qkv_b", "proj_w", "proj_b", "fc_w", "fc_b",
                                   "mproj_w", "mproj_b")}
         self._ptrs = {k: P(*[_ptr(a) for a in v]) for k, v in self._arrays.items()}
-        self.head_w = np.ascontiguousarray(self.head_w, dtype=np.float32)
+        self.head_p, self.head_bp = pack(self.head_w), pack_bias(self.head_b)
         self.wte = np.ascontiguousarray(self.wte, dtype=np.float32)
         self.wpe = np.ascontiguousarray(self.wpe, dtype=np.float32)
+        a = self._ptrs
+        self._weights = (self.wte.ctypes.data, self.wpe.ctypes.data, a["qkv_w"], a["qkv_b"],
+                         a["proj_w"], a["proj_b"], a["fc_w"], a["fc_b"], a["mproj_w"],
+                         a["mproj_b"], self.head_p.ctypes.data,
+                         None if self.head_bp is None else self.head_bp.ctypes.data)
         f = lib.decode_step
+        I, P = ctypes.c_int, ctypes.c_void_p
+        f.argtypes = [I, I, I, I, I, I, P, P, I, P, P, I, P, P] + [P] * 12 + [P, P, P]
         f.restype = None
 
-    def decode(self, tokens, cache: KVCache) -> np.ndarray:
+    def split_cache(self, prompt: PromptCache, batch: int, length: int) -> SplitCache:
+        """A cache for `batch` rows continuing the prompt in `prompt`, with
+        room for `length` tokens each."""
+        return SplitCache(self.config, prompt, batch, length)
+
+    def decode(self, tokens, cache: KVCache | SplitCache, rows=None) -> np.ndarray:
+        """tokens (B,) -> logits (B, V); token b continues cache row rows[b]
+        (default: row b), so rows that are done just leave the list."""
         p = cache.pos
         if p + 1 > min(cache.length, self.config.block_size):
             raise ValueError(f"sequence of {p + 1} tokens exceeds the cache")
         cfg = self.config
         B, C, V = len(tokens), cfg.n_embd, cfg.vocab_size
         toks = np.asarray(tokens, dtype=np.int64)
-        n = len(self.layers)
-        kc = (ctypes.c_void_p * n)(*[t.data_ptr() for t in cache.k])
-        vc = (ctypes.c_void_p * n)(*[t.data_ptr() for t in cache.v])
+        rows = np.arange(B, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+        if isinstance(cache, SplitCache):
+            own, n_pre = cache.own, cache.n
+            kt, vp, kc, vc = cache.ptrs
+        else:
+            own, n_pre = cache, 0
+            kt, vp, kc, vc = None, None, _ptrs(own.k), _ptrs(own.v)
+        if B and (rows.min() < 0 or rows.max() >= own.k[0].shape[0]):
+            raise ValueError("a row is outside the cache")
         x = np.empty((B, C), dtype=np.float32)
         logits = np.empty((B, V), dtype=np.float32)
-        scratch = np.empty(10 * B * C + p + 1, dtype=np.float32)
-        a = self._ptrs
-        self.lib.decode_step(
-            ctypes.c_int(B), ctypes.c_int(n), ctypes.c_int(C), ctypes.c_int(self.n_head),
-            ctypes.c_int(cache.length), ctypes.c_int(p), ctypes.c_int(V), _ptr(toks),
-            _ptr(self.wte), _ptr(self.wpe), a["qkv_w"], a["qkv_b"], a["proj_w"], a["proj_b"],
-            a["fc_w"], a["fc_b"], a["mproj_w"], a["mproj_b"], kc, vc, _ptr(self.head_w),
-            _ptr(self.head_b), _ptr(x), _ptr(logits), _ptr(scratch))
+        scratch = np.empty(B * (12 * C + p + 18), dtype=np.float32)
+        self.lib.decode_step(B, len(self.layers), C, self.n_head, V, p, toks.ctypes.data,
+                             rows.ctypes.data, n_pre, kt, vp, own.length, kc, vc, *self._weights,
+                             x.ctypes.data, logits.ctypes.data, scratch.ctypes.data)
         cache.pos = p + 1
         return logits

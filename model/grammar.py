@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import torch
+import numpy as np
 
 from .song import Bar, Note
 from .tokenizer import Tokenizer
@@ -30,10 +30,11 @@ class FillPlan:
 
 
 @lru_cache(maxsize=4096)
-def _forbidden_mask(vocab_size: int, ranges: tuple[tuple[int, int], ...]) -> torch.Tensor:
-    mask = torch.ones(vocab_size, dtype=torch.bool)
+def _forbidden_mask(vocab_size: int, ranges: tuple[tuple[int, int], ...]) -> np.ndarray:
+    mask = np.ones(vocab_size, dtype=bool)
     for a, b in ranges:
         mask[a:b] = False
+    mask.flags.writeable = False  # shared by every state of this shape
     return mask
 
 
@@ -82,17 +83,17 @@ class FillState:
     def active_ends(self) -> list[int]:
         return [n[0] + n[2] for n in self.prefix_notes + self.notes]
 
-    def allowed(self) -> torch.Tensor:
+    def allowed(self) -> np.ndarray:
         """The grammar's mask over the vocabulary (True = may come next)."""
         return ~self.forbidden()
 
-    def forbidden(self) -> torch.Tensor:
+    def forbidden(self) -> np.ndarray:
         """The complement of `allowed()`, shared and cached: do not modify."""
         return _forbidden_mask(self.tok.vocab_size, self.allowed_ranges())
 
     def allowed_ranges(self) -> tuple[tuple[int, int], ...]:
         """The allowed token ids as half-open ranges. Plain ints, so the
-        mask for a state seen before is a cache hit, not ~10 torch ops."""
+        mask for a state seen before is a cache hit."""
         tok = self.tok
         if self.forced:
             return ((self.forced[0], self.forced[0] + 1),)

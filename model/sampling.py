@@ -1,9 +1,13 @@
 """Sampling: small pure logit filters chained in one loop, then temperature,
 top-k and top-p.
 
-Every filter has the signature `f(logits, step) -> logits`: it returns a new
-tensor in which the tokens it forbids are -inf, and never changes its input.
-`step` is a `Step` holding the row's grammar state and the request controls.
+Every filter has the signature `f(logits, step) -> logits` on a 1-D float32
+NumPy array over the vocabulary: it returns a new array in which the tokens
+it forbids are -inf (or its input, untouched, when it forbids nothing), and
+never changes its input. `step` is a `Step` holding the row's grammar state
+and the request controls. Filters and the draw run in NumPy, not torch: on a
+1,054-token vocabulary a torch op's fixed cost (~5-10 us) is most of a
+step, and they run for every row of every token.
 """
 from __future__ import annotations
 
@@ -13,12 +17,11 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
-import torch
 
 from .grammar import FillState
 from .scales import scale_pitch_classes
 
-NEG_INF = float("-inf")
+NEG_INF = np.float32(-np.inf)
 
 
 @dataclass
@@ -44,30 +47,29 @@ class Step:
     controls: Controls
 
 
-Filter = Callable[[torch.Tensor, Step], torch.Tensor]
+Filter = Callable[[np.ndarray, Step], np.ndarray]
 
 
-def _forbid(logits: torch.Tensor, forbidden: torch.Tensor) -> torch.Tensor:
-    return logits.masked_fill(forbidden, NEG_INF)
+def _forbid(logits: np.ndarray, *ranges: tuple[int, int]) -> np.ndarray:
+    """A copy of `logits` with the token ranges [a, b) set to -inf."""
+    out = logits.copy()
+    for a, b in ranges:
+        out[a:b] = NEG_INF
+    return out
 
 
 def grammar_filter(logits, step: Step):
     """Only tokens that keep the fill section decodable."""
-    return _forbid(logits, step.state.forbidden())
+    out = np.full_like(logits, NEG_INF)
+    for a, b in step.state.allowed_ranges():
+        out[a:b] = logits[a:b]
+    return out
 
 
 def family_filter(logits, step: Step):
     """Drum tracks write DRUM tokens, pitched tracks PITCH tokens."""
     tok = step.state.tok
-    return _forbid(logits, _range_mask(tok.vocab_size, *tok.range(
-        "PITCH" if step.state.plan.is_drum else "DRUM")))
-
-
-@lru_cache(maxsize=64)
-def _range_mask(vocab_size: int, a: int, b: int) -> torch.Tensor:
-    mask = torch.zeros(vocab_size, dtype=torch.bool)
-    mask[a:b] = True
-    return mask
+    return _forbid(logits, tok.range("PITCH" if step.state.plan.is_drum else "DRUM"))
 
 
 def pitch_range_filter(logits, step: Step):
@@ -76,10 +78,7 @@ def pitch_range_filter(logits, step: Step):
     if rng is None or step.state.plan.is_drum:
         return logits
     a, _ = step.state.tok.range("PITCH")
-    out = logits.clone()
-    out[a:a + rng[0]] = NEG_INF
-    out[a + rng[1] + 1:a + 128] = NEG_INF
-    return out
+    return _forbid(logits, (a, a + rng[0]), (a + rng[1] + 1, a + 128))
 
 
 def scale_filter(logits, step: Step):
@@ -87,15 +86,15 @@ def scale_filter(logits, step: Step):
     if not step.controls.key or step.state.plan.is_drum:
         return logits
     a, b = step.state.tok.range("PITCH")
-    out = logits.clone()
-    out[a:b] = out[a:b].masked_fill(_outside_scale(step.controls.key), NEG_INF)
+    out = logits.copy()
+    out[a:b][_outside_scale(step.controls.key)] = NEG_INF
     return out
 
 
 @lru_cache(maxsize=64)
-def _outside_scale(key: str) -> torch.Tensor:
+def _outside_scale(key: str) -> np.ndarray:
     classes = scale_pitch_classes(key)
-    return torch.tensor([p % 12 not in classes for p in range(128)])
+    return np.array([p % 12 not in classes for p in range(128)])
 
 
 def polyphony_filter(logits, step: Step):
@@ -105,13 +104,12 @@ def polyphony_filter(logits, step: Step):
     if not limit or st.phase != "in_bar":
         return logits
     tok = st.tok
-    ends = torch.tensor(st.active_ends() or [-1])
-    out = logits.clone()
-    bar_start = st.bar_starts[st.bar_i]
+    ends = np.array(st.active_ends() or [-1])
+    out = logits.copy()
     a, b = tok.range("POS")
-    ticks = bar_start + torch.arange(b - a)
+    ticks = st.bar_starts[st.bar_i] + np.arange(b - a)
     sounding = (ends[None, :] > ticks[:, None]).sum(1)
-    out[a:b] = out[a:b].masked_fill(sounding >= limit, NEG_INF)
+    out[a:b][sounding >= limit] = NEG_INF
     if st.pos is not None and int((ends > st.abs_tick).sum()) >= limit:
         a, b = tok.range("DRUM" if st.plan.is_drum else "PITCH")
         out[a:b] = NEG_INF
@@ -128,14 +126,14 @@ def no_silence_filter(logits, step: Step):
     st, tok = step.state, step.state.tok
     out = logits
     if st.phase == "density":
-        out = logits.clone()
-        out[tok.offset["DENSITY"]] = NEG_INF
+        d = tok.offset["DENSITY"]
+        out = _forbid(logits, (d, d + 1))
     elif st.phase == "in_bar":
         closing_fill = st.bar_i == len(st.plan.bars) - 1
         busy = st.density is not None and st.density >= 2
         if (closing_fill and not st.notes) or (busy and st.notes_in_bar == 0):
-            out = logits.clone()
-            out[st.next_bar_token()] = NEG_INF
+            t = st.next_bar_token()
+            out = _forbid(logits, (t, t + 1))
     return out
 
 
@@ -152,24 +150,19 @@ def density_filter(logits, step: Step):
     start = st.bar_starts[st.bar_i]
     covered = min(st.plan.hi_tick, start + st.bar_lens[st.bar_i]) - max(st.plan.lo_tick, start)
     share = max(0.0, covered / st.bar_lens[st.bar_i])
-    out = logits
     if st.notes_in_bar < math.floor(lo * share):
-        out = logits.clone()
-        out[st.next_bar_token()] = NEG_INF
-    elif math.isfinite(hi) and st.notes_in_bar >= max(1, math.ceil(hi * share)):
-        out = logits.clone()
-        a, b = tok.range("POS")
-        out[a:b] = NEG_INF
-        a, b = tok.range("DRUM" if st.plan.is_drum else "PITCH")
-        out[a:b] = NEG_INF
-    return out
+        t = st.next_bar_token()
+        return _forbid(logits, (t, t + 1))
+    if math.isfinite(hi) and st.notes_in_bar >= max(1, math.ceil(hi * share)):
+        return _forbid(logits, tok.range("POS"), tok.range("DRUM" if st.plan.is_drum else "PITCH"))
+    return logits
 
 
 FILTERS: list[Filter] = [grammar_filter, family_filter, pitch_range_filter, scale_filter,
                          polyphony_filter, no_silence_filter, density_filter]
 
 
-def apply_filters(logits: torch.Tensor, step: Step, filters: list[Filter] = FILTERS):
+def apply_filters(logits: np.ndarray, step: Step, filters: list[Filter] = FILTERS):
     """Chain the filters. Should the chain leave nothing, the result after
     the longest prefix of the chain that leaves something wins: the filters
     are ordered from hard (grammar, the user's pitch, key and polyphony
@@ -181,27 +174,23 @@ def apply_filters(logits: torch.Tensor, step: Step, filters: list[Filter] = FILT
         out = f(out, step)
         stages.append(out)
     for out in reversed(stages):
-        if not torch.isinf(out).all():
+        if out.max() > NEG_INF:
             return out
     return grammar_filter(logits, step)
 
 
-def sample(logits: torch.Tensor, controls: Controls, generator: torch.Generator) -> int:
+def sample(logits: np.ndarray, controls: Controls, rng: np.random.Generator) -> int:
     """One token from 1-D filtered logits with temperature, top-k and top-p.
 
-    The arithmetic runs in NumPy on the allowed tokens only (a few dozen of
-    1054), which is ~10x cheaper per step than the torch ops on the whole
-    vocabulary. The draw is torch.multinomial's own for one sample,
-    argmax(p / q) with q ~ Exp(1) over the whole vocabulary from `generator`,
-    so a seed gives the same tokens as `torch.multinomial` would
-    (tests/test_sampling.py compares the two)."""
-    values = logits.detach().numpy()
-    allowed = np.flatnonzero(~np.isinf(values))
+    Only the allowed tokens (a few dozen of 1054) are worked on. The draw is
+    the exponential race: the token with the largest p / E, E ~ Exp(1) drawn
+    from `rng` for each candidate, which picks each with probability p."""
+    allowed = np.flatnonzero(logits > NEG_INF)
     if len(allowed) == 1:
         return int(allowed[0])
     if controls.temperature <= 0:
-        return int(np.argmax(values))
-    v = values[allowed] / np.float32(controls.temperature)
+        return int(np.argmax(logits))
+    v = logits[allowed] / np.float32(controls.temperature)
     if controls.top_k and controls.top_k > 0:
         k = min(controls.top_k, len(allowed))
         kth = np.partition(v, len(v) - k)[len(v) - k]
@@ -214,5 +203,5 @@ def sample(logits: torch.Tensor, controls: Controls, generator: torch.Generator)
         sp = p[order]
         keep = np.cumsum(sp) - sp < controls.top_p  # always keeps the top one
         allowed, p = allowed[order[keep]], sp[keep]
-    q = torch.empty(len(values), dtype=logits.dtype).exponential_(1, generator=generator)
-    return int(allowed[np.argmax(p / q.numpy()[allowed])])
+    q = rng.standard_exponential(len(p), dtype=np.float32)
+    return int(allowed[np.argmax(p / q)])

@@ -1,6 +1,7 @@
 """Each logit filter alone, then the grammar under random models."""
 import random
 
+import numpy as np
 import pytest
 import torch
 
@@ -27,7 +28,7 @@ def step(st, **controls):
 
 
 def allowed(logits):
-    return {TOK.names[i] for i in torch.nonzero(~torch.isinf(logits)).flatten().tolist()}
+    return {TOK.names[i] for i in np.flatnonzero(~np.isinf(logits))}
 
 
 def feed(st, *names):
@@ -39,17 +40,17 @@ def feed(st, *names):
 def test_filters_are_pure():
     st = state()
     feed(st, "POS_0")
-    logits = torch.zeros(TOK.vocab_size)
+    logits = np.zeros(TOK.vocab_size, np.float32)
     from model.sampling import density_filter
     for f in (grammar_filter, family_filter, pitch_range_filter, scale_filter, polyphony_filter,
               no_silence_filter, density_filter):
         f(logits, step(st, pitch_range=(40, 50), key="C major", max_polyphony=1))
-    assert not torch.isinf(logits).any()
+    assert not np.isinf(logits).any()
 
 
 def test_grammar_after_a_bar_line():
     st = state(lo=24, hi=150)
-    ok = allowed(grammar_filter(torch.zeros(TOK.vocab_size), step(st)))
+    ok = allowed(grammar_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert "BAR_4/4" in ok and "POS_24" in ok and "POS_95" in ok
     assert "POS_23" not in ok and "POS_96" not in ok  # outside the range or the bar
     assert not any(n.startswith(("PITCH", "VEL", "DUR", "FILL_END")) for n in ok)
@@ -57,58 +58,58 @@ def test_grammar_after_a_bar_line():
 
 def test_grammar_durations_stop_at_the_range_end():
     st = feed(state(hi=100), "POS_90", "PITCH_60", "VEL_10")
-    ok = allowed(grammar_filter(torch.zeros(TOK.vocab_size), step(st)))
+    ok = allowed(grammar_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert ok == {f"DUR_{d}" for d in range(1, 11)}
 
 
 def test_grammar_pitches_rise_within_a_position():
     st = feed(state(), "POS_0", "PITCH_60", "VEL_10", "DUR_12")
-    ok = allowed(grammar_filter(torch.zeros(TOK.vocab_size), step(st)))
+    ok = allowed(grammar_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert "PITCH_61" in ok and "PITCH_60" not in ok and "POS_1" in ok and "POS_0" not in ok
 
 
 def test_family_filter():
     st = feed(state(is_drum=True), "POS_0")
-    ok = allowed(family_filter(torch.zeros(TOK.vocab_size), step(st)))
+    ok = allowed(family_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert "DRUM_36" in ok and "PITCH_36" not in ok
     st = feed(state(is_drum=False), "POS_0")
-    ok = allowed(family_filter(torch.zeros(TOK.vocab_size), step(st)))
+    ok = allowed(family_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert "PITCH_36" in ok and "DRUM_36" not in ok
 
 
 def test_pitch_range_filter():
     st = feed(state(), "POS_0")
-    ok = allowed(pitch_range_filter(torch.zeros(TOK.vocab_size), step(st, pitch_range=(40, 45))))
+    ok = allowed(pitch_range_filter(np.zeros(TOK.vocab_size, np.float32), step(st, pitch_range=(40, 45))))
     assert {f"PITCH_{p}" for p in range(40, 46)} <= ok
     assert "PITCH_39" not in ok and "PITCH_46" not in ok and "DRUM_30" in ok
 
 
 def test_scale_filter():
     st = feed(state(), "POS_0")
-    ok = allowed(scale_filter(torch.zeros(TOK.vocab_size), step(st, key="E minor")))
+    ok = allowed(scale_filter(np.zeros(TOK.vocab_size, np.float32), step(st, key="E minor")))
     pitched = {int(n.split("_")[1]) % 12 for n in ok if n.startswith("PITCH_")}
     assert pitched == {4, 6, 7, 9, 11, 0, 2}
 
 
 def test_polyphony_filter():
     st = feed(state(), "POS_0", "PITCH_60", "VEL_10", "DUR_48")  # sounds until tick 48
-    ok = allowed(polyphony_filter(torch.zeros(TOK.vocab_size), step(st, max_polyphony=1)))
+    ok = allowed(polyphony_filter(np.zeros(TOK.vocab_size, np.float32), step(st, max_polyphony=1)))
     assert "PITCH_64" not in ok  # a second note at the same position
     assert "POS_47" not in ok and "POS_48" in ok
 
 
 def test_no_silence_filter():
     st = FillState(TOK, FillPlan(BARS, 0, 192, False, [], 200), None)
-    ok = allowed(no_silence_filter(torch.zeros(TOK.vocab_size), step(st)))
+    ok = allowed(no_silence_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert "DENSITY_0" not in ok and "DENSITY_1" in ok
-    assert "DENSITY_0" in allowed(no_silence_filter(torch.zeros(TOK.vocab_size),
+    assert "DENSITY_0" in allowed(no_silence_filter(np.zeros(TOK.vocab_size, np.float32),
                                                     step(st, density=0)))
     st = state(density=1)
     feed(st, "BAR_4/4")  # into the last bar with no note yet
-    ok = allowed(no_silence_filter(torch.zeros(TOK.vocab_size), step(st)))
+    ok = allowed(no_silence_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert "FILL_END" not in ok
     busy = state(density=4)  # more than a note a bar: no empty bar
-    assert "BAR_4/4" not in allowed(no_silence_filter(torch.zeros(TOK.vocab_size), step(busy)))
+    assert "BAR_4/4" not in allowed(no_silence_filter(np.zeros(TOK.vocab_size, np.float32), step(busy)))
 
 
 def test_prefix_notes_are_forced_then_generation_starts_at_the_range():
@@ -118,13 +119,13 @@ def test_prefix_notes_are_forced_then_generation_starts_at_the_range():
         forced.append(TOK.names[st.forced[0]])
         st.advance(st.forced[0])
     assert forced == ["DENSITY_3", "BAR_4/4", "POS_12", "PITCH_60", "VEL_22", "DUR_12"]
-    ok = allowed(grammar_filter(torch.zeros(TOK.vocab_size), step(st)))
+    ok = allowed(grammar_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert "POS_47" not in ok and "POS_48" in ok and "PITCH_61" not in ok
 
 
 def test_sample_top_p_and_temperature_zero():
-    g = torch.Generator().manual_seed(0)
-    logits = torch.tensor([0.0, 5.0, 4.9, -10.0])
+    g = np.random.default_rng(0)
+    logits = np.array([0.0, 5.0, 4.9, -10.0], np.float32)
     assert sample(logits, Controls(temperature=0), g) == 1
     picks = {sample(logits, Controls(top_p=0.5), g) for _ in range(50)}
     assert picks == {1}
@@ -136,7 +137,7 @@ def test_sample_top_p_and_temperature_zero():
 def test_random_logits_always_decode(is_drum):
     """Whatever the logits prefer, the chained filters only let through
     sequences that decode, inside the range, within the token budget."""
-    g = torch.Generator().manual_seed(1)
+    g = np.random.default_rng(1)
     rng = random.Random(2)
     for i in range(150):
         lo = rng.choice([0, 0, 13, 50])
@@ -147,7 +148,7 @@ def test_random_logits_always_decode(is_drum):
             if st.forced:
                 t = st.forced[0]
             else:
-                t = sample(apply_filters(torch.randn(TOK.vocab_size, generator=g) * 3,
+                t = sample(apply_filters(g.standard_normal(TOK.vocab_size, np.float32) * 3,
                                          Step(st, controls)), controls, g)
             st.advance(t)
         notes = TOK.decode_bars([t for t in st.tokens if TOK.kind(t) != "DENSITY"], BARS)
@@ -189,14 +190,14 @@ def test_density_filter():
     from model.sampling import density_filter
     lo, hi = TOK.density_range(3)  # 3 to 5 notes a bar
     st = state(density=3)
-    ok = allowed(density_filter(torch.zeros(TOK.vocab_size), step(st)))
+    ok = allowed(density_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert "BAR_4/4" not in ok and "POS_0" in ok  # below the range: the bar may not close
     for k in range(int(hi)):
         feed(st, f"POS_{k * 10}", "PITCH_60", "VEL_10", "DUR_5")
-    ok = allowed(density_filter(torch.zeros(TOK.vocab_size), step(st)))
+    ok = allowed(density_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert "BAR_4/4" in ok and not any(n.startswith(("POS_", "PITCH_")) for n in ok)
     half = state(density=3, lo=96)  # half the bar in range: half the notes asked
     feed(half, *[x for k in range(int(lo * 0.5)) for x in (f"POS_{96 + k}", "PITCH_60", "VEL_1", "DUR_1")])
-    assert "BAR_4/4" in allowed(density_filter(torch.zeros(TOK.vocab_size), step(half)))
-    assert "BAR_4/4" in allowed(density_filter(torch.zeros(TOK.vocab_size),
+    assert "BAR_4/4" in allowed(density_filter(np.zeros(TOK.vocab_size, np.float32), step(half)))
+    assert "BAR_4/4" in allowed(density_filter(np.zeros(TOK.vocab_size, np.float32),
                                                step(state(density=3), density=0)))  # sparse
