@@ -15,19 +15,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 
 from .errors import Cancelled, CheckpointError
 from .grammar import FillState
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
-from .sampling import Step, apply_filters, sample
+from .sampling import Noise, Step, apply_filters, sample
 from .song import Note
 from .tokenizer import Tokenizer, TokenizerConfig
 from .transformer import KVCache, Transformer, load_checkpoint
 from .fast import FastDecoder, PromptCache
-from .fast_c import CDecoder, SplitCache
+from .fast_c import CDecoder, CSampler, SplitCache
 
 BUNDLED_MODEL = Path(__file__).with_name("midifill-small-v1.pt")
 CHUNK_BARS = 4
@@ -113,6 +112,9 @@ class Engine:
         self.compiled = CDecoder.build(model) if fast else None
         self.fast = self.compiled or (FastDecoder(model) if fast else None)
         self.prompt_cache = PromptCache(model) if fast else None
+        # the same draws either way (model/sample_step.c); compiled where it
+        # builds, whichever decode path runs
+        self.sample = CSampler.build() or sample
         self.tok = tokenizer
         self.name = name
         self.meta = meta or {}
@@ -142,7 +144,7 @@ class Engine:
         t0 = time.perf_counter()
         req = parse_request(request, self.tok)
         seed = req.controls.seed if req.controls.seed is not None else random.randrange(2**31)
-        gen = np.random.default_rng(seed)
+        gen = Noise(seed)
         timing = {"prefill": 0.0, "decode": 0.0}
         variations = self._fill(req, gen, timing, progress, cancel)
         timing["total"] = (time.perf_counter() - t0) * 1000
@@ -243,7 +245,7 @@ class Engine:
                 if st.forced:
                     t = st.forced[0]
                 else:
-                    t = sample(apply_filters(logits[b], Step(st, controls)), controls, gen)
+                    t = self.sample(apply_filters(logits[b], Step(st, controls)), controls, gen)
                 st.advance(t)
                 chosen.append(t)
             if all(st.done for st in states):

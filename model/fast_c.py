@@ -25,10 +25,11 @@ import numpy as np
 import torch
 
 from .fast import FastDecoder, PromptCache
+from .sampling import Controls, Noise
 from .transformer import KVCache, ModelConfig, Transformer
 
 log = logging.getLogger("midifill.fast_c")
-SOURCE = Path(__file__).with_name("decode_step.c")
+SOURCES = [Path(__file__).with_name(n) for n in ("decode_step.c", "sample_step.c")]
 # fused multiply-adds where the CPU has them (-march=native): the logits then
 # differ from torch's by float32 rounding, as NumPy's do (1e-4, tested)
 FLAGS = ["-O3"]
@@ -53,7 +54,7 @@ def load_library():
     if not cc:
         log.info("no C compiler found: decoding with NumPy")
         return None
-    src = SOURCE.read_bytes()
+    src = b"".join(p.read_bytes() for p in SOURCES)
     tag = hashlib.sha1(src + " ".join(FLAGS).encode() + platform.machine().encode()
                        + platform.node().encode()).hexdigest()[:12]
     lib = _cache_dir() / f"decode_step-{tag}.so"
@@ -64,7 +65,7 @@ def load_library():
                 out = Path(tmp) / lib.name
                 for flags in (["-march=native"], []):
                     r = subprocess.run([cc, *FLAGS, *flags, "-shared", "-fPIC",
-                                        "-o", str(out), str(SOURCE), "-lm"],
+                                        "-o", str(out), *map(str, SOURCES), "-lm"],
                                        capture_output=True, text=True, timeout=120)
                     if r.returncode == 0:
                         break
@@ -219,3 +220,34 @@ class CDecoder(FastDecoder):
                              x.ctypes.data, logits.ctypes.data, scratch.ctypes.data)
         cache.pos = p + 1
         return logits
+
+
+class CSampler:
+    """`model.sampling.sample` compiled (model/sample_step.c): the same
+    steps and the same draws from the request's `Noise`, so the same token,
+    at a fraction of NumPy's per-call cost."""
+
+    @classmethod
+    def build(cls) -> "CSampler | None":
+        lib = load_library()
+        return None if lib is None else cls(lib)
+
+    def __init__(self, lib):
+        f = lib.sample_row
+        I, F, P = ctypes.c_int, ctypes.c_float, ctypes.c_void_p
+        f.argtypes = [P, I, F, I, F, P, P, P]
+        f.restype = I
+        self.f = f
+
+    def __call__(self, logits: np.ndarray, controls: Controls, noise: Noise) -> int:
+        logits = np.ascontiguousarray(logits, dtype=np.float32)
+        V = len(logits)
+        u = noise.peek(V)
+        used = ctypes.c_int(0)
+        work = np.empty(2 * V, dtype=np.int32)  # (value, id) pairs
+        t = self.f(logits.ctypes.data, V, controls.temperature, controls.top_k or 0,
+                   controls.top_p, u.ctypes.data, ctypes.byref(used), work.ctypes.data)
+        if t < 0:
+            raise ValueError("no token is allowed")
+        noise.take(used.value)
+        return t

@@ -60,7 +60,8 @@ def _forbid(logits: np.ndarray, *ranges: tuple[int, int]) -> np.ndarray:
 
 def grammar_filter(logits, step: Step):
     """Only tokens that keep the fill section decodable."""
-    out = np.full_like(logits, NEG_INF)
+    out = np.empty_like(logits)
+    out.fill(NEG_INF)
     for a, b in step.state.allowed_ranges():
         out[a:b] = logits[a:b]
     return out
@@ -179,29 +180,56 @@ def apply_filters(logits: np.ndarray, step: Step, filters: list[Filter] = FILTER
     return grammar_filter(logits, step)
 
 
-def sample(logits: np.ndarray, controls: Controls, rng: np.random.Generator) -> int:
+class Noise:
+    """The uniform draws in (0, 1] of one request, from its seed, drawn in
+    blocks and handed out in order. Both samplers (this module's and the
+    compiled one, model/sample_step.c) take theirs from here in the same
+    way, so a seed gives the same tokens with or without a C compiler."""
+
+    BLOCK = 4096
+
+    def __init__(self, seed: int | None = None):
+        self.gen = np.random.default_rng(seed)
+        self.buf = np.empty(0, dtype=np.float32)
+        self.pos = 0
+
+    def peek(self, n: int) -> np.ndarray:
+        """The next n draws (at least), without taking them."""
+        if self.pos + n > len(self.buf):
+            fresh = 1 - self.gen.random(max(n, self.BLOCK), dtype=np.float32)
+            self.buf = np.concatenate([self.buf[self.pos:], fresh])
+            self.pos = 0
+        return self.buf[self.pos:self.pos + n]
+
+    def take(self, n: int) -> np.ndarray:
+        out = self.peek(n)
+        self.pos += n
+        return out
+
+
+def sample(logits: np.ndarray, controls: Controls, noise: Noise) -> int:
     """One token from 1-D filtered logits with temperature, top-k and top-p.
 
-    Only the allowed tokens (a few dozen of 1054) are worked on. The draw is
-    the exponential race: the token with the largest p / E, E ~ Exp(1) drawn
-    from `rng` for each candidate, which picks each with probability p."""
+    Only the allowed tokens (a few dozen of 1054) are worked on: sorted by
+    falling value when top-k or top-p needs it, cut to the top k (with any
+    tied with the k-th), then to the fewest whose probability reaches top_p.
+    The draw is the exponential race: the largest p / E, with E = -log U ~
+    Exp(1) from `noise` for each candidate in order, which picks each with
+    probability p. model/sample_step.c is the same, step for step."""
     allowed = np.flatnonzero(logits > NEG_INF)
-    if len(allowed) == 1:
-        return int(allowed[0])
-    if controls.temperature <= 0:
+    if len(allowed) <= 1 or controls.temperature <= 0:
         return int(np.argmax(logits))
     v = logits[allowed] / np.float32(controls.temperature)
-    if controls.top_k and controls.top_k > 0:
-        k = min(controls.top_k, len(allowed))
-        kth = np.partition(v, len(v) - k)[len(v) - k]
-        keep = v >= kth
-        allowed, v = allowed[keep], v[keep]
+    k, top_p = controls.top_k, controls.top_p
+    if (k and 0 < k < len(v)) or 0 < top_p < 1:
+        order = np.argsort(-v, kind="stable")
+        allowed, v = allowed[order], v[order]
+        if k and 0 < k < len(v):
+            m = int(np.searchsorted(-v, -v[k - 1], side="right"))  # ties with the k-th stay
+            allowed, v = allowed[:m], v[:m]
     p = np.exp(v - v.max())
-    p /= p.sum()
-    if 0 < controls.top_p < 1:
-        order = np.argsort(-p, kind="stable")
-        sp = p[order]
-        keep = np.cumsum(sp) - sp < controls.top_p  # always keeps the top one
-        allowed, p = allowed[order[keep]], sp[keep]
-    q = rng.standard_exponential(len(p), dtype=np.float32)
-    return int(allowed[np.argmax(p / q)])
+    if 0 < top_p < 1:
+        cum = np.cumsum(p)
+        m = min(len(p), 1 + int(np.searchsorted(cum, np.float32(top_p) * cum[-1])))
+        allowed, p = allowed[:m], p[:m]
+    return int(allowed[np.argmax(p / -np.log(noise.take(len(p))))])

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from model.grammar import FillPlan, FillState
-from model.sampling import (Controls, Step, apply_filters, family_filter, grammar_filter,
+from model.sampling import (Controls, Noise, Step, apply_filters, family_filter, grammar_filter,
                             no_silence_filter, pitch_range_filter, polyphony_filter, sample,
                             scale_filter)
 from model.song import Bar, Note
@@ -124,7 +124,7 @@ def test_prefix_notes_are_forced_then_generation_starts_at_the_range():
 
 
 def test_sample_top_p_and_temperature_zero():
-    g = np.random.default_rng(0)
+    g = Noise(0)
     logits = np.array([0.0, 5.0, 4.9, -10.0], np.float32)
     assert sample(logits, Controls(temperature=0), g) == 1
     picks = {sample(logits, Controls(top_p=0.5), g) for _ in range(50)}
@@ -138,6 +138,7 @@ def test_random_logits_always_decode(is_drum):
     """Whatever the logits prefer, the chained filters only let through
     sequences that decode, inside the range, within the token budget."""
     g = np.random.default_rng(1)
+    noise = Noise(1)
     rng = random.Random(2)
     for i in range(150):
         lo = rng.choice([0, 0, 13, 50])
@@ -149,7 +150,7 @@ def test_random_logits_always_decode(is_drum):
                 t = st.forced[0]
             else:
                 t = sample(apply_filters(g.standard_normal(TOK.vocab_size, np.float32) * 3,
-                                         Step(st, controls)), controls, g)
+                                         Step(st, controls)), controls, noise)
             st.advance(t)
         notes = TOK.decode_bars([t for t in st.tokens if TOK.kind(t) != "DENSITY"], BARS)
         assert notes, "a fill came back empty"
