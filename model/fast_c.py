@@ -240,7 +240,8 @@ class CSampler:
         self.f = f
 
     def __call__(self, logits: np.ndarray, controls: Controls, noise: Noise) -> int:
-        logits = np.ascontiguousarray(logits, dtype=np.float32)
+        if logits.dtype != np.float32 or not logits.flags.c_contiguous:
+            logits = np.ascontiguousarray(logits, dtype=np.float32)
         V = len(logits)
         u = noise.peek(V)
         used = ctypes.c_int(0)

@@ -1,5 +1,6 @@
-"""The fast decode path (model/fast.py) against the reference path
-(Transformer.decode), and the NumPy sampler against torch's.
+"""The fast decode paths (model/fast.py, model/fast_c.py) against the
+reference path (Transformer.decode); the sampler against the distribution it
+must draw from, and the compiled sampler against the NumPy one.
 
 Tolerance: the fast path computes in float32 in another order (NumPy, the
 layer-norm gains folded into the matrices), so its logits differ from the
