@@ -83,12 +83,9 @@ class FillState:
     def active_ends(self) -> list[int]:
         return [n[0] + n[2] for n in self.prefix_notes + self.notes]
 
-    def allowed(self) -> np.ndarray:
-        """The grammar's mask over the vocabulary (True = may come next)."""
-        return ~self.forbidden()
-
     def forbidden(self) -> np.ndarray:
-        """The complement of `allowed()`, shared and cached: do not modify."""
+        """The tokens that may not come next (True), as a mask over the
+        vocabulary; shared and cached, so read-only."""
         return _forbidden_mask(self.tok.vocab_size, self.allowed_ranges())
 
     def allowed_ranges(self) -> tuple[tuple[int, int], ...]:
