@@ -19,6 +19,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -150,9 +151,28 @@ class SplitCache:
         self.own = KVCache(config, batch, length)
         self.pos = self.n
         self.length = self.n + length
-        # the kernel's pointer arguments, made once rather than every step
+        # the kernel's pointer arguments and buffers, made once rather than
+        # every step
         self.ptrs = (_ptrs(self.prefix_kt), _ptrs(self.prefix_v), _ptrs(self.own.k),
                      _ptrs(self.own.v))
+        self.io = StepBuffers(config, batch, self.length)
+
+
+class StepBuffers:
+    """The kernel's per-step inputs, outputs and scratch for up to `batch`
+    rows and `length` positions, with their addresses looked up once (NumPy
+    takes ~3 us per lookup, five per step)."""
+
+    def __init__(self, config: ModelConfig, batch: int, length: int):
+        C, V = config.n_embd, config.vocab_size
+        self.batch, self.length = batch, length
+        self.tokens = np.zeros(batch, dtype=np.int64)
+        self.rows = np.zeros(batch, dtype=np.int64)
+        self.x = np.empty((batch, C), dtype=np.float32)
+        self.logits = np.empty((batch, V), dtype=np.float32)
+        self.scratch = np.empty(batch * (12 * C + length + 18), dtype=np.float32)
+        self.at = tuple(a.ctypes.data for a in (self.tokens, self.rows, self.x, self.logits,
+                                                 self.scratch))
 
 
 class CDecoder(FastDecoder):
@@ -201,31 +221,36 @@ class CDecoder(FastDecoder):
         if p + 1 > min(cache.length, self.config.block_size):
             raise ValueError(f"sequence of {p + 1} tokens exceeds the cache")
         cfg = self.config
-        B, C, V = len(tokens), cfg.n_embd, cfg.vocab_size
-        toks = np.asarray(tokens, dtype=np.int64)
-        rows = np.arange(B, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+        B = len(tokens)
+        rows = range(B) if rows is None else rows
         if isinstance(cache, SplitCache):
-            own, n_pre = cache.own, cache.n
+            own, n_pre, io = cache.own, cache.n, cache.io
             kt, vp, kc, vc = cache.ptrs
         else:
-            own, n_pre = cache, 0
+            own, n_pre, io = cache, 0, StepBuffers(cfg, B, p + 1)
             kt, vp, kc, vc = None, None, _ptrs(own.k), _ptrs(own.v)
-        if B and (rows.min() < 0 or rows.max() >= own.k[0].shape[0]):
+        if len(rows) != B or B > io.batch:
+            raise ValueError(f"{B} tokens for {len(rows)} rows of a cache of {io.batch}")
+        if B and (min(rows) < 0 or max(rows) >= own.k[0].shape[0]):
             raise ValueError("a row is outside the cache")
-        x = np.empty((B, C), dtype=np.float32)
-        logits = np.empty((B, V), dtype=np.float32)
-        scratch = np.empty(B * (12 * C + p + 18), dtype=np.float32)
-        self.lib.decode_step(B, len(self.layers), C, self.n_head, V, p, toks.ctypes.data,
-                             rows.ctypes.data, n_pre, kt, vp, own.length, kc, vc, *self._weights,
-                             x.ctypes.data, logits.ctypes.data, scratch.ctypes.data)
+        io.tokens[:B] = tokens
+        io.rows[:B] = rows
+        t_at, r_at, x_at, logits_at, scratch_at = io.at
+        self.lib.decode_step(B, len(self.layers), cfg.n_embd, self.n_head, cfg.vocab_size, p,
+                             t_at, r_at, n_pre, kt, vp, own.length, kc, vc, *self._weights,
+                             x_at, logits_at, scratch_at)
         cache.pos = p + 1
-        return logits
+        return io.logits[:B].copy()
 
 
 class CSampler:
     """`model.sampling.sample` compiled (model/sample_step.c): the same
     steps and the same draws from the request's `Noise`, so the same token,
-    at a fraction of NumPy's per-call cost."""
+    at a fraction of NumPy's per-call cost.
+
+    It runs once per row per token, so its Python side is kept to a copy
+    into buffers whose addresses are known (per thread: the bridge's worker
+    and the demo may share an engine)."""
 
     @classmethod
     def build(cls) -> "CSampler | None":
@@ -238,17 +263,33 @@ class CSampler:
         f.argtypes = [P, I, F, I, F, P, P, P]
         f.restype = I
         self.f = f
+        self._local = threading.local()
+
+    def _buffers(self, V: int) -> "_SampleBuffers":
+        b = getattr(self._local, "buffers", None)
+        if b is None or b.V != V:
+            b = self._local.buffers = _SampleBuffers(V)
+        return b
 
     def __call__(self, logits: np.ndarray, controls: Controls, noise: Noise) -> int:
-        if logits.dtype != np.float32 or not logits.flags.c_contiguous:
-            logits = np.ascontiguousarray(logits, dtype=np.float32)
         V = len(logits)
-        u = noise.peek(V)
-        used = ctypes.c_int(0)
-        work = np.empty(2 * V, dtype=np.int32)  # (value, id) pairs
-        t = self.f(logits.ctypes.data, V, controls.temperature, controls.top_k or 0,
-                   controls.top_p, u.ctypes.data, ctypes.byref(used), work.ctypes.data)
+        b = self._buffers(V)
+        np.copyto(b.logits, logits)
+        t = self.f(b.logits_at, V, controls.temperature, controls.top_k or 0, controls.top_p,
+                   noise.address(V), b.used_at, b.work_at)
         if t < 0:
             raise ValueError("no token is allowed")
-        noise.take(used.value)
+        noise.take(b.used.value)
         return t
+
+
+class _SampleBuffers:
+    """One thread's input, work and count buffers for CSampler, V tokens."""
+
+    def __init__(self, V: int):
+        self.V = V
+        self.logits = np.empty(V, dtype=np.float32)
+        self.work = np.empty(2 * V, dtype=np.int32)  # (value, id) pairs
+        self.used = ctypes.c_int(0)
+        self.logits_at, self.work_at = self.logits.ctypes.data, self.work.ctypes.data
+        self.used_at = ctypes.addressof(self.used)

@@ -192,14 +192,27 @@ class Noise:
         self.gen = np.random.default_rng(seed)
         self.buf = np.empty(0, dtype=np.float32)
         self.pos = 0
+        self._base = 0  # the address of buf, for `address`
 
     def peek(self, n: int) -> np.ndarray:
         """The next n draws (at least), without taking them."""
         if self.pos + n > len(self.buf):
-            fresh = 1 - self.gen.random(max(n, self.BLOCK), dtype=np.float32)
-            self.buf = np.concatenate([self.buf[self.pos:], fresh])
-            self.pos = 0
+            self._refill(n)
         return self.buf[self.pos:self.pos + n]
+
+    def address(self, n: int) -> int:
+        """The memory address of the next n draws, for the compiled sampler
+        (which then calls `take` with how many it used): NumPy's own
+        address lookup costs more than the rest of a draw."""
+        if self.pos + n > len(self.buf):
+            self._refill(n)
+        return self._base + 4 * self.pos
+
+    def _refill(self, n: int) -> None:
+        fresh = 1 - self.gen.random(max(n, self.BLOCK), dtype=np.float32)
+        self.buf = np.concatenate([self.buf[self.pos:], fresh])
+        self.pos = 0
+        self._base = self.buf.ctypes.data
 
     def take(self, n: int) -> np.ndarray:
         out = self.peek(n)
