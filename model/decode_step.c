@@ -34,6 +34,16 @@ static inline v8 splat(float f) { return (v8){f, f, f, f, f, f, f, f}; }
 static inline float hsum(v8 v) {
     return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
 }
+/* Keep v in a register: without it the compiler reloads a weight vector
+ * for every row's multiply-add (a memory operand), and with four rows the
+ * loads, not the multiply-adds, set the pace. */
+#if defined(__x86_64__) || defined(__i386__)
+#define KEEP(v) __asm__("" : "+x"(v))
+#elif defined(__aarch64__)
+#define KEEP(v) __asm__("" : "+w"(v))
+#else
+#define KEEP(v) ((void)0)
+#endif
 static inline float fmax2(float a, float b) { return a > b ? a : b; }
 static inline v8 vmax(v8 a, v8 b) { v8i m = a > b; return (v8)(((v8i)a & m) | ((v8i)b & ~m)); }
 static inline v8 vmin(v8 a, v8 b) { v8i m = a < b; return (v8)(((v8i)a & m) | ((v8i)b & ~m)); }
@@ -71,36 +81,40 @@ static void norm(const float *restrict x, float *restrict out, int n) {
 
 /* Y[0:R] (R, out) = X[0:R] (R, in) @ W + b for R <= RB rows, W packed in
  * panels (see the top), b padded or NULL; X rows ldx apart, Y rows ldy.
- * always_inline with a constant R unrolls the row loops. With one or two
- * rows, even and odd weight rows go to separate sums, so that enough
- * independent multiply-adds are in flight to hide their latency. */
+ * always_inline with a constant R unrolls the row loops. A step takes U
+ * weight rows, each to its own sums, so that with fewer rows there are still
+ * eight independent multiply-adds in flight (their latency times the two
+ * FMA units); each weight vector is loaded once and used for all R rows. */
+#define UMAX 4
 static inline __attribute__((always_inline)) void
 mm_rows(const float *restrict X, int ldx, const float *restrict Wp, const float *restrict b,
         float *restrict Y, int ldy, const int R, int in, int out) {
-    const int U = R <= 2 ? 2 : 1;
+    const int U = R == 1 ? 4 : R == 2 ? 2 : 1;
     for (int j0 = 0; j0 < out; j0 += PW) {
         const float *restrict w = Wp + (long)j0 * in;
-        v8 acc[2][RB][2];
-        for (int r = 0; r < R; r++) {
-            acc[0][r][0] = b ? ld(b + j0) : splat(0.f);
-            acc[0][r][1] = b ? ld(b + j0 + 8) : splat(0.f);
-            acc[1][r][0] = acc[1][r][1] = splat(0.f);
-        }
+        v8 acc[UMAX][RB][2];
+        for (int u = 0; u < U; u++)
+            for (int r = 0; r < R; r++) {
+                acc[u][r][0] = u == 0 && b ? ld(b + j0) : splat(0.f);
+                acc[u][r][1] = u == 0 && b ? ld(b + j0 + 8) : splat(0.f);
+            }
         int i = 0;
-        if (U == 2) {
-            for (; i + 2 <= in; i += 2, w += 2 * PW) {
-                const v8 w0 = ld(w), w1 = ld(w + 8), w2 = ld(w + 16), w3 = ld(w + 24);
+        for (; i + U <= in; i += U, w += U * PW) {
+            for (int u = 0; u < U; u++) {
+                v8 w0 = ld(w + u * PW), w1 = ld(w + u * PW + 8);
+                KEEP(w0);
+                KEEP(w1);
                 for (int r = 0; r < R; r++) {
-                    const float x0 = X[(long)r * ldx + i], x1 = X[(long)r * ldx + i + 1];
-                    acc[0][r][0] += x0 * w0;
-                    acc[0][r][1] += x0 * w1;
-                    acc[1][r][0] += x1 * w2;
-                    acc[1][r][1] += x1 * w3;
+                    const float xi = X[(long)r * ldx + i + u];
+                    acc[u][r][0] += xi * w0;
+                    acc[u][r][1] += xi * w1;
                 }
             }
         }
         for (; i < in; i++, w += PW) {
-            const v8 w0 = ld(w), w1 = ld(w + 8);
+            v8 w0 = ld(w), w1 = ld(w + 8);
+            KEEP(w0);
+            KEEP(w1);
             for (int r = 0; r < R; r++) {
                 const float xi = X[(long)r * ldx + i];
                 acc[0][r][0] += xi * w0;
@@ -109,7 +123,11 @@ mm_rows(const float *restrict X, int ldx, const float *restrict Wp, const float 
         }
         for (int r = 0; r < R; r++) {
             float *y = Y + (long)r * ldy + j0;
-            const v8 lo = acc[0][r][0] + acc[1][r][0], hi = acc[0][r][1] + acc[1][r][1];
+            v8 lo = acc[0][r][0], hi = acc[0][r][1];
+            for (int u = 1; u < U; u++) {
+                lo += acc[u][r][0];
+                hi += acc[u][r][1];
+            }
             if (j0 + PW <= out) {
                 st(y, lo);
                 st(y + 8, hi);

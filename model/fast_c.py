@@ -148,7 +148,7 @@ class SplitCache:
             Vp[:, :n, :hd] = v[0, :, :n]
             self.prefix_v.append(Vp.view(H, _up(n), -1, PANEL).transpose(1, 2).contiguous())
         self.n = n
-        self.own = KVCache(config, batch, length)
+        self.own = KVCache(config, batch, length, zeroed=False)  # written before read
         self.pos = self.n
         self.length = self.n + length
         # the kernel's pointer arguments and buffers, made once rather than

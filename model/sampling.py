@@ -50,6 +50,18 @@ class Step:
 Filter = Callable[[np.ndarray, Step], np.ndarray]
 
 
+def acts_in(*phases: str):
+    """Mark a filter with the grammar phases in which it may forbid a token
+    the grammar allows. In any other phase, after grammar_filter, it would
+    change nothing, so apply_filters skips it: half of a fill's tokens are
+    velocities and durations, and the chain runs for every row of every
+    token. The filter alone still works in every phase."""
+    def mark(f):
+        f.phases = frozenset(phases)
+        return f
+    return mark
+
+
 def _forbid(logits: np.ndarray, *ranges: tuple[int, int]) -> np.ndarray:
     """A copy of `logits` with the token ranges [a, b) set to -inf."""
     out = logits.copy()
@@ -67,12 +79,14 @@ def grammar_filter(logits, step: Step):
     return out
 
 
+@acts_in("in_bar", "after_pos")
 def family_filter(logits, step: Step):
     """Drum tracks write DRUM tokens, pitched tracks PITCH tokens."""
     tok = step.state.tok
     return _forbid(logits, tok.range("PITCH" if step.state.plan.is_drum else "DRUM"))
 
 
+@acts_in("in_bar", "after_pos")
 def pitch_range_filter(logits, step: Step):
     """Pitched notes inside controls.pitch_range (inclusive)."""
     rng = step.controls.pitch_range
@@ -82,6 +96,7 @@ def pitch_range_filter(logits, step: Step):
     return _forbid(logits, (a, a + rng[0]), (a + rng[1] + 1, a + 128))
 
 
+@acts_in("in_bar", "after_pos")
 def scale_filter(logits, step: Step):
     """Pitched notes in the scale of controls.key ("E minor", "F# dorian")."""
     if not step.controls.key or step.state.plan.is_drum:
@@ -98,6 +113,7 @@ def _outside_scale(key: str) -> np.ndarray:
     return np.array([p % 12 not in classes for p in range(128)])
 
 
+@acts_in("in_bar")
 def polyphony_filter(logits, step: Step):
     """No new note where controls.max_polyphony notes already sound."""
     limit = step.controls.max_polyphony
@@ -117,6 +133,7 @@ def polyphony_filter(logits, step: Step):
     return out
 
 
+@acts_in("density", "in_bar")
 def no_silence_filter(logits, step: Step):
     """The seed project's failure was long silence; unless the user asked for
     sparse output: no empty density level, no closing the fill before its
@@ -138,6 +155,7 @@ def no_silence_filter(logits, step: Step):
     return out
 
 
+@acts_in("in_bar")
 def density_filter(logits, step: Step):
     """Keep each bar's note count inside the range of the fill's DENSITY
     level (scaled by how much of the bar the target covers): no closing a bar
@@ -168,12 +186,20 @@ def apply_filters(logits: np.ndarray, step: Step, filters: list[Filter] = FILTER
     the longest prefix of the chain that leaves something wins: the filters
     are ordered from hard (grammar, the user's pitch, key and polyphony
     limits, which never forbid closing a bar) to soft (no silence, density),
-    so a soft rule gives way before a hard one ever does."""
+    so a soft rule gives way before a hard one ever does.
+
+    A filter marked with `acts_in` is skipped, once grammar_filter has run,
+    in the phases where it could not change the result."""
     out = logits
     stages = []
+    phase = step.state.phase
+    graded = False  # grammar_filter has run
     for f in filters:
+        if graded and phase not in getattr(f, "phases", (phase,)):
+            continue
         out = f(out, step)
         stages.append(out)
+        graded = graded or f is grammar_filter
     for out in reversed(stages):
         if out.max() > NEG_INF:
             return out

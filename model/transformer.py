@@ -45,12 +45,16 @@ class KVCache:
     """Keys and values of every layer for a batch, preallocated to `length`."""
 
     def __init__(self, config: ModelConfig, batch: int, length: int | None = None,
-                 dtype=torch.float32, device="cpu"):
+                 dtype=torch.float32, device="cpu", zeroed: bool = True):
+        """zeroed=False leaves the memory as allocated, for a caller that
+        writes every position before it reads it (the compiled step): zeroing
+        megabytes the request never touches costs milliseconds."""
         length = length or config.block_size
         hd = config.n_embd // config.n_head
         shape = (batch, config.n_head, length, hd)
-        self.k = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.n_layer)]
-        self.v = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.n_layer)]
+        new = torch.zeros if zeroed else torch.empty
+        self.k = [new(shape, dtype=dtype, device=device) for _ in range(config.n_layer)]
+        self.v = [new(shape, dtype=dtype, device=device) for _ in range(config.n_layer)]
         self.pos = 0  # number of positions filled
         self.length = length
 
