@@ -45,6 +45,9 @@ class FillState:
         self.tok, self.plan = tok, plan
         self.bar_starts = [tok.to_tick(b.start) for b in plan.bars]
         self.bar_lens = [tok.bar_ticks(b) for b in plan.bars]
+        # what closes bar i: the next bar's BAR token, FILL_END after the last
+        self.bar_closers = [tok.bar_token(b) for b in plan.bars[1:]] + [tok.FILL_END]
+        self.note_kind = "DRUM" if plan.is_drum else "PITCH"
         self.phase = "density"
         self.bar_i = -1
         self.pos: int | None = None  # tick within the bar of the open position
@@ -76,9 +79,8 @@ class FillState:
         return (len(self.plan.bars) - 1 - self.bar_i) + 1
 
     def next_bar_token(self) -> int:
-        if self.bar_i + 1 < len(self.plan.bars):
-            return self.tok.bar_token(self.plan.bars[self.bar_i + 1])
-        return self.tok.FILL_END
+        """The token that closes the open bar (in phase in_bar)."""
+        return self.bar_closers[self.bar_i]
 
     def active_ends(self) -> list[int]:
         return [n[0] + n[2] for n in self.prefix_notes + self.notes]
@@ -109,11 +111,10 @@ class FillState:
                 off = tok.offset["POS"]
                 out.append((off + first, off + last))
             if self.pos is not None and budget >= 3 and self.plan.lo_tick <= self.abs_tick:
-                kind = "DRUM" if self.plan.is_drum else "PITCH"
-                off = tok.offset[kind]
+                off = tok.offset[self.note_kind]
                 out.append((off + self.last_pitch + 1, off + 128))
         elif ph == "after_pos":
-            out.append(tok.range("DRUM" if self.plan.is_drum else "PITCH"))
+            out.append(tok.range(self.note_kind))
         elif ph == "after_pitch":
             out.append(tok.range("VEL"))
         elif ph == "after_vel":

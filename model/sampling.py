@@ -200,6 +200,8 @@ def apply_filters(logits: np.ndarray, step: Step, filters: list[Filter] = FILTER
         out = f(out, step)
         stages.append(out)
         graded = graded or f is grammar_filter
+    if len(stages) == 1 and graded:
+        return out  # the grammar's alone: the fallback below gives the same
     for out in reversed(stages):
         if out.max() > NEG_INF:
             return out

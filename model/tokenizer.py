@@ -88,20 +88,29 @@ class Tokenizer:
         self.sizes = {"PROGRAM": 128, "BAR": len(c.time_signatures), "POS": self.max_pos,
                       "PITCH": 128, "DRUM": 128, "VEL": c.velocity_bins, "DUR": self.max_dur,
                       "DENSITY": self.n_density}
+        # every token's kind and value, looked up rather than searched for:
+        # the decoder asks for each sampled token of each row
+        self._kinds = list(SPECIALS) + [k for k in self.offset for _ in range(self.sizes[k])]
+        self._values = [None] * len(SPECIALS) + [
+            v + (k == "DUR") for k in self.offset for v in range(self.sizes[k])]
+        self.density_bounds = [0.0] + list(c.density_edges) + [float("inf")]
 
     # --- token kinds ------------------------------------------------------
     def kind(self, token: int) -> str:
-        if token < len(SPECIALS):
-            return SPECIALS[token]
-        for k, off in self.offset.items():
-            if off <= token < off + self.sizes[k]:
-                return k
-        raise ValueError(f"token {token} outside the vocabulary")
+        if not 0 <= token < self.vocab_size:
+            raise ValueError(f"token {token} outside the vocabulary")
+        return self._kinds[token]
 
     def value(self, token: int) -> int:
-        k = self.kind(token)
-        v = token - self.offset[k]
-        return v + 1 if k == "DUR" else v
+        """The number a token carries: a program, time-signature index,
+        position, pitch, velocity bin, duration in ticks (from 1) or density
+        level."""
+        if not 0 <= token < self.vocab_size:
+            raise ValueError(f"token {token} outside the vocabulary")
+        v = self._values[token]
+        if v is None:
+            raise ValueError(f"{self.names[token]} carries no value")
+        return v
 
     def range(self, kind: str) -> tuple[int, int]:
         off = self.offset[kind]
@@ -138,8 +147,7 @@ class Tokenizer:
         return len(self.config.density_edges)
 
     def density_range(self, level: int) -> tuple[float, float]:
-        edges = [0.0] + list(self.config.density_edges) + [float("inf")]
-        return edges[level], edges[level + 1]
+        return self.density_bounds[level], self.density_bounds[level + 1]
 
     def to_tick(self, beat: float) -> int:
         return int(round(beat * self.tpb))
