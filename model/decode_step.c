@@ -70,13 +70,20 @@ static inline v8 vexp(v8 x) {
     return p * (v8)e;
 }
 
+/* Layer norm without gain or bias (folded into the next matrix), n a
+ * multiple of 8 (fast_c.py builds this step only for such widths). */
 static void norm(const float *restrict x, float *restrict out, int n) {
-    float m = 0.f, v = 0.f;
-    for (int i = 0; i < n; i++) m += x[i];
-    m /= (float)n;
-    for (int i = 0; i < n; i++) { float d = x[i] - m; out[i] = d; v += d * d; }
-    v = 1.f / sqrtf(v / (float)n + EPS);
-    for (int i = 0; i < n; i++) out[i] *= v;
+    v8 s = splat(0.f);
+    for (int i = 0; i < n; i += 8) s += ld(x + i);
+    const float m = hsum(s) / (float)n;
+    v8 q = splat(0.f);
+    for (int i = 0; i < n; i += 8) {
+        const v8 d = ld(x + i) - m;
+        st(out + i, d);
+        q += d * d;
+    }
+    const float r = 1.f / sqrtf(hsum(q) / (float)n + EPS);
+    for (int i = 0; i < n; i += 8) st(out + i, ld(out + i) * r);
 }
 
 /* Y[0:R] (R, out) = X[0:R] (R, in) @ W + b for R <= RB rows, W packed in
@@ -209,9 +216,27 @@ static float scores(const float *restrict q, const float *restrict K, int n, int
     return mx;
 }
 
+/* weigh for a head width of 8 M floats, the sums held in registers. */
+static inline __attribute__((always_inline)) void
+weigh_m(const float *restrict w, const float *restrict Vv, int n, const int M,
+        float *restrict out) {
+    v8 acc[8];
+    for (int k = 0; k < M; k++) acc[k] = ld(out + 8 * k);
+    for (int t = 0; t < n; t++) {
+        const float wt = w[t], *restrict v = Vv + (long)t * 8 * M;
+        for (int k = 0; k < M; k++) acc[k] += wt * ld(v + 8 * k);
+    }
+    for (int k = 0; k < M; k++) st(out + 8 * k, acc[k]);
+}
+
 /* out (hd) += sum_t w[t] V[t] for n positions of one head's values (n, hd). */
 static void weigh(const float *restrict w, const float *restrict Vv, int n, int hd,
                   float *restrict out) {
+    switch (hd) {
+    case 16: weigh_m(w, Vv, n, 2, out); return;
+    case 32: weigh_m(w, Vv, n, 4, out); return;
+    case 64: weigh_m(w, Vv, n, 8, out); return;
+    }
     for (int t = 0; t < n; t++) {
         const float wt = w[t], *restrict v = Vv + (long)t * hd;
         for (int i = 0; i < hd; i++) out[i] += wt * v[i];
