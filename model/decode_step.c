@@ -264,7 +264,7 @@ static inline int panels(int n) { return (n + PW - 1) / PW * PW; }
  * in row rows[b] of kc/vc (rows, H, T, hd) at index position - np.
  * work needs B * (2 hd + p + 18) floats. */
 static void attention(int B, int C, int H, int p, int np, const float *kT, const float *vp,
-                      int T, float *kc, float *vc, const long *rows, const float *qkv,
+                      int T, float *kc, float *vc, const int64_t *rows, const float *qkv,
                       float *y, float *work) {
     const int hd = C / H, own = p - np + 1;  /* positions of each row's own */
     const int npad = np ? panels(np) : 0;
@@ -299,42 +299,55 @@ static void attention(int B, int C, int H, int p, int np, const float *kT, const
     }
 }
 
-/* One decode step: tokens (B,) at position p -> logits (B, V).
- *
- * Positions [0, np) are the prompt, shared by every row, packed per layer
- * in kT[l] and vp[l] (see attention; np = 0: none). Positions [np, p] are
- * the row's own: batch row b reads and writes row rows[b] of kc[l]/vc[l],
- * (rows, H, T, hd), at index position - np. Matrices packed (see the top).
- * scratch needs B * (12 C + p + 18) floats. */
-void decode_step(int B, int L, int C, int H, int V, int p, const long *tokens, const long *rows,
-                 int np, const float *const *kT, const float *const *vp,
-                 int T, float *const *kc, float *const *vc,
-                 const float *wte, const float *wpe,
-                 const float *const *qkv_w, const float *const *qkv_b,
-                 const float *const *proj_w, const float *const *proj_b,
-                 const float *const *fc_w, const float *const *fc_b,
-                 const float *const *mproj_w, const float *const *mproj_b,
-                 const float *head_w, const float *head_b,
-                 float *x, float *logits, float *scratch) {
+/* The model, as model/fast_c.py's CDecoder lays it out once: sizes, and
+ * the folded, packed weights (per layer: arrays of L pointers; a bias NULL
+ * where the model has none). */
+typedef struct {
+    int L, C, H, V;
+    const float *wte, *wpe;
+    const float *const *qkv_w, *const *qkv_b, *const *proj_w, *const *proj_b;
+    const float *const *fc_w, *const *fc_b, *const *mproj_w, *const *mproj_b;
+    const float *head_w, *head_b;
+} Model;
+
+/* A batch's caches and buffers, as fast_c.py's SplitCache lays them out
+ * once per request. Positions [0, np) are the prompt, shared by every row,
+ * packed per layer in kT[l] and vp[l] (see attention; np = 0: none).
+ * Positions [np, p] are the row's own: batch row b reads and writes row
+ * rows[b] of kc[l]/vc[l], (rows, H, T, hd), at index position - np. tokens
+ * and rows hold the step's B entries; x (B, C), logits (B, V); scratch needs
+ * B * (12 C + p + 18) floats. */
+typedef struct {
+    int np, T;
+    const float *const *kT, *const *vp;
+    float *const *kc, *const *vc;
+    const int64_t *tokens, *rows;
+    float *x, *logits, *scratch;
+} Batch;
+
+/* One decode step: B tokens at position p -> logits (B, V). */
+void decode_step(const Model *m, const Batch *c, int B, int p) {
+    const int L = m->L, C = m->C, H = m->H, V = m->V, np = c->np;
+    float *x = c->x, *scratch = c->scratch;
     float *qkv = scratch, *h = qkv + (long)B * 3 * C, *y = h + (long)B * C;
     float *u = y + (long)B * C, *z = u + (long)B * 4 * C, *work = z + (long)B * C;
     for (int b = 0; b < B; b++) {
-        const float *e = wte + tokens[b] * (long)C, *pe = wpe + (long)p * C;
+        const float *e = m->wte + c->tokens[b] * (long)C, *pe = m->wpe + (long)p * C;
         for (int i = 0; i < C; i++) x[(long)b * C + i] = e[i] + pe[i];
     }
     for (int l = 0; l < L; l++) {
         for (int b = 0; b < B; b++) norm(x + (long)b * C, h + (long)b * C, C);
-        matmul(h, C, qkv_w[l], qkv_b[l], qkv, 3 * C, B, C, 3 * C);
-        attention(B, C, H, p, np, np ? kT[l] : NULL, np ? vp[l] : NULL, T, kc[l], vc[l], rows,
-                  qkv, y, work);
-        matmul(y, C, proj_w[l], proj_b[l], z, C, B, C, C);
+        matmul(h, C, m->qkv_w[l], m->qkv_b[l], qkv, 3 * C, B, C, 3 * C);
+        attention(B, C, H, p, np, np ? c->kT[l] : NULL, np ? c->vp[l] : NULL, c->T, c->kc[l],
+                  c->vc[l], c->rows, qkv, y, work);
+        matmul(y, C, m->proj_w[l], m->proj_b[l], z, C, B, C, C);
         for (long i = 0; i < (long)B * C; i++) x[i] += z[i];
         for (int b = 0; b < B; b++) norm(x + (long)b * C, h + (long)b * C, C);
-        matmul(h, C, fc_w[l], fc_b[l], u, 4 * C, B, C, 4 * C);
+        matmul(h, C, m->fc_w[l], m->fc_b[l], u, 4 * C, B, C, 4 * C);
         gelu(u, (long)B * 4 * C);
-        matmul(u, 4 * C, mproj_w[l], mproj_b[l], z, C, B, 4 * C, C);
+        matmul(u, 4 * C, m->mproj_w[l], m->mproj_b[l], z, C, B, 4 * C, C);
         for (long i = 0; i < (long)B * C; i++) x[i] += z[i];
     }
     for (int b = 0; b < B; b++) norm(x + (long)b * C, h + (long)b * C, C);
-    matmul(h, C, head_w, head_b, logits, V, B, C, V);
+    matmul(h, C, m->head_w, m->head_b, c->logits, V, B, C, V);
 }

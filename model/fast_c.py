@@ -151,17 +151,32 @@ class SplitCache:
         self.own = KVCache(config, batch, length, zeroed=False)  # written before read
         self.pos = self.n
         self.length = self.n + length
-        # the kernel's pointer arguments and buffers, made once rather than
-        # every step
-        self.ptrs = (_ptrs(self.prefix_kt), _ptrs(self.prefix_v), _ptrs(self.own.k),
-                     _ptrs(self.own.v))
         self.io = StepBuffers(config, batch, self.length)
+        self.io.bind(n, self.prefix_kt, self.prefix_v, self.own)
+
+
+_P, _I = ctypes.c_void_p, ctypes.c_int
+
+
+class _Model(ctypes.Structure):
+    """decode_step.c's Model."""
+    _fields_ = [("L", _I), ("C", _I), ("H", _I), ("V", _I), ("wte", _P), ("wpe", _P)] + [
+        (k, _P) for k in ("qkv_w", "qkv_b", "proj_w", "proj_b", "fc_w", "fc_b", "mproj_w",
+                          "mproj_b", "head_w", "head_b")]
+
+
+class _Batch(ctypes.Structure):
+    """decode_step.c's Batch."""
+    _fields_ = [("np", _I), ("T", _I)] + [
+        (k, _P) for k in ("kT", "vp", "kc", "vc", "tokens", "rows", "x", "logits", "scratch")]
 
 
 class StepBuffers:
     """The kernel's per-step inputs, outputs and scratch for up to `batch`
-    rows and `length` positions, with their addresses looked up once (NumPy
-    takes ~3 us per lookup, five per step)."""
+    rows and `length` positions, and the Batch struct that points at them and
+    at the caches, made once: the step is then one call with two addresses
+    (NumPy takes ~3 us to look up an address, and ctypes ~0.2 us to convert
+    each argument)."""
 
     def __init__(self, config: ModelConfig, batch: int, length: int):
         C, V = config.n_embd, config.vocab_size
@@ -171,8 +186,17 @@ class StepBuffers:
         self.x = np.empty((batch, C), dtype=np.float32)
         self.logits = np.empty((batch, V), dtype=np.float32)
         self.scratch = np.empty(batch * (12 * C + length + 18), dtype=np.float32)
-        self.at = tuple(a.ctypes.data for a in (self.tokens, self.rows, self.x, self.logits,
-                                                 self.scratch))
+
+    def bind(self, n_prefix: int, kt: list | None, vp: list | None, own: KVCache) -> None:
+        """Point the struct at a cache: n_prefix shared prompt positions
+        packed in kt/vp (None: none), the rows' own positions in `own`."""
+        # ctypes holds only addresses: the pointer arrays are kept here
+        self._keep = [_ptrs(t) if t is not None else None for t in (kt, vp, own.k, own.v)]
+        addr = [None if a is None else ctypes.addressof(a) for a in self._keep]
+        self.struct = _Batch(n_prefix, own.length, *addr,
+                             *(a.ctypes.data for a in (self.tokens, self.rows, self.x,
+                                                       self.logits, self.scratch)))
+        self.at = ctypes.addressof(self.struct)
 
 
 class CDecoder(FastDecoder):
@@ -199,14 +223,16 @@ class CDecoder(FastDecoder):
         self.head_p, self.head_bp = pack(self.head_w), pack_bias(self.head_b)
         self.wte = np.ascontiguousarray(self.wte, dtype=np.float32)
         self.wpe = np.ascontiguousarray(self.wpe, dtype=np.float32)
-        a = self._ptrs
-        self._weights = (self.wte.ctypes.data, self.wpe.ctypes.data, a["qkv_w"], a["qkv_b"],
-                         a["proj_w"], a["proj_b"], a["fc_w"], a["fc_b"], a["mproj_w"],
-                         a["mproj_b"], self.head_p.ctypes.data,
-                         None if self.head_bp is None else self.head_bp.ctypes.data)
+        cfg = self.config
+        self._model = _Model(n, cfg.n_embd, self.n_head, cfg.vocab_size, self.wte.ctypes.data,
+                             self.wpe.ctypes.data,
+                             *(ctypes.addressof(self._ptrs[k]) for k in (
+                                 "qkv_w", "qkv_b", "proj_w", "proj_b", "fc_w", "fc_b",
+                                 "mproj_w", "mproj_b")),
+                             self.head_p.ctypes.data, _ptr(self.head_bp))
+        self._model_at = ctypes.addressof(self._model)
         f = lib.decode_step
-        I, P = ctypes.c_int, ctypes.c_void_p
-        f.argtypes = [I, I, I, I, I, I, P, P, I, P, P, I, P, P] + [P] * 12 + [P, P, P]
+        f.argtypes = [_P, _P, _I, _I]
         f.restype = None
 
     def split_cache(self, prompt: PromptCache, batch: int, length: int) -> SplitCache:
@@ -224,21 +250,17 @@ class CDecoder(FastDecoder):
         B = len(tokens)
         rows = range(B) if rows is None else rows
         if isinstance(cache, SplitCache):
-            own, n_pre, io = cache.own, cache.n, cache.io
-            kt, vp, kc, vc = cache.ptrs
+            own, io = cache.own, cache.io
         else:
-            own, n_pre, io = cache, 0, StepBuffers(cfg, B, p + 1)
-            kt, vp, kc, vc = None, None, _ptrs(own.k), _ptrs(own.v)
+            own, io = cache, StepBuffers(cfg, B, p + 1)
+            io.bind(0, None, None, own)
         if len(rows) != B or B > io.batch:
             raise ValueError(f"{B} tokens for {len(rows)} rows of a cache of {io.batch}")
         if B and (min(rows) < 0 or max(rows) >= own.k[0].shape[0]):
             raise ValueError("a row is outside the cache")
         io.tokens[:B] = tokens
         io.rows[:B] = rows
-        t_at, r_at, x_at, logits_at, scratch_at = io.at
-        self.lib.decode_step(B, len(self.layers), cfg.n_embd, self.n_head, cfg.vocab_size, p,
-                             t_at, r_at, n_pre, kt, vp, own.length, kc, vc, *self._weights,
-                             x_at, logits_at, scratch_at)
+        self.lib.decode_step(self._model_at, io.at, B, p)
         cache.pos = p + 1
         return io.logits[:B].copy()
 
