@@ -138,10 +138,11 @@ def parse_request(req, tokenizer) -> FillRequest:
         raise RequestError("target", f"the range holds no grid step (1/{tokenizer.tpb} beat)")
 
     song = Song(tracks, sigs, [TempoChange(0.0, float(tempo))])
-    timeline_end = max(end, song.end_beat)
+    last_note_end = song.end_beat
+    timeline_end = max(end, last_note_end)
     n_bars = _count_bars(song, timeline_end)
     if n_bars > LIMITS["bars"]:
-        raise LimitError("target" if end >= song.end_beat else "tracks",
+        raise LimitError("target" if end >= last_note_end else "tracks",
                          f"the timeline spans more than {LIMITS['bars']} bars")
     target_bars = sum(1 for b in song.bars(until=end) if b.end > start)
     if target_bars > LIMITS["target_bars"]:

@@ -86,7 +86,7 @@ class Song:
     # --- time -----------------------------------------------------------
     @property
     def end_beat(self) -> float:
-        return max((n.end for t in self.tracks for n in t.notes), default=0.0)
+        return max((n.start + n.duration for t in self.tracks for n in t.notes), default=0.0)
 
     def bars(self, until: float | None = None) -> list[Bar]:
         """Bars from beat 0 until they cover `until` (default: the last note).
