@@ -1,11 +1,13 @@
 """Tokenizer: round trips, grid snapping, config save-and-reload."""
 import json
 
+import pytest
+
 from hypothesis import given, settings, strategies as st
 
 from model.midi_io import read_midi
 from model.song import Note, Song, TimeSignature, Track
-from model.tokenizer import Tokenizer, TokenizerConfig
+from model.tokenizer import SPECIALS, Tokenizer, TokenizerConfig
 
 TOK = Tokenizer()
 SIGS = [(2, 4), (3, 4), (4, 4), (5, 4), (6, 8), (7, 8), (12, 8)]
@@ -104,3 +106,22 @@ def test_fixture_round_trip(fixtures_dir):
 def test_time_signatures_of_the_issue_are_supported():
     for num, den in SIGS:
         assert TOK.supports_time_signature(num, den)
+
+
+def test_every_token_has_the_kind_and_value_its_name_says():
+    """kind() and value() are table lookups: check them against the names
+    for the whole vocabulary, and that the specials carry no value."""
+    tok = Tokenizer()
+    for i, name in enumerate(tok.names):
+        kind = tok.kind(i)
+        if name in SPECIALS:
+            assert kind == name
+            with pytest.raises(ValueError, match="carries no value"):
+                tok.value(i)
+            continue
+        assert name.startswith(kind + "_")
+        if kind != "BAR":  # BAR_4/4 carries the index of its time signature
+            assert tok.value(i) == int(name[len(kind) + 1:])
+    for bad in (-1, tok.vocab_size):
+        with pytest.raises(ValueError, match="outside the vocabulary"):
+            tok.kind(bad)
