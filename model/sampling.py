@@ -128,7 +128,7 @@ def polyphony_filter(logits, step: Step):
     sounding = (ends[None, :] > ticks[:, None]).sum(1)
     out[a:b][sounding >= limit] = NEG_INF
     if st.pos is not None and int((ends > st.abs_tick).sum()) >= limit:
-        a, b = tok.range("DRUM" if st.plan.is_drum else "PITCH")
+        a, b = tok.range(st.note_kind)
         out[a:b] = NEG_INF
     return out
 
@@ -173,7 +173,7 @@ def density_filter(logits, step: Step):
         t = st.next_bar_token()
         return _forbid(logits, (t, t + 1))
     if math.isfinite(hi) and st.notes_in_bar >= max(1, math.ceil(hi * share)):
-        return _forbid(logits, tok.range("POS"), tok.range("DRUM" if st.plan.is_drum else "PITCH"))
+        return _forbid(logits, tok.range("POS"), tok.range(st.note_kind))
     return logits
 
 
