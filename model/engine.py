@@ -19,6 +19,7 @@ import torch
 
 from .errors import Cancelled, CheckpointError
 from .grammar import FillState
+from .harmony import Sounding
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
 from .sampling import Noise, Step, apply_filters, sample
@@ -170,6 +171,10 @@ class Engine:
             register = context_register(song.track(req.track_id), bars, b0, b1)
             if register is not None:
                 req.controls = dataclasses.replace(req.controls, pitch_range=register)
+        track = song.track(req.track_id)
+        # the other tracks' harmony, the same for every chunk (only the target changes)
+        sounding = Sounding.of(song, req.track_id, lo_tick, hi_tick, tok.tpb) \
+            if req.controls.harmony > 0 and not track.is_drum else None
         n = req.controls.variations
         songs = [song] * n
         results: list[list[Note]] = [[] for _ in range(n)]
@@ -184,6 +189,7 @@ class Engine:
                 prompt = build_prompt(tok, songs[rows[0]], bars, req.track_id, (c0, c1),
                                       (c0, b1), lo, hi, req.mode, self.model.config.block_size,
                                       density, written_from=b0)
+                prompt.plan.sounding = sounding
 
                 def report(frac, ci=ci):
                     if progress:

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .harmony import Sounding
 from .song import Bar, Note
 from .tokenizer import Tokenizer
 
@@ -27,6 +28,7 @@ class FillPlan:
     is_drum: bool
     prefix: list[Note] = field(default_factory=list)  # forced notes before lo in bar 0
     max_tokens: int = 512  # the fill section may not grow past this
+    sounding: Sounding | None = None  # the other tracks' harmony, for controls.harmony
 
 
 @lru_cache(maxsize=4096)

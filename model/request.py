@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 
 from .errors import LimitError, RequestError
-from .sampling import Controls
+from .sampling import HARMONY_DEFAULT, Controls
 from .scales import scale_pitch_classes
 from .song import Note, Song, TempoChange, TimeSignature, Track
 
@@ -25,7 +25,7 @@ LIMITS = {
     "payload_bytes": 8 * 1024 * 1024,
 }
 CONTROL_FIELDS = {"temperature", "top_p", "top_k", "seed", "variations", "pitch_range", "key",
-                  "density", "max_polyphony"}
+                  "density", "max_polyphony", "harmony"}
 
 
 @dataclass
@@ -188,7 +188,7 @@ def parse_controls(c) -> Controls:
     if unknown:
         raise RequestError(f"controls.{sorted(unknown)[0]}",
                            f"unknown control; known: {', '.join(sorted(CONTROL_FIELDS))}")
-    out = Controls()
+    out = Controls(harmony=HARMONY_DEFAULT)
     if c.get("temperature") is not None:
         out.temperature = float(_number(c["temperature"], "controls.temperature", 0, 5))
     if c.get("top_p") is not None:
@@ -220,4 +220,6 @@ def parse_controls(c) -> Controls:
     if c.get("max_polyphony") is not None:
         out.max_polyphony = _number(c["max_polyphony"], "controls.max_polyphony", 1, 32,
                                     integer=True)
+    if c.get("harmony") is not None:
+        out.harmony = float(_number(c["harmony"], "controls.harmony", 0, 1))
     return out

@@ -35,6 +35,7 @@ class Controls:
     key: str | None = None
     max_polyphony: int | None = None
     density: float | None = None  # notes per bar; None: the model chooses; 0: sparse allowed
+    harmony: float = 0.0  # 0-1: lean towards the pitch classes the other tracks sound
 
     @property
     def sparse(self) -> bool:
@@ -177,8 +178,46 @@ def density_filter(logits, step: Step):
     return logits
 
 
+# controls.harmony 1.0 adds this many nats to the pitches whose class the
+# other tracks sound: at 4 a sounding pitch class is e^4 (55x) likelier
+# than before, enough to outvote a model that does not hear the chord,
+# while a strong preference of the model for a passing note still wins.
+HARMONY_NATS = 4.0
+# controls.harmony when a request leaves it out; chosen from the fit table
+# (docs/fit.md): the strength at which a fill's harmonic fit reaches the
+# originals' on held-out songs
+HARMONY_DEFAULT = 0.5
+
+
+@acts_in("in_bar", "after_pos")
+def harmony_filter(logits, step: Step):
+    """Lean pitched notes towards the pitch classes the other pitched tracks
+    sound at the note's onset (the plan's `sounding`), by controls.harmony x
+    HARMONY_NATS. A soft rule: it forbids nothing."""
+    strength = step.controls.harmony
+    st = step.state
+    if not strength or st.plan.is_drum or st.plan.sounding is None or st.pos is None:
+        return logits
+    classes = st.plan.sounding.at(st.abs_tick)
+    if not classes.any():
+        return logits
+    a, b = st.tok.range("PITCH")
+    out = logits.copy()
+    out[a:b] += _harmony_bonus(int(classes @ _BITS), float(strength))
+    return out
+
+
+_BITS = 1 << np.arange(12)
+
+
+@lru_cache(maxsize=4096)
+def _harmony_bonus(classes: int, strength: float) -> np.ndarray:
+    on = np.array([(classes >> (p % 12)) & 1 for p in range(128)], dtype=np.float32)
+    return on * np.float32(strength * HARMONY_NATS)
+
+
 FILTERS: list[Filter] = [grammar_filter, family_filter, pitch_range_filter, scale_filter,
-                         polyphony_filter, no_silence_filter, density_filter]
+                         polyphony_filter, no_silence_filter, density_filter, harmony_filter]
 
 
 def apply_filters(logits: np.ndarray, step: Step, filters: list[Filter] = FILTERS):

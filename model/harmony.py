@@ -1,0 +1,69 @@
+"""What the other tracks sound: the pitch classes heard at each grid tick.
+
+A fill belongs to a song when its notes agree with the harmony the other
+pitched tracks play at the same moment. `Sounding` holds that harmony for a
+range of ticks; the harmony control (model/sampling.py) leans the fill
+towards it, and the fit measures (model/fit.py) count how often a fill's
+notes land on it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .song import Note, Song
+
+# With the other tracks silent at an onset (a rest, a staccato chord), the
+# harmony of the last 2 beats still holds for the listener: a melody note
+# after a short chord stab is still heard against that chord.
+HOLD_BEATS = 2.0
+
+
+class Sounding:
+    """Pitch classes of the other pitched tracks, tick by tick over
+    [lo_tick, hi_tick). `at(tick)` is a 12-long bool array (all False where
+    nothing sounds and nothing sounded in the last HOLD_BEATS)."""
+
+    def __init__(self, lo_tick: int, table: np.ndarray):
+        self.lo_tick = lo_tick
+        self.table = table
+        self._silent = np.zeros(12, dtype=bool)
+
+    @classmethod
+    def of(cls, song: Song, target_id: str, lo_tick: int, hi_tick: int, tpb: int,
+           hold: bool = True) -> "Sounding":
+        n = max(0, hi_tick - lo_tick)
+        heard = np.zeros((n, 12), dtype=bool)
+        held = np.zeros((n, 12), dtype=bool)
+        reach = int(round(HOLD_BEATS * tpb)) if hold else 0
+        for track in song.tracks:
+            if track.id == target_id or track.is_drum:
+                continue
+            for note in track.notes:
+                a = int(round(note.start * tpb)) - lo_tick
+                b = max(a + 1, int(round(note.end * tpb))) - lo_tick
+                pc = note.pitch % 12
+                if b > 0 and a < n:
+                    heard[max(a, 0):min(b, n), pc] = True
+                if reach and b + reach > 0 and b < n:
+                    held[max(b, 0):min(b + reach, n), pc] = True
+        if reach:
+            quiet = ~heard.any(axis=1)
+            heard[quiet] = held[quiet]
+        return cls(lo_tick, heard)
+
+    def at(self, tick: int) -> np.ndarray:
+        i = tick - self.lo_tick
+        if 0 <= i < len(self.table):
+            return self.table[i]
+        return self._silent
+
+
+def sounding_at_onsets(notes: list[Note], song: Song, target_id: str, tpb: int) -> list[np.ndarray]:
+    """For each note, the pitch classes the other pitched tracks sound at its
+    onset (strictly: no held harmony), in the notes' order."""
+    if not notes:
+        return []
+    ticks = [int(round(n.start * tpb)) for n in notes]
+    lo, hi = min(ticks), max(ticks) + 1
+    s = Sounding.of(song, target_id, lo, hi, tpb, hold=False)
+    return [s.at(t) for t in ticks]
