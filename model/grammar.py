@@ -50,6 +50,8 @@ class FillState:
         # what closes bar i: the next bar's BAR token, FILL_END after the last
         self.bar_closers = [tok.bar_token(b) for b in plan.bars[1:]] + [tok.FILL_END]
         self.note_kind = "DRUM" if plan.is_drum else "PITCH"
+        # a drum hit ends at its velocity (no DUR token), as long as the range allows
+        self.hits = plan.is_drum and not tok.config.drum_durations
         self.phase = "density"
         self.bar_i = -1
         self.pos: int | None = None  # tick within the bar of the open position
@@ -159,14 +161,19 @@ class FillState:
         elif kind == "VEL":
             self.vel = tok.value(token)
             self.phase = "after_vel"
+            if self.hits:
+                self._close_note(min(tok.drum_ticks, self.plan.hi_tick - self.abs_tick))
         elif kind == "DUR":
-            note = (self.abs_tick, self.pitch, tok.value(token), self.vel)
-            (self.prefix_notes if note[0] < self.plan.lo_tick else self.notes).append(note)
-            if note[0] >= self.plan.lo_tick:
-                self.notes_in_bar += 1
-            self.phase = "in_bar"
+            self._close_note(tok.value(token))
         else:
             raise ValueError(f"{tok.names[token]} is not allowed in phase {self.phase}")
+
+    def _close_note(self, duration: int) -> None:
+        note = (self.abs_tick, self.pitch, duration, self.vel)
+        (self.prefix_notes if note[0] < self.plan.lo_tick else self.notes).append(note)
+        if note[0] >= self.plan.lo_tick:
+            self.notes_in_bar += 1
+        self.phase = "in_bar"
 
     def _prefix_tokens(self) -> list[int]:
         """Tokens of the existing notes in bar 0 before the target start."""

@@ -6,13 +6,16 @@ and their content is written after FILL_START at the end of the sequence:
 
     BOS
     TRACK PROGRAM_33      BAR_4/4 POS_0 PITCH_40 VEL_23 DUR_12 ... BAR_4/4 FILL_BAR ... TRACK_END
-    TRACK DRUMS           BAR_4/4 POS_0 DRUM_36 VEL_27 DUR_6 ...                        TRACK_END
+    TRACK DRUMS           BAR_4/4 POS_0 DRUM_36 VEL_27 POS_12 DRUM_42 VEL_20 ...        TRACK_END
     FILL_START DENSITY_4  BAR_4/4 POS_0 PITCH_43 VEL_24 DUR_12 ... FILL_END
 
 Positions are ticks from the bar line at TICKS_PER_BEAT per quarter note
 (24 resolves 32nd notes, 3 ticks, and 16th-note triplets, 4 ticks). Within a
 bar, notes are ordered by position then pitch; a POS token is written once
-per position.
+per position. A drum hit has no DUR token: a drum sound's length is the
+sample's, not the note's, and drum notes of real files are mostly one tick
+long, which taught a model that shared the DUR tokens to write one-tick
+melody notes. Drum notes decode to DRUM_TICKS (a 16th note).
 """
 from __future__ import annotations
 
@@ -44,12 +47,17 @@ class TokenizerConfig:
     density_edges: list[float] = field(
         default_factory=lambda: [1e-9, 1.5, 3, 5, 7, 10, 14, 20, 28])
     time_signatures: list[list[int]] = field(default_factory=_default_time_signatures)
+    # drum notes carry a DUR token (the format of checkpoints written before
+    # this field existed, which load with it set)
+    drum_durations: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "TokenizerConfig":
+        if "drum_durations" not in d:
+            d = dict(d, drum_durations=True)
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         unknown = set(d) - set(known)
         if unknown:
@@ -63,6 +71,7 @@ class Tokenizer:
         self.tpb = c.ticks_per_beat
         self.max_pos = c.ticks_per_beat * c.max_bar_beats
         self.max_dur = c.ticks_per_beat * c.max_duration_beats
+        self.drum_ticks = c.ticks_per_beat // 4  # a drum hit decodes as a 16th note
         self.n_density = len(c.density_edges) + 1
         names = list(SPECIALS)
         self.offset: dict[str, int] = {}
@@ -183,6 +192,7 @@ class Tokenizer:
             if key not in per_bar[i] or per_bar[i][key][0] < dur:
                 per_bar[i][key] = (dur, self.velocity_bin(n.velocity))
         pitch_kind = "DRUM" if track.is_drum else "PITCH"
+        with_dur = not track.is_drum or self.config.drum_durations
         out = []
         for b, notes in zip(bars, per_bar):
             toks = [self.bar_token(b)]
@@ -191,19 +201,31 @@ class Tokenizer:
                 if pos != last_pos:
                     toks.append(self.offset["POS"] + pos)
                     last_pos = pos
-                toks += [self.offset[pitch_kind] + pitch, self.offset["VEL"] + vel,
-                         self.offset["DUR"] + dur - 1]
+                toks += [self.offset[pitch_kind] + pitch, self.offset["VEL"] + vel]
+                if with_dur:
+                    toks.append(self.offset["DUR"] + dur - 1)
             out.append(toks)
         return out
 
-    def decode_bars(self, tokens: list[int], bars: list[Bar]) -> list[Note]:
+    def decode_bars(self, tokens: list[int], bars: list[Bar],
+                    end_tick: int | None = None) -> list[Note]:
         """Notes from a run of BAR-led groups, placed on `bars` in order.
 
         Tokens other than BAR/POS/PITCH/DRUM/VEL/DUR are ignored; a note
-        missing its velocity or duration is an error.
+        missing its velocity or duration is an error. A drum hit lasts
+        drum_ticks, and ends at end_tick if that comes first (as in a fill,
+        whose grammar state clips it the same way).
         """
         notes: list[Note] = []
-        bar_i, pos, pending = -1, 0, []
+        bar_i, pos, pending, hit = -1, 0, [], False
+
+        def close(duration_ticks):
+            if bar_i < 0:
+                raise ValueError("a note before the first BAR token")
+            start = Fraction(self.to_tick(bars[bar_i].start) + pos, self.tpb)
+            notes.append(Note(pending[0], float(start), duration_ticks / self.tpb,
+                              self.bin_velocity(pending[1])))
+
         for tok in tokens:
             k = self.kind(tok)
             if k == "BAR":
@@ -214,16 +236,16 @@ class Tokenizer:
             elif k == "POS":
                 pos = self.value(tok)
             elif k in ("PITCH", "DRUM"):
-                pending = [self.value(tok)]
+                pending, hit = [self.value(tok)], k == "DRUM" and not self.config.drum_durations
             elif k == "VEL" and len(pending) == 1:
                 pending.append(self.value(tok))
+                if hit:  # a drum hit is complete without a duration
+                    at = self.to_tick(bars[bar_i].start) + pos if bar_i >= 0 else 0
+                    close(self.drum_ticks if end_tick is None
+                          else max(1, min(self.drum_ticks, end_tick - at)))
+                    pending = []
             elif k == "DUR" and len(pending) == 2:
-                if bar_i < 0:
-                    raise ValueError("a note before the first BAR token")
-                bar = bars[bar_i]
-                start = Fraction(self.to_tick(bar.start) + pos, self.tpb)
-                notes.append(Note(pending[0], float(start), self.value(tok) / self.tpb,
-                                  self.bin_velocity(pending[1])))
+                close(self.value(tok))
                 pending = []
             elif k in ("VEL", "DUR"):
                 raise ValueError(f"{self.names[tok]} out of order")

@@ -152,8 +152,10 @@ def test_random_logits_always_decode(is_drum):
                 t = sample(apply_filters(g.standard_normal(TOK.vocab_size, np.float32) * 3,
                                          Step(st, controls)), controls, noise)
             st.advance(t)
-        notes = TOK.decode_bars([t for t in st.tokens if TOK.kind(t) != "DENSITY"], BARS)
+        notes = TOK.decode_bars([t for t in st.tokens if TOK.kind(t) != "DENSITY"], BARS, hi)
         assert notes, "a fill came back empty"
+        assert [(round(n.start * 24), n.pitch, round(n.duration * 24)) for n in notes] == \
+            [(t, p, d) for t, p, d, _ in st.notes]  # the tokens say what the state holds
         assert all(lo <= round(n.start * 24) and round(n.end * 24) <= hi for n in notes)
         assert len(st.tokens) <= 120
 

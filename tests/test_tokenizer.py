@@ -33,20 +33,43 @@ def songs_on_grid(draw):
     return Song(tracks, [TimeSignature(0.0, num, den)])
 
 
-def canon(notes):
-    return sorted((n.pitch, round(n.start * TOK.tpb), round(n.duration * TOK.tpb), n.velocity)
-                  for n in notes)
+def canon(notes, hit_ticks=None):
+    """Notes on the grid; with hit_ticks, every duration reads as that (drum hits)."""
+    return sorted((n.pitch, round(n.start * TOK.tpb),
+                   hit_ticks or round(n.duration * TOK.tpb), n.velocity) for n in notes)
 
 
 @settings(max_examples=150, deadline=None)
 @given(songs_on_grid())
 def test_round_trip_is_exact_on_the_grid(song):
+    """Everything comes back; drum hits come back a 16th long (they carry no DUR)."""
     bars = song.bars(until=max(song.end_beat, 1e-3))
     tracks = TOK.decode_song(TOK.encode_song(song, bars), bars)
     assert len(tracks) == len(song.tracks)
     for a, b in zip(song.tracks, tracks):
         assert (a.program, a.is_drum) == (b.program, b.is_drum)
+        hit = TOK.drum_ticks if a.is_drum else None
+        assert canon(a.notes, hit) == canon(b.notes)
+
+
+OLD = Tokenizer(TokenizerConfig.from_dict(
+    {k: v for k, v in TokenizerConfig().to_dict().items() if k != "drum_durations"}))
+
+
+@settings(max_examples=60, deadline=None)
+@given(songs_on_grid())
+def test_checkpoints_from_before_drum_hits_keep_drum_durations(song):
+    assert OLD.config.drum_durations and not TOK.config.drum_durations
+    bars = song.bars(until=max(song.end_beat, 1e-3))
+    tracks = OLD.decode_song(OLD.encode_song(song, bars), bars)
+    for a, b in zip(song.tracks, tracks):
         assert canon(a.notes) == canon(b.notes)
+
+
+def test_drum_hits_have_no_duration_token():
+    drums = Track("d", 0, True, [Note(36, 0.0, 1 / 24, 100), Note(42, 0.5, 2.0, 80)])
+    toks = TOK.encode_bars(drums, Song([drums], [TimeSignature(0.0, 4, 4)]).bars(until=4))[0]
+    assert [TOK.kind(t) for t in toks] == ["BAR", "POS", "DRUM", "VEL", "POS", "DRUM", "VEL"]
 
 
 @settings(max_examples=100, deadline=None)
