@@ -134,14 +134,14 @@ function receiveChunk(index, count, chunk) {
         return;
     }
     var seconds = (new Date().getTime() - job.sentAt) / 1000;
-    var message;
+    var outcome;
     try {
-        message = writeResult(job.plan, response);
+        outcome = writeResult(job.plan, response);
     } catch (e2) {
         finish("Error while writing notes: " + (e2 && e2.message ? e2.message : e2));
         return;
     }
-    finish(message + " in " + seconds.toFixed(1) + " s.");
+    finish(outcome.written ? outcome.text + " in " + seconds.toFixed(1) + " s." : outcome.text);
 }
 
 function missingChunks() {
@@ -294,6 +294,7 @@ function readSelection(kind) {
     };
     var labels = { fill: "a fill", "continue": "a continuation", variations: controls.variations + " variations" };
     return { kind: kind, request: request, clip: c, target: tgt, shift: shift, extend: extend,
+             noteSpan: [Math.min(c.start_marker, c.loop_start), Math.max(c.end_marker, c.loop_end, tgt.end)],
              view: { detail: idOf(view, "detail_clip"), slot: idOf(view, "highlighted_clip_slot") },
              label: labels[kind] };
 }
@@ -403,22 +404,29 @@ function songKey(song) {
 
 // ------------------------------------------------------------ writing notes
 
+// Returns {written, text}: what the status line says.
 function writeResult(plan, response) {
     var variations = response.variations || [];
     if (!variations.length) throw new Error("the server sent no variation");
     var c = plan.clip;
+    var clip = api("id " + c.id);
+    // Live answers a deleted object with id 0 and ignores whatever is asked of
+    // it, so without this check the status would count notes nobody wrote.
+    if (Number(clip.id) !== c.id) {
+        return { written: false, text: "Nothing was written: the clip " + (c.name ? "'" + c.name + "' " : "") +
+                 "was deleted while midifill worked." };
+    }
     if (plan.kind !== "variations") {
-        var clip = api("id " + c.id);
         var count = replaceRange(clip, plan, variations[0].notes || []);
         if (plan.extend) {
             clip.set("end_marker", Math.max(c.end_marker, plan.target.end));
             clip.set("loop_end", plan.target.end);
         }
-        return (plan.kind === "continue" ? "Continued with " : "Filled ") + count + " notes";
+        return { written: true, text: (plan.kind === "continue" ? "Continued with " : "Filled ") + plural(count, "note") };
     }
     var made = c.isArrangement ? arrangementCopies(plan, variations) : sessionCopies(plan, variations);
     restoreSelection(plan);
-    return "Wrote " + made + " variations beside the original";
+    return { written: true, text: "Wrote " + plural(made, "variation") + " beside the original" };
 }
 
 // Only the target range changes: notes that start outside it stay as they are.
@@ -433,10 +441,39 @@ function replaceRange(clip, plan, notes) {
         start = Math.max(start, t.start);
         out.push({ pitch: pitch, start_time: start,
                    duration: Math.max(0.001, Math.min(notes[i][2], t.end - start)),
-                   velocity: clampInt(notes[i][3], 1, 127), mute: 0 });
+                   velocity: clampInt(notes[i][3], 1, 127), mute: 0, order: i });
     }
+    out = fitToKept(out, readNotes(clip, plan.noteSpan[0], plan.noteSpan[1]));
     if (out.length) clip.call("add_new_notes", { notes: out });
     return out.length;
+}
+
+// Live never lets two notes of one pitch overlap: a note that starts while an
+// earlier one of its pitch sounds shortens that one, and a note at the same
+// start replaces it. So that no kept note changes, a new note that would start
+// while a kept note of its pitch still sounds is left out, and every new note
+// ends where the next note of its pitch starts (then Live has nothing to cut).
+function fitToKept(out, kept) {
+    var byPitch = {}, lastOf = {}, fit = [];
+    var i, k;
+    for (i = 0; i < kept.length; i++) (byPitch[kept[i].pitch] = byPitch[kept[i].pitch] || []).push(kept[i]);
+    out.sort(function (a, b) { return a.start_time - b.start_time || a.pitch - b.pitch || a.order - b.order; });
+    for (i = 0; i < out.length; i++) {
+        var n = out[i], others = byPitch[n.pitch] || [], end = n.start_time + n.duration, under = false;
+        for (k = 0; k < others.length; k++) {
+            var o = others[k];
+            if (o.start_time <= n.start_time + EPS && o.start_time + o.duration > n.start_time + EPS) under = true;
+            else if (o.start_time > n.start_time) end = Math.min(end, o.start_time);
+        }
+        var prev = lastOf[n.pitch];
+        if (under || (prev && prev.start_time > n.start_time - EPS)) continue; // same start: the first stays
+        if (prev) prev.duration = Math.min(prev.duration, n.start_time - prev.start_time);
+        n.duration = end - n.start_time;
+        delete n.order;
+        fit.push(n);
+        lastOf[n.pitch] = n;
+    }
+    return fit;
 }
 
 function sessionCopies(plan, variations) {
@@ -544,5 +581,6 @@ function newId(prefix) {
 
 function floorTo(x, step) { return Math.floor(x / step + EPS) * step; }
 function ceilTo(x, step) { return Math.ceil(x / step - EPS) * step; }
+function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 function round6(x) { return Math.round(x * 1e6) / 1e6; }
 function clampInt(v, lo, hi) { return Math.max(lo, Math.min(hi, Math.round(Number(v)))); }

@@ -5,11 +5,23 @@ const test = require("node:test");
 const assert = require("node:assert/strict");
 const h = require("./harness");
 
-/** The notes Live should now hold inside [start, end): the response's, moved back by shift. */
-function expectedInside(variation, shift, start, end) {
-  return h.sortNotes(variation.notes
+/**
+ * The notes Live should now hold inside [start, end): the response's, moved
+ * back by shift, cut at the range end and, as Live keeps notes of one pitch
+ * apart, where the next note of their pitch starts (kept notes are [p, s, d, v]).
+ */
+function expectedInside(variation, shift, start, end, kept = []) {
+  const mine = h.sortNotes(variation.notes
     .map(([p, s, d, v]) => [p, s - shift, Math.min(d, end - (s - shift)), v])
     .filter((n) => n[1] >= start - 1e-6 && n[1] < end - 1e-6));
+  const out = [];
+  for (const n of mine) {
+    if (kept.some((k) => k[0] === n[0] && k[1] <= n[1] && k[1] + k[2] > n[1] + 1e-6)) continue;
+    if (out.some((o) => o[0] === n[0] && Math.abs(o[1] - n[1]) < 1e-6)) continue;
+    const next = mine.concat(kept).filter((o) => o[0] === n[0] && o[1] > n[1] + 1e-6).map((o) => o[1]);
+    out.push([n[0], n[1], Math.min(n[2], ...next.map((x) => x - n[1])), n[3]]);
+  }
+  return out;
 }
 
 function assertSameNotes(actual, expected) {
@@ -46,7 +58,8 @@ test("Session: Fill rewrites the loop region only, with the scene as context", a
   const response = h.responseOf(link, link.sent.at(-1).args[0]);
   const clip = set.tracks[1].slots[0].clip;
   assert.deepEqual(h.outside(clip.notes, 4, 12), h.outside(before.tracks[1].slots[0].notes, 4, 12));
-  assertSameNotes(h.sortNotes(h.plain(h.inside(clip.notes, 4, 12))), expectedInside(response.variations[0], 0, 4, 12));
+  assertSameNotes(h.sortNotes(h.plain(h.inside(clip.notes, 4, 12))),
+    expectedInside(response.variations[0], 0, 4, 12, h.plain(h.outside(clip.notes, 4, 12))));
   assert.ok(response.variations[0].notes.length > 0, "the model wrote something");
   const after = set.snapshot();
   after.tracks[1].slots[0] = before.tracks[1].slots[0];
@@ -74,7 +87,8 @@ test("Arrangement: Fill writes the loop-brace range, shifted to a bar line and b
   const response = h.responseOf(link, link.sent.at(-1).args[0]);
   const clip = set.tracks[1].arrangement[0];
   assert.deepEqual(h.outside(clip.notes, 6, 10), h.outside(before.tracks[1].arrangement[0].notes, 6, 10));
-  assertSameNotes(h.sortNotes(h.plain(h.inside(clip.notes, 6, 10))), expectedInside(response.variations[0], 2, 6, 10));
+  assertSameNotes(h.sortNotes(h.plain(h.inside(clip.notes, 6, 10))),
+    expectedInside(response.variations[0], 2, 6, 10, h.plain(h.outside(clip.notes, 6, 10))));
 });
 
 test("Session: Variations land in empty slots (and a new scene), the original stays selected", async (t) => {
@@ -98,7 +112,8 @@ test("Session: Variations land in empty slots (and a new scene), the original st
     const copy = bass[slot];
     assert.equal(copy.name, `Bass v${v + 1}`);
     assert.deepEqual(h.plain(h.outside(copy.notes, 4, 12)), h.plain(h.outside(before.tracks[1].slots[0].notes, 4, 12)));
-    assertSameNotes(h.sortNotes(h.plain(h.inside(copy.notes, 4, 12))), expectedInside(response.variations[v], 0, 4, 12));
+    assertSameNotes(h.sortNotes(h.plain(h.inside(copy.notes, 4, 12))),
+      expectedInside(response.variations[v], 0, 4, 12, h.plain(h.outside(copy.notes, 4, 12))));
   });
   for (const tr of [0, 2]) assert.deepEqual(after.tracks[tr].slots.slice(0, 4), before.tracks[tr].slots);
   assert.equal(set.view.detail, set.tracks[1].slots[0].clip, "the original stays selected");

@@ -2,7 +2,10 @@
 // a Live set kept in memory behind a LiveAPI look-alike (paths, ids, get/set/
 // call/getcount), and Max's outlet, post and Task. It is strict where Live is
 // forgiving (unknown properties and calls throw, and copying onto a clip that
-// exists throws) so that a device bug shows up as a failing test.
+// exists throws) so that a device bug shows up as a failing test, except where
+// the forgiving behaviour is itself the danger: a LiveAPI whose object is gone
+// (id 0) ignores get/set/call as Max does, posting "no valid object set", and
+// add_new_notes applies Live's rule that notes of one pitch never overlap.
 "use strict";
 
 const fs = require("fs");
@@ -16,12 +19,14 @@ class LiveSet {
    * spec: {tempo, signature: [n, d], loop: {on, start, length}, scale: {root, name},
    *        scenes: n, tracks: [{name, midi, drum, slots: {index: clipSpec}, arrangement: [clipSpec]}],
    *        select: {track, slot} or {track, arrangement: k}}
-   * clipSpec: {name, looping, loop: [start, end], markers: [start, end], start_time, notes: [...]}
+   * clipSpec: {name, looping, loop: [start, end], markers: [start, end], start_time, signature: [n, d], notes: [...]}
+   * deviceSpec: {drum, chains: [{devices: [deviceSpec]}]} (a rack holds chains of devices)
    */
   constructor(spec) {
     this.ids = new Map();
     this.nextId = 1;
     this.log = [];
+    this.invalidUses = []; // get/set/call on a LiveAPI whose object is gone
     this.song = this.register({ type: "Song", tempo: spec.tempo || 120,
       num: (spec.signature || [4, 4])[0], den: (spec.signature || [4, 4])[1],
       loop: spec.loop || { on: 0, start: 0, length: 16 }, scale: spec.scale || null });
@@ -30,7 +35,7 @@ class LiveSet {
     for (let i = 0; i < (spec.scenes || 4); i++) this.scenes.push(this.register({ type: "Scene" }));
     this.tracks = spec.tracks.map((t) => {
       const track = this.register({ type: "Track", name: t.name, midi: t.midi !== false, slots: [],
-        arrangement: [], devices: [this.register({ type: "Device", drum: !!t.drum })] });
+        arrangement: [], devices: (t.devices || [{ drum: !!t.drum }]).map((d) => this.makeDevice(d)) });
       for (let i = 0; i < this.scenes.length; i++) {
         const slot = this.register({ type: "ClipSlot", track, clip: null });
         if (t.slots && t.slots[i]) slot.clip = this.makeClip(t.slots[i], { slot });
@@ -53,6 +58,12 @@ class LiveSet {
     this.LiveAPI = makeLiveAPIClass(this);
   }
 
+  makeDevice(d) {
+    const chains = (d.chains || []).map((c) => this.register({ type: "Chain",
+      devices: (c.devices || []).map((x) => this.makeDevice(x)) }));
+    return this.register({ type: "Device", drum: !!d.drum, chains });
+  }
+
   register(obj) {
     obj.id = this.nextId++;
     this.ids.set(obj.id, obj);
@@ -66,7 +77,7 @@ class LiveSet {
       looping: c.looping === undefined ? 1 : c.looping ? 1 : 0,
       loop_start: loop[0], loop_end: loop[1], start_marker: markers[0], end_marker: markers[1],
       start_time: c.start_time || 0, slot: owner.slot || null, track: owner.track || null,
-      notes: [], nextNote: 1 });
+      sig: c.signature || [this.song.num, this.song.den], notes: [], nextNote: 1 });
     clip.end_time = clip.start_time + (c.length || (clip.looping ? loop[1] - markers[0] : markers[1] - markers[0]));
     this.addNotes(clip, (c.notes || []).map((n) => (Array.isArray(n)
       ? { pitch: n[0], start_time: n[1], duration: n[2], velocity: n[3] } : n)));
@@ -81,10 +92,31 @@ class LiveSet {
         }
       }
       if (n.pitch < 0 || n.pitch > 127 || n.duration <= 0) throw new Error(`add_new_notes: bad note ${JSON.stringify(n)}`);
-      clip.notes.push({ note_id: clip.nextNote++, pitch: n.pitch, start_time: n.start_time,
+      const note = { note_id: clip.nextNote++, pitch: n.pitch, start_time: n.start_time,
         duration: n.duration, velocity: n.velocity === undefined ? 100 : n.velocity, mute: n.mute ? 1 : 0,
-        probability: 1, velocity_deviation: 0, release_velocity: 64 });
+        probability: 1, velocity_deviation: 0, release_velocity: 64 };
+      // Live keeps the notes of one pitch apart: a note added at the start of
+      // one of its pitch replaces it; one that starts while an earlier note of
+      // its pitch still sounds shortens that note to end where it starts; and
+      // a note that runs into a later one of its pitch is itself shortened.
+      const same = clip.notes.filter((o) => o.pitch === note.pitch);
+      clip.notes = clip.notes.filter((o) => !(o.pitch === note.pitch && Math.abs(o.start_time - note.start_time) < 1e-9));
+      for (const o of same) {
+        if (o.start_time < note.start_time && o.start_time + o.duration > note.start_time) {
+          o.duration = note.start_time - o.start_time;
+        } else if (o.start_time > note.start_time && note.start_time + note.duration > o.start_time) {
+          note.duration = o.start_time - note.start_time;
+        }
+      }
+      clip.notes.push(note);
     }
+  }
+
+  /** What deleting a clip in Live does: the slot empties and the clip's id is dead. */
+  deleteClip(clip) {
+    if (clip.slot) clip.slot.clip = null;
+    if (clip.track) clip.track.arrangement = clip.track.arrangement.filter((c) => c !== clip);
+    this.ids.delete(clip.id);
   }
 
   copyClip(clip, owner, startTime) {
@@ -109,7 +141,8 @@ class LiveSet {
       else if (w === "scenes") { obj = this.scenes[k]; i++; }
       else if (w === "clip_slots" && obj.type === "Track") { obj = obj.slots[k]; i++; }
       else if (w === "arrangement_clips" && obj.type === "Track") { obj = obj.arrangement[k]; i++; }
-      else if (w === "devices" && obj.type === "Track") { obj = obj.devices[k]; i++; }
+      else if (w === "devices" && (obj.type === "Track" || obj.type === "Chain")) { obj = obj.devices[k]; i++; }
+      else if (w === "chains" && obj.type === "Device") { obj = obj.chains[k]; i++; }
       else if (w === "clip" && obj.type === "ClipSlot") obj = obj.clip;
       else return null;
     }
@@ -122,9 +155,21 @@ class LiveSet {
     if (obj === this.view) return "live_set view";
     if (obj.type === "Scene") return `live_set scenes ${this.scenes.indexOf(obj)}`;
     if (obj.type === "Track") return `live_set tracks ${this.tracks.indexOf(obj)}`;
-    if (obj.type === "Device") {
-      const t = this.tracks.find((tr) => tr.devices.includes(obj));
-      return `${this.pathOf(t)} devices ${t.devices.indexOf(obj)}`;
+    if (obj.type === "Device" || obj.type === "Chain") {
+      // search every track's device tree for the holder of obj
+      const walk = (prefix, list, key) => {
+        for (let i = 0; i < list.length; i++) {
+          const here = `${prefix} ${key} ${i}`;
+          if (list[i] === obj) return here;
+          const inner = list[i].type === "Device" ? walk(here, list[i].chains, "chains") : walk(here, list[i].devices, "devices");
+          if (inner) return inner;
+        }
+        return null;
+      };
+      for (const t of this.tracks) {
+        const found = walk(this.pathOf(t), t.devices, "devices");
+        if (found) return found;
+      }
     }
     if (obj.type === "ClipSlot") return `${this.pathOf(obj.track)} clip_slots ${obj.track.slots.indexOf(obj)}`;
     if (obj.type === "Clip" && obj.slot) return `${this.pathOf(obj.slot)} clip`;
@@ -164,11 +209,14 @@ function getProp(set, obj, prop) {
     if (prop === "is_arrangement_clip") return [obj.slot ? 0 : 1];
     if (prop === "length") return [obj.looping ? obj.loop_end - obj.loop_start : obj.end_marker - obj.start_marker];
     if (prop === "name") return [obj.name];
+    if (prop === "signature_numerator") return [obj.sig[0]];
+    if (prop === "signature_denominator") return [obj.sig[1]];
     if (["looping", "loop_start", "loop_end", "start_marker", "end_marker", "start_time", "end_time"].includes(prop)) {
       return [obj[prop]];
     }
   } else if (t === "Device") {
     if (prop === "can_have_drum_pads") return [obj.drum ? 1 : 0];
+    if (prop === "can_have_chains") return [obj.chains.length || obj.drum ? 1 : 0];
   }
   throw new Error(`get: ${t} has no property ${prop}`);
 }
@@ -237,24 +285,31 @@ function makeLiveAPIClass(set) {
   function LiveAPI(a, b) {
     this._obj = set.resolve(typeof a === "function" || a === null ? b || "" : a || "");
   }
-  const live = (self) => {
-    if (!self._obj) throw new Error("LiveAPI used on an invalid object (id 0)");
-    return self._obj;
+  // Max answers get/set/call on an object that is gone (id 0) with "no valid
+  // object set" in its console and nothing else: no exception reaches the script.
+  const dead = (self, what) => {
+    if (self._obj && set.ids.get(self._obj.id) === self._obj) return false;
+    self._obj = null;
+    set.invalidUses.push(what);
+    if (set.post) set.post(`${what}: no valid object set`);
+    return true;
   };
   Object.defineProperties(LiveAPI.prototype, {
-    id: { get() { return String(this._obj ? this._obj.id : 0); } },
+    id: { get() { return String(this._obj && set.ids.get(this._obj.id) === this._obj ? this._obj.id : 0); } },
     path: { get() { return this._obj ? `"${set.pathOf(this._obj)}"` : ""; } },
     unquotedpath: { get() { return set.pathOf(this._obj); } },
     type: { get() { return this._obj ? this._obj.type : ""; } },
   });
   LiveAPI.prototype.goto = function (p) { this._obj = set.resolve(p); };
-  LiveAPI.prototype.get = function (prop) { return getProp(set, live(this), prop); };
-  LiveAPI.prototype.set = function (prop, value) { setProp(set, live(this), prop, value); };
-  LiveAPI.prototype.call = function (fn, ...args) { return callFn(set, live(this), fn, args); };
+  LiveAPI.prototype.get = function (prop) { return dead(this, "get") ? [] : getProp(set, this._obj, prop); };
+  LiveAPI.prototype.set = function (prop, value) { if (!dead(this, "set " + prop)) setProp(set, this._obj, prop, value); };
+  LiveAPI.prototype.call = function (fn, ...args) { return dead(this, "call " + fn) ? undefined : callFn(set, this._obj, fn, args); };
   LiveAPI.prototype.getcount = function (child) {
-    const o = live(this);
+    if (dead(this, "getcount " + child)) return 0;
+    const o = this._obj;
     const lists = { Song: { tracks: set.tracks, scenes: set.scenes },
-      Track: { clip_slots: o.slots, arrangement_clips: o.arrangement, devices: o.devices } }[o.type] || {};
+      Track: { clip_slots: o.slots, arrangement_clips: o.arrangement, devices: o.devices },
+      Device: { chains: o.chains }, Chain: { devices: o.devices } }[o.type] || {};
     if (!lists[child]) throw new Error(`getcount: ${o.type} has no list ${child}`);
     return lists[child].length;
   };
@@ -314,6 +369,7 @@ function loadDevice(set, { replyPort = 9001, onOutlet = () => {} } = {}) {
       });
     },
   };
+  set.post = (text) => device.posts.push(text);
   const ctx = {
     LiveAPI: set.LiveAPI,
     Task: makeTaskClass(device),
