@@ -110,16 +110,19 @@ def make_example(song: Song, tok: Tokenizer, block_size: int, rng: random.Random
     notes = [Note(n.pitch, n.start, min(n.duration, hi / tok.tpb - n.start), n.velocity)
              for n in notes]
     density = tok.density_level(len(notes) / span)
-    try:
-        prompt = build_prompt(tok, song, bars, target.id, (f0, f1), (f0, blank_end), lo, hi, mode,
-                              block_size, None)
-    except ValueError:
-        return None
     fill_track = Track(target.id, target.program, target.is_drum, notes)
     fill = [tok.offset["DENSITY"] + density]
     for group in tok.encode_bars(fill_track, bars[f0:f1]):
         fill += group
     fill.append(tok.FILL_END)
-    if len(fill) > fill_budget(span, block_size) - 1:
+    # the room the Engine reserves at this density (model/prompt.py), or the
+    # fill's own length where one bar is busier than the level allows
+    budget = max(fill_budget(span, block_size, tok, density), len(fill) + 1)
+    if budget > block_size // 2:
+        return None
+    try:
+        prompt = build_prompt(tok, song, bars, target.id, (f0, f1), (f0, blank_end), lo, hi, mode,
+                              block_size, None, budget=budget)
+    except ValueError:
         return None
     return Example(prompt.tokens + fill, mode)

@@ -10,6 +10,7 @@ first. `continue` sees nothing after the fill; `generate` sees no notes.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 
 from .grammar import FillPlan
@@ -18,6 +19,7 @@ from .tokenizer import Tokenizer
 
 TOKENS_PER_BAR_BUDGET = 80  # room for about 20 notes a bar in the fill section
 FILL_OVERHEAD = 3  # FILL_START, DENSITY, FILL_END
+TOKENS_PER_NOTE = 4  # POS, PITCH, VEL, DUR at most
 
 
 @dataclass
@@ -53,19 +55,30 @@ class LazyBars:
         return self.done[b]
 
 
-def fill_budget(n_bars: int, block_size: int) -> int:
-    return min(block_size // 2, FILL_OVERHEAD + n_bars * TOKENS_PER_BAR_BUDGET)
+def fill_budget(n_bars: int, block_size: int, tok: Tokenizer | None = None,
+                density_level: int | None = None) -> int:
+    """Tokens reserved for the fill section. With a known density level the
+    density filter caps each bar at the level's upper edge, so only that
+    much is reserved (a bar line and TOKENS_PER_NOTE a note) and the rest of
+    the block shows more of the song; without one, TOKENS_PER_BAR_BUDGET."""
+    per_bar = TOKENS_PER_BAR_BUDGET
+    if tok is not None and density_level is not None:
+        hi = tok.density_range(density_level)[1]
+        if math.isfinite(hi):
+            per_bar = min(per_bar, 2 + TOKENS_PER_NOTE * math.ceil(hi))
+    return min(block_size // 2, FILL_OVERHEAD + n_bars * per_bar)
 
 
 def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
                  fill: tuple[int, int], blank: tuple[int, int], lo_tick: int, hi_tick: int,
                  mode: str, block_size: int, density_level: int | None,
-                 written_from: int | None = None) -> Prompt:
+                 written_from: int | None = None, budget: int | None = None) -> Prompt:
     """The prompt for filling bars [fill[0], fill[1]) of the target track.
 
     `blank` ([fill[0], b1) ⊇ fill) are the target's bars shown as FILL_BAR:
     these and the bars later chunks will write. Bars [written_from, fill[0])
     were written by earlier chunks: shown as written, in `generate` mode too.
+    `budget` (tokens for the fill section) defaults to fill_budget's.
     """
     f0, f1 = fill
     target = song.track(target_id)
@@ -79,7 +92,13 @@ def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
     for b in range(max(blank[0], 0), min(blank[1], last_bar)):
         bar_tokens[target_id].blank(b)
 
-    budget = fill_budget(f1 - f0, block_size)
+    bar0 = bars[f0]
+    prefix = [n for n in target.notes
+              if tok.to_tick(bar0.start) <= tok.to_tick(n.start) < lo_tick] \
+        if mode != "generate" else []
+    if budget is None:  # the notes forced in before the target start come on top
+        budget = fill_budget(f1 - f0, block_size, tok, density_level) + \
+            TOKENS_PER_NOTE * len(prefix)
     fixed = 1 + 1 + (1 if density_level is not None else 0)  # BOS, FILL_START, DENSITY
 
     def cost(ids, w0, w1):
@@ -120,9 +139,5 @@ def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
         seq.append(tok.TRACK_END)
     seq.append(tok.FILL_START)
 
-    bar0 = bars[f0]
-    prefix = [n for n in target.notes
-              if tok.to_tick(bar0.start) <= tok.to_tick(n.start) < lo_tick] \
-        if mode != "generate" else []
     plan = FillPlan(bars[f0:f1], lo_tick, hi_tick, target.is_drum, prefix, budget)
     return Prompt(seq, plan, (w0, w1), [i for i in ids])
