@@ -9,10 +9,12 @@ finished by demo/effects.py; the limiter's ceiling defaults to -1 dBFS.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import gradio as gr
@@ -53,6 +55,14 @@ def get_engine():
 
 # --- the pure part -------------------------------------------------------------
 
+def _refuse(message: str) -> gr.Error:
+    """The error for something the visitor can fix: shown on the page, one line
+    in the log, no traceback (Gradio prints one for every other exception, as
+    it should for real faults)."""
+    log.info("refused: %s", " ".join(message.split()))
+    return gr.Error(message, print_exception=False)
+
+
 def describe(midi_path):
     """Track table, target choices and a bar range for a newly chosen file."""
     if not midi_path:
@@ -60,7 +70,7 @@ def describe(midi_path):
     try:
         song = tk.load_song(midi_path)
     except tk.InputError as exc:
-        raise gr.Error(str(exc)) from exc
+        raise _refuse(str(exc)) from exc
     n_bars = len(song.bars())
     pitched = [t.id for t in song.tracks if not t.is_drum and t.notes]
     default = pitched[-1] if pitched else tk.NEW_TRACK
@@ -89,7 +99,7 @@ def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_
                       pitch_range=(int(pitch_low), int(pitch_high)))
         song, request, track_id, start, end = tk.prepare(song, job)
     except tk.InputError as exc:
-        raise gr.Error(str(exc)) from exc
+        raise _refuse(str(exc)) from exc
     fx = effects.FxSettings(eq_low_db=eq_low, eq_mid_db=eq_mid, eq_high_db=eq_high, lofi=lofi,
                             compression=compression, chorus=chorus, delay=delay,
                             reverb=reverb, room_size=room_size,
@@ -101,26 +111,27 @@ def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_
         with _engine_lock:
             response = engine.run(request, progress=lambda f: progress(0.6 * f, desc="writing notes"))
     except RequestError as exc:  # limits and contract, worded by the engine with the field
-        raise gr.Error(f"The request was refused: {exc}. Change that setting and try again.") from exc
+        raise _refuse(f"The request was refused: {exc}. Change that setting and try again.") from exc
     except MidifillError as exc:
         raise gr.Error(f"The model failed: {exc}") from exc
     generated = time.perf_counter()
     songs = tk.apply_response(song, response, track_id, start, end)
     out = _new_work_dir()
     stem = Path(str(midi)).stem[:40] or "song"
-    slots = []
-    for i, new_song in enumerate(songs):
-        progress(0.6 + 0.4 * i / len(songs), desc=f"rendering variation {i + 1}")
-        mid = write_midi(new_song, out / f"{stem}-{i + 1}.mid")
+    # Variations are finished side by side: FluidSynth, pedalboard and NumPy's
+    # FFT let go of the GIL, so on two or more cores two variations take about
+    # the time of one.
+    workers = max(1, min(len(songs), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="midifill-render") as pool:
+        jobs = [pool.submit(_finish, song, new_song, i, len(v["notes"]), track_id, start, end,
+                            fx, out, stem)
+                for i, (new_song, v) in enumerate(zip(songs, response["variations"]))]
+        for k, _ in enumerate(as_completed(jobs), 1):
+            progress(0.6 + 0.4 * k / len(jobs), desc=f"rendered {k} of {len(jobs)}")
         try:
-            audio = effects.apply(render_song(new_song), SAMPLE_RATE, fx)
+            slots = [j.result() for j in jobs]
         except SynthUnavailable as exc:
             raise gr.Error(f"Audio cannot be rendered on this server: {exc}") from exc
-        wav = write_wav(audio, out / f"{stem}-{i + 1}.wav")
-        n_new = len(response["variations"][i]["notes"])
-        roll = draw_pianoroll(song, new_song, track_id, start, end, out / f"{stem}-{i + 1}.png",
-                              f"variation {i + 1}: {n_new} notes")
-        slots.append((str(roll), str(wav), [str(mid), str(wav)]))
     progress(1.0, desc="done")
     t = response.get("timing_ms", {})
     summary = (f"**{len(songs)} variation(s)** of track {track_id}, beats {start:g}-{end:g} "
@@ -137,6 +148,16 @@ def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_
         flat.append(gr.Column(visible=i < len(slots)))
         flat += list(slots[i]) if i < len(slots) else [None, None, None]
     return tuple(flat)
+
+
+def _finish(song, new_song, i, n_new, track_id, start, end, fx, out, stem):
+    """One variation's slot: (piano roll PNG, WAV, [.mid, .wav])."""
+    mid = write_midi(new_song, out / f"{stem}-{i + 1}.mid")
+    audio = effects.apply(render_song(new_song), SAMPLE_RATE, fx)
+    wav = write_wav(audio, out / f"{stem}-{i + 1}.wav")
+    roll = draw_pianoroll(song, new_song, track_id, start, end, out / f"{stem}-{i + 1}.png",
+                          f"variation {i + 1}: {n_new} notes")
+    return str(roll), str(wav), [str(mid), str(wav)]
 
 
 def _new_work_dir() -> Path:

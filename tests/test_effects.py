@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from demo.effects import (CEILING_DB, PRESETS, FxSettings, apply, integrated_loudness, limit,
-                          normalize_loudness, peak_dbfs, preset)
+from demo.effects import (CEILING_DB, PRESETS, FxSettings, apply, integrated_loudness,
+                          k_weighted_windows, limit, limited_loudness, normalize_loudness,
+                          peak_dbfs, preset)
 
 SR = 44100
 
@@ -130,3 +131,24 @@ def test_each_control_alone_changes_the_signal(signal):
 def test_unknown_preset_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="dry"):
         preset("cathedral")
+
+
+@pytest.mark.parametrize("gain", [2.0, 6.0, 12.0])
+def test_loudness_after_the_limiter_is_read_without_filtering_again(signal, gain):
+    # apply() measures K-weighted loudness once and derives the limited
+    # signal's from the limiter's gain per 10 ms window; it must agree with a
+    # fresh measurement, or the make-up gain would miss its target
+    pre = signal * np.float32(gain)
+    out = limit(pre, SR, -1.0)
+    lost = integrated_loudness(pre, SR) - integrated_loudness(out, SR)
+    assert lost > 0.5  # the limiter really took loudness away
+    estimate = limited_loudness(k_weighted_windows(pre, SR), pre, out, SR)
+    assert estimate == pytest.approx(integrated_loudness(out, SR), abs=0.05)
+
+
+@pytest.mark.parametrize("name", ["room", "hall", "lo-fi", "master"])
+def test_presets_reach_their_loudness_target_under_the_ceiling(signal, name):
+    fx = PRESETS[name]
+    out = apply(signal, SR, fx)
+    assert integrated_loudness(out, SR) == pytest.approx(fx.loudness_lufs, abs=0.3)
+    assert peak_dbfs(out) <= fx.ceiling_db + 1e-6
