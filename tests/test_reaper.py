@@ -106,3 +106,8 @@ def test_random_clips_keep_everything_outside_the_range(server, midifill_cmd):
     out = run_driver("test_property.lua", server, midifill_cmd, MIDIFILL_SEED=seed,
                      MIDIFILL_CASES=40, MIDIFILL_DEAD_CASES=15, MIDIFILL_NOCMD_CASES=200)
     assert "0 failures" in out, out
+
+
+def test_looped_drum_muted_overlapping_and_offset_measures(server, midifill_cmd):
+    out = run_driver("test_host_rules.lua", server, midifill_cmd)
+    assert "0 failures" in out

@@ -20,42 +20,95 @@ local function r6(x) return math.floor(x * 1e6 + 0.5) / 1e6 end
 
 local function time_to_qn(t) return snap(reaper.TimeMap2_timeToQN(0, t)) end
 
--- 0-based index of the measure holding qn, its start and end in QN.
-local function measure_at(qn)
-  local num, qs, qe = reaper.TimeMap_QNToMeasures(0, qn)
-  return num - 1, qs, qe
+-- The bar holding qn: its start and end in QN. The measure number that
+-- TimeMap_QNToMeasures also returns is the ruler's, which starts from the
+-- project's measure offset, so bars are counted here by walking bar lines.
+local function bar_at(qn)
+  local _, qs, qe = reaper.TimeMap_QNToMeasures(0, qn)
+  return qs, qe
 end
 
-local function measure_info(idx)
-  local _, qs, qe, n, d, tempo = reaper.TimeMap_GetMeasureInfo(0, idx)
-  return qs, qe, n, d, tempo
+-- The start of the bar `n` bars after (n < 0: before) the bar holding qn,
+-- never before the project start.
+local function bar_start(qn, n)
+  local qs, qe = bar_at(qn)
+  for _ = 1, n do qs, qe = bar_at(qe + EPS) end
+  for _ = 1, -n do
+    if qs <= EPS then break end
+    qs, qe = bar_at(qs - EPS)
+  end
+  return qs
+end
+
+local function signature_at(qn)
+  local num, den = reaper.TimeMap_GetTimeSigAtTime(0, reaper.TimeMap2_QNToTime(0, qn + EPS))
+  return num, den
 end
 
 -- Item helpers ------------------------------------------------------------------
 
-local function item_range(item)
+function C.item_range(item)
   local pos = reaper.GetMediaItemInfo_Value(item, "D_POSITION")
   local len = reaper.GetMediaItemInfo_Value(item, "D_LENGTH")
   return time_to_qn(pos), time_to_qn(pos + len)
 end
+local item_range = C.item_range
 
 local function midi_take(item)
   local take = item and reaper.GetActiveTake(item)
   if take and reaper.TakeIsMIDI(take) then return take end
 end
 
--- Every note of a take as {pitch, start_qn, end_qn, vel, chan}, skipping
--- muted notes and notes outside the item's visible bounds.
+-- One pass of the take's source in QN when the item loops it (B_LOOPSRC),
+-- else nil. An in-project MIDI source is beat-based, so its length is in QN.
+local function loop_length(item, take)
+  if reaper.GetMediaItemInfo_Value(item, "B_LOOPSRC") < 0.5 then return nil end
+  local len, in_qn = reaper.GetMediaSourceLength(reaper.GetMediaItemTake_Source(take))
+  if not in_qn then  -- seconds: measure them from where the source starts
+    local s0 = reaper.MIDI_GetProjQNFromPPQPos(take, 0)
+    len = reaper.TimeMap2_timeToQN(0, reaper.TimeMap2_QNToTime(0, s0) + len) - s0
+  end
+  if len and len > EPS then return len end
+end
+
+-- True when REAPER plays the item's source more than once (or wraps it
+-- around), so that an edit in one pass would sound in every pass. (A
+-- Continue that lengthens an item resizes its source with
+-- MIDI_SetItemExtents, so only the item as it is now matters.)
+function C.repeats(item, take)
+  local loop = loop_length(item, take)
+  if not loop then return false end
+  local _, b = C.item_range(item)
+  local s0 = snap(reaper.MIDI_GetProjQNFromPPQPos(take, 0))
+  return b - s0 > loop + EPS
+end
+
+-- Every note of a take as REAPER plays it, as {pitch, start_qn, end_qn, vel,
+-- chan}: without muted notes or notes outside the item's bounds, and for an
+-- item that loops its source, each pass of the source's notes (a note past
+-- the source's end is never played).
 function C.take_notes(take, item_a, item_b)
   local out = {}
+  local loop = loop_length(reaper.GetMediaItemTake_Item(take), take)
+  local s0 = loop and snap(reaper.MIDI_GetProjQNFromPPQPos(take, 0))
   local _, count = reaper.MIDI_CountEvts(take)
   for i = 0, count - 1 do
     local ok, _, muted, s, e, chan, pitch, vel = reaper.MIDI_GetNote(take, i)
     if ok and not muted then
       local qs = snap(reaper.MIDI_GetProjQNFromPPQPos(take, s))
       local qe = snap(reaper.MIDI_GetProjQNFromPPQPos(take, e))
-      if qs >= item_a - EPS and qs < item_b - EPS then
-        out[#out + 1] = { pitch, qs, math.min(qe, item_b), vel, chan }
+      if not loop then
+        if qs >= item_a - EPS and qs < item_b - EPS then
+          out[#out + 1] = { pitch, qs, math.min(qe, item_b), vel, chan }
+        end
+      elseif qs >= s0 - EPS and qs < s0 + loop - EPS then
+        -- each pass k starts k loops later; a note is cut where its pass ends
+        local k = math.ceil((item_a - qs) / loop - EPS)
+        while qs + k * loop < item_b - EPS do
+          local pass_end = s0 + (k + 1) * loop
+          out[#out + 1] = { pitch, qs + k * loop, math.min(qe + k * loop, pass_end, item_b), vel, chan }
+          k = k + 1
+        end
       end
     end
   end
@@ -130,7 +183,7 @@ end
 
 -- The bar line at or after qn.
 local function bar_at_or_after(qn)
-  local _, qs, qe = measure_at(qn)
+  local qs, qe = bar_at(qn)
   if qn <= qs + EPS then return qs end
   return qe
 end
@@ -145,8 +198,7 @@ local function continue_range(item, bars)
     for _, n in ipairs(C.take_notes(take, a, b)) do last = math.max(last, n[3]) end
   end
   local start = bar_at_or_after(last)
-  local idx = measure_at(start)
-  return start, (measure_info(idx + bars))
+  return start, bar_start(start, bars)
 end
 
 -- The request ---------------------------------------------------------------
@@ -155,24 +207,37 @@ local function track_id(track)
   return "track" .. math.floor(reaper.GetMediaTrackInfo_Value(track, "IP_TRACKNUMBER"))
 end
 
+-- REAPER does not play a muted track or a muted item. The target's own
+-- track and item still count: they are the part being written.
+local function silent_track(track, target_track)
+  return track ~= target_track and reaper.GetMediaTrackInfo_Value(track, "B_MUTE") > 0.5
+end
+local function silent_item(item, target_item)
+  return item ~= target_item and reaper.GetMediaItemInfo_Value(item, "B_MUTE") > 0.5
+end
+
 -- One track's part of the payload, or nil when it has no notes in the window
 -- and is not the target. Notes of the target track inside the range are
--- left out: they are what gets rewritten.
-local function track_payload(track, w0, w1, origin, target_track, a, b)
+-- left out: they are what gets rewritten. Drum detection counts them all the
+-- same, so an item filled whole is still known by its channel.
+local function track_payload(track, w0, w1, origin, target_track, target_item, a, b)
+  if silent_track(track, target_track) then return nil end
   local notes, on_ten, total = json.array({}), 0, 0
   for i = 0, reaper.CountTrackMediaItems(track) - 1 do
     local item = reaper.GetTrackMediaItem(track, i)
     local take = midi_take(item)
     local ia, ib = item_range(item)
-    if take and ia < w1 and ib > w0 then
+    if take and ia < w1 and ib > w0 and not silent_item(item, target_item) then
       for _, n in ipairs(C.take_notes(take, ia, ib)) do
         local pitch, qs, qe, vel, chan = n[1], n[2], n[3], n[4], n[5]
         local replaced = track == target_track and qs >= a - EPS and qs < b - EPS
-        if qs >= w0 - EPS and qs < w1 - EPS and not replaced then
-          local dur = math.max(math.min(qe, w1) - qs, 1 / 128)
-          notes[#notes + 1] = json.array({ pitch, r6(qs - origin), r6(dur), math.max(1, vel) })
+        if qs >= w0 - EPS and qs < w1 - EPS then
           total = total + 1
           if chan == 9 then on_ten = on_ten + 1 end
+          if not replaced then
+            local dur = math.max(math.min(qe, w1) - qs, 1 / 128)
+            notes[#notes + 1] = json.array({ pitch, r6(qs - origin), r6(dur), math.max(1, vel) })
+          end
         end
       end
     end
@@ -191,29 +256,28 @@ local function track_payload(track, w0, w1, origin, target_track, a, b)
 end
 
 -- The request for writing [a, b) (project QN) on `track`.
-function C.build_request(mode, track, a, b, settings, variations)
-  local i0 = measure_at(a)
-  local i1 = measure_at(math.max(a, b - EPS))
-  local first = math.max(0, i0 - settings.bars_before)
-  local last = i1 + settings.bars_after
-  local w0 = measure_info(first)
-  local _, w1 = measure_info(last)
+function C.build_request(mode, track, a, b, settings, variations, target_item)
+  local w0 = bar_start(a, -settings.bars_before)
+  local w1 = bar_start(math.max(a, b - EPS), settings.bars_after + 1)
   local origin = w0
 
   local sigs, prev = json.array({}), nil
-  for idx = first, last do
-    local qs, _, n, d = measure_info(idx)
+  local qs = w0
+  while qs < w1 - EPS do
+    local n, d = signature_at(qs)
     if not prev or prev[1] ~= n or prev[2] ~= d then
       prev = { n, d }
       sigs[#sigs + 1] = json.array({ r6(qs - origin), n, d })
     end
+    local _, qe = bar_at(qs + EPS)
+    qs = qe
   end
   local _, _, tempo = reaper.TimeMap_GetTimeSigAtTime(0, reaper.TimeMap2_QNToTime(0, w0))
 
   local tracks = json.array({})
   for t = 0, reaper.CountTracks(0) - 1 do
     local tr = reaper.GetTrack(0, t)
-    local payload = track_payload(tr, w0, w1, origin, track, a, b)
+    local payload = track_payload(tr, w0, w1, origin, track, target_item, a, b)
     if payload then tracks[#tracks + 1] = payload end
   end
 
@@ -236,6 +300,39 @@ function C.build_request(mode, track, a, b, settings, variations)
   return request, origin
 end
 
+local function item_label(item)
+  local take = reaper.GetActiveTake(item)
+  local _, name = reaper.GetSetMediaItemTakeInfo_String(take, "P_NAME", "", false)
+  local _, track = reaper.GetTrackName(reaper.GetMediaItem_Track(item))
+  local a = item_range(item)
+  return string.format("'%s' (track '%s', at QN %g)", name ~= "" and name or "MIDI item", track, r6(a))
+end
+
+local function looped_message(item, take)
+  return string.format(
+    "The item %s loops its source: REAPER plays the same %g QN of MIDI again and again, so " ..
+    "notes written in one pass would sound in every pass, and notes past the source's end " ..
+    "would never sound.\n\nUn-loop it (Item properties: untick 'Loop source') or glue it " ..
+    "(Item: Glue items) so that each pass holds its own notes, then run this action again. " ..
+    "Nothing was changed.", item_label(item), r6(loop_length(item, take)))
+end
+
+-- Another item on `track` that plays somewhere in [a, b) (QN), or nil.
+local function item_over(track, a, b, except)
+  for i = 0, reaper.CountTrackMediaItems(track) - 1 do
+    local other = reaper.GetTrackMediaItem(track, i)
+    local oa, ob = item_range(other)
+    if other ~= except and oa < b - EPS and ob > a + EPS then return other end
+  end
+end
+
+local function overlap_message(other, a, b)
+  return string.format(
+    "midifill - Continue would write QN %g-%g, where the item %s already plays; both would " ..
+    "sound at once.\n\nSelect that item and use midifill - Fill to rewrite its bars, or move it, " ..
+    "or set a time selection that ends before it. Nothing was changed.", r6(a), r6(b), item_label(other))
+end
+
 -- Plans an action: a list of jobs {item, track, a, b, origin, request,
 -- extend = {a, b} | nil, create = true | nil}, or nil and a message.
 function C.plan(mode, settings)
@@ -253,8 +350,10 @@ function C.plan(mode, settings)
     local a, b = ts_a, ts_b
     if not a then
       a = bar_at_or_after(time_to_qn(reaper.GetCursorPosition()))
-      b = measure_info(measure_at(a) + settings.continue_bars)
+      b = bar_start(a, settings.continue_bars)
     end
+    local other = item_over(track, a, b)
+    if other then return nil, overlap_message(other, a, b) end
     local request, origin = C.build_request("continue", track, a, b, settings, 1)
     return { { track = track, a = a, b = b, origin = origin, request = request, create = true } }
   end
@@ -277,7 +376,11 @@ function C.plan(mode, settings)
     end
     if b - a > EPS then
       local track = reaper.GetMediaItem_Track(item)
-      local request, origin = C.build_request(engine_mode, track, a, b, settings, variations)
+      local take = midi_take(item)
+      if C.repeats(item, take) then return nil, looped_message(item, take) end
+      local other = extend and item_over(track, extend[1], extend[2], item)
+      if other then return nil, overlap_message(other, a, b) end
+      local request, origin = C.build_request(engine_mode, track, a, b, settings, variations, item)
       jobs[#jobs + 1] = { item = item, track = track, a = a, b = b, origin = origin,
                           request = request, extend = extend }
     end

@@ -5,6 +5,12 @@
 -- blocks. Only API names the scripts use are implemented, with REAPER's
 -- argument orders and return values (see REAPER's ReaScript help).
 --
+-- It also keeps what REAPER does that a script can get wrong: an item may
+-- loop its MIDI source (B_LOOPSRC), playing the source's notes again in every
+-- pass and nothing past the source's end; items and tracks may be muted
+-- (B_MUTE); the ruler may number measures from a project offset, which
+-- TimeMap_QNToMeasures reports.
+--
 -- Besides the API it records what a test needs to judge a run: undo blocks
 -- opened and closed, edits made outside an undo block, notes inserted while
 -- sorting was enabled, message boxes, and every ExecProcess command line.
@@ -78,6 +84,7 @@ function fake.new_project(opts)
     markers = opts.markers or { { qn = 0, bpm = 120, num = 4, den = 4 } },
     measures = {},
     default_ppq = opts.ppq or 960,
+    measure_offset = opts.measure_offset or 0, -- Project settings: the first measure shows as 1 + offset
     tracks = {},
     loop = { 0.0, 0.0 },
     cursor = 0.0,
@@ -99,22 +106,26 @@ function fake.new_project(opts)
 end
 
 function fake.add_track(name, selected)
-  local tr = { name = name or "", items = {}, selected = selected or false }
+  local tr = { name = name or "", items = {}, selected = selected or false, muted = false }
   P.tracks[#P.tracks + 1] = tr
   return tr
 end
 
-local function new_take(item, ppq)
+-- source_len: the MIDI source's length in QN (what one loop pass plays).
+local function new_take(item, ppq, source_len)
   return { item = item, ppq = ppq or P.default_ppq, notes = {}, ccs = {}, name = "",
-           sort_disabled = false }
+           sort_disabled = false, source_len = source_len }
 end
 
 function fake.add_midi_item(track, start_qn, len_qn, opts)
   opts = opts or {}
   local pos = qn_to_time(start_qn)
+  -- opts.loop: the item loops its source (B_LOOPSRC); opts.source_len: the
+  -- source's length in QN (default: the item's); opts.muted: B_MUTE.
   local item = { track = track, pos = pos, len = qn_to_time(start_qn + len_qn) - pos,
-                 takes = {}, active = 1, selected = opts.selected or false }
-  item.takes[1] = new_take(item, opts.ppq)
+                 takes = {}, active = 1, selected = opts.selected or false,
+                 loop = opts.loop or false, muted = opts.muted or false }
+  item.takes[1] = new_take(item, opts.ppq, opts.source_len or len_qn)
   track.items[#track.items + 1] = item
   return item, item.takes[1]
 end
@@ -232,10 +243,12 @@ function R.TimeMap_timeToQN(t) return time_to_qn(t) end
 function R.TimeMap_QNToTime(qn) return qn_to_time(qn) end
 
 -- Returns the 1-based measure number and the QN of its start and end.
+-- The measure number is the one the ruler shows: 1 for the first measure,
+-- plus the project's measure offset.
 function R.TimeMap_QNToMeasures(_proj, qn)
   local i = measure_index_at_qn(qn)
   local m = measure(i)
-  return i + 1, m.start, m.end_
+  return i + 1 + P.measure_offset, m.start, m.end_
 end
 
 -- measure is 0-based; returns the measure start in seconds, QN start/end, sig, tempo.
@@ -274,6 +287,7 @@ function R.GetMediaTrackInfo_Value(track, parm)
   if parm == "IP_TRACKNUMBER" then
     for i, t in ipairs(P.tracks) do if t == track then return i end end
   end
+  if parm == "B_MUTE" then return track.muted and 1 or 0 end
   error("fake_reaper: GetMediaTrackInfo_Value " .. tostring(parm) .. " not implemented")
 end
 function R.GetSetMediaTrackInfo_String(track, parm, value, set)
@@ -314,6 +328,8 @@ function R.GetMediaItem_Track(item) return item.track end
 function R.GetMediaItemInfo_Value(item, parm)
   if parm == "D_POSITION" then return item.pos end
   if parm == "D_LENGTH" then return item.len end
+  if parm == "B_LOOPSRC" then return item.loop and 1 or 0 end
+  if parm == "B_MUTE" then return item.muted and 1 or 0 end
   error("fake_reaper: GetMediaItemInfo_Value " .. tostring(parm) .. " not implemented")
 end
 function R.CountTakes(item) return #item.takes end
@@ -325,6 +341,10 @@ function R.SetActiveTake(take)
 end
 function R.GetMediaItemTake_Item(take) return take.item end
 function R.GetMediaItemTake_Track(take) return take.item.track end
+-- A take's source; an in-project MIDI source is beat-based, so its length
+-- comes in QN (lengthIsQN true).
+function R.GetMediaItemTake_Source(take) return { take = take } end
+function R.GetMediaSourceLength(source) return source.take.source_len, true end
 function R.TakeIsMIDI(take) return take ~= nil and take.ppq ~= nil end
 function R.GetSetMediaItemTakeInfo_String(take, parm, value, set)
   assert(parm == "P_NAME", "fake_reaper: only P_NAME")
@@ -335,9 +355,11 @@ end
 function R.CreateNewMIDIItemInProj(track, starttime, endtime, qn_in)
   mutate("CreateNewMIDIItemInProj")
   if qn_in then starttime, endtime = qn_to_time(starttime), qn_to_time(endtime) end
+  -- New MIDI items loop their source by default (a REAPER preference); the
+  -- source is as long as the item, so nothing repeats.
   local item = { track = track, pos = starttime, len = endtime - starttime, takes = {},
-                 active = 1, selected = false }
-  item.takes[1] = new_take(item)
+                 active = 1, selected = false, loop = true, muted = false }
+  item.takes[1] = new_take(item, nil, time_to_qn(endtime) - time_to_qn(starttime))
   track.items[#track.items + 1] = item
   return item
 end
@@ -350,6 +372,7 @@ function R.MIDI_SetItemExtents(item, start_qn, end_qn)
     local shift = round((old_qn - start_qn) * take.ppq)
     for _, n in ipairs(take.notes) do n.s, n.e = n.s + shift, n.e + shift end
     for _, c in ipairs(take.ccs) do c.ppq = c.ppq + shift end
+    take.source_len = end_qn - start_qn -- the MIDI source is resized with the item
   end
   item.pos = qn_to_time(start_qn)
   item.len = qn_to_time(end_qn) - item.pos
@@ -364,7 +387,7 @@ function R.Main_OnCommand(cmd, _flag)
   for _, item in ipairs(all_items()) do
     if item.selected then
       local src = item.takes[item.active]
-      local t = new_take(item, src.ppq)
+      local t = new_take(item, src.ppq, src.source_len)
       t.name = src.name
       for i, n in ipairs(src.notes) do t.notes[i] = { sel = n.sel, muted = n.muted, s = n.s, e = n.e,
         chan = n.chan, pitch = n.pitch, vel = n.vel } end
