@@ -14,7 +14,7 @@ RUN_NEEDS  := libfluidsynth:libfluidsynth3
 TEST_NEEDS := $(RUN_NEEDS) lua5.4:lua5.4 oscsend:liblo-tools mma:mma chromium:chromium \
               node:nodejs npm:npm
 
-.PHONY: run test bench setup system-run system-test clean
+.PHONY: run test bench setup system-run system-test clean device
 
 run: setup system-run
 	$(BIN)/midifill serve --demo
@@ -24,6 +24,10 @@ test: setup system-test tests/ableton/node_modules
 
 bench: setup
 	$(BIN)/midifill bench
+
+# the Max for Live device, rebuilt from daw_scripts/ableton/midifill.maxpat
+device:
+	$(PYTHON) daw_scripts/ableton/build_amxd.py
 
 setup: $(STAMP)
 

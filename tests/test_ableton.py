@@ -7,8 +7,10 @@ Max's [udpreceive] would deliver them.
 """
 from __future__ import annotations
 
+import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -22,6 +24,8 @@ from conftest import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_TESTS = ROOT / "tests" / "ableton"
+DEVICE_DIR = ROOT / "daw_scripts" / "ableton"
+AMXD = DEVICE_DIR / "midifill.amxd"
 
 
 def _tool(name: str) -> str:
@@ -94,3 +98,45 @@ def test_max_for_live_device_under_node(server_port):
     assert result.returncode == 0, report
     assert "# fail 0" in result.stdout and "# skipped 0" in result.stdout, report
     print(f"node tests: {elapsed:.1f} s")
+
+
+def _amxd_chunks(data: bytes) -> list[tuple[str, bytes]]:
+    """Read an .amxd as Ableton's maxdevtools does (maxdiff/amxd_textconv.py):
+    a 4-byte ASCII tag, a little-endian u32 size, the data; until the end."""
+    chunks, at = [], 0
+    while at < len(data):
+        assert at + 8 <= len(data), "a chunk header is cut short"
+        tag = data[at:at + 4].decode("ascii")
+        size = struct.unpack("<I", data[at + 4:at + 8])[0]
+        assert at + 8 + size <= len(data), f"chunk {tag} runs past the end of the file"
+        chunks.append((tag, data[at + 8:at + 8 + size]))
+        at += 8 + size
+    return chunks
+
+
+def test_amxd_reads_back_as_a_midi_effect_holding_the_patcher():
+    chunks = _amxd_chunks(AMXD.read_bytes())
+    assert [tag for tag, _ in chunks] == ["ampf", "meta", "ptch"]
+    assert chunks[0][1] == b"mmmm", "device type: MIDI effect"
+    assert len(chunks[1][1]) == 4
+    ptch = chunks[2][1]
+    assert ptch.endswith(b"\0") and b"\0" not in ptch[:-1], "the patcher JSON ends with one NUL"
+    device = json.loads(ptch[:-1].decode("utf-8"))["patcher"]
+    source = json.loads((DEVICE_DIR / "midifill.maxpat").read_text(encoding="utf-8"))["patcher"]
+    for key, value in source.items():
+        assert device[key] == value, f"{key} differs from midifill.maxpat"
+    assert device["project"]["amxdtype"] == int.from_bytes(b"mmmm", "big")
+    assert device["openinpresentation"] == 1
+    # the unfrozen device finds its script in its own folder
+    scripts = [b["box"]["text"].split()[1] for b in device["boxes"]
+               if b["box"].get("text", "").startswith("js ")]
+    assert scripts == ["midifill.js"]
+    assert (AMXD.parent / scripts[0]).is_file()
+    assert [d["name"] for d in device["dependency_cache"]] == scripts
+
+
+def test_amxd_is_current_with_the_maxpat():
+    """The .maxpat is the source: the committed .amxd is what `make device` builds from it."""
+    result = subprocess.run([sys.executable, str(DEVICE_DIR / "build_amxd.py"), "--check"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
