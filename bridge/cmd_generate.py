@@ -3,8 +3,10 @@
     midifill generate song.mid -o out.mid --mode fill --track 1 --bars 5-8
 
 Bars are numbered from 1, as DAWs number them; `--bars 5-8` is bars 5 to 8
-inclusive. The output is the whole input song in which only the target range
-of the target track differs (OUT-1.mid … OUT-K.mid for K variations).
+inclusive, and may reach up to 16 bars past the end of the song in any mode
+(the rule and the request come from demo/task.py, so the demo takes the same
+selections). The output is the whole input song in which only the target
+range of the target track differs (OUT-1.mid … OUT-K.mid for K variations).
 """
 from __future__ import annotations
 
@@ -17,20 +19,37 @@ MODES = ("fill", "continue", "generate")
 
 def add_arguments(p):
     p.add_argument("input", help="MIDI file to read")
-    p.add_argument("-o", "--output", required=True, help="MIDI file to write")
-    p.add_argument("--mode", choices=MODES, default="fill")
+    p.add_argument("-o", "--output", required=True,
+                   help="MIDI file to write; with K > 1 variations OUT-1.mid ... OUT-K.mid")
+    p.add_argument("--mode", choices=MODES, default="fill",
+                   help="fill: rewrite the bars; continue: write them from what comes before "
+                        "only; generate: write them from nothing (default: fill)")
     p.add_argument("--track", required=True,
-                   help="target track: its index in the file (0, 1, ...) or its name")
-    p.add_argument("--bars", required=True, help="bar range, 1-based and inclusive, e.g. 5-8")
+                   help="target track: its index in the file (0, 1, ...), its name, or 'new'")
+    p.add_argument("--bars", required=True,
+                   help="bar range, 1-based and inclusive, e.g. 5-8; up to 16 bars past the "
+                        "end of the song extend it")
     p.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
-    p.add_argument("--temperature", type=float, default=None)
-    p.add_argument("--top-p", type=float, default=None)
-    p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--variations", type=int, default=None)
-    p.add_argument("--density", type=float, default=None, help="notes per bar (0 = sparse)")
-    p.add_argument("--key", default=None, help='key lock, e.g. "E minor"')
-    p.add_argument("--pitch-range", default=None, help="LOW-HIGH MIDI pitches, e.g. 28-60")
+    p.add_argument("--temperature", type=float, default=None, metavar="T",
+                   help="sampling temperature 0-5; 0 is greedy, higher is wilder (default: 1.0)")
+    p.add_argument("--top-p", type=float, default=None, metavar="P",
+                   help="nucleus sampling: draw from the likeliest tokens that make up P of "
+                        "the probability, 0 < P <= 1 (default: 0.95)")
+    p.add_argument("--top-k", type=int, default=None, metavar="K",
+                   help="draw only from the K likeliest tokens (default: 0, no limit)")
+    p.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="the same input and seed give the same notes (default: a random seed, "
+                        "printed on stderr so a result can be repeated; the demo's default is 7)")
+    p.add_argument("--variations", type=int, default=None, metavar="K",
+                   help="candidates to write, 1-8, generated as one batch (default: 1)")
+    p.add_argument("--density", type=float, default=None,
+                   help="notes per bar; 0 allows sparse or empty output (default: as busy as "
+                        "the track's own notes nearby, or the model's choice)")
+    p.add_argument("--key", default=None,
+                   help='key lock, e.g. "E minor", "Bb dorian" (default: none)')
+    p.add_argument("--pitch-range", default=None, metavar="LOW-HIGH",
+                   help="MIDI pitches, e.g. 28-60 (default: the track's nearby register, "
+                        "7 semitones wider each way)")
     p.add_argument("--program", type=int, default=None,
                    help="with --track new: the General MIDI program of the new track")
     p.add_argument("--drums", action="store_true", help="with --track new: a drum track")
@@ -48,6 +67,7 @@ def _parse_range(text: str, what: str) -> tuple[int, int]:
 
 
 def run(args) -> int:
+    from demo import task as tk
     from model import Engine, MidifillError, Track
     from model.midi_io import read_midi, write_midi
     from model.song import Note
@@ -68,18 +88,18 @@ def run(args) -> int:
             return 2
         track_id = match[0].id
     first, last = _parse_range(args.bars, "bars")
-    if first < 1:
-        print("error: --bars counts from 1", file=sys.stderr)
+    try:
+        start, end = tk.bar_range(song, args.mode, first, last)
+    except tk.InputError as exc:
+        print(f"error: --bars {args.bars}: {exc}", file=sys.stderr)
         return 2
-    start, end = song.bar_span(first, last)  # a range past the end extends the timeline
     controls = {k: v for k, v in {
         "temperature": args.temperature, "top_p": args.top_p, "top_k": args.top_k,
         "seed": args.seed, "variations": args.variations, "density": args.density,
         "key": args.key}.items() if v is not None}
     if args.pitch_range:
         controls["pitch_range"] = list(_parse_range(args.pitch_range, "pitch-range"))
-    request = dict(song.to_payload(), mode=args.mode, controls=controls,
-                   target={"track": track_id, "start": start, "end": end})
+    request = tk.build_request(song, args.mode, track_id, start, end, controls)
     try:
         engine = Engine.from_checkpoint(args.model)
         response = engine.run(request)
@@ -95,6 +115,9 @@ def run(args) -> int:
         path = out if len(variations) == 1 else out.with_name(f"{out.stem}-{k}{out.suffix}")
         write_midi(result, path)
         outputs.append({"path": str(path), "notes": len(notes)})
+    if args.seed is None:
+        print(f"seed {response['seed']} (random; --seed {response['seed']} repeats these notes)",
+              file=sys.stderr)
     print(json.dumps({"outputs": outputs, "model": response["model"], "seed": response["seed"],
                       "timing_ms": response["timing_ms"]}))
     return 0

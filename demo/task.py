@@ -1,9 +1,10 @@
 """The demo's work without the web page: read the upload, describe its tracks,
 turn the form into an engine request, and turn the response into songs.
 
-Nothing here imports Gradio; every problem a visitor can fix is raised as
-InputError with a sentence that says what to change, and app.py shows it as
-a gr.Error.
+Nothing here imports Gradio or torch; every problem a visitor can fix is
+raised as InputError with a sentence that says what to change, and app.py
+shows it as a gr.Error. `midifill generate` builds its request with the same
+bar_range() and build_request(), so the two faces take the same selections.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from model.song import Note, Song, Track
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a MIDI file past this is almost surely not a song
 MAX_VARIATIONS = 4  # slots on the page
-EXTRA_BARS = 16  # continue/generate may write this far past the last bar
+EXTRA_BARS = 16  # a selection may reach this far past the last bar, in any mode
 NEW_TRACK = "new"
 DRUMS = "drums"
 MODES = ("fill", "continue", "generate")
@@ -140,15 +141,26 @@ def prepare(song: Song, task: Task) -> tuple[Song, dict, str, float, float]:
         task.notes.append(f"key detected: {key}" if key else "no pitched notes, key lock off")
     if key and key != KEY_OFF:
         controls["key"] = key
-    request = dict(song.to_payload(), mode=mode,
-                   target={"track": track_id, "start": start, "end": end}, controls=controls)
+    request = build_request(song, mode, track_id, start, end, controls)
     return song, request, track_id, start, end
 
 
+def build_request(song: Song, mode: str, track_id: str, start: float, end: float,
+                  controls: dict) -> dict:
+    """The engine request for beats [start, end) of one track of `song`."""
+    return dict(song.to_payload(), mode=mode, controls=dict(controls),
+                target={"track": track_id, "start": start, "end": end})
+
+
 def bar_range(song: Song, mode: str, bar_start, bar_end) -> tuple[float, float]:
-    """Beats [start, end) of bars bar_start..bar_end (1-based, inclusive)."""
+    """Beats [start, end) of bars bar_start..bar_end (1-based, inclusive).
+
+    One rule for every mode: any bars from 1 up to EXTRA_BARS past the song's
+    last bar. A selection past the end extends the timeline in the song's last
+    time signature, so a producer can fill the bars after a loop as well as
+    continue it. (`mode` only words the message.)"""
     n_bars = len(song.bars())
-    top = n_bars if mode == "fill" else n_bars + EXTRA_BARS
+    top = n_bars + EXTRA_BARS
     try:
         a, b = int(bar_start), int(bar_end)
     except (TypeError, ValueError):
@@ -156,11 +168,9 @@ def bar_range(song: Song, mode: str, bar_start, bar_end) -> tuple[float, float]:
     if a != bar_start or b != bar_end:
         raise InputError("Bars: enter whole bar numbers for 'from bar' and 'to bar'.")
     if not (1 <= a <= b <= top):
-        where = (f"the song has {n_bars} bars, so a fill covers bars 1 to {n_bars}"
-                 if mode == "fill" else
-                 f"the song has {n_bars} bars; {mode} may reach bar {top}")
-        raise InputError(f"Bars {a} to {b} are out of range: {where}. "
-                         "Choose a 'from bar' no larger than the 'to bar' inside that range.")
+        raise InputError(f"Bars {a} to {b} are out of range: the song has {n_bars} bars, and "
+                         f"a {mode} may reach {EXTRA_BARS} bars past its end (bar {top}). "
+                         "Choose a first bar no larger than the last, inside that range.")
     return song.bar_span(a, b)
 
 

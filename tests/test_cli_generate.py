@@ -3,7 +3,7 @@ import json
 import subprocess
 import sys
 
-from model.midi_io import read_midi
+from model.midi_io import read_midi, write_midi
 from tests.conftest import ROOT
 
 
@@ -49,3 +49,62 @@ def test_generate_reports_bad_input(tiny_checkpoint, fixtures_dir, tmp_path):
                 "drums", "--bars", "1-2", "--model", tiny_checkpoint)
     assert r.returncode == 2 and "no track 'drums'" in r.stderr
     assert not (tmp_path / "x.mid").exists()
+
+
+POP = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
+
+
+def test_a_fill_past_the_end_extends_the_loop_as_the_demo_does(tiny_engine, tiny_checkpoint,
+                                                              tmp_path):
+    # bars 7-12 of an 8-bar loop: the CLI and the demo build one request
+    # (demo/task.py), so with one seed they write the same notes
+    from demo import task as tk
+    out = tmp_path / "longer.mid"
+    r = run_cli("generate", POP, "-o", out, "--track", "3", "--bars", "7-12", "--seed", "5",
+                "--model", tiny_checkpoint)
+    assert r.returncode == 0, r.stderr
+    song = read_midi(POP)
+    _, request, _, start, end = tk.prepare(song, tk.Task(target="3", bar_start=7, bar_end=12,
+                                                         seed=5, variations=1))
+    assert (start, end) == (24.0, 48.0)
+    expected = tk.apply_response(song, tiny_engine.run(request), "3", start, end)[0]
+    write_midi(expected, tmp_path / "expected.mid")  # the same MIDI round trip as the CLI's
+    expected, written = read_midi(tmp_path / "expected.mid"), read_midi(out)
+    assert notes_of(written.track("3")) == notes_of(expected.track("3"))
+    assert [n for n in written.track("3").notes if n.start >= 32.0]  # past the old end
+    for t in song.tracks:
+        if t.id != "3":
+            assert notes_of(written.track(t.id)) == notes_of(t)
+
+
+def test_bars_beyond_the_reach_are_refused_with_the_demos_words(tiny_checkpoint, tmp_path):
+    r = run_cli("generate", POP, "-o", tmp_path / "x.mid", "--track", "3", "--bars", "20-25",
+                "--model", tiny_checkpoint)
+    assert r.returncode == 2
+    assert "out of range: the song has 8 bars" in r.stderr and "bar 24" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "x.mid").exists()
+
+
+def test_help_describes_each_control_and_its_default():
+    r = run_cli("generate", "--help")
+    assert r.returncode == 0
+    text = " ".join(r.stdout.split())
+    for option, default in [("--temperature", "default: 1.0"), ("--top-p", "default: 0.95"),
+                            ("--top-k", "default: 0"), ("--seed", "default: a random seed"),
+                            ("--variations", "default: 1"), ("--mode", "default: fill")]:
+        assert option in text and default in text, option
+    assert "the demo's default is 7" in text
+
+
+def test_a_random_seed_is_printed_and_repeats_the_notes(tiny_checkpoint, tmp_path):
+    r = run_cli("generate", POP, "-o", tmp_path / "a.mid", "--track", "1", "--bars", "3-4",
+                "--model", tiny_checkpoint)
+    assert r.returncode == 0, r.stderr
+    seed = json.loads(r.stdout.strip().splitlines()[-1])["seed"]
+    assert f"seed {seed} (random" in r.stderr
+    r = run_cli("generate", POP, "-o", tmp_path / "b.mid", "--track", "1", "--bars", "3-4",
+                "--model", tiny_checkpoint, "--seed", seed)
+    assert r.returncode == 0, r.stderr
+    assert "random" not in r.stderr
+    a, b = read_midi(tmp_path / "a.mid"), read_midi(tmp_path / "b.mid")
+    assert notes_of(a.track("1")) == notes_of(b.track("1"))

@@ -57,17 +57,33 @@ def test_track_rows_describe_each_track(pop):
 
 def test_bar_ranges_cover_whole_bars(pop):
     assert tk.bar_range(pop, "fill", 5, 6) == (16.0, 24.0)
-    assert tk.bar_range(pop, "continue", 9, 12) == (32.0, 48.0)  # past the end is fine here
+    assert tk.bar_range(pop, "continue", 9, 12) == (32.0, 48.0)
     waltz = read_midi(EXAMPLES / "waltz_d_minor_16_bars.mid")
     assert tk.bar_range(waltz, "fill", 2, 3) == (3.0, 9.0)
 
 
-@pytest.mark.parametrize("mode, a, b", [("fill", 1, 9), ("fill", 0, 2), ("fill", 5, 4),
-                                        ("continue", 8, 8 + tk.EXTRA_BARS + 1),
-                                        ("fill", 1.5, 2)])
+@pytest.mark.parametrize("mode", tk.MODES)
+def test_every_mode_may_reach_past_the_end_of_the_song(pop, mode):
+    # a producer extending an 8-bar loop selects bars 7-12 whatever the mode;
+    # the bars past the end continue the last time signature
+    assert tk.bar_range(pop, mode, 7, 12) == (24.0, 48.0)
+    assert tk.bar_range(pop, mode, 8 + tk.EXTRA_BARS, 8 + tk.EXTRA_BARS) == (92.0, 96.0)
+    waltz = read_midi(EXAMPLES / "waltz_d_minor_16_bars.mid")
+    assert tk.bar_range(waltz, mode, 16, 18) == (45.0, 54.0)
+
+
+@pytest.mark.parametrize("mode, a, b", [("fill", 1, 8 + tk.EXTRA_BARS + 1), ("fill", 0, 2),
+                                        ("fill", 5, 4), ("continue", 8, 8 + tk.EXTRA_BARS + 1),
+                                        ("generate", 30, 31), ("fill", 1.5, 2)])
 def test_bars_out_of_range_are_refused(pop, mode, a, b):
     with pytest.raises(tk.InputError, match="Bars"):
         tk.bar_range(pop, mode, a, b)
+
+
+def test_a_fill_past_the_end_is_a_request_the_engine_accepts(pop):
+    _, request, _, start, end = tk.prepare(pop, tk.Task(target="1", bar_start=7, bar_end=12))
+    assert (start, end) == (24.0, 48.0) and request["target"]["end"] == 48.0
+    parse_request(request, Tokenizer())
 
 
 def test_prepare_builds_a_request_the_engine_accepts(pop):
