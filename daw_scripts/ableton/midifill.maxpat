@@ -209,7 +209,8 @@
               "parameter_enum": [
                 "off",
                 "on"
-              ]
+              ],
+              "parameter_invisible": 2
             }
           }
         }
@@ -274,7 +275,8 @@
               "parameter_enum": [
                 "off",
                 "on"
-              ]
+              ],
+              "parameter_invisible": 2
             }
           }
         }
@@ -339,7 +341,8 @@
               "parameter_enum": [
                 "off",
                 "on"
-              ]
+              ],
+              "parameter_invisible": 2
             }
           }
         }
@@ -404,7 +407,8 @@
               "parameter_enum": [
                 "off",
                 "on"
-              ]
+              ],
+              "parameter_invisible": 2
             }
           }
         }

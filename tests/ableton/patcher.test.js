@@ -55,3 +55,17 @@ test("every button and control reaches a function of midifill.js", () => {
     assert.ok(b.saved_attribute_attributes.valueof.parameter_longname, `${b.id} names its parameter`);
   }
 });
+
+// Parameter visibility, as Max stores it: 0 (or absent) Automated and Stored,
+// 1 Stored Only, 2 Hidden. A live.text button left automatable makes every
+// press an undo step (Undo after a Fill would undo the press first);
+// Ableton's production guidelines and its own devices make such buttons Hidden.
+test("the action buttons are hidden parameters; the settings stay stored", () => {
+  const visibility = (b) => b.saved_attribute_attributes.valueof.parameter_invisible || 0;
+  const buttons = find((b) => b.maxclass === "live.text" && b.mode === 0);
+  assert.deepEqual(buttons.map((b) => b.text).sort(), ["Cancel", "Continue", "Fill", "Variations"]);
+  for (const b of buttons) assert.equal(visibility(b), 2, `${b.text} is hidden`);
+  const settings = find((b) => /^live\./.test(b.maxclass) && !buttons.includes(b));
+  assert.equal(settings.length, 5);
+  for (const b of settings) assert.ok(visibility(b) < 2, `${b.id} is stored with the set`);
+});
