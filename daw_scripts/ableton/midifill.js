@@ -196,7 +196,9 @@ function readSelection(kind) {
     var view = api("live_set view");
     var clip = selectedClip(view);
     var c = clipInfo(clip);
-    var bar = num(song, "signature_numerator") * 4 / num(song, "signature_denominator");
+    // The clip's own time signature, which may differ from the Song's.
+    var sig = [num(clip, "signature_numerator"), num(clip, "signature_denominator")];
+    var bar = sig[0] * 4 / sig[1];
     var own = readNotes(clip, Math.min(c.start_marker, c.loop_start), Math.max(c.end_marker, c.loop_end));
 
     var tgt = { start: c.loop_start, end: c.loop_end }; // clip time
@@ -286,7 +288,7 @@ function readSelection(kind) {
     if (key) controls.key = key;
     var request = {
         mode: mode,
-        time_signature: [num(song, "signature_numerator"), num(song, "signature_denominator")],
+        time_signature: sig,
         tempo: num(song, "tempo"),
         tracks: tracks,
         target: { track: ownTrack.id, start: round6(tgt.start + shift), end: round6(tgt.end + shift) },

@@ -75,3 +75,17 @@ for (const button of ["fill", "vary"]) {
     assert.ok(requestSent(s.sent));
   });
 }
+
+// A clip keeps its own time signature (Clip.signature_numerator/denominator),
+// which may differ from the Song's.
+test("a 3/4 clip in a 4/4 set is sent as 3/4, and Continue starts on its bar line", async (t) => {
+  const spec = h.sessionSet();
+  spec.tracks[1].slots[0] = { name: "Waltz", markers: [0, 12], loop: [0, 12], signature: [3, 4],
+    notes: [[40, 0, 1, 90], [43, 1, 1, 90], [45, 2, 0.5, 90]] };
+  const s = openScripted(spec, { answer: answerWith([[47, 3, 1, 90]]) });
+  t.after(s.close);
+  assert.match(await press(s.device, "cont"), /^Continued with 1 note /);
+  const request = requestSent(s.sent);
+  assert.deepEqual(request.time_signature, [3, 4]);
+  assert.deepEqual(request.target, { track: "t2", start: 3, end: 12 });
+});
