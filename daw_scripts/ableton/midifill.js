@@ -237,6 +237,7 @@ function readSelection(kind) {
             } else {
                 tgt = { start: tgt.end, end: tgt.end + (tgt.end - tgt.start) };
                 extend = true; // the clip grows to hold the continuation
+                refuseToExtend(clip, c, tgt);
             }
         }
     }
@@ -299,6 +300,26 @@ function readSelection(kind) {
              noteSpan: [Math.min(c.start_marker, c.loop_start), Math.max(c.end_marker, c.loop_end, tgt.end)],
              view: { detail: idOf(view, "detail_clip"), slot: idOf(view, "highlighted_clip_slot") },
              label: labels[kind] };
+}
+
+// Continue on a full loop lengthens the clip. An Arrangement clip keeps its
+// end_time whatever its loop_end and end_marker say, so the new notes would
+// never play; a Session clip may hold notes after its loop end, which the
+// new section would replace. Both are refused before anything is sent.
+function refuseToExtend(clip, c, tgt) {
+    if (c.isArrangement) {
+        throw new Error("the loop of this Arrangement clip is full, and Live does not let a device " +
+                        "lengthen an Arrangement clip. Drag the clip's end further, or put the loop " +
+                        "brace over the bars to write, then press Continue again.");
+    }
+    var hidden = readNotes(clip, tgt.start, tgt.end);
+    if (hidden.length) {
+        var first = hidden[0].start_time;
+        for (var i = 1; i < hidden.length; i++) first = Math.min(first, hidden[i].start_time);
+        throw new Error("the clip holds notes after its loop end (from beat " + round6(first) +
+                        ") that Continue would replace. Move the loop end past them, or delete " +
+                        "them, then press Continue again.");
+    }
 }
 
 function selectedClip(view) {

@@ -89,3 +89,31 @@ test("a 3/4 clip in a 4/4 set is sent as 3/4, and Continue starts on its bar lin
   assert.deepEqual(request.time_signature, [3, 4]);
   assert.deepEqual(request.target, { track: "t2", start: 3, end: 12 });
 });
+
+// Continue when the loop region is full must lengthen the clip. Live cannot
+// lengthen an Arrangement clip through loop_end/end_marker (its end_time
+// stays), and a Session clip may hold notes after its loop end.
+async function refusedBeforeSending(t, spec, pattern) {
+  const s = openScripted(spec, { answer: answerWith([[40, 8, 1, 90]]) });
+  t.after(s.close);
+  const before = s.set.snapshot();
+  s.device.message("cont");
+  assert.match(s.device.statuses.at(-1), pattern);
+  assert.equal(requestSent(s.sent), null, "nothing was sent");
+  assert.deepEqual(s.set.snapshot(), before);
+}
+
+test("Continue on a full looped Arrangement clip refuses and says why", async (t) => {
+  const spec = h.arrangementSet();
+  spec.loop = { on: 0, start: 0, length: 4 };
+  spec.tracks[1].arrangement = [{ name: "Bass", start_time: 16, length: 16, looping: 1, loop: [0, 8], markers: [0, 8],
+    notes: [[40, 0, 2, 90], [43, 2, 2, 90], [45, 4, 2, 90], [47, 6, 1.5, 90]] }];
+  await refusedBeforeSending(t, spec, /^Error: .*Arrangement clip.*lengthen/);
+});
+
+test("Continue on a full loop refuses to replace notes kept after the loop end", async (t) => {
+  const spec = h.sessionSet();
+  spec.tracks[1].slots[0] = { name: "Bass", markers: [0, 16], loop: [0, 8],
+    notes: [[40, 0, 2, 90], [43, 2, 2, 90], [45, 4, 2, 90], [47, 6, 1.5, 90], [50, 10, 1, 90]] };
+  await refusedBeforeSending(t, spec, /^Error: .*after its loop end.*beat 10/);
+});
