@@ -17,7 +17,7 @@ from typing import Callable
 
 import torch
 
-from .errors import Cancelled, CheckpointError
+from .errors import Cancelled, CheckpointError, TooSlow
 from .grammar import FillState
 from .harmony import Sounding
 from .prompt import build_prompt
@@ -42,6 +42,10 @@ PREFILL_THREADS = int(os.environ["MIDIFILL_THREADS"]) if "MIDIFILL_THREADS" in o
 # The NumPy decode path and the prompt cache (model/fast.py); MIDIFILL_FAST=0
 # decodes through Transformer.decode, the reference path.
 FAST = os.environ.get("MIDIFILL_FAST", "1") != "0"
+# The most one request may spend in the engine before it ends with TooSlow
+# (code too_slow) instead of holding the worker: the documented ceiling
+# (docs/osc.md, Limits). MIDIFILL_TIME_BUDGET_S overrides it.
+TIME_BUDGET_S = float(os.environ.get("MIDIFILL_TIME_BUDGET_S", "30"))
 
 
 def prefill_threads() -> int:
@@ -104,6 +108,9 @@ def context_register(track, bars, b0: int, b1: int) -> tuple[int, int] | None:
 
 
 class Engine:
+    time_budget_s = TIME_BUDGET_S  # per request; set on an instance to change it
+    _deadline: float | None = None  # perf_counter time the running request must end by
+
     def __init__(self, model: Transformer, tokenizer: Tokenizer, name: str = "midifill",
                  meta: dict | None = None, fast: bool | None = None):
         self.model = model.eval()
@@ -143,6 +150,7 @@ class Engine:
     def run(self, request: dict, progress: Callable[[float], None] | None = None,
             cancel: threading.Event | None = None) -> dict:
         t0 = time.perf_counter()
+        self._deadline = t0 + self.time_budget_s
         req = parse_request(request, self.tok)
         seed = req.controls.seed if req.controls.seed is not None else random.randrange(2**31)
         gen = Noise(seed)
@@ -243,6 +251,9 @@ class Engine:
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("the request was cancelled")
+            if self._deadline is not None and time.perf_counter() > self._deadline:
+                raise TooSlow(f"the request ran past the engine's time budget of "
+                              f"{self.time_budget_s:g} s; ask for fewer bars or variations")
             chosen = []
             for b, st in enumerate(states):
                 if st.done:

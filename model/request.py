@@ -1,21 +1,26 @@
 """Request validation: the JSON contract of DESIGN.md, checked before any work.
 
 Every problem raises RequestError (or LimitError) naming the field, such as
-``tracks[1].notes[4][2]: duration must be >= 0, got -0.5``.
+``tracks[1].notes[4][2]: duration must be >= 0, got -0.5``. Limits are
+checked from cheap facts (list lengths, beat positions) before anything is
+built, and values quoted in messages are cut short (model.errors.quote).
+From Python, numpy scalars count as the numbers they are; arrays are refused.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from .errors import LimitError, RequestError
+import numpy as np
+
+from .errors import LimitError, RequestError, quote
 from .sampling import HARMONY_DEFAULT, Controls
 from .scales import scale_pitch_classes
 from .song import Note, Song, TempoChange, TimeSignature, Track
 
 MODES = ("fill", "continue", "generate")
 
-# The documented limits (README, docs/osc.md). The bridge checks payload size.
+# The documented limits (the table in docs/osc.md). The bridge checks payload size.
 LIMITS = {
     "tracks": 64,
     "notes": 50_000,  # all tracks together
@@ -38,28 +43,61 @@ class FillRequest:
     controls: Controls
 
 
-def _number(value, field: str, lo: float | None = None, hi: float | None = None,
-            integer: bool = False, lo_open: bool = False):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RequestError(field, f"expected a number, got {type(value).__name__} {value!r}"[:200])
-    if not math.isfinite(value):
-        raise RequestError(field, f"expected a finite number, got {value!r}")
-    if integer:
-        if float(value) != int(value):
-            raise RequestError(field, f"expected an integer, got {value!r}")
-        value = int(value)
-    if lo is not None and (value <= lo if lo_open else value < lo):
-        raise RequestError(field, f"must be {'>' if lo_open else '>='} {lo}, got {value!r}")
-    if hi is not None and value > hi:
-        raise RequestError(field, f"must be <= {hi}, got {value!r}")
+def _plain(value, field: str):
+    """A numpy scalar as the Python value it holds (pretty_midi gives np.int64
+    programs); a numpy array is refused, since no field of the contract is one."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        raise RequestError(field, f"expected a single value, got an array of shape "
+                           f"{tuple(value.shape)}")
     return value
 
 
-def _time_signature(value, field: str, tokenizer) -> tuple[int, int]:
+def _number(value, field: str, lo: float | None = None, hi: float | None = None,
+            integer: bool = False, lo_open: bool = False):
+    value = _plain(value, field)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RequestError(field, f"expected a number, got {type(value).__name__} {quote(value)}")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise RequestError(field, f"expected a finite number, got {value!r}")
+        if integer:
+            if not value.is_integer():
+                raise RequestError(field, f"expected an integer, got {value!r}")
+            value = int(value)
+    # an int of any size compares exactly with ints and floats: no overflow here
+    if lo is not None and (value <= lo if lo_open else value < lo):
+        raise RequestError(field, f"must be {'>' if lo_open else '>='} {lo}, got {quote(value)}")
+    if hi is not None and value > hi:
+        raise RequestError(field, f"must be <= {hi}, got {quote(value)}")
+    if not integer:
+        try:
+            value = float(value)
+        except OverflowError:
+            raise RequestError(field, f"expected a finite number, got {quote(value)}") from None
+    return value
+
+
+def _beat(value, field: str, max_beat: float, lo: float = 0) -> float:
+    """A position in beats; past the longest possible timeline is a limit."""
+    value = _plain(value, field)
+    # compared before float(), which overflows on an int such as 10**400
+    if (not isinstance(value, (int, float)) or isinstance(value, bool)
+            or not value > max_beat):
+        return _number(value, field, lo)
+    raise LimitError(field, f"{quote(value)} reaches past the {LIMITS['bars']}-bar "
+                     f"timeline limit (at most {max_beat:g} beats here)")
+
+
+def _time_signature(value, field: str, tokenizer, first: int = 0) -> tuple[int, int]:
+    """[numerator, denominator] found at value; `first` is the numerator's
+    index in the list the message names (1 inside [beat, num, den])."""
+    value = _plain(value, field)
     if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise RequestError(field, f"expected [numerator, denominator], got {value!r}"[:200])
-    num = _number(value[0], f"{field}[0]", 1, 64, integer=True)
-    den = _number(value[1], f"{field}[1]", 1, 64, integer=True)
+        raise RequestError(field, f"expected [numerator, denominator], got {quote(value)}")
+    num = _number(value[0], f"{field}[{first}]", 1, 64, integer=True)
+    den = _number(value[1], f"{field}[{first + 1}]", 1, 64, integer=True)
     if not tokenizer.supports_time_signature(num, den):
         raise RequestError(field, f"time signature {num}/{den} is not supported (denominator 2, "
                            f"4, 8 or 16 and a bar of at most {tokenizer.config.max_bar_beats} "
@@ -67,70 +105,91 @@ def _time_signature(value, field: str, tokenizer) -> tuple[int, int]:
     return num, den
 
 
+def _track_id(value, field: str) -> str:
+    value = _plain(value, field)
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "" \
+            or (isinstance(value, int) and abs(value) >= 2**63):
+        raise RequestError(field, f"expected a non-empty string, got {quote(value)}")
+    return str(value)
+
+
+def _count_notes(tracks_raw) -> None:
+    """The track and note limits, from list lengths alone, before any note is read."""
+    if len(tracks_raw) > LIMITS["tracks"]:
+        raise LimitError("tracks", f"{len(tracks_raw)} tracks; the limit is {LIMITS['tracks']}")
+    total = sum(len(t["notes"]) for t in tracks_raw
+                if isinstance(t, dict) and isinstance(t.get("notes"), list))
+    if total > LIMITS["notes"]:
+        raise LimitError("tracks", f"{total} notes in all; the limit is {LIMITS['notes']}")
+
+
 def parse_request(req, tokenizer) -> FillRequest:
     if not isinstance(req, dict):
         raise RequestError("request", f"expected a JSON object, got {type(req).__name__}")
-    mode = req.get("mode", "fill")
-    if mode not in MODES:
-        raise RequestError("mode", f"expected one of {', '.join(MODES)}, got {mode!r}"[:200])
+    mode = _plain(req.get("mode", "fill"), "mode")
+    if not isinstance(mode, str) or mode not in MODES:
+        raise RequestError("mode", f"expected one of {', '.join(MODES)}, got {quote(mode)}")
+    max_beat = float(LIMITS["bars"] * tokenizer.config.max_bar_beats)
 
     num, den = _time_signature(req.get("time_signature", [4, 4]), "time_signature", tokenizer)
     sigs = [TimeSignature(0.0, num, den)]
-    if req.get("time_signatures") is not None:
-        raw = req["time_signatures"]
+    raw = _plain(req.get("time_signatures"), "time_signatures")
+    if raw is not None:
         if not isinstance(raw, list) or not raw:
             raise RequestError("time_signatures", "expected a list of [beat, num, den]")
+        if len(raw) > LIMITS["bars"]:
+            raise LimitError("time_signatures", f"{len(raw)} changes; a timeline of "
+                             f"{LIMITS['bars']} bars holds at most as many")
         sigs = []
         for i, item in enumerate(raw):
             f = f"time_signatures[{i}]"
+            item = _plain(item, f)
             if not isinstance(item, (list, tuple)) or len(item) != 3:
-                raise RequestError(f, f"expected [beat, numerator, denominator], got {item!r}"[:200])
-            beat = _number(item[0], f"{f}[0]", 0)
-            n, d = _time_signature(item[1:], f, tokenizer)
+                raise RequestError(f, f"expected [beat, numerator, denominator], got {quote(item)}")
+            beat = _beat(item[0], f"{f}[0]", max_beat)
+            n, d = _time_signature(item[1:], f, tokenizer, first=1)
             if sigs and beat <= sigs[-1].beat:
-                raise RequestError(f, "beats must rise from one change to the next")
-            sigs.append(TimeSignature(float(beat), n, d))
+                raise RequestError(f"{f}[0]", "beats must rise from one change to the next")
+            sigs.append(TimeSignature(beat, n, d))
     tempo = _number(req.get("tempo", 120.0), "tempo", 0, 1000, lo_open=True)
 
-    tracks_raw = req.get("tracks", [])
+    tracks_raw = _plain(req.get("tracks", []), "tracks")
     if not isinstance(tracks_raw, list):
         raise RequestError("tracks", f"expected a list, got {type(tracks_raw).__name__}")
-    if len(tracks_raw) > LIMITS["tracks"]:
-        raise LimitError("tracks", f"{len(tracks_raw)} tracks; the limit is {LIMITS['tracks']}")
-    tracks, total = [], 0
+    _count_notes(tracks_raw)
+    tracks, ids = [], set()
     for i, t in enumerate(tracks_raw):
         f = f"tracks[{i}]"
         if not isinstance(t, dict):
             raise RequestError(f, "expected an object with id, program, is_drum, notes")
-        tid = t.get("id", str(i))
-        if isinstance(tid, bool) or not isinstance(tid, (str, int)) or str(tid) == "":
-            raise RequestError(f"{f}.id", f"expected a non-empty string, got {tid!r}"[:200])
-        tid = str(tid)
-        if any(x.id == tid for x in tracks):
-            raise RequestError(f"{f}.id", f"duplicate track id {tid!r}")
+        tid = _track_id(t.get("id", str(i)), f"{f}.id")
+        if tid in ids:
+            raise RequestError(f"{f}.id", f"duplicate track id {quote(tid)}")
+        ids.add(tid)
         program = _number(t.get("program", 0), f"{f}.program", 0, 127, integer=True)
-        is_drum = t.get("is_drum", False)
+        is_drum = _plain(t.get("is_drum", False), f"{f}.is_drum")
         if not isinstance(is_drum, bool):
-            raise RequestError(f"{f}.is_drum", f"expected true or false, got {is_drum!r}"[:200])
-        notes_raw = t.get("notes", [])
+            raise RequestError(f"{f}.is_drum", f"expected true or false, got {quote(is_drum)}")
+        name = _plain(t.get("name"), f"{f}.name")
+        if name is not None and not isinstance(name, str):
+            raise RequestError(f"{f}.name", f"expected a string, got {quote(name)}")
+        notes_raw = _plain(t.get("notes", []), f"{f}.notes")
         if not isinstance(notes_raw, list):
             raise RequestError(f"{f}.notes", "expected a list of [pitch, start, duration, velocity]")
-        total += len(notes_raw)
-        if total > LIMITS["notes"]:
-            raise LimitError("tracks", f"more than {LIMITS['notes']} notes in all")
-        tracks.append(Track(tid, program, is_drum, [_note(n, f"{f}.notes[{j}]")
+        tracks.append(Track(tid, program, is_drum, [_note(n, f"{f}.notes[{j}]", max_beat)
                                                     for j, n in enumerate(notes_raw)],
-                            str(t.get("name", ""))))
+                            name or ""))
 
     target = req.get("target")
     if not isinstance(target, dict):
         raise RequestError("target", "expected an object {track, start, end}")
     tid = target.get("track")
-    if tid is None or not any(t.id == str(tid) for t in tracks):
-        known = ", ".join(repr(t.id) for t in tracks[:20]) or "none"
-        raise RequestError("target.track", f"no track with id {tid!r} (tracks: {known})"[:300])
-    start = float(_number(target.get("start"), "target.start", 0))
-    end = float(_number(target.get("end"), "target.end", 0))
+    tid = None if tid is None else _track_id(tid, "target.track")
+    if tid not in ids:
+        known = ", ".join(quote(t.id, 20) for t in tracks[:10]) or "none"
+        raise RequestError("target.track", f"no track with id {quote(tid)} (tracks: {known})")
+    start = _beat(target.get("start"), "target.start", max_beat)
+    end = _beat(target.get("end"), "target.end", max_beat)
     if end <= start:
         raise RequestError("target.end", f"must be after target.start ({start}), got {end}")
     lo, hi = tokenizer.range_ticks(start, end)
@@ -142,13 +201,14 @@ def parse_request(req, tokenizer) -> FillRequest:
     timeline_end = max(end, last_note_end)
     n_bars = _count_bars(song, timeline_end)
     if n_bars > LIMITS["bars"]:
-        raise LimitError("target" if end >= last_note_end else "tracks",
+        raise LimitError("target.end" if end >= last_note_end else "tracks",
                          f"the timeline spans more than {LIMITS['bars']} bars")
     target_bars = sum(1 for b in song.bars(until=end) if b.end > start)
     if target_bars > LIMITS["target_bars"]:
         raise LimitError("target", f"{target_bars} bars; the limit is {LIMITS['target_bars']}")
-    controls = parse_controls(req.get("controls") or {})
-    return FillRequest(mode, song, str(tid), start, end, controls)
+    controls = _plain(req.get("controls"), "controls")
+    controls = parse_controls({} if controls is None else controls)
+    return FillRequest(mode, song, tid, start, end, controls)
 
 
 def _count_bars(song: Song, until: float) -> int:
@@ -159,40 +219,44 @@ def _count_bars(song: Song, until: float) -> int:
     return len(song.bars(until=until))
 
 
-def _note(item, field: str) -> Note:
+def _note(item, field: str, max_beat: float) -> Note:
     # the common case, checked in one expression: four plain numbers in range
     if type(item) in (list, tuple) and len(item) == 4:
         pitch, start, duration, velocity = item
         if (type(pitch) is int and type(velocity) is int and type(start) in (int, float)
                 and type(duration) in (int, float) and 0 <= pitch <= 127
-                and 0 <= velocity <= 127 and 0 <= start < math.inf and 0 <= duration < math.inf):
+                and 0 <= velocity <= 127 and 0 <= start and 0 <= duration
+                and start + duration <= max_beat):
             return Note(pitch, float(start), float(duration), max(1, velocity))
-    return _note_slowly(item, field)
+    return _note_slowly(item, field, max_beat)
 
 
-def _note_slowly(item, field: str) -> Note:
+def _note_slowly(item, field: str, max_beat: float) -> Note:
     """The same checks one by one, to name what is wrong."""
+    item = _plain(item, field)
     if not isinstance(item, (list, tuple)) or len(item) != 4:
-        raise RequestError(field, f"expected [pitch, start, duration, velocity], got {item!r}"[:200])
+        raise RequestError(field, f"expected [pitch, start, duration, velocity], got {quote(item)}")
     pitch = _number(item[0], f"{field}[0]", 0, 127, integer=True)
-    start = _number(item[1], f"{field}[1]", 0)
-    duration = _number(item[2], f"{field}[2]", 0)
+    start = _beat(item[1], f"{field}[1]", max_beat)
+    duration = _beat(item[2], f"{field}[2]", max_beat - start)
     velocity = _number(item[3], f"{field}[3]", 0, 127, integer=True)
-    return Note(pitch, float(start), float(duration), max(1, velocity))
+    return Note(pitch, start, duration, max(1, velocity))
 
 
 def parse_controls(c) -> Controls:
     if not isinstance(c, dict):
         raise RequestError("controls", f"expected an object, got {type(c).__name__}")
-    unknown = set(c) - CONTROL_FIELDS
+    unknown = [k for k in c if k not in CONTROL_FIELDS]
     if unknown:
-        raise RequestError(f"controls.{sorted(unknown)[0]}",
+        name = unknown[0] if isinstance(unknown[0], str) else quote(unknown[0])
+        raise RequestError(f"controls.{name}",
                            f"unknown control; known: {', '.join(sorted(CONTROL_FIELDS))}")
+    c = {k: _plain(v, f"controls.{k}") for k, v in c.items()}
     out = Controls(harmony=HARMONY_DEFAULT)
     if c.get("temperature") is not None:
-        out.temperature = float(_number(c["temperature"], "controls.temperature", 0, 5))
+        out.temperature = _number(c["temperature"], "controls.temperature", 0, 5)
     if c.get("top_p") is not None:
-        out.top_p = float(_number(c["top_p"], "controls.top_p", 0, 1, lo_open=True))
+        out.top_p = _number(c["top_p"], "controls.top_p", 0, 1, lo_open=True)
     if c.get("top_k") is not None:
         out.top_k = _number(c["top_k"], "controls.top_k", 0, 100_000, integer=True)
     if c.get("seed") is not None:
@@ -203,7 +267,7 @@ def parse_controls(c) -> Controls:
     if c.get("pitch_range") is not None:
         pr = c["pitch_range"]
         if not isinstance(pr, (list, tuple)) or len(pr) != 2:
-            raise RequestError("controls.pitch_range", f"expected [low, high], got {pr!r}"[:200])
+            raise RequestError("controls.pitch_range", f"expected [low, high], got {quote(pr)}")
         lo = _number(pr[0], "controls.pitch_range[0]", 0, 127, integer=True)
         hi = _number(pr[1], "controls.pitch_range[1]", lo, 127, integer=True)
         out.pitch_range = (lo, hi)
@@ -214,12 +278,13 @@ def parse_controls(c) -> Controls:
         out.key = c["key"]
         lo, hi = out.pitch_range or (0, 127)
         if not any(p % 12 in classes for p in range(lo, hi + 1)):
-            raise RequestError("controls.key", f"no pitch of {c['key']} lies in pitch_range")
+            raise RequestError("controls.key", f"no pitch of {quote(c['key'])} lies in "
+                               "pitch_range")
     if c.get("density") is not None:
-        out.density = float(_number(c["density"], "controls.density", 0, 64))
+        out.density = _number(c["density"], "controls.density", 0, 64)
     if c.get("max_polyphony") is not None:
         out.max_polyphony = _number(c["max_polyphony"], "controls.max_polyphony", 1, 32,
                                     integer=True)
     if c.get("harmony") is not None:
-        out.harmony = float(_number(c["harmony"], "controls.harmony", 0, 1))
+        out.harmony = _number(c["harmony"], "controls.harmony", 0, 1)
     return out
