@@ -90,6 +90,14 @@ def signature(address: str) -> str:
     return " ".join(f"{name}:{_OSC_TYPE[kind]}" for name, kind in SCHEMAS[address])
 
 
+def whole_int(value):
+    """A float with a whole int32 value as that int (clients such as Max may
+    send every number as a float); anything else unchanged."""
+    if isinstance(value, float) and value.is_integer() and -2**31 <= value < 2**31:
+        return int(value)
+    return value
+
+
 def reply_target(address: str, args: tuple) -> tuple[str | None, int | None]:
     """Best-effort (id, reply_port) of a message whose arguments may be wrong,
     so that even a malformed message that names both can be answered."""
@@ -99,7 +107,8 @@ def reply_target(address: str, args: tuple) -> tuple[str | None, int | None]:
         position = names.index(name)
         found[name] = args[position] if position < len(args) else None
     msg_id = found["id"] if isinstance(found["id"], str) and 0 < len(found["id"]) <= 200 else None
-    port = found["reply_port"] if is_valid_port(found["reply_port"]) else None
+    port = whole_int(found["reply_port"])
+    port = port if is_valid_port(port) else None
     return msg_id, port
 
 
@@ -124,6 +133,8 @@ def parse_args(address: str, args: tuple, token: str | None = None) -> dict:
                             f"({signature(address)}), got {len(args)}")
     values = {}
     for (name, kind), value in zip(schema, args):
+        if kind is int:
+            value = whole_int(value)
         if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
             raise ProtocolError("bad_args", f"{name}: expected an int32, got {_describe(value)}")
         if kind is str and not isinstance(value, str):
