@@ -4,6 +4,8 @@
    Witten-Bell n-gram fitted on training-split sequences built the same way.
 2. Fill quality: blank random bar spans of random tracks of held-out pieces,
    fill them with the Engine, compare with what was there.
+3. Fit (model/fit_eval.py): 4-bar fills beside the paste baselines, random
+   notes and the originals, for real multi-part music and MMA renders apart.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import torch
 from . import metrics as M
 from .dataset import load_songs, make_example, midi_files
 from .engine import Engine
+from .fit_eval import fit_table, format_fit, held_out_groups
 from .ngram import NGram
 from .song import Note
 
@@ -36,6 +39,8 @@ def add_arguments(p):
     p.add_argument("--train-sequences", type=int, default=4000, help="sequences to fit the n-gram")
     p.add_argument("--order", type=int, default=5, help="n-gram order")
     p.add_argument("--fills", type=int, default=100, help="fills for the quality measures")
+    p.add_argument("--fit-fills", type=int, default=80,
+                   help="4-bar fills per group for the fit table (0: no fit table)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default=None, help="write the results here (default: next to the "
                    "model as NAME.eval.json)")
@@ -46,6 +51,13 @@ def run(args) -> int:
     results = evaluate(engine, args.data, args.split, args.sequences, args.train_sequences,
                        args.order, args.fills, args.seed)
     print(format_table(results))
+    if args.fit_fills:
+        results["fit"] = {}
+        for group, songs in held_out_groups(args.data, args.split, engine.tok).items():
+            if songs:
+                results["fit"][group] = table = fit_table(engine, songs, args.fit_fills, args.seed)
+                print("\n" + format_fit(f"fit: {group} ({len(songs)} songs, {args.split} split)",
+                                         table))
     out = Path(args.json) if args.json else Path(args.model or "midifill").with_suffix(".eval.json")
     out.write_text(json.dumps(results, indent=2))
     print(f"written: {out}")

@@ -133,7 +133,9 @@ def train(data, out, init=None, resume=False, steps=2000, max_minutes=None, batc
         tok = Tokenizer(TokenizerConfig.from_dict(tok_cfg))
     elif init:
         model, tok_cfg, _ = load_checkpoint(init)
-        tok = Tokenizer(TokenizerConfig.from_dict(tok_cfg))
+        # fine-tuning writes today's token format: the vocabulary is the same,
+        # only drum hits lose their DUR token (model/tokenizer.py)
+        tok = Tokenizer(TokenizerConfig.from_dict(dict(tok_cfg, drum_durations=False)))
     else:
         tok = Tokenizer()
         model = Transformer(ModelConfig(vocab_size=tok.vocab_size, block_size=block_size,
