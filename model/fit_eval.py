@@ -214,7 +214,11 @@ def fit_table(engine, songs: list[Song], fills: int = 80, seed: int = 0,
             tally.add(case, write(case, rng), tpb)
         tallies[name] = tally
     real = tallies["the original"].bars
-    return {name: t.row(None if name == "the original" else real) for name, t in tallies.items()}
+    table = {name: t.row(None if name == "the original" else real) for name, t in tallies.items()}
+    for name, t in tallies.items():
+        if name.startswith("model") and name != "the original":
+            table[name]["feature_aucs"] = F.feature_aucs(real, t.bars)
+    return table
 
 
 COLUMNS = [("harmonic_fit", "harm. fit"), ("harmonic_fit_minus_original", "- orig"),
@@ -233,6 +237,11 @@ def format_fit(title: str, table: dict) -> str:
     fills = next(iter(table.values()))["fills"] if table else 0
     lines.append(f"({fills} fills of {SPAN} bars; harmonic fit, pc overlap, <32nd and the "
                  "classifier over pitched tracks)")
+    default = next((r for k, r in table.items() if k.endswith("(default)")), None)
+    if default and default.get("feature_aucs"):
+        worst = sorted(default["feature_aucs"].items(), key=lambda kv: -kv[1])[:6]
+        lines.append("what gives the default model's bars away (AUC of one feature alone): " +
+                     ", ".join(f"{k} {v:.2f}" for k, v in worst))
     return "\n".join(lines)
 
 
