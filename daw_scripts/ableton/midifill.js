@@ -18,13 +18,17 @@ outlets = 2; // 0: OSC to [udpsend]; 1: "set <text>" to the status line
 var REPLY_PORT = (typeof jsarguments !== "undefined" && jsarguments.length > 1)
     ? parseInt(jsarguments[1], 10) : 9001;
 var CHUNK_CHARS = 6000;     // docs/osc.md: chunks of at most 6,000 characters
-var RESEND_AFTER_MS = 1500; // a result chunk lost on the way is asked for again
+// Recovery from lost datagrams, as the reference client (docs/osc.md):
+var TICK_MS = 100;          // how often the job looks at what it has heard
+var FIRST_RESEND_MS = 250;  // chunks again if nothing came back (then 0.5 s, 1 s, ...)
+var POLL_MS = 1000;         // once acked: /midifill/resend 0 after this much silence
+var MISSING_MS = 100;       // a result chunk not there this long after the last one
 var EPS = 1e-6;
 
 var settings = {
     port: 9000, temperature: 1.0, variations: 3, density: 0, keyLock: 0,
-    ackTimeoutMs: 4000,      // the server acks at once from its receive thread
-    resultTimeoutMs: 120000  // restarted by every progress message
+    ackTimeoutMs: 4000,      // no answer at all: the server acks at once from its receive thread
+    silenceTimeoutMs: 10000  // once it answered: it answers every poll while it works
 };
 var ready = false; // set by live.thisdevice: the Live API is unusable before
 var job = null;    // the request in flight, or null
@@ -49,6 +53,7 @@ function numvariations(v) { settings.variations = clampInt(v, 1, 8); }
 function density(v) { settings.density = Math.max(0, Number(v)); }
 function keylock(v) { settings.keyLock = Number(v) ? 1 : 0; }
 function acktimeout(ms) { settings.ackTimeoutMs = Number(ms); }
+function silencetimeout(ms) { settings.silenceTimeoutMs = Number(ms); }
 function port(v) {
     settings.port = clampInt(v, 1, 65535);
     outlet(0, "port", settings.port);
@@ -75,13 +80,14 @@ function anything() {
         return;
     }
     if (!job || String(args[0]) !== job.id) return; // not ours, or too late
+    job.heardAt = now();
     if (address === "/midifill/ack") {
+        if (!job.acked) { // the ack that answers a poll says nothing new
+            status(Number(args[1]) > 0 ? "Queued (" + args[1] + " ahead)..." : "Generating...");
+        }
         job.acked = true;
-        status(Number(args[1]) > 0 ? "Queued (" + args[1] + " ahead)..." : "Generating...");
-        restartTimer(settings.resultTimeoutMs, "No result from the midifill server in time.");
     } else if (address === "/midifill/progress") {
         status("Generating... " + Math.round(Number(args[1]) * 100) + "%");
-        restartTimer(settings.resultTimeoutMs, "No result from the midifill server in time.");
     } else if (address === "/midifill/result") {
         receiveChunk(Number(args[1]), Number(args[2]), args.slice(3).join(" "));
     } else if (address === "/midifill/error") {
@@ -103,27 +109,65 @@ function start(kind) {
         status("Error: " + (e && e.message ? e.message : e));
         return;
     }
-    job = { id: newId("m4l"), plan: plan, chunks: {}, count: -1, sentAt: new Date().getTime(),
-            acked: false, timer: null, resendTimer: null, resends: 0 };
     var text = asciiJSON(plan.request);
-    var count = Math.max(1, Math.ceil(text.length / CHUNK_CHARS));
-    for (var i = 0; i < count; i++) {
-        outlet(0, "/midifill/request", job.id, REPLY_PORT, i, count,
-               text.substr(i * CHUNK_CHARS, CHUNK_CHARS));
-    }
+    var parts = [];
+    for (var at = 0; at < Math.max(1, text.length); at += CHUNK_CHARS) parts.push(text.substr(at, CHUNK_CHARS));
+    var t = now();
+    job = { id: newId("m4l"), plan: plan, parts: parts, chunks: {}, count: -1, sentAt: t,
+            acked: false, heardAt: t, sendDelay: FIRST_RESEND_MS, nextSendAt: t + FIRST_RESEND_MS,
+            polledAt: t, lastChunkAt: 0, askedAt: 0, ticker: null };
+    sendChunks();
     status("Sent " + plan.label + " to midifill on port " + settings.port + "...");
-    restartTimer(settings.ackTimeoutMs, "No answer from a midifill server on port " + settings.port +
-                 ". Start it with: midifill serve --port " + settings.port);
+    var id = job.id;
+    job.ticker = new Task(function () { if (job && job.id === id) tick(); }, this);
+    job.ticker.schedule(TICK_MS);
+}
+
+function sendChunks() {
+    for (var i = 0; i < job.parts.length; i++) {
+        outlet(0, "/midifill/request", job.id, REPLY_PORT, i, job.parts.length, job.parts[i]);
+    }
+}
+
+// Runs every TICK_MS while a job is in flight: sends again what may have been
+// lost, and gives up once the server has been silent for its whole timeout.
+function tick() {
+    var t = now(), quiet = t - job.heardAt;
+    if (!job.acked && job.count < 0) {
+        if (quiet >= settings.ackTimeoutMs) {
+            finish("No answer from a midifill server on port " + settings.port +
+                   ". Start it with: midifill serve --port " + settings.port + " Nothing was changed.");
+            return;
+        }
+        if (t >= job.nextSendAt) {
+            sendChunks();
+            job.sendDelay *= 2;
+            job.nextSendAt = t + job.sendDelay;
+        }
+    } else {
+        if (quiet >= settings.silenceTimeoutMs) {
+            finish("The midifill server stopped answering (port " + settings.port + "). Nothing was changed.");
+            return;
+        }
+        if (job.count < 0) {
+            if (t - Math.max(job.heardAt, job.polledAt) >= POLL_MS) {
+                outlet(0, "/midifill/resend", job.id, REPLY_PORT, 0);
+                job.polledAt = t;
+            }
+        } else if (t - Math.max(job.lastChunkAt, job.askedAt) >= MISSING_MS) {
+            var missing = missingChunks();
+            for (var i = 0; i < missing.length; i++) outlet(0, "/midifill/resend", job.id, REPLY_PORT, missing[i]);
+            job.askedAt = t;
+        }
+    }
+    job.ticker.schedule(TICK_MS);
 }
 
 function receiveChunk(index, count, chunk) {
     job.count = count;
     job.chunks[index] = chunk;
-    var missing = missingChunks();
-    if (missing.length) {
-        scheduleResend();
-        return;
-    }
+    job.lastChunkAt = now();
+    if (missingChunks().length) return; // tick() asks for the rest
     var text = "";
     for (var i = 0; i < count; i++) text += job.chunks[i];
     var response;
@@ -150,36 +194,8 @@ function missingChunks() {
     return out;
 }
 
-function scheduleResend() {
-    if (job.resendTimer) job.resendTimer.cancel();
-    var id = job.id;
-    job.resendTimer = new Task(function () {
-        if (!job || job.id !== id) return;
-        var missing = missingChunks();
-        if (!missing.length || job.resends >= 3) return;
-        job.resends++;
-        for (var i = 0; i < missing.length; i++) {
-            outlet(0, "/midifill/resend", id, REPLY_PORT, missing[i]);
-        }
-        scheduleResend();
-    }, this);
-    job.resendTimer.schedule(RESEND_AFTER_MS);
-}
-
-function restartTimer(ms, message) {
-    if (job.timer) job.timer.cancel();
-    var id = job.id;
-    job.timer = new Task(function () {
-        if (job && job.id === id) finish(message + " Nothing was changed.");
-    }, this);
-    job.timer.schedule(ms);
-}
-
 function finish(message) {
-    if (job) {
-        if (job.timer) job.timer.cancel();
-        if (job.resendTimer) job.resendTimer.cancel();
-    }
+    if (job && job.ticker) job.ticker.cancel();
     job = null;
     status(message);
 }
@@ -604,6 +620,7 @@ function newId(prefix) {
 
 function floorTo(x, step) { return Math.floor(x / step + EPS) * step; }
 function ceilTo(x, step) { return Math.ceil(x / step - EPS) * step; }
+function now() { return new Date().getTime(); }
 function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 function round6(x) { return Math.round(x * 1e6) / 1e6; }
 function clampInt(v, lo, hi) { return Math.max(lo, Math.min(hi, Math.round(Number(v)))); }

@@ -196,7 +196,10 @@ test("A request the server rejects changes nothing and shows the server's messag
 
 test("No server: every clip stays as it was and the status says so", async (t) => {
   const port = await h.freePort();
-  const { set, device, close } = await h.openDevice(h.sessionSet(), port);
+  const spec = h.sessionSet();
+  // room left in the loop, so that Continue is sent (a full one with notes after it is refused)
+  spec.tracks[1].slots[0].notes = [[40, 0, 1, 90], [41, 4, 1, 90], [43, 5, 1, 90], [40, 12, 1, 90]];
+  const { set, device, close } = await h.openDevice(spec, port);
   t.after(close);
   device.message("acktimeout", 400);
   const before = set.snapshot();
@@ -216,4 +219,15 @@ test("Nothing selected: a clear message and no request", async (t) => {
   device.message("fill");
   assert.match(device.statuses.at(-1), /^Error: select a MIDI clip first/);
   assert.equal(link.sent.filter((m) => m.address === "/midifill/request").length, 0);
+});
+
+test("Numbers sent as floats (Max does not promise int atoms): ping and Fill still work", async (t) => {
+  if (!h.needServer(t)) return;
+  const { set, link, device, close } = await h.openDevice(h.sessionSet(), h.SERVER_PORT, { floats: true });
+  t.after(close);
+  await device.waitForStatus(/^Connected to midifill/, 5000);
+  const status = await h.press(device, "fill");
+  assert.match(status, /^Filled \d+ notes? in/);
+  assert.ok(link.received.some((m) => m.address === "/midifill/ack"));
+  assert.ok(h.inside(set.tracks[1].slots[0].clip.notes, 4, 12).length > 0);
 });

@@ -25,9 +25,9 @@ async function freePort() {
   return port;
 }
 
-async function openDevice(spec, serverPort = SERVER_PORT) {
+async function openDevice(spec, serverPort = SERVER_PORT, linkOptions = {}) {
   const set = new LiveSet(spec);
-  const link = await openLink(serverPort);
+  const link = await openLink(serverPort, linkOptions);
   const device = loadDevice(set, { replyPort: link.replyPort, onOutlet: link.onOutlet });
   link.device = device;
   device.message("port", serverPort);

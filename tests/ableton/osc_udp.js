@@ -14,12 +14,16 @@ function oscString(s) {
   return out;
 }
 
-/** Encode as [udpsend] does with Max atoms: whole numbers are ints, others floats. */
-function encode(address, args) {
+/**
+ * Encode as [udpsend] does with Max atoms: whole numbers are ints, others
+ * floats. With floats = true every number goes as a float: Max does not
+ * document that js hands whole numbers to udpsend as int atoms.
+ */
+function encode(address, args, floats = false) {
   let tags = ",";
   const parts = [];
   for (const a of args) {
-    if (typeof a === "number" && Number.isInteger(a)) {
+    if (typeof a === "number" && Number.isInteger(a) && !floats) {
       tags += "i";
       const b = Buffer.alloc(4); b.writeInt32BE(a); parts.push(b);
     } else if (typeof a === "number") {
@@ -62,7 +66,7 @@ function decode(buf) {
  * A reply socket bound like [udpreceive <port>] (port 0: any free port) plus a
  * sender like [udpsend 127.0.0.1 <serverPort>]. Records traffic both ways.
  */
-async function openLink(serverPort) {
+async function openLink(serverPort, { floats = false } = {}) {
   const sock = dgram.createSocket("udp4");
   await new Promise((resolve, reject) => {
     sock.once("error", reject);
@@ -75,7 +79,7 @@ async function openLink(serverPort) {
       if (index !== 0) return;
       if (atoms[0] === "port") { link.serverPort = Number(atoms[1]); return; }
       link.sent.push({ address: atoms[0], args: atoms.slice(1) });
-      sock.send(encode(atoms[0], atoms.slice(1)), link.serverPort, "127.0.0.1");
+      sock.send(encode(atoms[0], atoms.slice(1), floats), link.serverPort, "127.0.0.1");
     },
     close() { return new Promise((resolve) => sock.close(resolve)); },
   };
