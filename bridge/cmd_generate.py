@@ -11,8 +11,11 @@ range of the target track differs (OUT-1.mid … OUT-K.mid for K variations).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
+
+from model.sampling import HARMONY_DEFAULT
 
 MODES = ("fill", "continue", "generate")
 
@@ -50,23 +53,61 @@ def add_arguments(p):
     p.add_argument("--pitch-range", default=None, metavar="LOW-HIGH",
                    help="MIDI pitches, e.g. 28-60 (default: the track's nearby register, "
                         "7 semitones wider each way)")
+    p.add_argument("--harmony", type=float, default=None, metavar="X",
+                   help="0-1: how strongly notes lean towards the pitch classes the other "
+                        "tracks sound; 0 off, 1 strong (default: the engine's, "
+                        f"{HARMONY_DEFAULT:g})")
     p.add_argument("--program", type=int, default=None,
                    help="with --track new: the General MIDI program of the new track")
     p.add_argument("--drums", action="store_true", help="with --track new: a drum track")
 
 
 def _parse_range(text: str, what: str) -> tuple[int, int]:
+    """(lo, hi) of "5-8" or "5"; ValueError with the message otherwise."""
     try:
         a, _, b = text.partition("-")
         lo, hi = int(a), int(b or a)
     except ValueError:
-        raise SystemExit(f"error: --{what} must look like 5-8, got {text!r}")
+        raise ValueError(f"--{what} must look like 5-8, got {text[:40]!r}") from None
     if lo > hi:
-        raise SystemExit(f"error: --{what} {text}: the first number is larger than the second")
+        raise ValueError(f"--{what} {text}: the first number is larger than the second")
     return lo, hi
 
 
+def _check_bars(first: int, last: int) -> None:
+    """The bar limits, before any bar is built (a range near bar 10**8 once
+    took a minute to refuse)."""
+    from model.request import LIMITS
+    if first < 1:
+        raise ValueError("--bars counts from 1")
+    if last > LIMITS["bars"]:
+        raise ValueError(f"--bars {first}-{last}: the timeline limit is {LIMITS['bars']} bars")
+    if last - first + 1 > LIMITS["target_bars"]:
+        raise ValueError(f"--bars {first}-{last}: at most {LIMITS['target_bars']} bars at once")
+
+
+def _check_output(out: Path) -> None:
+    """Refuse an output path that cannot be written, before the work."""
+    folder = out.parent
+    if out.is_dir():
+        raise ValueError(f"-o {out}: is a folder; give a file name such as {out / 'out.mid'}")
+    if not folder.exists():
+        raise ValueError(f"-o {out}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise ValueError(f"-o {out}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"-o {out}: no permission to write in {folder}")
+
+
 def run(args) -> int:
+    try:  # the arguments first: bad input exits 2 before any work
+        _check_output(Path(args.output))
+        first, last = _parse_range(args.bars, "bars")
+        _check_bars(first, last)
+        pitch_range = _parse_range(args.pitch_range, "pitch-range") if args.pitch_range else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     from demo import task as tk
     from model import Engine, MidifillError, Track
     from model.midi_io import read_midi, write_midi
@@ -87,7 +128,6 @@ def run(args) -> int:
             print(f"error: no track {args.track!r}; tracks: {names}", file=sys.stderr)
             return 2
         track_id = match[0].id
-    first, last = _parse_range(args.bars, "bars")
     try:
         start, end = tk.bar_range(song, args.mode, first, last)
     except tk.InputError as exc:
@@ -96,9 +136,9 @@ def run(args) -> int:
     controls = {k: v for k, v in {
         "temperature": args.temperature, "top_p": args.top_p, "top_k": args.top_k,
         "seed": args.seed, "variations": args.variations, "density": args.density,
-        "key": args.key}.items() if v is not None}
-    if args.pitch_range:
-        controls["pitch_range"] = list(_parse_range(args.pitch_range, "pitch-range"))
+        "key": args.key, "harmony": args.harmony}.items() if v is not None}
+    if pitch_range:
+        controls["pitch_range"] = list(pitch_range)
     request = tk.build_request(song, args.mode, track_id, start, end, controls)
     try:
         engine = Engine.from_checkpoint(args.model)
@@ -113,7 +153,11 @@ def run(args) -> int:
         notes = [Note.from_list(n) for n in var["notes"]]
         result = song.with_notes_replaced(track_id, start, end, notes)
         path = out if len(variations) == 1 else out.with_name(f"{out.stem}-{k}{out.suffix}")
-        write_midi(result, path)
+        try:
+            write_midi(result, path)
+        except OSError as exc:  # checked above, but a disk can fill or a folder vanish
+            print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
         outputs.append({"path": str(path), "notes": len(notes)})
     if args.seed is None:
         print(f"seed {response['seed']} (random; --seed {response['seed']} repeats these notes)",

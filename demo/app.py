@@ -83,7 +83,7 @@ def describe(midi_path):
 
 def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_end=4,
              temperature=1.0, top_p=0.95, seed=7, variations=2, density=0.0,
-             key=tk.KEY_OFF, pitch_low=0, pitch_high=127,
+             key=tk.KEY_OFF, pitch_low=0, pitch_high=127, harmony=tk.HARMONY_DEFAULT,
              reverb=0.22, room_size=0.3, compression=0.2, eq_low=0.0, eq_mid=0.0, eq_high=0.0,
              chorus=0.0, delay=0.0, lofi=0.0, limiter=True, ceiling_db=effects.CEILING_DB,
              normalize=True, loudness=effects.DEFAULT_LOUDNESS, progress=gr.Progress()):
@@ -96,7 +96,8 @@ def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_
                       new_instrument=str(new_instrument), temperature=temperature, top_p=top_p,
                       seed=None if seed is None or int(seed) < 0 else int(seed),
                       variations=int(variations), density=float(density) or None, key=key,
-                      pitch_range=(int(pitch_low), int(pitch_high)))
+                      pitch_range=(int(pitch_low), int(pitch_high)),
+                      harmony=None if harmony is None else float(harmony))
         song, request, track_id, start, end = tk.prepare(song, job)
     except tk.InputError as exc:
         raise _refuse(str(exc)) from exc
@@ -173,6 +174,11 @@ def _new_work_dir() -> Path:
     return Path(tempfile.mkdtemp(dir=WORK_ROOT))
 
 
+def instrument_visibility(target):
+    """The instrument box is for a new track only."""
+    return gr.update(visible=target == tk.NEW_TRACK)
+
+
 def preset_values(name):
     """Slider values for a preset, in the order of the sound controls."""
     p = effects.preset(name)
@@ -194,7 +200,8 @@ with gr.Blocks(title="midifill", delete_cache=(3600, 3600)) as demo:
             midi = gr.File(label="MIDI file (.mid)", file_types=[".mid", ".midi"],
                            type="filepath", elem_id="midi-input")
             gr.Examples([[str(p)] for p in EXAMPLES], inputs=[midi], label="examples")
-            info = gr.Markdown("Upload a MIDI file or pick an example.", elem_id="song-info")
+            info = gr.Markdown("Upload a MIDI file or pick an example.", elem_id="song-info",
+                               label="song")
             tracks = gr.Dataframe(headers=["id", "name", "instrument", "notes", "bars"],
                                   label="tracks", interactive=False, elem_id="tracks")
         with gr.Column(scale=4):
@@ -202,9 +209,16 @@ with gr.Blocks(title="midifill", delete_cache=(3600, 3600)) as demo:
                             info="fill: rewrite the bars; continue: write after the material; "
                                  "generate: write from nothing")
             # choices come with each file; the API may name any id, checked in task.prepare
-            target = gr.Dropdown(choices=[], label="target track", allow_custom_value=True)
-            new_instrument = gr.Dropdown(tk.instrument_choices(), value="0",
-                                         label="instrument of a new track")
+            target = gr.Dropdown(choices=[], label="target track", allow_custom_value=True,
+                                 elem_id="target")
+            # Its choices are empty until a file is read, which the API listing would show
+            # as Literal[]: describe what the API takes instead (docs/demo.md, "The API").
+            target.api_info = lambda: {
+                "type": "string", "description": "a track id from /describe (0, 1, ...) or "
+                                                 f"'{tk.NEW_TRACK}' for a new track"}
+            new_instrument = gr.Dropdown(tk.instrument_choices(), value="0", visible=False,
+                                         label="instrument of a new track",
+                                         elem_id="new-instrument")
             with gr.Row():
                 bar_start = gr.Number(1, precision=0, label="from bar")
                 bar_end = gr.Number(4, precision=0, label="to bar")
@@ -219,6 +233,9 @@ with gr.Blocks(title="midifill", delete_cache=(3600, 3600)) as demo:
                 with gr.Row():
                     pitch_low = gr.Slider(0, 127, 0, step=1, label="lowest pitch")
                     pitch_high = gr.Slider(0, 127, 127, step=1, label="highest pitch")
+                harmony = gr.Slider(0, 1, tk.HARMONY_DEFAULT, step=0.05, label="Harmony",
+                                    info=f"lean towards the notes the other tracks play: 0 off, "
+                                         f"1 strong (default {tk.HARMONY_DEFAULT:g})")
             with gr.Accordion("sound", open=False):
                 preset = gr.Dropdown(list(effects.PRESETS), value="room", label="preset")
                 reverb = gr.Slider(0, 1, 0.22, step=0.01, label="reverb")
@@ -240,7 +257,7 @@ with gr.Blocks(title="midifill", delete_cache=(3600, 3600)) as demo:
                     loudness = gr.Slider(-30, -8, effects.DEFAULT_LOUDNESS, step=0.5,
                                          label="loudness target (LUFS)")
             run_button = gr.Button("Generate", variant="primary", elem_id="generate")
-    summary = gr.Markdown(elem_id="summary")
+    summary = gr.Markdown(elem_id="summary", label="summary")
     outputs = [summary]
     for i in range(tk.MAX_VARIATIONS):
         with gr.Column(visible=i < 2) as slot:  # only as many slots as variations show
@@ -255,9 +272,10 @@ with gr.Blocks(title="midifill", delete_cache=(3600, 3600)) as demo:
              limiter, ceiling_db, normalize, loudness]
     preset.change(preset_values, preset, sound, queue=False, api_name=False)
     midi.change(describe, midi, [tracks, target, bar_start, bar_end, info], api_name="describe")
+    target.change(instrument_visibility, target, new_instrument, queue=False, api_name=False)
     run_button.click(generate, [midi, mode, target, new_instrument, bar_start, bar_end,
                                 temperature, top_p, seed, variations, density, key,
-                                pitch_low, pitch_high] + sound, outputs,
+                                pitch_low, pitch_high, harmony] + sound, outputs,
                      api_name="generate", concurrency_limit=2)
 
 demo.queue(default_concurrency_limit=2, max_size=32)
@@ -269,8 +287,19 @@ def launch(share: bool = False, port: int = 7860, engine=None, host: str = "127.
     model is loaded on the first request. With block=False it returns at once."""
     if engine is not None:
         set_engine(engine)
-    return demo.launch(share=share, server_name=host, server_port=port, show_error=True,
-                       prevent_thread_lock=not block, allowed_paths=[str(WORK_ROOT)])
+    # quiet: Gradio's own banner tells the user to "set share=True in launch()";
+    # ours names the command-line flag instead
+    result = demo.launch(share=share, server_name=host, server_port=port, show_error=True,
+                         prevent_thread_lock=True, allowed_paths=[str(WORK_ROOT)], quiet=True)
+    print(f"* The demo runs at {demo.local_url}", flush=True)
+    if demo.share_url:
+        print(f"* Public link: {demo.share_url}", flush=True)
+    elif not share:
+        print("* For a public gradio.live link, start it with --share "
+              "(`midifill demo --share`).", flush=True)
+    if block:
+        demo.block_thread()
+    return result
 
 
 # --- `midifill demo` ------------------------------------------------------------------
@@ -294,6 +323,9 @@ def run(args) -> int:
         print(f"midifill demo: {why}", file=sys.stderr)
         return 1
     from model import Engine
+    # Gradio checks its own server through httpx at start; at INFO each of
+    # those requests would be a log line between the ones that matter
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         engine = Engine.from_checkpoint(args.model)
     except MidifillError as exc:

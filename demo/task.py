@@ -16,6 +16,7 @@ import pretty_midi
 from model import scales
 from model.errors import MidiFileError
 from model.midi_io import read_midi
+from model.sampling import HARMONY_DEFAULT
 from model.song import Note, Song, Track
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a MIDI file past this is almost surely not a song
@@ -103,6 +104,7 @@ class Task:
     density: float | None = None
     key: str = KEY_OFF
     pitch_range: tuple[int, int] | None = None
+    harmony: float | None = None  # None or HARMONY_DEFAULT: the engine's default, not sent
     notes: list[str] = field(default_factory=list)  # what was adjusted, to tell the visitor
 
 
@@ -135,6 +137,11 @@ def prepare(song: Song, task: Task) -> tuple[Song, dict, str, float, float]:
                              f"({hi}). Raise the highest or lower the lowest.")
         if (lo, hi) != (0, 127):
             controls["pitch_range"] = [lo, hi]
+    if task.harmony is not None and float(task.harmony) != HARMONY_DEFAULT:
+        harmony = float(task.harmony)
+        if not 0.0 <= harmony <= 1.0:
+            raise InputError(f"Harmony must be between 0 and 1, not {harmony:g}.")
+        controls["harmony"] = harmony
     key = task.key
     if key == KEY_AUTO:
         key = detect_key(song)

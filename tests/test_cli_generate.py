@@ -108,3 +108,15 @@ def test_a_random_seed_is_printed_and_repeats_the_notes(tiny_checkpoint, tmp_pat
     assert "random" not in r.stderr
     a, b = read_midi(tmp_path / "a.mid"), read_midi(tmp_path / "b.mid")
     assert notes_of(a.track("1")) == notes_of(b.track("1"))
+
+
+def test_harmony_is_passed_to_the_engine(tiny_checkpoint, tmp_path):
+    r = run_cli("generate", "--help")
+    assert "--harmony" in r.stdout and "pitch classes the other tracks" in " ".join(r.stdout.split())
+    r = run_cli("generate", POP, "-o", tmp_path / "h.mid", "--track", "1", "--bars", "3-4",
+                "--model", tiny_checkpoint, "--seed", "1", "--harmony", "0.9")
+    assert r.returncode == 0, r.stderr
+    # out of range, the engine's own check names the control: the value got there
+    r = run_cli("generate", POP, "-o", tmp_path / "x.mid", "--track", "1", "--bars", "3-4",
+                "--model", tiny_checkpoint, "--harmony", "1.5")
+    assert r.returncode == 2 and "controls.harmony" in r.stderr

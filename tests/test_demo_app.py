@@ -153,3 +153,15 @@ def test_the_queue_serves_several_visitors(client):
     song = read_midi(next(p for p in results[1][3] if p.endswith(".mid")))
     bass = next(t for t in song.tracks if t.id == "1")
     assert all(n.start < 36.0 for n in bass.notes)
+
+
+def test_a_fill_may_run_past_the_end_of_the_song(client):
+    # extending an 8-bar loop: bars 7-10 are beats 24-40, half of them new
+    result = client.predict(midi=handle_file(str(EXAMPLE)), mode="fill", target="1",
+                            bar_start=7, bar_end=10, variations=1, seed=2, harmony=0.0,
+                            api_name="/generate")
+    assert "beats 24-40 (fill)" in result[0]
+    song, original = read_midi(next(p for p in result[3] if p.endswith(".mid"))), read_midi(EXAMPLE)
+    assert notes_of(song, "1", False, 24.0, 40.0) == notes_of(original, "1", False, 24.0, 40.0)
+    assert notes_of(song, "1", True, 24.0, 40.0)
+    assert all(n.end <= 40.0 + 1e-6 for n in song.track("1").notes)

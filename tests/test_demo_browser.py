@@ -1,6 +1,9 @@
 """The demo in a real headless browser: upload a MIDI file, press Generate,
 wait for the audio player, keep a screenshot (tests/_output/demo/).
 
+It runs the bundled model, so the screenshot shows what a visitor sees and
+can replace docs/demo.png as it stands.
+
 Chromium is Debian's /usr/bin/chromium driven by Python Playwright; nothing
 is downloaded (`playwright install` is never run).
 """
@@ -30,7 +33,7 @@ def need(ok: bool, why: str):
 
 
 @pytest.fixture(scope="module")
-def url(tiny_checkpoint):
+def url():
     need(Path(CHROMIUM).is_file() or shutil.which(CHROMIUM) is not None,
          f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     try:
@@ -44,7 +47,7 @@ def url(tiny_checkpoint):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app.launch(port=port, engine=Engine.from_checkpoint(tiny_checkpoint), block=False)
+    app.launch(port=port, engine=Engine.from_checkpoint(None), block=False)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
@@ -63,6 +66,15 @@ def test_upload_generate_and_hear_it(url):
             # the track list appears once the file is read
             expect(page.locator("#song-info")).to_contain_text("4 tracks, 8 bars", timeout=60_000)
             expect(page.locator("#tracks")).to_contain_text("Electric Bass (finger)")
+            # the instrument box is for a new track only
+            instrument = page.locator("#new-instrument")
+            expect(instrument).to_be_hidden()
+            page.locator("#target input").click()
+            page.get_by_role("option", name=re.compile("a new track")).click()
+            expect(instrument).to_be_visible()
+            page.locator("#target input").click()
+            page.get_by_role("option", name=re.compile("^3: Lead")).click()
+            expect(instrument).to_be_hidden()
             page.click("#generate")
             expect(page.locator("#summary")).to_contain_text("variation(s)", timeout=180_000)
             # the player is ready when it knows the length of the rendered audio

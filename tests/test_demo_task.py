@@ -147,3 +147,16 @@ def test_response_replaces_only_the_target_range(pop, tmp_path):
         assert song.track("0").notes == pop.track("0").notes
     write_midi(one, tmp_path / "one.mid")  # and it is a writable song
     assert read_midi(tmp_path / "one.mid").time_signatures[0] == TimeSignature(0.0, 4, 4)
+
+
+def test_harmony_at_its_default_sends_nothing_and_other_values_reach_the_engine(pop):
+    from model.sampling import HARMONY_DEFAULT
+    for left_alone in (None, HARMONY_DEFAULT):
+        _, request, *_ = tk.prepare(pop, tk.Task(target="1", harmony=left_alone))
+        assert "harmony" not in request["controls"]
+    for value in (0.0, 0.8, 1.0):
+        _, request, *_ = tk.prepare(pop, tk.Task(target="1", harmony=value))
+        assert request["controls"]["harmony"] == value
+        assert parse_request(request, Tokenizer()).controls.harmony == value
+    with pytest.raises(tk.InputError, match="Harmony"):
+        tk.prepare(pop, tk.Task(target="1", harmony=1.5))
