@@ -405,14 +405,29 @@ function addPlayed(out, clip, c, length, at, windowEnd) {
 
 function trackEntry(index) {
     var track = api("live_set tracks " + index);
-    var drum = false;
-    var deviceCount = track.getcount("devices");
-    for (var d = 0; d < deviceCount; d++) {
-        if (num(api("live_set tracks " + index + " devices " + d), "can_have_drum_pads")) drum = true;
-    }
+    var drum = hasDrumRack("live_set tracks " + index, 0);
     var name = str(track, "name");
     return { id: "t" + (index + 1), name: name, program: drum ? 0 : guessProgram(name),
              is_drum: drum, notes: [] };
+}
+
+// A Drum Rack among the devices at `path`, or inside the chains of a rack
+// there (an Instrument Rack may hold one). Racks nest; 8 levels is plenty.
+function hasDrumRack(path, depth) {
+    var holder = api(path);
+    var count = holder.getcount("devices");
+    for (var d = 0; d < count; d++) {
+        var devicePath = path + " devices " + d;
+        var device = api(devicePath);
+        if (num(device, "can_have_drum_pads")) return true;
+        if (depth < 8 && num(device, "can_have_chains")) {
+            var chains = device.getcount("chains");
+            for (var c = 0; c < chains; c++) {
+                if (hasDrumRack(devicePath + " chains " + c, depth + 1)) return true;
+            }
+        }
+    }
+    return false;
 }
 
 // Live has no General MIDI program; a name hint helps the model pick a role.

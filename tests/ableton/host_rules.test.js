@@ -99,6 +99,7 @@ async function refusedBeforeSending(t, spec, pattern) {
   const before = s.set.snapshot();
   s.device.message("cont");
   assert.match(s.device.statuses.at(-1), pattern);
+  assert.ok(s.device.statuses.at(-1).length <= 230, "fits the status line (patcher.test.js)");
   assert.equal(requestSent(s.sent), null, "nothing was sent");
   assert.deepEqual(s.set.snapshot(), before);
 }
@@ -116,4 +117,16 @@ test("Continue on a full loop refuses to replace notes kept after the loop end",
   spec.tracks[1].slots[0] = { name: "Bass", markers: [0, 16], loop: [0, 8],
     notes: [[40, 0, 2, 90], [43, 2, 2, 90], [45, 4, 2, 90], [47, 6, 1.5, 90], [50, 10, 1, 90]] };
   await refusedBeforeSending(t, spec, /^Error: .*after its loop end.*beat 10/);
+});
+
+// A Drum Rack inside an Instrument Rack (or any rack chain) is still a drum part.
+test("a Drum Rack nested in a rack marks the track as drums", async (t) => {
+  const spec = h.sessionSet();
+  spec.tracks[0].devices = [{ chains: [{ devices: [{}, { drum: true }] }] }];
+  const s = openScripted(spec, { answer: answerWith([[40, 5, 1, 90]]) });
+  t.after(s.close);
+  assert.match(await press(s.device, "fill"), /^Filled 1 note /);
+  const drums = requestSent(s.sent).tracks.find((tr) => tr.id === "t1");
+  assert.equal(drums.is_drum, true);
+  assert.equal(drums.program, 0);
 });

@@ -69,3 +69,16 @@ test("the action buttons are hidden parameters; the settings stay stored", () =>
   assert.equal(settings.length, 5);
   for (const b of settings) assert.ok(visibility(b) < 2, `${b.id} is stored with the set`);
 });
+
+// Live shows a device 169 px tall. The status line wraps inside its box, so
+// the box must be tall enough for the longest status (host_rules.test.js
+// keeps every refusal within STATUS_CHARS) at about 6 px a character and
+// 12.5 px a line in 10-point Arial Bold.
+test("the status line has room for the longest message", () => {
+  const STATUS_CHARS = 230;
+  const [status] = find((b) => b.id === "obj-status");
+  const [, y, width, height] = status.presentation_rect;
+  const lines = Math.ceil(STATUS_CHARS / Math.floor(width / 6));
+  assert.ok(height >= lines * 12.5, `${height} px holds fewer than ${lines} lines`);
+  assert.ok(y + height <= 169, "inside the device");
+});
