@@ -9,6 +9,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# PyTorch: pip's default on Linux is the CUDA build (several GB, 16 nvidia
+# packages). Without an NVIDIA GPU (no nvidia-smi) the CPU build comes from
+# PyTorch's CPU wheel index, added as an extra index: its 2.13.0+cpu sorts
+# above PyPI's 2.13.0. If that index cannot be reached, torch comes from the
+# package index pip is configured with, and the install says so.
+# GPU users: `make run TORCH_INDEX=https://download.pytorch.org/whl/cu128`
+# (an index for your CUDA), or `make run TORCH_INDEX=` for pip's default.
+TORCH         := torch==2.13.0
+TORCH_CPU_URL := https://download.pytorch.org/whl/cpu
+TORCH_INDEX   ?= $(shell command -v nvidia-smi >/dev/null 2>&1 || echo $(TORCH_CPU_URL))
+
 # what each job needs from the system: command-or-library:Debian-package
 RUN_NEEDS  := libfluidsynth:libfluidsynth3
 TEST_NEEDS := $(RUN_NEEDS) lua5.4:lua5.4 oscsend:liblo-tools mma:mma chromium:chromium \
@@ -34,7 +45,13 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.13.0
+	@index="$(TORCH_INDEX)"; \
+	if [ -n "$$index" ] && ! $(BIN)/python -c 'import sys, urllib.request; \
+	    urllib.request.urlopen(sys.argv[1].rstrip("/") + "/torch/", timeout=20)' "$$index" 2>/dev/null; then \
+	  echo "note: $$index cannot be reached; $(TORCH) comes from pip's configured index" \
+	       "(on Linux, PyPI's is the CUDA build)"; index=""; fi; \
+	echo "$(BIN)/pip install --quiet $${index:+--extra-index-url $$index }$(TORCH)"; \
+	$(BIN)/pip install --quiet $${index:+--extra-index-url $$index} $(TORCH)
 	$(BIN)/pip install --quiet -e '.[demo,train,test]'
 	touch $@
 
