@@ -332,10 +332,32 @@ def bench(model_path=None, runs=20, quick=False) -> dict:
     res["track_scaling_ms"] = {str(t): _brief(_latency(engine, reference_request(tracks=t), few,
                                                        cold=True)) for t in (1, 4, 16)}
     res["variation_scaling_ms"] = variation_scaling(engine, (1, 2, 4, 8), 2 if quick else runs)
+    res["demo_s"] = demo_figures(model_path, 1 if quick else 7)
     res["training_tok_s"] = training_throughput(engine, 1 if quick else 5, quick)
     res["load_average_after"] = round(os.getloadavg()[0], 2)
     res["bench_s"] = round(time.perf_counter() - t_start, 1)
     return res
+
+
+def demo_figures(model_path, runs) -> dict:
+    """The demo end to end through gradio_client (demo/bench.py), or why not."""
+    try:
+        from demo.bench import bench_demo
+        from demo.render import synth_available
+    except ImportError as exc:  # installed without the demo and test extras
+        return {"skipped": f"the demo cannot run here ({exc})"}
+    ok, why = synth_available()
+    if not ok:
+        return {"skipped": why}
+    return bench_demo(runs, model_path)
+
+
+def _demo_rows(demo: dict) -> list[str]:
+    if "skipped" in demo:
+        return [f"{'demo through gradio_client':44} skipped: {demo['skipped']}"]
+    return [f"{f'demo, {n} variation(s), through gradio_client':44} {s['median']:>10.2f} s"
+            f"    p95 {s['p95']:.2f} (n={s['n']}; {demo['case']})"
+            for n, s in demo["seconds"]["this"].items()]
 
 
 def _cpu_name() -> str:
@@ -422,6 +444,7 @@ def format_table(r: dict) -> str:
         scaling("  tracks", "track_scaling_ms"),
         scaling("  variations", "variation_scaling_ms")
         + f"; 4 / 1 = {r['variation_scaling_ms']['4']['total'] / r['variation_scaling_ms']['1']['total']:.2f}x",
+        *_demo_rows(r.get("demo_s", {"skipped": "not measured"})),
         f"{'training throughput':44} {r['training_tok_s']:>10.0f} tok/s",
         f"{'bench run time':44} {r['bench_s']:>10.1f} s",
     ]
