@@ -34,6 +34,12 @@ class NoServerError(ClientError):
     exit_code = p.EXIT_NO_SERVER
 
 
+class TooLarge(ClientError):
+    """A request over the payload limit, refused before it is sent."""
+
+    code = "too_large"
+
+
 class ServerError(ClientError):
     """The server answered /midifill/error."""
 
@@ -105,6 +111,9 @@ class Client:
         cannot be encoded as JSON.
         """
         chunks = p.split_json(payload)
+        if len(chunks) > p.MAX_CHUNKS:  # the server would refuse it: say so before sending
+            raise TooLarge(f"the request is {sum(map(len, chunks))} characters of JSON; the "
+                           f"limit is {p.MAX_REQUEST_CHARS}")
         msg_id = msg_id or new_id()
         count = len(chunks)
         started = last_send = time.monotonic()
@@ -243,10 +252,13 @@ def run(args) -> int:
                     text = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
             return _fail("bad_input", f"cannot read {args.file}: {exc}", p.EXIT_BAD_INPUT)
+        where = "stdin" if args.file == "-" else args.file
+        if p.json_depth(text) > p.MAX_JSON_DEPTH:  # json.loads would recurse ~1,000 deep
+            return _fail("bad_input", f"{where} is nested more than {p.MAX_JSON_DEPTH} levels "
+                         "deep; a request is 5 deep", p.EXIT_BAD_INPUT)
         try:
             payload = json.loads(text)
-        except ValueError as exc:
-            where = "stdin" if args.file == "-" else args.file
+        except (ValueError, RecursionError) as exc:
             return _fail("bad_input", f"{where} is not JSON: {exc}", p.EXIT_BAD_INPUT)
         if not isinstance(payload, dict):
             return _fail("bad_input", "the request must be a JSON object", p.EXIT_BAD_INPUT)
@@ -262,7 +274,7 @@ def run(args) -> int:
         return _fail(exc.code, exc.message, exc.exit_code, exc.id)
     except ClientError as exc:
         return _fail(exc.code, str(exc), exc.exit_code)
-    except (ValueError, OSError) as exc:  # unencodable payload, unknown host
+    except (ValueError, RecursionError, OSError) as exc:  # unencodable payload, unknown host
         return _fail("bad_input", str(exc), p.EXIT_BAD_INPUT)
     print(json.dumps(answer))
     return p.EXIT_OK

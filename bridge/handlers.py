@@ -161,9 +161,26 @@ def on_cancel(server: Server, sender, address, args) -> None:
 
 
 def on_unknown(server: Server, sender, address, args) -> None:
-    """Any other address: logged and dropped (no id can be trusted)."""
-    log.warning("dropped message to unknown address %r from %s:%d (%d arguments)",
-                address[:100], sender[0], sender[1], len(args))
+    """Any other address, patterns such as /midifill/* included (addresses are
+    matched literally): one log line (rate-limited) and an unknown_address
+    error, to the reply port and id the message names when its first two
+    arguments are (port, id) or (id, port), else to its source port with an
+    empty id.
+
+    /midifill/pign 9001 "p1"
+      -> /midifill/error "p1" "unknown_address" "unknown address '/midifill/pign'; ..."
+    """
+    server.log_limited("unknown", logging.WARNING,
+                       "unknown address %r from %s:%d (%d arguments)",
+                       address[:100], sender[0], sender[1], len(args))
+    msg_id, port = "", sender[1]
+    for id_at, port_at in ((1, 0), (0, 1)):
+        if (len(args) > 1 and p.is_valid_id(args[id_at])
+                and p.is_valid_port(p.whole_int(args[port_at]))):
+            msg_id, port = args[id_at], p.whole_int(args[port_at])
+            break
+    server.send_error((sender[0], port), msg_id, "unknown_address",
+                      f"unknown address {address[:100]!r}; known: {', '.join(p.SCHEMAS)}")
 
 
 HANDLERS = {p.PING: on_ping, p.STATUS: on_status, p.REQUEST: on_request,

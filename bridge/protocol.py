@@ -10,6 +10,7 @@ import json
 import math
 import re
 import time
+from itertools import accumulate
 
 PREFIX = "/midifill/"
 
@@ -37,6 +38,12 @@ MAX_DATAGRAM = 8192
 # bounds the memory one client can make the server hold.
 MAX_REQUEST_CHARS = 8 * 1024 * 1024
 MAX_CHUNKS = math.ceil(MAX_REQUEST_CHARS / CHUNK_CHARS)
+# The request contract is 5 levels deep (request, tracks, track, notes, note);
+# deeper JSON is refused before json.loads, whose recursion fails near 1,000.
+MAX_JSON_DEPTH = 32
+# An error message is cut to this many characters, so that /midifill/error
+# always fits one datagram, whatever a request quoted into it.
+MAX_ERROR_CHARS = 2000
 
 INCOMPLETE_TIMEOUT_S = 10.0   # a request missing chunks this long is dropped
 RESULT_TTL_S = 60.0           # results are kept this long for /midifill/resend
@@ -44,8 +51,10 @@ RESULT_TTL_S = 60.0           # results are kept this long for /midifill/resend
 ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 # Error codes (docs/osc.md, "Error codes") and what `midifill request` exits with.
-BAD_INPUT_CODES = frozenset({"bad_args", "bad_chunk", "bad_json", "bad_request", "too_large"})
-SERVER_ERROR_CODES = frozenset({"busy", "cancelled", "internal", "incomplete", "unauthorized"})
+BAD_INPUT_CODES = frozenset({"bad_args", "bad_chunk", "bad_json", "bad_request", "too_large",
+                             "unknown_address"})
+SERVER_ERROR_CODES = frozenset({"busy", "cancelled", "internal", "incomplete", "unauthorized",
+                                "too_slow"})
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_SERVER, EXIT_SERVER_ERROR = 0, 2, 3, 4
 
 
@@ -170,8 +179,30 @@ def split_json(obj, size: int = CHUNK_CHARS) -> list[str]:
     return split_text(encode_json(obj), size)
 
 
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """How deeply a JSON text nests, counted without parsing it (brackets
+    inside strings do not count); a few ms for megabytes."""
+    steps = (1 if b in "[{" else -1 for b in _BRACKETS.findall(_STRINGS.sub("", text)))
+    return max(accumulate(steps), default=0)
+
+
+def error_message(message: str) -> str:
+    """A message cut to fit one /midifill/error datagram."""
+    message = str(message)
+    if len(message) <= MAX_ERROR_CHARS:
+        return message
+    return message[:MAX_ERROR_CHARS - 40] + f"... ({len(message)} characters in all)"
+
+
 def decode_json_object(text: str) -> dict:
     """Parse a reassembled payload; ProtocolError("bad_json") unless an object."""
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise ProtocolError("bad_json", f"request JSON is nested more than {MAX_JSON_DEPTH} "
+                            "levels deep")
     try:
         value = json.loads(text)
     except ValueError as exc:  # JSONDecodeError, and recursion/Unicode errors
@@ -190,8 +221,11 @@ class Assembly:
     """
 
     def __init__(self, count: int, max_chunks: int = MAX_CHUNKS, chunk_chars: int = CHUNK_CHARS):
-        if not isinstance(count, int) or not 1 <= count <= max_chunks:
+        if not isinstance(count, int) or count < 1:
             raise ProtocolError("bad_chunk", f"count: expected 1-{max_chunks}, got {count}")
+        if count > max_chunks:  # a payload over the size limit: refused before it arrives
+            raise ProtocolError("too_large", f"count: {count} chunks is over the limit of "
+                                f"{max_chunks} ({MAX_REQUEST_CHARS} characters)")
         self.count = count
         self.chunk_chars = chunk_chars
         self.parts: dict[int, str] = {}
@@ -205,7 +239,7 @@ class Assembly:
         if not 0 <= index < self.count:
             raise ProtocolError("bad_chunk", f"index {index} out of range 0-{self.count - 1}")
         if len(chunk) > self.chunk_chars:
-            raise ProtocolError("bad_chunk", f"chunk {index} has {len(chunk)} characters, "
+            raise ProtocolError("too_large", f"chunk {index} has {len(chunk)} characters, "
                                 f"over the limit of {self.chunk_chars}")
         if index in self.parts:
             return False

@@ -24,12 +24,39 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
 from pythonosc.osc_server import BlockingOSCUDPServer
 
-from model.errors import Cancelled, MidifillError
+from model.errors import Cancelled, MidifillError, quote
 
 from . import __version__
 from . import protocol as p
 
 log = logging.getLogger("midifill.bridge")
+
+
+class LogLimiter:
+    """Log lines about bad input, at most `burst` at once and `rate` a second
+    per kind: a flood of garbage costs one line now and then, and the next
+    line that is written says how many were left out."""
+
+    def __init__(self, rate: float = 1.0, burst: int = 10):
+        self.rate, self.burst = rate, burst
+        self._state: dict[str, list] = {}  # kind -> [tokens, last time, left out]
+        self._lock = threading.Lock()
+
+    def __call__(self, kind: str, level: int, fmt: str, *args, exc_info=False) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            state = self._state.setdefault(kind, [float(self.burst), now, 0])
+            state[0] = min(self.burst, state[0] + (now - state[1]) * self.rate)
+            state[1] = now
+            if state[0] < 1:
+                state[2] += 1
+                return False
+            state[0] -= 1
+            left_out, state[2] = state[2], 0
+        if left_out:
+            fmt, args = fmt + " (and %d more like this not logged)", args + (left_out,)
+        log.log(level, fmt, *args, exc_info=exc_info)
+        return True
 
 
 @dataclass
@@ -107,17 +134,19 @@ class Server:
         self._stopping = False
         self._last_sweep = 0.0
         self._receiver: _Receiver | None = None
+        self.log_limited = LogLimiter()
+        self.routes: dict = {}  # address -> callback; matched literally, never as a pattern
         self._threads: list[threading.Thread] = []
 
     # --- life cycle -------------------------------------------------------
 
     def start(self) -> "Server":
         from .handlers import HANDLERS, on_unknown  # they use Job and Outcome from here
-        dispatcher = Dispatcher(strict_timing=False)  # never sleep on bundle time tags
-        for address, handler in HANDLERS.items():
-            dispatcher.map(address, self._route(handler), needs_reply_address=True)
-        dispatcher.set_default_handler(self._route(on_unknown), needs_reply_address=True)
-        self._receiver = _Receiver((self.host, self.port), dispatcher, self)
+        # Addresses are looked up literally: python-osc's Dispatcher would match
+        # "/midifill/*" or "{ping,status}" as patterns against every handler.
+        self.routes = {address: self._route(handler) for address, handler in HANDLERS.items()}
+        self.unknown_route = self._route(on_unknown)
+        self._receiver = _Receiver((self.host, self.port), Dispatcher(), self)
         self.port = self._receiver.server_address[1]
         self._threads = [
             threading.Thread(target=self._receiver.serve_forever, kwargs={"poll_interval": 0.1},
@@ -169,7 +198,8 @@ class Server:
             log.warning("could not send %s to %s:%d: %s", address, host, port, exc)
 
     def send_error(self, reply: tuple[str, int], msg_id: str, code: str, message: str) -> None:
-        self.send(reply[0], reply[1], p.ERROR, msg_id, code, message)
+        # cut to fit one datagram: a message may quote whatever a request held
+        self.send(reply[0], reply[1], p.ERROR, msg_id[:200], code, p.error_message(message))
 
     def send_outcome(self, outcome: Outcome) -> None:
         if outcome.error:
@@ -221,15 +251,16 @@ class Server:
             except p.ProtocolError as exc:
                 self._answer_failure(client_address, address, args, exc.code, exc.message)
             except Exception as exc:  # a bug: log it, answer it, keep serving
-                log.exception("handler for %s failed", address)
+                self.log_limited("internal", logging.ERROR, "handler for %s failed", address,
+                                 exc_info=True)
                 self._answer_failure(client_address, address, args, "internal",
                                      f"{type(exc).__name__}: {exc}")
         return callback
 
     def _answer_failure(self, sender, address, args, code, message) -> None:
         msg_id, port = p.reply_target(address, args) if address in p.SCHEMAS else (None, None)
-        log.warning("%s from %s:%d (id %s): %s: %s", address, sender[0], sender[1],
-                    msg_id, code, message)
+        self.log_limited("failure", logging.WARNING, "%s from %s:%d (id %s): %s: %s", address,
+                         sender[0], sender[1], msg_id, code, p.error_message(message)[:300])
         if msg_id and port:
             self.send_error((sender[0], port), msg_id, code, message)
 
@@ -295,10 +326,16 @@ class Server:
         ms = (time.perf_counter() - started) * 1000
         level = logging.INFO if outcome.error is None else logging.WARNING
         log.log(level, "request %s mode=%s bars=%s variations=%s ms=%.0f %s", job.id,
-                 job.request.get("mode"), _bars(job.request), _variations(job.request), ms,
+                 _short(job.request.get("mode")), _bars(job.request),
+                 _short(_variations(job.request)), ms,
                  "ok" if outcome.error is None else outcome.error[0])
         return outcome
 
+
+
+def _short(value) -> str:
+    """A request's value for the log line: any value, at most 20 characters."""
+    return value[:20] if isinstance(value, str) else quote(value, 20)
 
 
 def _bars(request: dict):
@@ -317,25 +354,56 @@ def _variations(request: dict):
     return controls.get("variations", 1) if isinstance(controls, dict) else 1
 
 
+MAX_BUNDLE_DEPTH = 8
+
+
+def _bundle_problem(data: bytes, depth: int = 0) -> str | None:
+    """Why a bundle cannot be handled, or None. python-osc logs one line on
+    the root logger for every element it cannot identify (a 64 KB bundle of
+    zeros: 16,000 lines), and recurses into nested bundles without a limit."""
+    if not data.startswith(b"#bundle\x00"):
+        return None
+    if depth >= MAX_BUNDLE_DEPTH:
+        return f"bundles nested more than {MAX_BUNDLE_DEPTH} deep"
+    i = 16  # after "#bundle\0" and the time tag
+    while i < len(data):
+        size = int.from_bytes(data[i:i + 4], "big", signed=True)
+        part = data[i + 4:i + 4 + size]
+        if size <= 0 or len(part) < size:
+            return f"bundle element at byte {i} has a bad size ({size})"
+        problem = _bundle_problem(part, depth + 1) if part.startswith(b"#") else \
+            None if part.startswith(b"/") else f"bundle element at byte {i} is not a message"
+        if problem:
+            return problem
+        i += 4 + size
+    return None
+
+
 class _DatagramHandler(socketserver.BaseRequestHandler):
     """Parses one datagram and calls the dispatcher's handlers; unlike
     python-osc's own handler it logs packets that do not parse."""
 
     def handle(self) -> None:
         data = self.request[0]
+        bridge = self.server.bridge
         try:
+            problem = _bundle_problem(data)
+            if problem:
+                raise ValueError(problem)
             packet = OscPacket(data)
         except Exception as exc:  # ParseError, and python-osc's own UnicodeDecodeError
-            log.warning("dropped %d-byte datagram from %s:%d: not OSC (%s)", len(data),
-                        *self.client_address[:2], exc)
+            bridge.log_limited("not_osc", logging.WARNING,
+                               "dropped %d-byte datagram from %s:%d: not OSC (%s)", len(data),
+                               *self.client_address[:2], str(exc)[:200])
             return
         if not packet.messages:
-            log.warning("dropped %d-byte bundle from %s:%d: no messages in it", len(data),
-                        *self.client_address[:2])
-        dispatcher = self.server.dispatcher
+            bridge.log_limited("not_osc", logging.WARNING,
+                               "dropped %d-byte bundle from %s:%d: no messages in it", len(data),
+                               *self.client_address[:2])
         for timed in packet.messages:
-            for handler in dispatcher.handlers_for_address(timed.message.address):
-                handler.invoke(self.client_address, timed.message)
+            message = timed.message
+            route = bridge.routes.get(message.address, bridge.unknown_route)
+            route(self.client_address, message.address, *message.params)
 
 
 class _Receiver(BlockingOSCUDPServer):
@@ -358,13 +426,15 @@ class _Receiver(BlockingOSCUDPServer):
     def verify_request(self, request, client_address) -> bool:
         if super().verify_request(request, client_address):
             return True
-        log.warning("dropped %d-byte datagram from %s:%d: not OSC", len(request[0]),
-                    *client_address[:2])
+        self.bridge.log_limited("not_osc", logging.WARNING,
+                                "dropped %d-byte datagram from %s:%d: not OSC", len(request[0]),
+                                *client_address[:2])
         return False
 
     def handle_error(self, request, client_address) -> None:
-        log.exception("datagram from %s:%d broke the receiver; still serving",
-                      *client_address[:2])
+        self.bridge.log_limited("internal", logging.ERROR,
+                                "datagram from %s:%d broke the receiver; still serving",
+                                *client_address[:2], exc_info=True)
 
     def service_actions(self) -> None:
         self.bridge.sweep()

@@ -87,17 +87,19 @@ def test_assembly_rejects_bad_chunks():
     with pytest.raises(p.ProtocolError) as err:
         p.Assembly(0)
     assert err.value.code == "bad_chunk"
-    with pytest.raises(p.ProtocolError):
+    with pytest.raises(p.ProtocolError) as err:
         p.Assembly(p.MAX_CHUNKS + 1)
+    assert err.value.code == "too_large"  # over the payload limit, as docs/osc.md promises
     assembly = p.Assembly(3)
     assert assembly.add(1, 3, "a") is True
     assert assembly.add(1, 3, "a") is False  # duplicate
-    for index, count, chunk, word in [(3, 3, "x", "out of range"), (-1, 3, "x", "out of range"),
-                                      (0, 4, "x", "count changed"),
-                                      (0, 3, "x" * (p.CHUNK_CHARS + 1), "over the limit")]:
+    for index, count, chunk, code, word in [
+            (3, 3, "x", "bad_chunk", "out of range"), (-1, 3, "x", "bad_chunk", "out of range"),
+            (0, 4, "x", "bad_chunk", "count changed"),
+            (0, 3, "x" * (p.CHUNK_CHARS + 1), "too_large", "over the limit")]:
         with pytest.raises(p.ProtocolError) as err:
             assembly.add(index, count, chunk)
-        assert err.value.code == "bad_chunk" and word in err.value.message
+        assert err.value.code == code and word in err.value.message
     assert assembly.missing() == [0, 2]
 
 

@@ -259,19 +259,20 @@ def malformed_datagrams(port, rng):
         lambda i: (b"/midifill/ping\x00\x00,is\x00\x00\x00", None, None),       # truncated
         lambda i: (b"#bundle\x00" + os.urandom(20), None, None),
         lambda i: (b"/midifill/request\x00\x00\x00,s\x00\x00\xff\xfe\xfd\x00", None, None),
-        lambda i: (msg("/midifill/nope", port, f"u{i}"), None, None),             # unknown
-        lambda i: (msg("/other/app", 1.5), None, None),
+        lambda i: (msg("/midifill/nope", port, f"u{i}"), f"u{i}", "unknown_address"),
+        lambda i: (msg("/midifill/*", port, f"w{i}"), f"w{i}", "unknown_address"),  # a pattern
+        lambda i: (msg("/other/app", 1.5), "", "unknown_address"),  # to the source port
         lambda i: (msg(p.PING, str(port), f"x{i}"), None, None),                  # port as string
         lambda i: (msg(p.PING, f"x{i}", port), None, None),                       # swapped
         lambda i: (msg(p.STATUS, port, (1.5, "f")), None, None),
         lambda i: (msg(p.REQUEST, f"m{i}", port, 5, 2, "{}"), f"m{i}", "bad_chunk"),
         lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 0, "{}"), f"m{i}", "bad_chunk"),
-        lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 10**6, "{}"), f"m{i}", "bad_chunk"),
+        lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 10**6, "{}"), f"m{i}", "too_large"),
         lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 1, "{not json"), f"m{i}", "bad_json"),
         lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 1, "[1, 2]"), f"m{i}", "bad_json"),
         lambda i: (msg(p.REQUEST, f"m{i}", port, "zero", 1, "{}"), f"m{i}", "bad_args"),
         lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 1), f"m{i}", "bad_args"),
-        lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 1, "x" * 7000), f"m{i}", "bad_chunk"),
+        lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 1, "x" * 7000), f"m{i}", "too_large"),
         lambda i: (msg(p.REQUEST, "bad id!", port, 0, 1, "{}"), "bad id!", "bad_args"),
         lambda i: (msg(p.CANCEL, f"m{i}", port, ("extra", "s"), 3), f"m{i}", "bad_args"),
         lambda i: (msg(p.RESEND, f"m{i}", port, 0), f"m{i}", "bad_chunk"),         # unknown id
@@ -298,7 +299,7 @@ def test_a_thousand_malformed_datagrams_then_a_normal_request(serve, caplog):
         pacer = Client(port=server.port)
         for n, (data, msg_id, code) in enumerate(malformed_datagrams(peer.port, random.Random(7))):
             peer.send_raw(data)
-            if msg_id:
+            if msg_id is not None:
                 expected[msg_id] = code
             if n % 100 == 99:  # the server answers in order: all before the pong are handled
                 pacer.ping()
@@ -317,11 +318,13 @@ def test_a_thousand_malformed_datagrams_then_a_normal_request(serve, caplog):
     assert {k: v[0] for k, v in answers.items()} == expected
     assert "mode" in answers["engine-0"][1] and "tracks" in answers["engine-1"][1]
     assert "variations" in answers["engine-2"][1]
+    # logged, but rate-limited: a flood costs a few lines, which count what they left out
     dropped = [r for r in caplog.records if r.name == LOG and r.levelno >= logging.WARNING]
-    assert len(dropped) >= 1000, "every malformed datagram must be logged"
+    assert 10 <= len(dropped) < 300
+    assert not [r for r in caplog.records if r.exc_info], "no traceback for bad input"
     text = caplog.text
     for phrase in ("not OSC", "unknown address", "bad_chunk", "bad_json", "bad_args",
-                   "bad_request", "not OSC (Could not parse"):
+                   "bad_request"):
         assert phrase in text
 
 
