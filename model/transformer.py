@@ -210,32 +210,54 @@ def save_checkpoint(path, model: Transformer, tokenizer_config: dict, meta: dict
 
 
 def load_checkpoint(path) -> tuple[Transformer, dict, dict]:
-    """(model in eval mode, tokenizer config dict, the whole checkpoint dict)."""
+    """(model in eval mode, tokenizer config dict, the whole checkpoint dict).
+
+    Everything is checked before the model is built (model/checkpoint_check.py);
+    any problem is one CheckpointError that names it.
+    """
     import os
+    from .checkpoint_check import check_model_config, check_state
+    from .errors import quote
+    if os.path.isdir(path):
+        raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if os.path.getsize(path) == 0:
+        raise CheckpointError(f"{path}: the file is empty (0 bytes), not a checkpoint")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise CheckpointError(f"{path}: not a midifill checkpoint ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0][:200]})") from exc
+        raise CheckpointError(f"{path}: not a midifill checkpoint ({_load_failure(exc)})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not a midifill checkpoint (no '{CHECKPOINT_FORMAT}' "
                               "format marker)")
     if ckpt.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointError(f"{path}: checkpoint version {ckpt.get('version')} is not "
+        raise CheckpointError(f"{path}: checkpoint version {quote(ckpt.get('version'))} is not "
                               f"supported (expected {CHECKPOINT_VERSION})")
-    config = ModelConfig.from_dict(ckpt["model_config"])
+    for key in ("model_config", "tokenizer_config", "state_dict"):
+        if key not in ckpt:
+            raise CheckpointError(f"{path}: the checkpoint has no {key}")
+    meta = ckpt.get("meta", {})
+    if not isinstance(meta, dict) or not isinstance(meta.get("name", ""), str):
+        raise CheckpointError(f"{path}: meta must be a dict whose name is a string, got "
+                              f"{quote(meta)}")
+    config, shapes = check_model_config(ckpt["model_config"], str(path))
+    state = check_state(ckpt["state_dict"], shapes, str(path))
     model = Transformer(config)
-    state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
     state["lm_head.weight"] = state["wte.weight"]
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise CheckpointError(f"{path}: weights do not match the stored config: "
-                              f"{str(exc).splitlines()[0][:300]}") from exc
+    model.load_state_dict(state, strict=True)  # names and shapes already match
     model.eval()
     return model, ckpt["tokenizer_config"], ckpt
+
+
+def _load_failure(exc: Exception) -> str:
+    """Why torch.load refused a file, in our words: PyTorch's own message
+    suggests weights_only=False, which would run whatever code the file holds."""
+    text = str(exc)
+    if "weights_only" in text or "Weights only load failed" in text:
+        return "it holds Python objects other than tensors and plain data; they are never loaded"
+    first = text.splitlines()[0][:200] if text.strip() else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def export_checkpoint(src, dst, half: bool = True) -> None:

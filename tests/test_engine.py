@@ -161,10 +161,21 @@ def test_missing_bundled_model_is_a_clear_error(monkeypatch, tmp_path):
 
 def test_register_and_density_default_to_the_parts_own_nearby_bars(tiny_engine, pop):
     bass = pop.track("1")
-    lo = min(n.pitch for n in bass.notes) - 7
-    hi = max(n.pitch for n in bass.notes) + 7
+    near = [n for n in bass.notes if not 8.0 <= n.start < 16.0]  # bars 3-4 are the fill
+    lo, hi = min(n.pitch for n in near), max(n.pitch for n in near)
+    assert hi - lo >= 7  # wide enough that the minimum width does not apply
     resp = tiny_engine.run(request(pop, seed=2, variations=4, temperature=1.5))
     assert all(lo <= n[0] <= hi for v in resp["variations"] for n in v["notes"])
     wide = tiny_engine.run(request(pop, seed=2, variations=4, temperature=1.5,
                                    pitch_range=[0, 127]))  # an explicit range wins
     assert wide["variations"] != resp["variations"]
+
+
+def test_a_part_on_few_pitches_still_gets_a_fifths_room():
+    from model.engine import context_register
+    from model.song import Song, TimeSignature, Track, Note as N
+    pedal = Track("b", 33, False, [N(40 + (i % 2) * 2, float(i), 1.0) for i in range(32)])
+    bars = Song([pedal], [TimeSignature(0.0, 4, 4)]).bars()
+    assert context_register(pedal, bars, 3, 4) == (38, 45)  # 40-42, widened to 7 semitones
+    assert context_register(Track("d", 0, True, pedal.notes), bars, 3, 4) is None
+    assert context_register(Track("s", 0, False, pedal.notes[:2]), bars, 3, 4) is None
