@@ -27,15 +27,12 @@ def midi_files(data: str | Path, split: str) -> list[Path]:
     """Files of a split: from a corpus manifest if DIR has one, otherwise every
     .mid/.midi under DIR, split by a hash of the file name (5 % valid, 5 % test)."""
     data = Path(data)
+    if not data.is_dir():  # else "no usable MIDI files (skipped 0)" hides the typo
+        raise SystemExit(f"--data {data}: no such folder" if not data.exists() else
+                         f"--data {data}: not a folder; give the corpus folder")
     manifest = data / "manifest.jsonl"
     if manifest.is_file():
-        out = []
-        for line in manifest.read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if row.get("split") == split:
-                    out.append(data / row["path"])
-        return sorted(out)
+        return sorted(_manifest_files(data, manifest, split))
     files = sorted(p for p in data.rglob("*") if p.suffix.lower() in (".mid", ".midi"))
 
     def split_of(p: Path) -> str:
@@ -43,6 +40,32 @@ def midi_files(data: str | Path, split: str) -> list[Path]:
         return "valid" if h < 5 else "test" if h < 10 else "train"
 
     return [p for p in files if split_of(p) == split]
+
+
+def _manifest_files(data: Path, manifest: Path, split: str) -> list[Path]:
+    """The split's files named by a manifest. A line that is not a JSON object
+    with a string path, or a path that leads out of the corpus folder (such as
+    ../../etc/passwd), is skipped and reported, never used."""
+    root, out, bad = data.resolve(), [], []
+    for number, line in enumerate(manifest.read_text(errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError):
+            bad.append(f"line {number}: not JSON")
+            continue
+        if not isinstance(row, dict) or not isinstance(row.get("path"), str):
+            bad.append(f"line {number}: no path")
+            continue
+        path = (data / row["path"]).resolve()
+        if not path.is_relative_to(root):
+            bad.append(f"line {number}: {row['path'][:80]!r} is outside {data}")
+        elif row.get("split") == split:
+            out.append(data / row["path"])
+    if bad:
+        log.warning("%s: %d lines skipped (%s)", manifest, len(bad), "; ".join(bad[:5]))
+    return out
 
 
 def load_songs(files: list[Path], tok: Tokenizer) -> tuple[list[Song], list[str]]:

@@ -259,7 +259,16 @@ def train(data, out, init=None, resume=False, steps=2000, max_minutes=None, batc
 
 
 def plot_loss(history: dict, path: Path) -> None:
-    import matplotlib
+    """The loss curve as a PNG beside the checkpoint. Optional: without
+    matplotlib (the `train` extra) training goes on and says so once."""
+    try:
+        import matplotlib
+    except ImportError:
+        if not getattr(plot_loss, "warned", False):
+            plot_loss.warned = True
+            log.warning("matplotlib is not installed: no loss plot (pip install "
+                        "'midifill[train]' for one)")
+        return
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4))
