@@ -189,8 +189,9 @@ def preset_values(name):
 
 # --- the page ----------------------------------------------------------------------
 
-# delete_cache: Gradio's copies of results older than an hour go, checked hourly
-with gr.Blocks(title="midifill", delete_cache=(3600, 3600)) as demo:
+# delete_cache: Gradio's copies of uploads and results older than 15 minutes go,
+# checked every 5 (each upload stays on disk until then)
+with gr.Blocks(title="midifill", delete_cache=(300, 900)) as demo:
     gr.Markdown("# midifill\nUpload a MIDI file (or pick an example), choose a track and the "
                 "bars to write, and press **Generate**. Each variation comes with a piano roll "
                 "(new notes in orange), audio rendered with a General MIDI SoundFont, and "
@@ -290,7 +291,9 @@ def launch(share: bool = False, port: int = 7860, engine=None, host: str = "127.
     # quiet: Gradio's own banner tells the user to "set share=True in launch()";
     # ours names the command-line flag instead
     result = demo.launch(share=share, server_name=host, server_port=port, show_error=True,
-                         prevent_thread_lock=True, allowed_paths=[str(WORK_ROOT)], quiet=True)
+                         prevent_thread_lock=True, allowed_paths=[str(WORK_ROOT)], quiet=True,
+                         # refused while uploading (HTTP 413), not after it is stored
+                         max_file_size=tk.MAX_FILE_BYTES)
     print(f"* The demo runs at {demo.local_url}", flush=True)
     if demo.share_url:
         print(f"* Public link: {demo.share_url}", flush=True)
