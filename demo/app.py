@@ -88,7 +88,7 @@ def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_
              chorus=0.0, delay=0.0, lofi=0.0, limiter=True, ceiling_db=effects.CEILING_DB,
              normalize=True, loudness=effects.DEFAULT_LOUDNESS, progress=gr.Progress()):
     """Fill, continue or generate; return the summary and, per variation slot,
-    (piano roll PNG, WAV for the player, [.mid, .wav] downloads)."""
+    (piano roll PNG, WAV for the player, [.mid] download)."""
     started = time.perf_counter()
     try:
         song = tk.load_song(midi)
@@ -152,13 +152,15 @@ def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_
 
 
 def _finish(song, new_song, i, n_new, track_id, start, end, fx, out, stem):
-    """One variation's slot: (piano roll PNG, WAV, [.mid, .wav])."""
+    """One variation's slot: (piano roll PNG, WAV, [.mid]). The WAV is not in the
+    download list too: the player has its own download button, and each file
+    listed is copied, hashed and sent once more."""
     mid = write_midi(new_song, out / f"{stem}-{i + 1}.mid")
     audio = effects.apply(render_song(new_song), SAMPLE_RATE, fx)
     wav = write_wav(audio, out / f"{stem}-{i + 1}.wav")
     roll = draw_pianoroll(song, new_song, track_id, start, end, out / f"{stem}-{i + 1}.png",
                           f"variation {i + 1}: {n_new} notes")
-    return str(roll), str(wav), [str(mid), str(wav)]
+    return str(roll), str(wav), [str(mid)]
 
 
 def _new_work_dir() -> Path:
@@ -266,7 +268,7 @@ with gr.Blocks(title="midifill", delete_cache=(300, 900)) as demo:
             outputs += [slot,gr.Image(type="filepath", label=f"piano roll {i + 1}", interactive=False),
                         gr.Audio(type="filepath", label=f"audio {i + 1}", interactive=False,
                                  elem_id=f"audio-{i + 1}"),
-                        gr.File(file_count="multiple", label=f"download {i + 1} (.mid, .wav)",
+                        gr.File(file_count="multiple", label=f"download {i + 1} (.mid)",
                                 interactive=False)]
 
     sound = [reverb, room_size, compression, eq_low, eq_mid, eq_high, chorus, delay, lofi,

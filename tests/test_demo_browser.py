@@ -84,6 +84,8 @@ def test_upload_generate_and_hear_it(url):
             # the piano roll and the downloads are there too
             expect(page.locator("img[src*='pop_c_major_8_bars-1.png']")).to_be_visible()
             expect(page.locator("a[href$='pop_c_major_8_bars-1.mid']").first).to_be_visible()
+            # the .wav is downloaded from the player's own button
+            expect(page.locator("#audio-1 a[href$='pop_c_major_8_bars-1.wav']")).to_have_count(1)
             shot = OUTPUT / "demo.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 50_000
