@@ -34,6 +34,14 @@ class NoServerError(ClientError):
     exit_code = p.EXIT_NO_SERVER
 
 
+class BadPayload(ClientError, ValueError):
+    """A payload that cannot be sent as JSON (a numpy value, NaN, nesting
+    deeper than json can write)."""
+
+    code = "bad_input"
+    exit_code = p.EXIT_BAD_INPUT
+
+
 class TooLarge(ClientError):
     """A request over the payload limit, refused before it is sent."""
 
@@ -107,10 +115,14 @@ class Client:
         """Send `payload` (the request contract) and return the response dict.
 
         Raises ServerError for an /midifill/error answer, NoServerError when
-        the server is silent for `timeout` seconds, ValueError when `payload`
-        cannot be encoded as JSON.
+        the server is silent for `timeout` seconds, BadPayload (a ValueError)
+        when `payload` cannot be encoded as JSON, TooLarge when it is over
+        the payload limit.
         """
-        chunks = p.split_json(payload)
+        try:
+            chunks = p.split_json(payload)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise BadPayload(f"the request cannot be sent as JSON: {str(exc)[:200]}") from None
         if len(chunks) > p.MAX_CHUNKS:  # the server would refuse it: say so before sending
             raise TooLarge(f"the request is {sum(map(len, chunks))} characters of JSON; the "
                            f"limit is {p.MAX_REQUEST_CHARS}")
