@@ -21,6 +21,8 @@ SUBCOMMANDS = {
     "demo": ("demo.app", "run the Gradio demo in the browser"),
     "train": ("model.train", "train or fine-tune a model on a folder of MIDI files"),
     "corpus": ("model.corpus", "build the offline training corpus"),
+    "pretokenise": ("model.pretokenise", "draw training examples once into a file to carry "
+                    "to a GPU machine"),
     "eval": ("model.evaluate", "measure a model: NLL against an n-gram baseline, fill quality"),
     "bench": ("bridge.bench", "measure speed and memory of the bundled model"),
 }

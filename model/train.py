@@ -20,7 +20,8 @@ import torch
 import torch.distributed as dist
 
 from .files import atomic_path
-from .dataset import load_songs, make_example, midi_files
+from .dataset import Example, load_songs, make_example, midi_files
+from .pretokenise import ExampleArrays
 from .tokenizer import Tokenizer, TokenizerConfig
 from .transformer import ModelConfig, Transformer, load_checkpoint, save_checkpoint
 
@@ -28,8 +29,11 @@ log = logging.getLogger("midifill.train")
 
 
 def add_arguments(p):
-    p.add_argument("--data", required=True, help="corpus folder (with manifest.jsonl) or any "
-                   "folder of .mid files")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", help="corpus folder (with manifest.jsonl) or any folder of .mid "
+                     "files")
+    src.add_argument("--examples", help="a file of examples from `midifill pretokenise` "
+                     "(no corpus needed: for a GPU machine)")
     p.add_argument("--out", required=True, help="checkpoint to write")
     p.add_argument("--init", help="fine-tune from this checkpoint (e.g. the bundled model)")
     p.add_argument("--resume", action="store_true", help="continue the run saved at --out")
@@ -54,6 +58,8 @@ def add_arguments(p):
     p.add_argument("--name", default=None, help="model name stored in the checkpoint")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half size)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="auto: cuda where there is one (bfloat16 where it has the units)")
 
 
 def run(args) -> int:
@@ -108,12 +114,56 @@ class LengthBuckets:
         return self.ready.pop()
 
 
-def train(data, out, init=None, resume=False, steps=2000, max_minutes=None, batch_size=16,
+def _from_songs(data, tok, block_size, rng, batch_size, eval_batches, seed):
+    """Examples drawn afresh from the songs of a corpus, and a fixed valid set."""
+    train_songs, skipped = load_songs(midi_files(data, "train"), tok)
+    valid_songs, _ = load_songs(midi_files(data, "valid"), tok)
+    if not train_songs:
+        raise SystemExit(f"no usable MIDI files in {data} (skipped {len(skipped)})")
+    valid_songs = valid_songs or train_songs[: max(1, len(train_songs) // 20)]
+    vrng = random.Random(seed + 7)
+    valid_set = [draw(valid_songs, tok, block_size, vrng, batch_size, transpose=False)
+                 for _ in range(eval_batches)]
+    return (LengthBuckets(train_songs, tok, block_size, rng, batch_size), valid_set,
+            f"{len(train_songs)} training songs, {len(valid_songs)} validation songs, "
+            f"{len(skipped)} files skipped")
+
+
+class _ArrayBatches:
+    def __init__(self, arrays, rng, batch_size):
+        self.arrays, self.rng, self.batch_size = arrays, rng, batch_size
+
+    def next(self):
+        return [Example(t, "") for t in self.arrays.batch("train", self.rng, self.batch_size)]
+
+
+def _from_arrays(arrays, tok, block_size, rng, batch_size, eval_batches, seed):
+    """Examples from a pretokenised file, which must have been cut for this
+    model's tokenizer and for a block no longer than its own."""
+    if arrays.tokenizer_config != tok.config.to_dict():
+        raise SystemExit("--examples: cut for another tokenizer configuration than the model's")
+    if arrays.block_size > block_size:
+        raise SystemExit(f"--examples: cut for a block of {arrays.block_size} tokens; the model's "
+                         f"is {block_size}")
+    if not arrays.count("valid"):
+        raise SystemExit("--examples: the file holds no validation examples")
+    vrng = random.Random(seed + 7)
+    valid_set = [[Example(t, "") for t in arrays.batch("valid", vrng, batch_size)]
+                 for _ in range(eval_batches)]
+    return _ArrayBatches(arrays, rng, batch_size), valid_set
+
+
+def train(data=None, out=None, init=None, resume=False, steps=2000, max_minutes=None, batch_size=16,
           lr=1e-3, min_lr=1e-4, warmup=100, weight_decay=0.1, grad_clip=1.0, n_layer=4,
           n_head=4, n_embd=256, block_size=1024, dropout=0.05, eval_every=200, eval_batches=8,
-          save_every=200, seed=1337, name=None, half=False, threads=None, quiet=False) -> dict:
+          save_every=200, seed=1337, name=None, half=False, threads=None, quiet=False,
+          examples=None, device="auto") -> dict:
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device is available to torch here")
+    arrays = ExampleArrays(examples) if examples else None
     rank, world = 0, 1
     if distributed:
         dist.init_process_group("nccl" if device == "cuda" else "gloo")
@@ -137,7 +187,8 @@ def train(data, out, init=None, resume=False, steps=2000, max_minutes=None, batc
         # only drum hits lose their DUR token (model/tokenizer.py)
         tok = Tokenizer(TokenizerConfig.from_dict(dict(tok_cfg, drum_durations=False)))
     else:
-        tok = Tokenizer()
+        tok = Tokenizer(TokenizerConfig.from_dict(arrays.tokenizer_config)) if arrays \
+            else Tokenizer()
         model = Transformer(ModelConfig(vocab_size=tok.vocab_size, block_size=block_size,
                                         n_layer=n_layer, n_head=n_head, n_embd=n_embd,
                                         dropout=dropout))
@@ -148,17 +199,15 @@ def train(data, out, init=None, resume=False, steps=2000, max_minutes=None, batc
     block_size = model.config.block_size
     model.to(device).train()
 
-    train_songs, skipped = load_songs(midi_files(data, "train"), tok)
-    valid_songs, _ = load_songs(midi_files(data, "valid"), tok)
-    if not train_songs:
-        raise SystemExit(f"no usable MIDI files in {data} (skipped {len(skipped)})")
-    valid_songs = valid_songs or train_songs[: max(1, len(train_songs) // 20)]
+    if arrays is not None:
+        batches, valid_set = _from_arrays(arrays, tok, block_size, rng, batch_size, eval_batches,
+                                          seed)
+        what = f"{arrays.count('train')} pretokenised examples ({examples})"
+    else:
+        batches, valid_set, what = _from_songs(data, tok, block_size, rng, batch_size,
+                                               eval_batches, seed)
     if main and not quiet:
-        log.info("%d training songs, %d validation songs, %d files skipped; model %.2fM params",
-                 len(train_songs), len(valid_songs), len(skipped), model.num_params() / 1e6)
-    vrng = random.Random(seed + 7)
-    valid_set = [draw(valid_songs, tok, block_size, vrng, batch_size, transpose=False)
-                 for _ in range(eval_batches)]
+        log.info("%s; model %.2fM params on %s", what, model.num_params() / 1e6, device)
 
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -197,7 +246,8 @@ def train(data, out, init=None, resume=False, steps=2000, max_minutes=None, batc
         if not main:
             return
         meta = {"name": name or out.stem, "steps": step, "train_seconds": round(elapsed, 1),
-                "data": str(data), "valid_loss": history["valid"][-1][1] if history["valid"] else None,
+                "data": str(examples or data),
+                "valid_loss": history["valid"][-1][1] if history["valid"] else None,
                 "tokens_seen": tokens_seen, "params": model.num_params(),
                 "machine": f"{device}, {torch.get_num_threads()} threads, world {world}"}
         save_checkpoint(out, model, tok.config.to_dict(), meta, half=half,
@@ -205,7 +255,6 @@ def train(data, out, init=None, resume=False, steps=2000, max_minutes=None, batc
                                "history": json.dumps(history)})
         plot_loss(history, out.with_suffix(".loss.png"))
 
-    batches = LengthBuckets(train_songs, tok, block_size, rng, batch_size)
     bar = None
     if main and not quiet:
         from tqdm import tqdm
