@@ -140,3 +140,17 @@ def test_amxd_is_current_with_the_maxpat():
     result = subprocess.run([sys.executable, str(DEVICE_DIR / "build_amxd.py"), "--check"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_harmony_dial_starts_at_the_engines_default():
+    """The device sends the dial's value once it has one, so the dial's initial
+    value must be the engine's default: a new device then asks for what a
+    request without controls.harmony gets (REAPER and the demo leave it out)."""
+    from model.sampling import HARMONY_DEFAULT
+
+    source = json.loads((DEVICE_DIR / "midifill.maxpat").read_text(encoding="utf-8"))["patcher"]
+    dials = [b["box"] for b in source["boxes"] if b["box"].get("varname") == "Harmony"]
+    assert len(dials) == 1, "one Harmony control"
+    value = dials[0]["saved_attribute_attributes"]["valueof"]
+    assert value["parameter_initial_enable"] == 1
+    assert value["parameter_initial"] == [HARMONY_DEFAULT]

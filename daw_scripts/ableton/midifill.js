@@ -27,6 +27,7 @@ var EPS = 1e-6;
 
 var settings = {
     port: 9000, temperature: 1.0, variations: 3, density: 0, keyLock: 0,
+    harmony: null,           // null until the Harmony dial reports: the engine's default
     ackTimeoutMs: 4000,      // no answer at all: the server acks at once from its receive thread
     silenceTimeoutMs: 10000  // once it answered: it answers every poll while it works
 };
@@ -52,6 +53,12 @@ function temperature(v) { settings.temperature = Math.max(0.05, Number(v)); }
 function numvariations(v) { settings.variations = clampInt(v, 1, 8); }
 function density(v) { settings.density = Math.max(0, Number(v)); }
 function keylock(v) { settings.keyLock = Number(v) ? 1 : 0; }
+// Held to the dial's range, which is the engine's (controls.harmony 0-1); a
+// value that is not a number leaves the engine's default rather than a guess.
+function harmony(v) {
+    var x = Number(v);
+    settings.harmony = isFinite(x) ? Math.min(1, Math.max(0, x)) : null;
+}
 function acktimeout(ms) { settings.ackTimeoutMs = Number(ms); }
 function silencetimeout(ms) { settings.silenceTimeoutMs = Number(ms); }
 function port(v) {
@@ -303,6 +310,7 @@ function readSelection(kind) {
     };
     var key = settings.keyLock ? songKey(song) : null;
     if (key) controls.key = key;
+    if (settings.harmony !== null) controls.harmony = settings.harmony; // 0 (off) is sent
     var request = {
         mode: mode,
         time_signature: sig,

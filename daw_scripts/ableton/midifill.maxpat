@@ -644,6 +644,47 @@
       },
       {
         "box": {
+          "id": "obj-harmony",
+          "maxclass": "live.dial",
+          "numinlets": 1,
+          "numoutlets": 2,
+          "outlettype": [
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Harmony",
+          "patching_rect": [
+            570,
+            180,
+            44,
+            48
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            50,
+            26,
+            44,
+            48
+          ],
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Harmony",
+              "parameter_shortname": "Harmony",
+              "parameter_type": 0,
+              "parameter_mmin": 0.0,
+              "parameter_mmax": 1.0,
+              "parameter_initial_enable": 1,
+              "parameter_initial": [
+                0.5
+              ],
+              "parameter_unitstyle": 1
+            }
+          }
+        }
+      },
+      {
+        "box": {
           "id": "obj-prep-temperature",
           "maxclass": "newobj",
           "text": "prepend temperature",
@@ -726,6 +767,24 @@
           ],
           "patching_rect": [
             460,
+            240,
+            100,
+            22
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-prep-harmony",
+          "maxclass": "newobj",
+          "text": "prepend harmony",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "patching_rect": [
+            570,
             240,
             100,
             22
@@ -1106,6 +1165,30 @@
         "patchline": {
           "source": [
             "obj-prep-port",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-harmony",
+            0
+          ],
+          "destination": [
+            "obj-prep-harmony",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-prep-harmony",
             0
           ],
           "destination": [

@@ -3,7 +3,7 @@
 -- @version 0.1.0
 -- @noindex
 -- @about
---   Temperature, number of variations, density, key lock, context bars,
+--   Temperature, number of variations, density, key lock, harmony, context bars,
 --   server host/port/token and the path of the `midifill` command.
 --   Remembered between runs (ExtState section "midifill").
 

@@ -296,6 +296,8 @@ function C.build_request(mode, track, a, b, settings, variations, target_item)
       density = settings.density,
     },
   }
+  -- Sent only when set: without it the engine applies its default strength.
+  if not json.is_null(settings.harmony) then request.controls.harmony = settings.harmony end
   if #sigs > 1 then request.time_signatures = sigs end
   return request, origin
 end

@@ -4,6 +4,8 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const h = require("./harness");
+const { openScripted, requestSent, answerWith } = require("./scripted_server");
+const { reassemble } = require("./osc_udp");
 
 /**
  * The notes Live should now hold inside [start, end): the response's, moved
@@ -230,4 +232,39 @@ test("Numbers sent as floats (Max does not promise int atoms): ping and Fill sti
   assert.match(status, /^Filled \d+ notes? in/);
   assert.ok(link.received.some((m) => m.address === "/midifill/ack"));
   assert.ok(h.inside(set.tracks[1].slots[0].clip.notes, 4, 12).length > 0);
+});
+
+// The request of the device's latest press, as its datagrams went to the server.
+function lastRequest(link) {
+  const id = link.sent.filter((m) => m.address === "/midifill/request").at(-1).args[0];
+  return reassemble(link.sent, "/midifill/request", id, 2);
+}
+
+test("Harmony: the dial's value reaches the server as controls.harmony; 0 is sent, unset is left out", async (t) => {
+  if (!h.needServer(t)) return;
+  const { link, device, close } = await h.openDevice(h.sessionSet());
+  t.after(close);
+  assert.match(await h.press(device, "fill"), /^Filled/);
+  assert.ok(!("harmony" in lastRequest(link).controls), "no dial value yet: the engine's default");
+  for (const value of [0.3, 0]) {
+    device.message("harmony", value);
+    const status = await h.press(device, "fill");
+    assert.match(status, /^Filled/, `harmony ${value}: the server accepted it`);
+    assert.equal(lastRequest(link).controls.harmony, value);
+  }
+  assert.deepEqual(device.errors, []);
+});
+
+test("Harmony: values outside 0-1 are held to the dial's range; a non-number leaves the default", async (t) => {
+  const cases = [[1.7, 1], [-0.2, 0], ["0.45", 0.45], ["strong", undefined]];
+  for (const [sent, expected] of cases) {
+    const s = openScripted(h.sessionSet(), { answer: answerWith([[45, 5, 1, 90]]) });
+    t.after(s.close);
+    s.device.message("harmony", sent);
+    const done = s.device.waitForStatus(/^(Filled|Error)/, 10000);
+    s.device.message("fill");
+    assert.match(await done, /^Filled/);
+    assert.equal(requestSent(s.sent).controls.harmony, expected, `harmony ${JSON.stringify(sent)}`);
+    s.close();
+  }
 });

@@ -71,6 +71,8 @@ do
     check(s and s.is_drum, "fill: [drums] tag ignored")
     check(kk and not kk.is_drum and kk.program == 4, "fill: [nodrums]/[program=4] ignored")
     check(req.target.track == b.id, "fill: target track id")
+    -- Harmony never set: left out, so the engine uses its own default
+    check(req.controls.harmony == nil, "fill: harmony sent unset: %s", tostring(req.controls.harmony))
     for _, n in ipairs(b.notes) do
       check(not (n[2] >= 12 and n[2] < 16), "fill: a note inside the target was sent as context")
     end
@@ -254,6 +256,70 @@ do
   P.inputs = { false }
   H.run("Settings")
   check(M.load_settings().port == 9100, "settings: cancel changed a value")
+end
+
+-- 8. Harmony: set in the Settings dialog (a value outside 0-1 named and asked
+-- again), stored in ExtState, and sent as controls.harmony to the real
+-- server, which must accept it; 0 (off) is sent as 0, not left out.
+do
+  local M = dofile(H.script_dir .. "midifill_common.lua")
+  -- What the user types: the dialog's current values (the test server's
+  -- command and port among them) with `over` changed
+  local function answer(over)
+    local _, raw = M.load_settings()
+    local vals = {}
+    for i, def in ipairs(M.SETTINGS) do vals[i] = over[def.key] or raw[def.key] end
+    return table.concat(vals, "\n")
+  end
+  local function fill_project()
+    local t = fake.add_track("Lead")
+    local keys = fake.add_track("Keys")
+    local item, take = fake.add_midi_item(t, 0, 16, { selected = true })
+    for q = 0, 15 do fake.add_note(take, q, 0.5, 60 + q % 5, 90) end
+    local _, kt = fake.add_midi_item(keys, 0, 16)
+    for q = 0, 15, 4 do fake.add_note(kt, q, 4, 48, 80); fake.add_note(kt, q, 4, 55, 80) end
+    fake.sort_notes(take); fake.sort_notes(kt)
+    fake.set_time_selection_qn(4, 8)
+    return take
+  end
+
+  for _, case in ipairs({ { typed = "0.25", want = 0.25 }, { typed = "0", want = 0 } }) do
+    local P = H.project({ ppq = 960 })
+    local take = fill_project()
+    P.inputs = { answer({ harmony = "1.5" }), answer({ harmony = case.typed }) }
+    H.run("Settings")
+    check(P.input_prompts == 2, "harmony %s: asked %s times", case.typed, tostring(P.input_prompts))
+    local msg = P.messages[1] and P.messages[1].msg or ""
+    check(msg:find("Harmony", 1, true) and msg:find("0 to 1", 1, true),
+          "harmony %s: 1.5 not refused by name: %s", case.typed, msg)
+    check(fake.reaper.GetExtState("midifill", "harmony") == case.typed,
+          "harmony %s: ExtState holds %q", case.typed, fake.reaper.GetExtState("midifill", "harmony"))
+    check(M.load_settings().harmony == case.want, "harmony %s: loaded as %s", case.typed,
+          tostring(M.load_settings().harmony))
+
+    P.messages = {}
+    local before = H.copy_notes(take)
+    H.run("Fill")
+    check(#P.messages == 0, "harmony %s: the server refused: %s", case.typed,
+          P.messages[1] and P.messages[1].msg or "")
+    local req = P.requests[1]
+    check(req and req.controls.harmony == case.want, "harmony %s: request sent harmony %s",
+          case.typed, req and tostring(req.controls.harmony))
+    local lo, hi = H.ppq_range(take, 4, 8)
+    H.check_write("harmony " .. case.typed, before, take, lo, hi)
+    H.check_undo("harmony " .. case.typed, P, 1)
+  end
+
+  -- Emptied again: back to the engine's default, nothing sent
+  local P = H.project({ ppq = 960, settings = { harmony = "0.7" } })
+  fill_project()
+  P.inputs = { answer({ harmony = "" }) }
+  H.run("Settings")
+  H.run("Fill")
+  check(#P.messages == 0, "harmony emptied: message %s", P.messages[1] and P.messages[1].msg or "")
+  local req = P.requests[1]
+  check(req and req.controls.harmony == nil, "harmony emptied: still sent %s",
+        req and tostring(req.controls.harmony))
 end
 
 H.finish("test_actions")

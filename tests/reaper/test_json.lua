@@ -52,6 +52,21 @@ for key, bad in pairs({ temperature = "hot", variations = "0", port = "70000", k
   check(v == nil and type(err) == "string", "settings: bad " .. key .. " refused")
 end
 
+-- harmony: empty leaves the engine's default; 0 (off) is a value, not "empty";
+-- outside 0-1 or not a number is refused with the setting named
+local h = M.parse_settings({ harmony = "0.35" })
+check(h and h.harmony == 0.35, "settings: harmony 0.35 parsed")
+h = M.parse_settings({ harmony = "0" })
+check(h and h.harmony == 0, "settings: harmony 0 (off) parsed as 0")
+h = M.parse_settings({})
+check(h and json.is_null(h.harmony), "settings: harmony defaults to empty (the engine's default)")
+for _, bad in ipairs({ "1.5", "-0.1", "strong", "nan" }) do
+  local v, err = M.parse_settings({ harmony = bad })
+  check(v == nil and type(err) == "string" and err:find("Harmony", 1, true) ~= nil
+        and (err:find("0 to 1", 1, true) or err:find("a number", 1, true)) ~= nil,
+        "settings: harmony " .. bad .. " refused, named: " .. tostring(err))
+end
+
 local C = dofile(repo .. "/daw_scripts/reaper/midifill_context.lua")
 local function tags(name) local d, p = C.name_tags(name); return tostring(d) .. "/" .. tostring(p) end
 check(tags("Kick [Drums]") == "true/nil", "[drums] tag")
