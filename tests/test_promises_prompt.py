@@ -1,0 +1,139 @@
+"""The cropping rule of model/prompt.py, as the README states it: the fill's
+own bars of every track first; when even those do not fit, other tracks are
+left out, the one with most tokens first; then bars one at a time, the one
+nearest the fill (the earlier on a tie), while prompt plus the fill's token
+budget (by density level) fit the block. `continue` sees nothing after the
+fill; `generate` sees no notes but the bars written before."""
+import math
+
+import pytest
+
+from model.prompt import (FILL_OVERHEAD, TOKENS_PER_BAR_BUDGET, TOKENS_PER_NOTE, build_prompt,
+                          fill_budget)
+from model.song import Note, Song, Track
+from model.tokenizer import Tokenizer
+
+TOK = Tokenizer()
+BAR = 96  # ticks in a 4/4 bar
+
+
+def busy_track(tid, per_bar, bars=16, pitch=60):
+    """`per_bar` notes at their own positions in every bar."""
+    return Track(tid, 0, False, [Note(pitch, b * 4.0 + k * 4.0 / per_bar, 0.1, 90)
+                                 for b in range(bars) for k in range(per_bar)])
+
+
+def bar_cost(track, b):
+    return len(TOK.encode_bars(track, [Song([track]).bars(until=64)[b]])[0])
+
+
+def prompt(song, fill=(6, 8), mode="fill", block=768, density=None, **kw):
+    bars = song.bars(until=64)
+    return build_prompt(TOK, song, bars, "t", fill, fill, fill[0] * BAR, fill[1] * BAR, mode,
+                        block, density, **kw)
+
+
+def test_when_the_fills_bars_do_not_fit_the_heaviest_other_track_goes_first():
+    target = busy_track("t", 2)
+    light, middle, heavy = busy_track("light", 1), busy_track("middle", 4), busy_track("heavy", 8)
+    song = Song([light, target, heavy, middle])
+    budget = 40
+    fixed = 2  # BOS, FILL_START (no density level)
+    own = {t.id: 3 + sum(bar_cost(t, b) for b in (6, 7)) for t in song.tracks}
+    own["t"] = 3 + 2  # the target's own fill bars are FILL_BAR tokens
+    everything = fixed + sum(own.values()) + budget
+    # one token short of room for every track: only the heaviest goes
+    p = prompt(song, block=everything - 1, budget=budget)
+    assert p.tracks == ["light", "t", "middle"]
+    # short of room for the heaviest two as well: the middle one goes next
+    p = prompt(song, block=everything - own["heavy"] - 1, budget=budget)
+    assert p.tracks == ["light", "t"]
+    # the target stays even when only it fits
+    p = prompt(song, block=fixed + own["t"] + budget, budget=budget)
+    assert p.tracks == ["t"] and p.window == (6, 8)
+    with pytest.raises(ValueError, match="do not fit"):
+        prompt(song, block=fixed + own["t"] + budget - 1, budget=budget)
+    # what was left out is not in the tokens either: one TRACK per kept track
+    assert prompt(song, block=everything - 1, budget=budget).tokens.count(TOK.TRACK) == 3
+
+
+def test_the_window_grows_one_bar_at_a_time_nearest_first_earlier_on_a_tie():
+    target = busy_track("t", 2)
+    song = Song([target])
+    per_bar = bar_cost(target, 0)  # every bar costs the same
+    budget = 20
+    base = 2 + 3 + 2 + budget  # the fill's own two bars, as FILL_BAR
+    for extra, window in [(0, (6, 8)), (1, (5, 8)), (2, (5, 9)), (3, (4, 9)), (4, (4, 10)),
+                          (5, (3, 10))]:
+        p = prompt(song, block=base + extra * per_bar, budget=budget)
+        assert p.window == window, (extra, p.window)
+        assert len(p.tokens) + budget <= base + extra * per_bar
+    # one token short of a whole bar adds nothing
+    assert prompt(song, block=base + per_bar - 1, budget=budget).window == (6, 8)
+    # at the start of the song the window can only grow later, and stops at the song's end
+    p = prompt(song, fill=(0, 2), block=10_000, budget=budget)
+    assert p.window == (0, 16)
+
+
+def test_a_bar_the_prompt_cannot_afford_stops_the_growth():
+    """A heavy bar next to the fill is not skipped for a cheaper one further out."""
+    notes = [Note(60, b * 4.0, 1.0, 90) for b in range(16)]
+    notes += [Note(40 + k, 5 * 4.0 + k * 0.25, 0.1, 90) for k in range(16)]  # bar 5 is heavy
+    song = Song([Track("t", 0, False, notes)])
+    light = bar_cost(song.tracks[0], 0)
+    heavy = bar_cost(song.tracks[0], 5)
+    budget = 20
+    base = 2 + 3 + 2 + budget
+    assert heavy - 1 > light
+    p = prompt(song, block=base + heavy - 1, budget=budget)
+    assert p.window == (6, 8)  # bar 5 did not fit; bar 8 would have, but growth stops
+    p = prompt(song, block=base + heavy, budget=budget)
+    assert p.window == (5, 8)
+
+
+def test_continue_sees_nothing_after_the_fill_and_generate_sees_no_notes():
+    target, other = busy_track("t", 2), busy_track("o", 3, pitch=40)
+    song = Song([target, other])
+    p = prompt(song, mode="continue", block=10_000)
+    assert p.window[1] == 8  # nothing after the fill
+    assert p.window[0] == 0
+    g = prompt(song, mode="generate", block=10_000)
+    assert g.tracks == ["t"]
+    pitches = {TOK.value(t) for t in g.tokens if TOK.kind(t) == "PITCH"}
+    assert pitches == set()  # no notes at all, not even the target's own
+    f = prompt(song, mode="fill", block=10_000)
+    assert f.window == (0, 16) and f.tracks == ["t", "o"]
+    assert f.tokens.count(TOK.FILL_BAR) == 2 and f.tokens[-1] == TOK.FILL_START
+
+
+def test_the_fill_budget_follows_the_density_level():
+    for level in range(TOK.n_density):
+        hi = TOK.density_range(level)[1]
+        per_bar = TOKENS_PER_BAR_BUDGET if not math.isfinite(hi) else \
+            min(TOKENS_PER_BAR_BUDGET, 2 + TOKENS_PER_NOTE * math.ceil(hi))
+        assert fill_budget(4, 10_000, TOK, level) == FILL_OVERHEAD + 4 * per_bar, level
+    assert fill_budget(4, 10_000) == FILL_OVERHEAD + 4 * TOKENS_PER_BAR_BUDGET
+    assert fill_budget(4, 10_000, TOK, None) == FILL_OVERHEAD + 4 * TOKENS_PER_BAR_BUDGET
+    assert fill_budget(1, 10_000, TOK, 1) == FILL_OVERHEAD + 2 + TOKENS_PER_NOTE * 2
+    assert fill_budget(64, 512, TOK, 8) == 256  # never more than half the block
+    # a sparse level leaves more of the block for the song
+    song = Song([busy_track("t", 2), busy_track("o", 3, pitch=40)])
+    sparse = prompt(song, block=300, density=1)
+    free = prompt(song, block=300, density=None)
+    assert sparse.plan.max_tokens < free.plan.max_tokens
+    assert sparse.window[1] - sparse.window[0] > free.window[1] - free.window[0]
+    assert sparse.tokens[-1] == TOK.FILL_START
+    for p in (sparse, free):
+        assert len(p.tokens) + 1 + p.plan.max_tokens <= 300  # + the DENSITY token
+
+
+def test_notes_before_the_target_start_in_its_first_bar_are_forced_and_budgeted():
+    target = busy_track("t", 4)
+    song = Song([target])
+    bars = song.bars(until=64)
+    lo = 6 * BAR + 48  # the target starts mid-bar
+    p = build_prompt(TOK, song, bars, "t", (6, 8), (6, 8), lo, 8 * BAR, "fill", 10_000, None)
+    assert [round(n.start * 24) for n in p.plan.prefix] == [6 * BAR, 6 * BAR + 24]
+    assert p.plan.max_tokens == fill_budget(2, 10_000) + TOKENS_PER_NOTE * 2
+    assert (p.plan.lo_tick, p.plan.hi_tick) == (lo, 8 * BAR)
+    assert [b.index for b in p.plan.bars] == [6, 7]
