@@ -1,0 +1,142 @@
+"""The grammar and the filters keep their promises in every state a fill
+can reach, not in one hand-picked state: every filter leaves its input as it
+was, and fills sampled through the Engine decode from their own tokens to
+exactly the notes the response holds. Fast: an untrained network."""
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from model.grammar import FillPlan, FillState
+from model.sampling import (FILTERS, NEG_INF, Controls, Noise, Step, apply_filters,
+                            grammar_filter, sample)
+from model.harmony import Sounding
+from model.song import Bar, Note, Song, Track
+from model.tokenizer import Tokenizer
+
+TOK = Tokenizer()
+BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4), Bar(2, 8.0, 3, 4)]
+
+
+def walks(n, seed):
+    """(state, controls) at every step of n random fills: drum and pitched,
+    forced prefix notes, every density, every control."""
+    rng = random.Random(seed)
+    g = np.random.default_rng(seed)
+    noise = Noise(seed)
+    chords = Song([Track("c", 0, False, [Note(p, 0.0, 12.0, 80) for p in (60, 64, 67)]),
+                   Track("t", 0, False, [])], [])
+    for _ in range(n):
+        is_drum = rng.random() < 0.3
+        lo, hi = rng.choice([(0, 264), (13, 200), (50, 70), (100, 264)])
+        prefix = [Note(40, 0.0, 1.0, 80), Note(43, 0.25, 4.0, 80)] if lo and lo < 96 \
+            and not is_drum else []
+        plan = FillPlan(BARS, lo, hi, is_drum, prefix, rng.choice([40, 160]))
+        plan.sounding = Sounding.of(chords, "t", lo, hi, TOK.tpb)
+        st = FillState(TOK, plan, rng.choice([None, 0, 1, 3, 8]))
+        controls = Controls(max_polyphony=rng.choice([None, 1, 3]),
+                            key=rng.choice([None, "D dorian"]),
+                            pitch_range=rng.choice([None, (48, 72)]),
+                            density=rng.choice([None, 0, 6.0]),
+                            harmony=rng.choice([0.0, 0.5, 1.0]))
+        while not st.done:
+            yield st, controls
+            if st.forced:
+                t = st.forced[0]
+            else:
+                t = sample(apply_filters(g.standard_normal(TOK.vocab_size, np.float32) * 3,
+                                         Step(st, controls)), controls, noise)
+            st.advance(t)
+
+
+def test_every_filter_is_pure_in_every_phase():
+    """No filter (nor the chain) changes the array it is given, in any
+    phase of any fill; a token forbidden on the way in stays forbidden."""
+    g = np.random.default_rng(0)
+    phases = set()
+    for st, controls in walks(60, 1):
+        phases.add(st.phase if not st.forced else "forced")
+        step = Step(st, controls)
+        logits = g.standard_normal(TOK.vocab_size).astype(np.float32)
+        logits[g.integers(0, TOK.vocab_size, 50)] = NEG_INF
+        before = logits.copy()
+        for f in FILTERS:
+            out = f(logits, step)
+            assert np.array_equal(logits, before), f"{f.__name__} changed its input in {st.phase}"
+            assert out.dtype == logits.dtype and out.shape == logits.shape, f.__name__
+            assert np.isneginf(out[np.isneginf(before)]).all(), f"{f.__name__} allowed again"
+        apply_filters(logits, step)
+        assert np.array_equal(logits, before), "apply_filters changed its input"
+    assert phases >= {"density", "in_bar", "after_pos", "after_pitch", "after_vel", "forced"}
+
+
+def test_the_chain_only_allows_what_the_grammar_allows():
+    g = np.random.default_rng(2)
+    for st, controls in walks(40, 3):
+        logits = g.standard_normal(TOK.vocab_size).astype(np.float32)
+        chained = apply_filters(logits, Step(st, controls))
+        grammar = grammar_filter(logits, Step(st, controls))
+        assert np.isfinite(chained).any(), "the chain left no token"
+        assert not (np.isfinite(chained) & np.isneginf(grammar)).any()
+
+
+@pytest.fixture(scope="module")
+def untrained():
+    from model import Engine
+    from model.transformer import ModelConfig, Transformer
+    torch.manual_seed(0)
+    net = Transformer(ModelConfig(vocab_size=TOK.vocab_size, block_size=512, n_layer=1,
+                                  n_head=2, n_embd=32))
+    return Engine(net, TOK, "random")
+
+
+def test_fills_through_the_engine_decode_from_their_own_tokens(untrained, monkeypatch):
+    """200 fills (25 requests x 8 variations): each row's tokens decode (no
+    note cut short, one BAR per bar, FILL_END last) to exactly the notes
+    its grammar state holds, and the response is those notes, inside the
+    target."""
+    seen = []
+    loop = untrained._decode_loop
+
+    def recording(logits, cache, prompt, *args, **kwargs):
+        states = loop(logits, cache, prompt, *args, **kwargs)
+        seen.extend((prompt.plan, st) for st in states)
+        return states
+    monkeypatch.setattr(untrained, "_decode_loop", recording)
+    rng = random.Random(4)
+    fills = 0
+    for k in range(25):
+        tracks = [{"id": "d", "is_drum": True, "notes": [[36, b, 0.25, 100] for b in range(24)]},
+                  {"id": "p", "program": 0, "notes": [[60 + b % 5, b, 1.0, 80]
+                                                      for b in range(24)]}]
+        start = rng.choice([0.0, 4.0, 2.5, 7.25])
+        end = start + rng.choice([0.5, 1.0, 4.0, 6.0, 17.0])  # 17 beats: two chunks
+        controls = {"seed": k, "variations": 8, "temperature": rng.choice([1.0, 1.5]),
+                    "max_polyphony": rng.choice([None, 3]), "key": rng.choice([None, "A minor"]),
+                    "density": rng.choice([None, 0, 3])}
+        seen.clear()
+        resp = untrained.run({"mode": rng.choice(["fill", "continue", "generate"]),
+                              "tracks": tracks, "controls": controls,
+                              "target": {"track": rng.choice("dp"), "start": start, "end": end}})
+        got = {v: [] for v in range(8)}
+        chunks = len(seen) // 8 if len(seen) > 8 else 1
+        for i, (plan, st) in enumerate(seen):
+            assert st.done and st.tokens[-1] == TOK.FILL_END
+            body = st.tokens[1:-1]  # between DENSITY and FILL_END
+            assert TOK.kind(st.tokens[0]) == "DENSITY"
+            assert sum(TOK.kind(t) == "BAR" for t in body) == len(plan.bars)
+            notes = TOK.decode_bars(body, plan.bars, plan.hi_tick)  # raises on a cut note
+            ticks = [(round(n.start * 24), n.pitch, round(n.duration * 24)) for n in notes]
+            assert ticks == [(t, p, d) for t, p, d, _ in st.prefix_notes + st.notes]
+            assert all(plan.lo_tick <= t and t + d <= plan.hi_tick for t, _, d, _ in st.notes)
+            # the first chunk is one batch of 8 rows, later chunks one row each
+            v = i if i < 8 else (i - 8) % 8
+            got[v] += [[p, t / 24, d / 24] for t, p, d, _ in st.notes]
+        for v, var in enumerate(resp["variations"]):
+            mine = sorted((round(n[1] * 24), n[0], round(n[2] * 24)) for n in var["notes"])
+            assert mine == sorted((round(t * 24), p, round(d * 24)) for p, t, d in got[v])
+            assert all(start - 1e-9 <= n[1] and n[1] + n[2] <= end + 1e-9 for n in var["notes"])
+            fills += 1
+        assert chunks >= 1
+    assert fills == 200
