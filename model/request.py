@@ -1,4 +1,4 @@
-"""Request validation: the JSON contract of DESIGN.md, checked before any work.
+"""Request validation: the JSON contract of docs/contract.md, checked before any work.
 
 Every problem raises RequestError (or LimitError) naming the field, such as
 ``tracks[1].notes[4][2]: duration must be >= 0, got -0.5``. Limits are

@@ -5,7 +5,7 @@
 // through the Live API, sends the request to `midifill serve` as OSC through
 // outlet 0 (wired to [udpsend 127.0.0.1 9000]) and receives the answers from
 // [udpreceive <reply port>] as Max messages (the OSC address is the selector).
-// The address space is docs/osc.md; the request is DESIGN.md's contract.
+// The address space is docs/osc.md; the request is docs/contract.md.
 //
 // Time: Live counts clip time in beats (quarter notes), as the request does.
 // The payload timeline starts on a bar line: clip time (Session) or song time

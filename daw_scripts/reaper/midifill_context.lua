@@ -1,5 +1,5 @@
 -- @noindex
--- Reads the project into midifill requests (DESIGN.md's JSON contract).
+-- Reads the project into midifill requests (the JSON contract of docs/contract.md).
 --
 -- For every target item it finds the range to write (in project QN), a
 -- context window of whole bars around it, and every track's notes in that
