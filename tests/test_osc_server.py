@@ -16,7 +16,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from bridge import protocol as p
 from bridge.client import Client, NoServerError, ServerError
 from bridge.server import Server
-from conftest import require_tool
+from conftest import read_lines, require_tool
 
 LOG = "midifill.bridge"
 
@@ -62,6 +62,8 @@ def assert_inside(response, start, end):
     for variation in response["variations"]:
         for pitch, onset, duration, velocity in variation["notes"]:
             assert start <= onset < end and 0 <= pitch <= 127 and 1 <= velocity <= 127
+            # the whole note, not its start alone (beats come rounded to 6 decimals)
+            assert duration > 0 and onset + duration <= end + 2e-6, (onset, duration, end)
 
 
 class Gate:
@@ -425,14 +427,12 @@ def test_liblo_oscsend_ping_and_oscdump_receives_the_pong(serve, engine):
                                        (p.CANCEL, "si", ["liblo-4", str(dump_port)])]:
             subprocess.run([oscsend, "127.0.0.1", str(server.port), address, types, *values],
                            check=True, timeout=5)
-        lines = []
-        deadline = time.monotonic() + 5
-        while len(lines) < 3 and time.monotonic() < deadline:
-            line = dump.stdout.readline().strip()  # "<timetag> <address> <types> <args>"
-            lines.append(line.split(" ", 1)[-1])
+        # "<timetag> <address> <types> <args>"; a lost reply ends the wait, not the run
+        lines = [line.strip().split(" ", 1)[-1] for line in read_lines(dump.stdout, 3, 5.0)]
     finally:
         dump.terminate()
         dump.wait(5)
+    assert len(lines) == 3, lines
     assert lines[0] == f'/midifill/pong sss "liblo-1" "0.1.0" "{engine.name}"'
     assert lines[1].startswith('/midifill/status ss "liblo-2" "{') and '"queue":0' in lines[1]
     assert lines[2] == '/midifill/cancelled s "liblo-4"'  # the bad ping had no usable port
