@@ -19,11 +19,13 @@ sys.path.insert(0, str(ROOT))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 try:  # Hypothesis under CI: the same examples every run, and no .hypothesis/ in the tree
-    from hypothesis import settings as _hypothesis_settings
-    _hypothesis_settings.register_profile("ci", derandomize=True, database=None,
-                                          print_blob=True)
+    # (recent Hypothesis does this by itself when CI is set; this holds for every version)
+    from hypothesis import HealthCheck as _HealthCheck, settings as _hypothesis_settings
+    _hypothesis_settings.register_profile(
+        "midifill-ci", derandomize=True, database=None, print_blob=True, deadline=None,
+        suppress_health_check=[_HealthCheck.too_slow])
     if IN_CI:
-        _hypothesis_settings.load_profile("ci")
+        _hypothesis_settings.load_profile("midifill-ci")
 except ImportError:  # the test extra is not installed; the tests that need it say so
     pass
 

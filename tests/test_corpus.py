@@ -3,13 +3,14 @@ MMA renders (Debian's `mma`). Kept small: a few items, one groove each."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("music21")
+from tests.conftest import IN_CI, require_module  # noqa: E402
+
+require_module("music21")
 
 from model import corpus  # noqa: E402
 from model.corpus_harmony import harmonize  # noqa: E402
@@ -22,7 +23,7 @@ MANIFEST_KEYS = {"path", "source", "licence", "piece", "tracks", "bars", "split"
 
 def need_mma():
     if shutil.which("mma") is None or not Path("/usr/share/mma/lib/stdlib").is_dir():
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             pytest.fail("Debian's mma is not installed (apt-get install mma)")
         pytest.skip("Debian's mma is not installed (apt-get install mma)")
 

@@ -1,6 +1,5 @@
 """The Gradio demo through gradio_client, against the launched app with a real
 (tiny) model, real MIDI files, FluidSynth and the effects chain."""
-import os
 import socket
 import threading
 from pathlib import Path
@@ -8,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-gradio_client = pytest.importorskip("gradio_client")
+from tests.conftest import IN_CI, require_module  # noqa: E402
+
+gradio_client = require_module("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
@@ -30,7 +31,7 @@ def free_port() -> int:
 def client(tiny_checkpoint):
     ok, why = synth_available()
     if not ok:
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             pytest.fail(f"FluidSynth is required under CI: {why}")
         pytest.skip(why)
     from demo import app

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from demo.render import synth_available
+from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
@@ -27,7 +28,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 def need(ok: bool, why: str):
     if not ok:
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             pytest.fail(f"required under CI: {why}")
         pytest.skip(why)
 

@@ -1,5 +1,4 @@
 """SoundFont rendering and the piano roll, with real FluidSynth and real MIDI files."""
-import os
 import time
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from demo.render import (SAMPLE_RATE, beat_to_seconds, read_wav, render_song, so
                          synth_available, write_wav)
 from model.midi_io import read_midi, write_midi
 from model.song import Note, Song, TempoChange, Track
+from tests.conftest import IN_CI
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "demo" / "examples"
 
@@ -18,7 +18,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "demo" / "examples"
 def require_synth():
     ok, why = synth_available()
     if not ok:
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             pytest.fail(f"FluidSynth is required under CI: {why}")
         pytest.skip(why)
 

@@ -5,7 +5,9 @@ import os
 
 import pytest
 
-httpx = pytest.importorskip("httpx")
+from tests.conftest import require_module  # noqa: E402
+
+httpx = require_module("httpx")
 
 from demo.bench import serve_demo  # noqa: E402
 from demo.render import synth_available  # noqa: E402

@@ -5,6 +5,7 @@
 const dgram = require("dgram");
 const { LiveSet, loadDevice } = require("./fake_live");
 const { openLink, reassemble } = require("./osc_udp");
+const { inCI } = require("./ci");
 
 const SERVER_PORT = Number(process.env.MIDIFILL_PORT || 0);
 const DONE = /^(Filled|Continued|Wrote|Error|No answer|No result|Cancelled)/;
@@ -12,7 +13,7 @@ const DONE = /^(Filled|Continued|Wrote|Error|No answer|No result|Cancelled)/;
 /** Skip (or fail under CI=true) when no server port was given. */
 function needServer(t) {
   if (SERVER_PORT) return true;
-  if (process.env.CI === "true") throw new Error("MIDIFILL_PORT is not set (run through tests/test_ableton.py)");
+  if (inCI()) throw new Error("MIDIFILL_PORT is not set (run through tests/test_ableton.py)");
   t.skip("MIDIFILL_PORT is not set; run through pytest tests/test_ableton.py");
   return false;
 }
