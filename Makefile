@@ -25,7 +25,7 @@ RUN_NEEDS  := libfluidsynth:libfluidsynth3
 TEST_NEEDS := $(RUN_NEEDS) lua5.4:lua5.4 oscsend:liblo-tools mma:mma chromium:chromium \
               node:nodejs npm:npm
 
-.PHONY: run test bench setup system-run system-test clean device
+.PHONY: run test bench setup system-run system-test clean device mutate
 
 run: setup system-run
 	$(BIN)/midifill serve --demo
@@ -35,6 +35,21 @@ test: setup system-test tests/ableton/node_modules
 
 bench: setup
 	$(BIN)/midifill bench
+
+# Mutation testing, outside CI (about an hour on one core): mutmut changes the
+# modules that hold the promises one small edit at a time and runs the fast
+# tests that reach each change; then the score per module (docs/testing.md).
+# One module at a time, one worker, each under MUTATE_TIMEOUT seconds; a
+# module stopped by the timeout goes on where it stopped on the next run.
+MUTATE_MODULES ?= model.grammar model.sampling model.prompt model.request model.tokenizer \
+                  model.song bridge.protocol
+MUTATE_TIMEOUT ?= 1800
+mutate: setup
+	$(BIN)/pip install --quiet -e '.[mutate]'
+	@for m in $(MUTATE_MODULES); do echo "mutmut: $$m"; \
+	  timeout $(MUTATE_TIMEOUT) $(BIN)/mutmut run --max-children 1 "$$m.*" >/dev/null \
+	    || echo "mutmut: $$m stopped (exit $$?); run make mutate again to go on"; done
+	$(BIN)/python tests/mutation_score.py
 
 # the Max for Live device, rebuilt from daw_scripts/ableton/midifill.maxpat
 device:
@@ -77,4 +92,4 @@ tests/ableton/node_modules: tests/ableton/package-lock.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) tests/ableton/node_modules tests/_output .pytest_cache
+	rm -rf $(VENV) tests/ableton/node_modules tests/_output .pytest_cache mutants
