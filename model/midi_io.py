@@ -56,20 +56,27 @@ class MidiFacts:
     @property
     def bars(self) -> int:
         """Bars from beat 0 to the last event, as Song.bars counts them."""
-        end = self.last_tick / self.resolution
-        sigs = {}
-        for tick, num, den in self.time_signatures:
-            if num > 0 and den <= 64:  # others are refused by pretty_midi or the tokenizer
-                sigs[tick / self.resolution] = num * 4.0 / den
-        changes = sorted(sigs.items()) or [(0.0, 4.0)]
-        if changes[0][0] > 0:
-            changes.insert(0, (0.0, changes[0][1]))
-        bars = 0
-        for i, (beat, length) in enumerate(changes):
-            stop = min(end, changes[i + 1][0]) if i + 1 < len(changes) else end
-            if stop > beat:  # a change inside a bar cuts that bar short
-                bars += math.ceil((stop - beat) / length - 1e-9)
-        return max(1, bars)
+        # numerator 0 is refused by pretty_midi; a denominator of 2**255 makes
+        # bars so short that Song.bars() would build billions of them
+        return count_bars([(tick / self.resolution, num * 4.0 / den)
+                           for tick, num, den in self.time_signatures if num > 0],
+                          self.last_tick / self.resolution)
+
+
+def count_bars(changes: list[tuple[float, float]], end: float) -> int:
+    """Bars from beat 0 to `end` under (beat, bar length) changes, counted
+    arithmetically, as Song.bars would build them (a change inside a bar
+    cuts that bar short)."""
+    by_beat = dict(sorted(changes))
+    changes = sorted(by_beat.items()) or [(0.0, 4.0)]
+    if changes[0][0] > 0:
+        changes.insert(0, (0.0, changes[0][1]))
+    bars = 0
+    for i, (beat, length) in enumerate(changes):
+        stop = min(end, changes[i + 1][0]) if i + 1 < len(changes) else end
+        if stop > beat:
+            bars += math.ceil((stop - beat) / max(length, 1e-300) - 1e-9)
+    return max(1, bars)
 
 
 class _Corrupt(Exception):
@@ -142,7 +149,7 @@ def _scan(data: bytes) -> MidiFacts:
                 kind = data[pos]
                 n, pos = _varint(data, pos + 1)
                 if kind == 0x58 and n >= 2:
-                    facts.time_signatures.append((tick, data[pos], 2 ** min(data[pos + 1], 16)))
+                    facts.time_signatures.append((tick, data[pos], 2 ** data[pos + 1]))
             elif status in (0xF0, 0xF7):
                 n, pos = _varint(data, pos)
             elif status in _DATA_BYTES:
@@ -214,7 +221,13 @@ def read_midi(path: str | os.PathLike) -> Song:
         pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
     except Exception as exc:  # pretty_midi/mido raise many types on bad data
         raise MidiFileError(f"{path}: corrupt MIDI file ({_explain(exc)})") from exc
-    return _from_pretty_midi(pm)
+    song = _from_pretty_midi(pm)
+    # the same count on what pretty_midi made of the file, before anyone calls bars()
+    bars = count_bars([(s.beat, s.bar_beats) for s in song.time_signatures], song.end_beat)
+    if bars > MAX_BARS:
+        raise MidiLimitError(f"{path}: the notes reach bar {bars:,}; the limit is "
+                             f"{MAX_BARS:,} bars")
+    return song
 
 
 def _explain(exc: Exception) -> str:
