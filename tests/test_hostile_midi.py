@@ -100,3 +100,9 @@ def test_the_scan_counts_what_mido_reads(fixtures_dir):
         assert (facts.notes, facts.last_tick, facts.tracks) == (notes, last, len(mf.tracks))
         checked += 1
     assert checked > 30
+
+
+def test_file_limits_are_the_engine_limits():
+    from model import midi_io
+    from model.request import LIMITS
+    assert (midi_io.MAX_NOTES, midi_io.MAX_BARS) == (LIMITS["notes"], LIMITS["bars"])
