@@ -140,3 +140,98 @@ def test_fills_through_the_engine_decode_from_their_own_tokens(untrained, monkey
             fills += 1
         assert chunks >= 1
     assert fills == 200
+
+
+# --- the grammar at its edges ----------------------------------------------------------
+
+def fresh(lo=0, hi=264, is_drum=False, prefix=(), max_tokens=200, density=3, bars=BARS):
+    st = FillState(TOK, FillPlan(bars, lo, hi, is_drum, list(prefix), max_tokens), density)
+    return st
+
+
+def allowed_names(st):
+    return {TOK.names[t] for a, b in st.allowed_ranges() for t in range(a, b)}
+
+
+def test_a_forced_token_is_the_only_one_allowed_and_must_be_followed():
+    st = fresh()
+    assert allowed_names(st) == {"DENSITY_3"}
+    with pytest.raises(ValueError, match="a forced token was not followed"):
+        st.advance(TOK.ids["DENSITY_4"])
+    st = fresh()
+    st.advance(TOK.ids["DENSITY_3"])
+    assert allowed_names(st) == {"BAR_4/4"} and st.phase == "bar_pending"
+    st.advance(TOK.ids["BAR_4/4"])
+    assert st.phase == "in_bar" and "POS_0" in allowed_names(st)  # the bar line itself
+    mask = st.forbidden()
+    assert not mask.flags.writeable and mask.shape == (TOK.vocab_size,)
+    assert {TOK.names[t] for t in np.flatnonzero(~mask)} == allowed_names(st)
+
+
+def test_tokens_the_phase_does_not_allow_are_refused_by_name():
+    st = fresh(density=None)
+    st.advance(TOK.ids["DENSITY_2"])
+    st.advance(TOK.ids["BAR_4/4"])
+    with pytest.raises(ValueError, match="DENSITY_2 is not allowed in phase in_bar"):
+        st.advance(TOK.ids["DENSITY_2"])
+
+
+def greedy_fill(max_tokens, bars=BARS):
+    """As many notes as the grammar lets in: a new pitch at the open position
+    when it may, else the next position; the shortest durations."""
+    st = fresh(max_tokens=max_tokens, density=None, bars=bars)
+    while not st.done:
+        names = allowed_names(st)
+        if st.forced:
+            t = st.forced[0]
+        elif st.phase == "density":
+            t = TOK.ids["DENSITY_5"]
+        elif st.phase == "in_bar":
+            pitches = sorted(n for n in names if n.startswith("PITCH_"))
+            positions = sorted((n for n in names if n.startswith("POS_")),
+                               key=lambda n: int(n[4:]))
+            pick = pitches[0] if pitches else positions[0] if positions else None
+            t = TOK.ids[pick] if pick else next(TOK.ids[n] for n in names
+                                                if n.startswith("BAR") or n == "FILL_END")
+        else:
+            t = min(TOK.ids[n] for n in names)
+        st.advance(t)
+    return st
+
+
+@pytest.mark.parametrize("max_tokens", range(8, 40))
+def test_the_token_budget_is_used_up_and_never_passed(max_tokens):
+    st = greedy_fill(max_tokens)
+    assert len(st.tokens) <= max_tokens
+    # closed only when no note fits: a new position costs 4 tokens, a pitch at it 3
+    assert len(st.tokens) >= max_tokens - 3, (max_tokens, len(st.tokens))
+    assert st.tokens[-1] == TOK.FILL_END
+    assert sum(TOK.kind(t) == "BAR" for t in st.tokens) == len(BARS)
+
+
+def test_notes_in_a_bar_count_only_those_in_the_target():
+    """A fill starting mid-bar, far from beat 0: the forced notes before the
+    target do not count towards the bar's density."""
+    bars = [Bar(2, 8.0, 4, 4)]
+    lo = 8 * 24 + 48  # beat 10
+    st = fresh(lo=lo, hi=12 * 24, prefix=[Note(40, 8.0, 1.0, 80), Note(43, 9.0, 0.5, 80)],
+               density=3, bars=bars)
+    while st.forced:
+        st.advance(st.forced[0])
+    assert st.notes_in_bar == 0 and len(st.prefix_notes) == 2 and st.notes == []
+    for name in ("POS_48", "PITCH_60", "VEL_3", "DUR_2", "PITCH_64", "VEL_3", "DUR_2"):
+        st.advance(TOK.ids[name])
+    assert st.notes_in_bar == 2 and [n[0] for n in st.notes] == [lo, lo]
+
+
+def test_a_drum_fill_forces_its_earlier_hits_as_drum_tokens():
+    st = fresh(lo=48, hi=96, is_drum=True, prefix=[Note(36, 0.0, 0.25, 100),
+                                                   Note(42, 1.0, 0.25, 80)], density=None,
+               bars=[Bar(0, 0.0, 4, 4)])
+    st.advance(TOK.ids["DENSITY_4"])
+    forced = [TOK.names[t] for t in st.forced]
+    assert forced[0] == "BAR_4/4"
+    assert [n for n in forced if n.startswith(("PITCH", "DRUM", "DUR"))] == ["DRUM_36", "DRUM_42"]
+    while st.forced:
+        st.advance(st.forced[0])
+    assert [(t, p, d) for t, p, d, _ in st.prefix_notes] == [(0, 36, 6), (24, 42, 6)]
