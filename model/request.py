@@ -220,13 +220,14 @@ def _count_bars(song: Song, until: float) -> int:
 
 
 def _note(item, field: str, max_beat: float) -> Note:
-    # the common case, checked in one expression: four plain numbers in range
+    # the common case, checked in one expression: four plain numbers in range,
+    # start and duration each bounded before their sum (10**400 + 0.5 overflows)
     if type(item) in (list, tuple) and len(item) == 4:
         pitch, start, duration, velocity = item
         if (type(pitch) is int and type(velocity) is int and type(start) in (int, float)
                 and type(duration) in (int, float) and 0 <= pitch <= 127
-                and 0 <= velocity <= 127 and 0 <= start and 0 <= duration
-                and start + duration <= max_beat):
+                and 0 <= velocity <= 127 and 0 <= start <= max_beat
+                and 0 <= duration <= max_beat and start + duration <= max_beat):
             return Note(pitch, float(start), float(duration), max(1, velocity))
     return _note_slowly(item, field, max_beat)
 

@@ -44,6 +44,10 @@ def nested(depth):
      LimitError),
     (lambda r: r["tracks"][0]["notes"].append([60, 1.0, 1e308, 100]), "tracks[0].notes[2][2]",
      LimitError),
+    (lambda r: r["tracks"][0]["notes"].append([60, 10**400, 0.5, 90]), "tracks[0].notes[2][1]",
+     LimitError),  # found by the larger fuzz run: the sum overflowed in the fast path
+    (lambda r: r["tracks"][0]["notes"].append([60, 0.5, 10**400, 90]), "tracks[0].notes[2][2]",
+     LimitError),
     (lambda r: r["controls"].update(variations=10**400), "controls.variations", RequestError),
     (lambda r: r["controls"].update(seed=2**63), "controls.seed", RequestError),
     (lambda r: r["controls"].update(seed=-1), "controls.seed", RequestError),
