@@ -95,6 +95,11 @@ def run_driver_plain(name: str) -> str:
     return proc.stdout
 
 
+def test_the_boundary_rule_at_its_edges():
+    out = run_driver_plain("test_write_rules.lua")
+    assert "0 failures" in out
+
+
 def test_fill_continue_variations_settings_and_failures(server, midifill_cmd):
     out = run_driver("test_actions.lua", server, midifill_cmd)
     assert "0 failures" in out
