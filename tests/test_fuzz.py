@@ -32,7 +32,7 @@ from model import Engine
 from model.errors import CheckpointError, MidiFileError, MidifillError, RequestError
 from model.midi_io import read_midi
 
-SEED = 15
+SEED = int(os.environ.get("MIDIFILL_FUZZ_SEED", "15"))
 SCALE = float(os.environ.get("MIDIFILL_FUZZ_SCALE", "1"))
 SECONDS, MEGABYTES, SMALL = 2.0, 200, 64 * 1024  # the budget of an input under SMALL bytes
 MAXRSS_UNIT = 1024  # ru_maxrss is in KiB on Linux
