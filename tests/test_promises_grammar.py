@@ -156,7 +156,7 @@ def allowed_names(st):
 def test_a_forced_token_is_the_only_one_allowed_and_must_be_followed():
     st = fresh()
     assert allowed_names(st) == {"DENSITY_3"}
-    with pytest.raises(ValueError, match="a forced token was not followed"):
+    with pytest.raises(ValueError, match="^a forced token was not followed$"):
         st.advance(TOK.ids["DENSITY_4"])
     st = fresh()
     st.advance(TOK.ids["DENSITY_3"])
@@ -172,7 +172,7 @@ def test_tokens_the_phase_does_not_allow_are_refused_by_name():
     st = fresh(density=None)
     st.advance(TOK.ids["DENSITY_2"])
     st.advance(TOK.ids["BAR_4/4"])
-    with pytest.raises(ValueError, match="DENSITY_2 is not allowed in phase in_bar"):
+    with pytest.raises(ValueError, match="^DENSITY_2 is not allowed in phase in_bar$"):
         st.advance(TOK.ids["DENSITY_2"])
 
 

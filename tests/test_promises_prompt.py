@@ -51,7 +51,7 @@ def test_when_the_fills_bars_do_not_fit_the_heaviest_other_track_goes_first():
     # the target stays even when only it fits
     p = prompt(song, block=fixed + own["t"] + budget, budget=budget)
     assert p.tracks == ["t"] and p.window == (6, 8)
-    with pytest.raises(ValueError, match="do not fit"):
+    with pytest.raises(ValueError, match="^the fill's own bars do not fit in the model's block$"):
         prompt(song, block=fixed + own["t"] + budget - 1, budget=budget)
     # what was left out is not in the tokens either: one TRACK per kept track
     assert prompt(song, block=everything - 1, budget=budget).tokens.count(TOK.TRACK) == 3

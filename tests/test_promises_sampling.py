@@ -86,6 +86,14 @@ def test_top_k_then_top_p():
                  [0, 5 / 8, 3 / 8, 0])
 
 
+def test_ties_keep_their_order_so_a_seed_draws_the_same_token_everywhere():
+    """Equal logits are cut by top-p in index order (a stable sort), as the
+    compiled sampler (model/sample_step.c) does."""
+    flat = np.zeros(40, np.float32)
+    picks = {sample(flat, Controls(top_p=0.5), Noise(s)) for s in range(300)}
+    assert picks == set(range(20))
+
+
 def test_temperature_zero_is_greedy_and_takes_no_draw():
     noise = Noise(1)
     values = logits_of([1.0, 3.0, 2.0, 2.9])

@@ -26,7 +26,7 @@ def ids(*names):
     (("BAR_4/4", "POS_0", "PITCH_60", "VEL_3", "DUR_2", "DUR_2"), "DUR_2 out of order"),
 ])
 def test_malformed_runs_are_refused_by_name(names, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
         TOK.decode_bars(ids(*names), BARS)
 
 
