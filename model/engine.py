@@ -117,6 +117,18 @@ def context_register(track, bars, b0: int, b1: int) -> tuple[int, int] | None:
     return max(0, lo), min(127, hi)
 
 
+def context_velocities(tok: Tokenizer, track, bars, b0: int, b1: int) -> tuple[int, int] | None:
+    """The velocity bins of the target track's own nearby notes, one bin wider
+    each way, or None with fewer than 3 of them: a fill plays at the part's
+    dynamics (measured on held-out songs, velocity was what most gave the
+    fills of MMA parts away, docs/fit.md)."""
+    notes, _ = _nearby_notes(track, bars, b0, b1)
+    if len(notes) < 3:
+        return None
+    bins = [tok.velocity_bin(n.velocity) for n in notes]
+    return max(0, min(bins) - 1), min(tok.config.velocity_bins - 1, max(bins) + 1)
+
+
 class Engine:
     time_budget_s = TIME_BUDGET_S  # per request; set on an instance to change it
     _deadline: float | None = None  # perf_counter time the running request must end by
@@ -188,6 +200,8 @@ class Engine:
                 req.controls = dataclasses.replace(req.controls, pitch_range=register)
         track = song.track(req.track_id)
         # the other tracks' harmony, the same for every chunk (only the target changes)
+        velocities = context_velocities(tok, track, bars, b0, b1) \
+            if req.mode != "generate" else None
         sounding = Sounding.of(song, req.track_id, lo_tick, hi_tick, tok.tpb) \
             if req.controls.harmony > 0 and not track.is_drum else None
         n = req.controls.variations
@@ -205,6 +219,7 @@ class Engine:
                                       (c0, b1), lo, hi, req.mode, self.model.config.block_size,
                                       density, written_from=b0)
                 prompt.plan.sounding = sounding
+                prompt.plan.velocities = velocities
 
                 def report(frac, ci=ci):
                     if progress:

@@ -29,6 +29,7 @@ class FillPlan:
     prefix: list[Note] = field(default_factory=list)  # forced notes before lo in bar 0
     max_tokens: int = 512  # the fill section may not grow past this
     sounding: Sounding | None = None  # the other tracks' harmony, for controls.harmony
+    velocities: tuple[int, int] | None = None  # velocity bins allowed (the part's own)
 
 
 @lru_cache(maxsize=4096)

@@ -178,6 +178,16 @@ def density_filter(logits, step: Step):
     return logits
 
 
+@acts_in("after_pitch")
+def velocity_filter(logits, step: Step):
+    """Velocities inside the plan's range: the part's own nearby dynamics."""
+    rng = step.state.plan.velocities
+    if rng is None or step.state.phase != "after_pitch":
+        return logits
+    a, b = step.state.tok.range("VEL")
+    return _forbid(logits, (a, a + rng[0]), (a + rng[1] + 1, b))
+
+
 # controls.harmony 1.0 adds this many nats to the pitches whose class the
 # other tracks sound: at 4 a sounding pitch class is e^4 (55x) likelier
 # than before, enough to outvote a model that does not hear the chord,
@@ -217,7 +227,8 @@ def _harmony_bonus(classes: int, strength: float) -> np.ndarray:
 
 
 FILTERS: list[Filter] = [grammar_filter, family_filter, pitch_range_filter, scale_filter,
-                         polyphony_filter, no_silence_filter, density_filter, harmony_filter]
+                         polyphony_filter, velocity_filter, no_silence_filter, density_filter,
+                         harmony_filter]
 
 
 def apply_filters(logits: np.ndarray, step: Step, filters: list[Filter] = FILTERS):
