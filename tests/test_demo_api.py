@@ -60,7 +60,8 @@ def test_view_api_says_what_the_target_takes(server):
     params = {p["parameter_name"]: p for p in info["named_endpoints"]["/generate"]["parameters"]}
     target = params["target"]["type"]
     assert target.get("type") == "string" and "enum" not in target  # was Literal[]
-    assert "harmony" in params and params["harmony"]["parameter_default"] == 0.5
+    from model.sampling import HARMONY_DEFAULT
+    assert "harmony" in params and params["harmony"]["parameter_default"] == HARMONY_DEFAULT
 
 
 @pytest.mark.parametrize("call, message", [
