@@ -235,3 +235,20 @@ def test_a_drum_fill_forces_its_earlier_hits_as_drum_tokens():
     while st.forced:
         st.advance(st.forced[0])
     assert [(t, p, d) for t, p, d, _ in st.prefix_notes] == [(0, 36, 6), (24, 42, 6)]
+
+
+def test_the_budget_edges_for_a_new_position_and_a_further_pitch():
+    """A new position needs 4 tokens besides those that close the fill, a
+    further pitch at the open position 3; the closing cost counts the bars
+    still to come, in the last bar too."""
+    def after(max_tokens, *names, bars=BARS[:1]):
+        st = fresh(max_tokens=max_tokens, density=None, bars=bars)
+        for n in ("DENSITY_4",) + names:
+            st.advance(TOK.ids[n])
+        return allowed_names(st)
+    note = ("BAR_4/4", "POS_0", "PITCH_60", "VEL_3", "DUR_2")
+    assert "PITCH_61" in after(10, *note) and "POS_1" not in after(10, *note)
+    assert "PITCH_61" not in after(9, *note)
+    assert "POS_1" in after(11, *note)
+    three = ("BAR_4/4", "BAR_4/4", "BAR_3/4")  # in the last of three bars
+    assert "POS_0" in after(9, *three, bars=BARS) and "POS_0" not in after(8, *three, bars=BARS)

@@ -137,3 +137,52 @@ def test_notes_before_the_target_start_in_its_first_bar_are_forced_and_budgeted(
     assert p.plan.max_tokens == fill_budget(2, 10_000) + TOKENS_PER_NOTE * 2
     assert (p.plan.lo_tick, p.plan.hi_tick) == (lo, 8 * BAR)
     assert [b.index for b in p.plan.bars] == [6, 7]
+
+
+def test_exact_fits_count_every_token():
+    """A block that fits the prompt exactly keeps everything; the DENSITY
+    token counts once."""
+    target, other = busy_track("t", 2), busy_track("o", 4, pitch=40)
+    song = Song([target, other])
+    own = 2 + (3 + 2) + (3 + sum(bar_cost(other, b) for b in (6, 7)))
+    p = prompt(song, block=own + 40, budget=40)
+    assert p.tracks == ["t", "o"] and p.window == (6, 8)
+    p = prompt(song, block=own + 40, budget=40, density=3)  # + DENSITY: one token short
+    assert p.tracks == ["t"]
+    p = prompt(song, block=own + 41, budget=40, density=3)
+    assert p.tracks == ["t", "o"] and p.window == (6, 8)
+
+
+def test_the_heaviest_track_is_weighed_in_the_fills_bars_only():
+    target = busy_track("t", 2)
+    early = Track("early", 0, False, [Note(50, b * 4.0 + k * 0.25, 0.1, 90)
+                                      for b in range(6) for k in range(16)]
+                  + [Note(50, 24.0, 0.1, 90)])  # busy before the fill, one note in it
+    late = busy_track("late", 3, pitch=70)  # three notes in each fill bar
+    song = Song([target, early, late])
+    own = {"t": 5, "early": 3 + bar_cost(early, 6) + bar_cost(early, 7),
+           "late": 3 + bar_cost(late, 6) + bar_cost(late, 7)}
+    p = prompt(song, block=2 + sum(own.values()) + 40 - 1, budget=40)
+    assert p.tracks == ["t", "early"]
+
+
+def test_drum_targets_and_fills_from_bar_0():
+    drums = Track("t", 0, True, [Note(36, b * 1.0, 0.25, 100) for b in range(64)])
+    song = Song([drums, busy_track("o", 2)])
+    p = prompt(song, block=10_000)
+    assert p.plan.is_drum and TOK.DRUMS in p.tokens
+    assert TOK.offset["DRUM"] + 36 in p.tokens and TOK.offset["PITCH"] + 36 not in p.tokens
+    g = prompt(song, mode="generate", block=10_000)
+    assert g.tokens[1:3] == [TOK.TRACK, TOK.DRUMS] and g.plan.is_drum
+    first = prompt(song, fill=(0, 2), block=10_000)
+    assert first.tokens.count(TOK.FILL_BAR) == 2 and first.window == (0, 16)
+
+
+def test_generate_forces_no_earlier_notes_and_shows_none_at_the_fill_start():
+    target = busy_track("t", 4)
+    song = Song([target])
+    bars = song.bars(until=64)
+    lo = 6 * BAR + 48
+    g = build_prompt(TOK, song, bars, "t", (6, 8), (6, 8), lo, 8 * BAR, "generate", 10_000,
+                     None)
+    assert g.plan.prefix == [] and g.plan.max_tokens == fill_budget(2, 10_000)
