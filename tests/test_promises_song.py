@@ -103,3 +103,17 @@ def test_notes_and_tracks():
     with pytest.raises(KeyError):
         Song([t]).track("y")
     assert Song([t]).track("x") is t
+
+
+def test_a_signature_change_inside_a_bars_first_or_last_beat_cuts_it():
+    for change, starts in [(5.0, [0.0, 4.0, 5.0, 8.0]), (7.5, [0.0, 4.0, 7.5, 10.5])]:
+        s = Song([], [TimeSignature(0.0, 4, 4), TimeSignature(change, 3, 4)])
+        assert [b.start for b in s.bars(until=11.0)] == starts, change
+        assert [b.numerator for b in s.bars(until=11.0)] == [4, 4, 3, 3]
+
+
+def test_short_bars_before_beat_1():
+    eighth = Song([], [TimeSignature(0.0, 1, 8)])  # half-beat bars
+    assert [b.start for b in eighth.bars(until=1.0)] == [0.0, 0.5]
+    with pytest.raises(KeyError, match="'nope'"):
+        eighth.track("nope")

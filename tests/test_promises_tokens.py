@@ -110,3 +110,26 @@ def test_songs_decode_to_tracks_numbered_in_order():
     assert [(t.id, t.program, t.is_drum, len(t.notes)) for t in tracks] == \
         [("0", 5, False, 1), ("1", 0, True, 1), ("2", 7, False, 0)]
     assert TOK.encode_song(song) == TOK.encode_song(song, song.bars())
+
+
+def test_a_tokenizer_built_here_has_the_documented_vocabulary():
+    """Built inside the test (mutation testing cannot reach one built at import)."""
+    cfg = TokenizerConfig()
+    expect = [[n, d] for d in (2, 4, 8, 16) for n in range(1, 17) if n * 4 / d <= 8]
+    assert cfg.time_signatures == expect and [7, 8] in expect and [9, 8] in expect
+    assert [17, 8] not in expect and [9, 4] not in expect and [16, 8] in expect
+    tok = Tokenizer(cfg)
+    assert tok.vocab_size == 1054 and tok.tpb == 24 and tok.drum_ticks == 6
+    assert type(tok.drum_ticks) is int and tok.n_density == 10 == len(cfg.density_edges) + 1
+    assert (tok.max_pos, tok.max_dur) == (192, 384)
+    assert tok.range("DENSITY") == (1044, 1054) and tok.names[-1] == "DENSITY_9"
+    assert tok.names[tok.offset["BAR"] + len(expect) - 1] == "BAR_16/16"
+
+
+def test_tokenizer_configs_read_back_with_their_format():
+    old = {k: v for k, v in TokenizerConfig().to_dict().items() if k != "drum_durations"}
+    assert TokenizerConfig.from_dict(old).drum_durations is True  # written before drum hits
+    assert "drum_durations" not in old  # the dict given is not changed
+    assert TokenizerConfig.from_dict(TokenizerConfig().to_dict()).drum_durations is False
+    with pytest.raises(ValueError, match=r"^unknown tokenizer config fields: \['colour', 'size'\]$"):
+        TokenizerConfig.from_dict(dict(TokenizerConfig().to_dict(), size=3, colour=1))
