@@ -63,9 +63,11 @@ def test_top_k_keeps_the_k_best_and_those_tied_with_the_kth():
     assert_close(frequencies(logits_of(values), top_k=1, top_p=1.0), [0, 1, 0, 0, 0])
     tied = [1.0, 1.0, 0.0, 1.0]
     assert_close(frequencies(logits_of(tied), top_k=2, top_p=1.0), [1 / 3, 1 / 3, 0, 1 / 3])
-    # k at or past the number of allowed tokens, or 0: no cut
+    # k at or past the number of allowed tokens, or 0: no cut (with top-p too)
     for k in (0, 5, 6, 100):
         assert_close(frequencies(logits_of(values), top_k=k, top_p=1.0), softmax(values))
+    assert_close(frequencies(logits_of(values), draws=5000, top_k=100, top_p=0.999),
+                 softmax(values), tol=0.03)
 
 
 @pytest.mark.parametrize("top_p, kept", [(0.4, 1), (0.5, 1), (0.6, 2), (0.75, 2), (0.9, 3),
