@@ -133,3 +133,36 @@ def test_tokenizer_configs_read_back_with_their_format():
     assert TokenizerConfig.from_dict(TokenizerConfig().to_dict()).drum_durations is False
     with pytest.raises(ValueError, match=r"^unknown tokenizer config fields: \['colour', 'size'\]$"):
         TokenizerConfig.from_dict(dict(TokenizerConfig().to_dict(), size=3, colour=1))
+
+
+def test_each_velocity_bin_decodes_to_its_middle():
+    for b in range(TOK.config.velocity_bins):
+        members = [v for v in range(1, 128) if TOK.velocity_bin(v) == b]
+        mid = TOK.bin_velocity(b)
+        assert type(mid) is int and mid == (min(members) + max(members)) // 2, b
+
+
+def test_token_lookups_refuse_what_is_not_in_the_vocabulary():
+    for bad in (-1, TOK.vocab_size, TOK.vocab_size + 5):
+        with pytest.raises(ValueError, match=f"^token {bad} outside the vocabulary$"):
+            TOK.kind(bad)
+        with pytest.raises(ValueError, match=f"^token {bad} outside the vocabulary$"):
+            TOK.value(bad)
+    with pytest.raises(ValueError, match="^BOS carries no value$"):
+        TOK.value(TOK.BOS)
+    with pytest.raises(ValueError, match=r"^time signature 9/4 is not supported \(bars up to 8 beats\)$"):
+        TOK.bar_token(Bar(0, 0.0, 9, 4))
+
+
+def test_a_stray_velocity_after_a_drum_hit_is_refused():
+    with pytest.raises(ValueError, match="^VEL_5 out of order$"):
+        TOK.decode_bars(ids("BAR_4/4", "POS_0", "DRUM_36", "VEL_5", "VEL_5"), BARS)
+
+
+def test_songs_encode_on_the_bars_given_and_decode_without_a_bos():
+    song = Song([Track("a", 5, False, [Note(60, 0.0, 1.0, 90)])], [TimeSignature(0.0, 4, 4)])
+    bars = song.bars(until=12.0)
+    seq = TOK.encode_song(song, bars)
+    assert sum(TOK.kind(t) == "BAR" for t in seq) == 3
+    tracks = TOK.decode_song(seq[1:], bars)  # starting at TRACK
+    assert [(t.id, t.program, len(t.notes)) for t in tracks] == [("0", 5, 1)]
