@@ -37,19 +37,20 @@ def test_request_and_result_over_64_kb_while_pings_are_answered(serve):
         deadline = time.monotonic() + 20
         while pinger.status()["running"] != "big":
             assert time.monotonic() < deadline, "the big request never started"
-        for _ in range(10):
+        # pings while the generation runs (it may be quick on a fast, idle
+        # machine: only pings answered while it still ran count)
+        while len(latencies) < 10 and pinger.status()["running"] == "big":
             started = time.monotonic()
             pinger.ping()
             latencies.append(time.monotonic() - started)
-            time.sleep(0.2)
-        still_running = pinger.status()["running"] == "big"
+            time.sleep(0.05)
     worker.join(120)
     assert "error" not in answer, answer["error"]
     response = answer["response"]
     size = len(p.encode_json(response))
     print(f"result {size} bytes in {len(p.split_json(response))} chunks; "
           f"ping max {max(latencies) * 1000:.0f} ms")
-    assert still_running, "the generation ended before the pings: make it longer"
+    assert len(latencies) >= 3, "the generation ended before 3 pings: make it longer"
     assert max(latencies) < 0.5, latencies
     assert size > 64 * 1024
     assert len(response["variations"]) == 8 and progress
