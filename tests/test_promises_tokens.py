@@ -124,6 +124,9 @@ def test_a_tokenizer_built_here_has_the_documented_vocabulary():
     assert (tok.max_pos, tok.max_dur) == (192, 384)
     assert tok.range("DENSITY") == (1044, 1054) and tok.names[-1] == "DENSITY_9"
     assert tok.names[tok.offset["BAR"] + len(expect) - 1] == "BAR_16/16"
+    assert tok.ids["DENSITY_9"] == 1053 and (tok.PAD, tok.BOS, tok.DRUMS) == (0, 1, 7)
+    assert tok.bar_token(Bar(0, 0.0, 7, 8)) == tok.offset["BAR"] + expect.index([7, 8])
+    assert tok.density_range(0) == (0.0, 1e-9) and tok.density_range(9) == (28, float("inf"))
 
 
 def test_tokenizer_configs_read_back_with_their_format():
@@ -131,6 +134,9 @@ def test_tokenizer_configs_read_back_with_their_format():
     assert TokenizerConfig.from_dict(old).drum_durations is True  # written before drum hits
     assert "drum_durations" not in old  # the dict given is not changed
     assert TokenizerConfig.from_dict(TokenizerConfig().to_dict()).drum_durations is False
+    small = {k: v for k, v in TokenizerConfig(velocity_bins=16).to_dict().items()
+             if k != "drum_durations"}
+    assert TokenizerConfig.from_dict(small).velocity_bins == 16  # the rest is kept
     with pytest.raises(ValueError, match=r"^unknown tokenizer config fields: \['colour', 'size'\]$"):
         TokenizerConfig.from_dict(dict(TokenizerConfig().to_dict(), size=3, colour=1))
 
