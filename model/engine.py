@@ -189,16 +189,16 @@ class Engine:
         b0 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) > lo_tick)
         b1 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) >= hi_tick) + 1
         chunks = [(c, min(c + CHUNK_BARS, b1)) for c in range(b0, b1, CHUNK_BARS)]
+        track = song.track(req.track_id)
         density = None
         if req.controls.density is not None and req.controls.density > 0:
             density = tok.density_level(req.controls.density)
         elif req.controls.density is None and req.mode != "generate":
-            density = context_density(tok, song.track(req.track_id), bars, b0, b1)
+            density = context_density(tok, track, bars, b0, b1)
         if req.controls.pitch_range is None and req.mode != "generate":
-            register = context_register(song.track(req.track_id), bars, b0, b1)
+            register = context_register(track, bars, b0, b1)
             if register is not None:
                 req.controls = dataclasses.replace(req.controls, pitch_range=register)
-        track = song.track(req.track_id)
         # the other tracks' harmony, the same for every chunk (only the target changes)
         velocities = context_velocities(tok, track, bars, b0, b1) \
             if req.mode != "generate" else None

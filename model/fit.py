@@ -11,6 +11,7 @@ import statistics
 from collections import Counter
 
 from .harmony import sounding_at_onsets
+from .metrics import histogram_overlap, pitch_classes
 from .song import Bar, Note, Song
 
 SHORT_TICKS = 3  # a 32nd note at 24 ticks a beat: shorter than this is "short"
@@ -27,11 +28,7 @@ def harmonic_fit(notes: list[Note], song: Song, target_id: str, tpb: int) -> flo
 
 def pitch_class_overlap(a: list[Note], b: list[Note]) -> float:
     """Overlap of the two normalised pitch-class histograms (1 = same shape)."""
-    ha, hb = Counter(n.pitch % 12 for n in a), Counter(n.pitch % 12 for n in b)
-    na, nb = sum(ha.values()), sum(hb.values())
-    if not na or not nb:
-        return 0.0
-    return sum(min(ha[k] / na, hb[k] / nb) for k in set(ha) | set(hb))
+    return histogram_overlap(pitch_classes(a), pitch_classes(b))
 
 
 def bar_pattern(notes: list[Note], bar: Bar, tpb: int) -> frozenset:
@@ -56,12 +53,8 @@ def copy_rate(notes: list[Note], fill_bars: list[Bar], context: list[Note],
 def onset_grid_agreement(a: list[Note], b: list[Note], tpb: int) -> float:
     """Overlap of the histograms of onset positions within the beat (ticks
     modulo a beat): straight 8ths, 16ths, triplets or swing, as in the original."""
-    ha = Counter(round(n.start * tpb) % tpb for n in a)
-    hb = Counter(round(n.start * tpb) % tpb for n in b)
-    na, nb = sum(ha.values()), sum(hb.values())
-    if not na or not nb:
-        return 0.0
-    return sum(min(ha[k] / na, hb[k] / nb) for k in set(ha) | set(hb))
+    return histogram_overlap(Counter(round(n.start * tpb) % tpb for n in a),
+                             Counter(round(n.start * tpb) % tpb for n in b))
 
 
 def short_share(notes: list[Note], tpb: int) -> float | None:
