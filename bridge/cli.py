@@ -16,7 +16,7 @@ from . import __version__
 # name -> (module, one-line help)
 SUBCOMMANDS = {
     "generate": ("bridge.cmd_generate", "fill, continue or generate part of a MIDI file"),
-    "serve": ("bridge.server", "run the OSC bridge (and the demo with --demo)"),
+    "serve": ("bridge.cmd_serve", "run the OSC bridge (and the demo with --demo)"),
     "request": ("bridge.client", "send one request (JSON on stdin) to a running server"),
     "demo": ("demo.app", "run the Gradio demo in the browser"),
     "train": ("model.train", "train or fine-tune a model on a folder of MIDI files"),

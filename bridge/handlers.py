@@ -2,7 +2,10 @@
 
 Each takes (server, sender, address, args) and runs on the receiving thread,
 so it only parses, reassembles, queues and answers; the engine runs on the
-server's worker thread. A ProtocolError raised here is answered as
+server's worker thread. `server` is the bridge/server.py Server: its
+parse() and send*() methods, and its `jobs` (bridge/jobs.py), which hold the
+shared state and are asked under their own lock; answers are sent after.
+This module imports neither of them. A ProtocolError raised here is answered as
 /midifill/error by Server._route when the message names an id and a reply
 port. docs/osc.md is the reference for every address.
 """
@@ -12,12 +15,11 @@ import logging
 
 from . import __version__
 from . import protocol as p
-from .server import Job, Outcome, Server
 
 log = logging.getLogger("midifill.bridge")
 
 
-def on_ping(server: Server, sender, address, args) -> None:
+def on_ping(server, sender, address, args) -> None:
     """Answer that the server is alive, with its version and model.
 
     /midifill/ping 9001 "p1"
@@ -27,7 +29,7 @@ def on_ping(server: Server, sender, address, args) -> None:
     server.send(sender[0], a["reply_port"], p.PONG, a["id"], __version__, server.model_name)
 
 
-def on_status(server: Server, sender, address, args) -> None:
+def on_status(server, sender, address, args) -> None:
     r"""Report the queue, the model and the uptime as JSON.
 
     /midifill/status 9001 "s1"
@@ -35,12 +37,10 @@ def on_status(server: Server, sender, address, args) -> None:
          \"uptime_s\":12.5,\"queue\":0,\"queue_limit\":16,\"running\":null}"
     """
     a = server.parse(address, args)
-    with server.lock:
-        status = server.status()
-    server.send(sender[0], a["reply_port"], p.STATUS, a["id"], p.encode_json(status))
+    server.send(sender[0], a["reply_port"], p.STATUS, a["id"], p.encode_json(server.status()))
 
 
-def on_request(server: Server, sender, address, args) -> None:
+def on_request(server, sender, address, args) -> None:
     r"""Store one chunk of a request; when all arrived, parse and queue it.
 
     /midifill/request "req-42" 9001 0 1 "{\"mode\":\"fill\",\"tracks\":[...],\"target\":{...}}"
@@ -54,54 +54,22 @@ def on_request(server: Server, sender, address, args) -> None:
     with its ack and its whole answer again (a client that lost both).
     """
     a = server.parse(address, args)
-    msg_id, index, count, chunk = a["id"], a["index"], a["count"], a["chunk"]
-    reply = (sender[0], a["reply_port"])
-    with server.lock:
-        job = server.find_active(msg_id)
-        if job is not None:
-            if index == 0:
-                server.send(*reply, p.ACK, msg_id, server.position(job))
-            return
-        kept = server.kept.get(msg_id)
-        if kept is not None:
-            if index != 0 and count == kept.count:
-                return  # a late copy of a chunk of the finished request
-            if index == 0 and count == kept.count and chunk == kept.first_chunk:
-                kept.reply = reply
-                server.send(*reply, p.ACK, msg_id, 0)
-                server.send_outcome(kept)
-                return
-            del server.kept[msg_id]  # the id is reused for a new request
-        entry = server.assembling.get(msg_id)
-        if entry is None:
-            assembly = p.Assembly(count)
-            assembly.add(index, count, chunk)  # a bad first chunk leaves nothing behind
-            if not assembly.complete:
-                if len(server.assembling) >= server.assembling_limit:
-                    raise p.ProtocolError("busy", f"{len(server.assembling)} requests are "
-                                          "being received already; try again later")
-                server.assembling[msg_id] = (assembly, reply)
-                return
-        else:
-            assembly = entry[0]
-            if count != assembly.count:
-                del server.assembling[msg_id]  # which count is right? start over
-            assembly.add(index, count, chunk)
-            if not assembly.complete:
-                return
-            del server.assembling[msg_id]
-        text = assembly.text()
-        if len(text) > p.MAX_REQUEST_CHARS:
-            raise p.ProtocolError("too_large", f"request has {len(text)} characters; the "
-                                  f"limit is {p.MAX_REQUEST_CHARS}")
-        request = p.decode_json_object(text)
-        job = Job(msg_id, request, reply, assembly.first, assembly.count)
-        position = server.enqueue(job)
-        server.send(*reply, p.ACK, msg_id, position)
-    log.debug("request %s queued at position %d (%d chunks)", msg_id, position, count)
+    msg_id, reply = a["id"], (sender[0], a["reply_port"])
+    received = server.jobs.receive(msg_id, a["index"], a["count"], a["chunk"], reply)
+    try:
+        if received.ack is not None:
+            server.send(*reply, p.ACK, msg_id, received.ack)
+        if received.replay is not None:
+            server.send_outcome(received.replay)
+    finally:
+        if received.job is not None:
+            received.job.acked.set()  # the worker may answer now
+    if received.job is not None:
+        log.debug("request %s queued at position %d (%d chunks)", msg_id, received.ack,
+                  a["count"])
 
 
-def on_resend(server: Server, sender, address, args) -> None:
+def on_resend(server, sender, address, args) -> None:
     r"""Send one chunk of a kept result again (results are kept 60 s).
 
     /midifill/resend "req-42" 9001 3
@@ -113,27 +81,24 @@ def on_resend(server: Server, sender, address, args) -> None:
     """
     a = server.parse(address, args)
     msg_id, index, reply = a["id"], a["index"], (sender[0], a["reply_port"])
-    with server.lock:
-        job = server.find_active(msg_id)
-        if job is not None:
-            server.send(*reply, p.ACK, msg_id, server.position(job))
-            return
-        if msg_id in server.assembling:
-            return  # still receiving; the client resends its chunks
-        kept = server.kept.get(msg_id)
-    if kept is None:
+    state, found = server.jobs.look_up(msg_id)
+    if state == "active":
+        server.send(*reply, p.ACK, msg_id, found)
+    elif state == "receiving":
+        return  # the client resends its chunks
+    elif state is None:
         raise p.ProtocolError("bad_chunk", f"no result kept for id {msg_id!r} (unknown, or "
-                              f"older than {server.result_ttl:g} s)")
-    if kept.error:
-        server.send_error(reply, msg_id, *kept.error)
-    elif not 0 <= index < len(kept.chunks):
+                              f"older than {server.jobs.result_ttl:g} s)")
+    elif found.error:
+        server.send_error(reply, msg_id, *found.error)
+    elif not 0 <= index < len(found.chunks):
         raise p.ProtocolError("bad_chunk", f"index {index} out of range "
-                              f"0-{len(kept.chunks) - 1}")
+                              f"0-{len(found.chunks) - 1}")
     else:
-        server.send(*reply, p.RESULT, msg_id, index, len(kept.chunks), kept.chunks[index])
+        server.send(*reply, p.RESULT, msg_id, index, len(found.chunks), found.chunks[index])
 
 
-def on_cancel(server: Server, sender, address, args) -> None:
+def on_cancel(server, sender, address, args) -> None:
     """Cancel a request by id, whether receiving, queued or running.
 
     /midifill/cancel "req-42" 9001
@@ -143,24 +108,14 @@ def on_cancel(server: Server, sender, address, args) -> None:
     """
     a = server.parse(address, args)
     msg_id = a["id"]
-    with server.lock:
-        server.assembling.pop(msg_id, None)
-        job = server.find_active(msg_id)
-        if job is server.running and job is not None:
-            job.cancel.set()  # the worker answers once the engine stops
-        elif job is not None:
-            server.queue.remove(job)
-            outcome = Outcome(job.id, job.reply, job.first_chunk, job.count,
-                              error=("cancelled", "the request was cancelled while queued"))
-            server.keep(outcome)
-            server.send_outcome(outcome)
-    log.info("request %s cancel asked (%s)", msg_id,
-             "running" if job is not None and job.cancel.is_set() else
-             "queued" if job is not None else "not running")
+    state, outcome = server.jobs.cancel(msg_id)  # a running one: the worker answers
+    if outcome is not None:
+        server.send_outcome(outcome)
+    log.info("request %s cancel asked (%s)", msg_id, state)
     server.send(sender[0], a["reply_port"], p.CANCELLED, msg_id)
 
 
-def on_unknown(server: Server, sender, address, args) -> None:
+def on_unknown(server, sender, address, args) -> None:
     """Any other address, patterns such as /midifill/* included (addresses are
     matched literally): one log line (rate-limited) and an unknown_address
     error, to the reply port and id the message names when its first two

@@ -1,23 +1,20 @@
-"""`midifill serve`: the OSC bridge between DAW scripts and the engine.
+"""The OSC bridge between DAW scripts and the engine (`midifill serve`
+starts it: bridge/cmd_serve.py).
 
 One thread receives datagrams: it parses, checks, reassembles chunks and
 queues; it never runs the model, so ping, status and cancel are answered
 while a generation runs. One worker thread runs the engine (which is not
-thread-safe) on queued requests, one at a time. docs/osc.md is the
-reference for every address handled here.
+thread-safe) on queued requests, one at a time. The handlers of each
+address are in bridge/handlers.py, the state both threads share in
+bridge/jobs.py; docs/osc.md is the reference for every address.
 """
 from __future__ import annotations
 
-import collections
-import ipaddress
 import logging
-import signal
 import socket
 import socketserver
-import sys
 import threading
 import time
-from dataclasses import dataclass, field
 
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -28,6 +25,8 @@ from model.errors import Cancelled, MidifillError, quote
 
 from . import __version__
 from . import protocol as p
+from .handlers import HANDLERS, on_unknown
+from .jobs import ACK_WAIT_S, Job, Jobs, Outcome
 
 log = logging.getLogger("midifill.bridge")
 
@@ -59,46 +58,6 @@ class LogLimiter:
         return True
 
 
-@dataclass
-class Job:
-    id: str
-    request: dict
-    reply: tuple[str, int]
-    first_chunk: str
-    count: int
-    cancel: threading.Event = field(default_factory=threading.Event)
-    queued_at: float = field(default_factory=time.monotonic)
-
-
-@dataclass
-class Outcome:
-    """What a finished request answered, kept RESULT_TTL_S for resends."""
-    id: str
-    reply: tuple[str, int]
-    first_chunk: str
-    count: int
-    chunks: list[str] | None = None        # the result, or
-    error: tuple[str, str] | None = None   # (code, message)
-    expires: float = 0.0
-
-
-class SerializedEngine:
-    """Lets the OSC worker and the Gradio demo share one engine that is not
-    thread-safe: every run takes the same lock."""
-
-    def __init__(self, engine):
-        self._engine = engine
-        self._lock = threading.Lock()
-        self.name = getattr(engine, "name", "unknown")
-
-    def run(self, request, progress=None, cancel=None):
-        with self._lock:
-            return self._engine.run(request, progress=progress, cancel=cancel)
-
-    def __getattr__(self, name):
-        return getattr(self._engine, name)
-
-
 class Server:
     """The OSC bridge; tests start it in-process on port 0 and stop it.
 
@@ -111,27 +70,15 @@ class Server:
                  token: str | None = None, queue_limit: int = 16,
                  incomplete_timeout: float = p.INCOMPLETE_TIMEOUT_S,
                  result_ttl: float = p.RESULT_TTL_S, progress_hook=None):
-        if queue_limit < 1:
-            raise ValueError(f"queue_limit must be at least 1, got {queue_limit}")
         self.engine = engine
         self.model_name = getattr(engine, "name", "unknown")
         self.host, self.port = host, port
         self.token = token or None
-        self.queue_limit = queue_limit
-        self.assembling_limit = max(8, 4 * queue_limit)
-        self.kept_limit = 1000
-        self.incomplete_timeout = incomplete_timeout
-        self.result_ttl = result_ttl
         self.progress_hook = progress_hook
         self.started = time.monotonic()
-        # Shared state: the receiving thread and the worker both touch it.
-        self.lock = threading.Lock()
-        self._wake = threading.Condition(self.lock)
-        self.assembling: dict[str, tuple[p.Assembly, tuple[str, int]]] = {}
-        self.queue: collections.deque[Job] = collections.deque()
-        self.running: Job | None = None
-        self.kept: collections.OrderedDict[str, Outcome] = collections.OrderedDict()
-        self._stopping = False
+        # the state both threads share, behind its own lock
+        self.jobs = Jobs(queue_limit, result_ttl=result_ttl,
+                         incomplete_timeout=incomplete_timeout)
         self._last_sweep = 0.0
         self._receiver: _Receiver | None = None
         self.log_limited = LogLimiter()
@@ -141,7 +88,6 @@ class Server:
     # --- life cycle -------------------------------------------------------
 
     def start(self) -> "Server":
-        from .handlers import HANDLERS, on_unknown  # they use Job and Outcome from here
         # Addresses are looked up literally: python-osc's Dispatcher would match
         # "/midifill/*" or "{ping,status}" as patterns against every handler.
         self.routes = {address: self._route(handler) for address, handler in HANDLERS.items()}
@@ -159,11 +105,7 @@ class Server:
         return self
 
     def stop(self) -> None:
-        with self.lock:
-            self._stopping = True
-            if self.running:
-                self.running.cancel.set()
-            self._wake.notify_all()
+        self.jobs.stop()
         if self._receiver:
             self._receiver.shutdown()
             self._receiver.server_close()
@@ -208,38 +150,9 @@ class Server:
         for index, chunk in enumerate(outcome.chunks):
             self.send(*outcome.reply, p.RESULT, outcome.id, index, len(outcome.chunks), chunk)
 
-    def position(self, job: Job) -> int:
-        """Requests ahead of `job` (the running one included); 0 = runs now."""
-        if job is self.running:
-            return 0
-        return list(self.queue).index(job) + (1 if self.running else 0)
-
-    def find_active(self, msg_id: str) -> Job | None:
-        if self.running and self.running.id == msg_id:
-            return self.running
-        return next((job for job in self.queue if job.id == msg_id), None)
-
-    def enqueue(self, job: Job) -> int:
-        """Queue `job` (caller holds the lock); ProtocolError("busy") when full."""
-        if len(self.queue) >= self.queue_limit or self._stopping:
-            raise p.ProtocolError("busy", f"queue is full ({self.queue_limit} waiting); "
-                                  "nothing was queued, try again later")
-        self.queue.append(job)
-        self._wake.notify()
-        return self.position(job)
-
-    def keep(self, outcome: Outcome) -> None:
-        outcome.expires = time.monotonic() + self.result_ttl
-        self.kept[outcome.id] = outcome
-        self.kept.move_to_end(outcome.id)
-        while len(self.kept) > self.kept_limit:
-            self.kept.popitem(last=False)
-
     def status(self) -> dict:
         return {"version": __version__, "model": self.model_name,
-                "uptime_s": round(time.monotonic() - self.started, 1),
-                "queue": len(self.queue), "queue_limit": self.queue_limit,
-                "running": self.running.id if self.running else None}
+                "uptime_s": round(time.monotonic() - self.started, 1), **self.jobs.counts()}
 
     def _route(self, handler):
         """Adapt a plain handler to python-osc's callback, and make sure that
@@ -270,32 +183,20 @@ class Server:
         if now - self._last_sweep < 0.1:
             return
         self._last_sweep = now
-        with self.lock:
-            for msg_id, (assembly, reply) in list(self.assembling.items()):
-                if now - assembly.started > self.incomplete_timeout:
-                    del self.assembling[msg_id]
-                    missing = assembly.missing()
-                    message = (f"{len(missing)} of {assembly.count} chunks still missing after "
-                               f"{self.incomplete_timeout:g} s (first missing: {missing[:10]})")
-                    log.warning("request %s incomplete: %s", msg_id, message)
-                    self.send_error(reply, msg_id, "incomplete", message)
-            for msg_id in [k for k, o in self.kept.items() if o.expires < now]:
-                del self.kept[msg_id]
+        for msg_id, reply, message in self.jobs.expire(now):
+            log.warning("request %s incomplete: %s", msg_id, message)
+            self.send_error(reply, msg_id, "incomplete", message)
 
     # --- the worker ----------------------------------------------------------
 
     def _work(self) -> None:
         while True:
-            with self.lock:
-                while not self.queue and not self._stopping:
-                    self._wake.wait()
-                if self._stopping:
-                    return
-                job = self.running = self.queue.popleft()
+            job = self.jobs.next()
+            if job is None:
+                return
+            job.acked.wait(ACK_WAIT_S)  # its ack goes first
             outcome = self._run(job)
-            with self.lock:
-                self.running = None
-                self.keep(outcome)
+            self.jobs.finish(outcome)
             self.send_outcome(outcome)
 
     def _run(self, job: Job) -> Outcome:
@@ -330,7 +231,6 @@ class Server:
                  _short(_variations(job.request)), ms,
                  "ok" if outcome.error is None else outcome.error[0])
         return outcome
-
 
 
 def _short(value) -> str:
@@ -438,76 +338,3 @@ class _Receiver(BlockingOSCUDPServer):
 
     def service_actions(self) -> None:
         self.bridge.sweep()
-
-
-# --- `midifill serve` ---------------------------------------------------------
-
-def is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
-    except socket.gaierror:
-        return False
-    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to bind (default 127.0.0.1; anything else needs --token)")
-    parser.add_argument("--port", type=int, default=9000, help="UDP port (default 9000)")
-    parser.add_argument("--model", default=None, metavar="CKPT",
-                        help="checkpoint to load (default: the bundled model)")
-    parser.add_argument("--token", default=None,
-                        help="shared secret every message must carry as its last argument")
-    parser.add_argument("--queue-limit", type=int, default=16,
-                        help="requests that may wait; more are answered 'busy' (default 16)")
-    parser.add_argument("--demo", action="store_true",
-                        help="also start the Gradio demo in this process")
-    parser.add_argument("--demo-port", type=int, default=7860, help="demo port (default 7860)")
-
-
-def run(args) -> int:
-    if args.queue_limit < 1:
-        print("midifill serve: --queue-limit must be at least 1", file=sys.stderr)
-        return 2
-    if not is_loopback(args.host):
-        if not args.token:
-            print(f"midifill serve: binding to {args.host} exposes the model to the network; "
-                  "give a shared secret with --token", file=sys.stderr)
-            return 2
-        print(f"midifill serve: WARNING: listening on {args.host}, not loopback; every "
-              "message must carry the token", file=sys.stderr)
-    from model import Engine  # torch loads here, not when the CLI starts
-    try:
-        engine = Engine.from_checkpoint(args.model)
-    except MidifillError as exc:
-        print(f"midifill serve: cannot load the model: {exc}", file=sys.stderr)
-        return 1
-    if args.demo:
-        engine = SerializedEngine(engine)
-    server = Server(engine, args.host, args.port, token=args.token, queue_limit=args.queue_limit)
-    try:
-        server.start()
-    except OSError as exc:
-        print(f"midifill serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    print(f"midifill serve: listening on udp {args.host}:{server.port} with model "
-          f"{server.model_name}; Ctrl-C stops", file=sys.stderr)
-    def on_term(*_):  # stop as Ctrl-C does, whether waiting here or in the demo
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        if args.demo:
-            from demo import app  # gradio loads only now
-            app.launch(share=False, port=args.demo_port, engine=engine)
-        else:
-            threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0

@@ -112,10 +112,10 @@ def test_serve_refuses_a_network_address_without_a_token():
 
 
 def test_serve_warns_on_a_network_address_with_a_token(capsys):
-    from bridge import server
+    from bridge import cmd_serve
     args = Namespace(host="0.0.0.0", port=0, token="t", model="/no/such/model.pt",
                      queue_limit=16, demo=False, demo_port=7860)
-    assert server.run(args) == 1
+    assert cmd_serve.run(args) == 1
     err = capsys.readouterr().err
     assert "WARNING" in err and "cannot load the model" in err
 

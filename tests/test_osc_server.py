@@ -246,6 +246,66 @@ def test_a_full_queue_answers_busy_at_once(serve):
         peer.close()
 
 
+class OwnedLock:
+    """A lock that knows which thread holds it."""
+
+    def __init__(self):
+        self._lock, self.owner = threading.Lock(), None
+
+    def acquire(self, blocking=True, timeout=-1):
+        got = self._lock.acquire(blocking, timeout)
+        if got:
+            self.owner = threading.get_ident()
+        return got
+
+    def release(self):
+        self.owner = None
+        self._lock.release()
+
+    def _is_owned(self):
+        return self.owner == threading.get_ident()
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def test_no_datagram_is_sent_while_the_shared_state_is_locked(engine):
+    server = Server(engine, "127.0.0.1", 0, incomplete_timeout=0.3)
+    jobs = server.jobs
+    jobs.lock = OwnedLock()
+    jobs._wake = threading.Condition(jobs.lock)
+    sent, send = [], server.send
+
+    def checked_send(host, port, address, *args):
+        sent.append((address, args[0] if args else None, jobs.lock._is_owned()))
+        send(host, port, address, *args)
+    server.send = checked_send
+    server.start()
+    peer = Peer(server.port)
+    try:
+        with Client(port=server.port) as client:
+            client.ping(), client.status()
+            client.request(fill(4.0, 5.0), msg_id="whole")
+        peer.send(p.RESEND, "whole", peer.port, 0)
+        peer.wait_for(p.RESULT, "whole")
+        first = p.split_json(fill(4.0, 5.0))[0]
+        peer.send(p.REQUEST, "whole", peer.port, 0, 1, first)  # both lost: ack and all again
+        peer.wait_for(p.RESULT, "whole")
+        peer.send(p.REQUEST, "half", peer.port, 0, 2, "{")
+        peer.wait_for(p.ERROR, "half", timeout=3)
+        peer.send(p.CANCEL, "nothing", peer.port)
+        peer.wait_for(p.CANCELLED, "nothing")
+    finally:
+        peer.close()
+        server.stop()
+    assert not [s for s in sent if s[2]], "sent while holding the lock"
+    order = [address for address, msg_id, _ in sent if msg_id == "whole"]
+    assert order[0] == p.ACK and p.RESULT in order  # the ack before any progress or result
+    assert {p.PONG, p.STATUS, p.ACK, p.RESULT, p.ERROR, p.CANCELLED} <= {s[0] for s in sent}
+
+
 # --- bad input and lost datagrams ------------------------------------------------------
 
 def malformed_datagrams(port, rng):
@@ -337,7 +397,7 @@ def test_an_incomplete_request_is_dropped_and_answered(serve):
         peer.send(p.REQUEST, "half", peer.port, 1, 3, "xx")
         code, message = peer.wait_for(p.ERROR, "half", timeout=3)[1:]
         assert code == "incomplete" and "2 of 3 chunks" in message
-        assert server.status()["queue"] == 0 and not server.assembling
+        assert server.status()["queue"] == 0 and not server.jobs.assembling
     finally:
         peer.close()
 

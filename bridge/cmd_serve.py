@@ -1,0 +1,105 @@
+"""`midifill serve`: start the OSC bridge (bridge/server.py), and with
+`--demo` the Gradio demo beside it in the same process, sharing one engine.
+
+This is the only module of bridge/ that imports demo/, and only when
+`--demo` is given, so the OSC server itself knows nothing of Gradio.
+"""
+from __future__ import annotations
+
+import ipaddress
+import signal
+import socket
+import sys
+import threading
+
+from model.errors import MidifillError
+
+from .server import Server
+
+
+class SerializedEngine:
+    """Lets the OSC worker and the Gradio demo share one engine that is not
+    thread-safe: every run takes the same lock."""
+
+    def __init__(self, engine):
+        self._engine = engine
+        self._lock = threading.Lock()
+        self.name = getattr(engine, "name", "unknown")
+
+    def run(self, request, progress=None, cancel=None):
+        with self._lock:
+            return self._engine.run(request, progress=progress, cancel=cancel)
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
+    except socket.gaierror:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1; anything else needs --token)")
+    parser.add_argument("--port", type=int, default=9000, help="UDP port (default 9000)")
+    parser.add_argument("--model", default=None, metavar="CKPT",
+                        help="checkpoint to load (default: the bundled model)")
+    parser.add_argument("--token", default=None,
+                        help="shared secret every message must carry as its last argument")
+    parser.add_argument("--queue-limit", type=int, default=16,
+                        help="requests that may wait; more are answered 'busy' (default 16)")
+    parser.add_argument("--demo", action="store_true",
+                        help="also start the Gradio demo in this process")
+    parser.add_argument("--demo-port", type=int, default=7860, help="demo port (default 7860)")
+
+
+def run(args) -> int:
+    if args.queue_limit < 1:
+        print("midifill serve: --queue-limit must be at least 1", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host):
+        if not args.token:
+            print(f"midifill serve: binding to {args.host} exposes the model to the network; "
+                  "give a shared secret with --token", file=sys.stderr)
+            return 2
+        print(f"midifill serve: WARNING: listening on {args.host}, not loopback; every "
+              "message must carry the token", file=sys.stderr)
+    from model import Engine  # torch loads here, not when the CLI starts
+    try:
+        engine = Engine.from_checkpoint(args.model)
+    except MidifillError as exc:
+        print(f"midifill serve: cannot load the model: {exc}", file=sys.stderr)
+        return 1
+    if args.demo:
+        engine = SerializedEngine(engine)
+    server = Server(engine, args.host, args.port, token=args.token, queue_limit=args.queue_limit)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"midifill serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    print(f"midifill serve: listening on udp {args.host}:{server.port} with model "
+          f"{server.model_name}; Ctrl-C stops", file=sys.stderr)
+    def on_term(*_):  # stop as Ctrl-C does, whether waiting here or in the demo
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        if args.demo:
+            from demo import app  # gradio loads only now
+            app.launch(share=False, port=args.demo_port, engine=engine)
+        else:
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
