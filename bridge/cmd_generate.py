@@ -4,9 +4,10 @@
 
 Bars are numbered from 1, as DAWs number them; `--bars 5-8` is bars 5 to 8
 inclusive, and may reach up to 16 bars past the end of the song in any mode
-(the rule and the request come from demo/task.py, so the demo takes the same
-selections). The output is the whole input song in which only the target
-range of the target track differs (OUT-1.mid … OUT-K.mid for K variations).
+(the rule, the request and the writing back come from model/front.py, as
+the demo's do, so the two take the same selections). The output is the
+whole input song in which only the target range of the target track differs
+(OUT-1.mid … OUT-K.mid for K variations).
 """
 from __future__ import annotations
 
@@ -15,9 +16,8 @@ import os
 import sys
 from pathlib import Path
 
+from model.front import MODES
 from model.sampling import HARMONY_DEFAULT
-
-MODES = ("fill", "continue", "generate")
 
 
 def add_arguments(p):
@@ -108,10 +108,8 @@ def run(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from demo import task as tk
-    from model import Engine, MidifillError, Track
+    from model import Engine, MidifillError, Track, front
     from model.midi_io import read_midi, write_midi
-    from model.song import Note
 
     try:
         song = read_midi(args.input)
@@ -128,18 +126,15 @@ def run(args) -> int:
             print(f"error: no track {args.track!r}; tracks: {names}", file=sys.stderr)
             return 2
         track_id = match[0].id
+    controls = front.controls(
+        temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, seed=args.seed,
+        variations=args.variations, density=args.density, key=args.key, harmony=args.harmony,
+        pitch_range=pitch_range)
     try:
-        start, end = tk.bar_range(song, args.mode, first, last)
-    except tk.InputError as exc:
+        request = front.build_request(song, track_id, (first, last), args.mode, controls)
+    except front.InputError as exc:
         print(f"error: --bars {args.bars}: {exc}", file=sys.stderr)
         return 2
-    controls = {k: v for k, v in {
-        "temperature": args.temperature, "top_p": args.top_p, "top_k": args.top_k,
-        "seed": args.seed, "variations": args.variations, "density": args.density,
-        "key": args.key, "harmony": args.harmony}.items() if v is not None}
-    if pitch_range:
-        controls["pitch_range"] = list(pitch_range)
-    request = tk.build_request(song, args.mode, track_id, start, end, controls)
     try:
         engine = Engine.from_checkpoint(args.model)
         response = engine.run(request)
@@ -148,17 +143,15 @@ def run(args) -> int:
         return 2
     outputs = []
     out = Path(args.output)
-    variations = response["variations"]
-    for k, var in enumerate(variations, 1):
-        notes = [Note.from_list(n) for n in var["notes"]]
-        result = song.with_notes_replaced(track_id, start, end, notes)
-        path = out if len(variations) == 1 else out.with_name(f"{out.stem}-{k}{out.suffix}")
+    songs = front.apply_response(song, request, response)
+    for k, (result, var) in enumerate(zip(songs, response["variations"]), 1):
+        path = out if len(songs) == 1 else out.with_name(f"{out.stem}-{k}{out.suffix}")
         try:
             write_midi(result, path)
         except OSError as exc:  # checked above, but a disk can fill or a folder vanish
             print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
             return 1
-        outputs.append({"path": str(path), "notes": len(notes)})
+        outputs.append({"path": str(path), "notes": len(var["notes"])})
     if args.seed is None:
         print(f"seed {response['seed']} (random; --seed {response['seed']} repeats these notes)",
               file=sys.stderr)

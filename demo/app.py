@@ -22,6 +22,7 @@ import gradio as gr
 from demo import effects, task as tk
 from demo.pianoroll import draw_pianoroll
 from demo.render import SAMPLE_RATE, SynthUnavailable, render_song, write_wav
+from model import front
 from model.errors import MidifillError, RequestError
 from model.midi_io import write_midi
 
@@ -116,7 +117,7 @@ def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_
     except MidifillError as exc:
         raise gr.Error(f"The model failed: {exc}") from exc
     generated = time.perf_counter()
-    songs = tk.apply_response(song, response, track_id, start, end)
+    songs = front.apply_response(song, request, response)
     out = _new_work_dir()
     stem = Path(str(midi)).stem[:40] or "song"
     # Variations are finished side by side: FluidSynth, pedalboard and NumPy's
@@ -208,7 +209,7 @@ with gr.Blocks(title="midifill", delete_cache=(300, 900)) as demo:
             tracks = gr.Dataframe(headers=["id", "name", "instrument", "notes", "bars"],
                                   label="tracks", interactive=False, elem_id="tracks")
         with gr.Column(scale=4):
-            mode = gr.Radio(list(tk.MODES), value="fill", label="mode",
+            mode = gr.Radio(list(front.MODES), value="fill", label="mode",
                             info="fill: rewrite the bars; continue: write after the material; "
                                  "generate: write from nothing")
             # choices come with each file; the API may name any id, checked in task.prepare

@@ -1,10 +1,11 @@
 """The demo's work without the web page: read the upload, describe its tracks,
-turn the form into an engine request, and turn the response into songs.
+and turn the form into an engine request.
 
+The request itself is built, and the response applied, by model/front.py,
+as `midifill generate` does, so the two faces take the same selections.
 Nothing here imports Gradio or torch; every problem a visitor can fix is
 raised as InputError with a sentence that says what to change, and app.py
-shows it as a gr.Error. `midifill generate` builds its request with the same
-bar_range() and build_request(), so the two faces take the same selections.
+shows it as a gr.Error.
 """
 from __future__ import annotations
 
@@ -13,24 +14,19 @@ from pathlib import Path
 
 import pretty_midi
 
-from model import scales
+from model import front, scales
 from model.errors import MidiFileError
+from model.front import InputError
 from model.midi_io import read_midi
 from model.sampling import HARMONY_DEFAULT
-from model.song import Note, Song, Track
+from model.song import Song, Track
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a MIDI file past this is almost surely not a song
 MAX_VARIATIONS = 4  # slots on the page
-EXTRA_BARS = 16  # a selection may reach this far past the last bar, in any mode
 NEW_TRACK = "new"
 DRUMS = "drums"
-MODES = ("fill", "continue", "generate")
 KEY_OFF, KEY_AUTO = "off", "auto (from the song)"
 KEYS = scales.KEY_NAMES
-
-
-class InputError(ValueError):
-    """Something the visitor can fix; the message says what to change."""
 
 
 def instrument_name(program: int, is_drum: bool) -> str:
@@ -110,8 +106,7 @@ class Task:
 
 def prepare(song: Song, task: Task) -> tuple[Song, dict, str, float, float]:
     """(song with any new track added, request dict, track id, start, end)."""
-    if task.mode not in MODES:
-        raise InputError(f"Mode '{task.mode}' is unknown: choose fill, continue or generate.")
+    front.check_mode(task.mode)
     mode = task.mode
     if task.target == NEW_TRACK:
         song, track_id = _with_new_track(song, task.new_instrument)
@@ -124,61 +119,39 @@ def prepare(song: Song, task: Task) -> tuple[Song, dict, str, float, float]:
             known = ", ".join(t.id for t in song.tracks) or "none"
             raise InputError(f"Track '{task.target}' does not exist in this file (tracks: "
                              f"{known}). Pick a track from the list or 'a new track'.")
-    start, end = bar_range(song, mode, task.bar_start, task.bar_end)
+    request = front.build_request(song, track_id, (task.bar_start, task.bar_end), mode,
+                                  _controls(song, task))
+    target = request["target"]
+    return song, request, track_id, target["start"], target["end"]
+
+
+def _controls(song: Song, task: Task) -> dict:
+    """The form's controls, checked in its words. Density 0 on the form and
+    the full pitch range leave the model free; harmony at its default is
+    not sent."""
     if not 1 <= int(task.variations) <= MAX_VARIATIONS:
         raise InputError(f"Variations must be between 1 and {MAX_VARIATIONS}.")
-    controls = {"temperature": float(task.temperature), "top_p": float(task.top_p),
-                "variations": int(task.variations), "seed": task.seed,
-                "density": task.density if task.density else None}
+    pitch_range = None
     if task.pitch_range is not None:
         lo, hi = (int(p) for p in task.pitch_range)
         if lo > hi:
             raise InputError(f"Pitch range: the lowest note ({lo}) is above the highest "
                              f"({hi}). Raise the highest or lower the lowest.")
         if (lo, hi) != (0, 127):
-            controls["pitch_range"] = [lo, hi]
+            pitch_range = (lo, hi)
+    harmony = None
     if task.harmony is not None and float(task.harmony) != HARMONY_DEFAULT:
         harmony = float(task.harmony)
         if not 0.0 <= harmony <= 1.0:
             raise InputError(f"Harmony must be between 0 and 1, not {harmony:g}.")
-        controls["harmony"] = harmony
     key = task.key
     if key == KEY_AUTO:
         key = detect_key(song)
         task.notes.append(f"key detected: {key}" if key else "no pitched notes, key lock off")
-    if key and key != KEY_OFF:
-        controls["key"] = key
-    request = build_request(song, mode, track_id, start, end, controls)
-    return song, request, track_id, start, end
-
-
-def build_request(song: Song, mode: str, track_id: str, start: float, end: float,
-                  controls: dict) -> dict:
-    """The engine request for beats [start, end) of one track of `song`."""
-    return dict(song.to_payload(), mode=mode, controls=dict(controls),
-                target={"track": track_id, "start": start, "end": end})
-
-
-def bar_range(song: Song, mode: str, bar_start, bar_end) -> tuple[float, float]:
-    """Beats [start, end) of bars bar_start..bar_end (1-based, inclusive).
-
-    One rule for every mode: any bars from 1 up to EXTRA_BARS past the song's
-    last bar. A selection past the end extends the timeline in the song's last
-    time signature, so a producer can fill the bars after a loop as well as
-    continue it. (`mode` only words the message.)"""
-    n_bars = len(song.bars())
-    top = n_bars + EXTRA_BARS
-    try:
-        a, b = int(bar_start), int(bar_end)
-    except (TypeError, ValueError):
-        raise InputError("Bars: enter whole bar numbers for 'from bar' and 'to bar'.") from None
-    if a != bar_start or b != bar_end:
-        raise InputError("Bars: enter whole bar numbers for 'from bar' and 'to bar'.")
-    if not (1 <= a <= b <= top):
-        raise InputError(f"Bars {a} to {b} are out of range: the song has {n_bars} bars, and "
-                         f"a {mode} may reach {EXTRA_BARS} bars past its end (bar {top}). "
-                         "Choose a first bar no larger than the last, inside that range.")
-    return song.bar_span(a, b)
+    return front.controls(temperature=float(task.temperature), top_p=float(task.top_p),
+                          variations=int(task.variations), seed=task.seed,
+                          density=task.density or None, pitch_range=pitch_range,
+                          harmony=harmony, key=key if key and key != KEY_OFF else None)
 
 
 def _with_new_track(song: Song, instrument: str) -> tuple[Song, str]:
@@ -196,11 +169,3 @@ def _with_new_track(song: Song, instrument: str) -> tuple[Song, str]:
         track = Track(track_id, program, False, [],
                       f"{pretty_midi.program_to_instrument_name(program)} (new)")
     return Song(song.tracks + [track], list(song.time_signatures), list(song.tempos)), track_id
-
-
-def apply_response(song: Song, response: dict, track_id: str, start: float,
-                   end: float) -> list[Song]:
-    """One song per variation: the target range replaced, nothing else touched."""
-    return [song.with_notes_replaced(track_id, start, end,
-                                     [Note.from_list(n) for n in v["notes"]])
-            for v in response["variations"]]

@@ -57,8 +57,9 @@ POP = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
 def test_a_fill_past_the_end_extends_the_loop_as_the_demo_does(tiny_engine, tiny_checkpoint,
                                                               tmp_path):
     # bars 7-12 of an 8-bar loop: the CLI and the demo build one request
-    # (demo/task.py), so with one seed they write the same notes
+    # (model/front.py), so with one seed they write the same notes
     from demo import task as tk
+    from model import front
     out = tmp_path / "longer.mid"
     r = run_cli("generate", POP, "-o", out, "--track", "3", "--bars", "7-12", "--seed", "5",
                 "--model", tiny_checkpoint)
@@ -67,7 +68,7 @@ def test_a_fill_past_the_end_extends_the_loop_as_the_demo_does(tiny_engine, tiny
     _, request, _, start, end = tk.prepare(song, tk.Task(target="3", bar_start=7, bar_end=12,
                                                          seed=5, variations=1))
     assert (start, end) == (24.0, 48.0)
-    expected = tk.apply_response(song, tiny_engine.run(request), "3", start, end)[0]
+    expected = front.apply_response(song, request, tiny_engine.run(request))[0]
     write_midi(expected, tmp_path / "expected.mid")  # the same MIDI round trip as the CLI's
     expected, written = read_midi(tmp_path / "expected.mid"), read_midi(out)
     assert notes_of(written.track("3")) == notes_of(expected.track("3"))

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from demo import task as tk
+from model import front
 from model.midi_io import read_midi, write_midi
 from model.request import parse_request
 from model.song import Note, Song, TimeSignature, Track
@@ -56,28 +57,28 @@ def test_track_rows_describe_each_track(pop):
 
 
 def test_bar_ranges_cover_whole_bars(pop):
-    assert tk.bar_range(pop, "fill", 5, 6) == (16.0, 24.0)
-    assert tk.bar_range(pop, "continue", 9, 12) == (32.0, 48.0)
+    assert front.bar_range(pop, "fill", 5, 6) == (16.0, 24.0)
+    assert front.bar_range(pop, "continue", 9, 12) == (32.0, 48.0)
     waltz = read_midi(EXAMPLES / "waltz_d_minor_16_bars.mid")
-    assert tk.bar_range(waltz, "fill", 2, 3) == (3.0, 9.0)
+    assert front.bar_range(waltz, "fill", 2, 3) == (3.0, 9.0)
 
 
-@pytest.mark.parametrize("mode", tk.MODES)
+@pytest.mark.parametrize("mode", front.MODES)
 def test_every_mode_may_reach_past_the_end_of_the_song(pop, mode):
     # a producer extending an 8-bar loop selects bars 7-12 whatever the mode;
     # the bars past the end continue the last time signature
-    assert tk.bar_range(pop, mode, 7, 12) == (24.0, 48.0)
-    assert tk.bar_range(pop, mode, 8 + tk.EXTRA_BARS, 8 + tk.EXTRA_BARS) == (92.0, 96.0)
+    assert front.bar_range(pop, mode, 7, 12) == (24.0, 48.0)
+    assert front.bar_range(pop, mode, 8 + front.EXTRA_BARS, 8 + front.EXTRA_BARS) == (92.0, 96.0)
     waltz = read_midi(EXAMPLES / "waltz_d_minor_16_bars.mid")
-    assert tk.bar_range(waltz, mode, 16, 18) == (45.0, 54.0)
+    assert front.bar_range(waltz, mode, 16, 18) == (45.0, 54.0)
 
 
-@pytest.mark.parametrize("mode, a, b", [("fill", 1, 8 + tk.EXTRA_BARS + 1), ("fill", 0, 2),
-                                        ("fill", 5, 4), ("continue", 8, 8 + tk.EXTRA_BARS + 1),
+@pytest.mark.parametrize("mode, a, b", [("fill", 1, 8 + front.EXTRA_BARS + 1), ("fill", 0, 2),
+                                        ("fill", 5, 4), ("continue", 8, 8 + front.EXTRA_BARS + 1),
                                         ("generate", 30, 31), ("fill", 1.5, 2)])
 def test_bars_out_of_range_are_refused(pop, mode, a, b):
     with pytest.raises(tk.InputError, match="Bars"):
-        tk.bar_range(pop, mode, a, b)
+        front.bar_range(pop, mode, a, b)
 
 
 def test_a_fill_past_the_end_is_a_request_the_engine_accepts(pop):
@@ -100,7 +101,7 @@ def test_prepare_builds_a_request_the_engine_accepts(pop):
 
 def test_full_pitch_range_and_zero_density_leave_the_model_free(pop):
     _, request, *_ = tk.prepare(pop, tk.Task(target="1", pitch_range=(0, 127), density=None))
-    assert "pitch_range" not in request["controls"] and request["controls"]["density"] is None
+    assert "pitch_range" not in request["controls"] and "density" not in request["controls"]
     assert "key" not in request["controls"]
 
 
@@ -138,7 +139,8 @@ def test_key_is_detected_from_the_song():
 
 def test_response_replaces_only_the_target_range(pop, tmp_path):
     response = {"variations": [{"notes": [[79, 16.0, 1.0, 90]]}, {"notes": []}]}
-    one, two = tk.apply_response(pop, response, "3", 16.0, 24.0)
+    request = front.build_request(pop, "3", (5, 6), "fill", {})
+    one, two = front.apply_response(pop, request, response)
     assert [n.pitch for n in one.track("3").notes_in(16, 24)] == [79]
     assert two.track("3").notes_in(16, 24) == []
     for song in (one, two):

@@ -1,0 +1,96 @@
+"""model/front.py, the one request builder of `midifill generate` and the demo:
+it imports without torch, and the two faces send the same request for the
+same input."""
+import subprocess
+import sys
+
+import pytest
+
+import model
+from bridge.cli import main
+from demo import task as tk
+from model import front
+from model.midi_io import read_midi
+from model.request import parse_controls
+from tests.conftest import ROOT
+
+POP = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
+
+
+def test_the_front_ends_import_without_torch_and_the_engine_still_loads():
+    code = ("import sys\n"
+            "import model.front, demo.task, bridge.cmd_generate\n"
+            "assert 'torch' not in sys.modules, 'torch came with the request builder'\n"
+            "from model import Engine\n"
+            "assert 'torch' in sys.modules and Engine.__name__ == 'Engine'\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+class RecordingEngine:
+    """Stands in for model.Engine in `midifill generate`: keeps the request."""
+    requests = []
+
+    @classmethod
+    def from_checkpoint(cls, path):
+        return cls()
+
+    def run(self, request):
+        RecordingEngine.requests.append(request)
+        n = request["controls"].get("variations", 1)
+        return {"variations": [{"notes": []}] * n, "model": "recording", "seed": 0,
+                "timing_ms": {"total": 0.0}}
+
+
+def cli_request(monkeypatch, tmp_path, *args):
+    monkeypatch.setattr(model, "Engine", RecordingEngine, raising=False)
+    RecordingEngine.requests = []
+    assert main(["generate", str(POP), "-o", str(tmp_path / "out.mid"), *args]) == 0
+    (request,) = RecordingEngine.requests
+    return request
+
+
+@pytest.mark.parametrize("mode", front.MODES)
+def test_the_cli_and_the_demo_build_the_same_request(monkeypatch, tmp_path, mode):
+    request = cli_request(monkeypatch, tmp_path, "--mode", mode, "--track", "3", "--bars",
+                          "7-12", "--seed", "5", "--variations", "2", "--temperature", "0.9",
+                          "--top-p", "0.9", "--density", "4", "--key", "C major",
+                          "--pitch-range", "40-90", "--harmony", "0.8")
+    job = tk.Task(mode=mode, target="3", bar_start=7, bar_end=12, seed=5, variations=2,
+                  temperature=0.9, top_p=0.9, density=4.0, key="C major",
+                  pitch_range=(40, 90), harmony=0.8)
+    assert tk.prepare(tk.load_song(POP), job)[1] == request
+    assert request["target"] == {"track": "3", "start": 24.0, "end": 48.0}
+
+
+def test_left_alone_the_cli_and_the_demo_ask_the_engine_for_the_same(monkeypatch, tmp_path):
+    # the demo's form always holds a temperature and a top-p; the CLI sends
+    # what it was given: the engine reads both the same way
+    request = cli_request(monkeypatch, tmp_path, "--track", "1", "--bars", "2-3", "--seed", "7")
+    _, demo, *_ = tk.prepare(tk.load_song(POP), tk.Task(target="1", bar_start=2, bar_end=3,
+                                                        seed=7))
+    assert {k: v for k, v in demo.items() if k != "controls"} == {
+        k: v for k, v in request.items() if k != "controls"}
+    assert parse_controls(demo["controls"]) == parse_controls(request["controls"])
+
+
+def test_controls_leave_out_what_was_not_given():
+    assert front.controls(seed=None, density=None, temperature=0.5, pitch_range=(1, 2)) == {
+        "temperature": 0.5, "pitch_range": [1, 2]}
+    with pytest.raises(TypeError, match="tempo"):
+        front.controls(tempo=120)
+    assert front.CONTROLS["harmony"] == parse_controls({}).harmony
+    assert front.CONTROLS["temperature"] == parse_controls({}).temperature
+
+
+def test_a_response_replaces_the_requested_range_only():
+    song = read_midi(POP)
+    request = front.build_request(song, "3", (5, 6), "fill", front.controls(seed=1))
+    assert request["target"] == {"track": "3", "start": 16.0, "end": 24.0}
+    (filled,) = front.apply_response(song, request, {"variations": [
+        {"notes": [[79, 16.0, 1.0, 90]]}]})
+    assert [n.pitch for n in filled.track("3").notes_in(16, 24)] == [79]
+    assert filled.track("0").notes == song.track("0").notes
+    with pytest.raises(front.InputError, match="Mode"):
+        front.build_request(song, "3", (5, 6), "remix", {})
