@@ -212,22 +212,25 @@ def parse_request(req, tokenizer) -> FillRequest:
 
 
 def _count_bars(song: Song, until: float) -> int:
-    # cheap upper bound first, so a huge timeline is refused without building it
-    shortest = min(s.bar_beats for s in song.time_signatures)
-    if until / shortest > LIMITS["bars"] + 1:
-        return int(until / shortest)
+    # a cheap lower bound first, so a huge timeline is refused without building
+    # it: no bar is longer than the longest signature's (a change mid-bar only
+    # cuts one shorter), so the timeline holds at least until / longest bars
+    longest = max(s.bar_beats for s in song.time_signatures)
+    if until / longest > LIMITS["bars"] + 1:
+        return int(until / longest)
     return len(song.bars(until=until))
 
 
 def _note(item, field: str, max_beat: float) -> Note:
     # the common case, checked in one expression: four plain numbers in range,
-    # start and duration each bounded before their sum (10**400 + 0.5 overflows)
+    # the duration bounded by what the timeline has left after the start, as
+    # _note_slowly bounds it (a sum would round differently at the last bit)
     if type(item) in (list, tuple) and len(item) == 4:
         pitch, start, duration, velocity = item
         if (type(pitch) is int and type(velocity) is int and type(start) in (int, float)
                 and type(duration) in (int, float) and 0 <= pitch <= 127
                 and 0 <= velocity <= 127 and 0 <= start <= max_beat
-                and 0 <= duration <= max_beat and start + duration <= max_beat):
+                and 0 <= duration <= max_beat - start):
             return Note(pitch, float(start), float(duration), max(1, velocity))
     return _note_slowly(item, field, max_beat)
 
