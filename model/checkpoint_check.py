@@ -19,7 +19,8 @@ MAX_PARAMS = 200_000_000  # 800 MB of float32; the bundled model has 0.92 M
 CONFIG_RANGES = {"vocab_size": (1, 1_000_000), "block_size": (1, 65_536), "n_layer": (1, 128),
                  "n_head": (1, 256), "n_embd": (1, 16_384)}
 TOKENIZER_RANGES = {"ticks_per_beat": (1, 960), "max_bar_beats": (1, 64),
-                    "velocity_bins": (1, 128), "max_duration_beats": (1, 64)}
+                    "velocity_bins": (1, 128), "max_duration_beats": (1, 64),
+                    "chord_tokens": (0, 12)}
 
 
 def _int_in(value, field: str, lo: int, hi: int, where: str) -> int:

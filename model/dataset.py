@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import MidiFileError
 from .midi_io import read_midi
-from .prompt import build_prompt, fill_budget
+from .prompt import build_prompt, fill_budget, fill_chords
 from .song import Note, Song, Track
 from .tokenizer import Tokenizer
 
@@ -134,9 +134,10 @@ def make_example(song: Song, tok: Tokenizer, block_size: int, rng: random.Random
              for n in notes]
     density = tok.density_level(len(notes) / span)
     fill_track = Track(target.id, target.program, target.is_drum, notes)
+    chords = fill_chords(tok, song, bars[f0:f1], target, mode) or [[] for _ in range(span)]
     fill = [tok.offset["DENSITY"] + density]
-    for group in tok.encode_bars(fill_track, bars[f0:f1]):
-        fill += group
+    for group, chord in zip(tok.encode_bars(fill_track, bars[f0:f1]), chords):
+        fill += group[:1] + chord + group[1:]  # BAR, the bar's harmony, its notes
     fill.append(tok.FILL_END)
     # the room the Engine reserves at this density (model/prompt.py), or the
     # fill's own length where one bar is busier than the level allows

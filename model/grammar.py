@@ -1,10 +1,11 @@
 """The grammar of a fill section, as a state machine that says which tokens
 may come next, so that every sampled sequence decodes.
 
-A fill section is: FILL_START DENSITY (BAR events*)+ FILL_END, with exactly
+A fill section is: FILL_START DENSITY (BAR CHORD* events*)+ FILL_END, with exactly
 the bars of the plan, positions rising within a bar, pitches rising within a
 position, every note complete (pitch, velocity, duration) and every note
-inside the target range [lo_tick, hi_tick).
+inside the target range [lo_tick, hi_tick). The CHORD tokens are the plan's,
+forced after each BAR.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class FillPlan:
     max_tokens: int = 512  # the fill section may not grow past this
     sounding: Sounding | None = None  # the other tracks' harmony, for controls.harmony
     velocities: tuple[int, int] | None = None  # velocity bins allowed (the part's own)
+    chords: list[list[int]] | None = None  # CHORD token ids opening each bar
 
 
 @lru_cache(maxsize=4096)
@@ -50,6 +52,10 @@ class FillState:
         self.bar_lens = [tok.bar_ticks(b) for b in plan.bars]
         # what closes bar i: the next bar's BAR token, FILL_END after the last
         self.bar_closers = [tok.bar_token(b) for b in plan.bars[1:]] + [tok.FILL_END]
+        self.chords = plan.chords or [[] for _ in plan.bars]
+        # tokens that close the fill after bar i: later BARs, their CHORDs, FILL_END
+        self.closing = [len(self.chords) - i + sum(len(c) for c in self.chords[i + 1:])
+                        for i in range(len(self.chords))]
         self.note_kind = "DRUM" if plan.is_drum else "PITCH"
         # a drum hit ends at its velocity (no DUR token), as long as the range allows
         self.hits = plan.is_drum and not tok.config.drum_durations
@@ -80,8 +86,9 @@ class FillState:
         return self.plan.max_tokens - len(self.tokens)
 
     def closing_cost(self) -> int:
-        """Tokens still needed to close: the remaining BARs and FILL_END."""
-        return (len(self.plan.bars) - 1 - self.bar_i) + 1
+        """Tokens still needed to close: the remaining BARs, their CHORD
+        tokens and FILL_END."""
+        return self.closing[self.bar_i]
 
     def next_bar_token(self) -> int:
         """The token that closes the open bar (in phase in_bar)."""
@@ -133,6 +140,7 @@ class FillState:
         self.bar_i += 1
         self.pos, self.last_pitch, self.notes_in_bar = None, -1, 0
         self.phase = "in_bar"
+        self.forced.extendleft(reversed(self.chords[self.bar_i]))  # before bar 0's prefix
 
     def advance(self, token: int) -> None:
         tok = self.tok
@@ -150,6 +158,8 @@ class FillState:
             self.phase = "bar_pending"
         elif kind == "BAR":
             self._open_bar()
+        elif kind == "CHORD" and forced:
+            pass
         elif token == tok.FILL_END:
             self.phase = "done"
         elif kind == "POS":

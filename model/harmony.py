@@ -58,6 +58,25 @@ class Sounding:
         return self._silent
 
 
+def bar_pitch_classes(song: Song, target_id: str, spans: list[tuple[int, int]], tpb: int,
+                      most: int) -> list[list[int]]:
+    """For each bar, given as ticks [a, b), the pitch classes the other
+    pitched tracks sound there, longest first (the lower class on a tie), at
+    most `most` of them; a class heard for less than a quarter of the
+    longest one's time is a passing note and left out. These are the fill
+    section's CHORD tokens (model/tokenizer.py)."""
+    if not spans or most <= 0:
+        return [[] for _ in spans]
+    lo = min(a for a, _ in spans)
+    table = Sounding.of(song, target_id, lo, max(b for _, b in spans), tpb, hold=False).table
+    out = []
+    for a, b in spans:
+        heard = table[a - lo:b - lo].sum(axis=0)
+        order = sorted(range(12), key=lambda pc: (-heard[pc], pc))[:most]
+        out.append([pc for pc in order if heard[pc] > 0 and 4 * heard[pc] >= heard.max()])
+    return out
+
+
 def sounding_at_onsets(notes: list[Note], song: Song, target_id: str, tpb: int) -> list[np.ndarray]:
     """For each note, the pitch classes the other pitched tracks sound at its
     onset (strictly: no held harmony), in the notes' order."""

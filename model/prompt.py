@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 from .grammar import FillPlan
+from .harmony import bar_pitch_classes
 from .song import Bar, Song, Track
 from .tokenizer import Tokenizer
 
@@ -60,13 +61,29 @@ def fill_budget(n_bars: int, block_size: int, tok: Tokenizer | None = None,
     """Tokens reserved for the fill section. With a known density level the
     density filter caps each bar at the level's upper edge, so only that
     much is reserved (a bar line and TOKENS_PER_NOTE a note) and the rest of
-    the block shows more of the song; without one, TOKENS_PER_BAR_BUDGET."""
+    the block shows more of the song; without one, TOKENS_PER_BAR_BUDGET.
+    A bar's CHORD tokens come on top."""
     per_bar = TOKENS_PER_BAR_BUDGET
     if tok is not None and density_level is not None:
         hi = tok.density_range(density_level)[1]
         if math.isfinite(hi):
             per_bar = min(per_bar, 2 + TOKENS_PER_NOTE * math.ceil(hi))
+    if tok is not None:
+        per_bar += tok.config.chord_tokens
     return min(block_size // 2, FILL_OVERHEAD + n_bars * per_bar)
+
+
+def fill_chords(tok: Tokenizer, song: Song, bars: list[Bar], target: Track,
+                mode: str) -> list[list[int]] | None:
+    """The CHORD tokens that open each fill bar: the other pitched tracks'
+    harmony there. None for a drum part, in `generate` mode (which sees no
+    other notes) and for a tokenizer without them."""
+    if not tok.config.chord_tokens or target.is_drum or mode == "generate":
+        return None
+    spans = [(tok.to_tick(b.start), tok.to_tick(b.start) + tok.bar_ticks(b)) for b in bars]
+    off = tok.offset["CHORD"]
+    return [[off + pc for pc in pcs]
+            for pcs in bar_pitch_classes(song, target.id, spans, tok.tpb, tok.config.chord_tokens)]
 
 
 def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
@@ -139,5 +156,6 @@ def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
         seq.append(tok.TRACK_END)
     seq.append(tok.FILL_START)
 
-    plan = FillPlan(bars[f0:f1], lo_tick, hi_tick, target.is_drum, prefix, budget)
+    plan = FillPlan(bars[f0:f1], lo_tick, hi_tick, target.is_drum, prefix, budget,
+                    chords=fill_chords(tok, song, bars[f0:f1], target, mode))
     return Prompt(seq, plan, (w0, w1), [i for i in ids])

@@ -148,7 +148,9 @@ def no_silence_filter(logits, step: Step):
         d = tok.offset["DENSITY"]
         out = _forbid(logits, (d, d + 1))
     elif st.phase == "in_bar":
-        closing_fill = st.bar_i == len(st.plan.bars) - 1
+        # the last bar that can hold a note of the target range
+        closing_fill = st.bar_i == len(st.plan.bars) - 1 or \
+            st.bar_starts[st.bar_i + 1] >= st.plan.hi_tick
         busy = st.density is not None and st.density >= 2
         if (closing_fill and not st.notes) or (busy and st.notes_in_bar == 0):
             t = st.next_bar_token()
@@ -302,7 +304,7 @@ class Noise:
 def sample(logits: np.ndarray, controls: Controls, noise: Noise) -> int:
     """One token from 1-D filtered logits with temperature, top-k and top-p.
 
-    Only the allowed tokens (a few dozen of 1054) are worked on: sorted by
+    Only the allowed tokens (a few dozen of a thousand) are worked on: sorted by
     falling value when top-k or top-p needs it, cut to the top k (with any
     tied with the k-th), then to the fewest whose probability reaches top_p.
     The draw is the exponential race: the largest p / E, with E = -log U ~

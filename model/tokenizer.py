@@ -16,6 +16,15 @@ per position. A drum hit has no DUR token: a drum sound's length is the
 sample's, not the note's, and drum notes of real files are mostly one tick
 long, which taught a model that shared the DUR tokens to write one-tick
 melody notes. Drum notes decode to DRUM_TICKS (a 16th note).
+
+Each bar of a pitched fill section opens with the harmony of the other
+tracks in that bar: up to `chord_tokens` CHORD tokens, the pitch classes
+sounding there longest, longest first (model/harmony.py). They are given,
+never sampled: the prompt holds the other tracks, but the harmony of the
+bar being written sits right beside its notes, where a small model can read
+it, and survives the cropping of long songs.
+
+    FILL_START DENSITY_4  BAR_4/4 CHORD_7 CHORD_11 CHORD_2 POS_0 PITCH_43 ...
 """
 from __future__ import annotations
 
@@ -50,6 +59,9 @@ class TokenizerConfig:
     # drum notes carry a DUR token (the format of checkpoints written before
     # this field existed, which load with it set)
     drum_durations: bool = False
+    # CHORD tokens at the start of each pitched fill bar (0: none, the format
+    # of checkpoints written before this field existed)
+    chord_tokens: int = 4
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,6 +70,8 @@ class TokenizerConfig:
     def from_dict(cls, d: dict) -> "TokenizerConfig":
         if "drum_durations" not in d:
             d = dict(d, drum_durations=True)
+        if "chord_tokens" not in d:
+            d = dict(d, chord_tokens=0)
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         unknown = set(d) - set(known)
         if unknown:
@@ -88,6 +102,8 @@ class Tokenizer:
         block("VEL", range(c.velocity_bins))
         block("DUR", range(1, self.max_dur + 1))
         block("DENSITY", range(self.n_density))
+        if c.chord_tokens:
+            block("CHORD", range(12))
         self.names = names
         self.vocab_size = len(names)
         self.ids = {n: i for i, n in enumerate(names)}
@@ -96,7 +112,7 @@ class Tokenizer:
         self._ts_index = {tuple(ts): i for i, ts in enumerate(c.time_signatures)}
         self.sizes = {"PROGRAM": 128, "BAR": len(c.time_signatures), "POS": self.max_pos,
                       "PITCH": 128, "DRUM": 128, "VEL": c.velocity_bins, "DUR": self.max_dur,
-                      "DENSITY": self.n_density}
+                      "DENSITY": self.n_density, "CHORD": 12}
         # every token's kind and value, looked up rather than searched for:
         # the decoder asks for each sampled token of each row
         self._kinds = list(SPECIALS) + [k for k in self.offset for _ in range(self.sizes[k])]
@@ -112,8 +128,8 @@ class Tokenizer:
 
     def value(self, token: int) -> int:
         """The number a token carries: a program, time-signature index,
-        position, pitch, velocity bin, duration in ticks (from 1) or density
-        level."""
+        position, pitch, velocity bin, duration in ticks (from 1), density
+        level or pitch class."""
         if not 0 <= token < self.vocab_size:
             raise ValueError(f"token {token} outside the vocabulary")
         v = self._values[token]

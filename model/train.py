@@ -23,7 +23,8 @@ from .files import atomic_path
 from .dataset import Example, load_songs, make_example, midi_files
 from .pretokenise import ExampleArrays
 from .tokenizer import Tokenizer, TokenizerConfig
-from .transformer import ModelConfig, Transformer, load_checkpoint, save_checkpoint
+from .transformer import (ModelConfig, Transformer, grow_vocabulary, load_checkpoint,
+                          save_checkpoint)
 
 log = logging.getLogger("midifill.train")
 
@@ -183,9 +184,14 @@ def train(data=None, out=None, init=None, resume=False, steps=2000, max_minutes=
         tok = Tokenizer(TokenizerConfig.from_dict(tok_cfg))
     elif init:
         model, tok_cfg, _ = load_checkpoint(init)
-        # fine-tuning writes today's token format: the vocabulary is the same,
-        # only drum hits lose their DUR token (model/tokenizer.py)
-        tok = Tokenizer(TokenizerConfig.from_dict(dict(tok_cfg, drum_durations=False)))
+        # fine-tuning writes today's token format (model/tokenizer.py): drum
+        # hits without a DUR token, fill bars opened by CHORD tokens, whose
+        # rows are added to the model's vocabulary
+        today = TokenizerConfig()
+        tok = Tokenizer(TokenizerConfig.from_dict(dict(
+            tok_cfg, drum_durations=today.drum_durations, chord_tokens=today.chord_tokens)))
+        if tok.vocab_size > model.config.vocab_size:
+            grow_vocabulary(model, tok.vocab_size)
     else:
         tok = Tokenizer(TokenizerConfig.from_dict(arrays.tokenizer_config)) if arrays \
             else Tokenizer()

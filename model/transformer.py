@@ -21,7 +21,7 @@ CHECKPOINT_VERSION = 1
 
 @dataclass
 class ModelConfig:
-    vocab_size: int = 1054
+    vocab_size: int = 1066
     block_size: int = 1024
     n_layer: int = 4
     n_head: int = 4
@@ -189,6 +189,23 @@ class Transformer(nn.Module):
     def decode(self, tokens, cache: KVCache):
         """One new token per row (B,) -> logits of the next (B, V)."""
         return self.prefill(tokens.view(-1, 1), cache)
+
+
+def grow_vocabulary(model: Transformer, vocab_size: int) -> None:
+    """Give the model rows for tokens added at the end of its vocabulary
+    (fine-tuning into a newer token format): the known rows are kept, the new
+    ones start as a fresh model's would."""
+    old = model.wte.weight.data
+    if vocab_size < old.shape[0]:
+        raise ValueError(f"the vocabulary can only grow ({old.shape[0]} -> {vocab_size})")
+    wte = nn.Embedding(vocab_size, old.shape[1]).to(old.device, old.dtype)
+    nn.init.normal_(wte.weight, mean=0.0, std=0.02)
+    with torch.no_grad():
+        wte.weight[:old.shape[0]] = old
+    model.wte = wte
+    model.lm_head = nn.Linear(old.shape[1], vocab_size, bias=False)
+    model.lm_head.weight = wte.weight
+    model.config.vocab_size = vocab_size
 
 
 # --- checkpoints ------------------------------------------------------------

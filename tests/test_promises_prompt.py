@@ -106,15 +106,21 @@ def test_continue_sees_nothing_after_the_fill_and_generate_sees_no_notes():
     assert f.tokens.count(TOK.FILL_BAR) == 2 and f.tokens[-1] == TOK.FILL_START
 
 
+CHORDS = TOK.config.chord_tokens
+
+
 def test_the_fill_budget_follows_the_density_level():
     for level in range(TOK.n_density):
         hi = TOK.density_range(level)[1]
         per_bar = TOKENS_PER_BAR_BUDGET if not math.isfinite(hi) else \
             min(TOKENS_PER_BAR_BUDGET, 2 + TOKENS_PER_NOTE * math.ceil(hi))
-        assert fill_budget(4, 10_000, TOK, level) == FILL_OVERHEAD + 4 * per_bar, level
+        assert fill_budget(4, 10_000, TOK, level) == FILL_OVERHEAD + 4 * (per_bar + CHORDS), \
+            level
     assert fill_budget(4, 10_000) == FILL_OVERHEAD + 4 * TOKENS_PER_BAR_BUDGET
-    assert fill_budget(4, 10_000, TOK, None) == FILL_OVERHEAD + 4 * TOKENS_PER_BAR_BUDGET
-    assert fill_budget(1, 10_000, TOK, 1) == FILL_OVERHEAD + 2 + TOKENS_PER_NOTE * 2
+    assert fill_budget(4, 10_000, TOK, None) == \
+        FILL_OVERHEAD + 4 * (TOKENS_PER_BAR_BUDGET + CHORDS)
+    assert fill_budget(1, 10_000, TOK, 1) == FILL_OVERHEAD + 2 + TOKENS_PER_NOTE * 2 + CHORDS
+    assert CHORDS == 4  # each bar's CHORD tokens are reserved on top of its notes
     assert fill_budget(64, 512, TOK, 8) == 256  # never more than half the block
     # a sparse level leaves more of the block for the song
     song = Song([busy_track("t", 2), busy_track("o", 3, pitch=40)])
@@ -134,7 +140,7 @@ def test_notes_before_the_target_start_in_its_first_bar_are_forced_and_budgeted(
     lo = 6 * BAR + 48  # the target starts mid-bar
     p = build_prompt(TOK, song, bars, "t", (6, 8), (6, 8), lo, 8 * BAR, "fill", 10_000, None)
     assert [round(n.start * 24) for n in p.plan.prefix] == [6 * BAR, 6 * BAR + 24]
-    assert p.plan.max_tokens == fill_budget(2, 10_000) + TOKENS_PER_NOTE * 2
+    assert p.plan.max_tokens == fill_budget(2, 10_000, TOK, None) + TOKENS_PER_NOTE * 2
     assert (p.plan.lo_tick, p.plan.hi_tick) == (lo, 8 * BAR)
     assert [b.index for b in p.plan.bars] == [6, 7]
 
@@ -185,4 +191,4 @@ def test_generate_forces_no_earlier_notes_and_shows_none_at_the_fill_start():
     lo = 6 * BAR + 48
     g = build_prompt(TOK, song, bars, "t", (6, 8), (6, 8), lo, 8 * BAR, "generate", 10_000,
                      None)
-    assert g.plan.prefix == [] and g.plan.max_tokens == fill_budget(2, 10_000)
+    assert g.plan.prefix == [] and g.plan.max_tokens == fill_budget(2, 10_000, TOK, None)
