@@ -14,6 +14,7 @@ import os
 import random
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import torch
@@ -64,8 +65,8 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    train(**{k: v for k, v in vars(args).items() if not k.startswith("_")
-             and k not in ("command", "log_level")})
+    names = {f.name for f in fields(TrainConfig)}
+    train(TrainConfig(**{k: v for k, v in vars(args).items() if k in names}))
     return 0
 
 
@@ -154,36 +155,73 @@ def _from_arrays(arrays, tok, block_size, rng, batch_size, eval_batches, seed):
     return _ArrayBatches(arrays, rng, batch_size), valid_set
 
 
-def train(data=None, out=None, init=None, resume=False, steps=2000, max_minutes=None, batch_size=16,
-          lr=1e-3, min_lr=1e-4, warmup=100, weight_decay=0.1, grad_clip=1.0, n_layer=4,
-          n_head=4, n_embd=256, block_size=1024, dropout=0.05, eval_every=200, eval_batches=8,
-          save_every=200, seed=1337, name=None, half=False, threads=None, quiet=False,
-          examples=None, device="auto") -> dict:
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    elif device == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("--device cuda: no CUDA device is available to torch here")
-    arrays = ExampleArrays(examples) if examples else None
-    rank, world = 0, 1
-    if distributed:
-        dist.init_process_group("nccl" if device == "cuda" else "gloo")
-        rank, world = dist.get_rank(), dist.get_world_size()
-        if device == "cuda":
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
-    if threads:
-        torch.set_num_threads(threads)
-    main = rank == 0
-    out = Path(out)
-    torch.manual_seed(seed + rank)
-    rng = random.Random(seed * 1000 + rank)
+@dataclass
+class TrainConfig:
+    """Everything one training run is told; the CLI flags map onto it one to one."""
+    data: str | None = None
+    out: str | os.PathLike | None = None
+    init: str | os.PathLike | None = None
+    resume: bool = False
+    steps: int = 2000
+    max_minutes: float | None = None
+    batch_size: int = 16
+    lr: float = 1e-3
+    min_lr: float = 1e-4
+    warmup: int = 100
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 256
+    block_size: int = 1024
+    dropout: float = 0.05
+    eval_every: int = 200
+    eval_batches: int = 8
+    save_every: int = 200
+    seed: int = 1337
+    name: str | None = None
+    half: bool = False
+    threads: int | None = None
+    quiet: bool = False
+    examples: str | os.PathLike | None = None
+    device: str = "auto"
 
+
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    """Linear warm-up, then a cosine from lr down to min_lr at the last step."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    frac = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * frac))
+
+
+def _choose_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device is available to torch here")
+    return device
+
+
+def _start_processes(device: str) -> tuple[bool, int, int]:
+    """(distributed, rank, world): under torchrun, join the process group."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False, 0, 1
+    dist.init_process_group("nccl" if device == "cuda" else "gloo")
+    if device == "cuda":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    return True, dist.get_rank(), dist.get_world_size()
+
+
+def _load_model(cfg: TrainConfig, out: Path, arrays):
+    """(model, tokenizer, saved state or None): resumed from --out, fine-tuned
+    from --init, or new; dropout set to this run's in every case."""
     state = None
-    if resume and out.is_file():
+    if cfg.resume and out.is_file():
         model, tok_cfg, state = load_checkpoint(out)
         tok = Tokenizer(TokenizerConfig.from_dict(tok_cfg))
-    elif init:
-        model, tok_cfg, _ = load_checkpoint(init)
+    elif cfg.init:
+        model, tok_cfg, _ = load_checkpoint(cfg.init)
         # fine-tuning writes today's token format (model/tokenizer.py): drum
         # hits without a DUR token, fill bars opened by CHORD tokens, whose
         # rows are added to the model's vocabulary
@@ -195,30 +233,120 @@ def train(data=None, out=None, init=None, resume=False, steps=2000, max_minutes=
     else:
         tok = Tokenizer(TokenizerConfig.from_dict(arrays.tokenizer_config)) if arrays \
             else Tokenizer()
-        model = Transformer(ModelConfig(vocab_size=tok.vocab_size, block_size=block_size,
-                                        n_layer=n_layer, n_head=n_head, n_embd=n_embd,
-                                        dropout=dropout))
-    model.config.dropout = dropout
+        model = Transformer(ModelConfig(vocab_size=tok.vocab_size, block_size=cfg.block_size,
+                                        n_layer=cfg.n_layer, n_head=cfg.n_head,
+                                        n_embd=cfg.n_embd, dropout=cfg.dropout))
+    model.config.dropout = cfg.dropout
     for m in model.modules():
         if isinstance(m, torch.nn.Dropout):
-            m.p = dropout
+            m.p = cfg.dropout
+    return model, tok, state
+
+
+def _optimizer(model, cfg: TrainConfig):
+    """AdamW with weight decay on the matrices only (not on norms and biases)."""
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr,
+                             betas=(0.9, 0.95))
+
+
+@torch.no_grad()
+def _valid_loss(model, valid_set, pad: int, device: str, amp) -> float:
+    """Mean cross-entropy per target token over the fixed validation batches."""
+    model.eval()
+    total, count = 0.0, 0
+    for exs in valid_set:
+        x, y = _batch(exs, pad)
+        with amp:
+            _, loss = model(x.to(device), y.to(device))
+        n = int((y >= 0).sum())
+        total += float(loss) * n
+        count += n
+    model.train()
+    return total / max(1, count)
+
+
+class _Progress:
+    """The tqdm bar, with the loss and tokens per second over about the last
+    half minute."""
+
+    def __init__(self, total: int, initial: int):
+        from tqdm import tqdm
+        self.bar = tqdm(total=total, initial=initial, desc="train", unit="step")
+        self.tokens, self.since = 0, time.time()
+
+    def step(self, loss: float, n_tok: int) -> None:
+        self.tokens += n_tok
+        rate = self.tokens / max(1e-6, time.time() - self.since)
+        self.bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:.0f}")
+        self.bar.update(1)
+        if time.time() - self.since > 30:
+            self.tokens, self.since = 0, time.time()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _save(cfg: TrainConfig, out: Path, model, tok, opt, history: dict, step: int,
+          seconds: float, tokens_seen: int, machine: str) -> None:
+    """The checkpoint with the optimizer state (for --resume), and the loss plot."""
+    meta = {"name": cfg.name or out.stem, "steps": step, "train_seconds": round(seconds, 1),
+            "data": str(cfg.examples or cfg.data),
+            "valid_loss": history["valid"][-1][1] if history["valid"] else None,
+            "tokens_seen": tokens_seen, "params": model.num_params(), "machine": machine}
+    save_checkpoint(out, model, tok.config.to_dict(), meta, half=cfg.half,
+                    extra={"optimizer": opt.state_dict(), "step": step,
+                           "history": json.dumps(history)})
+    plot_loss(history, out.with_suffix(".loss.png"))
+
+
+def _step(net, model, opt, x, y, amp, lr: float, grad_clip: float):
+    """One optimizer step on one batch; returns the batch's loss."""
+    for g in opt.param_groups:
+        g["lr"] = lr
+    with amp:
+        _, loss = net(x, y)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    opt.step()
+    return loss
+
+
+def train(cfg: TrainConfig | None = None, /, **kwargs) -> dict:
+    """Run one training; pass a TrainConfig or its fields as keywords."""
+    if cfg is None:
+        cfg = TrainConfig(**kwargs)
+    elif kwargs:
+        cfg = replace(cfg, **kwargs)
+    device = _choose_device(cfg.device)
+    arrays = ExampleArrays(cfg.examples) if cfg.examples else None
+    distributed, rank, world = _start_processes(device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    main = rank == 0
+    talk = main and not cfg.quiet
+    out = Path(cfg.out)
+    torch.manual_seed(cfg.seed + rank)
+    rng = random.Random(cfg.seed * 1000 + rank)
+
+    model, tok, state = _load_model(cfg, out, arrays)
     block_size = model.config.block_size
     model.to(device).train()
 
     if arrays is not None:
-        batches, valid_set = _from_arrays(arrays, tok, block_size, rng, batch_size, eval_batches,
-                                          seed)
-        what = f"{arrays.count('train')} pretokenised examples ({examples})"
+        batches, valid_set = _from_arrays(arrays, tok, block_size, rng, cfg.batch_size,
+                                          cfg.eval_batches, cfg.seed)
+        what = f"{arrays.count('train')} pretokenised examples ({cfg.examples})"
     else:
-        batches, valid_set, what = _from_songs(data, tok, block_size, rng, batch_size,
-                                               eval_batches, seed)
-    if main and not quiet:
+        batches, valid_set, what = _from_songs(cfg.data, tok, block_size, rng, cfg.batch_size,
+                                               cfg.eval_batches, cfg.seed)
+    if talk:
         log.info("%s; model %.2fM params on %s", what, model.num_params() / 1e6, device)
 
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.95))
+    opt = _optimizer(model, cfg)
     step, history, elapsed_before = 0, {"train": [], "valid": []}, 0.0
     if state is not None:
         opt.load_state_dict(state["optimizer"])
@@ -228,82 +356,34 @@ def train(data=None, out=None, init=None, resume=False, steps=2000, max_minutes=
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     amp = torch.autocast(device, dtype=torch.bfloat16) if _bf16_ok(device) else nullcontext()
 
-    def lr_at(s):
-        if s < warmup:
-            return lr * (s + 1) / warmup
-        frac = min(1.0, (s - warmup) / max(1, steps - warmup))
-        return min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * frac))
-
-    @torch.no_grad()
-    def evaluate():
-        model.eval()
-        total, count = 0.0, 0
-        for exs in valid_set:
-            x, y = _batch(exs, tok.PAD)
-            with amp:
-                _, loss = model(x.to(device), y.to(device))
-            n = int((y >= 0).sum())
-            total += float(loss) * n
-            count += n
-        model.train()
-        return total / max(1, count)
-
-    def save():
-        if not main:
-            return
-        meta = {"name": name or out.stem, "steps": step, "train_seconds": round(elapsed, 1),
-                "data": str(examples or data),
-                "valid_loss": history["valid"][-1][1] if history["valid"] else None,
-                "tokens_seen": tokens_seen, "params": model.num_params(),
-                "machine": f"{device}, {torch.get_num_threads()} threads, world {world}"}
-        save_checkpoint(out, model, tok.config.to_dict(), meta, half=half,
-                        extra={"optimizer": opt.state_dict(), "step": step,
-                               "history": json.dumps(history)})
-        plot_loss(history, out.with_suffix(".loss.png"))
-
-    bar = None
-    if main and not quiet:
-        from tqdm import tqdm
-        bar = tqdm(total=steps, initial=step, desc="train", unit="step")
+    bar = _Progress(cfg.steps, step) if talk else None
     t_start = time.time()
     tokens_seen = int(state.get("meta", {}).get("tokens_seen", 0)) if state else 0
     elapsed = elapsed_before
-    window_tokens, window_t = 0, time.time()
-    while step < steps:
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step)
+    while step < cfg.steps:
         x, y = _batch(batches.next(), tok.PAD)
         x, y = x.to(device), y.to(device)
-        with amp:
-            _, loss = net(x, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        opt.step()
+        loss = _step(net, model, opt, x, y, amp, lr_at(cfg, step), cfg.grad_clip)
         step += 1
         n_tok = int((y >= 0).sum()) * world
         tokens_seen += n_tok
-        window_tokens += n_tok
         elapsed = elapsed_before + time.time() - t_start
         history["train"].append([step, round(loss.item(), 4)])
         if bar is not None:
-            rate = window_tokens / max(1e-6, time.time() - window_t)
-            bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}")
-            bar.update(1)
-            if time.time() - window_t > 30:
-                window_tokens, window_t = 0, time.time()
-        timeout = max_minutes is not None and (time.time() - t_start) / 60 >= max_minutes
-        if step % eval_every == 0 or step == steps or timeout:
-            v = evaluate()
+            bar.step(loss.item(), n_tok)
+        timeout = cfg.max_minutes is not None and (time.time() - t_start) / 60 >= cfg.max_minutes
+        if step % cfg.eval_every == 0 or step == cfg.steps or timeout:
+            v = _valid_loss(model, valid_set, tok.PAD, device, amp)
             history["valid"].append([step, round(v, 4)])
-            if main and not quiet:
+            if talk:
                 log.info("step %d train %.4f valid %.4f", step, loss.item(), v)
-        if step % save_every == 0 or step == steps or timeout:
-            save()
+        if main and (step % cfg.save_every == 0 or step == cfg.steps or timeout):
+            _save(cfg, out, model, tok, opt, history, step, elapsed, tokens_seen,
+                  f"{device}, {torch.get_num_threads()} threads, world {world}")
         if timeout:
-            if main and not quiet:
+            if talk:
                 log.info("stopping at step %d after %.1f minutes (--max-minutes)", step,
-                         max_minutes)
+                         cfg.max_minutes)
             break
     if bar is not None:
         bar.close()
