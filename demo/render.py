@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from model.files import atomic_path
+from model.midi_io import track_channels
 from model.song import Song, TempoChange
 
 SAMPLE_RATE = 44100  # Hz; every WAV the demo writes uses it
@@ -24,6 +25,7 @@ TAIL_SECONDS = 1.0  # rendered after the last note-off so releases ring out
 SYNTH_GAIN = 0.4  # FluidSynth's master gain; leaves headroom for dense four-track songs
 DRUM_BANK = 128  # the SF2 percussion bank
 BLOCK = 4096  # frames per call when nothing happens in between
+SYNTH_CHANNELS = 64  # FluidSynth's channels: a song's tracks rarely need to share one
 
 
 class SynthUnavailable(RuntimeError):
@@ -73,7 +75,7 @@ class _Synth:
             raise SynthUnavailable(f"SoundFont missing: {sf2} (reinstall pretty_midi)")
         self.fs = fluidsynth
         self.synth = fluidsynth.Synth(gain=SYNTH_GAIN, samplerate=float(sample_rate),
-                                      channels=64)
+                                      channels=SYNTH_CHANNELS)
         for opt in ("synth.reverb.active", "synth.chorus.active"):
             self.synth.setting(opt, 0)
         self.sfid = self.synth.sfload(str(sf2))
@@ -118,20 +120,6 @@ def beat_to_seconds(song: Song, beats: np.ndarray | float) -> np.ndarray:
     return seg_seconds[idx] + (b - starts[idx]) * spb[idx]
 
 
-def _channels(song: Song) -> list[int]:
-    """A channel per track: drums share 9 (GM's drum channel), others skip it."""
-    out, nxt = [], 0
-    for track in song.tracks:
-        if track.is_drum:
-            out.append(9)
-            continue
-        if nxt == 9:
-            nxt += 1
-        out.append(nxt)
-        nxt += 1
-    return out
-
-
 def render_song(song: Song, sample_rate: int = SAMPLE_RATE,
                 progress=None) -> np.ndarray:
     """Render every track of `song` to a (2, frames) float32 array.
@@ -141,7 +129,7 @@ def render_song(song: Song, sample_rate: int = SAMPLE_RATE,
     synth = _Synth(sample_rate)
     try:
         events = []  # (frame, order, channel, pitch, velocity); offs (order 0) before ons
-        for track, ch in zip(song.tracks, _channels(song)):
+        for track, ch in zip(song.tracks, track_channels(song.tracks, SYNTH_CHANNELS)):
             bank = DRUM_BANK if track.is_drum else 0
             synth.synth.program_select(ch, synth.sfid, bank, 0 if track.is_drum else track.program)
             if not track.notes:

@@ -276,14 +276,7 @@ def song_to_midifile(song: Song, ppq: int = WRITE_PPQ) -> mido.MidiFile:
                                                      denominator=s.denominator))
                   for s in song.time_signatures]
     mf.tracks.append(_to_track(conductor))
-    pitched_channels = [c for c in range(16) if c != DRUM_CHANNEL]
-    n_pitched = 0
-    for track in song.tracks:
-        if track.is_drum:
-            ch = DRUM_CHANNEL
-        else:
-            ch = pitched_channels[n_pitched % len(pitched_channels)]
-            n_pitched += 1
+    for track, ch in zip(song.tracks, track_channels(song.tracks)):
         events = [(0, 0, mido.MetaMessage("track_name", name=track.name or f"track {track.id}")),
                   (0, 1, mido.Message("program_change", channel=ch, program=track.program))]
         for n in track.notes:
@@ -295,6 +288,21 @@ def song_to_midifile(song: Song, ppq: int = WRITE_PPQ) -> mido.MidiFile:
             events.append((off, 2, mido.Message("note_off", channel=ch, note=n.pitch, velocity=0)))
         mf.tracks.append(_to_track(events))
     return mf
+
+
+def track_channels(tracks, n_channels: int = 16) -> list[int]:
+    """The channel of each track, for writing and for playing: drums share
+    DRUM_CHANNEL (General MIDI's), the others take the rest in turn and
+    start over when they run out."""
+    pitched = [c for c in range(n_channels) if c != DRUM_CHANNEL]
+    out, n_pitched = [], 0
+    for track in tracks:
+        if track.is_drum:
+            out.append(DRUM_CHANNEL)
+        else:
+            out.append(pitched[n_pitched % len(pitched)])
+            n_pitched += 1
+    return out
 
 
 def _to_track(events) -> mido.MidiTrack:

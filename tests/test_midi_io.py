@@ -53,3 +53,14 @@ def test_write_and_read_back(fixtures_dir, tmp_path):
         [(n.pitch, n.start, n.duration) for n in song.tracks[1].notes]
     assert again.time_signatures == song.time_signatures
     assert not list(tmp_path.glob(".tmp-*"))  # nothing half-written left behind
+
+
+def test_one_channel_assignment_for_files_and_the_synth():
+    from types import SimpleNamespace
+    from model.midi_io import DRUM_CHANNEL, track_channels
+    tracks = [SimpleNamespace(is_drum=d) for d in [False] * 9 + [True] + [False] * 7 + [True]]
+    chans = track_channels(tracks)
+    assert chans[9] == chans[-1] == DRUM_CHANNEL
+    pitched = [c for c, t in zip(chans, tracks) if not t.is_drum]
+    assert pitched == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 0]  # skips 9, wraps at 16
+    assert track_channels(tracks, 64)[-2] == 16  # the synth has more channels before it wraps
