@@ -31,6 +31,7 @@ from pathlib import Path
 
 from .corpus_items import (ALIASES, SOURCES, Item, build_item, enumerate_items,
                            licence_for)
+from .files import atomic_path
 
 log = logging.getLogger("midifill.corpus")
 
@@ -75,9 +76,8 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".tmp-{path.name}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
 
 
 # --- the build --------------------------------------------------------------------
