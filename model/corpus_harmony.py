@@ -9,9 +9,9 @@ end.
 """
 from __future__ import annotations
 
+from .scales import NOTE_NAMES
 from .song import Note
 
-NAMES = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 # (semitones above the tonic, MMA suffix, prior weight)
 MAJOR = [(0, "", 0.3), (5, "", 0.2), (7, "", 0.2), (7, "7", -0.15), (9, "m", 0.05),
          (2, "m", 0.0), (4, "m", -0.05)]
@@ -64,7 +64,7 @@ def harmonize(melody: list[Note], tonic: int, minor: bool, numerator: int,
                 if best_score is None or score > best_score + 1e-9:
                     best, best_score = (root, suffix), score
             if best != prev:
-                out.append((start, NAMES[best[0]] + best[1]))
+                out.append((start, NOTE_NAMES[best[0]] + best[1]))
                 prev = best
         start = stop
     return out

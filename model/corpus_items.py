@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .midi_io import write_midi
+from .scales import NOTE_NAMES
 from .song import Song
 
 SOURCES = ["bach", "palestrina", "other", "folk", "mma-folk", "mma-prog"]
@@ -293,7 +294,7 @@ def _mma_prog(item: Item, grooves: int):
     for j, groove in enumerate(picked):
         tonic = keys[j % len(keys)]
         tempo = rng.randint(*groove.tempo)
-        variant = f"{groove.name}_{mma.KEY_NAMES[tonic]}"
+        variant = f"{groove.name}_{NOTE_NAMES[tonic]}"
         try:
             yield variant, LICENCE_PROG, "mma/progressions", mma.progression_song(
                 bars, family, groove, tonic, tempo)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .midi_io import read_midi
+from .scales import NOTE_NAMES
 from .song import Note, Song, TempoChange, TimeSignature, Track
 
 MMA_LIB = Path("/usr/share/mma/lib/stdlib")
@@ -183,7 +184,6 @@ def tidy_mma_song(song: Song, melody: Track | None, meter: tuple[int, int],
 
 # --- progressions of our own -------------------------------------------------------
 
-KEY_NAMES = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 # Roman numeral -> (semitones above the tonic, MMA suffix)
 DEGREES = {
     "I": (0, ""), "Imaj7": (0, "maj7"), "I7": (0, "7"), "ii": (2, "m"), "ii7": (2, "m7"),
@@ -257,7 +257,7 @@ def progression_beats(bars: list[str], tonic: int, beats_per_bar: int,
     out = []
     for _ in range(repeats):
         for cell in bars:
-            chords = [KEY_NAMES[(tonic + DEGREES[n][0]) % 12] + DEGREES[n][1]
+            chords = [NOTE_NAMES[(tonic + DEGREES[n][0]) % 12] + DEGREES[n][1]
                       for n in cell.split(",")]
             per = beats_per_bar / len(chords)
             for beat in range(beats_per_bar):

@@ -51,7 +51,10 @@ def scale_pitch_classes(key: str) -> frozenset[int]:
     return frozenset((root + step) % 12 for step in SCALES[mode])
 
 
-ROOT_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+# The names of the twelve pitch classes, as chord symbols (MMA) and corpus item names spell them.
+NOTE_NAMES = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+# Keys spell the second one C#, as detected keys always have (a key name is part of a reply).
+ROOT_NAMES = ["C#" if n == "Db" else n for n in NOTE_NAMES]
 KEY_NAMES = [f"{r} {m}" for m in ("major", "minor") for r in ROOT_NAMES]
 
 
