@@ -89,7 +89,12 @@ def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_
              chorus=0.0, delay=0.0, lofi=0.0, limiter=True, ceiling_db=effects.CEILING_DB,
              normalize=True, loudness=effects.DEFAULT_LOUDNESS, progress=gr.Progress()):
     """Fill, continue or generate; return the summary and, per variation slot,
-    (piano roll PNG, WAV for the player, [.mid] download)."""
+    (piano roll PNG, WAV for the player, [.mid] download).
+
+    One parameter per control, not a settings object: Gradio passes the inputs
+    positionally and names the /generate API's parameters after these
+    (docs/demo.md, "The API"). They become a tk.Task and an effects.FxSettings
+    at once."""
     started = time.perf_counter()
     try:
         song = tk.load_song(midi)
@@ -107,33 +112,11 @@ def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_
                             reverb=reverb, room_size=room_size,
                             loudness_lufs=float(loudness) if normalize else None,
                             limiter=bool(limiter), ceiling_db=float(ceiling_db))
-    engine = get_engine()
-    progress(0.0, desc="waiting for the model")
-    try:
-        with _engine_lock:
-            response = engine.run(request, progress=lambda f: progress(0.6 * f, desc="writing notes"))
-    except RequestError as exc:  # limits and contract, worded by the engine with the field
-        raise _refuse(f"The request was refused: {exc}. Change that setting and try again.") from exc
-    except MidifillError as exc:
-        raise gr.Error(f"The model failed: {exc}") from exc
+    response = _run_engine(request, progress)
     generated = time.perf_counter()
     songs = front.apply_response(song, request, response)
-    out = _new_work_dir()
-    stem = Path(str(midi)).stem[:40] or "song"
-    # Variations are finished side by side: FluidSynth, pedalboard and NumPy's
-    # FFT let go of the GIL, so on two or more cores two variations take about
-    # the time of one.
-    workers = max(1, min(len(songs), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="midifill-render") as pool:
-        jobs = [pool.submit(_finish, song, new_song, i, len(v["notes"]), track_id, start, end,
-                            fx, out, stem)
-                for i, (new_song, v) in enumerate(zip(songs, response["variations"]))]
-        for k, _ in enumerate(as_completed(jobs), 1):
-            progress(0.6 + 0.4 * k / len(jobs), desc=f"rendered {k} of {len(jobs)}")
-        try:
-            slots = [j.result() for j in jobs]
-        except SynthUnavailable as exc:
-            raise gr.Error(f"Audio cannot be rendered on this server: {exc}") from exc
+    slots = _render_all(song, songs, response, track_id, start, end, fx,
+                        Path(str(midi)).stem[:40] or "song", progress)
     progress(1.0, desc="done")
     t = response.get("timing_ms", {})
     summary = (f"**{len(songs)} variation(s)** of track {track_id}, beats {start:g}-{end:g} "
@@ -150,6 +133,39 @@ def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_
         flat.append(gr.Column(visible=i < len(slots)))
         flat += list(slots[i]) if i < len(slots) else [None, None, None]
     return tuple(flat)
+
+
+def _run_engine(request, progress) -> dict:
+    """The engine's response, one request at a time; its errors worded for the page."""
+    engine = get_engine()
+    progress(0.0, desc="waiting for the model")
+    try:
+        with _engine_lock:
+            return engine.run(request, progress=lambda f: progress(0.6 * f, desc="writing notes"))
+    except RequestError as exc:  # limits and contract, worded by the engine with the field
+        raise _refuse(f"The request was refused: {exc}. Change that setting and try again.") from exc
+    except MidifillError as exc:
+        raise gr.Error(f"The model failed: {exc}") from exc
+
+
+def _render_all(song, songs, response, track_id, start, end, fx, stem, progress) -> list:
+    """Each variation's slot (see _finish), in a fresh work folder.
+
+    Variations are finished side by side: FluidSynth, pedalboard and NumPy's
+    FFT let go of the GIL, so on two or more cores two variations take about
+    the time of one."""
+    out = _new_work_dir()
+    workers = max(1, min(len(songs), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="midifill-render") as pool:
+        jobs = [pool.submit(_finish, song, new_song, i, len(v["notes"]), track_id, start, end,
+                            fx, out, stem)
+                for i, (new_song, v) in enumerate(zip(songs, response["variations"]))]
+        for k, _ in enumerate(as_completed(jobs), 1):
+            progress(0.6 + 0.4 * k / len(jobs), desc=f"rendered {k} of {len(jobs)}")
+        try:
+            return [j.result() for j in jobs]
+        except SynthUnavailable as exc:
+            raise gr.Error(f"Audio cannot be rendered on this server: {exc}") from exc
 
 
 def _finish(song, new_song, i, n_new, track_id, start, end, fx, out, stem):
