@@ -281,16 +281,6 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
     return gated_loudness(k_weighted_windows(audio, sample_rate), sample_rate)
 
 
-def normalize_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float,
-                       max_gain_db: float = 40.0) -> np.ndarray:
-    """Scale `audio` so its integrated loudness is `target_lufs` (silence stays silent)."""
-    current = integrated_loudness(audio, sample_rate)
-    if not np.isfinite(current):
-        return np.asarray(audio, np.float32)
-    gain_db = min(max_gain_db, target_lufs - current)
-    return (np.asarray(audio, np.float32) * np.float32(10 ** (gain_db / 20)))
-
-
 def peak_dbfs(audio: np.ndarray) -> float:
     peak = float(np.max(np.abs(audio))) if np.size(audio) else 0.0
     return 20 * np.log10(peak) if peak > 0 else float("-inf")

@@ -21,9 +21,6 @@ PIANO = 0
 
 # ABC files hold many tunes; each starts with an "X:" line.
 _X_LINE = re.compile(r"^X:\s*(\S*)", re.M)
-# A quoted chord symbol in ABC starts with a note letter ("Am", "D7", "G/B");
-# quoted text starting otherwise ("_mf", "^Fine") is an annotation.
-_ABC_CHORD = re.compile(r'"([A-G][b#]?(?:m|min|maj|dim|aug|sus|M|\+)?\d{0,2}(?:/[A-G][b#]?)?)"')
 
 
 def music21_corpus_root() -> Path:
@@ -45,14 +42,6 @@ def split_abc(text: str) -> list[tuple[str, str]]:
         number = _X_LINE.match(body).group(1) or str(i + 1)
         tunes.append((number, header + body))
     return tunes
-
-
-def abc_has_chords(tune_text: str) -> bool:
-    body = "\n".join(line for line in tune_text.splitlines()
-                     if not re.match(r"^[A-Za-z]:", line))  # skip header fields (T:, N: ...)
-    found = _ABC_CHORD.findall(body)
-    # section labels ("A", "B") look like chords; a real progression has more
-    return len(found) >= 4 and len(set(found)) >= 3
 
 
 def parse_abc_tune(tune_text: str):
