@@ -20,7 +20,6 @@ from .tokenizer import Tokenizer
 log = logging.getLogger(__name__)
 MODE_WEIGHTS = {"fill": 0.7, "continue": 0.15, "generate": 0.15}
 SPAN_WEIGHTS = {1: 0.3, 2: 0.25, 3: 0.1, 4: 0.35}  # bars written in one fill section
-MAX_SPAN = 4  # the Engine writes at most this many bars at once (CHUNK_BARS)
 
 
 def midi_files(data: str | Path, split: str) -> list[Path]:

@@ -22,9 +22,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .transformer import KVCache, Transformer
+from .transformer import LN_EPS as EPS, KVCache, Transformer
 
-EPS = 1e-5  # LayerNorm epsilon, as in transformer.LayerNorm
 GELU_C = np.float32(np.sqrt(2.0 / np.pi))
 GELU_A = np.float32(np.sqrt(2.0 / np.pi) * 0.044715)
 

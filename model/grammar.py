@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from functools import lru_cache
-
-import numpy as np
 
 from .harmony import Sounding
 from .song import Bar, Note
@@ -32,15 +29,6 @@ class FillPlan:
     sounding: Sounding | None = None  # the other tracks' harmony, for controls.harmony
     velocities: tuple[int, int] | None = None  # velocity bins allowed (the part's own)
     chords: list[list[int]] | None = None  # CHORD token ids opening each bar
-
-
-@lru_cache(maxsize=4096)
-def _forbidden_mask(vocab_size: int, ranges: tuple[tuple[int, int], ...]) -> np.ndarray:
-    mask = np.ones(vocab_size, dtype=bool)
-    for a, b in ranges:
-        mask[a:b] = False
-    mask.flags.writeable = False  # shared by every state of this shape
-    return mask
 
 
 class FillState:
@@ -96,11 +84,6 @@ class FillState:
 
     def active_ends(self) -> list[int]:
         return [n[0] + n[2] for n in self.prefix_notes + self.notes]
-
-    def forbidden(self) -> np.ndarray:
-        """The tokens that may not come next (True), as a mask over the
-        vocabulary; shared and cached, so read-only."""
-        return _forbidden_mask(self.tok.vocab_size, self.allowed_ranges())
 
     def allowed_ranges(self) -> tuple[tuple[int, int], ...]:
         """The allowed token ids as half-open ranges. Plain ints, so the

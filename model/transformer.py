@@ -17,6 +17,7 @@ from .errors import CheckpointError
 
 CHECKPOINT_FORMAT = "midifill-checkpoint"
 CHECKPOINT_VERSION = 1
+LN_EPS = 1e-5  # LayerNorm epsilon: model/fast.py imports it, decode_step.c defines EPS alike
 
 
 @dataclass
@@ -66,7 +67,7 @@ class LayerNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(n)) if bias else None
 
     def forward(self, x):
-        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, LN_EPS)
 
 
 class SelfAttention(nn.Module):
