@@ -30,7 +30,7 @@ from .transformer import KVCache, Transformer, load_checkpoint
 from .fast import FastDecoder, PromptCache
 from .fast_c import CDecoder, CSampler, SplitCache
 
-BUNDLED_MODEL = Path(__file__).with_name("midifill-small-v2.pt")
+BUNDLED_MODEL = Path(__file__).with_name("midifill-small-v3.pt")
 CHUNK_BARS = 4
 # Decoding multiplies tiny matrices: one thread is fastest, and on a busy
 # machine several OpenMP threads waiting on each other are 10-100x slower

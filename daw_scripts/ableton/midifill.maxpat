@@ -676,7 +676,7 @@
               "parameter_mmax": 1.0,
               "parameter_initial_enable": 1,
               "parameter_initial": [
-                0.4
+                0.3
               ],
               "parameter_unitstyle": 1
             }
