@@ -10,6 +10,7 @@ import pytest
 
 from model.errors import LimitError, RequestError
 from model.request import LIMITS, parse_request
+from model.sampling import HARMONY_DEFAULT
 from model.tokenizer import Tokenizer
 
 TOK = Tokenizer()
@@ -482,7 +483,7 @@ def test_a_minimal_request_takes_the_documented_defaults():
     c = r.controls
     assert (c.temperature, c.top_p, c.top_k, c.seed, c.variations) == (1.0, 0.95, 0, None, 1)
     assert (c.pitch_range, c.key, c.density, c.max_polyphony, c.harmony) == \
-        (None, None, None, None, 0.4)
+        (None, None, None, None, HARMONY_DEFAULT)
     # null is the same as leaving a field out
     nulls = parse_request({"tracks": [{"id": "t", "name": None}], "controls": None,
                            "target": {"track": "t", "start": 0, "end": 4}}, TOK)
