@@ -124,68 +124,94 @@ def _count_notes(tracks_raw) -> None:
 
 
 def parse_request(req, tokenizer) -> FillRequest:
+    """The request checked in a fixed order (mode, time signatures, tempo,
+    tracks, target, bar limits, controls): the first thing wrong is named."""
     if not isinstance(req, dict):
         raise RequestError("request", f"expected a JSON object, got {type(req).__name__}")
     mode = _plain(req.get("mode", "fill"), "mode")
     if not isinstance(mode, str) or mode not in MODES:
         raise RequestError("mode", f"expected one of {', '.join(MODES)}, got {quote(mode)}")
     max_beat = float(LIMITS["bars"] * tokenizer.config.max_bar_beats)
-
-    num, den = _time_signature(req.get("time_signature", [4, 4]), "time_signature", tokenizer)
-    sigs = [TimeSignature(0.0, num, den)]
-    raw = _plain(req.get("time_signatures"), "time_signatures")
-    if raw is not None:
-        if not isinstance(raw, list) or not raw:
-            raise RequestError("time_signatures", "expected a list of [beat, num, den]")
-        if len(raw) > LIMITS["bars"]:
-            raise LimitError("time_signatures", f"{len(raw)} changes; a timeline of "
-                             f"{LIMITS['bars']} bars holds at most as many")
-        sigs = []
-        for i, item in enumerate(raw):
-            f = f"time_signatures[{i}]"
-            item = _plain(item, f)
-            if not isinstance(item, (list, tuple)) or len(item) != 3:
-                raise RequestError(f, f"expected [beat, numerator, denominator], got {quote(item)}")
-            beat = _beat(item[0], f"{f}[0]", max_beat)
-            n, d = _time_signature(item[1:], f, tokenizer, first=1)
-            if sigs and beat <= sigs[-1].beat:
-                raise RequestError(f"{f}[0]", "beats must rise from one change to the next")
-            sigs.append(TimeSignature(beat, n, d))
+    sigs = _time_signatures(req, tokenizer, max_beat)
     tempo = _number(req.get("tempo", 120.0), "tempo", 0, 1000, lo_open=True)
+    tracks = _tracks(req, max_beat)
+    tid, start, end = _target(req.get("target"), tracks, tokenizer, max_beat)
+    song = Song(tracks, sigs, [TempoChange(0.0, float(tempo))])
+    _check_bars(song, start, end)
+    controls = _plain(req.get("controls"), "controls")
+    controls = parse_controls({} if controls is None else controls)
+    return FillRequest(mode, song, tid, start, end, controls)
 
+
+def _time_signatures(req: dict, tokenizer, max_beat: float) -> list[TimeSignature]:
+    """`time_signatures` where given, else the one `time_signature` from beat 0;
+    `time_signature` is checked either way."""
+    num, den = _time_signature(req.get("time_signature", [4, 4]), "time_signature", tokenizer)
+    raw = _plain(req.get("time_signatures"), "time_signatures")
+    if raw is None:
+        return [TimeSignature(0.0, num, den)]
+    if not isinstance(raw, list) or not raw:
+        raise RequestError("time_signatures", "expected a list of [beat, num, den]")
+    if len(raw) > LIMITS["bars"]:
+        raise LimitError("time_signatures", f"{len(raw)} changes; a timeline of "
+                         f"{LIMITS['bars']} bars holds at most as many")
+    sigs = []
+    for i, item in enumerate(raw):
+        f = f"time_signatures[{i}]"
+        item = _plain(item, f)
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            raise RequestError(f, f"expected [beat, numerator, denominator], got {quote(item)}")
+        beat = _beat(item[0], f"{f}[0]", max_beat)
+        n, d = _time_signature(item[1:], f, tokenizer, first=1)
+        if sigs and beat <= sigs[-1].beat:
+            raise RequestError(f"{f}[0]", "beats must rise from one change to the next")
+        sigs.append(TimeSignature(beat, n, d))
+    return sigs
+
+
+def _tracks(req: dict, max_beat: float) -> list[Track]:
     tracks_raw = _plain(req.get("tracks", []), "tracks")
     if not isinstance(tracks_raw, list):
         raise RequestError("tracks", f"expected a list, got {type(tracks_raw).__name__}")
     _count_notes(tracks_raw)
-    tracks, ids = [], set()
-    for i, t in enumerate(tracks_raw):
-        f = f"tracks[{i}]"
-        if not isinstance(t, dict):
-            raise RequestError(f, "expected an object with id, program, is_drum, notes")
-        tid = _track_id(t.get("id", str(i)), f"{f}.id")
-        if tid in ids:
-            raise RequestError(f"{f}.id", f"duplicate track id {quote(tid)}")
-        ids.add(tid)
-        program = _number(t.get("program", 0), f"{f}.program", 0, 127, integer=True)
-        is_drum = _plain(t.get("is_drum", False), f"{f}.is_drum")
-        if not isinstance(is_drum, bool):
-            raise RequestError(f"{f}.is_drum", f"expected true or false, got {quote(is_drum)}")
-        name = _plain(t.get("name"), f"{f}.name")
-        if name is not None and not isinstance(name, str):
-            raise RequestError(f"{f}.name", f"expected a string, got {quote(name)}")
-        notes_raw = _plain(t.get("notes", []), f"{f}.notes")
-        if not isinstance(notes_raw, list):
-            raise RequestError(f"{f}.notes", "expected a list of [pitch, start, duration, velocity]")
-        tracks.append(Track(tid, program, is_drum, [_note(n, f"{f}.notes[{j}]", max_beat)
-                                                    for j, n in enumerate(notes_raw)],
-                            name or ""))
+    ids: set[str] = set()
+    return [_track(t, i, ids, max_beat) for i, t in enumerate(tracks_raw)]
 
-    target = req.get("target")
+
+def _track(t, i: int, ids: set[str], max_beat: float) -> Track:
+    """tracks[i]; its id (by default i) must not be in `ids`, the ids of the
+    tracks before it, to which it is added. The id is checked first, so a
+    duplicate is named before anything else wrong with the track."""
+    f = f"tracks[{i}]"
+    if not isinstance(t, dict):
+        raise RequestError(f, "expected an object with id, program, is_drum, notes")
+    tid = _track_id(t.get("id", str(i)), f"{f}.id")
+    if tid in ids:
+        raise RequestError(f"{f}.id", f"duplicate track id {quote(tid)}")
+    ids.add(tid)
+    program = _number(t.get("program", 0), f"{f}.program", 0, 127, integer=True)
+    is_drum = _plain(t.get("is_drum", False), f"{f}.is_drum")
+    if not isinstance(is_drum, bool):
+        raise RequestError(f"{f}.is_drum", f"expected true or false, got {quote(is_drum)}")
+    name = _plain(t.get("name"), f"{f}.name")
+    if name is not None and not isinstance(name, str):
+        raise RequestError(f"{f}.name", f"expected a string, got {quote(name)}")
+    notes_raw = _plain(t.get("notes", []), f"{f}.notes")
+    if not isinstance(notes_raw, list):
+        raise RequestError(f"{f}.notes", "expected a list of [pitch, start, duration, velocity]")
+    return Track(tid, program, is_drum,
+                 [_note(n, f"{f}.notes[{j}]", max_beat) for j, n in enumerate(notes_raw)],
+                 name or "")
+
+
+def _target(target, tracks: list[Track], tokenizer, max_beat: float) -> tuple[str, float, float]:
+    """(track id, start, end) of `target`: a known track and a range that holds
+    at least one step of the tokenizer's grid."""
     if not isinstance(target, dict):
         raise RequestError("target", "expected an object {track, start, end}")
     tid = target.get("track")
     tid = None if tid is None else _track_id(tid, "target.track")
-    if tid not in ids:
+    if tid not in {t.id for t in tracks}:
         known = ", ".join(quote(t.id, 20) for t in tracks[:10]) or "none"
         raise RequestError("target.track", f"no track with id {quote(tid)} (tracks: {known})")
     start = _beat(target.get("start"), "target.start", max_beat)
@@ -195,20 +221,22 @@ def parse_request(req, tokenizer) -> FillRequest:
     lo, hi = tokenizer.range_ticks(start, end)
     if hi <= lo:
         raise RequestError("target", f"the range holds no grid step (1/{tokenizer.tpb} beat)")
+    return tid, start, end
 
-    song = Song(tracks, sigs, [TempoChange(0.0, float(tempo))])
+
+def _check_bars(song: Song, start: float, end: float) -> None:
+    """The bar limits, once the song's signatures and notes are known: the
+    timeline to the later of the target's end and the last note, and the
+    target itself. The timeline's limit names whichever of the two reaches
+    further."""
     last_note_end = song.end_beat
-    timeline_end = max(end, last_note_end)
-    n_bars = _count_bars(song, timeline_end)
+    n_bars = _count_bars(song, max(end, last_note_end))
     if n_bars > LIMITS["bars"]:
         raise LimitError("target.end" if end >= last_note_end else "tracks",
                          f"the timeline spans more than {LIMITS['bars']} bars")
     target_bars = sum(1 for b in song.bars(until=end) if b.end > start)
     if target_bars > LIMITS["target_bars"]:
         raise LimitError("target", f"{target_bars} bars; the limit is {LIMITS['target_bars']}")
-    controls = _plain(req.get("controls"), "controls")
-    controls = parse_controls({} if controls is None else controls)
-    return FillRequest(mode, song, tid, start, end, controls)
 
 
 def _count_bars(song: Song, until: float) -> int:
