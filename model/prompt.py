@@ -117,34 +117,9 @@ def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
         budget = fill_budget(f1 - f0, block_size, tok, density_level) + \
             TOKENS_PER_NOTE * len(prefix)
     fixed = 1 + 1 + (1 if density_level is not None else 0)  # BOS, FILL_START, DENSITY
-
-    def cost(ids, w0, w1):
-        return fixed + sum(3 + sum(len(bar_tokens[i][b]) for b in range(w0, w1)) for i in ids)
-
-    ids = [t.id for t in tracks]
-    while cost(ids, f0, f1) + budget > block_size and len(ids) > 1:
-        others = [i for i in ids if i != target_id]
-        heaviest = max(others, key=lambda i: sum(len(bar_tokens[i][b]) for b in range(f0, f1)))
-        ids.remove(heaviest)
-    if cost(ids, f0, f1) + budget > block_size:
-        raise ValueError("the fill's own bars do not fit in the model's block")
-    w0, w1 = f0, f1
-    room = block_size - budget - cost(ids, w0, w1)
-    while True:
-        before = w0 - 1 if w0 > 0 else None
-        after = w1 if w1 < last_bar else None
-        if before is None and after is None:
-            break
-        pick = before if after is None or (before is not None and f0 - before <= after - f1 + 1) \
-            else after
-        extra = sum(len(bar_tokens[i][pick]) for i in ids)
-        if extra > room:
-            break
-        room -= extra
-        if pick == before:
-            w0 -= 1
-        else:
-            w1 += 1
+    crop = _Crop(bar_tokens, fill, last_bar, block_size - budget - fixed)
+    ids = crop.tracks([t.id for t in tracks], target_id)
+    w0, w1 = crop.window(ids)
 
     seq = [tok.BOS]
     for t in tracks:
@@ -159,3 +134,55 @@ def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
     plan = FillPlan(bars[f0:f1], lo_tick, hi_tick, target.is_drum, prefix, budget,
                     chords=fill_chords(tok, song, bars[f0:f1], target, mode))
     return Prompt(seq, plan, (w0, w1), [i for i in ids])
+
+
+class _Crop:
+    """The cropping rule of the module docstring, on the bars' token counts:
+    `room` is what the block leaves for the tracks' sections once the fill's
+    budget and the fixed tokens are taken."""
+
+    def __init__(self, bar_tokens: dict[str, LazyBars], fill: tuple[int, int], last_bar: int,
+                 room: int):
+        self.bar_tokens, self.fill, self.last_bar, self.room = bar_tokens, fill, last_bar, room
+
+    def cost(self, ids: list[str], w0: int, w1: int) -> int:
+        """Tokens of these tracks' sections over bars [w0, w1): TRACK and its
+        kind, the bars, TRACK_END."""
+        return sum(3 + sum(len(self.bar_tokens[i][b]) for b in range(w0, w1)) for i in ids)
+
+    def tracks(self, ids: list[str], target_id: str) -> list[str]:
+        """The tracks whose fill bars fit, leaving out the heaviest other one
+        while they do not."""
+        f0, f1 = self.fill
+        ids = list(ids)
+        while self.cost(ids, f0, f1) > self.room and len(ids) > 1:
+            others = [i for i in ids if i != target_id]
+            heaviest = max(others,
+                           key=lambda i: sum(len(self.bar_tokens[i][b]) for b in range(f0, f1)))
+            ids.remove(heaviest)
+        if self.cost(ids, f0, f1) > self.room:
+            raise ValueError("the fill's own bars do not fit in the model's block")
+        return ids
+
+    def window(self, ids: list[str]) -> tuple[int, int]:
+        """Bars [w0, w1) around the fill: the nearest bar added while it fits,
+        the earlier one when both sides are equally near."""
+        f0, f1 = self.fill
+        w0, w1 = f0, f1
+        room = self.room - self.cost(ids, w0, w1)
+        while True:
+            before = w0 - 1 if w0 > 0 else None
+            after = w1 if w1 < self.last_bar else None
+            if before is None and after is None:
+                break
+            pick = before if after is None or (before is not None
+                                               and f0 - before <= after - f1 + 1) else after
+            extra = sum(len(self.bar_tokens[i][pick]) for i in ids)
+            if extra > room:
+                break
+            room -= extra
+            if pick == before:
+                w0 -= 1
+            else:
+                w1 += 1
+        return w0, w1
