@@ -20,9 +20,9 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from .files import atomic_path
-from .dataset import Example, load_songs, make_example, midi_files
+from .batches import batch, from_arrays, from_songs
 from .pretokenise import ExampleArrays
+from .progress import Progress, plot_loss
 from .tokenizer import Tokenizer, TokenizerConfig
 from .transformer import (ModelConfig, Transformer, grow_vocabulary, load_checkpoint,
                           save_checkpoint)
@@ -78,81 +78,6 @@ def _bf16_ok(device: str) -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def _batch(examples, pad: int):
-    n = max(len(e.tokens) for e in examples)
-    x = torch.full((len(examples), n - 1), pad, dtype=torch.long)
-    y = torch.full((len(examples), n - 1), -1, dtype=torch.long)
-    for i, e in enumerate(examples):
-        t = torch.tensor(e.tokens, dtype=torch.long)
-        x[i, :len(t) - 1] = t[:-1]
-        y[i, :len(t) - 1] = t[1:]
-    return x, y
-
-
-def draw(songs, tok, block_size, rng, k, transpose=True):
-    out = []
-    while len(out) < k:
-        ex = make_example(rng.choice(songs), tok, block_size, rng, transpose)
-        if ex is not None:
-            out.append(ex)
-    return out
-
-
-class LengthBuckets:
-    """Draws examples eight batches at a time and hands them out sorted by
-    length, so a batch pads little."""
-
-    def __init__(self, songs, tok, block_size, rng, batch_size, pool=8):
-        self.args = (songs, tok, block_size, rng)
-        self.batch_size, self.pool, self.ready = batch_size, pool, []
-
-    def next(self):
-        if not self.ready:
-            exs = sorted(draw(*self.args, self.batch_size * self.pool), key=lambda e: len(e.tokens))
-            self.ready = [exs[i:i + self.batch_size] for i in range(0, len(exs), self.batch_size)]
-            self.args[3].shuffle(self.ready)
-        return self.ready.pop()
-
-
-def _from_songs(data, tok, block_size, rng, batch_size, eval_batches, seed):
-    """Examples drawn afresh from the songs of a corpus, and a fixed valid set."""
-    train_songs, skipped = load_songs(midi_files(data, "train"), tok)
-    valid_songs, _ = load_songs(midi_files(data, "valid"), tok)
-    if not train_songs:
-        raise SystemExit(f"no usable MIDI files in {data} (skipped {len(skipped)})")
-    valid_songs = valid_songs or train_songs[: max(1, len(train_songs) // 20)]
-    vrng = random.Random(seed + 7)
-    valid_set = [draw(valid_songs, tok, block_size, vrng, batch_size, transpose=False)
-                 for _ in range(eval_batches)]
-    return (LengthBuckets(train_songs, tok, block_size, rng, batch_size), valid_set,
-            f"{len(train_songs)} training songs, {len(valid_songs)} validation songs, "
-            f"{len(skipped)} files skipped")
-
-
-class _ArrayBatches:
-    def __init__(self, arrays, rng, batch_size):
-        self.arrays, self.rng, self.batch_size = arrays, rng, batch_size
-
-    def next(self):
-        return [Example(t, "") for t in self.arrays.batch("train", self.rng, self.batch_size)]
-
-
-def _from_arrays(arrays, tok, block_size, rng, batch_size, eval_batches, seed):
-    """Examples from a pretokenised file, which must have been cut for this
-    model's tokenizer and for a block no longer than its own."""
-    if arrays.tokenizer_config != tok.config.to_dict():
-        raise SystemExit("--examples: cut for another tokenizer configuration than the model's")
-    if arrays.block_size > block_size:
-        raise SystemExit(f"--examples: cut for a block of {arrays.block_size} tokens; the model's "
-                         f"is {block_size}")
-    if not arrays.count("valid"):
-        raise SystemExit("--examples: the file holds no validation examples")
-    vrng = random.Random(seed + 7)
-    valid_set = [[Example(t, "") for t in arrays.batch("valid", vrng, batch_size)]
-                 for _ in range(eval_batches)]
-    return _ArrayBatches(arrays, rng, batch_size), valid_set
 
 
 @dataclass
@@ -258,7 +183,7 @@ def _valid_loss(model, valid_set, pad: int, device: str, amp) -> float:
     model.eval()
     total, count = 0.0, 0
     for exs in valid_set:
-        x, y = _batch(exs, pad)
+        x, y = batch(exs, pad)
         with amp:
             _, loss = model(x.to(device), y.to(device))
         n = int((y >= 0).sum())
@@ -266,27 +191,6 @@ def _valid_loss(model, valid_set, pad: int, device: str, amp) -> float:
         count += n
     model.train()
     return total / max(1, count)
-
-
-class _Progress:
-    """The tqdm bar, with the loss and tokens per second over about the last
-    half minute."""
-
-    def __init__(self, total: int, initial: int):
-        from tqdm import tqdm
-        self.bar = tqdm(total=total, initial=initial, desc="train", unit="step")
-        self.tokens, self.since = 0, time.time()
-
-    def step(self, loss: float, n_tok: int) -> None:
-        self.tokens += n_tok
-        rate = self.tokens / max(1e-6, time.time() - self.since)
-        self.bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:.0f}")
-        self.bar.update(1)
-        if time.time() - self.since > 30:
-            self.tokens, self.since = 0, time.time()
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 def _save(cfg: TrainConfig, out: Path, model, tok, opt, history: dict, step: int,
@@ -315,12 +219,29 @@ def _step(net, model, opt, x, y, amp, lr: float, grad_clip: float):
     return loss
 
 
-def train(cfg: TrainConfig | None = None, /, **kwargs) -> dict:
-    """Run one training; pass a TrainConfig or its fields as keywords."""
-    if cfg is None:
-        cfg = TrainConfig(**kwargs)
-    elif kwargs:
-        cfg = replace(cfg, **kwargs)
+@dataclass
+class _Run:
+    """What every step of one run reads, once it is set up."""
+    cfg: TrainConfig
+    out: Path
+    device: str
+    distributed: bool
+    world: int
+    main: bool  # rank 0, which saves
+    talk: bool  # rank 0 unless quiet: logs and shows the bar
+    model: Transformer
+    net: torch.nn.Module  # the model, inside DistributedDataParallel when distributed
+    tok: Tokenizer
+    opt: torch.optim.Optimizer
+    amp: object
+    batches: object
+    valid_set: list
+    state: dict | None  # what --resume read from --out
+
+
+def _set_up(cfg: TrainConfig) -> _Run:
+    """Processes, seeds, model, data and optimizer, in the order the seeds
+    need: the model is initialised and the data drawn after seeding."""
     device = _choose_device(cfg.device)
     arrays = ExampleArrays(cfg.examples) if cfg.examples else None
     distributed, rank, world = _start_processes(device)
@@ -337,89 +258,80 @@ def train(cfg: TrainConfig | None = None, /, **kwargs) -> dict:
     model.to(device).train()
 
     if arrays is not None:
-        batches, valid_set = _from_arrays(arrays, tok, block_size, rng, cfg.batch_size,
-                                          cfg.eval_batches, cfg.seed)
+        batches, valid_set = from_arrays(arrays, tok, block_size, rng, cfg.batch_size,
+                                         cfg.eval_batches, cfg.seed)
         what = f"{arrays.count('train')} pretokenised examples ({cfg.examples})"
     else:
-        batches, valid_set, what = _from_songs(cfg.data, tok, block_size, rng, cfg.batch_size,
-                                               cfg.eval_batches, cfg.seed)
+        batches, valid_set, what = from_songs(cfg.data, tok, block_size, rng, cfg.batch_size,
+                                              cfg.eval_batches, cfg.seed)
     if talk:
         log.info("%s; model %.2fM params on %s", what, model.num_params() / 1e6, device)
 
     opt = _optimizer(model, cfg)
-    step, history, elapsed_before = 0, {"train": [], "valid": []}, 0.0
     if state is not None:
         opt.load_state_dict(state["optimizer"])
-        step = int(state["step"])
-        history = json.loads(state["history"])
-        elapsed_before = float(state.get("meta", {}).get("train_seconds", 0.0))
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     amp = torch.autocast(device, dtype=torch.bfloat16) if _bf16_ok(device) else nullcontext()
+    return _Run(cfg, out, device, distributed, world, main, talk, model, net, tok, opt, amp,
+                batches, valid_set, state)
 
-    bar = _Progress(cfg.steps, step) if talk else None
+
+def _so_far(state: dict | None) -> tuple[int, dict, float, int]:
+    """(step, history, seconds, tokens seen) of the run --resume goes on with,
+    or of a new one."""
+    if state is None:
+        return 0, {"train": [], "valid": []}, 0.0, 0
+    meta = state.get("meta", {})
+    return (int(state["step"]), json.loads(state["history"]),
+            float(meta.get("train_seconds", 0.0)), int(meta.get("tokens_seen", 0)))
+
+
+def _evaluate_and_save(r: _Run, step: int, loss: float, history: dict, seconds: float,
+                       tokens_seen: int, stopping: bool) -> None:
+    """The valid loss every --eval-every steps, the checkpoint every
+    --save-every, and both at the last step."""
+    cfg = r.cfg
+    if step % cfg.eval_every == 0 or step == cfg.steps or stopping:
+        v = _valid_loss(r.model, r.valid_set, r.tok.PAD, r.device, r.amp)
+        history["valid"].append([step, round(v, 4)])
+        if r.talk:
+            log.info("step %d train %.4f valid %.4f", step, loss, v)
+    if r.main and (step % cfg.save_every == 0 or step == cfg.steps or stopping):
+        _save(cfg, r.out, r.model, r.tok, r.opt, history, step, seconds, tokens_seen,
+              f"{r.device}, {torch.get_num_threads()} threads, world {r.world}")
+
+
+def train(cfg: TrainConfig | None = None, /, **kwargs) -> dict:
+    """Run one training; pass a TrainConfig or its fields as keywords."""
+    if cfg is None:
+        cfg = TrainConfig(**kwargs)
+    elif kwargs:
+        cfg = replace(cfg, **kwargs)
+    r = _set_up(cfg)
+    step, history, seconds_before, tokens_seen = _so_far(r.state)
+    bar = Progress(cfg.steps, step) if r.talk else None
     t_start = time.time()
-    tokens_seen = int(state.get("meta", {}).get("tokens_seen", 0)) if state else 0
-    elapsed = elapsed_before
     while step < cfg.steps:
-        x, y = _batch(batches.next(), tok.PAD)
-        x, y = x.to(device), y.to(device)
-        loss = _step(net, model, opt, x, y, amp, lr_at(cfg, step), cfg.grad_clip)
+        x, y = batch(r.batches.next(), r.tok.PAD)
+        x, y = x.to(r.device), y.to(r.device)
+        loss = _step(r.net, r.model, r.opt, x, y, r.amp, lr_at(cfg, step), cfg.grad_clip)
         step += 1
-        n_tok = int((y >= 0).sum()) * world
+        n_tok = int((y >= 0).sum()) * r.world
         tokens_seen += n_tok
-        elapsed = elapsed_before + time.time() - t_start
         history["train"].append([step, round(loss.item(), 4)])
         if bar is not None:
             bar.step(loss.item(), n_tok)
         timeout = cfg.max_minutes is not None and (time.time() - t_start) / 60 >= cfg.max_minutes
-        if step % cfg.eval_every == 0 or step == cfg.steps or timeout:
-            v = _valid_loss(model, valid_set, tok.PAD, device, amp)
-            history["valid"].append([step, round(v, 4)])
-            if talk:
-                log.info("step %d train %.4f valid %.4f", step, loss.item(), v)
-        if main and (step % cfg.save_every == 0 or step == cfg.steps or timeout):
-            _save(cfg, out, model, tok, opt, history, step, elapsed, tokens_seen,
-                  f"{device}, {torch.get_num_threads()} threads, world {world}")
+        _evaluate_and_save(r, step, loss.item(), history, seconds_before + time.time() - t_start,
+                           tokens_seen, timeout)
         if timeout:
-            if talk:
+            if r.talk:
                 log.info("stopping at step %d after %.1f minutes (--max-minutes)", step,
                          cfg.max_minutes)
             break
     if bar is not None:
         bar.close()
-    if distributed:
+    if r.distributed:
         dist.destroy_process_group()
     return {"step": step, "history": history, "tokens_seen": tokens_seen,
             "seconds": time.time() - t_start}
-
-
-def plot_loss(history: dict, path: Path) -> None:
-    """The loss curve as a PNG beside the checkpoint. Optional: without
-    matplotlib (the `train` extra) training goes on and says so once."""
-    try:
-        import matplotlib
-    except ImportError:
-        if not getattr(plot_loss, "warned", False):
-            plot_loss.warned = True
-            log.warning("matplotlib is not installed: no loss plot (pip install "
-                        "'midifill[train]' for one)")
-        return
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4))
-    tr = history["train"]
-    if tr:
-        k = max(1, len(tr) // 200)
-        xs = [s for s, _ in tr][k - 1::k]
-        ys = [sum(v for _, v in tr[i:i + k]) / k for i in range(0, len(tr) - k + 1, k)]
-        ax.plot(xs[:len(ys)], ys, label="train (mean over %d steps)" % k)
-    if history["valid"]:
-        ax.plot(*zip(*history["valid"]), "o-", label="validation")
-    ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy (nats/token)")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)

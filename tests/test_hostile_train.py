@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from model.dataset import midi_files
-from model.train import plot_loss
+from model.progress import plot_loss
 
 
 def test_bad_manifest_lines_are_skipped_and_reported(tmp_path, fixtures_dir, caplog):
