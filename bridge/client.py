@@ -119,62 +119,23 @@ class Client:
         when `payload` cannot be encoded as JSON, TooLarge when it is over
         the payload limit.
         """
-        try:
-            chunks = p.split_json(payload)
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise BadPayload(f"the request cannot be sent as JSON: {str(exc)[:200]}") from None
-        if len(chunks) > p.MAX_CHUNKS:  # the server would refuse it: say so before sending
-            raise TooLarge(f"the request is {sum(map(len, chunks))} characters of JSON; the "
-                           f"limit is {p.MAX_REQUEST_CHARS}")
-        msg_id = msg_id or new_id()
-        count = len(chunks)
-        started = last_send = time.monotonic()
-        retry = self.retry_interval
-        last_heard = last_ask = None
-        result: p.Assembly | None = None
-
-        def send_chunks():
-            for index, chunk in enumerate(chunks):
-                self._send(p.REQUEST, msg_id, self.reply_port, index, count, chunk)
-
-        send_chunks()
+        pending = _Pending(self, msg_id or new_id(), _request_chunks(payload))
+        pending.send_chunks()
         while True:
-            now = time.monotonic()
-            if last_heard is None:
-                if now - started > self.timeout:
-                    raise NoServerError(self._silence(started=True))
-                if now - last_send >= retry:  # request chunks (or the ack) were lost
-                    send_chunks()
-                    last_send, retry = now, min(retry * 2, 2.0)
-            else:
-                if now - last_heard > self.timeout:
-                    raise NoServerError(self._silence(started=False))
-                quiet = now - max(last_heard, last_ask or 0)
-                if result is not None and quiet >= self.gap:
-                    for index in result.missing():  # result chunks were lost
-                        self._send(p.RESEND, msg_id, self.reply_port, index)
-                    last_ask = now
-                elif result is None and quiet >= self.poll_interval:
-                    # Still running? The server answers with an ack, or with
-                    # the result if it finished and every chunk was lost.
-                    self._send(p.RESEND, msg_id, self.reply_port, 0)
-                    last_ask = now
+            pending.chase(time.monotonic())
             message = self._receive(0.05)
-            if message is None or message[1][:1] != (msg_id,):
+            if message is None or message[1][:1] != (pending.msg_id,):
                 continue
             address, args = message
-            last_heard = time.monotonic()
+            pending.last_heard = time.monotonic()
             if address == p.ACK and on_ack:
                 on_ack(args[1])
             elif address == p.PROGRESS and on_progress:
                 on_progress(args[1])
             elif address == p.ERROR and len(args) >= 3:
-                raise ServerError(msg_id, str(args[1]), str(args[2]))
+                raise ServerError(pending.msg_id, str(args[1]), str(args[2]))
             elif address == p.RESULT and _is_result(args):
-                _, index, total, chunk = args
-                if result is None or result.count != total:
-                    result = p.Assembly(total, max_chunks=1 << 30, chunk_chars=1 << 30)
-                result.add(index, total, chunk)
+                result = pending.add_result_chunk(*args[1:])
                 if result.complete:
                     return json.loads(result.text())
 
@@ -224,6 +185,68 @@ class Client:
             return (f"no midifill server answered at {where} within {self.timeout:g} s; "
                     f"start one with `midifill serve --port {self.port}`")
         return f"the midifill server at {where} stopped answering for {self.timeout:g} s"
+
+
+def _request_chunks(payload: dict) -> list[str]:
+    """The payload's JSON in chunks, refused here when the server would refuse it."""
+    try:
+        chunks = p.split_json(payload)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise BadPayload(f"the request cannot be sent as JSON: {str(exc)[:200]}") from None
+    if len(chunks) > p.MAX_CHUNKS:
+        raise TooLarge(f"the request is {sum(map(len, chunks))} characters of JSON; the "
+                       f"limit is {p.MAX_REQUEST_CHARS}")
+    return chunks
+
+
+class _Pending:
+    """One request in flight: when the server was last heard from, and what
+    to send again to chase what UDP lost."""
+
+    def __init__(self, client: Client, msg_id: str, chunks: list[str]):
+        self.client, self.msg_id, self.chunks = client, msg_id, chunks
+        self.started = self.last_send = time.monotonic()
+        self.retry = client.retry_interval
+        self.last_heard: float | None = None
+        self.last_ask: float | None = None
+        self.result: p.Assembly | None = None
+
+    def send_chunks(self) -> None:
+        for index, chunk in enumerate(self.chunks):
+            self.client._send(p.REQUEST, self.msg_id, self.client.reply_port, index,
+                              len(self.chunks), chunk)
+
+    def chase(self, now: float) -> None:
+        """Before the first answer, send the request again (backing off);
+        after it, ask for lost result chunks, or poll while the job runs.
+        NoServerError once the server has been silent for the timeout."""
+        c = self.client
+        if self.last_heard is None:
+            if now - self.started > c.timeout:
+                raise NoServerError(c._silence(started=True))
+            if now - self.last_send >= self.retry:  # request chunks (or the ack) were lost
+                self.send_chunks()
+                self.last_send, self.retry = now, min(self.retry * 2, 2.0)
+            return
+        if now - self.last_heard > c.timeout:
+            raise NoServerError(c._silence(started=False))
+        quiet = now - max(self.last_heard, self.last_ask or 0)
+        if self.result is not None and quiet >= c.gap:
+            for index in self.result.missing():  # result chunks were lost
+                c._send(p.RESEND, self.msg_id, c.reply_port, index)
+            self.last_ask = now
+        elif self.result is None and quiet >= c.poll_interval:
+            # Still running? The server answers with an ack, or with the
+            # result if it finished and every chunk was lost.
+            c._send(p.RESEND, self.msg_id, c.reply_port, 0)
+            self.last_ask = now
+
+    def add_result_chunk(self, index: int, total: int, chunk: str) -> p.Assembly:
+        """The result so far; a chunk announcing another count starts it afresh."""
+        if self.result is None or self.result.count != total:
+            self.result = p.Assembly(total, max_chunks=1 << 30, chunk_chars=1 << 30)
+        self.result.add(index, total, chunk)
+        return self.result
 
 
 def _is_result(args: tuple) -> bool:

@@ -126,53 +126,61 @@ def _scan(data: bytes) -> MidiFacts:
         if data[pos:pos + 4] != b"MTrk":
             raise _Corrupt(f"track {t + 1} does not start with 'MTrk' (byte {pos})")
         length = struct.unpack(">L", data[pos + 4:pos + 8])[0]
-        pos = start = pos + 8
-        tick, status_kept = 0, None
-        while pos - start != length:  # mido's rule: a chunk ends exactly where it says
-            if pos >= end:
-                raise _Corrupt(f"track {t + 1} is cut short: it claims {length} bytes, "
-                               f"{end - start} remain")
-            delta, pos = _varint(data, pos)
-            tick += delta
-            status = data[pos]
-            pos += 1
-            peek = 0
-            if status < 0x80:
-                if status_kept is None:
-                    raise _Corrupt(f"track {t + 1}: a data byte where an event should start "
-                                   f"(byte {pos - 1})")
-                status, peek = status_kept, 1
-                pos -= 1
-            elif status != 0xFF:
-                status_kept = status
-            if status == 0xFF:
-                kind = data[pos]
-                n, pos = _varint(data, pos + 1)
-                if kind == 0x58 and n >= 2:
-                    facts.time_signatures.append((tick, data[pos], 2 ** data[pos + 1]))
-            elif status in (0xF0, 0xF7):
-                n, pos = _varint(data, pos)
-            elif status in _DATA_BYTES:
-                n = _DATA_BYTES[status]
-                body = data[pos:pos + n]
-                if len(body) < n:
-                    raise IndexError
-                if max(body, default=0) > 127:
-                    raise _Corrupt(f"track {t + 1}: a data byte over 127 (byte {pos})")
-                if status & 0xF0 == 0x90 and body[1]:
-                    facts.notes += 1
-            else:
-                raise _Corrupt(f"track {t + 1}: undefined status byte 0x{status:02x} "
-                               f"(byte {pos - 1 + peek})")
-            pos += n
-            if pos > end:
-                raise IndexError
-            facts.events += 1
-            if facts.events > MAX_EVENTS or facts.notes > MAX_NOTES or tick > MAX_TICK:
-                _over_a_limit(facts, tick)
-        facts.tracks += 1
-        facts.last_tick = max(facts.last_tick, tick)
+        pos = _scan_track(data, pos + 8, length, t, facts)
     return facts
+
+
+def _scan_track(data: bytes, start: int, length: int, t: int, facts: MidiFacts) -> int:
+    """Counts track t's events (its chunk's body is `length` bytes from
+    `start`) into facts; returns where the next chunk starts. One loop for
+    every kind of event, since running status carries from one to the next."""
+    pos, end = start, len(data)
+    tick, status_kept = 0, None
+    while pos - start != length:  # mido's rule: a chunk ends exactly where it says
+        if pos >= end:
+            raise _Corrupt(f"track {t + 1} is cut short: it claims {length} bytes, "
+                           f"{end - start} remain")
+        delta, pos = _varint(data, pos)
+        tick += delta
+        status = data[pos]
+        pos += 1
+        peek = 0
+        if status < 0x80:
+            if status_kept is None:
+                raise _Corrupt(f"track {t + 1}: a data byte where an event should start "
+                               f"(byte {pos - 1})")
+            status, peek = status_kept, 1
+            pos -= 1
+        elif status != 0xFF:
+            status_kept = status
+        if status == 0xFF:
+            kind = data[pos]
+            n, pos = _varint(data, pos + 1)
+            if kind == 0x58 and n >= 2:
+                facts.time_signatures.append((tick, data[pos], 2 ** data[pos + 1]))
+        elif status in (0xF0, 0xF7):
+            n, pos = _varint(data, pos)
+        elif status in _DATA_BYTES:
+            n = _DATA_BYTES[status]
+            body = data[pos:pos + n]
+            if len(body) < n:
+                raise IndexError
+            if max(body, default=0) > 127:
+                raise _Corrupt(f"track {t + 1}: a data byte over 127 (byte {pos})")
+            if status & 0xF0 == 0x90 and body[1]:
+                facts.notes += 1
+        else:
+            raise _Corrupt(f"track {t + 1}: undefined status byte 0x{status:02x} "
+                           f"(byte {pos - 1 + peek})")
+        pos += n
+        if pos > end:
+            raise IndexError
+        facts.events += 1
+        if facts.events > MAX_EVENTS or facts.notes > MAX_NOTES or tick > MAX_TICK:
+            _over_a_limit(facts, tick)
+    facts.tracks += 1
+    facts.last_tick = max(facts.last_tick, tick)
+    return pos
 
 
 def _over_a_limit(facts: MidiFacts, tick: int) -> None:
