@@ -1,7 +1,7 @@
 """Request validation: the JSON contract of docs/contract.md, checked before any work.
 
 Every problem raises RequestError (or LimitError) naming the field, such as
-``tracks[1].notes[4][2]: duration must be >= 0, got -0.5``. Limits are
+``tracks[1].notes[4][2]: must be >= 0, got -0.5``. Limits are
 checked from cheap facts (list lengths, beat positions) before anything is
 built, and values quoted in messages are cut short (model.errors.quote).
 From Python, numpy scalars count as the numbers they are; arrays are refused.

@@ -596,3 +596,16 @@ def test_the_controls_integer_bounds_hold_at_both_edges():
     refused(base(controls={"pitch_range": [128, 128]}), "controls.pitch_range[0]")
     refused(base(controls={"pitch_range": [128, 127]}), "controls.pitch_range[0]")
     refused(base(controls={"pitch_range": [0, -1]}), "controls.pitch_range[1]")
+
+
+def test_the_contracts_example_error_is_the_message_the_code_gives():
+    """docs/contract.md quotes one refusal word for word: a negative duration."""
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "docs" / "contract.md").read_text()
+    example = "tracks[1].notes[4][2]: must be >= 0, got -0.5"
+    assert f"`{example}`" in text
+    notes = [[60, float(i), 1.0, 90] for i in range(4)] + [[60, 4.0, -0.5, 90]]
+    req = base(tracks=[track(), track(id="2", notes=notes)])
+    with pytest.raises(RequestError) as caught:
+        parse_request(req, TOK)
+    assert str(caught.value) == example and caught.value.code == "bad_request"
