@@ -3,8 +3,8 @@
 Uses matplotlib's object API (Figure + Agg canvas), never pyplot: pyplot keeps
 global state, and the demo draws from several queue workers at once. Notes are
 drawn as one PolyCollection per colour rather than a Rectangle each (barh):
-with a few hundred notes the per-patch bookkeeping was most of the 0.5 s a
-roll took, and the demo draws one per variation.
+with a few hundred notes the per-patch bookkeeping is most of a roll's
+time, and the demo draws one per variation (the timings: docs/demo.md).
 """
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ because pretty_midi cannot write tempo changes.
 Before pretty_midi sees a file, `scan_midi` walks its bytes the way mido
 reads them and counts what parsing would cost (events, notes, the last tick
 and the bars it reaches): pretty_midi allocates 8 bytes per tick up to the
-last event, so a 53-byte file with one note at tick 9,999,990 and a
-resolution of 1 once cost 165 s and 7 GB. The limits are the table in
-docs/osc.md.
+last event, so a file of a few bytes with one note at a late tick would
+cost minutes and gigabytes (one such file: docs/speed.md). The limits are
+the table in docs/osc.md.
 """
 from __future__ import annotations
 

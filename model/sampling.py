@@ -6,8 +6,8 @@ NumPy array over the vocabulary: it returns a new array in which the tokens
 it forbids are -inf (or its input, untouched, when it forbids nothing), and
 never changes its input. `step` is a `Step` holding the row's grammar state
 and the request controls. Filters and the draw run in NumPy, not torch: on a
-1,054-token vocabulary a torch op's fixed cost (~5-10 us) is most of a
-step, and they run for every row of every token.
+vocabulary of about a thousand tokens a torch op's fixed cost is most of a
+step (docs/speed.md), and they run for every row of every token.
 """
 from __future__ import annotations
 
@@ -136,10 +136,10 @@ def polyphony_filter(logits, step: Step):
 
 @acts_in("density", "in_bar")
 def no_silence_filter(logits, step: Step):
-    """The seed project's failure was long silence; unless the user asked for
-    sparse output: no empty density level, no closing the fill before its
-    first note, and, when the density asks for more than a note a bar, no
-    closing a bar that is still empty."""
+    """Against long silence, into which a small model left alone drifts.
+    Unless the user asked for sparse output: no empty density level, no
+    closing the fill before its first note, and, when the density asks for
+    more than a note a bar, no closing a bar that is still empty."""
     if step.controls.sparse:
         return logits
     st, tok = step.state, step.state.tok
