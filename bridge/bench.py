@@ -6,10 +6,11 @@ are compared run interleaved, in rounds, and report medians, because the
 machine may be shared. `--quick` runs each measure once or twice on short
 inputs (seconds), so CI keeps every figure from rotting.
 
-Decode paths: "fast" is the engine's (model/fast.py, NumPy); "module" is
-Transformer.decode on the same static cache (the reference path); "eager" is
-a plain PyTorch loop whose cache grows by concatenation; "no cache" reruns
-the whole sequence for every token.
+Decode paths: each of model/decoders.py's decoders ("compiled", "numpy",
+"reference": Transformer.decode on a static cache), through the interface
+the engine uses; "eager" is a plain PyTorch loop whose cache grows by
+concatenation; "no cache" reruns the whole sequence for every token.
+The demo is timed by demo/bench.py in a process of its own.
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from .bench_decode import decode_rows
+
+ROOT = Path(__file__).resolve().parents[1]
 
 def add_arguments(p):
     p.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
@@ -83,8 +87,8 @@ def _latency(engine, req, runs, cold=False):
     prompt there (the same fill asked again, as a DAW user re-rolls it)."""
     total, prefill, decode, notes = [], [], [], []
     for k in range(runs):
-        if cold and engine.prompt_cache is not None:
-            engine.prompt_cache.clear()
+        if cold:
+            engine.decoder.forget()
         r = engine.run(dict(req, controls=dict(req["controls"], seed=k)))
         total.append(r["timing_ms"]["total"])
         prefill.append(r["timing_ms"]["prefill"])
@@ -92,121 +96,6 @@ def _latency(engine, req, runs, cold=False):
         notes.append(sum(len(v["notes"]) for v in r["variations"]))
     return {"total": _stats(total), "prefill": _stats(prefill), "decode": _stats(decode),
             "notes": statistics.median(notes)}
-
-
-# --- decode speed ---------------------------------------------------------------
-
-def decode_speeds(engine, steps: int, rounds: int) -> dict:
-    """Tokens/s of the model alone after a 300-token prompt, greedy, one
-    thread, each path in turn within each round; the median round counts."""
-    import numpy as np
-    import torch
-    from model.engine import torch_threads
-    from model.fast import FastDecoder
-    from model.transformer import KVCache
-    from model.fast import PromptCache
-    model = engine.model
-    numpy_path = FastDecoder(model)
-    prompt = torch.randint(10, model.config.vocab_size, (1, 300))
-
-    def static(batch, step):
-        cache = KVCache(model.config, batch, 300 + steps + 1)
-        logits = model.prefill(prompt.repeat(batch, 1), cache)
-        t = time.perf_counter()
-        for _ in range(steps):
-            logits = step(torch.argmax(logits, -1), cache)
-        return batch * steps / (time.perf_counter() - t)
-
-    def engine_decode(batch):
-        """As the engine decodes: compiled rows sharing one copy of the prompt."""
-        if engine.compiled is None:
-            return static(batch, lambda tokens, cache: torch.from_numpy(
-                numpy_path.decode(tokens.tolist(), cache)))
-        pc = PromptCache(model)
-        logits = pc.ensure(prompt[0].tolist())[0].expand(batch, -1).numpy()
-        cache = engine.compiled.split_cache(pc, batch, steps + 1)
-        t = time.perf_counter()
-        for _ in range(steps):
-            logits = engine.compiled.decode(np.argmax(logits, -1).tolist(), cache)
-        return batch * steps / (time.perf_counter() - t)
-
-    def eager():
-        t = time.perf_counter()
-        _eager_kv_loop(model, prompt, steps)
-        return steps / (time.perf_counter() - t)
-
-    def no_cache():
-        n = max(4, steps // 8)
-        t = time.perf_counter()
-        seq = prompt
-        for _ in range(n):
-            logits, _ = model(seq)
-            seq = torch.cat([seq, torch.argmax(logits[:, -1], -1, keepdim=True)], 1)
-        return n / (time.perf_counter() - t)
-
-    paths = {"fast_b1": lambda: engine_decode(1),
-             "numpy_b1": lambda: static(1, lambda tokens, cache: torch.from_numpy(
-                 numpy_path.decode(tokens.tolist(), cache))),
-             "fast_b4": lambda: engine_decode(4),
-             "module_b1": lambda: static(1, model.decode),
-             "module_b4": lambda: static(4, model.decode),
-             "eager_kv_b1": eager, "no_cache_b1": no_cache}
-    seen = {k: [] for k in paths}
-    with torch_threads(1), torch.no_grad():
-        for _ in range(rounds):
-            for k, f in paths.items():
-                seen[k].append(f())
-    return {k: round(statistics.median(v), 1) for k, v in seen.items()}
-
-
-def _eager_kv_loop(model, prompt, steps):
-    import torch
-    import torch.nn.functional as F
-    keys = [None] * len(model.blocks)
-    values = [None] * len(model.blocks)
-    idx, pos = prompt, 0
-    for _ in range(steps + 1):
-        T = idx.shape[1]
-        x = model.wte(idx) + model.wpe(torch.arange(pos, pos + T))
-        for i, blk in enumerate(model.blocks):
-            h = blk.ln_1(x)
-            q, k, v = blk.attn.qkv(h).split(x.shape[-1], dim=2)
-            nh = blk.attn.n_head
-            q, k, v = (z.view(1, T, nh, -1).transpose(1, 2) for z in (q, k, v))
-            keys[i] = k if keys[i] is None else torch.cat([keys[i], k], 2)
-            values[i] = v if values[i] is None else torch.cat([values[i], v], 2)
-            y = F.scaled_dot_product_attention(q, keys[i], values[i], is_causal=T > 1)
-            x = x + blk.attn.proj(y.transpose(1, 2).reshape(1, T, -1))
-            x = x + blk.mlp(blk.ln_2(x))
-        logits = model.lm_head(model.ln_f(x[:, -1]))
-        pos += T
-        idx = torch.argmax(logits, -1, keepdim=True)
-
-
-def bandwidth(weight_bytes: int, quick=False) -> dict:
-    """Memory read bandwidth (GB/s): a 256 MB array (64 MB quick), which
-    comes from DRAM, and a working set the size of the weights read again
-    and again, which stays in the CPU's caches where they fit (3.7 MB of the
-    small model do, in a 32 MB L3). Read as one BLAS dot product of the two
-    halves: NumPy's sum is compute-bound (pairwise) and reads at ~1/3 the rate."""
-    import numpy as np
-    from model.fast import single_thread_blas
-    single_thread_blas()
-    big = np.ones((16 if quick else 64) * 1024 * 1024, dtype=np.float32)
-    small = np.ones(max(2, weight_bytes // 4), dtype=np.float32)
-    out = {}
-    for name, arr, reps in (("large_array", big, 3 if quick else 5), ("weights_sized", small, 200)):
-        h = len(arr) // 2
-        a, b = arr[:h], arr[h:2 * h]
-        np.dot(a, b)
-        best = float("inf")
-        for _ in range(2 if quick else 5):
-            t = time.perf_counter()
-            for _ in range(reps):
-                np.dot(a, b)
-            best = min(best, time.perf_counter() - t)
-        out[name] = 2 * a.nbytes * reps / best / 1e9
-    return {k: round(v, 2) for k, v in out.items()}
 
 
 # --- the bridge -------------------------------------------------------------------
@@ -225,6 +114,14 @@ def _rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def _has_torch(pid: int) -> bool | None:
+    """Whether the process has PyTorch's library mapped (None: cannot tell)."""
+    try:
+        return "libtorch" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return None
 
 
 def bridge_figures(model_path, req, runs) -> dict:
@@ -248,7 +145,7 @@ def bridge_figures(model_path, req, runs) -> dict:
         if startup is None:
             raise RuntimeError("the server did not answer ping: "
                                + (proc.stderr.read().decode()[-500:] if proc.poll() is not None else ""))
-        rss = _rss_mb(proc.pid)
+        rss, torch_loaded = _rss_mb(proc.pid), _has_torch(proc.pid)
         # the same requests from this process: the server and OSC alone,
         # without the start of a `midifill request` process
         inproc = []
@@ -268,12 +165,33 @@ def bridge_figures(model_path, req, runs) -> dict:
                 if r.returncode != 0:
                     raise RuntimeError(f"midifill request failed: {r.stderr.decode()[-300:]}")
                 lat.append((time.perf_counter() - t) * 1000)
-        return {"startup_s": round(startup, 2), "rss_mb": rss,
+        return {"startup_s": round(startup, 2), "rss_mb": rss, "torch_loaded": torch_loaded,
                 "rss_mb_after_requests": _rss_mb(proc.pid), "request_ms": _stats(lat),
                 "client_in_process_ms": _stats(inproc)}
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def generate_figures(model_path, runs) -> dict:
+    """Seconds of wall time for `midifill generate` (a process start, the
+    model load and a 4-bar fill of the pop example): a user's first call."""
+    song = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
+    seconds = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(runs):
+            cmd = [sys.executable, "-m", "bridge.cli", "generate", str(song), "-o",
+                   str(Path(tmp) / "out.mid"), "--track", "1", "--bars", "5-8", "--seed", str(k)]
+            if model_path:
+                cmd += ["--model", str(model_path)]
+            t = time.perf_counter()
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            seconds.append(time.perf_counter() - t)
+            if r.returncode != 0:
+                raise RuntimeError(f"midifill generate failed: {r.stderr[-300:]}")
+    ms = _stats([1000 * s for s in seconds])
+    return {"median": round(ms["median"] / 1000, 2), "p95": round(ms["p95"] / 1000, 2),
+            "n": ms["n"]}
 
 
 # --- training ---------------------------------------------------------------------
@@ -283,7 +201,7 @@ def training_throughput(engine, steps: int, quick=False) -> float:
     default thread count, on batches of 8 x 512 tokens (2 x 128 quick)."""
     import torch
     from model.transformer import Transformer
-    model = Transformer(engine.model.config).train()
+    model = Transformer(engine.config).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     shape = (2, 128) if quick else (8, min(512, model.config.block_size))
     x = torch.randint(10, model.config.vocab_size, shape)
@@ -301,11 +219,12 @@ def training_throughput(engine, steps: int, quick=False) -> float:
 
 def bench(model_path=None, runs=20, quick=False) -> dict:
     from model import Engine
+    from .bench_decode import bandwidth, decode_speeds
     t_start = time.perf_counter()
     engine = Engine.from_checkpoint(model_path)
-    weight_bytes = (engine.fast.weight_bytes() if engine.fast else
-                    4 * sum(p.numel() for p in engine.model.parameters()))
-    res = {"model": engine.name, "params": sum(p.numel() for p in engine.model.parameters()),
+    weight_bytes = engine.weights.decode_bytes()
+    res = {"model": engine.name, "decoder": engine.decoder.name,
+           "params": sum(a.size for a in engine.weights.arrays.values()),
            "weight_bytes_per_token": weight_bytes,
            "machine": f"{_cpu_name()}, {os.cpu_count()} cores, "
                       f"Python {platform.python_version()}",
@@ -319,12 +238,13 @@ def bench(model_path=None, runs=20, quick=False) -> dict:
         limit = res["bandwidth_gb_s"][kind] * 1e9 / weight_bytes
         res.setdefault("bandwidth_limit_tok_s", {})[kind] = round(limit, 1)
         res.setdefault("fraction_of_limit", {})[kind] = round(
-            res["decode_tok_s"]["fast_b1"] / limit, 4)
+            res["decode_tok_s"][f"{engine.decoder.name}_b1"] / limit, 4)
     ref = reference_request()
     engine.run(ref)  # warm-up
     res["reference_fill_engine"] = _latency(engine, ref, runs)
     res["reference_fill_engine_cold"] = _latency(engine, ref, runs, cold=True)
     res["reference_fill_osc"] = bridge_figures(model_path, ref, runs)
+    res["generate_cli_s"] = generate_figures(model_path, 1 if quick else 5)
     few = 1 if quick else 5
     # scaling runs cold (prompt cache emptied): a changed song each time
     res["context_scaling_ms"] = {str(b): _brief(_latency(engine, reference_request(context_bars=b),
@@ -340,16 +260,17 @@ def bench(model_path=None, runs=20, quick=False) -> dict:
 
 
 def demo_figures(model_path, runs) -> dict:
-    """The demo end to end through gradio_client (demo/bench.py), or why not."""
-    try:
-        from demo.bench import bench_demo
-        from demo.render import synth_available
-    except ImportError as exc:  # installed without the demo and test extras
-        return {"skipped": f"the demo cannot run here ({exc})"}
-    ok, why = synth_available()
-    if not ok:
-        return {"skipped": why}
-    return bench_demo(runs, model_path)
+    """The demo end to end through gradio_client, or why not: demo/bench.py
+    in its own process (bridge/ does not import demo/ for this)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "demo.json"
+        cmd = [sys.executable, "-m", "demo.bench", "--runs", str(runs), "--json", str(out)]
+        if model_path:
+            cmd += ["--model", str(model_path)]
+        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        if r.returncode != 0 or not out.is_file():
+            raise RuntimeError(f"the demo benchmark failed: {r.stderr[-1000:]}")
+        return json.loads(out.read_text())
 
 
 def _demo_rows(demo: dict) -> list[str]:
@@ -358,6 +279,10 @@ def _demo_rows(demo: dict) -> list[str]:
     return [f"{f'demo, {n} variation(s), through gradio_client':44} {s['median']:>10.2f} s"
             f"    p95 {s['p95']:.2f} (n={s['n']}; {demo['case']})"
             for n, s in demo["seconds"]["this"].items()]
+
+
+def _yes_no(flag) -> str:
+    return "unknown" if flag is None else ("yes" if flag else "no")
 
 
 def _cpu_name() -> str:
@@ -377,8 +302,7 @@ def variation_scaling(engine, counts, runs) -> dict:
     seen = {v: {"total": [], "prefill": [], "decode": [], "notes": []} for v in counts}
     for k in range(runs):
         for v in counts:
-            if engine.prompt_cache is not None:
-                engine.prompt_cache.clear()
+            engine.decoder.forget()
             r = engine.run(reference_request(variations=v, seed=k))
             for part in ("total", "prefill", "decode"):
                 seen[v][part].append(r["timing_ms"][part])
@@ -393,7 +317,6 @@ def _brief(lat: dict) -> dict:
 
 
 def format_table(r: dict) -> str:
-    d = r["decode_tok_s"]
     ref, cold, osc = r["reference_fill_engine"], r["reference_fill_engine_cold"], r["reference_fill_osc"]
 
     def lat(name, x):
@@ -409,18 +332,7 @@ def format_table(r: dict) -> str:
         f"model {r['model']}, {r['params'] / 1e6:.2f} M parameters, {r['machine']}, "
         f"load average {r['load_average_before']} -> {r['load_average_after']}",
         "",
-        f"{'decode, fast path (engine), 1 stream':44} {d['fast_b1']:>10.0f} tok/s"
-        f"   fast/eager = {d['fast_b1'] / d['eager_kv_b1']:.2f}x",
-        f"{'decode, NumPy path, 1 stream':44} {d['numpy_b1']:>10.0f} tok/s"
-        f"   compiled/NumPy = {d['fast_b1'] / d['numpy_b1']:.2f}x",
-        f"{'decode, fast path (engine), batch of 4':44} {d['fast_b4']:>10.0f} tok/s"
-        f"   vs 1 stream {d['fast_b4'] / d['fast_b1']:.2f}x",
-        f"{'decode, Transformer.decode, 1 stream':44} {d['module_b1']:>10.0f} tok/s"
-        f"   fast/module = {d['fast_b1'] / d['module_b1']:.2f}x",
-        f"{'decode, Transformer.decode, batch of 4':44} {d['module_b4']:>10.0f} tok/s",
-        f"{'decode, plain eager loop + KV cache':44} {d['eager_kv_b1']:>10.0f} tok/s",
-        f"{'decode, no KV cache':44} {d['no_cache_b1']:>10.0f} tok/s"
-        f"   fast/no-cache = {d['fast_b1'] / d['no_cache_b1']:.1f}x",
+        *decode_rows(r),
         f"{'weights read per token (fp32)':44} {r['weight_bytes_per_token'] / 1e6:>10.2f} MB",
         f"{'bandwidth, large array / weights-sized':44} {r['bandwidth_gb_s']['large_array']:>10.2f} GB/s"
         f"   {r['bandwidth_gb_s']['weights_sized']:.2f} GB/s",
@@ -436,9 +348,13 @@ def format_table(r: dict) -> str:
         f"   p95 {osc['request_ms']['p95']:.1f} (n={osc['request_ms']['n']})",
         f"{'  the same over OSC from this process':44} {osc['client_in_process_ms']['median']:>10.1f} ms"
         f"   p95 {osc['client_in_process_ms']['p95']:.1f}",
-        f"{'server start until pong':44} {osc['startup_s']:>10.2f} s",
+        f"{'server start until pong':44} {osc['startup_s']:>10.2f} s"
+        f"   (torch loaded: {_yes_no(osc.get('torch_loaded'))})",
         f"{'server resident memory, model loaded':44} {osc['rss_mb']:>10.1f} MB"
         f"   ({osc['rss_mb_after_requests']} MB after the requests)",
+        f"{'midifill generate, 4 bars of the pop example':44} "
+        f"{r['generate_cli_s']['median']:>10.2f} s    p95 {r['generate_cli_s']['p95']:.2f} "
+        f"(n={r['generate_cli_s']['n']}; wall, process start included)",
         "ms total (prefill+decode), cold prompt cache:",
         scaling("  context bars", "context_scaling_ms"),
         scaling("  tracks", "track_scaling_ms"),

@@ -1,7 +1,7 @@
 """The demo's speed as a visitor's API call sees it: upload, model, audio,
 piano rolls and downloads, end to end through gradio_client.
 
-    python -m demo.bench [--runs 7] [--model CKPT] [--compare OTHER_CHECKOUT]
+    python -m demo.bench [--runs 7] [--model CKPT] [--compare OTHER_CHECKOUT] [--json OUT]
 
 The case is the one a visitor is most likely to try: the 30-second groove
 example, bass (track 1) bars 5-8, with 1 and with 2 variations. The server is
@@ -9,12 +9,15 @@ example, bass (track 1) bars 5-8, with 1 and with 2 variations. The server is
 API user pays (HTTP, the queue, file copies) and nothing of the client's own
 work is counted as the server's. With --compare, a second server runs from
 another checkout (e.g. a `git worktree` of an older commit) and the two are
-measured in alternating rounds, so a busy machine slows both alike.
+measured in alternating rounds, so a busy machine slows both alike. With
+--json the figures (or why the demo cannot run here) are written to a file:
+this is how `midifill bench` gets them, from a process of its own.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import socket
 import statistics
@@ -111,6 +114,20 @@ def bench_demo(runs: int = 7, model: str | None = None, roots: dict | None = Non
             "seconds": out, "load_average": round(os.getloadavg()[0], 2)}
 
 
+def figures(runs: int = 7, model: str | None = None) -> dict:
+    """bench_demo's figures, or {"skipped": why} where the demo cannot run
+    (its extras or FluidSynth missing)."""
+    try:
+        import gradio_client  # noqa: F401
+        from demo.render import synth_available
+    except ImportError as exc:  # installed without the demo and test extras
+        return {"skipped": f"the demo cannot run here ({exc})"}
+    ok, why = synth_available()
+    if not ok:
+        return {"skipped": why}
+    return bench_demo(runs, model)
+
+
 def _stats(values: list[float]) -> dict:
     values = sorted(values)
     p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
@@ -133,7 +150,12 @@ def main(argv=None) -> int:
     p.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
     p.add_argument("--compare", default=None, metavar="CHECKOUT",
                    help="also serve the demo from this checkout, in alternating rounds")
+    p.add_argument("--json", default=None, metavar="OUT",
+                   help="write the figures (or why the demo cannot run) to OUT as JSON")
     args = p.parse_args(argv)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures(args.runs, args.model)))
+        return 0
     roots = {"this": ROOT}
     if args.compare:
         roots = {"other": Path(args.compare).resolve(), "this": ROOT}

@@ -9,8 +9,9 @@ at the first request). Every problem is one CheckpointError naming it.
 from __future__ import annotations
 
 import math
+import sys
 
-import torch
+import numpy as np
 
 from .errors import CheckpointError, quote
 
@@ -32,8 +33,8 @@ def _int_in(value, field: str, lo: int, hi: int, where: str) -> int:
 
 def check_model_config(cfg, where: str):
     """A ModelConfig from the stored dict, checked field by field and against
-    the parameter budget (counted on the meta device: nothing is allocated)."""
-    from .transformer import ModelConfig, Transformer
+    the parameter budget (counted from the shapes: nothing is allocated)."""
+    from .weights import ModelConfig, state_shapes
     if not isinstance(cfg, dict):
         raise CheckpointError(f"{where}: model_config must be a dict, got {type(cfg).__name__}")
     unknown = [k for k in cfg if k not in ModelConfig.__dataclass_fields__]
@@ -56,21 +57,21 @@ def check_model_config(cfg, where: str):
                               f"{quote(config.bias)}")
     e = config.n_embd  # embeddings and 12 e^2 a block: all but the norms and biases
     rough = (config.vocab_size + config.block_size) * e + config.n_layer * 12 * e * e
-    if rough > MAX_PARAMS:  # refused before even the meta model is built (1 s at the top)
+    if rough > MAX_PARAMS:  # refused before the tensors' shapes are even listed
         raise CheckpointError(f"{where}: model_config describes over {rough:,} parameters; "
                               f"the limit is {MAX_PARAMS:,}")
-    with torch.device("meta"):
-        shapes = {k: tuple(v.shape) for k, v in Transformer(config).state_dict().items()}
-    params = sum(math.prod(s) for k, s in shapes.items() if k != "lm_head.weight")
+    shapes = state_shapes(config)  # lm_head.weight is tied to wte.weight, not stored
+    params = sum(math.prod(s) for s in shapes.values())
     if params > MAX_PARAMS:
         raise CheckpointError(f"{where}: model_config describes {params:,} parameters; the "
                               f"limit is {MAX_PARAMS:,}")
-    shapes.pop("lm_head.weight")  # tied to wte.weight, not stored
     return config, shapes
 
 
 def check_state(state, shapes: dict, where: str) -> dict:
-    """The stored tensors as float32, each one checked against `shapes`."""
+    """The stored tensors as float32, each one checked against `shapes`:
+    torch tensors (a .pt checkpoint) or NumPy arrays (.safetensors), kept
+    as the kind they came as."""
     if not isinstance(state, dict):
         raise CheckpointError(f"{where}: state_dict must be a dict, got {type(state).__name__}")
     missing = [k for k in shapes if k not in state]
@@ -84,17 +85,30 @@ def check_state(state, shapes: dict, where: str) -> dict:
     out = {}
     for name, shape in shapes.items():
         t = state[name]
-        if not isinstance(t, torch.Tensor) or not t.is_floating_point() or t.is_sparse:
+        if not _dense_float(t):
             raise CheckpointError(f"{where}: {name} must be a dense floating-point tensor, got "
                                   f"{getattr(t, 'dtype', type(t).__name__)}")
         if tuple(t.shape) != shape:
             raise CheckpointError(f"{where}: weights do not match the stored config: {name} "
                                   f"has shape {tuple(t.shape)}, the config needs {shape}")
-        t = t.float()
-        if not bool(torch.isfinite(t).all()):
+        if isinstance(t, np.ndarray):
+            t = t.astype(np.float32)
+            finite = np.isfinite(t).all()
+        else:
+            t = t.float()
+            finite = sys.modules["torch"].isfinite(t).all()
+        if not bool(finite):
             raise CheckpointError(f"{where}: {name} holds NaN or infinite values")
         out[name] = t
     return out
+
+
+def _dense_float(t) -> bool:
+    if isinstance(t, np.ndarray):
+        return t.dtype.kind == "f"
+    torch = sys.modules.get("torch")  # a torch tensor can only come where torch is loaded
+    return (torch is not None and isinstance(t, torch.Tensor) and t.is_floating_point()
+            and not t.is_sparse)
 
 
 def check_tokenizer(tok_cfg, vocab_size: int, where: str):

@@ -20,9 +20,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#define EPS 1e-5f
 #define RB 4   /* rows per register block of a matrix product */
-#define PW 16  /* columns per panel */
+/* PW (columns per panel) and EPS (the layer-norm epsilon) come from the
+ * compiler's command line (model/fast_c.py), so each is defined once. */
+#if !defined(PW) || !defined(EPS)
+#error "build with -DPW=... -DEPS=..., as model/fast_c.py does"
+#endif
 
 /* Eight floats as one value. */
 typedef float v8 __attribute__((vector_size(32)));

@@ -11,12 +11,10 @@ import os
 import random
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-import torch
-
+from . import decoders
 from .checkpoint_check import check_tokenizer
 from .errors import Cancelled, CheckpointError, TooSlow
 from .grammar import FillState
@@ -25,51 +23,15 @@ from .prompt import build_prompt
 from .request import FillRequest, parse_request
 from .sampling import Noise, Step, apply_filters, sample
 from .song import Note
-from .tokenizer import Tokenizer, TokenizerConfig
-from .transformer import KVCache, Transformer, load_checkpoint
-from .fast import FastDecoder, PromptCache
-from .fast_c import CDecoder, CSampler, SplitCache
+from .tokenizer import Tokenizer
+from .weights import Weights, load_weights
 
-BUNDLED_MODEL = Path(__file__).with_name("midifill-small-v3.pt")
+BUNDLED_MODEL = Path(__file__).with_name("midifill-small-v3.safetensors")
 CHUNK_BARS = 4
-# Decoding multiplies tiny matrices: one thread is fastest, and on a busy
-# machine several OpenMP threads waiting on each other are 10-100x slower
-# (measured: a 450-token prefill 26 ms on one thread, 50-470 ms on two while
-# the other core is busy; even allocating the cache costs 60 ms on two).
-# Prefill has work to share, so it takes more threads only while cores are
-# idle (see prefill_threads). MIDIFILL_THREADS overrides both.
-DECODE_THREADS = int(os.environ.get("MIDIFILL_THREADS", "1"))
-PREFILL_THREADS = int(os.environ["MIDIFILL_THREADS"]) if "MIDIFILL_THREADS" in os.environ else None
-# The NumPy decode path and the prompt cache (model/fast.py); MIDIFILL_FAST=0
-# decodes through Transformer.decode, the reference path.
-FAST = os.environ.get("MIDIFILL_FAST", "1") != "0"
 # The most one request may spend in the engine before it ends with TooSlow
 # (code too_slow) instead of holding the worker: the documented ceiling
 # (docs/osc.md, Limits). MIDIFILL_TIME_BUDGET_S overrides it.
 TIME_BUDGET_S = float(os.environ.get("MIDIFILL_TIME_BUDGET_S", "30"))
-
-
-def prefill_threads() -> int:
-    """Threads for prefill: one per core left idle by the load average, 1 to 4."""
-    if PREFILL_THREADS is not None:
-        return PREFILL_THREADS
-    try:
-        idle = (os.cpu_count() or 1) - os.getloadavg()[0]
-    except OSError:
-        return 1
-    return max(1, min(4, int(idle)))
-
-
-@contextmanager
-def torch_threads(n: int):
-    before = torch.get_num_threads()
-    if n != before:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if n != before:
-            torch.set_num_threads(before)
 
 
 CONTEXT_BARS = 8  # bars on each side of a fill that set its default density and register
@@ -133,37 +95,46 @@ class Engine:
     time_budget_s = TIME_BUDGET_S  # per request; set on an instance to change it
     _deadline: float | None = None  # perf_counter time the running request must end by
 
-    def __init__(self, model: Transformer, tokenizer: Tokenizer, name: str = "midifill",
-                 meta: dict | None = None, fast: bool | None = None):
-        self.model = model.eval()
-        fast = FAST if fast is None else fast
-        # the compiled step where a C compiler is found (model/fast_c.py),
-        # else NumPy (model/fast.py); fast=False: Transformer.decode
-        self.compiled = CDecoder.build(model) if fast else None
-        self.fast = self.compiled or (FastDecoder(model) if fast else None)
-        self.prompt_cache = PromptCache(model) if fast else None
-        # the same draws either way (model/sample_step.c); compiled where it
-        # builds, whichever decode path runs
+    def __init__(self, model, tokenizer: Tokenizer, name: str = "midifill",
+                 meta: dict | None = None, decoder: str | None = None):
+        """`model`: the network's `Weights`, or a torch `Transformer`.
+        `decoder`: "auto" (compiled where a C compiler is found, else NumPy),
+        "compiled", "numpy" or "reference" (model/decoders.py); None: auto
+        unless MIDIFILL_DECODER names one."""
+        self.weights = model if isinstance(model, Weights) else Weights.from_model(model)
+        self.config = self.weights.config
+        if tokenizer.vocab_size != self.config.vocab_size:
+            raise CheckpointError(f"tokenizer vocabulary {tokenizer.vocab_size} != model "
+                                  f"vocabulary {self.config.vocab_size}")
+        self.decoder = decoders.build(decoder, self.weights)
+        # the same draws as sampling.sample (model/sample_step.c), compiled
+        # where it builds, whichever decoder runs
+        from .fast_c import CSampler
         self.sample = CSampler.build() or sample
         self.tok = tokenizer
         self.name = name
         self.meta = meta or {}
-        if tokenizer.vocab_size != model.config.vocab_size:
-            raise CheckpointError(f"tokenizer vocabulary {tokenizer.vocab_size} != model "
-                                  f"vocabulary {model.config.vocab_size}")
+
+    @property
+    def model(self):
+        """The torch Transformer of these weights (built on first use: this
+        imports torch; inference does not need it)."""
+        return self.weights.module()
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path | None = None) -> "Engine":
-        """Load a checkpoint; with no path, the bundled model."""
+    def from_checkpoint(cls, path: str | Path | None = None,
+                        decoder: str | None = None) -> "Engine":
+        """Load a .safetensors file or a torch checkpoint; with no path, the
+        bundled model."""
         if path is None:
             path = BUNDLED_MODEL
             if not path.is_file():
                 raise CheckpointError(f"the bundled model {path.name} is not in {path.parent}; "
                                       "train one with `midifill train` or pass a checkpoint path")
-        model, tok_cfg, ckpt = load_checkpoint(path)  # config and tensors checked there
-        tok = check_tokenizer(tok_cfg, model.config.vocab_size, str(path))
-        meta = ckpt.get("meta") or {}
-        return cls(model, tok, meta.get("name", Path(path).stem), meta)
+        weights = load_weights(path)  # config and tensors checked there
+        tok = check_tokenizer(weights.tokenizer_config, weights.config.vocab_size, str(path))
+        return cls(weights, tok, weights.meta.get("name", Path(path).stem), weights.meta,
+                   decoder)
 
     # --- the contract -------------------------------------------------------
     def run(self, request: dict, progress: Callable[[float], None] | None = None,
@@ -216,7 +187,7 @@ class Engine:
             for rows in groups:
                 # bars of earlier chunks are shown as written, later ones stay blank
                 prompt = build_prompt(tok, songs[rows[0]], bars, req.track_id, (c0, c1),
-                                      (c0, b1), lo, hi, req.mode, self.model.config.block_size,
+                                      (c0, b1), lo, hi, req.mode, self.config.block_size,
                                       density, written_from=b0)
                 prompt.plan.sounding = sounding
                 prompt.plan.velocities = velocities
@@ -239,69 +210,43 @@ class Engine:
         return [sorted(r, key=lambda x: (x.start, x.pitch)) for r in results]
 
     def _decode(self, prompt, batch, density, controls, gen, timing, report, cancel):
-        model = self.model
         t0 = time.perf_counter()
-        with torch_threads(prefill_threads()):
-            if self.compiled is not None:
-                # the rows share the prompt's keys and values, never copied
-                logits, _ = self.prompt_cache.ensure(prompt.tokens)
-                logits = logits.expand(batch, -1)
-                cache = self.compiled.split_cache(self.prompt_cache, batch, prompt.plan.max_tokens)
-            elif self.prompt_cache is not None:
-                cache = KVCache(model.config, batch, len(prompt.tokens) + prompt.plan.max_tokens)
-                logits, _ = self.prompt_cache.prefill(prompt.tokens, cache)
-            else:
-                cache = KVCache(model.config, batch, len(prompt.tokens) + prompt.plan.max_tokens)
-                logits = model.prefill(torch.tensor([prompt.tokens] * batch), cache)
+        run = self.decoder.start(prompt.tokens, batch, prompt.plan.max_tokens)
         t1 = time.perf_counter()
         timing["prefill"] += (t1 - t0) * 1000
-        with torch_threads(DECODE_THREADS):
-            states = self._decode_loop(logits, cache, prompt, batch, density, controls, gen,
-                                       report, cancel)
+        with run:
+            states = self._decode_loop(run, prompt, batch, density, controls, gen, report, cancel)
         timing["decode"] += (time.perf_counter() - t1) * 1000
         return states
 
-    def _decode_loop(self, logits, cache, prompt, batch, density, controls, gen, report, cancel):
-        """Sample a token for every row that is not done, step the model on
-        them, until every row has closed its fill. `logits` (B, V) from
-        prefill; rows that finish leave the batch."""
-        tok, model = self.tok, self.model
-        logits = logits.numpy()
+    def _decode_loop(self, run, prompt, batch, density, controls, gen, report, cancel):
+        """Sample a token for every row that is not done, step the decoder on
+        them, until every row has closed its fill. Rows that finish leave the
+        batch, so the rest decode at their own cost."""
+        tok = self.tok
+        logits = run.logits
         states = [FillState(tok, prompt.plan, density) for _ in range(batch)]
         n_bars = len(prompt.plan.bars)
-        rows = list(range(batch))  # the states that have a row in the cache, in row order
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("the request was cancelled")
             if self._deadline is not None and time.perf_counter() > self._deadline:
                 raise TooSlow(f"the request ran past the engine's time budget of "
                               f"{self.time_budget_s:g} s; ask for fewer bars or variations")
-            chosen = []
+            chosen = {}
             for b, st in enumerate(states):
                 if st.done:
-                    chosen.append(tok.PAD)
                     continue
                 if st.forced:
                     t = st.forced[0]
                 else:
                     t = self.sample(apply_filters(logits[b], Step(st, controls)), controls, gen)
                 st.advance(t)
-                chosen.append(t)
-            if all(st.done for st in states):
+                chosen[b] = t
+            live = [b for b in chosen if not states[b].done]
+            if not live:
                 break
             report(sum(max(st.bar_i, 0) for st in states) / (batch * n_bars))
-            if isinstance(cache, SplitCache):
-                # finished rows leave the batch, so the rest decode at their own cost
-                live = [b for b in range(batch) if not states[b].done]
-                out = self.compiled.decode([chosen[b] for b in live], cache, rows=live)
-                logits = {b: out[j] for j, b in enumerate(live)}
-            elif self.fast is not None:
-                live = [b for b in rows if not states[b].done]
-                if len(live) < len(rows):
-                    cache = self.fast.keep_rows(cache, [rows.index(b) for b in live])
-                    rows = live
-                out = self.fast.decode([chosen[b] for b in rows], cache)
-                logits = {b: out[j] for j, b in enumerate(rows)}
-            else:
-                logits = model.decode(torch.tensor(chosen, dtype=torch.long), cache).numpy()
+            out = run.step([chosen[b] for b in live], live)
+            logits = dict(zip(live, out))
         return states

@@ -5,9 +5,10 @@ A token of the small model is ~1 M multiply-adds; in NumPy it also costs
 ~150 calls of fixed overhead, which is most of the time. In C the step is one
 call, for one row or a batch: the weights stream past once for up to four
 rows, and the rows of a batch share one copy of the prompt's keys and values
-(`SplitCache`), so variations cost little more than one fill. Where no compiler is found or the build fails, `CDecoder.build` returns
-None and the engine keeps the NumPy path (`FastDecoder`), so nothing breaks on
-a machine without a compiler. MIDIFILL_C=0 turns it off.
+(`SplitCache`), so variations cost little more than one fill. Where no
+compiler is found or the build fails, `CDecoder.build` returns None and the
+engine keeps the NumPy path (`FastDecoder`), so nothing breaks on a machine
+without a compiler (model/decoders.py chooses).
 """
 from __future__ import annotations
 
@@ -23,17 +24,17 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from .fast import FastDecoder, PromptCache
+from .fast import KV, FastDecoder, PromptCache, empty_aligned
 from .sampling import Controls, Noise
-from .transformer import KVCache, ModelConfig, Transformer
+from .weights import LN_EPS, ModelConfig, Weights
 
 log = logging.getLogger("midifill.fast_c")
 SOURCES = [Path(__file__).with_name(n) for n in ("decode_step.c", "sample_step.c")]
+PANEL = 16  # columns per panel of a packed matrix; the C step gets it as PW
 # fused multiply-adds where the CPU has them (-march=native): the logits then
 # differ from torch's by float32 rounding, as NumPy's do (1e-4, tested)
-FLAGS = ["-O3"]
+FLAGS = ["-O3", f"-DPW={PANEL}", f"-DEPS={LN_EPS!r}f"]
 _LIB = None
 _TRIED = False
 
@@ -49,8 +50,6 @@ def load_library():
     if _TRIED:
         return _LIB
     _TRIED = True
-    if os.environ.get("MIDIFILL_C", "1") == "0":
-        return None
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if not cc:
         log.info("no C compiler found: decoding with NumPy")
@@ -89,11 +88,8 @@ def _ptr(a: np.ndarray | None):
     return None if a is None else a.ctypes.data_as(ctypes.c_void_p)
 
 
-def _ptrs(tensors) -> ctypes.Array:
-    return (ctypes.c_void_p * len(tensors))(*[t.data_ptr() for t in tensors])
-
-
-PANEL = 16  # columns per panel of a packed matrix (PW in decode_step.c)
+def _ptrs(arrays) -> ctypes.Array:
+    return (ctypes.c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
 
 
 def _up(n: int) -> int:
@@ -103,9 +99,7 @@ def _up(n: int) -> int:
 def aligned(a: np.ndarray) -> np.ndarray:
     """A float32 copy of `a` starting on a 64-byte cache line: a panel row
     (16 floats) is then one line, not two."""
-    buf = np.empty(a.size + 16, dtype=np.float32)
-    start = (-buf.ctypes.data % 64) // 4
-    out = buf[start:start + a.size].reshape(a.shape)
+    out = empty_aligned(a.shape)
     out[...] = a
     return out
 
@@ -141,14 +135,14 @@ class SplitCache:
         H, hd = config.n_head, config.n_embd // config.n_head
         self.prefix_kt, self.prefix_v = [], []
         for k, v in zip(prompt.k, prompt.v):
-            K = torch.zeros(H, _up(n), hd)
-            K[:, :n] = k[0, :, :n]
-            self.prefix_kt.append(K.view(H, -1, PANEL, hd).transpose(2, 3).contiguous())
-            Vp = torch.zeros(H, _up(n), _up(hd))
-            Vp[:, :n, :hd] = v[0, :, :n]
-            self.prefix_v.append(Vp.view(H, _up(n), -1, PANEL).transpose(1, 2).contiguous())
+            K = np.zeros((H, _up(n), hd), dtype=np.float32)
+            K[:, :n] = k
+            self.prefix_kt.append(aligned(K.reshape(H, -1, PANEL, hd).transpose(0, 1, 3, 2)))
+            Vp = np.zeros((H, _up(n), _up(hd)), dtype=np.float32)
+            Vp[:, :n, :hd] = v
+            self.prefix_v.append(aligned(Vp.reshape(H, _up(n), -1, PANEL).transpose(0, 2, 1, 3)))
         self.n = n
-        self.own = KVCache(config, batch, length, zeroed=False)  # written before read
+        self.own = KV(config, batch, length)
         self.pos = self.n
         self.length = self.n + length
         self.io = StepBuffers(config, batch, self.length)
@@ -187,7 +181,7 @@ class StepBuffers:
         self.logits = np.empty((batch, V), dtype=np.float32)
         self.scratch = np.empty(batch * (12 * C + length + 18), dtype=np.float32)
 
-    def bind(self, n_prefix: int, kt: list | None, vp: list | None, own: KVCache) -> None:
+    def bind(self, n_prefix: int, kt: list | None, vp: list | None, own: KV) -> None:
         """Point the struct at a cache: n_prefix shared prompt positions
         packed in kt/vp (None: none), the rows' own positions in `own`."""
         # ctypes holds only addresses: the pointer arrays are kept here
@@ -203,14 +197,14 @@ class CDecoder(FastDecoder):
     """FastDecoder's folded weights, stepped by the compiled kernel."""
 
     @classmethod
-    def build(cls, model: Transformer) -> "CDecoder | None":
-        if model.config.n_embd % 8:
+    def build(cls, weights: Weights) -> "CDecoder | None":
+        if weights.config.n_embd % 8:
             return None  # the kernel's GELU runs eight floats at a time
         lib = load_library()
-        return None if lib is None else cls(model, lib)
+        return None if lib is None else cls(weights, lib)
 
-    def __init__(self, model: Transformer, lib):
-        super().__init__(model)
+    def __init__(self, weights: Weights, lib):
+        super().__init__(weights)
         self.lib = lib
         n = len(self.layers)
         P = ctypes.c_void_p * n
@@ -240,20 +234,15 @@ class CDecoder(FastDecoder):
         room for `length` tokens each."""
         return SplitCache(self.config, prompt, batch, length)
 
-    def decode(self, tokens, cache: KVCache | SplitCache, rows=None) -> np.ndarray:
+    def decode(self, tokens, cache: SplitCache, rows=None) -> np.ndarray:
         """tokens (B,) -> logits (B, V); token b continues cache row rows[b]
         (default: row b), so rows that are done just leave the list."""
         p = cache.pos
         if p + 1 > min(cache.length, self.config.block_size):
             raise ValueError(f"sequence of {p + 1} tokens exceeds the cache")
-        cfg = self.config
         B = len(tokens)
         rows = range(B) if rows is None else rows
-        if isinstance(cache, SplitCache):
-            own, io = cache.own, cache.io
-        else:
-            own, io = cache, StepBuffers(cfg, B, p + 1)
-            io.bind(0, None, None, own)
+        own, io = cache.own, cache.io
         if len(rows) != B or B > io.batch:
             raise ValueError(f"{B} tokens for {len(rows)} rows of a cache of {io.batch}")
         if B and (min(rows) < 0 or max(rows) >= own.k[0].shape[0]):

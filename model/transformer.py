@@ -1,4 +1,6 @@
-"""The whole network: a decoder-only Transformer over midifill tokens.
+"""The whole network: a decoder-only Transformer over midifill tokens, in
+torch, for training and as the reference the other decoders are tested
+against (model/decoders.py; inference runs without torch).
 
 `ModelConfig` travels inside every checkpoint and rebuilds the model.
 `forward(idx, targets)` trains; `prefill` and `decode` run incremental
@@ -7,7 +9,6 @@ inference against a preallocated key/value cache (`KVCache`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, asdict, fields
 
 import torch
 import torch.nn as nn
@@ -15,47 +16,21 @@ import torch.nn.functional as F
 
 from .errors import CheckpointError
 
-CHECKPOINT_FORMAT = "midifill-checkpoint"
-CHECKPOINT_VERSION = 1
-LN_EPS = 1e-5  # LayerNorm epsilon: model/fast.py imports it, decode_step.c defines EPS alike
-
-
-@dataclass
-class ModelConfig:
-    vocab_size: int = 1066
-    block_size: int = 1024
-    n_layer: int = 4
-    n_head: int = 4
-    n_embd: int = 256
-    dropout: float = 0.0
-    bias: bool = False
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ModelConfig":
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise CheckpointError(f"unknown model config fields: {sorted(unknown)}")
-        return cls(**d)
+# the config and constants live in model/weights.py, which inference imports without torch
+from .weights import (CHECKPOINT_FORMAT, CHECKPOINT_VERSION, LN_EPS, ModelConfig,  # noqa: F401
+                      is_safetensors)
 
 
 class KVCache:
     """Keys and values of every layer for a batch, preallocated to `length`."""
 
     def __init__(self, config: ModelConfig, batch: int, length: int | None = None,
-                 dtype=torch.float32, device="cpu", zeroed: bool = True):
-        """zeroed=False leaves the memory as allocated, for a caller that
-        writes every position before it reads it (the compiled step): zeroing
-        megabytes the request never touches costs milliseconds."""
+                 dtype=torch.float32, device="cpu"):
         length = length or config.block_size
         hd = config.n_embd // config.n_head
         shape = (batch, config.n_head, length, hd)
-        new = torch.zeros if zeroed else torch.empty
-        self.k = [new(shape, dtype=dtype, device=device) for _ in range(config.n_layer)]
-        self.v = [new(shape, dtype=dtype, device=device) for _ in range(config.n_layer)]
+        self.k = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.n_layer)]
+        self.v = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.n_layer)]
         self.pos = 0  # number of positions filled
         self.length = length
 
@@ -231,7 +206,8 @@ def load_checkpoint(path) -> tuple[Transformer, dict, dict]:
     """(model in eval mode, tokenizer config dict, the whole checkpoint dict).
 
     Everything is checked before the model is built (model/checkpoint_check.py);
-    any problem is one CheckpointError that names it.
+    any problem is one CheckpointError that names it. A .safetensors file (the
+    shipped form) loads too, as a checkpoint without optimizer state.
     """
     import os
     from .checkpoint_check import check_model_config, check_state
@@ -242,6 +218,13 @@ def load_checkpoint(path) -> tuple[Transformer, dict, dict]:
         raise CheckpointError(f"{path}: no such checkpoint file")
     if os.path.getsize(path) == 0:
         raise CheckpointError(f"{path}: the file is empty (0 bytes), not a checkpoint")
+    if is_safetensors(path):
+        from .weights import load_weights
+        w = load_weights(path)
+        return w.module(), w.tokenizer_config, {
+            "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
+            "model_config": w.config.to_dict(), "tokenizer_config": w.tokenizer_config,
+            "meta": w.meta}
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
@@ -279,7 +262,12 @@ def _load_failure(exc: Exception) -> str:
 
 
 def export_checkpoint(src, dst, half: bool = True) -> None:
-    """Copy a training checkpoint without its optimizer state (the form that
-    ships), with float16 weights by default."""
+    """Copy a training checkpoint without its optimizer state, with float16
+    weights by default: to a .safetensors file (the form that ships, read
+    without torch) where `dst` ends so, else to a torch checkpoint."""
+    if str(dst).endswith(".safetensors"):
+        from .weights import export_safetensors
+        export_safetensors(src, dst, half=half)
+        return
     model, tok_cfg, ckpt = load_checkpoint(src)
     save_checkpoint(dst, model, tok_cfg, ckpt.get("meta", {}), half=half)

@@ -1,11 +1,12 @@
-"""The fast decode paths (model/fast.py, model/fast_c.py) against the
-reference path (Transformer.decode); the sampler against the distribution it
-must draw from, and the compiled sampler against the NumPy one.
+"""The decoders (model/decoders.py: compiled, NumPy, reference) against the
+torch module; the sampler against the distribution it must draw from, and
+the compiled sampler against the NumPy one.
 
-Tolerance: the fast path computes in float32 in another order (NumPy, the
-layer-norm gains folded into the matrices), so its logits differ from the
-reference by float32 rounding only; we require max |difference| <= 1e-4 for
-logits of magnitude ~1-10. The engine's tokens must be identical.
+Tolerance: the compiled and NumPy paths compute in float32 in another order
+(the layer-norm gains folded into the matrices, fused multiply-adds), so
+their logits differ from the reference by float32 rounding only; we require
+max |difference| <= 1e-4 for logits of magnitude ~1-10. The engine's
+tokens must be identical on every path.
 """
 import random
 
@@ -15,13 +16,16 @@ import torch
 
 from model import Engine
 from conftest import IN_CI
-from model.fast import FastDecoder, PromptCache
+from model import decoders
+from model.fast import KV, FastDecoder, PromptCache
 from model.midi_io import read_midi
 from model.sampling import Controls, Noise, sample
 from model.tokenizer import Tokenizer
 from model.transformer import KVCache, ModelConfig, Transformer
+from model.weights import Weights
 
 LOGIT_TOLERANCE = 1e-4
+KINDS = ["compiled", "numpy", "reference"]
 
 
 def random_model(bias, n_embd=64):
@@ -36,95 +40,86 @@ def random_model(bias, n_embd=64):
 
 
 def decoder(kind, model):
-    if kind == "numpy":
-        return FastDecoder(model)
-    from model.fast_c import CDecoder
-    built = CDecoder.build(model)
-    if built is None:
+    try:
+        return decoders.build(kind, Weights.from_model(model))
+    except RuntimeError:
         if IN_CI:
             pytest.fail("the C decode step did not build (a C compiler is needed under CI)")
         pytest.skip("no C compiler: the engine decodes with NumPy")
-    return built
 
 
-@pytest.mark.parametrize("kind", ["numpy", "c"])
+def close(got, want):
+    return (torch.as_tensor(np.asarray(got)) - want).abs().max() <= LOGIT_TOLERANCE
+
+
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("batch", [1, 3, 6])
-def test_fast_logits_equal_the_reference(kind, bias, batch):
+def test_decoders_give_the_reference_logits(kind, bias, batch):
+    """Through the interface: a prompt for `batch` rows, then steps with a
+    different token per row, rows leaving at steps 10 and 20; every live
+    row's logits as the torch module gives them for the whole batch."""
     # width 40: heads of 10 and matrices whose widths are not multiples of
     # the kernel's blocks, so every remainder path runs
     model = random_model(bias, 64 if batch < 6 else 40)
-    fast = decoder(kind, model)
-    prompt = torch.randint(10, model.config.vocab_size, (batch, 40))
-    ref_cache, fast_cache = KVCache(model.config, batch, 100), KVCache(model.config, batch, 100)
-    logits = model.prefill(prompt, ref_cache)
-    model.prefill(prompt, fast_cache)
-    for _ in range(30):
-        tokens = torch.argmax(logits, -1)
-        logits = model.decode(tokens, ref_cache)
-        got = torch.from_numpy(fast.decode(tokens.tolist(), fast_cache))
-        assert got.shape == logits.shape
-        assert (got - logits).abs().max() <= LOGIT_TOLERANCE
-    assert fast_cache.pos == ref_cache.pos
-    for a, b in zip(fast_cache.k + fast_cache.v, ref_cache.k + ref_cache.v):
-        assert torch.allclose(a, b, atol=1e-5)
-
-
-def test_compiled_batch_shares_the_prompt_and_drops_rows():
-    """Rows reading one shared copy of the prompt (SplitCache), some leaving
-    the batch halfway, give each row the reference's logits."""
-    model = random_model(True)
-    fast = decoder("c", model)
+    dec = decoder(kind, model)
     prompt = list(range(10, 90))
-    pc = PromptCache(model)
-    first, _ = pc.ensure(prompt)
-    cache = fast.split_cache(pc, 4, 40)
-    ref = KVCache(model.config, 4, 120)
-    want = model.prefill(torch.tensor([prompt] * 4), ref)
-    assert (first - want[:1]).abs().max() <= LOGIT_TOLERANCE
+    run = dec.start(prompt, batch, 40)
+    ref = KVCache(model.config, batch, 120)
+    want = model.prefill(torch.tensor([prompt] * batch), ref)
+    assert run.logits.shape == tuple(want.shape) and close(run.logits, want)
     g = torch.Generator().manual_seed(1)
-    live = [0, 1, 2, 3]
-    for step in range(30):
-        tokens = torch.randint(10, 1000, (4,), generator=g)
-        want = model.decode(tokens, ref)
-        if step == 10:
-            live = [0, 2, 3]
-        if step == 20:
-            live = [3]
-        got = fast.decode(tokens[live].tolist(), cache, rows=live)
-        assert (torch.from_numpy(got) - want[live]).abs().max() <= LOGIT_TOLERANCE
-    assert pc.k[0].shape[2] == len(prompt)  # the prompt was never copied per row
+    live = list(range(batch))
+    with run:
+        for step in range(30):
+            tokens = torch.randint(10, 1000, (batch,), generator=g)
+            want = model.decode(tokens, ref)
+            if step in (10, 20) and len(live) > 1:
+                live = live[1:] if step == 10 else live[-1:]
+            got = run.step(tokens[live].tolist(), live)
+            assert close(got, want[live]), step
+
+
+def test_compiled_rows_share_one_copy_of_the_prompt():
+    dec = decoder("compiled", random_model(True))
+    run = dec.start(list(range(10, 90)), 4, 40)
+    assert dec.prompt_cache.k[0].shape[1] == 80  # (H, n, hd): one row, never copied
     with pytest.raises(ValueError):
-        fast.decode([5], cache, rows=[4])
+        run.step([5], [4])
 
 
 def test_fast_decode_refuses_to_outgrow_the_cache():
-    model = random_model(False)
-    cache = KVCache(model.config, 1, 3)
-    model.prefill(torch.tensor([[5, 6, 7]]), cache)
+    fast = FastDecoder(Weights.from_model(random_model(False)))
+    pc = PromptCache(fast)
+    pc.ensure([5, 6, 7])
+    cache = KV(fast.config, 1, 3)
+    cache.pos = 3
     with pytest.raises(ValueError):
-        FastDecoder(model).decode([8], cache)
+        fast.decode([8], cache)
 
 
-def test_prompt_cache_reuses_the_common_prefix():
-    model = random_model(False)
-    pc = PromptCache(model)
+def test_numpy_prefill_matches_the_torch_forward():
+    """The NumPy prefill (no torch) against Transformer.forward: the last
+    logits and every key and value, for a prompt run whole and for one run
+    after a cached prefix; the prompt cache runs only what differs."""
+    model = random_model(True)
+    pc = PromptCache(FastDecoder(Weights.from_model(model)))
     a = list(range(10, 70))
     b = a[:45] + list(range(200, 220))
 
-    def run(tokens, batch=2):
-        cache = KVCache(model.config, batch, 120)
-        logits, ran = pc.prefill(tokens, cache)
-        ref = KVCache(model.config, batch, 120)
-        want = model.prefill(torch.tensor([tokens] * batch), ref)
-        assert (logits - want).abs().max() <= LOGIT_TOLERANCE
-        for x, y in zip(cache.k + cache.v, ref.k + ref.v):
-            assert torch.allclose(x[:, :, :len(tokens)], y[:, :, :len(tokens)], atol=1e-5)
+    def run(tokens):
+        logits, ran = pc.ensure(tokens)
+        full, _ = model(torch.tensor([tokens]))
+        assert close(logits, full[0, -1])
+        ref = KVCache(model.config, 1, len(tokens))
+        model.prefill(torch.tensor([tokens]), ref)
+        for x, y in zip(pc.k + pc.v, ref.k + ref.v):
+            assert torch.allclose(torch.from_numpy(x), y[0], atol=1e-5)
         return ran
 
     assert run(a) == len(a)          # cold
     assert run(a) == 0               # the same prompt again: nothing runs
-    assert run(b, 3) == len(b) - 45  # only the tokens after the shared prefix
+    assert run(b) == len(b) - 45     # only the tokens after the shared prefix
     assert run(b[:30]) == 1          # a prefix of the cached prompt: its last token
 
 
@@ -136,21 +131,27 @@ REQUESTS = [
 ]
 
 
-def test_engine_tokens_identical_on_both_paths(tiny_checkpoint, fixtures_dir):
-    """Same seeds, same notes, whether decoding runs through the fast path
-    (with its prompt cache warm or cold) or through Transformer.decode."""
-    fast = Engine.from_checkpoint(tiny_checkpoint)
-    ref = Engine(fast.model, fast.tok, fast.name, fast=False)
-    assert fast.fast is not None and ref.fast is None and ref.compiled is None
+def test_engine_notes_identical_on_every_decoder(tiny_checkpoint, fixtures_dir):
+    """Same seeds, same notes, whichever decoder runs (the compiled and NumPy
+    ones with their prompt cache warm or cold)."""
+    base = Engine.from_checkpoint(tiny_checkpoint)
+    engines = {}
+    for kind in KINDS:
+        try:
+            engines[kind] = Engine(base.weights, base.tok, base.name, decoder=kind)
+        except RuntimeError:
+            if IN_CI:
+                pytest.fail("the C decode step did not build (a C compiler is needed under CI)")
+    assert {e.decoder.name for e in engines.values()} == set(engines)
     pop = read_midi(fixtures_dir / "pop_4-4_tempo_change.mid")
     for spec in REQUESTS + REQUESTS:  # the second pass finds the prompt cache warm
         spec = dict(spec)
         req = dict(pop.to_payload(), mode=spec.pop("mode", "fill"),
                    target={"track": spec.pop("track"), "start": spec.pop("start"),
                            "end": spec.pop("end")}, controls=spec)
-        a, b = fast.run(req), ref.run(req)
-        assert a["variations"] == b["variations"], spec
-        assert any(v["notes"] for v in a["variations"])
+        got = {kind: e.run(req)["variations"] for kind, e in engines.items()}
+        assert all(v == got["reference"] for v in got.values()), spec
+        assert any(v["notes"] for v in got["reference"])
 
 
 def reference_probs(logits, controls):
