@@ -1,8 +1,10 @@
 """The `midifill` command.
 
 Each subcommand lives in the module that owns its work and exposes
-`add_arguments(parser)` and `run(args) -> int`. Modules are imported only
-when their subcommand runs, so `midifill request` starts without torch.
+`add_arguments(parser)` and `run(args) -> int` (or names an object in it
+that does, as "module:object"). Modules are imported only when their
+subcommand runs, so `midifill request` starts without torch, and no
+inference command loads it.
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ SUBCOMMANDS = {
     "generate": ("bridge.cmd_generate", "fill, continue or generate part of a MIDI file"),
     "serve": ("bridge.cmd_serve", "run the OSC bridge (and the demo with --demo)"),
     "request": ("bridge.client", "send one request (JSON on stdin) to a running server"),
-    "demo": ("demo.app", "run the Gradio demo in the browser"),
+    # the demo is wired in cmd_serve, the one module of bridge/ that imports demo/
+    "demo": ("bridge.cmd_serve:DemoCommand", "run the Gradio demo in the browser"),
     "train": ("model.train", "train or fine-tune a model on a folder of MIDI files"),
     "corpus": ("model.corpus", "build the offline training corpus"),
     "pretokenise": ("model.pretokenise", "draw training examples once into a file to carry "
@@ -34,12 +37,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module_name, help_text) in SUBCOMMANDS.items():
+    for name, (spec, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         if only in (None, name):  # import only the module that will run
-            module = importlib.import_module(module_name)
-            module.add_arguments(p)
-            p.set_defaults(_module=module)
+            module_name, _, attr = spec.partition(":")
+            command = importlib.import_module(module_name)
+            command = getattr(command, attr) if attr else command
+            command.add_arguments(p)
+            p.set_defaults(_module=command)
     return parser
 
 

@@ -1,8 +1,9 @@
 """`midifill serve`: start the OSC bridge (bridge/server.py), and with
-`--demo` the Gradio demo beside it in the same process, sharing one engine.
+`--demo` the Gradio demo beside it in the same process, sharing one engine;
+and `midifill demo`, the demo alone (`DemoCommand`).
 
-This is the only module of bridge/ that imports demo/, and only when
-`--demo` is given, so the OSC server itself knows nothing of Gradio.
+This is the only module of bridge/ that imports demo/, and only when the
+demo is asked for, so the OSC server itself knows nothing of Gradio.
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def run(args) -> int:
             return 2
         print(f"midifill serve: WARNING: listening on {args.host}, not loopback; every "
               "message must carry the token", file=sys.stderr)
-    from model import Engine  # torch loads here, not when the CLI starts
+    from model import Engine  # the model loads here, not when the CLI starts
     try:
         engine = Engine.from_checkpoint(args.model)
     except MidifillError as exc:
@@ -103,3 +104,18 @@ def run(args) -> int:
     finally:
         server.stop()
     return 0
+
+
+class DemoCommand:
+    """`midifill demo`: demo/app.py's own arguments and run, imported only
+    when that command runs."""
+
+    @staticmethod
+    def add_arguments(parser) -> None:
+        from demo import app
+        app.add_arguments(parser)
+
+    @staticmethod
+    def run(args) -> int:
+        from demo import app
+        return app.run(args)

@@ -136,3 +136,11 @@ def test_inference_never_imports_torch(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "torch-free" in r.stdout, r.stderr[-2000:]
     assert (tmp_path / "out-1.mid").is_file() and (tmp_path / "out-2.mid").is_file()
+
+
+def test_the_bundled_model_ships_as_safetensors_only():
+    """A torch checkpoint in model/ would be a second, stale copy: the engine
+    reads only the .safetensors file."""
+    stray = sorted(p.name for p in BUNDLED_MODEL.parent.glob("*.pt"))
+    assert not stray, (f"{stray} in model/: ship a checkpoint with export_checkpoint("
+                       f"'runs/X.pt', 'model/{BUNDLED_MODEL.name}') (docs/training.md)")
