@@ -192,3 +192,14 @@ def test_generate_forces_no_earlier_notes_and_shows_none_at_the_fill_start():
     g = build_prompt(TOK, song, bars, "t", (6, 8), (6, 8), lo, 8 * BAR, "generate", 10_000,
                      None)
     assert g.plan.prefix == [] and g.plan.max_tokens == fill_budget(2, 10_000, TOK, None)
+
+
+def test_the_target_is_never_the_track_left_out_even_when_no_other_is_heavier():
+    # an empty track weighs as little as the target's FILL_BAR bars; listed
+    # after the target, it would win a tie for heaviest if the target competed
+    target, empty = busy_track("t", 2), Track("empty", 0, False, [])
+    song = Song([target, empty])
+    assert bar_cost(empty, 6) == 1  # as light as a FILL_BAR
+    budget, fixed = 40, 2
+    p = prompt(song, block=fixed + (3 + 2) + budget, budget=budget)
+    assert p.tracks == ["t"]
