@@ -17,6 +17,7 @@ from typing import Callable
 from . import decoders
 from .checkpoint_check import check_tokenizer
 from .errors import Cancelled, CheckpointError, TooSlow
+from .fast_c import CSampler
 from .grammar import FillState
 from .harmony import Sounding
 from .prompt import build_prompt
@@ -109,7 +110,6 @@ class Engine:
         self.decoder = decoders.build(decoder, self.weights)
         # the same draws as sampling.sample (model/sample_step.c), compiled
         # where it builds, whichever decoder runs
-        from .fast_c import CSampler
         self.sample = CSampler.build() or sample
         self.tok = tokenizer
         self.name = name

@@ -80,6 +80,16 @@ def test_decoders_give_the_reference_logits(kind, bias, batch):
             assert close(got, want[live]), step
 
 
+def test_the_decoder_comes_from_the_argument_else_the_environment(monkeypatch):
+    weights = Weights.from_model(random_model(False))
+    monkeypatch.setenv("MIDIFILL_DECODER", "numpy")
+    assert decoders.build(None, weights).name == "numpy"
+    assert decoders.build("reference", weights).name == "reference"
+    monkeypatch.setenv("MIDIFILL_DECODER", "gpu")
+    with pytest.raises(ValueError, match="auto, compiled, numpy, reference"):
+        decoders.build(None, weights)
+
+
 def test_compiled_rows_share_one_copy_of_the_prompt():
     dec = decoder("compiled", random_model(True))
     run = dec.start(list(range(10, 90)), 4, 40)

@@ -99,8 +99,8 @@ def test_fills_through_the_engine_decode_from_their_own_tokens(untrained, monkey
     seen = []
     loop = untrained._decode_loop
 
-    def recording(logits, cache, prompt, *args, **kwargs):
-        states = loop(logits, cache, prompt, *args, **kwargs)
+    def recording(run, prompt, *args, **kwargs):
+        states = loop(run, prompt, *args, **kwargs)
         seen.extend((prompt.plan, st) for st in states)
         return states
     monkeypatch.setattr(untrained, "_decode_loop", recording)
