@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from typing import Protocol
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def chosen_kind(kind: str | None = None) -> str:
     return kind
 
 
-def build(kind: str | None, weights: Weights):
+def build(kind: str | None, weights: Weights) -> "Decoder":
     """The decoder of that kind (see chosen_kind) for these weights.
     "compiled" raises RuntimeError where the C step cannot be built."""
     kind = chosen_kind(kind)
@@ -86,9 +87,20 @@ class Run:
         return False
 
 
+class Decoder(Protocol):
+    """What every decoder offers (build() returns one)."""
+    name: str  # "compiled", "numpy" or "reference"
+
+    def start(self, tokens: list[int], batch: int, room: int) -> Run:
+        """Run the prompt `tokens` for `batch` rows, each with room for
+        `room` tokens of its own after it."""
+
+    def forget(self) -> None:
+        """Drop any prompt kept from an earlier request."""
+
+
 class _Cached:
     """What the compiled and NumPy decoders share: the prompt cache."""
-    name = ""
 
     def __init__(self, fast: FastDecoder):
         self.fast = fast

@@ -84,7 +84,7 @@ class Weights:
     arrays: dict[str, np.ndarray]
     tokenizer_config: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
-    _module: object = field(default=None, repr=False)
+    _module: object = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_model(cls, model, tokenizer_config: dict | None = None,
