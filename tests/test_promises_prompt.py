@@ -203,3 +203,15 @@ def test_the_target_is_never_the_track_left_out_even_when_no_other_is_heavier():
     budget, fixed = 40, 2
     p = prompt(song, block=fixed + (3 + 2) + budget, budget=budget)
     assert p.tracks == ["t"]
+
+
+def test_a_pitched_fill_opens_each_bar_with_the_other_tracks_chord_and_no_other_fill_does():
+    # the target's own C# sounds as long as the chord: it is still not its own harmony
+    keys = Track("keys", 0, False, [Note(p, 24.0, 8.0, 90) for p in (60, 64, 67)])
+    song = Song([Track("t", 0, False, [Note(61, 24.0, 8.0, 90)]), keys])
+    off = TOK.offset["CHORD"]
+    assert prompt(song).plan.chords == [[off, off + 4, off + 7]] * 2
+    assert prompt(song, mode="continue").plan.chords == [[off, off + 4, off + 7]] * 2
+    assert prompt(song, mode="generate").plan.chords is None  # it sees no other notes
+    drums = Song([Track("t", 0, True, [Note(36, 24.0, 0.5, 90)]), keys])
+    assert prompt(drums).plan.chords is None
