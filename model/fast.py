@@ -24,7 +24,7 @@ from .weights import LN_EPS as EPS, ModelConfig, Weights
 
 GELU_C = np.float32(np.sqrt(2.0 / np.pi))
 GELU_A = np.float32(np.sqrt(2.0 / np.pi) * 0.044715)
-PREFILL_ROWS = 128  # queries per block of a prefill's attention
+PREFILL_ROWS = 64  # queries per block of a prefill's attention
 
 
 def single_thread_blas() -> bool:
@@ -163,13 +163,6 @@ class FastDecoder:
     def _head(self, x):
         return self._linear(self._norm(x), self.head_w, self.head_b)
 
-    @staticmethod
-    def _softmax_last(s):
-        s -= s.max(-1, keepdims=True)
-        np.exp(s, out=s)
-        s /= s.sum(-1, keepdims=True)
-        return s
-
     def prefill(self, tokens, start: int, ks: list, vs: list) -> np.ndarray:
         """Run one row's tokens at positions start.. into ks/vs (per layer (H,
         length, hd), positions before `start` already filled); the logits of
@@ -181,24 +174,29 @@ class FastDecoder:
             raise ValueError(f"sequence of {end} tokens exceeds block_size "
                              f"{self.config.block_size}")
         x = self.wte[np.asarray(tokens)] + self.wpe[start:end]
-        # token t sees positions up to start + t
-        mask = np.triu(np.full((T, end), -np.inf, dtype=np.float32), k=start + 1)
+        R = PREFILL_ROWS
+        # within a block of queries, query i sees the block's keys up to i
+        tri = np.triu(np.full((R, R), -np.inf, dtype=np.float32), k=1)
         y = np.empty((T, C), dtype=np.float32)
         for L, k, v in zip(self.layers, ks, vs):
             qkv = self._linear(self._norm(x), L["qkv_w"], L["qkv_b"])
             k[:, start:end] = qkv[:, C:2 * C].reshape(T, H, hd).transpose(1, 0, 2)
             v[:, start:end] = qkv[:, 2 * C:].reshape(T, H, hd).transpose(1, 0, 2)
             q = qkv[:, :C].reshape(T, H, hd).transpose(1, 0, 2)
-            # queries in blocks, each against the positions it can see: the
-            # masked half of the scores is mostly never computed, and a
-            # block's scores stay in the cache
-            for r0 in range(0, T, PREFILL_ROWS):
-                r1 = min(T, r0 + PREFILL_ROWS)
-                seen = start + r1
-                s = q[:, r0:r1] @ k[:, :seen].transpose(0, 2, 1)  # (H, rows, seen)
-                s += mask[r0:r1, :seen]
-                o = self._softmax_last(s) @ v[:, :seen]  # (H, rows, hd)
-                y[r0:r1] = o.transpose(1, 0, 2).reshape(r1 - r0, C)
+            # queries in blocks, each against the positions it can see: most
+            # of the masked half of the scores is never computed, a block's
+            # scores stay in the cache, and the softmax is normalised on the
+            # (rows, hd) output rather than on the (rows, seen) weights
+            for r0 in range(0, T, R):
+                n = min(T, r0 + R) - r0
+                seen = start + r0 + n
+                s = q[:, r0:r0 + n] @ k[:, :seen].transpose(0, 2, 1)  # (H, n, seen)
+                s[:, :, seen - n:] += tri[:n, :n]
+                s -= s.max(-1, keepdims=True)
+                np.exp(s, out=s)
+                o = s @ v[:, :seen]  # (H, n, hd)
+                o /= s.sum(-1, keepdims=True)
+                y[r0:r0 + n] = o.transpose(1, 0, 2).reshape(n, C)
             x += self._linear(y, L["proj_w"], L["proj_b"])
             self._mlp(x, L)
         return self._head(x[-1:])[0]
