@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 from model.front import MODES
-from model.sampling import HARMONY_DEFAULT
 
 
 def add_arguments(p):
@@ -52,11 +51,11 @@ def add_arguments(p):
                    help='key lock, e.g. "E minor", "Bb dorian" (default: none)')
     p.add_argument("--pitch-range", default=None, metavar="LOW-HIGH",
                    help="MIDI pitches, e.g. 28-60 (default: the track's nearby register, "
-                        "7 semitones wider each way)")
+                        "at least 7 semitones wide)")
     p.add_argument("--harmony", type=float, default=None, metavar="X",
                    help="0-1: how strongly notes lean towards the pitch classes the other "
-                        "tracks sound; 0 off, 1 strong (default: the engine's, "
-                        f"{HARMONY_DEFAULT:g})")
+                        "tracks sound; 0 off, 1 strong (default: it follows the track, from how "
+                        "often its nearby notes agree with the other tracks)")
     p.add_argument("--program", type=int, default=None,
                    help="with --track new: the General MIDI program of the new track")
     p.add_argument("--drums", action="store_true", help="with --track new: a drum track")

@@ -255,7 +255,8 @@ with gr.Blocks(title="midifill", delete_cache=(300, 900)) as demo:
                     pitch_high = gr.Slider(0, 127, 127, step=1, label="highest pitch")
                 harmony = gr.Slider(0, 1, tk.HARMONY_DEFAULT, step=0.05, label="Harmony",
                                     info=f"lean towards the notes the other tracks play: 0 off, "
-                                         f"1 strong (default {tk.HARMONY_DEFAULT:g})")
+                                         f"1 strong; left at {tk.HARMONY_DEFAULT:g}, it "
+                                         "follows the part")
             with gr.Accordion("sound", open=False):
                 preset = gr.Dropdown(list(effects.PRESETS), value="room", label="preset")
                 reverb = gr.Slider(0, 1, 0.22, step=0.01, label="reverb")

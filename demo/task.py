@@ -100,7 +100,7 @@ class Task:
     density: float | None = None
     key: str = KEY_OFF
     pitch_range: tuple[int, int] | None = None
-    harmony: float | None = None  # None or HARMONY_DEFAULT: the engine's default, not sent
+    harmony: float | None = None  # None or HARMONY_DEFAULT: not sent, the engine follows the part
     notes: list[str] = field(default_factory=list)  # what was adjusted, to tell the visitor
 
 
@@ -127,8 +127,8 @@ def prepare(song: Song, task: Task) -> tuple[Song, dict, str, float, float]:
 
 def _controls(song: Song, task: Task) -> dict:
     """The form's controls, checked in its words. Density 0 on the form and
-    the full pitch range leave the model free; harmony at its default is
-    not sent."""
+    the full pitch range leave the model free; harmony left at the slider's
+    resting place is not sent, so the engine follows the part."""
     if not 1 <= int(task.variations) <= MAX_VARIATIONS:
         raise InputError(f"Variations must be between 1 and {MAX_VARIATIONS}.")
     pitch_range = None

@@ -19,10 +19,10 @@ from .checkpoint_check import check_tokenizer
 from .errors import Cancelled, CheckpointError, TooSlow
 from .fast_c import CSampler
 from .grammar import FillState
-from .harmony import Sounding
+from .harmony import Sounding, follow_strength
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
-from .sampling import Noise, Step, apply_filters, sample
+from .sampling import HARMONY_DEFAULT, Noise, Step, apply_filters, sample
 from .song import Note
 from .tokenizer import Tokenizer
 from .weights import Weights, load_weights
@@ -90,6 +90,15 @@ def context_velocities(tok: Tokenizer, track, bars, b0: int, b1: int) -> tuple[i
         return None
     bins = [tok.velocity_bin(n.velocity) for n in notes]
     return max(0, min(bins) - 1), min(tok.config.velocity_bins - 1, max(bins) + 1)
+
+
+def context_harmony(tok: Tokenizer, song, track, bars, b0: int, b1: int) -> float:
+    """controls.harmony for a request that leaves it out: the strength that
+    follows the part's own nearby bars (model/harmony.py), or HARMONY_DEFAULT
+    where the part has too few notes there to tell."""
+    notes, _ = _nearby_notes(track, bars, b0, b1)
+    follow = follow_strength(notes, song, track.id, tok.tpb)
+    return HARMONY_DEFAULT if follow is None else follow
 
 
 class Engine:
@@ -170,9 +179,13 @@ class Engine:
             register = context_register(track, bars, b0, b1)
             if register is not None:
                 req.controls = dataclasses.replace(req.controls, pitch_range=register)
-        # the other tracks' harmony, the same for every chunk (only the target changes)
+        if req.controls.harmony is None:
+            harmony = HARMONY_DEFAULT if req.mode == "generate" or track.is_drum \
+                else context_harmony(tok, song, track, bars, b0, b1)
+            req.controls = dataclasses.replace(req.controls, harmony=harmony)
         velocities = context_velocities(tok, track, bars, b0, b1) \
             if req.mode != "generate" else None
+        # the other tracks' harmony, the same for every chunk (only the target changes)
         sounding = Sounding.of(song, req.track_id, lo_tick, hi_tick, tok.tpb) \
             if req.controls.harmony > 0 and not track.is_drum else None
         n = req.controls.variations

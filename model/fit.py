@@ -10,20 +10,11 @@ import math
 import statistics
 from collections import Counter
 
-from .harmony import sounding_at_onsets
+from .harmony import harmonic_fit  # a fit measure; lives in harmony.py, which the engine uses too
 from .metrics import histogram_overlap, pitch_classes
 from .song import Bar, Note, Song
 
 SHORT_TICKS = 3  # a 32nd note at 24 ticks a beat: shorter than this is "short"
-
-
-def harmonic_fit(notes: list[Note], song: Song, target_id: str, tpb: int) -> float | None:
-    """Share of the notes whose pitch class sounds in another pitched track at
-    the note's onset; None when there are no notes."""
-    if not notes:
-        return None
-    on = sounding_at_onsets(notes, song, target_id, tpb)
-    return sum(bool(c[n.pitch % 12]) for c, n in zip(on, notes)) / len(notes)
 
 
 def pitch_class_overlap(a: list[Note], b: list[Note]) -> float:

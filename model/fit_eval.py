@@ -114,9 +114,10 @@ def random_notes(case: Case, rng: random.Random) -> list[Note]:
     return sorted(out, key=lambda n: (n.start, n.pitch))
 
 
-def model_system(engine, harmony: float, alone: bool = False):
-    """The engine with default controls but harmony; `alone`: the other
-    tracks emptied from the request."""
+def model_system(engine, harmony: float | None, alone: bool = False):
+    """The engine with default controls but harmony (None: left out, so the
+    engine follows the part); `alone`: the other tracks emptied from the
+    request."""
     def write(case: Case, rng: random.Random) -> list[Note]:
         song = case.song
         if alone:
@@ -125,16 +126,25 @@ def model_system(engine, harmony: float, alone: bool = False):
                         song.time_signatures, song.tempos)
         req = dict(song.to_payload(), mode="fill",
                    target={"track": case.track.id, "start": case.start, "end": case.end},
-                   controls={"seed": rng.randrange(2**31), "harmony": harmony})
+                   controls={"seed": rng.randrange(2**31)})
+        if harmony is not None:
+            req["controls"]["harmony"] = harmony
         return [Note.from_list(n) for n in engine.run(req)["variations"][0]["notes"]]
     return write
 
 
-def systems(engine, harmonies=(HARMONY_DEFAULT, 0.0)) -> dict:
-    out = {}
-    for h in harmonies:
-        out[f"model, harmony {h:g}" + (" (default)" if h == HARMONY_DEFAULT else "")] = \
-            model_system(engine, h)
+# the model's rows: harmony left out (the default, following the part), the
+# fixed strength a part too sparse to follow gets, and off
+HARMONIES = (None, HARMONY_DEFAULT, 0.0)
+
+
+def model_name(harmony: float | None) -> str:
+    return "model, harmony following the part (default)" if harmony is None \
+        else f"model, harmony {harmony:g}"
+
+
+def systems(engine, harmonies=HARMONIES) -> dict:
+    out = {model_name(h): model_system(engine, h) for h in harmonies}
     out["model, harmony 0, other tracks emptied"] = model_system(engine, 0.0, alone=True)
     out.update({"paste the previous 4 bars": paste_previous,
                 "paste 4 random bars of the context": paste_random,
@@ -202,7 +212,7 @@ class Tally:
 
 
 def fit_table(engine, songs: list[Song], fills: int = 80, seed: int = 0,
-              harmonies=(HARMONY_DEFAULT, 0.0)) -> dict:
+              harmonies=HARMONIES) -> dict:
     """The fit table over `fills` spans of `songs`: one row per system."""
     tpb = engine.tok.tpb
     cases = draw_cases(songs, fills, random.Random(seed))

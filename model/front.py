@@ -19,12 +19,12 @@ loads.
 from __future__ import annotations
 
 from .request import MODES
-from .sampling import HARMONY_DEFAULT, Controls
+from .sampling import Controls
 from .song import Note, Song
 
 EXTRA_BARS = 16  # a selection may reach this far past the last bar, in any mode
 
-_ENGINE_DEFAULTS = Controls(harmony=HARMONY_DEFAULT)  # as parse_request fills them in
+_ENGINE_DEFAULTS = Controls(harmony=None)  # as parse_request fills them in
 CONTROLS = {name: getattr(_ENGINE_DEFAULTS, name) for name in (
     "temperature", "top_p", "top_k", "seed", "variations", "density", "key", "pitch_range",
     "harmony")}

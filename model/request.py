@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import LimitError, RequestError, quote
-from .sampling import HARMONY_DEFAULT, Controls
+from .sampling import Controls
 from .scales import scale_pitch_classes
 from .song import Note, Song, TempoChange, TimeSignature, Track
 
@@ -284,7 +284,7 @@ def parse_controls(c) -> Controls:
         raise RequestError(f"controls.{name}",
                            f"unknown control; known: {', '.join(sorted(CONTROL_FIELDS))}")
     c = {k: _plain(v, f"controls.{k}") for k, v in c.items()}
-    out = Controls(harmony=HARMONY_DEFAULT)
+    out = Controls(harmony=None)  # None: the engine follows the part (model/harmony.py)
     if c.get("temperature") is not None:
         out.temperature = _number(c["temperature"], "controls.temperature", 0, 5)
     if c.get("top_p") is not None:

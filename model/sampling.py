@@ -35,7 +35,9 @@ class Controls:
     key: str | None = None
     max_polyphony: int | None = None
     density: float | None = None  # notes per bar; None: the model chooses; 0: sparse allowed
-    harmony: float = 0.0  # 0-1: lean towards the pitch classes the other tracks sound
+    # 0-1: lean towards the pitch classes the other tracks sound; None (a request
+    # that leaves it out): the engine sets the strength that follows the part
+    harmony: float | None = 0.0
 
     @property
     def sparse(self) -> bool:
@@ -195,10 +197,10 @@ def velocity_filter(logits, step: Step):
 # than before, enough to outvote a model that does not hear the chord,
 # while a strong preference of the model for a passing note still wins.
 HARMONY_NATS = 4.0
-# controls.harmony when a request leaves it out, chosen on the valid split's
-# fit table for the model that ships (docs/fit.md): with CHORD tokens in the
-# prompt, 0.3 brings real multi-part fills up to the originals' harmonic fit
-# without raising the real-vs-generated classifier's AUC; 0.4 did raise it
+# controls.harmony when a request leaves it out and the part has too few
+# nearby notes to follow (model/harmony.py: follow_strength), in `generate`
+# mode, and the demo slider's resting place: on the valid split's fit table,
+# 0.3 brought fills up to the originals' harmonic fit on average
 HARMONY_DEFAULT = 0.3
 
 

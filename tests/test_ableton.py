@@ -165,10 +165,11 @@ def test_amxd_is_current_with_the_maxpat():
     assert result.returncode == 0, result.stderr
 
 
-def test_harmony_dial_starts_at_the_engines_default():
-    """The device sends the dial's value once it has one, so the dial's initial
-    value must be the engine's default: a new device then asks for what a
-    request without controls.harmony gets (REAPER and the demo leave it out)."""
+def test_harmony_dial_rests_where_the_script_leaves_harmony_out():
+    """A set reloads the dial and it reports its value, so the device leaves
+    controls.harmony out at the dial's initial value (midifill.js:
+    HARMONY_AUTO), as REAPER and the demo do at theirs: the engine then
+    follows the track. The initial value is the demo slider's resting place."""
     from model.sampling import HARMONY_DEFAULT
 
     source = json.loads((DEVICE_DIR / "midifill.maxpat").read_text(encoding="utf-8"))["patcher"]
@@ -177,3 +178,5 @@ def test_harmony_dial_starts_at_the_engines_default():
     value = dials[0]["saved_attribute_attributes"]["valueof"]
     assert value["parameter_initial_enable"] == 1
     assert value["parameter_initial"] == [HARMONY_DEFAULT]
+    script = (DEVICE_DIR / "midifill.js").read_text(encoding="utf-8")
+    assert f"var HARMONY_AUTO = {HARMONY_DEFAULT:g};" in script

@@ -4,7 +4,9 @@ import pytest
 
 from model.errors import RequestError
 from model.grammar import FillPlan, FillState
-from model.harmony import Sounding, sounding_at_onsets
+from model.engine import context_harmony
+from model.harmony import (FOLLOW_MAX, FOLLOW_OFFSET, Sounding, follow_strength, harmonic_fit,
+                           sounding_at_onsets)
 from model.request import parse_controls
 from model.sampling import (HARMONY_DEFAULT, HARMONY_NATS, Controls, Step, apply_filters,
                             harmony_filter)
@@ -96,7 +98,8 @@ def test_harmony_in_the_chain_keeps_the_grammar():
 
 
 def test_harmony_control_parses_with_its_default_and_range():
-    assert parse_controls({}).harmony == HARMONY_DEFAULT
+    assert parse_controls({}).harmony is None  # left out: the engine follows the part
+    assert parse_controls({"harmony": None}).harmony is None
     assert parse_controls({"harmony": 0}).harmony == 0
     assert parse_controls({"harmony": 1}).harmony == 1.0
     for bad in (-0.1, 1.5, "strong", True):
@@ -121,3 +124,56 @@ def test_the_engine_leans_a_fill_onto_the_other_tracks(tiny_engine):
         return hits / total
 
     assert fit(1.0) > fit(0.0) + 0.2
+
+
+# --- harmony that follows the part ----------------------------------------------------
+
+def chord_loop(lead_pitches):
+    """C major triads on every beat of 16 bars; the lead plays one note a beat
+    from `lead_pitches`, round and round."""
+    keys = Track("keys", 0, False, [Note(p, float(b), 1.0) for b in range(64) for p in (60, 64, 67)])
+    lead = Track("lead", 0, False, [Note(lead_pitches[b % len(lead_pitches)], float(b), 1.0)
+                                    for b in range(64)])
+    return Song([lead, keys], [TimeSignature(0.0, 4, 4)])
+
+
+def test_follow_strength_is_the_parts_own_fit_less_the_offset_within_bounds():
+    chordal = chord_loop([72, 76])           # every note on the chord: fit 1
+    passing = chord_loop([72, 74, 76, 77])   # half the notes pass: fit 0.5
+    outside = chord_loop([73, 75])           # none on the chord: fit 0
+    for s, fit in ((chordal, 1.0), (passing, 0.5), (outside, 0.0)):
+        lead = s.track("lead").notes
+        assert harmonic_fit(lead, s, "lead", TOK.tpb) == fit
+        assert follow_strength(lead, s, "lead", TOK.tpb) == \
+            pytest.approx(min(FOLLOW_MAX, max(0.0, fit - FOLLOW_OFFSET)))
+    assert follow_strength(chordal.track("lead").notes, chordal, "lead", TOK.tpb) == FOLLOW_MAX
+    assert follow_strength(outside.track("lead").notes, outside, "lead", TOK.tpb) == 0
+    # two notes say too little about a part: the caller falls back
+    assert follow_strength(chordal.track("lead").notes[:2], chordal, "lead", TOK.tpb) is None
+
+
+def test_context_harmony_reads_the_parts_nearby_bars_only():
+    s = chord_loop([72, 74, 76, 77])
+    bars = s.bars()
+    # the fill's own bars (4-7) are rewritten to sit on the chord: they must not count
+    s.track("lead").notes = [Note(72, n.start, 1.0) if 16 <= n.start < 32 else n
+                             for n in s.track("lead").notes]
+    assert context_harmony(TOK, s, s.track("lead"), bars, 4, 8) == pytest.approx(0.5 - FOLLOW_OFFSET)
+    s.track("lead").notes = [n for n in s.track("lead").notes if 16 <= n.start < 32]
+    assert context_harmony(TOK, s, s.track("lead"), bars, 4, 8) == HARMONY_DEFAULT  # nothing nearby
+
+
+def test_a_request_without_harmony_gets_the_strength_that_follows_the_part(tiny_engine):
+    s = chord_loop([72, 74, 76, 77])
+    req = dict(s.to_payload(), mode="fill", target={"track": "lead", "start": 16.0, "end": 32.0})
+    follow = context_harmony(tiny_engine.tok, s, s.track("lead"), s.bars(), 4, 8)
+    assert follow != HARMONY_DEFAULT
+
+    def notes(controls):
+        return tiny_engine.run(dict(req, controls=dict(controls, seed=3)))["variations"][0]["notes"]
+
+    left_out = notes({})
+    assert left_out == notes({"harmony": follow})
+    assert left_out == notes({"harmony": None})
+    # and the default is not a fixed strength in disguise
+    assert any(notes({}) != notes({"harmony": h}) for h in (HARMONY_DEFAULT, FOLLOW_MAX))

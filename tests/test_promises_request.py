@@ -9,7 +9,6 @@ import torch
 
 from model.errors import LimitError, RequestError
 from model.request import LIMITS, parse_request
-from model.sampling import HARMONY_DEFAULT
 from model.tokenizer import Tokenizer
 
 TOK = Tokenizer()
@@ -139,7 +138,7 @@ def test_controls_take_their_documented_defaults():
     c = parse_request(base(), TOK).controls
     assert (c.temperature, c.top_p, c.top_k, c.seed, c.variations) == (1.0, 0.95, 0, None, 1)
     assert (c.pitch_range, c.key, c.max_polyphony, c.density) == (None, None, None, None)
-    assert c.harmony == HARMONY_DEFAULT and not c.sparse
+    assert c.harmony is None and not c.sparse  # None: the engine follows the part
     assert parse_request(base(controls={"density": 0}), TOK).controls.sparse
 
 

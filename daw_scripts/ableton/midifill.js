@@ -27,7 +27,7 @@ var EPS = 1e-6;
 
 var settings = {
     port: 9000, temperature: 1.0, variations: 3, density: 0, keyLock: 0,
-    harmony: null,           // null until the Harmony dial reports: the engine's default
+    harmony: null,           // null: left out of the request, the engine follows the track
     ackTimeoutMs: 4000,      // no answer at all: the server acks at once from its receive thread
     silenceTimeoutMs: 10000  // once it answered: it answers every poll while it works
 };
@@ -53,11 +53,16 @@ function temperature(v) { settings.temperature = Math.max(0.05, Number(v)); }
 function numvariations(v) { settings.variations = clampInt(v, 1, 8); }
 function density(v) { settings.density = Math.max(0, Number(v)); }
 function keylock(v) { settings.keyLock = Number(v) ? 1 : 0; }
-// Held to the dial's range, which is the engine's (controls.harmony 0-1); a
-// value that is not a number leaves the engine's default rather than a guess.
+// Held to the dial's range, which is the engine's (controls.harmony 0-1). The
+// dial restores and reports its value when the set loads, so its resting place
+// (HARMONY_AUTO, its initial value) means "left out": the engine then sets a
+// strength that follows the track, as REAPER and the demo get by default. A
+// value that is not a number leaves it out too, rather than a guess.
+var HARMONY_AUTO = 0.3;
 function harmony(v) {
     var x = Number(v);
-    settings.harmony = isFinite(x) ? Math.min(1, Math.max(0, x)) : null;
+    if (!isFinite(x) || Math.abs(x - HARMONY_AUTO) < 1e-4) settings.harmony = null;
+    else settings.harmony = Math.min(1, Math.max(0, x));
 }
 function acktimeout(ms) { settings.ackTimeoutMs = Number(ms); }
 function silencetimeout(ms) { settings.silenceTimeoutMs = Number(ms); }

@@ -59,9 +59,9 @@ M.SETTINGS = {
   { key = "variations",    caption = "Variations (1-8)",             default = "3",         parse = number_in(1, 8, true) },
   { key = "density",       caption = "Density in notes per bar (empty=auto)", default = "",      parse = optional(number_in(0, 64)) },
   { key = "key",           caption = "Key lock e.g. E minor (empty=off)", default = "",    parse = optional(parse_key) },
-  -- Empty is not 0: it leaves controls.harmony out of the request so the
-  -- engine's own default applies (and follows it if that changes); 0 is off.
-  { key = "harmony",       caption = "Harmony 0-1 (empty=default 0=off)", default = "",    parse = optional(number_in(0, 1)) },
+  -- Empty is not 0: it leaves controls.harmony out of the request, so the
+  -- engine sets a strength that follows the track's own nearby bars; 0 is off.
+  { key = "harmony",       caption = "Harmony 0-1 (empty=auto 0=off)", default = "",    parse = optional(number_in(0, 1)) },
   { key = "host",          caption = "Server host",                  default = "127.0.0.1", parse = non_empty },
   { key = "port",          caption = "Server port",                  default = "9000",      parse = number_in(1, 65535, true) },
   { key = "command",       caption = "midifill command",             default = "midifill",  parse = non_empty },

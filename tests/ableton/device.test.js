@@ -240,18 +240,21 @@ function lastRequest(link) {
   return reassemble(link.sent, "/midifill/request", id, 2);
 }
 
-test("Harmony: the dial's value reaches the server as controls.harmony; 0 is sent, unset is left out", async (t) => {
+test("Harmony: the dial's value reaches the server as controls.harmony; 0 is sent, unset or at rest is left out", async (t) => {
   if (!h.needServer(t)) return;
   const { link, device, close } = await h.openDevice(h.sessionSet());
   t.after(close);
   assert.match(await h.press(device, "fill"), /^Filled/);
-  assert.ok(!("harmony" in lastRequest(link).controls), "no dial value yet: the engine's default");
-  for (const value of [0.3, 0]) {
+  assert.ok(!("harmony" in lastRequest(link).controls), "no dial value yet: the engine follows the track");
+  for (const value of [0.6, 0]) {
     device.message("harmony", value);
     const status = await h.press(device, "fill");
     assert.match(status, /^Filled/, `harmony ${value}: the server accepted it`);
     assert.equal(lastRequest(link).controls.harmony, value);
   }
+  device.message("harmony", 0.3); // back at the dial's initial value, as a set reloads it
+  assert.match(await h.press(device, "fill"), /^Filled/);
+  assert.ok(!("harmony" in lastRequest(link).controls), "at rest: the engine follows the track");
   assert.deepEqual(device.errors, []);
 });
 
