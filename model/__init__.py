@@ -1,7 +1,8 @@
 """midifill's engine: everything musical and neural.
 
 `Engine` is imported lazily so that `from model.song import Song` does not
-pull in torch.
+load the engine (its decoders, the compiled step). Inference never imports
+torch; training and the reference decoder do, when they run.
 """
 from .errors import (Cancelled, CheckpointError, LimitError, MidifillError, MidiFileError,
                      RequestError)
