@@ -111,11 +111,13 @@ def test_fast_decode_refuses_to_outgrow_the_cache():
 def test_numpy_prefill_matches_the_torch_forward():
     """The NumPy prefill (no torch) against Transformer.forward: the last
     logits and every key and value, for a prompt run whole and for one run
-    after a cached prefix; the prompt cache runs only what differs."""
+    after a cached prefix; the prompt cache runs only what differs. The
+    lengths cross several blocks of queries (model/fast.py PREFILL_ROWS),
+    and the second prompt's new part starts inside one."""
     model = random_model(True)
     pc = PromptCache(FastDecoder(Weights.from_model(model)))
-    a = list(range(10, 70))
-    b = a[:45] + list(range(200, 220))
+    a = list(range(10, 210))
+    b = a[:145] + list(range(300, 360))
 
     def run(tokens):
         logits, ran = pc.ensure(tokens)
@@ -129,7 +131,7 @@ def test_numpy_prefill_matches_the_torch_forward():
 
     assert run(a) == len(a)          # cold
     assert run(a) == 0               # the same prompt again: nothing runs
-    assert run(b) == len(b) - 45     # only the tokens after the shared prefix
+    assert run(b) == len(b) - 145    # only the tokens after the shared prefix
     assert run(b[:30]) == 1          # a prefix of the cached prompt: its last token
 
 
