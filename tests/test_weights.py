@@ -118,10 +118,11 @@ from model import Engine
 rc = main(["generate", "demo/examples/pop_c_major_8_bars.mid", "-o", sys.argv[1], "--track",
            "1", "--bars", "5-8", "--seed", "3", "--variations", "2"])
 assert rc == 0, rc
-server = Server(Engine.from_checkpoint(), "127.0.0.1", 0).start()
+engine = Engine.from_checkpoint()
+server = Server(engine, "127.0.0.1", 0).start()
 try:
     with Client("127.0.0.1", server.port, timeout=30) as client:
-        assert client.ping()["model"] == "midifill-small-v3"
+        assert client.ping()["model"] == engine.name
 finally:
     server.stop()
 print("torch-free")
