@@ -41,8 +41,8 @@ bench: setup
 # tests that reach each change; then the score per module (docs/testing.md).
 # One module at a time, one worker, each under MUTATE_TIMEOUT seconds; a
 # module stopped by the timeout goes on where it stopped on the next run.
-MUTATE_MODULES ?= model.grammar model.sampling model.prompt model.request model.tokenizer \
-                  model.song bridge.protocol
+MUTATE_MODULES ?= model.generation.grammar model.generation.sampling model.generation.prompt \
+                  model.generation.request model.network.tokenizer model.song bridge.protocol
 MUTATE_TIMEOUT ?= 1800
 mutate: setup
 	$(BIN)/pip install --quiet -e '.[mutate]'

@@ -6,7 +6,7 @@ are compared run interleaved, in rounds, and report medians, because the
 machine may be shared. `--quick` runs each measure once or twice on short
 inputs (seconds), so CI keeps every figure from rotting.
 
-Decode paths: each of model/decoders.py's decoders ("compiled", "numpy",
+Decode paths: each of model/generation/decoders.py's decoders ("compiled", "numpy",
 "reference": Transformer.decode on a static cache), through the interface
 the engine uses; "eager" is a plain PyTorch loop whose cache grows by
 concatenation; "no cache" reruns the whole sequence for every token.
@@ -96,7 +96,7 @@ def training_throughput(engine, steps: int, quick=False) -> float:
     """Tokens/s of training steps (forward, backward, AdamW) at torch's
     default thread count, on batches of 8 x 512 tokens (2 x 128 quick)."""
     import torch
-    from model.transformer import Transformer
+    from model.network.transformer import Transformer
     model = Transformer(engine.config).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     shape = (2, 128) if quick else (8, min(512, model.config.block_size))

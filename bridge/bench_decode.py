@@ -1,5 +1,5 @@
 """`midifill bench`'s decode figures: tokens/s of each decoder through the
-interface the engine uses (model/decoders.py), of two plain torch loops,
+interface the engine uses (model/generation/decoders.py), of two plain torch loops,
 and the memory bandwidth that bounds them (bridge/bench.py runs them)."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def decode_speeds(engine, steps: int, rounds: int) -> dict:
     median round counts. A decoder that cannot be built here is left out."""
     import numpy as np
     import torch
-    from model import decoders
+    from model.generation import decoders
     model = engine.model
     prompt = torch.randint(10, model.config.vocab_size, (1, 300))
 
@@ -92,7 +92,7 @@ def bandwidth(weight_bytes: int, quick=False) -> dict:
     small model do, in a 32 MB L3). Read as one BLAS dot product of the two
     halves: NumPy's sum is compute-bound (pairwise) and reads at ~1/3 the rate."""
     import numpy as np
-    from model.fast import single_thread_blas
+    from model.generation.fast import single_thread_blas
     single_thread_blas()
     big = np.ones((16 if quick else 64) * 1024 * 1024, dtype=np.float32)
     small = np.ones(max(2, weight_bytes // 4), dtype=np.float32)

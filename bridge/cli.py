@@ -22,11 +22,11 @@ SUBCOMMANDS = {
     "request": ("bridge.client", "send one request (JSON on stdin) to a running server"),
     # the demo is wired in cmd_serve, the one module of bridge/ that imports demo/
     "demo": ("bridge.cmd_serve:DemoCommand", "run the Gradio demo in the browser"),
-    "train": ("model.train", "train or fine-tune a model on a folder of MIDI files"),
-    "corpus": ("model.corpus", "build the offline training corpus"),
-    "pretokenise": ("model.pretokenise", "draw training examples once into a file to carry "
+    "train": ("model.training.train", "train or fine-tune a model on a folder of MIDI files"),
+    "corpus": ("model.corpus.build", "build the offline training corpus"),
+    "pretokenise": ("model.training.pretokenise", "draw training examples once into a file to carry "
                     "to a GPU machine"),
-    "eval": ("model.evaluate", "measure a model: NLL against an n-gram baseline, fill quality"),
+    "eval": ("model.evaluation.evaluate", "measure a model: NLL against an n-gram baseline, fill quality"),
     "bench": ("bridge.bench", "measure speed and memory of the bundled model"),
 }
 

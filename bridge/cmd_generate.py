@@ -4,7 +4,7 @@
 
 Bars are numbered from 1, as DAWs number them; `--bars 5-8` is bars 5 to 8
 inclusive, and may reach up to 16 bars past the end of the song in any mode
-(the rule, the request and the writing back come from model/front.py, as
+(the rule, the request and the writing back come from model/generation/front.py, as
 the demo's do, so the two take the same selections). The output is the
 whole input song in which only the target range of the target track differs
 (OUT-1.mid … OUT-K.mid for K variations).
@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from model.front import MODES
+from model.generation.front import MODES
 
 
 def add_arguments(p):
@@ -76,7 +76,7 @@ def _parse_range(text: str, what: str) -> tuple[int, int]:
 def _check_bars(first: int, last: int) -> None:
     """The bar limits, before any bar is built (a range near bar 10**8 once
     took a minute to refuse)."""
-    from model.request import LIMITS
+    from model.generation.request import LIMITS
     if first < 1:
         raise ValueError("--bars counts from 1")
     if last > LIMITS["bars"]:
@@ -107,7 +107,8 @@ def run(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from model import Engine, MidifillError, Track, front
+    from model import Engine, MidifillError, Track
+    from model.generation import front
     from model.midi_io import read_midi, write_midi
 
     try:

@@ -34,7 +34,7 @@ CANCELLED = PREFIX + "cancelled"
 CHUNK_CHARS = 6000
 MAX_DATAGRAM = 8192
 # The biggest request the bridge will reassemble: the engine's payload limit
-# (model/request.py LIMITS["payload_bytes"]; a test keeps the two equal). It
+# (model/generation/request.py LIMITS["payload_bytes"]; a test keeps the two equal). It
 # bounds the memory one client can make the server hold.
 MAX_REQUEST_CHARS = 8 * 1024 * 1024
 MAX_CHUNKS = math.ceil(MAX_REQUEST_CHARS / CHUNK_CHARS)

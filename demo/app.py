@@ -22,7 +22,7 @@ import gradio as gr
 from demo import effects, task as tk
 from demo.pianoroll import draw_pianoroll
 from demo.render import SAMPLE_RATE, SynthUnavailable, render_song, write_wav
-from model import front
+from model.generation import front
 from model.errors import MidifillError, RequestError
 from model.midi_io import write_midi
 

@@ -1,7 +1,7 @@
 """The demo's work without the web page: read the upload, describe its tracks,
 and turn the form into an engine request.
 
-The request itself is built, and the response applied, by model/front.py,
+The request itself is built, and the response applied, by model/generation/front.py,
 as `midifill generate` does, so the two faces take the same selections.
 Nothing here imports Gradio or torch; every problem a visitor can fix is
 raised as InputError with a sentence that says what to change, and app.py
@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pretty_midi
 
-from model import front, scales
+from model.generation import front
+from model import scales
 from model.errors import MidiFileError
-from model.front import InputError
+from model.generation.front import InputError
 from model.midi_io import read_midi
-from model.sampling import HARMONY_DEFAULT
+from model.generation.sampling import HARMONY_DEFAULT
 from model.song import Song, Track
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a MIDI file past this is almost surely not a song

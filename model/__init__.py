@@ -14,6 +14,6 @@ __all__ = ["Engine", "Note", "Song", "Track", "TimeSignature", "TempoChange", "R
 
 def __getattr__(name):
     if name == "Engine":
-        from .engine import Engine
+        from .generation.engine import Engine
         return Engine
     raise AttributeError(name)

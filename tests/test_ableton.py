@@ -170,7 +170,7 @@ def test_harmony_dial_rests_where_the_script_leaves_harmony_out():
     controls.harmony out at the dial's initial value (midifill.js:
     HARMONY_AUTO), as REAPER and the demo do at theirs: the engine then
     follows the track. The initial value is the demo slider's resting place."""
-    from model.sampling import HARMONY_DEFAULT
+    from model.generation.sampling import HARMONY_DEFAULT
 
     source = json.loads((DEVICE_DIR / "midifill.maxpat").read_text(encoding="utf-8"))["patcher"]
     dials = [b["box"] for b in source["boxes"] if b["box"].get("varname") == "Harmony"]

@@ -1,5 +1,5 @@
 """The CHORD tokens that open each pitched fill bar: the other tracks'
-harmony, computed once (model/harmony.py), given to the model by the grammar
+harmony, computed once (model/generation/harmony.py), given to the model by the grammar
 at inference and written the same way into training examples."""
 import random
 import shutil
@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from model.dataset import make_example
-from model.grammar import FillPlan, FillState
-from model.harmony import bar_pitch_classes
-from model.prompt import build_prompt, fill_budget, fill_chords
+from model.training.dataset import make_example
+from model.generation.grammar import FillPlan, FillState
+from model.generation.harmony import bar_pitch_classes
+from model.generation.prompt import build_prompt, fill_budget, fill_chords
 from model.song import Bar, Note, Song, TimeSignature, Track
-from model.tokenizer import Tokenizer, TokenizerConfig
-from model.train import train
-from model.transformer import ModelConfig, Transformer, grow_vocabulary, load_checkpoint
+from model.network.tokenizer import Tokenizer, TokenizerConfig
+from model.training.train import train
+from model.network.transformer import ModelConfig, Transformer, grow_vocabulary, load_checkpoint
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]
@@ -156,7 +156,7 @@ def test_fine_tuning_an_older_checkpoint_adds_the_chord_rows_and_keeps_the_rest(
     with pytest.raises(ValueError, match="can only grow"):
         grow_vocabulary(model, 10)
 
-    from model.transformer import save_checkpoint
+    from model.network.transformer import save_checkpoint
     base = tmp_path / "old.pt"
     model = Transformer(ModelConfig(vocab_size=old.vocab_size, block_size=256, n_layer=1,
                                     n_head=2, n_embd=32, dropout=0.0))

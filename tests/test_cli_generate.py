@@ -57,9 +57,9 @@ POP = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
 def test_a_fill_past_the_end_extends_the_loop_as_the_demo_does(tiny_engine, tiny_checkpoint,
                                                               tmp_path):
     # bars 7-12 of an 8-bar loop: the CLI and the demo build one request
-    # (model/front.py), so with one seed they write the same notes
+    # (model/generation/front.py), so with one seed they write the same notes
     from demo import task as tk
-    from model import front
+    from model.generation import front
     out = tmp_path / "longer.mid"
     r = run_cli("generate", POP, "-o", out, "--track", "3", "--bars", "7-12", "--seed", "5",
                 "--model", tiny_checkpoint)

@@ -12,9 +12,9 @@ from tests.conftest import IN_CI, require_module  # noqa: E402
 
 require_module("music21")
 
-from model import corpus  # noqa: E402
-from model.corpus_harmony import harmonize  # noqa: E402
-from model.corpus_items import Item, enumerate_items  # noqa: E402
+from model.corpus import build as corpus  # noqa: E402
+from model.corpus.harmony import harmonize  # noqa: E402
+from model.corpus.items import Item, enumerate_items  # noqa: E402
 from model.midi_io import read_midi  # noqa: E402
 from model.song import Note  # noqa: E402
 

@@ -60,7 +60,7 @@ def test_view_api_says_what_the_target_takes(server):
     params = {p["parameter_name"]: p for p in info["named_endpoints"]["/generate"]["parameters"]}
     target = params["target"]["type"]
     assert target.get("type") == "string" and "enum" not in target  # was Literal[]
-    from model.sampling import HARMONY_DEFAULT
+    from model.generation.sampling import HARMONY_DEFAULT
     assert "harmony" in params and params["harmony"]["parameter_default"] == HARMONY_DEFAULT
 
 

@@ -4,11 +4,11 @@ from pathlib import Path
 import pytest
 
 from demo import task as tk
-from model import front
+from model.generation import front
 from model.midi_io import read_midi, write_midi
-from model.request import parse_request
+from model.generation.request import parse_request
 from model.song import Note, Song, TimeSignature, Track
-from model.tokenizer import Tokenizer
+from model.network.tokenizer import Tokenizer
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "demo" / "examples"
 POP = EXAMPLES / "pop_c_major_8_bars.mid"
@@ -152,7 +152,7 @@ def test_response_replaces_only_the_target_range(pop, tmp_path):
 
 
 def test_harmony_at_its_default_sends_nothing_and_other_values_reach_the_engine(pop):
-    from model.sampling import HARMONY_DEFAULT
+    from model.generation.sampling import HARMONY_DEFAULT
     for left_alone in (None, HARMONY_DEFAULT):
         _, request, *_ = tk.prepare(pop, tk.Task(target="1", harmony=left_alone))
         assert "harmony" not in request["controls"]

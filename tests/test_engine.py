@@ -7,7 +7,7 @@ import pytest
 from model import Engine
 from model.errors import Cancelled, CheckpointError, RequestError
 from model.midi_io import read_midi
-from model.request import LIMITS
+from model.generation.request import LIMITS
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def test_limits_are_enforced_before_work(tiny_engine, what):
 
 
 def test_missing_bundled_model_is_a_clear_error(monkeypatch, tmp_path):
-    import model.engine as eng
+    import model.generation.engine as eng
     monkeypatch.setattr(eng, "BUNDLED_MODEL", tmp_path / "none.pt")
     with pytest.raises(CheckpointError, match="bundled model"):
         Engine.from_checkpoint()
@@ -172,7 +172,7 @@ def test_register_and_density_default_to_the_parts_own_nearby_bars(tiny_engine, 
 
 
 def test_a_part_on_few_pitches_still_gets_a_fifths_room():
-    from model.engine import context_register
+    from model.generation.engine import context_register
     from model.song import Song, TimeSignature, Track, Note as N
     pedal = Track("b", 33, False, [N(40 + (i % 2) * 2, float(i), 1.0) for i in range(32)])
     bars = Song([pedal], [TimeSignature(0.0, 4, 4)]).bars()

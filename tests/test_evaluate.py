@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from model import metrics as M
-from model.ngram import NGram
+from model.evaluation import metrics as M
+from model.evaluation.ngram import NGram
 from model.song import Note
 from tests.conftest import ROOT
 

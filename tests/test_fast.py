@@ -1,4 +1,4 @@
-"""The decoders (model/decoders.py: compiled, NumPy, reference) against the
+"""The decoders (model/generation/decoders.py: compiled, NumPy, reference) against the
 torch module; the sampler against the distribution it must draw from, and
 the compiled sampler against the NumPy one.
 
@@ -16,13 +16,13 @@ import torch
 
 from model import Engine
 from conftest import IN_CI
-from model import decoders
-from model.fast import KV, FastDecoder, PromptCache
+from model.generation import decoders
+from model.generation.fast import KV, FastDecoder, PromptCache
 from model.midi_io import read_midi
-from model.sampling import Controls, Noise, sample
-from model.tokenizer import Tokenizer
-from model.transformer import KVCache, ModelConfig, Transformer
-from model.weights import Weights
+from model.generation.sampling import Controls, Noise, sample
+from model.network.tokenizer import Tokenizer
+from model.network.transformer import KVCache, ModelConfig, Transformer
+from model.network.weights import Weights
 
 LOGIT_TOLERANCE = 1e-4
 KINDS = ["compiled", "numpy", "reference"]
@@ -112,7 +112,7 @@ def test_numpy_prefill_matches_the_torch_forward():
     """The NumPy prefill (no torch) against Transformer.forward: the last
     logits and every key and value, for a prompt run whole and for one run
     after a cached prefix; the prompt cache runs only what differs. The
-    lengths cross several blocks of queries (model/fast.py PREFILL_ROWS),
+    lengths cross several blocks of queries (model/generation/fast.py PREFILL_ROWS),
     and the second prompt's new part starts inside one."""
     model = random_model(True)
     pc = PromptCache(FastDecoder(Weights.from_model(model)))
@@ -211,7 +211,7 @@ def test_compiled_sampler_picks_what_the_numpy_sampler_picks():
     """The same steps and the same draws: 1,000 random cases (temperature,
     top-k with ties, top-p, a single allowed token, greedy) give the same
     token in both, from the same seeds, and consume the same draws."""
-    from model.fast_c import CSampler
+    from model.generation.fast_c import CSampler
     compiled = CSampler.build()
     if compiled is None:
         if IN_CI:

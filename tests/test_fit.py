@@ -1,12 +1,12 @@
-"""The fit measures (model/fit.py) and the fit table's baselines (model/fit_eval.py)."""
+"""The fit measures (model/evaluation/fit.py) and the fit table's baselines (model/evaluation/fit_eval.py)."""
 import random
 
 import pytest
 
-from model import fit as F
-from model.fit_eval import (SPAN, Case, draw_cases, fit_table, paste_previous, paste_random,
-                            random_notes)
-from model.sampling import HARMONY_DEFAULT
+from model.evaluation import fit as F
+from model.evaluation.fit_eval import (SPAN, Case, draw_cases, fit_table, paste_previous,
+                                       paste_random, random_notes)
+from model.generation.sampling import HARMONY_DEFAULT
 from model.song import Bar, Note, Song, TimeSignature, Track
 
 TPB = 24

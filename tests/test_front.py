@@ -1,4 +1,4 @@
-"""model/front.py, the one request builder of `midifill generate` and the demo:
+"""model/generation/front.py, the one request builder of `midifill generate` and the demo:
 it imports without torch, and the two faces send the same request for the
 same input."""
 import subprocess
@@ -9,9 +9,9 @@ import pytest
 import model
 from bridge.cli import main
 from demo import task as tk
-from model import front
+from model.generation import front
 from model.midi_io import read_midi
-from model.request import parse_controls
+from model.generation.request import parse_controls
 from tests.conftest import ROOT
 
 POP = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
@@ -19,7 +19,7 @@ POP = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
 
 def test_the_front_ends_import_without_torch_and_the_engine_still_loads():
     code = ("import sys\n"
-            "import model.front, demo.task, bridge.cmd_generate\n"
+            "import model.generation.front, demo.task, bridge.cmd_generate\n"
             "assert 'torch' not in sys.modules, 'torch came with the request builder'\n"
             "from model import Engine\n"
             "assert 'torch' not in sys.modules and Engine.__name__ == 'Engine'  # nor the engine\n")

@@ -1,17 +1,17 @@
-"""The other tracks' harmony (model/harmony.py) and the harmony control."""
+"""The other tracks' harmony (model/generation/harmony.py) and the harmony control."""
 import numpy as np
 import pytest
 
 from model.errors import RequestError
-from model.grammar import FillPlan, FillState
-from model.engine import context_harmony
-from model.harmony import (FOLLOW_MAX, FOLLOW_OFFSET, Sounding, follow_strength, harmonic_fit,
-                           sounding_at_onsets)
-from model.request import parse_controls
-from model.sampling import (HARMONY_DEFAULT, HARMONY_NATS, Controls, Step, apply_filters,
-                            harmony_filter)
+from model.generation.grammar import FillPlan, FillState
+from model.generation.engine import context_harmony
+from model.generation.harmony import (FOLLOW_MAX, FOLLOW_OFFSET, Sounding, follow_strength,
+                                      harmonic_fit, sounding_at_onsets)
+from model.generation.request import parse_controls
+from model.generation.sampling import (HARMONY_DEFAULT, HARMONY_NATS, Controls, Step, apply_filters,
+                                       harmony_filter)
 from model.song import Bar, Note, Song, TimeSignature, Track
-from model.tokenizer import Tokenizer
+from model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]

@@ -104,5 +104,5 @@ def test_the_scan_counts_what_mido_reads(fixtures_dir):
 
 def test_file_limits_are_the_engine_limits():
     from model import midi_io
-    from model.request import LIMITS
+    from model.generation.request import LIMITS
     assert (midi_io.MAX_NOTES, midi_io.MAX_BARS) == (LIMITS["notes"], LIMITS["bars"])

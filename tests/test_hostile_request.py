@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from model.errors import LimitError, RequestError, TooSlow
-from model.request import LIMITS, parse_request
+from model.generation.request import LIMITS, parse_request
 
 
 def base(**over):

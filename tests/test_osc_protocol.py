@@ -120,7 +120,7 @@ def test_exit_codes():
 
 
 def test_payload_limit_matches_the_engine():
-    from model.request import LIMITS
+    from model.generation.request import LIMITS
     assert p.MAX_REQUEST_CHARS == LIMITS["payload_bytes"]
 
 

@@ -6,9 +6,9 @@ import shutil
 import numpy as np
 import pytest
 
-from model.pretokenise import ExampleArrays, pretokenise
-from model.tokenizer import Tokenizer, TokenizerConfig
-from model.train import train
+from model.training.pretokenise import ExampleArrays, pretokenise
+from model.network.tokenizer import Tokenizer, TokenizerConfig
+from model.training.train import train
 
 TOK = Tokenizer()
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from model.grammar import FillPlan, FillState
-from model.sampling import (FILTERS, NEG_INF, Controls, Noise, Step, apply_filters,
-                            grammar_filter, sample)
-from model.harmony import Sounding
+from model.generation.grammar import FillPlan, FillState
+from model.generation.sampling import (FILTERS, NEG_INF, Controls, Noise, Step, apply_filters,
+                                       grammar_filter, sample)
+from model.generation.harmony import Sounding
 from model.song import Bar, Note, Song, Track
-from model.tokenizer import Tokenizer
+from model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4), Bar(2, 8.0, 3, 4)]
@@ -84,7 +84,7 @@ def test_the_chain_only_allows_what_the_grammar_allows():
 @pytest.fixture(scope="module")
 def untrained():
     from model import Engine
-    from model.transformer import ModelConfig, Transformer
+    from model.network.transformer import ModelConfig, Transformer
     torch.manual_seed(0)
     net = Transformer(ModelConfig(vocab_size=TOK.vocab_size, block_size=512, n_layer=1,
                                   n_head=2, n_embd=32))

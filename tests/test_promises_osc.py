@@ -9,7 +9,7 @@ import pytest
 
 from bridge import protocol as p
 from bridge.client import Client, TooLarge
-from model.request import LIMITS
+from model.generation.request import LIMITS
 from test_osc_server import Peer, assert_inside, engine, fill, serve  # noqa: F401 (fixtures)
 
 

@@ -1,4 +1,4 @@
-"""The cropping rule of model/prompt.py, as the README states it: the fill's
+"""The cropping rule of model/generation/prompt.py, as the README states it: the fill's
 own bars of every track first; when even those do not fit, other tracks are
 left out, the one with most tokens first; then bars one at a time, the one
 nearest the fill (the earlier on a tie), while prompt plus the fill's token
@@ -8,10 +8,10 @@ import math
 
 import pytest
 
-from model.prompt import (FILL_OVERHEAD, TOKENS_PER_BAR_BUDGET, TOKENS_PER_NOTE, build_prompt,
-                          fill_budget)
+from model.generation.prompt import (FILL_OVERHEAD, TOKENS_PER_BAR_BUDGET, TOKENS_PER_NOTE,
+                                     build_prompt, fill_budget)
 from model.song import Note, Song, Track
-from model.tokenizer import Tokenizer
+from model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 BAR = 96  # ticks in a 4/4 bar

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from model.errors import LimitError, RequestError
-from model.request import LIMITS, parse_request
-from model.tokenizer import Tokenizer
+from model.generation.request import LIMITS, parse_request
+from model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 
@@ -99,7 +99,7 @@ def test_the_time_signature_change_limit():
 @pytest.fixture(scope="module")
 def untrained():
     from model import Engine
-    from model.transformer import ModelConfig, Transformer
+    from model.network.transformer import ModelConfig, Transformer
     torch.manual_seed(0)
     net = Transformer(ModelConfig(vocab_size=TOK.vocab_size, block_size=256, n_layer=1,
                                   n_head=2, n_embd=16))

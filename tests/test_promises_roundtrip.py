@@ -5,7 +5,7 @@ import pytest
 
 from model.midi_io import read_midi, write_midi
 from model.song import Note, Song, TempoChange, TimeSignature, Track
-from model.tokenizer import Tokenizer
+from model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 FIXTURES = ("pop_4-4_tempo_change.mid", "waltz_3-4.mid", "jig_6-8.mid")

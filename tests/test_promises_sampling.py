@@ -10,11 +10,11 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from model.grammar import FillPlan, FillState
-from model.sampling import (NEG_INF, Controls, Noise, Step, acts_in, apply_filters,
-                            grammar_filter, sample)
+from model.generation.grammar import FillPlan, FillState
+from model.generation.sampling import (NEG_INF, Controls, Noise, Step, acts_in, apply_filters,
+                                       grammar_filter, sample)
 from model.song import Bar
-from model.tokenizer import Tokenizer
+from model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 N = 20_000
@@ -90,7 +90,7 @@ def test_top_k_then_top_p():
 
 def test_ties_keep_their_order_so_a_seed_draws_the_same_token_everywhere():
     """Equal logits are cut by top-p in index order (a stable sort), as the
-    compiled sampler (model/sample_step.c) does."""
+    compiled sampler (model/generation/sample_step.c) does."""
     flat = np.zeros(40, np.float32)
     picks = {sample(flat, Controls(top_p=0.5), Noise(s)) for s in range(300)}
     assert picks == set(range(20))

@@ -5,7 +5,7 @@ numbered in order."""
 import pytest
 
 from model.song import Bar, Note, Song, TimeSignature, Track
-from model.tokenizer import Tokenizer, TokenizerConfig
+from model.network.tokenizer import Tokenizer, TokenizerConfig
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]

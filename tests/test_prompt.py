@@ -1,9 +1,9 @@
 """Prompts: lazy bar encoding equals encoding the whole track; cropping."""
 import random
 
-from model.prompt import LazyBars, build_prompt
+from model.generation.prompt import LazyBars, build_prompt
 from model.song import Note, Song, TimeSignature, Track
-from model.tokenizer import Tokenizer
+from model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 

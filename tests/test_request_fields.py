@@ -1,7 +1,7 @@
-"""Every refusal of model/request.py names the right field, with the right
+"""Every refusal of model/generation/request.py names the right field, with the right
 code and message; every default is the one docs/contract.md promises; every
 numeric bound holds at its edge on both sides. Written against the mutants of
-model/request.py that survived the other tests (docs/testing.md, mutation
+model/generation/request.py that survived the other tests (docs/testing.md, mutation
 testing). Fast: parse_request only, no model."""
 import math
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from model.errors import LimitError, RequestError
-from model.request import LIMITS, parse_request
-from model.tokenizer import Tokenizer
+from model.generation.request import LIMITS, parse_request
+from model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 MAX_BEAT = LIMITS["bars"] * TOK.config.max_bar_beats  # 8192: the longest possible timeline
@@ -481,7 +481,7 @@ def test_a_minimal_request_takes_the_documented_defaults():
     assert type(t.program) is int
     c = r.controls
     assert (c.temperature, c.top_p, c.top_k, c.seed, c.variations) == (1.0, 0.95, 0, None, 1)
-    # harmony None: left for the engine to set from the part (model/harmony.py)
+    # harmony None: left for the engine to set from the part (model/generation/harmony.py)
     assert (c.pitch_range, c.key, c.density, c.max_polyphony, c.harmony) == \
         (None, None, None, None, None)
     # null is the same as leaving a field out

@@ -7,7 +7,7 @@ import sys
 
 import torch
 
-from model.train import train
+from model.training.train import train
 from tests.conftest import ROOT
 
 SONGS = ("pop_4-4_tempo_change.mid", "waltz_3-4.mid", "jig_6-8.mid")

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from model.errors import CheckpointError
-from model.transformer import KVCache, ModelConfig, Transformer, load_checkpoint, save_checkpoint
+from model.network.transformer import (KVCache, ModelConfig, Transformer, load_checkpoint,
+                                       save_checkpoint)
 
 
 def small():

@@ -1,11 +1,11 @@
 """A fill plays at its part's dynamics: the velocity default and its filter."""
 import numpy as np
 
-from model.engine import context_velocities
-from model.grammar import FillPlan, FillState
-from model.sampling import Controls, Step, velocity_filter
+from model.generation.engine import context_velocities
+from model.generation.grammar import FillPlan, FillState
+from model.generation.sampling import Controls, Step, velocity_filter
 from model.song import Bar, Note, Song, TimeSignature, Track
-from model.tokenizer import Tokenizer
+from model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 

@@ -1,4 +1,4 @@
-"""Weights without torch (model/weights.py): the .safetensors form that
+"""Weights without torch (model/network/weights.py): the .safetensors form that
 ships, its checks, and an inference path that never imports torch."""
 import json
 import math
@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from model import Engine
-from model.engine import BUNDLED_MODEL
+from model.generation.engine import BUNDLED_MODEL
 from model.errors import CheckpointError
 from model.midi_io import read_midi
-from model.transformer import ModelConfig, Transformer, export_checkpoint, load_checkpoint
-from model.weights import load_weights, state_shapes
+from model.network.transformer import ModelConfig, Transformer, export_checkpoint, load_checkpoint
+from model.network.weights import load_weights, state_shapes
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,0 +1,265 @@
+"""The Engine: request dict in, response dict out. Every face calls this.
+
+A fill of more than CHUNK_BARS bars is written in chunks of at most that
+many bars, each chunk seeing the bars written before it, so a long fill
+never outgrows the model's block.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from . import decoders
+from ..network.checkpoint_check import check_tokenizer
+from ..errors import Cancelled, CheckpointError, TooSlow
+from .fast_c import CSampler
+from .grammar import FillState
+from .harmony import Sounding, follow_strength
+from .prompt import build_prompt
+from .request import FillRequest, parse_request
+from .sampling import HARMONY_DEFAULT, Noise, Step, apply_filters, sample
+from ..song import Note
+from ..network.tokenizer import Tokenizer
+from ..network.weights import Weights, load_weights
+
+BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "midifill-small-v3.safetensors"
+CHUNK_BARS = 4
+# The most one request may spend in the engine before it ends with TooSlow
+# (code too_slow) instead of holding the worker: the documented ceiling
+# (docs/osc.md, Limits). MIDIFILL_TIME_BUDGET_S overrides it.
+TIME_BUDGET_S = float(os.environ.get("MIDIFILL_TIME_BUDGET_S", "30"))
+
+
+CONTEXT_BARS = 8  # bars on each side of a fill that set its default density and register
+# The default register is the part's own nearby range, no wider: measured
+# on held-out songs (docs/fit.md), notes outside it were what most gave
+# generated bars away (43 % of them at 7 semitones of margin, 2.5 % of real
+# bars). A part that stays on a few pitches still gets REGISTER_MIN_WIDTH.
+REGISTER_MARGIN = 0
+REGISTER_MIN_WIDTH = 7  # semitones
+
+
+def _nearby_notes(track, bars, b0: int, b1: int) -> tuple[list[Note], int]:
+    """The track's own notes in up to CONTEXT_BARS bars on each side of bars
+    [b0, b1), and how many bars that is."""
+    near = list(range(max(0, b0 - CONTEXT_BARS), b0)) + \
+        list(range(b1, min(len(bars), b1 + CONTEXT_BARS)))
+    if not near:
+        return [], 0
+    lo, hi = bars[near[0]].start, bars[near[-1]].end
+    notes = [n for n in track.notes if lo <= n.start < hi
+             and not bars[b0].start <= n.start < bars[b1 - 1].end]
+    return notes, len(near)
+
+
+def context_density(tok: Tokenizer, track, bars, b0: int, b1: int) -> int | None:
+    """The density level of the target track's own nearby notes, or None (the
+    model chooses) when it has none there: a producer filling bars of a part
+    expects them about as busy as the rest of it."""
+    notes, n_bars = _nearby_notes(track, bars, b0, b1)
+    return max(1, tok.density_level(len(notes) / n_bars)) if notes else None
+
+
+def context_register(track, bars, b0: int, b1: int) -> tuple[int, int] | None:
+    """The pitch range of a pitched target track's own nearby notes (widened
+    by REGISTER_MARGIN, and evenly to REGISTER_MIN_WIDTH where narrower), or
+    None with fewer than 3 of them: a bass fill stays a bass line."""
+    notes, _ = _nearby_notes(track, bars, b0, b1)
+    if track.is_drum or len(notes) < 3:
+        return None
+    lo = min(n.pitch for n in notes) - REGISTER_MARGIN
+    hi = max(n.pitch for n in notes) + REGISTER_MARGIN
+    short = REGISTER_MIN_WIDTH - (hi - lo)
+    if short > 0:
+        lo, hi = lo - short // 2, hi + short - short // 2
+    return max(0, lo), min(127, hi)
+
+
+def context_velocities(tok: Tokenizer, track, bars, b0: int, b1: int) -> tuple[int, int] | None:
+    """The velocity bins of the target track's own nearby notes, one bin wider
+    each way, or None with fewer than 3 of them: a fill plays at the part's
+    dynamics (measured on held-out songs, velocity was what most gave the
+    fills of MMA parts away, docs/fit.md)."""
+    notes, _ = _nearby_notes(track, bars, b0, b1)
+    if len(notes) < 3:
+        return None
+    bins = [tok.velocity_bin(n.velocity) for n in notes]
+    return max(0, min(bins) - 1), min(tok.config.velocity_bins - 1, max(bins) + 1)
+
+
+def context_harmony(tok: Tokenizer, song, track, bars, b0: int, b1: int) -> float:
+    """controls.harmony for a request that leaves it out: the strength that
+    follows the part's own nearby bars (model/generation/harmony.py), or HARMONY_DEFAULT
+    where the part has too few notes there to tell."""
+    notes, _ = _nearby_notes(track, bars, b0, b1)
+    follow = follow_strength(notes, song, track.id, tok.tpb)
+    return HARMONY_DEFAULT if follow is None else follow
+
+
+class Engine:
+    time_budget_s = TIME_BUDGET_S  # per request; set on an instance to change it
+    _deadline: float | None = None  # perf_counter time the running request must end by
+
+    def __init__(self, model, tokenizer: Tokenizer, name: str = "midifill",
+                 meta: dict | None = None, decoder: str | None = None):
+        """`model`: the network's `Weights`, or a torch `Transformer`.
+        `decoder`: "auto" (compiled where a C compiler is found, else NumPy),
+        "compiled", "numpy" or "reference" (model/generation/decoders.py); None: auto
+        unless MIDIFILL_DECODER names one."""
+        self.weights = model if isinstance(model, Weights) else Weights.from_model(model)
+        self.config = self.weights.config
+        if tokenizer.vocab_size != self.config.vocab_size:
+            raise CheckpointError(f"tokenizer vocabulary {tokenizer.vocab_size} != model "
+                                  f"vocabulary {self.config.vocab_size}")
+        self.decoder = decoders.build(decoder, self.weights)
+        # the same draws as sampling.sample (model/generation/sample_step.c), compiled
+        # where it builds, whichever decoder runs
+        self.sample = CSampler.build() or sample
+        self.tok = tokenizer
+        self.name = name
+        self.meta = meta or {}
+
+    @property
+    def model(self):
+        """The torch Transformer of these weights (built on first use: this
+        imports torch; inference does not need it)."""
+        return self.weights.module()
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path | None = None,
+                        decoder: str | None = None) -> "Engine":
+        """Load a .safetensors file or a torch checkpoint; with no path, the
+        bundled model."""
+        if path is None:
+            path = BUNDLED_MODEL
+            if not path.is_file():
+                raise CheckpointError(f"the bundled model {path.name} is not in {path.parent}; "
+                                      "train one with `midifill train` or pass a checkpoint path")
+        weights = load_weights(path)  # config and tensors checked there
+        tok = check_tokenizer(weights.tokenizer_config, weights.config.vocab_size, str(path))
+        return cls(weights, tok, weights.meta.get("name", Path(path).stem), weights.meta,
+                   decoder)
+
+    # --- the contract -------------------------------------------------------
+    def run(self, request: dict, progress: Callable[[float], None] | None = None,
+            cancel: threading.Event | None = None) -> dict:
+        t0 = time.perf_counter()
+        self._deadline = t0 + self.time_budget_s
+        req = parse_request(request, self.tok)
+        seed = req.controls.seed if req.controls.seed is not None else random.randrange(2**31)
+        gen = Noise(seed)
+        timing = {"prefill": 0.0, "decode": 0.0}
+        variations = self._fill(req, gen, timing, progress, cancel)
+        timing["total"] = (time.perf_counter() - t0) * 1000
+        return {"variations": [{"notes": [n.to_list() for n in notes]} for notes in variations],
+                "model": self.name, "seed": seed,
+                "timing_ms": {k: round(v, 1) for k, v in timing.items()}}
+
+    # --- the work -----------------------------------------------------------
+    def _fill(self, req: FillRequest, gen, timing, progress, cancel) -> list[list[Note]]:
+        tok = self.tok
+        song = req.song
+        bars = song.bars(until=max(req.end, song.end_beat))
+        lo_tick, hi_tick = tok.range_ticks(req.start, req.end)
+        b0 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) > lo_tick)
+        b1 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) >= hi_tick) + 1
+        chunks = [(c, min(c + CHUNK_BARS, b1)) for c in range(b0, b1, CHUNK_BARS)]
+        track = song.track(req.track_id)
+        density = None
+        if req.controls.density is not None and req.controls.density > 0:
+            density = tok.density_level(req.controls.density)
+        elif req.controls.density is None and req.mode != "generate":
+            density = context_density(tok, track, bars, b0, b1)
+        if req.controls.pitch_range is None and req.mode != "generate":
+            register = context_register(track, bars, b0, b1)
+            if register is not None:
+                req.controls = dataclasses.replace(req.controls, pitch_range=register)
+        if req.controls.harmony is None:
+            harmony = HARMONY_DEFAULT if req.mode == "generate" or track.is_drum \
+                else context_harmony(tok, song, track, bars, b0, b1)
+            req.controls = dataclasses.replace(req.controls, harmony=harmony)
+        velocities = context_velocities(tok, track, bars, b0, b1) \
+            if req.mode != "generate" else None
+        # the other tracks' harmony, the same for every chunk (only the target changes)
+        sounding = Sounding.of(song, req.track_id, lo_tick, hi_tick, tok.tpb) \
+            if req.controls.harmony > 0 and not track.is_drum else None
+        n = req.controls.variations
+        songs = [song] * n
+        results: list[list[Note]] = [[] for _ in range(n)]
+        for ci, (c0, c1) in enumerate(chunks):
+            lo = max(lo_tick, tok.to_tick(bars[c0].start))
+            hi = min(hi_tick, tok.to_tick(bars[c1 - 1].start) + tok.bar_ticks(bars[c1 - 1]))
+            # the first chunk shares one prompt, so all variations run as one batch;
+            # later chunks see each variation's own earlier bars
+            groups = [list(range(n))] if ci == 0 else [[v] for v in range(n)]
+            for rows in groups:
+                # bars of earlier chunks are shown as written, later ones stay blank
+                prompt = build_prompt(tok, songs[rows[0]], bars, req.track_id, (c0, c1),
+                                      (c0, b1), lo, hi, req.mode, self.config.block_size,
+                                      density, written_from=b0)
+                prompt.plan.sounding = sounding
+                prompt.plan.velocities = velocities
+
+                def report(frac, ci=ci):
+                    if progress:
+                        progress((ci + frac) / len(chunks))
+
+                states = self._decode(prompt, len(rows), density, req.controls, gen, timing,
+                                      report, cancel)
+                for v, st in zip(rows, states):
+                    notes = [Note(p, t / tok.tpb, d / tok.tpb, tok.bin_velocity(vel))
+                             for t, p, d, vel in st.notes]
+                    results[v] += notes
+                    seg_start, seg_end = lo / tok.tpb, hi / tok.tpb
+                    songs[v] = songs[v].with_notes_replaced(req.track_id, seg_start, seg_end,
+                                                            notes)
+        if progress:
+            progress(1.0)
+        return [sorted(r, key=lambda x: (x.start, x.pitch)) for r in results]
+
+    def _decode(self, prompt, batch, density, controls, gen, timing, report, cancel):
+        t0 = time.perf_counter()
+        run = self.decoder.start(prompt.tokens, batch, prompt.plan.max_tokens)
+        t1 = time.perf_counter()
+        timing["prefill"] += (t1 - t0) * 1000
+        with run:
+            states = self._decode_loop(run, prompt, batch, density, controls, gen, report, cancel)
+        timing["decode"] += (time.perf_counter() - t1) * 1000
+        return states
+
+    def _decode_loop(self, run, prompt, batch, density, controls, gen, report, cancel):
+        """Sample a token for every row that is not done, step the decoder on
+        them, until every row has closed its fill. Rows that finish leave the
+        batch, so the rest decode at their own cost."""
+        tok = self.tok
+        logits = run.logits
+        states = [FillState(tok, prompt.plan, density) for _ in range(batch)]
+        n_bars = len(prompt.plan.bars)
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("the request was cancelled")
+            if self._deadline is not None and time.perf_counter() > self._deadline:
+                raise TooSlow(f"the request ran past the engine's time budget of "
+                              f"{self.time_budget_s:g} s; ask for fewer bars or variations")
+            chosen = {}
+            for b, st in enumerate(states):
+                if st.done:
+                    continue
+                if st.forced:
+                    t = st.forced[0]
+                else:
+                    t = self.sample(apply_filters(logits[b], Step(st, controls)), controls, gen)
+                st.advance(t)
+                chosen[b] = t
+            live = [b for b in chosen if not states[b].done]
+            if not live:
+                break
+            report(sum(max(st.bar_i, 0) for st in states) / (batch * n_bars))
+            out = run.step([chosen[b] for b in live], live)
+            logits = dict(zip(live, out))
+        return states

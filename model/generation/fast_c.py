@@ -1,0 +1,306 @@
+"""The decode step compiled: model/generation/decode_step.c, built on first use with the
+system C compiler and loaded through ctypes.
+
+A token of the small model is ~1 M multiply-adds; in NumPy it also costs
+~150 calls of fixed overhead, which is most of the time. In C the step is one
+call, for one row or a batch: the weights stream past once for up to four
+rows, and the rows of a batch share one copy of the prompt's keys and values
+(`SplitCache`), so variations cost little more than one fill. Where no
+compiler is found or the build fails, `CDecoder.build` returns None and the
+engine keeps the NumPy path (`FastDecoder`), so nothing breaks on a machine
+without a compiler (model/generation/decoders.py chooses).
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .fast import KV, FastDecoder, PromptCache, empty_aligned
+from .sampling import Controls, Noise
+from ..network.weights import LN_EPS, ModelConfig, Weights
+
+log = logging.getLogger("midifill.fast_c")
+SOURCES = [Path(__file__).with_name(n) for n in ("decode_step.c", "sample_step.c")]
+PANEL = 16  # columns per panel of a packed matrix; the C step gets it as PW
+# fused multiply-adds where the CPU has them (-march=native): the logits then
+# differ from torch's by float32 rounding, as NumPy's do (1e-4, tested)
+FLAGS = ["-O3", f"-DPW={PANEL}", f"-DEPS={LN_EPS!r}f"]
+_LIB = None
+_TRIED = False
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "midifill"
+
+
+def load_library():
+    """The compiled step (built once per source version and machine), or None."""
+    global _LIB, _TRIED
+    if _TRIED:
+        return _LIB
+    _TRIED = True
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not cc:
+        log.info("no C compiler found: decoding with NumPy")
+        return None
+    src = b"".join(p.read_bytes() for p in SOURCES)
+    tag = hashlib.sha1(src + " ".join(FLAGS).encode() + platform.machine().encode()
+                       + platform.node().encode()).hexdigest()[:12]
+    lib = _cache_dir() / f"decode_step-{tag}.so"
+    if not lib.is_file():
+        try:
+            lib.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
+                out = Path(tmp) / lib.name
+                for flags in (["-march=native"], []):
+                    r = subprocess.run([cc, *FLAGS, *flags, "-shared", "-fPIC",
+                                        "-o", str(out), *map(str, SOURCES), "-lm"],
+                                       capture_output=True, text=True, timeout=120)
+                    if r.returncode == 0:
+                        break
+                if r.returncode != 0:
+                    log.warning("building the C decode step failed: %s", r.stderr[-500:])
+                    return None
+                os.replace(out, lib)
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("building the C decode step failed: %s", exc)
+            return None
+    try:
+        _LIB = ctypes.CDLL(str(lib))
+    except OSError as exc:
+        log.warning("loading the C decode step failed: %s", exc)
+        return None
+    return _LIB
+
+
+def _ptr(a: np.ndarray | None):
+    return None if a is None else a.ctypes.data_as(ctypes.c_void_p)
+
+
+def _ptrs(arrays) -> ctypes.Array:
+    return (ctypes.c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
+
+
+def _up(n: int) -> int:
+    return -(-n // PANEL) * PANEL
+
+
+def aligned(a: np.ndarray) -> np.ndarray:
+    """A float32 copy of `a` starting on a 64-byte cache line: a panel row
+    (16 floats) is then one line, not two."""
+    out = empty_aligned(a.shape)
+    out[...] = a
+    return out
+
+
+def pack(w: np.ndarray) -> np.ndarray:
+    """W (in, out) in the kernel's layout: ceil(out / 16) panels of (in, 16),
+    the last padded with zeros, so a product reads memory in order."""
+    rows, cols = w.shape
+    padded = np.zeros((rows, _up(cols)), dtype=np.float32)
+    padded[:, :cols] = w
+    return aligned(padded.reshape(rows, -1, PANEL).transpose(1, 0, 2))
+
+
+def pack_bias(b: np.ndarray | None) -> np.ndarray | None:
+    if b is None:
+        return None
+    out = np.zeros(_up(len(b)), dtype=np.float32)
+    out[:len(b)] = b
+    return aligned(out)
+
+
+class SplitCache:
+    """Keys and values for a batch whose rows share a prompt: the prompt's
+    once, and each row's own for the tokens it writes after it, (batch, H,
+    length, hd).
+
+    The prompt's part is packed for the two products that attend to it (per
+    head, W = K^T (hd, n) and W = V (n, hd), see `pack`), so that attention
+    to the prompt is a matrix product for all rows at once."""
+
+    def __init__(self, config: ModelConfig, prompt: PromptCache, batch: int, length: int):
+        n = len(prompt.tokens)
+        H, hd = config.n_head, config.n_embd // config.n_head
+        self.prefix_kt, self.prefix_v = [], []
+        for k, v in zip(prompt.k, prompt.v):
+            K = np.zeros((H, _up(n), hd), dtype=np.float32)
+            K[:, :n] = k
+            self.prefix_kt.append(aligned(K.reshape(H, -1, PANEL, hd).transpose(0, 1, 3, 2)))
+            Vp = np.zeros((H, _up(n), _up(hd)), dtype=np.float32)
+            Vp[:, :n, :hd] = v
+            self.prefix_v.append(aligned(Vp.reshape(H, _up(n), -1, PANEL).transpose(0, 2, 1, 3)))
+        self.n = n
+        self.own = KV(config, batch, length)
+        self.pos = self.n
+        self.length = self.n + length
+        self.io = StepBuffers(config, batch, self.length)
+        self.io.bind(n, self.prefix_kt, self.prefix_v, self.own)
+
+
+_P, _I = ctypes.c_void_p, ctypes.c_int
+
+
+class _Model(ctypes.Structure):
+    """decode_step.c's Model."""
+    _fields_ = [("L", _I), ("C", _I), ("H", _I), ("V", _I), ("wte", _P), ("wpe", _P)] + [
+        (k, _P) for k in ("qkv_w", "qkv_b", "proj_w", "proj_b", "fc_w", "fc_b", "mproj_w",
+                          "mproj_b", "head_w", "head_b")]
+
+
+class _Batch(ctypes.Structure):
+    """decode_step.c's Batch."""
+    _fields_ = [("np", _I), ("T", _I)] + [
+        (k, _P) for k in ("kT", "vp", "kc", "vc", "tokens", "rows", "x", "logits", "scratch")]
+
+
+class StepBuffers:
+    """The kernel's per-step inputs, outputs and scratch for up to `batch`
+    rows and `length` positions, and the Batch struct that points at them and
+    at the caches, made once: the step is then one call with two addresses
+    (NumPy takes ~3 us to look up an address, and ctypes ~0.2 us to convert
+    each argument)."""
+
+    def __init__(self, config: ModelConfig, batch: int, length: int):
+        C, V = config.n_embd, config.vocab_size
+        self.batch, self.length = batch, length
+        self.tokens = np.zeros(batch, dtype=np.int64)
+        self.rows = np.zeros(batch, dtype=np.int64)
+        self.x = np.empty((batch, C), dtype=np.float32)
+        self.logits = np.empty((batch, V), dtype=np.float32)
+        self.scratch = np.empty(batch * (12 * C + length + 18), dtype=np.float32)
+
+    def bind(self, n_prefix: int, kt: list | None, vp: list | None, own: KV) -> None:
+        """Point the struct at a cache: n_prefix shared prompt positions
+        packed in kt/vp (None: none), the rows' own positions in `own`."""
+        # ctypes holds only addresses: the pointer arrays are kept here
+        self._keep = [_ptrs(t) if t is not None else None for t in (kt, vp, own.k, own.v)]
+        addr = [None if a is None else ctypes.addressof(a) for a in self._keep]
+        self.struct = _Batch(n_prefix, own.length, *addr,
+                             *(a.ctypes.data for a in (self.tokens, self.rows, self.x,
+                                                       self.logits, self.scratch)))
+        self.at = ctypes.addressof(self.struct)
+
+
+class CDecoder(FastDecoder):
+    """FastDecoder's folded weights, stepped by the compiled kernel."""
+
+    @classmethod
+    def build(cls, weights: Weights) -> "CDecoder | None":
+        if weights.config.n_embd % 8:
+            return None  # the kernel's GELU runs eight floats at a time
+        lib = load_library()
+        return None if lib is None else cls(weights, lib)
+
+    def __init__(self, weights: Weights, lib):
+        super().__init__(weights)
+        self.lib = lib
+        n = len(self.layers)
+        P = ctypes.c_void_p * n
+        # the kernel's packed copies; kept alive here, as ctypes holds only
+        # their addresses
+        self._arrays = {k: [(pack_bias if k.endswith("_b") else pack)(L[k]) for L in self.layers]
+                        for k in ("qkv_w", "qkv_b", "proj_w", "proj_b", "fc_w", "fc_b",
+                                  "mproj_w", "mproj_b")}
+        self._ptrs = {k: P(*[_ptr(a) for a in v]) for k, v in self._arrays.items()}
+        self.head_p, self.head_bp = pack(self.head_w), pack_bias(self.head_b)
+        self.wte = np.ascontiguousarray(self.wte, dtype=np.float32)
+        self.wpe = np.ascontiguousarray(self.wpe, dtype=np.float32)
+        cfg = self.config
+        self._model = _Model(n, cfg.n_embd, self.n_head, cfg.vocab_size, self.wte.ctypes.data,
+                             self.wpe.ctypes.data,
+                             *(ctypes.addressof(self._ptrs[k]) for k in (
+                                 "qkv_w", "qkv_b", "proj_w", "proj_b", "fc_w", "fc_b",
+                                 "mproj_w", "mproj_b")),
+                             self.head_p.ctypes.data, _ptr(self.head_bp))
+        self._model_at = ctypes.addressof(self._model)
+        f = lib.decode_step
+        f.argtypes = [_P, _P, _I, _I]
+        f.restype = None
+
+    def split_cache(self, prompt: PromptCache, batch: int, length: int) -> SplitCache:
+        """A cache for `batch` rows continuing the prompt in `prompt`, with
+        room for `length` tokens each."""
+        return SplitCache(self.config, prompt, batch, length)
+
+    def decode(self, tokens, cache: SplitCache, rows=None) -> np.ndarray:
+        """tokens (B,) -> logits (B, V); token b continues cache row rows[b]
+        (default: row b), so rows that are done just leave the list."""
+        p = cache.pos
+        if p + 1 > min(cache.length, self.config.block_size):
+            raise ValueError(f"sequence of {p + 1} tokens exceeds the cache")
+        B = len(tokens)
+        rows = range(B) if rows is None else rows
+        own, io = cache.own, cache.io
+        if len(rows) != B or B > io.batch:
+            raise ValueError(f"{B} tokens for {len(rows)} rows of a cache of {io.batch}")
+        if B and (min(rows) < 0 or max(rows) >= own.k[0].shape[0]):
+            raise ValueError("a row is outside the cache")
+        io.tokens[:B] = tokens
+        io.rows[:B] = rows
+        self.lib.decode_step(self._model_at, io.at, B, p)
+        cache.pos = p + 1
+        return io.logits[:B].copy()
+
+
+class CSampler:
+    """`model.generation.sampling.sample` compiled (model/generation/sample_step.c): the same
+    steps and the same draws from the request's `Noise`, so the same token,
+    at a fraction of NumPy's per-call cost.
+
+    It runs once per row per token, so its Python side is kept to a copy
+    into buffers whose addresses are known (per thread: the bridge's worker
+    and the demo may share an engine)."""
+
+    @classmethod
+    def build(cls) -> "CSampler | None":
+        lib = load_library()
+        return None if lib is None else cls(lib)
+
+    def __init__(self, lib):
+        f = lib.sample_row
+        I, F, P = ctypes.c_int, ctypes.c_float, ctypes.c_void_p
+        f.argtypes = [P, I, F, I, F, P, P, P]
+        f.restype = I
+        self.f = f
+        self._local = threading.local()
+
+    def _buffers(self, V: int) -> "_SampleBuffers":
+        b = getattr(self._local, "buffers", None)
+        if b is None or b.V != V:
+            b = self._local.buffers = _SampleBuffers(V)
+        return b
+
+    def __call__(self, logits: np.ndarray, controls: Controls, noise: Noise) -> int:
+        V = len(logits)
+        b = self._buffers(V)
+        np.copyto(b.logits, logits)
+        t = self.f(b.logits_at, V, controls.temperature, controls.top_k or 0, controls.top_p,
+                   noise.address(V), b.used_at, b.work_at)
+        if t < 0:
+            raise ValueError("no token is allowed")
+        noise.take(b.used.value)
+        return t
+
+
+class _SampleBuffers:
+    """One thread's input, work and count buffers for CSampler, V tokens."""
+
+    def __init__(self, V: int):
+        self.V = V
+        self.logits = np.empty(V, dtype=np.float32)
+        self.work = np.empty(2 * V, dtype=np.int32)  # (value, id) pairs
+        self.used = ctypes.c_int(0)
+        self.logits_at, self.work_at = self.logits.ctypes.data, self.work.ctypes.data
+        self.used_at = ctypes.addressof(self.used)

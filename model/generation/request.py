@@ -1,0 +1,322 @@
+"""Request validation: the JSON contract of docs/contract.md, checked before any work.
+
+Every problem raises RequestError (or LimitError) naming the field, such as
+``tracks[1].notes[4][2]: must be >= 0, got -0.5``. Limits are
+checked from cheap facts (list lengths, beat positions) before anything is
+built, and values quoted in messages are cut short (model.errors.quote).
+From Python, numpy scalars count as the numbers they are; arrays are refused.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import LimitError, RequestError, quote
+from .sampling import Controls
+from ..scales import scale_pitch_classes
+from ..song import Note, Song, TempoChange, TimeSignature, Track
+
+MODES = ("fill", "continue", "generate")
+
+# The documented limits (the table in docs/osc.md). The bridge checks payload size.
+LIMITS = {
+    "tracks": 64,
+    "notes": 50_000,  # all tracks together
+    "bars": 1024,  # the timeline, from beat 0 to the end of the target or last note
+    "target_bars": 64,
+    "variations": 8,
+    "payload_bytes": 8 * 1024 * 1024,
+}
+CONTROL_FIELDS = {"temperature", "top_p", "top_k", "seed", "variations", "pitch_range", "key",
+                  "density", "max_polyphony", "harmony"}
+
+
+@dataclass
+class FillRequest:
+    mode: str
+    song: Song
+    track_id: str
+    start: float
+    end: float
+    controls: Controls
+
+
+def _plain(value, field: str):
+    """A numpy scalar as the Python value it holds (pretty_midi gives np.int64
+    programs); a numpy array is refused, since no field of the contract is one."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        raise RequestError(field, f"expected a single value, got an array of shape "
+                           f"{tuple(value.shape)}")
+    return value
+
+
+def _number(value, field: str, lo: float | None = None, hi: float | None = None,
+            integer: bool = False, lo_open: bool = False):
+    value = _plain(value, field)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RequestError(field, f"expected a number, got {type(value).__name__} {quote(value)}")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise RequestError(field, f"expected a finite number, got {value!r}")
+        if integer:
+            if not value.is_integer():
+                raise RequestError(field, f"expected an integer, got {value!r}")
+            value = int(value)
+    # an int of any size compares exactly with ints and floats: no overflow here
+    if lo is not None and (value <= lo if lo_open else value < lo):
+        raise RequestError(field, f"must be {'>' if lo_open else '>='} {lo}, got {quote(value)}")
+    if hi is not None and value > hi:
+        raise RequestError(field, f"must be <= {hi}, got {quote(value)}")
+    if not integer:
+        try:
+            value = float(value)
+        except OverflowError:
+            raise RequestError(field, f"expected a finite number, got {quote(value)}") from None
+    return value
+
+
+def _beat(value, field: str, max_beat: float, lo: float = 0) -> float:
+    """A position in beats; past the longest possible timeline is a limit."""
+    value = _plain(value, field)
+    # compared before float(), which overflows on an int such as 10**400
+    if (not isinstance(value, (int, float)) or isinstance(value, bool)
+            or not value > max_beat):
+        return _number(value, field, lo)
+    raise LimitError(field, f"{quote(value)} reaches past the {LIMITS['bars']}-bar "
+                     f"timeline limit (at most {max_beat:g} beats here)")
+
+
+def _time_signature(value, field: str, tokenizer, first: int = 0) -> tuple[int, int]:
+    """[numerator, denominator] found at value; `first` is the numerator's
+    index in the list the message names (1 inside [beat, num, den])."""
+    value = _plain(value, field)
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise RequestError(field, f"expected [numerator, denominator], got {quote(value)}")
+    num = _number(value[0], f"{field}[{first}]", 1, 64, integer=True)
+    den = _number(value[1], f"{field}[{first + 1}]", 1, 64, integer=True)
+    if not tokenizer.supports_time_signature(num, den):
+        raise RequestError(field, f"time signature {num}/{den} is not supported (denominator 2, "
+                           f"4, 8 or 16 and a bar of at most {tokenizer.config.max_bar_beats} "
+                           "beats)")
+    return num, den
+
+
+def _track_id(value, field: str) -> str:
+    value = _plain(value, field)
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "" \
+            or (isinstance(value, int) and abs(value) >= 2**63):
+        raise RequestError(field, f"expected a non-empty string, got {quote(value)}")
+    return str(value)
+
+
+def _count_notes(tracks_raw) -> None:
+    """The track and note limits, from list lengths alone, before any note is read."""
+    if len(tracks_raw) > LIMITS["tracks"]:
+        raise LimitError("tracks", f"{len(tracks_raw)} tracks; the limit is {LIMITS['tracks']}")
+    total = sum(len(t["notes"]) for t in tracks_raw
+                if isinstance(t, dict) and isinstance(t.get("notes"), list))
+    if total > LIMITS["notes"]:
+        raise LimitError("tracks", f"{total} notes in all; the limit is {LIMITS['notes']}")
+
+
+def parse_request(req, tokenizer) -> FillRequest:
+    """The request checked in a fixed order (mode, time signatures, tempo,
+    tracks, target, bar limits, controls): the first thing wrong is named."""
+    if not isinstance(req, dict):
+        raise RequestError("request", f"expected a JSON object, got {type(req).__name__}")
+    mode = _plain(req.get("mode", "fill"), "mode")
+    if not isinstance(mode, str) or mode not in MODES:
+        raise RequestError("mode", f"expected one of {', '.join(MODES)}, got {quote(mode)}")
+    max_beat = float(LIMITS["bars"] * tokenizer.config.max_bar_beats)
+    sigs = _time_signatures(req, tokenizer, max_beat)
+    tempo = _number(req.get("tempo", 120.0), "tempo", 0, 1000, lo_open=True)
+    tracks = _tracks(req, max_beat)
+    tid, start, end = _target(req.get("target"), tracks, tokenizer, max_beat)
+    song = Song(tracks, sigs, [TempoChange(0.0, float(tempo))])
+    _check_bars(song, start, end)
+    controls = _plain(req.get("controls"), "controls")
+    controls = parse_controls({} if controls is None else controls)
+    return FillRequest(mode, song, tid, start, end, controls)
+
+
+def _time_signatures(req: dict, tokenizer, max_beat: float) -> list[TimeSignature]:
+    """`time_signatures` where given, else the one `time_signature` from beat 0;
+    `time_signature` is checked either way."""
+    num, den = _time_signature(req.get("time_signature", [4, 4]), "time_signature", tokenizer)
+    raw = _plain(req.get("time_signatures"), "time_signatures")
+    if raw is None:
+        return [TimeSignature(0.0, num, den)]
+    if not isinstance(raw, list) or not raw:
+        raise RequestError("time_signatures", "expected a list of [beat, num, den]")
+    if len(raw) > LIMITS["bars"]:
+        raise LimitError("time_signatures", f"{len(raw)} changes; a timeline of "
+                         f"{LIMITS['bars']} bars holds at most as many")
+    sigs = []
+    for i, item in enumerate(raw):
+        f = f"time_signatures[{i}]"
+        item = _plain(item, f)
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            raise RequestError(f, f"expected [beat, numerator, denominator], got {quote(item)}")
+        beat = _beat(item[0], f"{f}[0]", max_beat)
+        n, d = _time_signature(item[1:], f, tokenizer, first=1)
+        if sigs and beat <= sigs[-1].beat:
+            raise RequestError(f"{f}[0]", "beats must rise from one change to the next")
+        sigs.append(TimeSignature(beat, n, d))
+    return sigs
+
+
+def _tracks(req: dict, max_beat: float) -> list[Track]:
+    tracks_raw = _plain(req.get("tracks", []), "tracks")
+    if not isinstance(tracks_raw, list):
+        raise RequestError("tracks", f"expected a list, got {type(tracks_raw).__name__}")
+    _count_notes(tracks_raw)
+    ids: set[str] = set()
+    return [_track(t, i, ids, max_beat) for i, t in enumerate(tracks_raw)]
+
+
+def _track(t, i: int, ids: set[str], max_beat: float) -> Track:
+    """tracks[i]; its id (by default i) must not be in `ids`, the ids of the
+    tracks before it, to which it is added. The id is checked first, so a
+    duplicate is named before anything else wrong with the track."""
+    f = f"tracks[{i}]"
+    if not isinstance(t, dict):
+        raise RequestError(f, "expected an object with id, program, is_drum, notes")
+    tid = _track_id(t.get("id", str(i)), f"{f}.id")
+    if tid in ids:
+        raise RequestError(f"{f}.id", f"duplicate track id {quote(tid)}")
+    ids.add(tid)
+    program = _number(t.get("program", 0), f"{f}.program", 0, 127, integer=True)
+    is_drum = _plain(t.get("is_drum", False), f"{f}.is_drum")
+    if not isinstance(is_drum, bool):
+        raise RequestError(f"{f}.is_drum", f"expected true or false, got {quote(is_drum)}")
+    name = _plain(t.get("name"), f"{f}.name")
+    if name is not None and not isinstance(name, str):
+        raise RequestError(f"{f}.name", f"expected a string, got {quote(name)}")
+    notes_raw = _plain(t.get("notes", []), f"{f}.notes")
+    if not isinstance(notes_raw, list):
+        raise RequestError(f"{f}.notes", "expected a list of [pitch, start, duration, velocity]")
+    return Track(tid, program, is_drum,
+                 [_note(n, f"{f}.notes[{j}]", max_beat) for j, n in enumerate(notes_raw)],
+                 name or "")
+
+
+def _target(target, tracks: list[Track], tokenizer, max_beat: float) -> tuple[str, float, float]:
+    """(track id, start, end) of `target`: a known track and a range that holds
+    at least one step of the tokenizer's grid."""
+    if not isinstance(target, dict):
+        raise RequestError("target", "expected an object {track, start, end}")
+    tid = target.get("track")
+    tid = None if tid is None else _track_id(tid, "target.track")
+    if tid not in {t.id for t in tracks}:
+        known = ", ".join(quote(t.id, 20) for t in tracks[:10]) or "none"
+        raise RequestError("target.track", f"no track with id {quote(tid)} (tracks: {known})")
+    start = _beat(target.get("start"), "target.start", max_beat)
+    end = _beat(target.get("end"), "target.end", max_beat)
+    if end <= start:
+        raise RequestError("target.end", f"must be after target.start ({start}), got {end}")
+    lo, hi = tokenizer.range_ticks(start, end)
+    if hi <= lo:
+        raise RequestError("target", f"the range holds no grid step (1/{tokenizer.tpb} beat)")
+    return tid, start, end
+
+
+def _check_bars(song: Song, start: float, end: float) -> None:
+    """The bar limits, once the song's signatures and notes are known: the
+    timeline to the later of the target's end and the last note, and the
+    target itself. The timeline's limit names whichever of the two reaches
+    further."""
+    last_note_end = song.end_beat
+    n_bars = _count_bars(song, max(end, last_note_end))
+    if n_bars > LIMITS["bars"]:
+        raise LimitError("target.end" if end >= last_note_end else "tracks",
+                         f"the timeline spans more than {LIMITS['bars']} bars")
+    target_bars = sum(1 for b in song.bars(until=end) if b.end > start)
+    if target_bars > LIMITS["target_bars"]:
+        raise LimitError("target", f"{target_bars} bars; the limit is {LIMITS['target_bars']}")
+
+
+def _count_bars(song: Song, until: float) -> int:
+    # a cheap lower bound first, so a huge timeline is refused without building
+    # it: no bar is longer than the longest signature's (a change mid-bar only
+    # cuts one shorter), so the timeline holds at least until / longest bars
+    longest = max(s.bar_beats for s in song.time_signatures)
+    if until / longest > LIMITS["bars"] + 1:
+        return int(until / longest)
+    return len(song.bars(until=until))
+
+
+def _note(item, field: str, max_beat: float) -> Note:
+    # the common case, checked in one expression: four plain numbers in range,
+    # the duration bounded by what the timeline has left after the start, as
+    # _note_slowly bounds it (a sum would round differently at the last bit)
+    if type(item) in (list, tuple) and len(item) == 4:
+        pitch, start, duration, velocity = item
+        if (type(pitch) is int and type(velocity) is int and type(start) in (int, float)
+                and type(duration) in (int, float) and 0 <= pitch <= 127
+                and 0 <= velocity <= 127 and 0 <= start <= max_beat
+                and 0 <= duration <= max_beat - start):
+            return Note(pitch, float(start), float(duration), max(1, velocity))
+    return _note_slowly(item, field, max_beat)
+
+
+def _note_slowly(item, field: str, max_beat: float) -> Note:
+    """The same checks one by one, to name what is wrong."""
+    item = _plain(item, field)
+    if not isinstance(item, (list, tuple)) or len(item) != 4:
+        raise RequestError(field, f"expected [pitch, start, duration, velocity], got {quote(item)}")
+    pitch = _number(item[0], f"{field}[0]", 0, 127, integer=True)
+    start = _beat(item[1], f"{field}[1]", max_beat)
+    duration = _beat(item[2], f"{field}[2]", max_beat - start)
+    velocity = _number(item[3], f"{field}[3]", 0, 127, integer=True)
+    return Note(pitch, start, duration, max(1, velocity))
+
+
+def parse_controls(c) -> Controls:
+    if not isinstance(c, dict):
+        raise RequestError("controls", f"expected an object, got {type(c).__name__}")
+    unknown = [k for k in c if k not in CONTROL_FIELDS]
+    if unknown:
+        name = unknown[0] if isinstance(unknown[0], str) else quote(unknown[0])
+        raise RequestError(f"controls.{name}",
+                           f"unknown control; known: {', '.join(sorted(CONTROL_FIELDS))}")
+    c = {k: _plain(v, f"controls.{k}") for k, v in c.items()}
+    out = Controls(harmony=None)  # None: the engine follows the part (model/generation/harmony.py)
+    if c.get("temperature") is not None:
+        out.temperature = _number(c["temperature"], "controls.temperature", 0, 5)
+    if c.get("top_p") is not None:
+        out.top_p = _number(c["top_p"], "controls.top_p", 0, 1, lo_open=True)
+    if c.get("top_k") is not None:
+        out.top_k = _number(c["top_k"], "controls.top_k", 0, 100_000, integer=True)
+    if c.get("seed") is not None:
+        out.seed = _number(c["seed"], "controls.seed", 0, 2**63 - 1, integer=True)
+    if c.get("variations") is not None:
+        out.variations = _number(c["variations"], "controls.variations", 1, LIMITS["variations"],
+                                 integer=True)
+    if c.get("pitch_range") is not None:
+        pr = c["pitch_range"]
+        if not isinstance(pr, (list, tuple)) or len(pr) != 2:
+            raise RequestError("controls.pitch_range", f"expected [low, high], got {quote(pr)}")
+        lo = _number(pr[0], "controls.pitch_range[0]", 0, 127, integer=True)
+        hi = _number(pr[1], "controls.pitch_range[1]", lo, 127, integer=True)
+        out.pitch_range = (lo, hi)
+    if c.get("key") is not None:
+        if not isinstance(c["key"], str):
+            raise RequestError("controls.key", "expected a string such as 'E minor'")
+        classes = scale_pitch_classes(c["key"])
+        out.key = c["key"]
+        lo, hi = out.pitch_range or (0, 127)
+        if not any(p % 12 in classes for p in range(lo, hi + 1)):
+            raise RequestError("controls.key", f"no pitch of {quote(c['key'])} lies in "
+                               "pitch_range")
+    if c.get("density") is not None:
+        out.density = _number(c["density"], "controls.density", 0, 64)
+    if c.get("max_polyphony") is not None:
+        out.max_polyphony = _number(c["max_polyphony"], "controls.max_polyphony", 1, 32,
+                                    integer=True)
+    if c.get("harmony") is not None:
+        out.harmony = _number(c["harmony"], "controls.harmony", 0, 1)
+    return out

@@ -1,0 +1,331 @@
+"""Sampling: small pure logit filters chained in one loop, then temperature,
+top-k and top-p.
+
+Every filter has the signature `f(logits, step) -> logits` on a 1-D float32
+NumPy array over the vocabulary: it returns a new array in which the tokens
+it forbids are -inf (or its input, untouched, when it forbids nothing), and
+never changes its input. `step` is a `Step` holding the row's grammar state
+and the request controls. Filters and the draw run in NumPy, not torch: on a
+vocabulary of about a thousand tokens a torch op's fixed cost is most of a
+step (docs/speed.md), and they run for every row of every token.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+
+from .grammar import FillState
+from ..scales import scale_pitch_classes
+
+NEG_INF = np.float32(-np.inf)
+
+
+@dataclass
+class Controls:
+    temperature: float = 1.0
+    top_p: float = 0.95
+    top_k: int = 0
+    seed: int | None = None
+    variations: int = 1
+    pitch_range: tuple[int, int] | None = None
+    key: str | None = None
+    max_polyphony: int | None = None
+    density: float | None = None  # notes per bar; None: the model chooses; 0: sparse allowed
+    # 0-1: lean towards the pitch classes the other tracks sound; None (a request
+    # that leaves it out): the engine sets the strength that follows the part
+    harmony: float | None = 0.0
+
+    @property
+    def sparse(self) -> bool:
+        return self.density is not None and self.density <= 0
+
+
+@dataclass
+class Step:
+    state: FillState
+    controls: Controls
+
+
+Filter = Callable[[np.ndarray, Step], np.ndarray]
+
+
+def acts_in(*phases: str):
+    """Mark a filter with the grammar phases in which it may forbid a token
+    the grammar allows. In any other phase, after grammar_filter, it would
+    change nothing, so apply_filters skips it: half of a fill's tokens are
+    velocities and durations, and the chain runs for every row of every
+    token. The filter alone still works in every phase."""
+    def mark(f):
+        f.phases = frozenset(phases)
+        return f
+    return mark
+
+
+def _forbid(logits: np.ndarray, *ranges: tuple[int, int]) -> np.ndarray:
+    """A copy of `logits` with the token ranges [a, b) set to -inf."""
+    out = logits.copy()
+    for a, b in ranges:
+        out[a:b] = NEG_INF
+    return out
+
+
+def grammar_filter(logits, step: Step):
+    """Only tokens that keep the fill section decodable."""
+    out = np.empty_like(logits)
+    out.fill(NEG_INF)
+    for a, b in step.state.allowed_ranges():
+        out[a:b] = logits[a:b]
+    return out
+
+
+@acts_in("in_bar", "after_pos")
+def family_filter(logits, step: Step):
+    """Drum tracks write DRUM tokens, pitched tracks PITCH tokens."""
+    tok = step.state.tok
+    return _forbid(logits, tok.range("PITCH" if step.state.plan.is_drum else "DRUM"))
+
+
+@acts_in("in_bar", "after_pos")
+def pitch_range_filter(logits, step: Step):
+    """Pitched notes inside controls.pitch_range (inclusive)."""
+    rng = step.controls.pitch_range
+    if rng is None or step.state.plan.is_drum:
+        return logits
+    a, _ = step.state.tok.range("PITCH")
+    return _forbid(logits, (a, a + rng[0]), (a + rng[1] + 1, a + 128))
+
+
+@acts_in("in_bar", "after_pos")
+def scale_filter(logits, step: Step):
+    """Pitched notes in the scale of controls.key ("E minor", "F# dorian")."""
+    if not step.controls.key or step.state.plan.is_drum:
+        return logits
+    a, b = step.state.tok.range("PITCH")
+    out = logits.copy()
+    out[a:b][_outside_scale(step.controls.key)] = NEG_INF
+    return out
+
+
+@lru_cache(maxsize=64)
+def _outside_scale(key: str) -> np.ndarray:
+    classes = scale_pitch_classes(key)
+    return np.array([p % 12 not in classes for p in range(128)])
+
+
+@acts_in("in_bar")
+def polyphony_filter(logits, step: Step):
+    """No new note where controls.max_polyphony notes already sound."""
+    limit = step.controls.max_polyphony
+    st = step.state
+    if not limit or st.phase != "in_bar":
+        return logits
+    tok = st.tok
+    ends = np.array(st.active_ends() or [-1])
+    out = logits.copy()
+    a, b = tok.range("POS")
+    ticks = st.bar_starts[st.bar_i] + np.arange(b - a)
+    sounding = (ends[None, :] > ticks[:, None]).sum(1)
+    out[a:b][sounding >= limit] = NEG_INF
+    if st.pos is not None and int((ends > st.abs_tick).sum()) >= limit:
+        a, b = tok.range(st.note_kind)
+        out[a:b] = NEG_INF
+    return out
+
+
+@acts_in("density", "in_bar")
+def no_silence_filter(logits, step: Step):
+    """Against long silence, into which a small model left alone drifts.
+    Unless the user asked for sparse output: no empty density level, no
+    closing the fill before its first note, and, when the density asks for
+    more than a note a bar, no closing a bar that is still empty."""
+    if step.controls.sparse:
+        return logits
+    st, tok = step.state, step.state.tok
+    out = logits
+    if st.phase == "density":
+        d = tok.offset["DENSITY"]
+        out = _forbid(logits, (d, d + 1))
+    elif st.phase == "in_bar":
+        # the last bar that can hold a note of the target range
+        closing_fill = st.bar_i == len(st.plan.bars) - 1 or \
+            st.bar_starts[st.bar_i + 1] >= st.plan.hi_tick
+        busy = st.density is not None and st.density >= 2
+        if (closing_fill and not st.notes) or (busy and st.notes_in_bar == 0):
+            t = st.next_bar_token()
+            out = _forbid(logits, (t, t + 1))
+    return out
+
+
+@acts_in("in_bar")
+def density_filter(logits, step: Step):
+    """Keep each bar's note count inside the range of the fill's DENSITY
+    level (scaled by how much of the bar the target covers): no closing a bar
+    below the range, no new note above it. The token conditions the model;
+    this makes the control hold while the model is still learning it."""
+    st = step.state
+    if st.phase != "in_bar" or st.density is None or step.controls.sparse:
+        return logits
+    tok = st.tok
+    lo, hi = tok.density_range(st.density)
+    start = st.bar_starts[st.bar_i]
+    covered = min(st.plan.hi_tick, start + st.bar_lens[st.bar_i]) - max(st.plan.lo_tick, start)
+    share = max(0.0, covered / st.bar_lens[st.bar_i])
+    if st.notes_in_bar < math.floor(lo * share):
+        t = st.next_bar_token()
+        return _forbid(logits, (t, t + 1))
+    if math.isfinite(hi) and st.notes_in_bar >= max(1, math.ceil(hi * share)):
+        return _forbid(logits, tok.range("POS"), tok.range(st.note_kind))
+    return logits
+
+
+@acts_in("after_pitch")
+def velocity_filter(logits, step: Step):
+    """Velocities inside the plan's range: the part's own nearby dynamics."""
+    rng = step.state.plan.velocities
+    if rng is None or step.state.phase != "after_pitch":
+        return logits
+    a, b = step.state.tok.range("VEL")
+    return _forbid(logits, (a, a + rng[0]), (a + rng[1] + 1, b))
+
+
+# controls.harmony 1.0 adds this many nats to the pitches whose class the
+# other tracks sound: at 4 a sounding pitch class is e^4 (55x) likelier
+# than before, enough to outvote a model that does not hear the chord,
+# while a strong preference of the model for a passing note still wins.
+HARMONY_NATS = 4.0
+# controls.harmony when a request leaves it out and the part has too few
+# nearby notes to follow (model/generation/harmony.py: follow_strength), in `generate`
+# mode, and the demo slider's resting place: on the valid split's fit table,
+# 0.3 brought fills up to the originals' harmonic fit on average
+HARMONY_DEFAULT = 0.3
+
+
+@acts_in("in_bar", "after_pos")
+def harmony_filter(logits, step: Step):
+    """Lean pitched notes towards the pitch classes the other pitched tracks
+    sound at the note's onset (the plan's `sounding`), by controls.harmony x
+    HARMONY_NATS. A soft rule: it forbids nothing."""
+    strength = step.controls.harmony
+    st = step.state
+    if not strength or st.plan.is_drum or st.plan.sounding is None or st.pos is None:
+        return logits
+    classes = st.plan.sounding.at(st.abs_tick)
+    if not classes.any():
+        return logits
+    a, b = st.tok.range("PITCH")
+    out = logits.copy()
+    out[a:b] += _harmony_bonus(int(classes @ _BITS), float(strength))
+    return out
+
+
+_BITS = 1 << np.arange(12)
+
+
+@lru_cache(maxsize=4096)
+def _harmony_bonus(classes: int, strength: float) -> np.ndarray:
+    on = np.array([(classes >> (p % 12)) & 1 for p in range(128)], dtype=np.float32)
+    return on * np.float32(strength * HARMONY_NATS)
+
+
+FILTERS: list[Filter] = [grammar_filter, family_filter, pitch_range_filter, scale_filter,
+                         polyphony_filter, velocity_filter, no_silence_filter, density_filter,
+                         harmony_filter]
+
+
+def apply_filters(logits: np.ndarray, step: Step, filters: list[Filter] = FILTERS):
+    """Chain the filters. Should the chain leave nothing, the result after
+    the longest prefix of the chain that leaves something wins: the filters
+    are ordered from hard (grammar, the user's pitch, key and polyphony
+    limits, which never forbid closing a bar) to soft (no silence, density),
+    so a soft rule gives way before a hard one ever does.
+
+    A filter marked with `acts_in` is skipped, once grammar_filter has run,
+    in the phases where it could not change the result."""
+    out = logits
+    stages = []
+    phase = step.state.phase
+    graded = False  # grammar_filter has run
+    for f in filters:
+        if graded and phase not in getattr(f, "phases", (phase,)):
+            continue
+        out = f(out, step)
+        stages.append(out)
+        graded = graded or f is grammar_filter
+    if len(stages) == 1 and graded:
+        return out  # the grammar's alone: the fallback below gives the same
+    for out in reversed(stages):
+        if out.max() > NEG_INF:
+            return out
+    return grammar_filter(logits, step)
+
+
+class Noise:
+    """The uniform draws in (0, 1] of one request, from its seed, drawn in
+    blocks and handed out in order. Both samplers (this module's and the
+    compiled one, model/generation/sample_step.c) take theirs from here in the same
+    way, so a seed gives the same tokens with or without a C compiler."""
+
+    BLOCK = 4096
+
+    def __init__(self, seed: int | None = None):
+        self.gen = np.random.default_rng(seed)
+        self.buf = np.empty(0, dtype=np.float32)
+        self.pos = 0
+        self._base = 0  # the address of buf, for `address`
+
+    def peek(self, n: int) -> np.ndarray:
+        """The next n draws (at least), without taking them."""
+        if self.pos + n > len(self.buf):
+            self._refill(n)
+        return self.buf[self.pos:self.pos + n]
+
+    def address(self, n: int) -> int:
+        """The memory address of the next n draws, for the compiled sampler
+        (which then calls `take` with how many it used): NumPy's own
+        address lookup costs more than the rest of a draw."""
+        if self.pos + n > len(self.buf):
+            self._refill(n)
+        return self._base + 4 * self.pos
+
+    def _refill(self, n: int) -> None:
+        fresh = 1 - self.gen.random(max(n, self.BLOCK), dtype=np.float32)
+        self.buf = np.concatenate([self.buf[self.pos:], fresh])
+        self.pos = 0
+        self._base = self.buf.ctypes.data
+
+    def take(self, n: int) -> np.ndarray:
+        out = self.peek(n)
+        self.pos += n
+        return out
+
+
+def sample(logits: np.ndarray, controls: Controls, noise: Noise) -> int:
+    """One token from 1-D filtered logits with temperature, top-k and top-p.
+
+    Only the allowed tokens (a few dozen of a thousand) are worked on: sorted by
+    falling value when top-k or top-p needs it, cut to the top k (with any
+    tied with the k-th), then to the fewest whose probability reaches top_p.
+    The draw is the exponential race: the largest p / E, with E = -log U ~
+    Exp(1) from `noise` for each candidate in order, which picks each with
+    probability p. model/generation/sample_step.c is the same, step for step."""
+    allowed = np.flatnonzero(logits > NEG_INF)
+    if len(allowed) <= 1 or controls.temperature <= 0:
+        return int(np.argmax(logits))
+    v = logits[allowed] / np.float32(controls.temperature)
+    k, top_p = controls.top_k, controls.top_p
+    if (k and 0 < k < len(v)) or 0 < top_p < 1:
+        order = np.argsort(-v, kind="stable")
+        allowed, v = allowed[order], v[order]
+        if k and 0 < k < len(v):
+            m = int(np.searchsorted(-v, -v[k - 1], side="right"))  # ties with the k-th stay
+            allowed, v = allowed[:m], v[:m]
+    p = np.exp(v - v.max())
+    if 0 < top_p < 1:
+        cum = np.cumsum(p)
+        m = min(len(p), 1 + int(np.searchsorted(cum, np.float32(top_p) * cum[-1])))
+        allowed, p = allowed[:m], p[:m]
+    return int(allowed[np.argmax(p / -np.log(noise.take(len(p))))])

@@ -1,0 +1,137 @@
+"""Checks of a loaded checkpoint dict, before any model is built from it.
+
+torch.load(weights_only=True) keeps code out; these keep out the rest: a
+config that would allocate 50 GB (n_embd 65536), one the network cannot be
+built from (n_head 7 with n_embd 64, block_size -1), tensors that are
+missing, extra, misshapen or not finite (NaN weights once loaded and failed
+at the first request). Every problem is one CheckpointError naming it.
+"""
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+
+from ..errors import CheckpointError, quote
+
+MAX_PARAMS = 200_000_000  # 800 MB of float32; the bundled model has 0.92 M
+# (low, high) of each integer field of ModelConfig
+CONFIG_RANGES = {"vocab_size": (1, 1_000_000), "block_size": (1, 65_536), "n_layer": (1, 128),
+                 "n_head": (1, 256), "n_embd": (1, 16_384)}
+TOKENIZER_RANGES = {"ticks_per_beat": (1, 960), "max_bar_beats": (1, 64),
+                    "velocity_bins": (1, 128), "max_duration_beats": (1, 64),
+                    "chord_tokens": (0, 12)}
+
+
+def _int_in(value, field: str, lo: int, hi: int, where: str) -> int:
+    if type(value) is not int or not lo <= value <= hi:
+        raise CheckpointError(f"{where}: {field} must be an integer {lo}-{hi:,}, got "
+                              f"{quote(value)}")
+    return value
+
+
+def check_model_config(cfg, where: str):
+    """A ModelConfig from the stored dict, checked field by field and against
+    the parameter budget (counted from the shapes: nothing is allocated)."""
+    from .weights import ModelConfig, state_shapes
+    if not isinstance(cfg, dict):
+        raise CheckpointError(f"{where}: model_config must be a dict, got {type(cfg).__name__}")
+    unknown = [k for k in cfg if k not in ModelConfig.__dataclass_fields__]
+    if unknown:
+        raise CheckpointError(f"{where}: unknown model_config field {quote(unknown[0])}")
+    for name, (lo, hi) in CONFIG_RANGES.items():
+        if name in cfg:
+            _int_in(cfg[name], f"model_config.{name}", lo, hi, where)
+    config = ModelConfig(**cfg)
+    if config.n_embd % config.n_head:
+        raise CheckpointError(f"{where}: model_config.n_embd ({config.n_embd}) is not a "
+                              f"multiple of n_head ({config.n_head})")
+    dropout = config.dropout
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
+            or not 0 <= dropout < 1:
+        raise CheckpointError(f"{where}: model_config.dropout must be in [0, 1), got "
+                              f"{quote(dropout)}")
+    if not isinstance(config.bias, bool):
+        raise CheckpointError(f"{where}: model_config.bias must be true or false, got "
+                              f"{quote(config.bias)}")
+    e = config.n_embd  # embeddings and 12 e^2 a block: all but the norms and biases
+    rough = (config.vocab_size + config.block_size) * e + config.n_layer * 12 * e * e
+    if rough > MAX_PARAMS:  # refused before the tensors' shapes are even listed
+        raise CheckpointError(f"{where}: model_config describes over {rough:,} parameters; "
+                              f"the limit is {MAX_PARAMS:,}")
+    shapes = state_shapes(config)  # lm_head.weight is tied to wte.weight, not stored
+    params = sum(math.prod(s) for s in shapes.values())
+    if params > MAX_PARAMS:
+        raise CheckpointError(f"{where}: model_config describes {params:,} parameters; the "
+                              f"limit is {MAX_PARAMS:,}")
+    return config, shapes
+
+
+def check_state(state, shapes: dict, where: str) -> dict:
+    """The stored tensors as float32, each one checked against `shapes`:
+    torch tensors (a .pt checkpoint) or NumPy arrays (.safetensors), kept
+    as the kind they came as."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{where}: state_dict must be a dict, got {type(state).__name__}")
+    missing = [k for k in shapes if k not in state]
+    if missing:
+        raise CheckpointError(f"{where}: weights do not match the stored config: tensor "
+                              f"{missing[0]} is missing ({len(missing)} missing)")
+    extra = [k for k in state if k not in shapes]
+    if extra:
+        raise CheckpointError(f"{where}: weights do not match the stored config: unexpected "
+                              f"tensor {quote(extra[0])}")
+    out = {}
+    for name, shape in shapes.items():
+        t = state[name]
+        if not _dense_float(t):
+            raise CheckpointError(f"{where}: {name} must be a dense floating-point tensor, got "
+                                  f"{getattr(t, 'dtype', type(t).__name__)}")
+        if tuple(t.shape) != shape:
+            raise CheckpointError(f"{where}: weights do not match the stored config: {name} "
+                                  f"has shape {tuple(t.shape)}, the config needs {shape}")
+        if isinstance(t, np.ndarray):
+            t = t.astype(np.float32)
+            finite = np.isfinite(t).all()
+        else:
+            t = t.float()
+            finite = sys.modules["torch"].isfinite(t).all()
+        if not bool(finite):
+            raise CheckpointError(f"{where}: {name} holds NaN or infinite values")
+        out[name] = t
+    return out
+
+
+def _dense_float(t) -> bool:
+    if isinstance(t, np.ndarray):
+        return t.dtype.kind == "f"
+    torch = sys.modules.get("torch")  # a torch tensor can only come where torch is loaded
+    return (torch is not None and isinstance(t, torch.Tensor) and t.is_floating_point()
+            and not t.is_sparse)
+
+
+def check_tokenizer(tok_cfg, vocab_size: int, where: str):
+    """The Tokenizer a checkpoint names, bounded before it is built (its
+    tables grow with ticks_per_beat and bar length), matching the model."""
+    from .tokenizer import Tokenizer, TokenizerConfig
+    if not isinstance(tok_cfg, dict):
+        raise CheckpointError(f"{where}: tokenizer_config must be a dict, got "
+                              f"{type(tok_cfg).__name__}")
+    for name, (lo, hi) in TOKENIZER_RANGES.items():
+        if name in tok_cfg:
+            _int_in(tok_cfg[name], f"tokenizer_config.{name}", lo, hi, where)
+    for name in ("density_edges", "time_signatures"):
+        value = tok_cfg.get(name, [])
+        if not isinstance(value, list) or len(value) > 256:
+            raise CheckpointError(f"{where}: tokenizer_config.{name} must be a list of at most "
+                                  f"256 items, got {quote(value)}")
+    try:
+        tok = Tokenizer(TokenizerConfig.from_dict(tok_cfg))
+    except Exception as exc:  # any field of the wrong shape; the message names it
+        raise CheckpointError(f"{where}: bad tokenizer config: {type(exc).__name__}: "
+                              f"{str(exc)[:200]}") from None
+    if tok.vocab_size != vocab_size:
+        raise CheckpointError(f"{where}: tokenizer vocabulary {tok.vocab_size} != model "
+                              f"vocabulary {vocab_size}")
+    return tok

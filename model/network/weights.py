@@ -1,0 +1,203 @@
+"""The network's weights as NumPy arrays, read and written without torch.
+
+Inference needs no torch: the compiled and NumPy decoders run on these
+arrays, so `midifill generate` and `midifill serve` start in a fraction of
+the time torch's import takes. The shipped model is a `.safetensors` file
+(the `safetensors` package reads it as NumPy, with no code in the file): its
+tensors are the training checkpoint's state dict, and its metadata holds the
+same format marker, version, model config, tokenizer config and meta as
+JSON strings. Training checkpoints (`.pt`) still load, through torch
+(`model/network/transformer.py`), into the same `Weights`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CheckpointError
+
+CHECKPOINT_FORMAT = "midifill-checkpoint"
+CHECKPOINT_VERSION = 1
+# LayerNorm epsilon: the torch module, the NumPy path and the C step (passed
+# to the compiler by model/generation/fast_c.py) all use this one
+LN_EPS = 1e-5
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = 1066
+    block_size: int = 1024
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 256
+    dropout: float = 0.0
+    bias: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise CheckpointError(f"unknown model config fields: {sorted(unknown)}")
+        return cls(**d)
+
+
+def state_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every stored tensor, in the torch module's state-dict
+    order (lm_head.weight is tied to wte.weight and not stored)."""
+    C, V = config.n_embd, config.vocab_size
+    out: dict[str, tuple[int, ...]] = {"wte.weight": (V, C), "wpe.weight": (config.block_size, C)}
+
+    def layer(prefix: str, n_out: int, n_in: int) -> None:
+        out[f"{prefix}.weight"] = (n_out, n_in)
+        if config.bias:
+            out[f"{prefix}.bias"] = (n_out,)
+
+    def norm(prefix: str) -> None:
+        out[f"{prefix}.weight"] = (C,)
+        if config.bias:
+            out[f"{prefix}.bias"] = (C,)
+
+    for i in range(config.n_layer):
+        b = f"blocks.{i}"
+        norm(f"{b}.ln_1")
+        layer(f"{b}.attn.qkv", 3 * C, C)
+        layer(f"{b}.attn.proj", C, C)
+        norm(f"{b}.ln_2")
+        layer(f"{b}.mlp.fc", 4 * C, C)
+        layer(f"{b}.mlp.proj", C, 4 * C)
+    norm("ln_f")
+    return out
+
+
+@dataclass
+class Weights:
+    """A model's config and its stored tensors as float32 arrays (state-dict
+    names), with the tokenizer config and meta it travels with."""
+    config: ModelConfig
+    arrays: dict[str, np.ndarray]
+    tokenizer_config: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+    _module: object = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_model(cls, model, tokenizer_config: dict | None = None,
+                   meta: dict | None = None) -> "Weights":
+        """The weights of a torch Transformer (kept, so `module()` returns it)."""
+        arrays = {k: v.detach().float().cpu().numpy().copy()
+                  for k, v in model.state_dict().items() if k != "lm_head.weight"}
+        return cls(model.config, arrays, {} if tokenizer_config is None else tokenizer_config,
+                   meta or {}, model.eval())
+
+    def module(self):
+        """The torch Transformer (built on first use: this imports torch)."""
+        if self._module is None:
+            import torch
+            from .transformer import Transformer
+            model = Transformer(self.config)
+            state = {k: torch.from_numpy(a) for k, a in self.arrays.items()}
+            state["lm_head.weight"] = state["wte.weight"]
+            model.load_state_dict(state, strict=True)
+            self._module = model.eval()
+        return self._module
+
+    def decode_bytes(self) -> int:
+        """Bytes of float32 weights one decode step reads: every matrix and
+        bias and the output head (wte), not the position table nor the
+        layer-norm parameters (folded into the matrices)."""
+        return 4 * sum(a.size for k, a in self.arrays.items()
+                       if k != "wpe.weight" and ".ln_" not in k and not k.startswith("ln_f"))
+
+    def save(self, path, half: bool = True) -> None:
+        """Write a .safetensors file atomically; float16 tensors by default."""
+        from safetensors.numpy import save_file
+        from ..files import atomic_path
+        dtype = np.float16 if half else np.float32
+        tensors = {k: np.ascontiguousarray(a, dtype=dtype) for k, a in self.arrays.items()}
+        metadata = {"format": CHECKPOINT_FORMAT, "version": str(CHECKPOINT_VERSION),
+                    "model_config": json.dumps(self.config.to_dict()),
+                    "tokenizer_config": json.dumps(self.tokenizer_config),
+                    "meta": json.dumps(self.meta, default=str)}
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp), metadata=metadata)
+
+
+def is_safetensors(path) -> bool:
+    """Whether the file looks like safetensors (an 8-byte header length, then
+    a JSON object), rather than torch's zip or pickle."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError:
+        return False
+    return len(head) == 9 and head[8:9] == b"{"
+
+
+def load_weights(path) -> Weights:
+    """Weights from a .safetensors file, or from a torch checkpoint (which
+    imports torch). Everything is checked before it is used; any problem is
+    one CheckpointError that names it."""
+    if not is_safetensors(path):
+        try:
+            from .transformer import load_checkpoint
+        except ImportError:
+            raise CheckpointError(f"{path}: not a .safetensors file, and PyTorch, which reads "
+                                  "other checkpoints, is not installed") from None
+        model, tok_cfg, ckpt = load_checkpoint(path)
+        return Weights.from_model(model, tok_cfg, ckpt.get("meta") or {})
+    return _load_safetensors(path)
+
+
+def _json_field(metadata: dict, key: str, where: str):
+    try:
+        return json.loads(metadata[key])
+    except KeyError:
+        raise CheckpointError(f"{where}: the checkpoint has no {key}") from None
+    except (TypeError, ValueError):
+        raise CheckpointError(f"{where}: {key} is not valid JSON") from None
+
+
+def _load_safetensors(path) -> Weights:
+    from safetensors import safe_open
+    from .checkpoint_check import check_model_config, check_state
+    from ..errors import quote
+    where = str(path)
+    try:
+        with safe_open(str(path), framework="np") as f:
+            metadata = f.metadata() or {}
+            if metadata.get("format") != CHECKPOINT_FORMAT:
+                raise CheckpointError(f"{where}: not a midifill checkpoint (no "
+                                      f"'{CHECKPOINT_FORMAT}' format marker)")
+            if metadata.get("version") != str(CHECKPOINT_VERSION):
+                raise CheckpointError(f"{where}: checkpoint version "
+                                      f"{quote(metadata.get('version'))} is not supported "
+                                      f"(expected {CHECKPOINT_VERSION})")
+            config, shapes = check_model_config(_json_field(metadata, "model_config", where),
+                                                where)
+            arrays = {k: f.get_tensor(k) for k in f.keys()}
+    except CheckpointError:
+        raise
+    except Exception as exc:  # the safetensors reader's own refusal: a damaged file
+        raise CheckpointError(f"{where}: not a midifill checkpoint (not a readable "
+                              f".safetensors file: {type(exc).__name__}: {str(exc)[:200]})") from None
+    tok_cfg = _json_field(metadata, "tokenizer_config", where)
+    meta = _json_field(metadata, "meta", where)
+    if not isinstance(meta, dict) or not isinstance(meta.get("name", ""), str):
+        raise CheckpointError(f"{where}: meta must be a dict whose name is a string, got "
+                              f"{quote(meta)}")
+    arrays = check_state(arrays, shapes, where)
+    return Weights(config, arrays, tok_cfg, meta)
+
+
+def export_safetensors(src, dst, half: bool = True) -> None:
+    """The shipped form of a checkpoint (a .pt or a .safetensors file): the
+    weights, float16 by default, with their configs and meta, no optimizer."""
+    w = load_weights(src)
+    Path(dst).parent.mkdir(parents=True, exist_ok=True)
+    w.save(dst, half=half)
