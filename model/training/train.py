@@ -23,6 +23,7 @@ import torch.distributed as dist
 from .batches import batch, from_arrays, from_songs
 from .pretokenise import ExampleArrays
 from .progress import Progress, plot_loss
+from ..network.checkpoint_check import check_tokenizer
 from ..network.tokenizer import Tokenizer, TokenizerConfig
 from ..network.transformer import (ModelConfig, Transformer, grow_vocabulary, load_checkpoint,
                                    save_checkpoint)
@@ -144,9 +145,10 @@ def _load_model(cfg: TrainConfig, out: Path, arrays):
     state = None
     if cfg.resume and out.is_file():
         model, tok_cfg, state = load_checkpoint(out)
-        tok = Tokenizer(TokenizerConfig.from_dict(tok_cfg))
+        tok = check_tokenizer(tok_cfg, model.config.vocab_size, str(out))
     elif cfg.init:
         model, tok_cfg, _ = load_checkpoint(cfg.init)
+        check_tokenizer(tok_cfg, model.config.vocab_size, str(cfg.init))
         # fine-tuning writes today's token format (model/network/tokenizer.py): drum
         # hits without a DUR token, fill bars opened by CHORD tokens, whose
         # rows are added to the model's vocabulary
