@@ -21,7 +21,8 @@ from model.generation.fast import KV, FastDecoder, PromptCache
 from model.midi_io import read_midi
 from model.generation.sampling import Controls, Noise, sample
 from model.network.tokenizer import Tokenizer
-from model.network.transformer import KVCache, ModelConfig, Transformer
+from model.network.config import ModelConfig
+from model.network.transformer import KVCache, Transformer
 from model.network.weights import Weights
 
 LOGIT_TOLERANCE = 1e-4

@@ -99,7 +99,8 @@ def test_the_time_signature_change_limit():
 @pytest.fixture(scope="module")
 def untrained():
     from model import Engine
-    from model.network.transformer import ModelConfig, Transformer
+    from model.network.config import ModelConfig
+    from model.network.transformer import Transformer
     torch.manual_seed(0)
     net = Transformer(ModelConfig(vocab_size=TOK.vocab_size, block_size=256, n_layer=1,
                                   n_head=2, n_embd=16))

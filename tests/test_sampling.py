@@ -165,7 +165,8 @@ def test_a_thousand_samples_from_a_randomly_initialised_model_decode():
     through the Engine, over random tracks, ranges and controls: every one
     decodes, is not empty, and lies inside its range."""
     from model import Engine
-    from model.network.transformer import ModelConfig, Transformer
+    from model.network.config import ModelConfig
+    from model.network.transformer import Transformer
     torch.manual_seed(0)
     net = Transformer(ModelConfig(vocab_size=TOK.vocab_size, block_size=512, n_layer=1, n_head=2,
                                   n_embd=32))

@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from model.errors import CheckpointError
-from model.network.transformer import (KVCache, ModelConfig, Transformer, load_checkpoint,
-                                       save_checkpoint)
+from model.network.checkpoint import load_checkpoint, save_checkpoint
+from model.network.config import ModelConfig
+from model.network.transformer import KVCache, Transformer
 
 
 def small():

@@ -14,8 +14,9 @@ from model import Engine
 from model.generation.engine import BUNDLED_MODEL
 from model.errors import CheckpointError
 from model.midi_io import read_midi
-from model.network.transformer import ModelConfig, Transformer, export_checkpoint, load_checkpoint
-from model.network.weights import load_weights, state_shapes
+from model.network.checkpoint import export_checkpoint, load_checkpoint, load_weights
+from model.network.config import ModelConfig, state_shapes
+from model.network.transformer import Transformer
 
 ROOT = Path(__file__).resolve().parents[1]
 

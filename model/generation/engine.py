@@ -25,7 +25,8 @@ from .request import FillRequest, parse_request
 from .sampling import HARMONY_DEFAULT, Noise, Step, apply_filters, sample
 from ..song import Note
 from ..network.tokenizer import Tokenizer
-from ..network.weights import Weights, load_weights
+from ..network.checkpoint import load_weights
+from ..network.weights import Weights
 
 BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "midifill-small-v3.safetensors"
 CHUNK_BARS = 4

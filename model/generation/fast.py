@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..network.weights import LN_EPS as EPS, ModelConfig, Weights
+from ..network.config import LN_EPS as EPS, ModelConfig
+from ..network.weights import Weights
 
 GELU_C = np.float32(np.sqrt(2.0 / np.pi))
 GELU_A = np.float32(np.sqrt(2.0 / np.pi) * 0.044715)

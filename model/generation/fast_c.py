@@ -27,7 +27,8 @@ import numpy as np
 
 from .fast import KV, FastDecoder, PromptCache, empty_aligned
 from .sampling import Controls, Noise
-from ..network.weights import LN_EPS, ModelConfig, Weights
+from ..network.config import LN_EPS, ModelConfig
+from ..network.weights import Weights
 
 log = logging.getLogger("midifill.fast_c")
 SOURCES = [Path(__file__).with_name(n) for n in ("decode_step.c", "sample_step.c")]

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from ..errors import CheckpointError, quote
+from .config import ModelConfig, state_shapes
 
 MAX_PARAMS = 200_000_000  # 800 MB of float32; the bundled model has 0.92 M
 # (low, high) of each integer field of ModelConfig
@@ -34,7 +35,6 @@ def _int_in(value, field: str, lo: int, hi: int, where: str) -> int:
 def check_model_config(cfg, where: str):
     """A ModelConfig from the stored dict, checked field by field and against
     the parameter budget (counted from the shapes: nothing is allocated)."""
-    from .weights import ModelConfig, state_shapes
     if not isinstance(cfg, dict):
         raise CheckpointError(f"{where}: model_config must be a dict, got {type(cfg).__name__}")
     unknown = [k for k in cfg if k not in ModelConfig.__dataclass_fields__]

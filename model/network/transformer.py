@@ -14,11 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..errors import CheckpointError
-
-# the config and constants live in model/network/weights.py, which inference imports without torch
-from .weights import (CHECKPOINT_FORMAT, CHECKPOINT_VERSION, LN_EPS, ModelConfig,  # noqa: F401
-                      is_safetensors)
+from .config import LN_EPS, ModelConfig
 
 
 class KVCache:
@@ -182,92 +178,3 @@ def grow_vocabulary(model: Transformer, vocab_size: int) -> None:
     model.lm_head = nn.Linear(old.shape[1], vocab_size, bias=False)
     model.lm_head.weight = wte.weight
     model.config.vocab_size = vocab_size
-
-
-# --- checkpoints ------------------------------------------------------------
-
-def save_checkpoint(path, model: Transformer, tokenizer_config: dict, meta: dict | None = None,
-                    half: bool = False, extra: dict | None = None) -> None:
-    """Write a self-describing checkpoint atomically. `half` stores weights as
-    float16 (the bundled model), restored to float32 on load."""
-    from ..files import atomic_path
-    state = {k: (v.half() if half and v.is_floating_point() else v).clone()
-             for k, v in model.state_dict().items() if k != "lm_head.weight"}
-    ckpt = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
-            "model_config": model.config.to_dict(), "tokenizer_config": tokenizer_config,
-            "state_dict": state, "meta": meta or {}}
-    if extra:
-        ckpt.update(extra)
-    with atomic_path(path) as tmp:
-        torch.save(ckpt, tmp)
-
-
-def load_checkpoint(path) -> tuple[Transformer, dict, dict]:
-    """(model in eval mode, tokenizer config dict, the whole checkpoint dict).
-
-    Everything is checked before the model is built (model/network/checkpoint_check.py);
-    any problem is one CheckpointError that names it. A .safetensors file (the
-    shipped form) loads too, as a checkpoint without optimizer state.
-    """
-    import os
-    from .checkpoint_check import check_model_config, check_state
-    from ..errors import quote
-    if os.path.isdir(path):
-        raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
-    if not os.path.isfile(path):
-        raise CheckpointError(f"{path}: no such checkpoint file")
-    if os.path.getsize(path) == 0:
-        raise CheckpointError(f"{path}: the file is empty (0 bytes), not a checkpoint")
-    if is_safetensors(path):
-        from .weights import load_weights
-        w = load_weights(path)
-        return w.module(), w.tokenizer_config, {
-            "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
-            "model_config": w.config.to_dict(), "tokenizer_config": w.tokenizer_config,
-            "meta": w.meta}
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise CheckpointError(f"{path}: not a midifill checkpoint ({_load_failure(exc)})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: not a midifill checkpoint (no '{CHECKPOINT_FORMAT}' "
-                              "format marker)")
-    if ckpt.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointError(f"{path}: checkpoint version {quote(ckpt.get('version'))} is not "
-                              f"supported (expected {CHECKPOINT_VERSION})")
-    for key in ("model_config", "tokenizer_config", "state_dict"):
-        if key not in ckpt:
-            raise CheckpointError(f"{path}: the checkpoint has no {key}")
-    meta = ckpt.get("meta", {})
-    if not isinstance(meta, dict) or not isinstance(meta.get("name", ""), str):
-        raise CheckpointError(f"{path}: meta must be a dict whose name is a string, got "
-                              f"{quote(meta)}")
-    config, shapes = check_model_config(ckpt["model_config"], str(path))
-    state = check_state(ckpt["state_dict"], shapes, str(path))
-    model = Transformer(config)
-    state["lm_head.weight"] = state["wte.weight"]
-    model.load_state_dict(state, strict=True)  # names and shapes already match
-    model.eval()
-    return model, ckpt["tokenizer_config"], ckpt
-
-
-def _load_failure(exc: Exception) -> str:
-    """Why torch.load refused a file, in our words: PyTorch's own message
-    suggests weights_only=False, which would run whatever code the file holds."""
-    text = str(exc)
-    if "weights_only" in text or "Weights only load failed" in text:
-        return "it holds Python objects other than tensors and plain data; they are never loaded"
-    first = text.splitlines()[0][:200] if text.strip() else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-
-
-def export_checkpoint(src, dst, half: bool = True) -> None:
-    """Copy a training checkpoint without its optimizer state, with float16
-    weights by default: to a .safetensors file (the form that ships, read
-    without torch) where `dst` ends so, else to a torch checkpoint."""
-    if str(dst).endswith(".safetensors"):
-        from .weights import export_safetensors
-        export_safetensors(src, dst, half=half)
-        return
-    model, tok_cfg, ckpt = load_checkpoint(src)
-    save_checkpoint(dst, model, tok_cfg, ckpt.get("meta", {}), half=half)

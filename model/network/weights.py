@@ -6,75 +6,20 @@ the time torch's import takes. The shipped model is a `.safetensors` file
 (the `safetensors` package reads it as NumPy, with no code in the file): its
 tensors are the training checkpoint's state dict, and its metadata holds the
 same format marker, version, model config, tokenizer config and meta as
-JSON strings. Training checkpoints (`.pt`) still load, through torch
-(`model/network/transformer.py`), into the same `Weights`.
+JSON strings. Training checkpoints (`.pt`) load through torch into the same
+`Weights` (`model/network/checkpoint.py`, which reads and writes both forms).
 """
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import CheckpointError
-
-CHECKPOINT_FORMAT = "midifill-checkpoint"
-CHECKPOINT_VERSION = 1
-# LayerNorm epsilon: the torch module, the NumPy path and the C step (passed
-# to the compiler by model/generation/fast_c.py) all use this one
-LN_EPS = 1e-5
-
-
-@dataclass
-class ModelConfig:
-    vocab_size: int = 1066
-    block_size: int = 1024
-    n_layer: int = 4
-    n_head: int = 4
-    n_embd: int = 256
-    dropout: float = 0.0
-    bias: bool = False
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ModelConfig":
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise CheckpointError(f"unknown model config fields: {sorted(unknown)}")
-        return cls(**d)
-
-
-def state_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """Name -> shape of every stored tensor, in the torch module's state-dict
-    order (lm_head.weight is tied to wte.weight and not stored)."""
-    C, V = config.n_embd, config.vocab_size
-    out: dict[str, tuple[int, ...]] = {"wte.weight": (V, C), "wpe.weight": (config.block_size, C)}
-
-    def layer(prefix: str, n_out: int, n_in: int) -> None:
-        out[f"{prefix}.weight"] = (n_out, n_in)
-        if config.bias:
-            out[f"{prefix}.bias"] = (n_out,)
-
-    def norm(prefix: str) -> None:
-        out[f"{prefix}.weight"] = (C,)
-        if config.bias:
-            out[f"{prefix}.bias"] = (C,)
-
-    for i in range(config.n_layer):
-        b = f"blocks.{i}"
-        norm(f"{b}.ln_1")
-        layer(f"{b}.attn.qkv", 3 * C, C)
-        layer(f"{b}.attn.proj", C, C)
-        norm(f"{b}.ln_2")
-        layer(f"{b}.mlp.fc", 4 * C, C)
-        layer(f"{b}.mlp.proj", C, 4 * C)
-    norm("ln_f")
-    return out
-
+from ..errors import CheckpointError, quote
+from ..files import atomic_path
+from .checkpoint_check import check_model_config, check_state
+from .config import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, ModelConfig
 
 @dataclass
 class Weights:
@@ -117,7 +62,6 @@ class Weights:
     def save(self, path, half: bool = True) -> None:
         """Write a .safetensors file atomically; float16 tensors by default."""
         from safetensors.numpy import save_file
-        from ..files import atomic_path
         dtype = np.float16 if half else np.float32
         tensors = {k: np.ascontiguousarray(a, dtype=dtype) for k, a in self.arrays.items()}
         metadata = {"format": CHECKPOINT_FORMAT, "version": str(CHECKPOINT_VERSION),
@@ -139,21 +83,6 @@ def is_safetensors(path) -> bool:
     return len(head) == 9 and head[8:9] == b"{"
 
 
-def load_weights(path) -> Weights:
-    """Weights from a .safetensors file, or from a torch checkpoint (which
-    imports torch). Everything is checked before it is used; any problem is
-    one CheckpointError that names it."""
-    if not is_safetensors(path):
-        try:
-            from .transformer import load_checkpoint
-        except ImportError:
-            raise CheckpointError(f"{path}: not a .safetensors file, and PyTorch, which reads "
-                                  "other checkpoints, is not installed") from None
-        model, tok_cfg, ckpt = load_checkpoint(path)
-        return Weights.from_model(model, tok_cfg, ckpt.get("meta") or {})
-    return _load_safetensors(path)
-
-
 def _json_field(metadata: dict, key: str, where: str):
     try:
         return json.loads(metadata[key])
@@ -163,10 +92,9 @@ def _json_field(metadata: dict, key: str, where: str):
         raise CheckpointError(f"{where}: {key} is not valid JSON") from None
 
 
-def _load_safetensors(path) -> Weights:
+def read_safetensors(path) -> Weights:
+    """Weights from a .safetensors file, checked (the shipped form)."""
     from safetensors import safe_open
-    from .checkpoint_check import check_model_config, check_state
-    from ..errors import quote
     where = str(path)
     try:
         with safe_open(str(path), framework="np") as f:
@@ -193,11 +121,3 @@ def _load_safetensors(path) -> Weights:
                               f"{quote(meta)}")
     arrays = check_state(arrays, shapes, where)
     return Weights(config, arrays, tok_cfg, meta)
-
-
-def export_safetensors(src, dst, half: bool = True) -> None:
-    """The shipped form of a checkpoint (a .pt or a .safetensors file): the
-    weights, float16 by default, with their configs and meta, no optimizer."""
-    w = load_weights(src)
-    Path(dst).parent.mkdir(parents=True, exist_ok=True)
-    w.save(dst, half=half)

@@ -25,8 +25,9 @@ from .pretokenise import ExampleArrays
 from .progress import Progress, plot_loss
 from ..network.checkpoint_check import check_tokenizer
 from ..network.tokenizer import Tokenizer, TokenizerConfig
-from ..network.transformer import (ModelConfig, Transformer, grow_vocabulary, load_checkpoint,
-                                   save_checkpoint)
+from ..network.checkpoint import load_checkpoint, save_checkpoint
+from ..network.config import ModelConfig
+from ..network.transformer import Transformer, grow_vocabulary
 
 log = logging.getLogger("midifill.train")
 
