@@ -15,6 +15,7 @@ require_module("music21")
 from model.corpus import build as corpus  # noqa: E402
 from model.corpus.harmony import harmonize  # noqa: E402
 from model.corpus.items import Item, enumerate_items  # noqa: E402
+from model.splits import split_of  # noqa: E402
 from model.midi_io import read_midi  # noqa: E402
 from model.song import Note  # noqa: E402
 
@@ -85,9 +86,9 @@ def test_split_is_by_piece_and_deterministic(small_corpus):
     by_piece: dict[str, set] = {}
     for r in rows:
         by_piece.setdefault(r["piece"], set()).add(r["split"])
-        assert r["split"] == corpus.split_of(r["piece"])
+        assert r["split"] == split_of(r["piece"])
     assert all(len(s) == 1 for s in by_piece.values())
-    splits = [corpus.split_of(f"piece-{i}") for i in range(2000)]
+    splits = [split_of(f"piece-{i}") for i in range(2000)]
     assert 0.86 < splits.count("train") / 2000 < 0.94
     assert splits.count("valid") > 50 and splits.count("test") > 50
     paths = [p for s in ("train", "valid", "test") for p in corpus.load_split(out, s)]

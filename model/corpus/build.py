@@ -19,7 +19,6 @@ item order, so which copy is kept does not depend on --jobs.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -32,17 +31,11 @@ from pathlib import Path
 from .items import (ALIASES, SOURCES, Item, build_item, enumerate_items,
                     licence_for)
 from ..files import atomic_path
+from ..splits import SPLITS, split_of
 
 log = logging.getLogger("midifill.corpus")
 
-SPLITS = ("train", "valid", "test")
 CACHE = Path(".cache") / "items.jsonl"
-
-
-def split_of(piece: str) -> str:
-    """Deterministic split from a hash of the piece id: about 90/5/5."""
-    bucket = int(hashlib.sha1(piece.encode()).hexdigest()[:8], 16) % 100
-    return "train" if bucket < 90 else "valid" if bucket < 95 else "test"
 
 
 def load_split(corpus_dir: str | os.PathLike, split: str) -> list[Path]:

@@ -4,7 +4,6 @@ inference see identical sequences.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import random
@@ -15,6 +14,7 @@ from ..errors import MidiFileError
 from ..midi_io import read_midi
 from ..generation.prompt import build_prompt, fill_budget, fill_chords
 from ..song import Note, Song, Track
+from ..splits import split_of
 from ..network.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,8 @@ SPAN_WEIGHTS = {1: 0.3, 2: 0.25, 3: 0.1, 4: 0.35}  # bars written in one fill se
 
 def midi_files(data: str | Path, split: str) -> list[Path]:
     """Files of a split: from a corpus manifest if DIR has one, otherwise every
-    .mid/.midi under DIR, split by a hash of the file name (5 % valid, 5 % test)."""
+    .mid/.midi under DIR, split as the corpus is (model/splits.py), by the piece
+    name before any "__" in the file name."""
     data = Path(data)
     if not data.is_dir():  # else "no usable MIDI files (skipped 0)" hides the typo
         raise SystemExit(f"--data {data}: no such folder" if not data.exists() else
@@ -33,12 +34,8 @@ def midi_files(data: str | Path, split: str) -> list[Path]:
     if manifest.is_file():
         return sorted(_manifest_files(data, manifest, split))
     files = sorted(p for p in data.rglob("*") if p.suffix.lower() in (".mid", ".midi"))
-
-    def split_of(p: Path) -> str:
-        h = int(hashlib.sha1(p.stem.split("__")[0].encode()).hexdigest()[:8], 16) % 100
-        return "valid" if h < 5 else "test" if h < 10 else "train"
-
-    return [p for p in files if split_of(p) == split]
+    # the piece id is the name before "__" (NAME__variant.mid), as the corpus writes it
+    return [p for p in files if split_of(p.stem.split("__")[0]) == split]
 
 
 def _manifest_files(data: Path, manifest: Path, split: str) -> list[Path]:
