@@ -3,9 +3,8 @@ imported by every decoder, the checks and training alike (no torch, no
 NumPy arrays)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
-from ..errors import CheckpointError
 
 CHECKPOINT_FORMAT = "midifill-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -26,14 +25,6 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ModelConfig":
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise CheckpointError(f"unknown model config fields: {sorted(unknown)}")
-        return cls(**d)
 
 
 def state_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
