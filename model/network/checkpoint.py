@@ -40,10 +40,12 @@ def load_weights(path) -> Weights:
 def save_checkpoint(path, model, tokenizer_config: dict, meta: dict | None = None,
                     half: bool = False, extra: dict | None = None) -> None:
     """Write a self-describing checkpoint atomically. `half` stores weights as
-    float16 (the bundled model), restored to float32 on load."""
+    float16 (the bundled model), restored to float32 on load. Rows shared
+    in training are stored summed into the token table: the checkpoint is a
+    plain model."""
     import torch
     state = {k: (v.half() if half and v.is_floating_point() else v).clone()
-             for k, v in model.state_dict().items() if k != "lm_head.weight"}
+             for k, v in model.plain_state_dict().items()}
     ckpt = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
             "model_config": model.config.to_dict(), "tokenizer_config": tokenizer_config,
             "state_dict": state, "meta": meta or {}}

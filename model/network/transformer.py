@@ -110,6 +110,8 @@ class Transformer(nn.Module):
         self.ln_f = LayerNorm(config.n_embd, config.bias)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.wte.weight  # weight tying
+        # training may add rows shared between tokens (model/training/shared_rows.py)
+        self.shared = None
         self.apply(self._init_weights)
         for name, p in self.named_parameters():
             if name.endswith("proj.weight"):  # GPT-2's scaled init of residual projections
@@ -127,13 +129,26 @@ class Transformer(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters()) - self.wpe.weight.numel()
 
+    def token_table(self):
+        """(vocab, n_embd): the rows tokens are embedded with and scored
+        against (the table is tied to the output layer)."""
+        return self.wte.weight if self.shared is None else self.wte.weight + self.shared()
+
+    def plain_state_dict(self) -> dict:
+        """The weights as a plain model holds them, what checkpoints store:
+        rows shared in training summed into the token table, and the tied
+        output layer left out."""
+        state = dict(self.state_dict(), **{"wte.weight": self.token_table().detach()})
+        return {k: v for k, v in state.items()
+                if k != "lm_head.weight" and not k.startswith("shared.")}
+
     def _trunk(self, idx, start: int, cache: KVCache | None):
         T = idx.shape[1]
         if start + T > self.config.block_size:
             raise ValueError(f"sequence of {start + T} tokens exceeds block_size "
                              f"{self.config.block_size}")
         pos = torch.arange(start, start + T, device=idx.device)
-        x = self.drop(self.wte(idx) + self.wpe(pos))
+        x = self.drop(F.embedding(idx, self.token_table()) + self.wpe(pos))
         for i, block in enumerate(self.blocks):
             x = block(x, cache, i)
         return self.ln_f(x)
@@ -143,7 +158,7 @@ class Transformer(nn.Module):
 
         Targets equal to -1 are ignored (padding, or tokens not to learn)."""
         x = self._trunk(idx, 0, None)
-        logits = self.lm_head(x)
+        logits = F.linear(x, self.token_table())
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1),
@@ -155,7 +170,7 @@ class Transformer(nn.Module):
         """Run a prompt chunk into the cache; logits of its last position (B, V)."""
         x = self._trunk(idx, cache.pos, cache)
         cache.pos += idx.shape[1]
-        return self.lm_head(x[:, -1, :])
+        return F.linear(x[:, -1, :], self.token_table())
 
     @torch.no_grad()
     def decode(self, tokens, cache: KVCache):

@@ -36,7 +36,7 @@ class Weights:
                    meta: dict | None = None) -> "Weights":
         """The weights of a torch Transformer (kept, so `module()` returns it)."""
         arrays = {k: v.detach().float().cpu().numpy().copy()
-                  for k, v in model.state_dict().items() if k != "lm_head.weight"}
+                  for k, v in model.plain_state_dict().items()}
         return cls(model.config, arrays, {} if tokenizer_config is None else tokenizer_config,
                    meta or {}, model.eval())
 

@@ -31,6 +31,15 @@ def batch(examples, pad: int):
     return x, y
 
 
+def target_weights(x, y, fill_start: int, context_weight: float):
+    """Each target's weight in the loss: 1 for the fill section's tokens (the
+    targets from the one after FILL_START on, what the engine asks the model
+    to write), `context_weight` for the prompt's, 0 for padding."""
+    in_fill = (x == fill_start).long().cumsum(dim=1) > 0
+    w = torch.where(in_fill, 1.0, float(context_weight))
+    return w * (y >= 0)
+
+
 def draw(songs, tok, block_size, rng, k, transpose=True):
     """k examples from random songs; a song too short for one is drawn again."""
     out = []

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 
-from .batches import batch, from_arrays, from_songs
+from .batches import batch, from_arrays, from_songs, target_weights
 from .pretokenise import ExampleArrays
 from .progress import Progress, plot_loss
+from .shared_rows import attach as attach_shared_rows
 from ..network.checkpoint_check import check_tokenizer
 from ..network.tokenizer import Tokenizer, TokenizerConfig
 from ..network.checkpoint import load_checkpoint, save_checkpoint
@@ -59,6 +61,12 @@ def add_arguments(p):
     p.add_argument("--eval-batches", type=int, default=8)
     p.add_argument("--save-every", type=int, default=200)
     p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--context-weight", type=float, default=1.0,
+                   help="weight of the prompt's tokens in the loss, against 1 for the fill's "
+                   "(below 1: the model's capacity goes to writing fills)")
+    p.add_argument("--shared-rows", action="store_true",
+                   help="train PITCH and CHORD rows with shared pitch-class and octave rows "
+                   "(model/training/shared_rows.py); checkpoints hold the sums")
     p.add_argument("--name", default=None, help="model name stored in the checkpoint")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half size)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -106,6 +114,8 @@ class TrainConfig:
     eval_batches: int = 8
     save_every: int = 200
     seed: int = 1337
+    context_weight: float = 1.0
+    shared_rows: bool = False
     name: str | None = None
     half: bool = False
     threads: int | None = None
@@ -164,6 +174,9 @@ def _load_model(cfg: TrainConfig, out: Path, arrays):
         model = Transformer(ModelConfig(vocab_size=tok.vocab_size, block_size=cfg.block_size,
                                         n_layer=cfg.n_layer, n_head=cfg.n_head,
                                         n_embd=cfg.n_embd, dropout=cfg.dropout))
+    saved_rows = state.get("shared_rows") if state is not None else None
+    if cfg.shared_rows or saved_rows is not None:
+        attach_shared_rows(model, tok, saved_rows)
     model.config.dropout = cfg.dropout
     for m in model.modules():
         if isinstance(m, torch.nn.Dropout):
@@ -203,18 +216,23 @@ def _save(cfg: TrainConfig, out: Path, model, tok, opt, history: dict, step: int
             "data": str(cfg.examples or cfg.data),
             "valid_loss": history["valid"][-1][1] if history["valid"] else None,
             "tokens_seen": tokens_seen, "params": model.num_params(), "machine": machine}
-    save_checkpoint(out, model, tok.config.to_dict(), meta, half=cfg.half,
-                    extra={"optimizer": opt.state_dict(), "step": step,
-                           "history": json.dumps(history)})
+    extra = {"optimizer": opt.state_dict(), "step": step, "history": json.dumps(history)}
+    if model.shared is not None:  # for --resume: the table holds their sums
+        extra["shared_rows"] = {k: v.detach().clone() for k, v in model.shared.state_dict().items()}
+    save_checkpoint(out, model, tok.config.to_dict(), meta, half=cfg.half, extra=extra)
     plot_loss(history, out.with_suffix(".loss.png"))
 
 
-def _step(net, model, opt, x, y, amp, lr: float, grad_clip: float):
-    """One optimizer step on one batch; returns the batch's loss."""
+def _step(net, model, opt, x, y, w, amp, lr: float, grad_clip: float):
+    """One optimizer step on one batch, its targets weighted by `w`; returns
+    the batch's weighted mean loss."""
     for g in opt.param_groups:
         g["lr"] = lr
     with amp:
-        _, loss = net(x, y)
+        logits, _ = net(x)
+        ce = F.cross_entropy(logits.float().flatten(0, 1), y.flatten().clamp(min=0),
+                             reduction="none")
+        loss = (ce * w.flatten()).sum() / w.sum().clamp(min=1e-9)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
@@ -317,7 +335,8 @@ def train(cfg: TrainConfig | None = None, /, **kwargs) -> dict:
     while step < cfg.steps:
         x, y = batch(r.batches.next(), r.tok.PAD)
         x, y = x.to(r.device), y.to(r.device)
-        loss = _step(r.net, r.model, r.opt, x, y, r.amp, lr_at(cfg, step), cfg.grad_clip)
+        w = target_weights(x, y, r.tok.FILL_START, cfg.context_weight)
+        loss = _step(r.net, r.model, r.opt, x, y, w, r.amp, lr_at(cfg, step), cfg.grad_clip)
         step += 1
         n_tok = int((y >= 0).sum()) * r.world
         tokens_seen += n_tok
