@@ -174,3 +174,35 @@ def test_fine_tuning_an_older_checkpoint_adds_the_chord_rows_and_keeps_the_rest(
     assert tok_cfg["chord_tokens"] == 4 and tuned.config.vocab_size == TOK.vocab_size
     assert np.allclose(tuned.wte.weight[:old.vocab_size].detach().numpy(),
                        model.wte.weight.detach().numpy(), atol=0.05)
+
+
+def test_some_fill_examples_are_a_new_part_beside_whole_other_tracks():
+    """A share of the fill examples hides the target's own notes around the
+    fill (its bars are there, empty), while the other tracks stay whole."""
+    lead = Track("lead", 0, False, [Note(72 + (i % 3), i * 0.5, 0.5) for i in range(64)])
+    keys = Track("keys", 0, False, [Note(p, b * 4.0, 4.0) for b in range(8) for p in (60, 64)])
+    drums = Track("drums", 0, True, [Note(36, b * 1.0, 0.25) for b in range(32)])
+    song = Song([lead, keys, drums], [TimeSignature(0.0, 4, 4)])
+    rng = random.Random(5)
+    new_part = []
+    for _ in range(300):
+        ex = make_example(song, TOK, 1024, rng, transpose=False)
+        if ex is None or ex.mode != "fill":
+            continue
+        sections = []
+        for t in ex.tokens[:ex.tokens.index(TOK.FILL_START)]:
+            if t == TOK.TRACK:
+                sections.append([])
+            elif sections:
+                sections[-1].append(TOK.kind(t))
+        target = [sec for sec in sections if "FILL_BAR" in sec]
+        others = [sec for sec in sections if "FILL_BAR" not in sec]
+        assert len(target) == 1 and len(others) == 2  # every track is in the prompt
+        assert all(k in ("PITCH", "DRUM") for sec in others for k in sec if k in (
+            "PITCH", "DRUM")) and all(sum(k in ("PITCH", "DRUM") for k in sec) for sec in others)
+        own = sum(k in ("PITCH", "DRUM") for k in target[0])
+        shown_bars = target[0].count("BAR")
+        if shown_bars:  # the target has bars outside its fill in the prompt
+            new_part.append(own == 0)
+    share = sum(new_part) / len(new_part)
+    assert 0.05 < share < 0.3, share  # NEW_PART_SHARE = 0.15

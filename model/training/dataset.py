@@ -20,6 +20,10 @@ from ..network.tokenizer import Tokenizer
 log = logging.getLogger(__name__)
 MODE_WEIGHTS = {"fill": 0.7, "continue": 0.15, "generate": 0.15}
 SPAN_WEIGHTS = {1: 0.3, 2: 0.25, 3: 0.1, 4: 0.35}  # bars written in one fill section
+# fill examples whose target has no notes of its own outside the fill: a new
+# part beside the others, where only the other tracks (and the CHORD tokens)
+# say what it plays; the rest teach it to carry on its own part
+NEW_PART_SHARE = 0.15
 
 
 def midi_files(data: str | Path, split: str) -> list[Path]:
@@ -130,6 +134,9 @@ def make_example(song: Song, tok: Tokenizer, block_size: int, rng: random.Random
              for n in notes]
     density = tok.density_level(len(notes) / span)
     fill_track = Track(target.id, target.program, target.is_drum, notes)
+    if mode == "fill" and rng.random() < NEW_PART_SHARE:
+        song = Song([Track(t.id, t.program, t.is_drum, [], t.name) if t.id == target.id else t
+                     for t in song.tracks], song.time_signatures, song.tempos)
     chords = fill_chords(tok, song, bars[f0:f1], target, mode) or [[] for _ in range(span)]
     fill = [tok.offset["DENSITY"] + density]
     for group, chord in zip(tok.encode_bars(fill_track, bars[f0:f1]), chords):
