@@ -52,3 +52,4 @@ def test_eval_command_on_a_tiny_model(tiny_checkpoint, fixtures_dir, tmp_path):
     assert res["nll_model"] > 0 and res["nll_ngram"] > 0
     assert res["nll_ratio"] == pytest.approx(res["nll_model"] / res["nll_ngram"])
     assert res["fills"] >= 1 and res["empty_fill_rate"] == 0.0
+    assert "chord response" in r.stdout and "chord_response" in res

@@ -23,6 +23,7 @@ from . import metrics as M
 from ..training.dataset import load_songs, make_example, midi_files
 from ..generation.engine import Engine
 from .fit_eval import fit_table, format_fit, held_out_groups
+from .listening import chord_response
 from .ngram import NGram
 from ..song import Note
 
@@ -103,6 +104,11 @@ def evaluate(engine: Engine, data, split="test", sequences=200, train_sequences=
     }
     results["nll_ratio"] = results["nll_model"] / results["nll_ngram"]
     results["nll_ratio_fill"] = results["nll_model_fill"] / results["nll_ngram_fill"]
+
+    def logits_of(seq):
+        with torch.no_grad():
+            return model(torch.tensor([seq[:-1]]))[0][0].float().numpy()
+    results.update(chord_response(logits_of, test_seqs, tok))
     results.update(fill_quality(engine, test_songs, fills, rng))
     results["seconds"] = round(time.time() - t0, 1)
     results["targets"] = {k: _meets(results.get(k), *v) for k, v in TARGETS.items()}
@@ -194,6 +200,8 @@ def format_table(r: dict) -> str:
              f"{'NLL ratio model/n-gram':34} {f(r['nll_ratio']):>10}   <= 0.8 "
              f"{_mark(r['targets']['nll_ratio'])}",
              f"{'NLL ratio, fill tokens only':34} {f(r['nll_ratio_fill']):>10}",
+             f"{'chord response (true - moved)':34} {f(r.get('chord_response')):>10}   "
+             f"({f(r.get('chord_mass'))} - {f(r.get('chord_mass_moved'))})",
              f"{'fills measured (drums)':34} {r['fills']:>10}   ({r['fills_drums']})",
              f"{'empty fills where original had notes':34} {f(r['empty_fill_rate']):>10}   <= 0.01 "
              f"{_mark(r['targets']['empty_fill_rate'])}",
