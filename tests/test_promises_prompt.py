@@ -3,7 +3,10 @@ own bars of every track first; when even those do not fit, other tracks are
 left out, the one with most tokens first; then bars one at a time, the one
 nearest the fill (the earlier on a tie), while prompt plus the fill's token
 budget (by density level) fit the block. `continue` sees nothing after the
-fill; `generate` sees no notes but the bars written before."""
+fill; `generate` sees no notes but the bars written before. With the
+UNSEEN_BAR token (today's format), the target's own bars come first, up to
+8 a side within half the room, and the other tracks' bars outside their
+window are one UNSEEN_BAR each."""
 import math
 
 import pytest
@@ -11,7 +14,7 @@ import pytest
 from model.generation.prompt import (FILL_OVERHEAD, TOKENS_PER_BAR_BUDGET, TOKENS_PER_NOTE,
                                      build_prompt, fill_budget)
 from model.song import Note, Song, Track
-from model.network.tokenizer import Tokenizer
+from model.network.tokenizer import Tokenizer, TokenizerConfig
 
 TOK = Tokenizer()
 BAR = 96  # ticks in a 4/4 bar
@@ -27,8 +30,8 @@ def bar_cost(track, b):
     return len(TOK.encode_bars(track, [Song([track]).bars(until=64)[b]])[0])
 
 
-def prompt(song, fill=(6, 8), mode="fill", block=768, density=None, **kw):
-    bars = song.bars(until=64)
+def prompt(song, fill=(6, 8), mode="fill", block=768, density=None, until=64, **kw):
+    bars = song.bars(until=until)
     return build_prompt(TOK, song, bars, "t", fill, fill, fill[0] * BAR, fill[1] * BAR, mode,
                         block, density, **kw)
 
@@ -215,3 +218,78 @@ def test_a_pitched_fill_opens_each_bar_with_the_other_tracks_chord_and_no_other_
     assert prompt(song, mode="generate").plan.chords is None  # it sees no other notes
     drums = Song([Track("t", 0, True, [Note(36, 24.0, 0.5, 90)]), keys])
     assert prompt(drums).plan.chords is None
+
+
+def sections(tokens):
+    """Each track section's tokens, header and TRACK_END left out."""
+    out, cur = [], None
+    for t in tokens:
+        if t == TOK.TRACK:
+            cur = []
+        elif t == TOK.TRACK_END:
+            out.append(cur[1:])
+            cur = None
+        elif cur is not None:
+            cur.append(t)
+    return out
+
+
+def test_the_targets_own_bars_reach_further_than_the_other_tracks():
+    target, other = busy_track("t", 1, bars=32), busy_track("o", 8, bars=32, pitch=40)
+    song = Song([target, other])
+    ct, co = bar_cost(target, 0), bar_cost(other, 0)
+    assert (ct, co) == (5, 33)
+    budget, fixed = 40, 2
+    fill_bars = (3 + 2) + (3 + 2 * co)
+    room = 120
+    p = prompt(song, fill=(10, 12), block=fixed + fill_bars + budget + room, budget=budget,
+               until=128)
+    # own bars: half the room, 60, at ct + 1 (an UNSEEN_BAR of the other
+    # track) each: 10 bars, 5 a side; the rest, 60, buys one bar of the
+    # other track inside them (co - 1: it replaces its UNSEEN_BAR), bar 9
+    assert p.window == (5, 17)
+    t_sec, o_sec = sections(p.tokens)
+    assert TOK.UNSEEN_BAR not in t_sec and t_sec.count(TOK.FILL_BAR) == 2
+    assert [TOK.kind(x) for x in t_sec].count("BAR") == 10
+    kinds = [TOK.kind(x) for x in o_sec]
+    assert kinds.count("UNSEEN") == 9 and kinds.count("BAR") == 3  # bars 9, 10, 11 shown
+    assert kinds[:4] == ["UNSEEN"] * 4 and kinds[4] == "BAR" and kinds[-5:] == ["UNSEEN"] * 5
+    assert len(p.tokens) + budget <= fixed + fill_bars + budget + room
+
+
+def unseen_bars(p, section):
+    slots = [x for x in section if TOK.kind(x) in ("BAR", "UNSEEN") or x == TOK.FILL_BAR]
+    return [p.window[0] + k for k, x in enumerate(slots) if x == TOK.UNSEEN_BAR], len(slots)
+
+
+def test_own_bars_stop_at_eight_a_side_and_every_track_shows_what_fits():
+    target, other = busy_track("t", 1, bars=40), busy_track("o", 8, bars=40, pitch=40)
+    song = Song([target, other])
+    p = prompt(song, fill=(16, 20), block=10_000, until=160)
+    assert p.window == (0, 40) and TOK.UNSEEN_BAR not in p.tokens  # everything fits
+    # room 300: the target's 16 nearest bars cost 96 of its 150; the other
+    # track's bars inside them cost 32 each, 6 of them in the remaining 204
+    fixed, budget, fill_bars = 2, 40, (3 + 4) + (3 + 4 * 33)
+    p = prompt(song, fill=(16, 20), block=fixed + budget + fill_bars + 300, budget=budget,
+               until=160)
+    assert p.window == (8, 28)
+    t_sec, o_sec = sections(p.tokens)
+    assert unseen_bars(p, t_sec) == ([], 20)
+    assert unseen_bars(p, o_sec) == (list(range(8, 13)) + list(range(23, 28)), 20)
+    for block in range(200, 900, 50):
+        p = prompt(song, fill=(16, 20), block=block, budget=budget, until=160)
+        assert len(p.tokens) + budget <= block
+        (t_un, t_slots), (o_un, o_slots) = [unseen_bars(p, sec) for sec in sections(p.tokens)]
+        assert t_un == [] and t_slots == o_slots == p.window[1] - p.window[0]
+        assert all(8 <= b < 28 for b in o_un)  # never more than 8 own bars a side
+
+
+def test_a_tokenizer_of_the_older_format_crops_every_track_alike():
+    old = Tokenizer(TokenizerConfig(unseen_bars=False))
+    target, other = busy_track("t", 1, bars=32), busy_track("o", 8, bars=32, pitch=40)
+    song = Song([target, other])
+    bars = song.bars(until=128)
+    p = build_prompt(old, song, bars, "t", (10, 12), (10, 12), 10 * BAR, 12 * BAR, "fill",
+                     2 + 5 + 69 + 40 + 120, None, budget=40)
+    # the room, 120, buys the 3 nearest bars of both tracks at ct + co = 38 each
+    assert p.window == (8, 13) and all(old.kind(t) != "UNSEEN" for t in p.tokens)

@@ -119,11 +119,12 @@ def test_a_tokenizer_built_here_has_the_documented_vocabulary():
     assert cfg.time_signatures == expect and [7, 8] in expect and [9, 8] in expect
     assert [17, 8] not in expect and [9, 4] not in expect and [16, 8] in expect
     tok = Tokenizer(cfg)
-    assert tok.vocab_size == 1066 and tok.tpb == 24 and tok.drum_ticks == 6
+    assert tok.vocab_size == 1067 and tok.tpb == 24 and tok.drum_ticks == 6
     assert type(tok.drum_ticks) is int and tok.n_density == 10 == len(cfg.density_edges) + 1
     assert (tok.max_pos, tok.max_dur) == (192, 384)
-    assert tok.range("DENSITY") == (1044, 1054) and tok.names[-1] == "CHORD_11"
+    assert tok.range("DENSITY") == (1044, 1054) and tok.names[-2] == "CHORD_11"
     assert tok.range("CHORD") == (1054, 1066) and tok.value(tok.ids["CHORD_7"]) == 7
+    assert tok.names[-1] == "UNSEEN_BAR" and tok.UNSEEN_BAR == 1066 == tok.range("UNSEEN")[0]
     assert tok.names[tok.offset["BAR"] + len(expect) - 1] == "BAR_16/16"
     assert tok.ids["DENSITY_9"] == 1053 and (tok.PAD, tok.BOS, tok.DRUMS) == (0, 1, 7)
     assert tok.bar_token(Bar(0, 0.0, 7, 8)) == tok.offset["BAR"] + expect.index([7, 8])
@@ -141,7 +142,12 @@ def test_tokenizer_configs_read_back_with_their_format():
     # written before CHORD tokens: no CHORD block, the vocabulary of then
     before = {k: v for k, v in TokenizerConfig().to_dict().items() if k != "chord_tokens"}
     assert TokenizerConfig.from_dict(before).chord_tokens == 0
-    assert Tokenizer(TokenizerConfig.from_dict(before)).vocab_size == 1054
+    assert Tokenizer(TokenizerConfig.from_dict(before)).vocab_size == 1055  # UNSEEN_BAR kept
+    # written before UNSEEN_BAR tokens: the vocabulary of then, no such token
+    chords = {k: v for k, v in TokenizerConfig().to_dict().items() if k != "unseen_bars"}
+    assert TokenizerConfig.from_dict(chords).unseen_bars is False
+    tok = Tokenizer(TokenizerConfig.from_dict(chords))
+    assert tok.vocab_size == 1066 and tok.UNSEEN_BAR is None and "UNSEEN" not in tok.offset
     with pytest.raises(ValueError, match=r"^unknown tokenizer config fields: \['colour', 'size'\]$"):
         TokenizerConfig.from_dict(dict(TokenizerConfig().to_dict(), size=3, colour=1))
 

@@ -6,6 +6,14 @@ the fill (the earlier one when both sides are equally near), while the prompt
 plus the fill's token budget fit in the model's block. If even the fill's
 own bars do not fit, other tracks are left out, the one with most tokens
 first. `continue` sees nothing after the fill; `generate` sees no notes.
+
+With a tokenizer that has the UNSEEN_BAR token, the target track's own
+context comes first: its bars are added the same way, up to OWN_CONTEXT_BARS
+on each side, with up to OWN_SHARE of the room, each charged as if the other
+tracks were unseen there; then every track's bars as above with the rest.
+A part repeats itself (a bass line, a riff, a chorale voice's phrase), so its
+own bars say most about what the fill should be; the other tracks' bars
+outside their window are one UNSEEN_BAR token each.
 """
 from __future__ import annotations
 
@@ -21,6 +29,8 @@ from ..network.tokenizer import Tokenizer
 TOKENS_PER_BAR_BUDGET = 80  # room for about 20 notes a bar in the fill section
 FILL_OVERHEAD = 3  # FILL_START, DENSITY, FILL_END
 TOKENS_PER_NOTE = 4  # POS, PITCH, VEL, DUR at most
+OWN_CONTEXT_BARS = 8  # the target's own bars a prompt may show on each side
+OWN_SHARE = 0.5  # of the room left once the fill's bars are in
 
 
 @dataclass
@@ -119,21 +129,24 @@ def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
     fixed = 1 + 1 + (1 if density_level is not None else 0)  # BOS, FILL_START, DENSITY
     crop = _Crop(bar_tokens, fill, last_bar, block_size - budget - fixed)
     ids = crop.tracks([t.id for t in tracks], target_id)
-    w0, w1 = crop.window(ids)
+    own = crop.own_window(ids, target_id) if tok.UNSEEN_BAR is not None else fill
+    w0, w1 = crop.window(ids, target_id, own)
+    s0, s1 = min(w0, own[0]), max(w1, own[1])
 
     seq = [tok.BOS]
     for t in tracks:
         if t.id not in ids:
             continue
         seq += tok.header(t)
-        for b in range(w0, w1):
-            seq += bar_tokens[t.id][b]
+        shown = (s0, s1) if t.id == target_id else (w0, w1)
+        for b in range(s0, s1):
+            seq += bar_tokens[t.id][b] if shown[0] <= b < shown[1] else [tok.UNSEEN_BAR]
         seq.append(tok.TRACK_END)
     seq.append(tok.FILL_START)
 
     plan = FillPlan(bars[f0:f1], lo_tick, hi_tick, target.is_drum, prefix, budget,
                     chords=fill_chords(tok, song, bars[f0:f1], target, mode))
-    return Prompt(seq, plan, (w0, w1), [i for i in ids])
+    return Prompt(seq, plan, (s0, s1), [i for i in ids])
 
 
 class _Crop:
@@ -164,20 +177,20 @@ class _Crop:
             raise ValueError("the fill's own bars do not fit in the model's block")
         return ids
 
-    def window(self, ids: list[str]) -> tuple[int, int]:
-        """Bars [w0, w1) around the fill: the nearest bar added while it fits,
-        the earlier one when both sides are equally near."""
+    def _grow(self, span: tuple[int, int], room: int, cost, limit: int) -> tuple[int, int]:
+        """Bars added to `span` nearest-first (the earlier one when both sides
+        are equally near) while `cost(bar)` fits in `room`, at most `limit`
+        bars beyond the fill on each side."""
         f0, f1 = self.fill
-        w0, w1 = f0, f1
-        room = self.room - self.cost(ids, w0, w1)
+        w0, w1 = span
         while True:
-            before = w0 - 1 if w0 > 0 else None
-            after = w1 if w1 < self.last_bar else None
+            before = w0 - 1 if w0 > max(0, f0 - limit) else None
+            after = w1 if w1 < min(self.last_bar, f1 + limit) else None
             if before is None and after is None:
                 break
             pick = before if after is None or (before is not None
                                                and f0 - before <= after - f1 + 1) else after
-            extra = sum(len(self.bar_tokens[i][pick]) for i in ids)
+            extra = cost(pick)
             if extra > room:
                 break
             room -= extra
@@ -186,3 +199,32 @@ class _Crop:
             else:
                 w1 += 1
         return w0, w1
+
+    def own_window(self, ids: list[str], target_id: str) -> tuple[int, int]:
+        """The target's own bars around the fill: OWN_CONTEXT_BARS a side at
+        most, within OWN_SHARE of the room; each bar is charged an
+        UNSEEN_BAR token for every other track too."""
+        others = len(ids) - 1
+        room = int(OWN_SHARE * (self.room - self.cost(ids, *self.fill)))
+        return self._grow(self.fill, room,
+                          lambda b: len(self.bar_tokens[target_id][b]) + others,
+                          OWN_CONTEXT_BARS)
+
+    def window(self, ids: list[str], target_id: str | None = None,
+               own: tuple[int, int] | None = None) -> tuple[int, int]:
+        """Bars [w0, w1) of every track around the fill, with what the
+        target's own window `own` (the fill by default) left of the room: a
+        bar inside it costs the other tracks' tokens less the UNSEEN_BAR
+        tokens they replace, one outside it every track's tokens."""
+        own = own or self.fill
+        room = self.room - self.cost(ids, *self.fill)
+        others = [i for i in ids if i != target_id]
+        room -= sum(len(self.bar_tokens[target_id][b]) + len(others)
+                    for b in range(*own) if not self.fill[0] <= b < self.fill[1]) \
+            if target_id is not None else 0
+
+        def cost(b: int) -> int:
+            if own[0] <= b < own[1]:
+                return sum(len(self.bar_tokens[i][b]) - 1 for i in others)
+            return sum(len(self.bar_tokens[i][b]) for i in ids)
+        return self._grow(self.fill, room, cost, len(self.bar_tokens[ids[0]].bars))

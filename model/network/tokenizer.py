@@ -25,6 +25,12 @@ bar being written sits right beside its notes, where a small model can read
 it, and survives the cropping of long songs.
 
     FILL_START DENSITY_4  BAR_4/4 CHORD_7 CHORD_11 CHORD_2 POS_0 PITCH_43 ...
+
+A prompt may show the target track's own context over more bars than the
+other tracks' (model/generation/prompt.py). Every track section then spans
+the same bars, and a bar of another track outside its window is one
+UNSEEN_BAR token: "something plays here, not shown", which an empty bar
+(a bare BAR token) would misstate.
 """
 from __future__ import annotations
 
@@ -62,6 +68,11 @@ class TokenizerConfig:
     # CHORD tokens at the start of each pitched fill bar (0: none, the format
     # of checkpoints written before this field existed)
     chord_tokens: int = 4
+    # a prompt may show the target track over more bars than the other
+    # tracks, whose bars outside their window are then one UNSEEN_BAR token
+    # each (False: the format of checkpoints written before this field
+    # existed; model/generation/prompt.py)
+    unseen_bars: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -72,6 +83,8 @@ class TokenizerConfig:
             d = dict(d, drum_durations=True)
         if "chord_tokens" not in d:
             d = dict(d, chord_tokens=0)
+        if "unseen_bars" not in d:
+            d = dict(d, unseen_bars=False)
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         unknown = set(d) - set(known)
         if unknown:
@@ -104,20 +117,24 @@ class Tokenizer:
         block("DENSITY", range(self.n_density))
         if c.chord_tokens:
             block("CHORD", range(12))
+        if c.unseen_bars:
+            block("UNSEEN", ["BAR"])
         self.names = names
         self.vocab_size = len(names)
         self.ids = {n: i for i, n in enumerate(names)}
         for i, n in enumerate(SPECIALS):
             setattr(self, n, i)
+        self.UNSEEN_BAR = self.offset.get("UNSEEN")  # None in the older format
         self._ts_index = {tuple(ts): i for i, ts in enumerate(c.time_signatures)}
         self.sizes = {"PROGRAM": 128, "BAR": len(c.time_signatures), "POS": self.max_pos,
                       "PITCH": 128, "DRUM": 128, "VEL": c.velocity_bins, "DUR": self.max_dur,
-                      "DENSITY": self.n_density, "CHORD": 12}
+                      "DENSITY": self.n_density, "CHORD": 12, "UNSEEN": 1}
         # every token's kind and value, looked up rather than searched for:
         # the decoder asks for each sampled token of each row
         self._kinds = list(SPECIALS) + [k for k in self.offset for _ in range(self.sizes[k])]
         self._values = [None] * len(SPECIALS) + [
-            v + (k == "DUR") for k in self.offset for v in range(self.sizes[k])]
+            None if k == "UNSEEN" else v + (k == "DUR")
+            for k in self.offset for v in range(self.sizes[k])]
         self.density_bounds = [0.0] + list(c.density_edges) + [float("inf")]
 
     # --- token kinds ------------------------------------------------------

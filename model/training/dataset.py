@@ -23,7 +23,7 @@ SPAN_WEIGHTS = {1: 0.3, 2: 0.25, 3: 0.1, 4: 0.35}  # bars written in one fill se
 # fill examples whose target has no notes of its own outside the fill: a new
 # part beside the others, where only the other tracks (and the CHORD tokens)
 # say what it plays; the rest teach it to carry on its own part
-NEW_PART_SHARE = 0.15
+NEW_PART_SHARE = 0.25
 
 
 def midi_files(data: str | Path, split: str) -> list[Path]:

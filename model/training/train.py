@@ -161,11 +161,12 @@ def _load_model(cfg: TrainConfig, out: Path, arrays):
         model, tok_cfg, _ = load_checkpoint(cfg.init)
         check_tokenizer(tok_cfg, model.config.vocab_size, str(cfg.init))
         # fine-tuning writes today's token format (model/network/tokenizer.py): drum
-        # hits without a DUR token, fill bars opened by CHORD tokens, whose
-        # rows are added to the model's vocabulary
+        # hits without a DUR token, fill bars opened by CHORD tokens and prompts
+        # with UNSEEN_BAR tokens, whose rows are added to the model's vocabulary
         today = TokenizerConfig()
         tok = Tokenizer(TokenizerConfig.from_dict(dict(
-            tok_cfg, drum_durations=today.drum_durations, chord_tokens=today.chord_tokens)))
+            tok_cfg, drum_durations=today.drum_durations, chord_tokens=today.chord_tokens,
+            unseen_bars=today.unseen_bars)))
         if tok.vocab_size > model.config.vocab_size:
             grow_vocabulary(model, tok.vocab_size)
     else:
