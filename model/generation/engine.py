@@ -28,7 +28,7 @@ from ..network.tokenizer import Tokenizer
 from ..network.checkpoint import load_weights
 from ..network.weights import Weights
 
-BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "midifill-small-v4.safetensors"
+BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "midifill-small-v5.safetensors"
 CHUNK_BARS = 4
 # The most one request may spend in the engine before it ends with TooSlow
 # (code too_slow) instead of holding the worker: the documented ceiling

@@ -22,8 +22,9 @@ HOLD_BEATS = 2.0
 # contrapuntal voice whose passing notes fit about 0.45 of the time gets about
 # 0.1. On the valid split the real-vs-generated classifier told these fills
 # apart less well than at any one fixed strength, on Bach and Palestrina and on
-# MMA renders alike; the offset was 0.25 for midifill-small-v3 and is 0.35 for
-# v4, whose network follows the other tracks more by itself (docs/fit.md).
+# MMA renders alike; the offset was 0.25 for midifill-small-v3 and is 0.35 from
+# v4 on, whose networks follow the other tracks more by themselves (0.35 held
+# for v5 against 0.45 and 0.55: docs/fit.md).
 FOLLOW_OFFSET = 0.35
 FOLLOW_MAX = 0.6
 FOLLOW_MIN_NOTES = 3  # fewer nearby notes than this say too little about the part
