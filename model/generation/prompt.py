@@ -200,31 +200,31 @@ class _Crop:
                 w1 += 1
         return w0, w1
 
+    def free(self, ids: list[str]) -> int:
+        """The room left once these tracks' fill bars are in."""
+        return self.room - self.cost(ids, *self.fill)
+
     def own_window(self, ids: list[str], target_id: str) -> tuple[int, int]:
         """The target's own bars around the fill: OWN_CONTEXT_BARS a side at
         most, within OWN_SHARE of the room; each bar is charged an
         UNSEEN_BAR token for every other track too."""
         others = len(ids) - 1
-        room = int(OWN_SHARE * (self.room - self.cost(ids, *self.fill)))
-        return self._grow(self.fill, room,
+        return self._grow(self.fill, int(OWN_SHARE * self.free(ids)),
                           lambda b: len(self.bar_tokens[target_id][b]) + others,
                           OWN_CONTEXT_BARS)
 
-    def window(self, ids: list[str], target_id: str | None = None,
-               own: tuple[int, int] | None = None) -> tuple[int, int]:
+    def window(self, ids: list[str], target_id: str, own: tuple[int, int]) -> tuple[int, int]:
         """Bars [w0, w1) of every track around the fill, with what the
-        target's own window `own` (the fill by default) left of the room: a
-        bar inside it costs the other tracks' tokens less the UNSEEN_BAR
-        tokens they replace, one outside it every track's tokens."""
-        own = own or self.fill
-        room = self.room - self.cost(ids, *self.fill)
+        target's own window `own` (the fill itself in the older format) left
+        of the room: a bar inside it costs the other tracks' tokens less the
+        UNSEEN_BAR tokens they replace, one outside it every track's tokens."""
         others = [i for i in ids if i != target_id]
-        room -= sum(len(self.bar_tokens[target_id][b]) + len(others)
-                    for b in range(*own) if not self.fill[0] <= b < self.fill[1]) \
-            if target_id is not None else 0
+        room = self.free(ids) - sum(len(self.bar_tokens[target_id][b]) + len(others)
+                                    for b in range(*own)
+                                    if not self.fill[0] <= b < self.fill[1])
 
         def cost(b: int) -> int:
             if own[0] <= b < own[1]:
                 return sum(len(self.bar_tokens[i][b]) - 1 for i in others)
             return sum(len(self.bar_tokens[i][b]) for i in ids)
-        return self._grow(self.fill, room, cost, len(self.bar_tokens[ids[0]].bars))
+        return self._grow(self.fill, room, cost, self.last_bar)
