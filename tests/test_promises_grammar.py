@@ -13,7 +13,7 @@ from model.generation.sampling import (FILTERS, NEG_INF, Controls, Noise, Step, 
                                        grammar_filter, sample)
 from model.generation.harmony import Sounding
 from model.song import Bar, Note, Song, Track
-from model.network.tokenizer import Tokenizer
+from model.network.tokenizer import Tokenizer, TokenizerConfig
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4), Bar(2, 8.0, 3, 4)]
@@ -250,3 +250,41 @@ def test_the_budget_edges_for_a_new_position_and_a_further_pitch():
     assert "POS_1" in after(11, *note)
     three = ("BAR_4/4", "BAR_4/4", "BAR_3/4")  # in the last of three bars
     assert "POS_0" in after(9, *three, bars=BARS) and "POS_0" not in after(8, *three, bars=BARS)
+
+
+def test_no_pitched_note_is_shorter_than_a_32nd_in_any_walk():
+    """Every duration a sampled pitched note may take is a 32nd (3 ticks)
+    or more, up to the end of the range, even where the range ends mid-beat
+    (the walks' ranges end at ticks 70 and 200 too)."""
+    asked = 0
+    for st, _ in walks(80, 7):
+        if st.phase == "after_vel" and not st.forced and not st.plan.is_drum:
+            asked += 1
+            durs = [TOK.value(t) for a, b in st.allowed_ranges() for t in range(a, b)]
+            assert durs == list(range(3, min(TOK.max_dur, st.plan.hi_tick - st.abs_tick) + 1))
+    assert asked > 50
+
+
+def test_a_pitched_note_may_not_open_where_less_than_a_32nd_is_left():
+    """The range ends at tick 70: a pitched note opens at tick 67 at the
+    latest (3 ticks to run), a drum hit at 69."""
+    for is_drum, latest in ((False, 67), (True, 69)):
+        st = fresh(lo=50, hi=70, is_drum=is_drum, density=None, bars=BARS[:1])
+        for n in ("DENSITY_4", "BAR_4/4"):
+            st.advance(TOK.ids[n])
+        positions = sorted(TOK.value(TOK.ids[n]) for n in allowed_names(st) if n.startswith("POS"))
+        assert positions == list(range(50, latest + 1)), is_drum
+
+
+def test_on_a_grid_coarser_than_a_32nd_the_floor_is_one_tick():
+    """At 4 ticks a beat a 32nd is half a tick: every pitched duration up
+    to the range end is allowed, and a note may open on the last tick."""
+    tok = Tokenizer(TokenizerConfig(ticks_per_beat=4))
+    st = FillState(tok, FillPlan([Bar(0, 0.0, 4, 4)], 0, 10, False, [], 200), None)
+    for n in ("DENSITY_4", "BAR_4/4"):
+        st.advance(tok.ids[n])
+    assert tok.offset["POS"] + 9 in range(*st.allowed_ranges()[1])
+    for n in ("POS_6", "PITCH_60", "VEL_3"):
+        st.advance(tok.ids[n])
+    assert [tok.names[t] for a, b in st.allowed_ranges() for t in range(a, b)] == \
+        ["DUR_1", "DUR_2", "DUR_3", "DUR_4"]

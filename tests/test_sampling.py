@@ -59,7 +59,7 @@ def test_grammar_after_a_bar_line():
 def test_grammar_durations_stop_at_the_range_end():
     st = feed(state(hi=100), "POS_90", "PITCH_60", "VEL_10")
     ok = allowed(grammar_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
-    assert ok == {f"DUR_{d}" for d in range(1, 11)}
+    assert ok == {f"DUR_{d}" for d in range(3, 11)}  # a 32nd (3 ticks) at the shortest
 
 
 def test_grammar_pitches_rise_within_a_position():

@@ -4,7 +4,9 @@ may come next, so that every sampled sequence decodes.
 A fill section is: FILL_START DENSITY (BAR CHORD* events*)+ FILL_END, with exactly
 the bars of the plan, positions rising within a bar, pitches rising within a
 position, every note complete (pitch, velocity, duration) and every note
-inside the target range [lo_tick, hi_tick). The CHORD tokens are the plan's,
+inside the target range [lo_tick, hi_tick). A pitched note lasts at least
+MIN_PITCHED_BEATS (a 32nd): a shorter one is a click, not a note, and the
+corpus's pitched parts hold almost none. The CHORD tokens are the plan's,
 forced after each BAR.
 """
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass, field
 from .harmony import Sounding
 from ..song import Bar, Note
 from ..network.tokenizer import Tokenizer
+
+MIN_PITCHED_BEATS = 1 / 8  # a 32nd note
 
 
 @dataclass
@@ -60,6 +64,8 @@ class FillState:
         self.forced: deque[int] = deque()
         if density is not None:
             self.forced.append(tok.offset["DENSITY"] + density)
+        # the shortest note the fill may write, and so the latest tick it may start one
+        self.min_dur = 1 if plan.is_drum else max(1, round(MIN_PITCHED_BEATS * tok.tpb))
 
     # --- queries ------------------------------------------------------------
     @property
@@ -101,7 +107,8 @@ class FillState:
             budget = self.tokens_left() - self.closing_cost()
             start = self.bar_starts[self.bar_i]
             first = max(self.plan.lo_tick - start, 0 if self.pos is None else self.pos + 1)
-            last = min(self.plan.hi_tick - start, self.bar_lens[self.bar_i])  # exclusive
+            # exclusive; a note opened at `last - 1` still has min_dur ticks of room
+            last = min(self.plan.hi_tick - start - (self.min_dur - 1), self.bar_lens[self.bar_i])
             if budget >= 4 and first < last:
                 off = tok.offset["POS"]
                 out.append((off + first, off + last))
@@ -113,9 +120,10 @@ class FillState:
         elif ph == "after_pitch":
             out.append(tok.range("VEL"))
         elif ph == "after_vel":
+            # at least min_dur: in_bar opened no position with less room left
             longest = min(tok.max_dur, self.plan.hi_tick - self.abs_tick)
             off = tok.offset["DUR"]
-            out.append((off, off + max(1, longest)))
+            out.append((off + self.min_dur - 1, off + longest))
         return tuple(out)
 
     # --- transitions ------------------------------------------------------------
