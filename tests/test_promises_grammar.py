@@ -96,7 +96,7 @@ def test_fills_through_the_engine_decode_from_their_own_tokens(untrained, monkey
     """200 fills (25 requests x 8 variations): each row's tokens decode (no
     note cut short, one BAR per bar, FILL_END last) to exactly the notes
     its grammar state holds, and the response is those notes, inside the
-    target."""
+    target, pitched ones a 32nd long or longer."""
     seen = []
     loop = untrained._decode_loop
 
@@ -117,9 +117,10 @@ def test_fills_through_the_engine_decode_from_their_own_tokens(untrained, monkey
                     "max_polyphony": rng.choice([None, 3]), "key": rng.choice([None, "A minor"]),
                     "density": rng.choice([None, 0, 3])}
         seen.clear()
-        resp = untrained.run({"mode": rng.choice(["fill", "continue", "generate"]),
-                              "tracks": tracks, "controls": controls,
-                              "target": {"track": rng.choice("dp"), "start": start, "end": end}})
+        mode = rng.choice(["fill", "continue", "generate"])
+        target = rng.choice("dp")
+        resp = untrained.run({"mode": mode, "tracks": tracks, "controls": controls,
+                              "target": {"track": target, "start": start, "end": end}})
         got = {v: [] for v in range(8)}
         chunks = len(seen) // 8 if len(seen) > 8 else 1
         for i, (plan, st) in enumerate(seen):
@@ -138,6 +139,8 @@ def test_fills_through_the_engine_decode_from_their_own_tokens(untrained, monkey
             mine = sorted((round(n[1] * 24), n[0], round(n[2] * 24)) for n in var["notes"])
             assert mine == sorted((round(t * 24), p, round(d * 24)) for p, t, d in got[v])
             assert all(start - 1e-9 <= n[1] and n[1] + n[2] <= end + 1e-9 for n in var["notes"])
+            if target == "p":  # no pitched note shorter than a 32nd (docs/contract.md)
+                assert all(n[2] >= 0.125 - 1e-9 for n in var["notes"])
             fills += 1
         assert chunks >= 1
     assert fills == 200
