@@ -5,8 +5,8 @@ A fill section is: FILL_START DENSITY (BAR CHORD* events*)+ FILL_END, with exact
 the bars of the plan, positions rising within a bar, pitches rising within a
 position, every note complete (pitch, velocity, duration) and every note
 inside the target range [lo_tick, hi_tick). A pitched note lasts at least
-MIN_PITCHED_BEATS (a 32nd): a shorter one is a click, not a note, and the
-corpus's pitched parts hold almost none. The CHORD tokens are the plan's,
+MIN_PITCHED_BEATS (a 32nd): a shorter one sounds as a click, not a note
+(what that cost in the fit table: docs/fit.md). The CHORD tokens are the plan's,
 forced after each BAR.
 """
 from __future__ import annotations
