@@ -65,7 +65,7 @@ class FillState:
         if density is not None:
             self.forced.append(tok.offset["DENSITY"] + density)
         # the shortest note the fill may write, and so the latest tick it may start one
-        self.min_dur = 1 if plan.is_drum else max(1, round(MIN_PITCHED_BEATS * tok.tpb))
+        self.min_dur = 1 if plan.is_drum else max(1, tok.to_tick(MIN_PITCHED_BEATS))
 
     # --- queries ------------------------------------------------------------
     @property
