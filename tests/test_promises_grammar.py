@@ -113,7 +113,9 @@ def test_fills_through_the_engine_decode_from_their_own_tokens(untrained, monkey
                                                       for b in range(24)]}]
         start = rng.choice([0.0, 4.0, 2.5, 7.25])
         end = start + rng.choice([0.5, 1.0, 4.0, 6.0, 17.0])  # 17 beats: two chunks
-        controls = {"seed": k, "variations": 8, "temperature": rng.choice([1.0, 1.5]),
+        # candidates 1: row i is variation i (choosing reorders rows; tests/test_choose.py)
+        controls = {"seed": k, "variations": 8, "candidates": 1,
+                    "temperature": rng.choice([1.0, 1.5]),
                     "max_polyphony": rng.choice([None, 3]), "key": rng.choice([None, "A minor"]),
                     "density": rng.choice([None, 0, 3])}
         seen.clear()

@@ -203,18 +203,22 @@ REFUSALS = [
     (base(controls="fast"), "controls", BAD, "expected an object, got str"),
     (base(controls=[]), "controls", BAD, "expected an object, got list"),
     (base(controls={"speed": 1}), "controls.speed", BAD,
-     "unknown control; known: density, harmony, key, max_polyphony, pitch_range, seed, "
-     "temperature, top_k, top_p, variations"),
+     "unknown control; known: candidates, density, harmony, key, max_polyphony, "
+     "pitch_range, seed, temperature, top_k, top_p, variations"),
     (base(controls={"seed": 1, 7: 1}), "controls.7", BAD,
-     "unknown control; known: density, harmony, key, max_polyphony, pitch_range, seed, "
-     "temperature, top_k, top_p, variations"),
+     "unknown control; known: candidates, density, harmony, key, max_polyphony, "
+     "pitch_range, seed, temperature, top_k, top_p, variations"),
     (base(controls={2**300: 1}), "controls.<an integer of 301 bits>", BAD,
-     "unknown control; known: density, harmony, key, max_polyphony, pitch_range, seed, "
-     "temperature, top_k, top_p, variations"),
+     "unknown control; known: candidates, density, harmony, key, max_polyphony, "
+     "pitch_range, seed, temperature, top_k, top_p, variations"),
     (base(controls={"top_p": 0}), "controls.top_p", BAD, "must be > 0, got 0"),
     (base(controls={"seed": 2**63}), "controls.seed", BAD,
      "must be <= 9223372036854775807, got 9223372036854775808"),
     (base(controls={"variations": 9}), "controls.variations", BAD, "must be <= 8, got 9"),
+    (base(controls={"candidates": 0}), "controls.candidates", BAD, "must be >= 1, got 0"),
+    (base(controls={"candidates": 17}), "controls.candidates", BAD, "must be <= 16, got 17"),
+    (base(controls={"candidates": 2.5}), "controls.candidates", BAD,
+     "expected an integer, got 2.5"),
     (base(controls={"pitch_range": [60]}), "controls.pitch_range", BAD,
      "expected [low, high], got [60]"),
     (base(controls={"pitch_range": "C3-C5"}), "controls.pitch_range", BAD,

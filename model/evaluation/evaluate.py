@@ -21,6 +21,7 @@ import torch
 
 from . import metrics as M
 from ..training.dataset import load_songs, make_example, midi_files
+from ..generation.choose import pitch_class_overlap
 from ..generation.engine import Engine
 from .fit_eval import fit_table, format_fit, held_out_groups
 from .listening import chord_response
@@ -153,7 +154,7 @@ def fill_quality(engine: Engine, songs, fills: int, rng: random.Random) -> dict:
             pooled_gen.update(M.scale_degrees(gen, tonic))
             pooled_orig.update(M.scale_degrees(original, tonic))
             scale = M.best_scale(track.notes)
-            row.update(pc_overlap=M.histogram_overlap(M.pitch_classes(gen), M.pitch_classes(original)),
+            row.update(pc_overlap=pitch_class_overlap(gen, original),
                        in_scale=M.in_scale_ratio(gen, scale),
                        in_scale_orig=M.in_scale_ratio(original, scale),
                        range_overlap=M.range_overlap(gen, original),

@@ -10,16 +10,14 @@ import math
 import statistics
 from collections import Counter
 
-from ..generation.harmony import harmonic_fit  # a fit measure the engine uses too
-from .metrics import histogram_overlap, pitch_classes
+# fit measures the engine uses too: it keeps the sampled fills closest to the
+# part by pitch_class_overlap (model/generation/choose.py)
+from ..generation.choose import pitch_class_overlap
+from ..generation.harmony import harmonic_fit
+from .metrics import histogram_overlap
 from ..song import Bar, Note, Song
 
 SHORT_TICKS = 3  # a 32nd note at 24 ticks a beat: shorter than this is "short"
-
-
-def pitch_class_overlap(a: list[Note], b: list[Note]) -> float:
-    """Overlap of the two normalised pitch-class histograms (1 = same shape)."""
-    return histogram_overlap(pitch_classes(a), pitch_classes(b))
 
 
 def bar_pattern(notes: list[Note], bar: Bar, tpb: int) -> frozenset:

@@ -114,10 +114,11 @@ def random_notes(case: Case, rng: random.Random) -> list[Note]:
     return sorted(out, key=lambda n: (n.start, n.pitch))
 
 
-def model_system(engine, harmony: float | None, alone: bool = False):
+def model_system(engine, harmony: float | None, alone: bool = False,
+                 candidates: int | None = None):
     """The engine with default controls but harmony (None: left out, so the
     engine follows the part); `alone`: the other tracks emptied from the
-    request."""
+    request; `candidates`: fills sampled to keep one (None: the default)."""
     def write(case: Case, rng: random.Random) -> list[Note]:
         song = case.song
         if alone:
@@ -129,6 +130,8 @@ def model_system(engine, harmony: float | None, alone: bool = False):
                    controls={"seed": rng.randrange(2**31)})
         if harmony is not None:
             req["controls"]["harmony"] = harmony
+        if candidates is not None:
+            req["controls"]["candidates"] = candidates
         return [Note.from_list(n) for n in engine.run(req)["variations"][0]["notes"]]
     return write
 
@@ -145,6 +148,8 @@ def model_name(harmony: float | None) -> str:
 
 def systems(engine, harmonies=HARMONIES) -> dict:
     out = {model_name(h): model_system(engine, h) for h in harmonies}
+    # one sampled fill, kept whatever its pitch classes (model/generation/choose.py)
+    out["model, one sample (candidates 1)"] = model_system(engine, None, candidates=1)
     out["model, harmony 0, other tracks emptied"] = model_system(engine, 0.0, alone=True)
     out.update({"paste the previous 4 bars": paste_previous,
                 "paste 4 random bars of the context": paste_random,

@@ -15,10 +15,6 @@ def histogram_overlap(a: Counter, b: Counter) -> float:
     return sum(min(a[k] / na, b[k] / nb) for k in set(a) | set(b))
 
 
-def pitch_classes(notes: list[Note]) -> Counter:
-    return Counter(n.pitch % 12 for n in notes)
-
-
 def scale_degrees(notes: list[Note], tonic: int) -> Counter:
     """Pitch classes counted from the key's tonic (0 = tonic), so that
     histograms of pieces in different keys can be pooled."""

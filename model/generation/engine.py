@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import decoders
+from . import choose, decoders
 from ..network.checkpoint_check import check_tokenizer
 from ..errors import Cancelled, CheckpointError, TooSlow
 from .fast_c import CSampler
@@ -190,6 +190,11 @@ class Engine:
         sounding = Sounding.of(song, req.track_id, lo_tick, hi_tick, tok.tpb) \
             if req.controls.harmony > 0 and not track.is_drum else None
         n = req.controls.variations
+        # where the part has pitched notes nearby, more fills are sampled than
+        # asked for and those closest to the part's pitch classes kept (choose.py)
+        part, _ = _nearby_notes(track, bars, b0, b1)
+        choosing = req.controls.candidates > 1 and req.mode != "generate" \
+            and not track.is_drum and bool(part)
         songs = [song] * n
         results: list[list[Note]] = [[] for _ in range(n)]
         for ci, (c0, c1) in enumerate(chunks):
@@ -210,11 +215,14 @@ class Engine:
                     if progress:
                         progress((ci + frac) / len(chunks))
 
-                states = self._decode(prompt, len(rows), density, req.controls, gen, timing,
+                width = choose.pool_size(len(rows), n, req.controls.candidates) \
+                    if choosing else len(rows)
+                states = self._decode(prompt, width, density, req.controls, gen, timing,
                                       report, cancel)
-                for v, st in zip(rows, states):
-                    notes = [Note(p, t / tok.tpb, d / tok.tpb, tok.bin_velocity(vel))
-                             for t, p, d, vel in st.notes]
+                fills = [[Note(p, t / tok.tpb, d / tok.tpb, tok.bin_velocity(vel))
+                          for t, p, d, vel in st.notes] for st in states]
+                kept = choose.closest(fills, part, len(rows)) if choosing else range(len(rows))
+                for v, notes in zip(rows, (fills[i] for i in kept)):
                     results[v] += notes
                     seg_start, seg_end = lo / tok.tpb, hi / tok.tpb
                     songs[v] = songs[v].with_notes_replaced(req.track_id, seg_start, seg_end,

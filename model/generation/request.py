@@ -27,10 +27,11 @@ LIMITS = {
     "bars": 1024,  # the timeline, from beat 0 to the end of the target or last note
     "target_bars": 64,
     "variations": 8,
+    "candidates": 16,
     "payload_bytes": 8 * 1024 * 1024,
 }
-CONTROL_FIELDS = {"temperature", "top_p", "top_k", "seed", "variations", "pitch_range", "key",
-                  "density", "max_polyphony", "harmony"}
+CONTROL_FIELDS = {"temperature", "top_p", "top_k", "seed", "variations", "candidates",
+                  "pitch_range", "key", "density", "max_polyphony", "harmony"}
 
 
 @dataclass
@@ -295,6 +296,9 @@ def parse_controls(c) -> Controls:
         out.seed = _number(c["seed"], "controls.seed", 0, 2**63 - 1, integer=True)
     if c.get("variations") is not None:
         out.variations = _number(c["variations"], "controls.variations", 1, LIMITS["variations"],
+                                 integer=True)
+    if c.get("candidates") is not None:
+        out.candidates = _number(c["candidates"], "controls.candidates", 1, LIMITS["candidates"],
                                  integer=True)
     if c.get("pitch_range") is not None:
         pr = c["pitch_range"]

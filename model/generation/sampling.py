@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from .choose import CANDIDATES
 from .grammar import FillState
 from ..scales import scale_pitch_classes
 
@@ -31,6 +32,7 @@ class Controls:
     top_k: int = 0
     seed: int | None = None
     variations: int = 1
+    candidates: int = CANDIDATES  # fills sampled to keep the closest to the part (choose.py)
     pitch_range: tuple[int, int] | None = None
     key: str | None = None
     max_polyphony: int | None = None

@@ -1,0 +1,110 @@
+"""Choosing among sampled fills (model/generation/choose.py): the measure,
+the pool's size, the ranking, and, through the engine with the tiny trained
+model, that a response is the sampled fills closest to the part."""
+import pytest
+
+from model.generation.choose import CANDIDATES, closest, pitch_class_overlap, pool_size
+from model.song import Note
+
+
+def notes(*pitches):
+    return [Note(p, float(i), 1.0) for i, p in enumerate(pitches)]
+
+
+def test_pitch_class_overlap_compares_shapes_across_octaves():
+    assert pitch_class_overlap(notes(60, 64), notes(48, 76)) == pytest.approx(1)
+    # C C E G against C E: min(1/2, 1/2) + min(1/4, 1/2) + min(1/4, 0)
+    assert pitch_class_overlap(notes(60, 60, 64, 67), notes(60, 64)) == pytest.approx(0.75)
+    assert pitch_class_overlap(notes(60), notes(61)) == 0
+    assert pitch_class_overlap([], notes(60)) == 0 and pitch_class_overlap(notes(60), []) == 0
+
+
+def test_each_variation_gets_an_equal_share_of_the_candidates():
+    assert pool_size(1, 1, 8) == 8  # one fill: 8 sampled
+    assert pool_size(4, 4, 8) == 8  # 4 variations in one batch: the best 4 of 8
+    assert pool_size(8, 8, 8) == 8  # as many variations as candidates: all kept
+    assert pool_size(1, 4, 8) == 2  # a later chunk of one of 4 variations
+    assert pool_size(1, 8, 8) == 1 and pool_size(1, 3, 8) == 2
+    assert pool_size(3, 3, 1) == 3  # candidates 1: no choosing
+
+
+def test_closest_ranks_by_overlap_and_keeps_sampling_order_on_ties():
+    part = notes(60, 64, 67)
+    fills = [notes(61, 63), notes(60, 64, 66), notes(72, 76, 79), notes(48, 52, 54), []]
+    assert closest(fills, part, 5) == [2, 1, 3, 0, 4]
+    assert closest(fills, part, 2) == [2, 1]
+
+
+def band(drum_target=False):
+    """A part on C, E, G (pitched, or a drum kit) and held chords beside it."""
+    part = [[[60, 64, 67][k % 3] if not drum_target else 36 + k % 3, b * 4.0 + k, 0.5, 90]
+            for b in range(12) for k in range(4) if not 16 <= b * 4.0 < 24]
+    keys = [[p, b * 4.0, 4.0, 70] for b in range(12) for p in (60, 64, 67)]
+    return [{"id": "p", "program": 0, "is_drum": drum_target, "notes": part},
+            {"id": "keys", "program": 0, "is_drum": False, "notes": keys}]
+
+
+def run_recorded(engine, monkeypatch, tracks, mode="fill", end=24.0, **controls):
+    """The response and, per decoded batch, the fills its rows wrote."""
+    batches = []
+    loop = engine._decode_loop
+
+    def recording(run, prompt, *args, **kwargs):
+        states = loop(run, prompt, *args, **kwargs)
+        batches.append([sorted((t, p) for t, p, _, _ in st.notes) for st in states])
+        return states
+    monkeypatch.setattr(engine, "_decode_loop", recording)
+    resp = engine.run({"mode": mode, "tracks": tracks,
+                       "target": {"track": "p", "start": 16.0, "end": end},
+                       "controls": {"seed": 3, "temperature": 1.3, **controls}})
+    monkeypatch.undo()
+    return resp, batches
+
+
+def as_notes(fill):
+    return [Note(p, t / 24, 1.0) for t, p in fill]
+
+
+def ticks(notes, after=0.0):
+    return sorted((round(n[1] * 24), n[0]) for n in notes if n[1] >= after)
+
+
+def test_a_response_is_the_sampled_fills_closest_to_the_part(tiny_engine, monkeypatch):
+    part = [Note.from_list(n) for n in band()[0]["notes"]]
+    for variations in (1, 3):
+        resp, batches = run_recorded(tiny_engine, monkeypatch, band(), variations=variations)
+        assert len(batches) == 1 and len(batches[0]) == max(variations, CANDIDATES)
+        pool = batches[0]
+        ranked = sorted(pool, key=lambda f: -pitch_class_overlap(as_notes(f), part))
+        got = [ticks(v["notes"]) for v in resp["variations"]]
+        assert got == ranked[:variations]
+        # the draws differ, so the choice is not idle
+        assert len({pitch_class_overlap(as_notes(f), part) for f in pool}) > 1
+
+
+def test_later_chunks_choose_per_variation(tiny_engine, monkeypatch):
+    """A fill of 8 bars is two chunks: the first samples the whole pool, the
+    second each variation's share from that variation's own first chunk."""
+    resp, batches = run_recorded(tiny_engine, monkeypatch, band(), end=48.0, variations=2,
+                                 seed=4)  # a seed whose later draws are best past the first
+    assert [len(b) for b in batches] == [CANDIDATES, CANDIDATES // 2, CANDIDATES // 2]
+    part = [Note.from_list(n) for n in band()[0]["notes"] if not 16 <= n[1] < 48]
+    for v, batch in zip(resp["variations"], batches[1:]):
+        best = max(batch, key=lambda f: pitch_class_overlap(as_notes(f), part))
+        later = ticks(v["notes"], after=32.0)
+        assert later == best
+
+
+@pytest.mark.parametrize("case", ["one candidate", "drum part", "new part"])
+def test_no_choosing_where_it_cannot_help(tiny_engine, monkeypatch, case):
+    """candidates 1, a drum target (no pitch classes) and generate mode (no
+    part to be close to) sample exactly the fills asked for."""
+    tracks, mode, controls = band(), "fill", {"variations": 2}
+    if case == "one candidate":
+        controls["candidates"] = 1
+    elif case == "drum part":
+        tracks = band(drum_target=True)
+    else:
+        mode = "generate"
+    resp, batches = run_recorded(tiny_engine, monkeypatch, tracks, mode=mode, **controls)
+    assert [len(b) for b in batches] == [2] and len(resp["variations"]) == 2
