@@ -177,19 +177,27 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+ONE_SAMPLE = "1, candidates 1"  # the key of one fill sampled and kept, no choosing
+
+
 def variation_scaling(engine, counts, runs) -> dict:
-    """The reference fill with 1, 2, 4, 8 variations in one request, cold,
-    the counts interleaved seed by seed (so a busy moment of a shared machine
+    """The reference fill with 1, 2, 4, 8 variations in one request, and one
+    variation of one sample (`candidates` 1: what choosing among 8 costs),
+    cold, interleaved seed by seed (so a busy moment of a shared machine
     hits them alike); medians over `runs` seeds."""
-    seen = {v: {"total": [], "prefill": [], "decode": [], "notes": []} for v in counts}
+    asks = {str(v): {"variations": v} for v in counts}
+    asks[ONE_SAMPLE] = {"variations": 1, "candidates": 1}
+    seen = {v: {"total": [], "prefill": [], "decode": [], "notes": []} for v in asks}
     for k in range(runs):
-        for v in counts:
+        for v, controls in asks.items():
             engine.decoder.forget()
-            r = engine.run(reference_request(variations=v, seed=k))
+            req = reference_request(seed=k)
+            req["controls"].update(controls)
+            r = engine.run(req)
             for part in ("total", "prefill", "decode"):
                 seen[v][part].append(r["timing_ms"][part])
             seen[v]["notes"].append(sum(len(x["notes"]) for x in r["variations"]))
-    return {str(v): {part: round(statistics.median(x), 1) for part, x in d.items()}
+    return {v: {part: round(statistics.median(x), 1) for part, x in d.items()}
             for v, d in seen.items()}
 
 
@@ -200,6 +208,7 @@ def _brief(lat: dict) -> dict:
 
 def format_table(r: dict) -> str:
     ref, cold, osc = r["reference_fill_engine"], r["reference_fill_engine_cold"], r["reference_fill_osc"]
+    var = r["variation_scaling_ms"]
 
     def lat(name, x):
         return (f"{name:44} {x['total']['median']:>10.1f} ms   p95 {x['total']['p95']:.1f} "
@@ -241,7 +250,8 @@ def format_table(r: dict) -> str:
         scaling("  context bars", "context_scaling_ms"),
         scaling("  tracks", "track_scaling_ms"),
         scaling("  variations", "variation_scaling_ms")
-        + f"; 4 / 1 = {r['variation_scaling_ms']['4']['total'] / r['variation_scaling_ms']['1']['total']:.2f}x",
+        + f"; 4 / 1 = {var['4']['total'] / var['1']['total']:.2f}x"
+        + f"; 1 / one sample = {var['1']['total'] / var[ONE_SAMPLE]['total']:.2f}x",
         *_demo_rows(r.get("demo_s", {"skipped": "not measured"})),
         f"{'training throughput':44} {r['training_tok_s']:>10.0f} tok/s",
         f"{'bench run time':44} {r['bench_s']:>10.1f} s",

@@ -39,7 +39,7 @@ def test_quick_bench_writes_every_figure(tiny_checkpoint, tmp_path):
     assert osc["request_ms"]["n"] >= 1 and osc["client_in_process_ms"]["n"] >= 1
     assert list(res["context_scaling_ms"]) == ["8", "32", "128"]
     assert list(res["track_scaling_ms"]) == ["1", "4", "16"]
-    assert list(res["variation_scaling_ms"]) == ["1", "2", "4", "8"]
+    assert list(res["variation_scaling_ms"]) == ["1", "2", "4", "8", "1, candidates 1"]
     for key in ("context_scaling_ms", "track_scaling_ms", "variation_scaling_ms"):
         assert all(set(v) == {"total", "prefill", "decode", "notes"} for v in res[key].values())
     assert res["training_tok_s"] > 0
