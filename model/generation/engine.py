@@ -254,7 +254,8 @@ class Engine:
                 raise Cancelled("the request was cancelled")
             if self._deadline is not None and time.perf_counter() > self._deadline:
                 raise TooSlow(f"the request ran past the engine's time budget of "
-                              f"{self.time_budget_s:g} s; ask for fewer bars or variations")
+                              f"{self.time_budget_s:g} s; ask for fewer bars, variations "
+                              "or candidates")
             chosen = {}
             for b, st in enumerate(states):
                 if st.done:
