@@ -15,6 +15,9 @@ def test_pitch_class_overlap_compares_shapes_across_octaves():
     assert pitch_class_overlap(notes(60, 64), notes(48, 76)) == pytest.approx(1)
     # C C E G against C E: min(1/2, 1/2) + min(1/4, 1/2) + min(1/4, 0)
     assert pitch_class_overlap(notes(60, 60, 64, 67), notes(60, 64)) == pytest.approx(0.75)
+    # C E against C D D D: min(1/2, 1/4), and the same either way round
+    assert pitch_class_overlap(notes(60, 64), notes(60, 62, 62, 62)) == pytest.approx(0.25)
+    assert pitch_class_overlap(notes(60, 62, 62, 62), notes(60, 64)) == pytest.approx(0.25)
     assert pitch_class_overlap(notes(60), notes(61)) == 0
     assert pitch_class_overlap([], notes(60)) == 0 and pitch_class_overlap(notes(60), []) == 0
 

@@ -23,10 +23,11 @@ CANDIDATES = 8
 def pitch_class_overlap(a: list[Note], b: list[Note]) -> float:
     """Overlap of the two normalised pitch-class histograms: 1 for the same
     shape, 0 for disjoint classes or an empty side."""
-    if not a or not b:
+    if not b:
         return 0.0
-    ha, hb = Counter(n.pitch % 12 for n in a), Counter(n.pitch % 12 for n in b)
-    return sum(min(ha[k] / len(a), hb[k] / len(b)) for k in ha.keys() & hb.keys())
+    hb = Counter(n.pitch % 12 for n in b)
+    return sum(min(count / len(a), hb[pc] / len(b))
+               for pc, count in Counter(n.pitch % 12 for n in a).items())
 
 
 def pool_size(rows: int, variations: int, candidates: int) -> int:
