@@ -43,7 +43,11 @@ def add_arguments(p):
                    help="the same input and seed give the same notes (default: a random seed, "
                         "printed on stderr so a result can be repeated; the demo's default is 7)")
     p.add_argument("--variations", type=int, default=None, metavar="K",
-                   help="candidates to write, 1-8, generated as one batch (default: 1)")
+                   help="fills to write, 1-8, generated as one batch, the closest to the "
+                        "track's own pitch classes first (default: 1)")
+    p.add_argument("--candidates", type=int, default=None, metavar="N",
+                   help="fills to sample, 1-16, keeping those whose pitch classes are closest "
+                        "to the track's nearby notes; 1 keeps one draw, faster (default: 8)")
     p.add_argument("--density", type=float, default=None,
                    help="notes per bar; 0 allows sparse or empty output (default: as busy as "
                         "the track's own notes nearby, or the model's choice)")
@@ -128,8 +132,8 @@ def run(args) -> int:
         track_id = match[0].id
     controls = front.controls(
         temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, seed=args.seed,
-        variations=args.variations, density=args.density, key=args.key, harmony=args.harmony,
-        pitch_range=pitch_range)
+        variations=args.variations, candidates=args.candidates, density=args.density,
+        key=args.key, harmony=args.harmony, pitch_range=pitch_range)
     try:
         request = front.build_request(song, track_id, (first, last), args.mode, controls)
     except front.InputError as exc:

@@ -121,3 +121,14 @@ def test_harmony_is_passed_to_the_engine(tiny_checkpoint, tmp_path):
     r = run_cli("generate", POP, "-o", tmp_path / "x.mid", "--track", "1", "--bars", "3-4",
                 "--model", tiny_checkpoint, "--harmony", "1.5")
     assert r.returncode == 2 and "controls.harmony" in r.stderr
+
+
+def test_candidates_is_passed_to_the_engine(tiny_checkpoint, tmp_path):
+    r = run_cli("generate", "--help")
+    assert "--candidates" in r.stdout and "1 keeps one draw" in " ".join(r.stdout.split())
+    r = run_cli("generate", POP, "-o", tmp_path / "c.mid", "--track", "1", "--bars", "3-4",
+                "--model", tiny_checkpoint, "--seed", "1", "--candidates", "1")
+    assert r.returncode == 0, r.stderr
+    r = run_cli("generate", POP, "-o", tmp_path / "x.mid", "--track", "1", "--bars", "3-4",
+                "--model", tiny_checkpoint, "--candidates", "17")
+    assert r.returncode == 2 and "controls.candidates" in r.stderr

@@ -81,6 +81,7 @@ def test_controls_leave_out_what_was_not_given():
     with pytest.raises(TypeError, match="tempo"):
         front.controls(tempo=120)
     assert front.CONTROLS["harmony"] == parse_controls({}).harmony
+    assert front.CONTROLS["candidates"] == parse_controls({}).candidates == 8
     assert front.CONTROLS["temperature"] == parse_controls({}).temperature
 
 

@@ -26,8 +26,8 @@ EXTRA_BARS = 16  # a selection may reach this far past the last bar, in any mode
 
 _ENGINE_DEFAULTS = Controls(harmony=None)  # as parse_request fills them in
 CONTROLS = {name: getattr(_ENGINE_DEFAULTS, name) for name in (
-    "temperature", "top_p", "top_k", "seed", "variations", "density", "key", "pitch_range",
-    "harmony")}
+    "temperature", "top_p", "top_k", "seed", "variations", "candidates", "density", "key",
+    "pitch_range", "harmony")}
 
 __all__ = ["MODES", "CONTROLS", "EXTRA_BARS", "InputError", "controls", "check_mode",
            "bar_range", "build_request", "apply_response"]
