@@ -42,8 +42,8 @@ bench: setup
 # One module at a time, one worker, each under MUTATE_TIMEOUT seconds; a
 # module stopped by the timeout goes on where it stopped on the next run.
 MUTATE_MODULES ?= model.generation.grammar model.generation.sampling model.generation.prompt \
-                  model.generation.request model.generation.choose model.network.tokenizer \
-                  model.song bridge.protocol
+                  model.generation.request model.generation.choose model.histograms \
+                  model.network.tokenizer model.song bridge.protocol
 MUTATE_TIMEOUT ?= 1800
 mutate: setup
 	$(BIN)/pip install --quiet -e '.[mutate]'

@@ -1,25 +1,15 @@
-"""Choosing among sampled fills (model/generation/choose.py): the measure,
-the pool's size, the ranking, and, through the engine with the tiny trained
+"""Choosing among sampled fills (model/generation/choose.py): the pool's
+size, the ranking, and, through the engine with the tiny trained
 model, that a response is the sampled fills closest to the part."""
 import pytest
 
-from model.generation.choose import CANDIDATES, closest, pitch_class_overlap, pool_size
+from model.generation.choose import CANDIDATES, closest, pool_size
+from model.histograms import pitch_class_overlap
 from model.song import Note
 
 
 def notes(*pitches):
     return [Note(p, float(i), 1.0) for i, p in enumerate(pitches)]
-
-
-def test_pitch_class_overlap_compares_shapes_across_octaves():
-    assert pitch_class_overlap(notes(60, 64), notes(48, 76)) == pytest.approx(1)
-    # C C E G against C E: min(1/2, 1/2) + min(1/4, 1/2) + min(1/4, 0)
-    assert pitch_class_overlap(notes(60, 60, 64, 67), notes(60, 64)) == pytest.approx(0.75)
-    # C E against C D D D: min(1/2, 1/4), and the same either way round
-    assert pitch_class_overlap(notes(60, 64), notes(60, 62, 62, 62)) == pytest.approx(0.25)
-    assert pitch_class_overlap(notes(60, 62, 62, 62), notes(60, 64)) == pytest.approx(0.25)
-    assert pitch_class_overlap(notes(60), notes(61)) == 0
-    assert pitch_class_overlap([], notes(60)) == 0 and pitch_class_overlap(notes(60), []) == 0
 
 
 def test_each_variation_gets_an_equal_share_of_the_candidates():

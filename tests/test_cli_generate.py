@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from model.midi_io import read_midi, write_midi
 from tests.conftest import ROOT
 
@@ -111,24 +113,18 @@ def test_a_random_seed_is_printed_and_repeats_the_notes(tiny_checkpoint, tmp_pat
     assert notes_of(a.track("1")) == notes_of(b.track("1"))
 
 
-def test_harmony_is_passed_to_the_engine(tiny_checkpoint, tmp_path):
+@pytest.mark.parametrize("flag, help_text, good, bad, field", [
+    ("--harmony", "pitch classes the other tracks", "0.9", "1.5", "controls.harmony"),
+    ("--candidates", "1 keeps one draw", "1", "17", "controls.candidates"),
+])
+def test_a_control_flag_is_passed_to_the_engine(tiny_checkpoint, tmp_path, flag, help_text, good,
+                                                bad, field):
     r = run_cli("generate", "--help")
-    assert "--harmony" in r.stdout and "pitch classes the other tracks" in " ".join(r.stdout.split())
+    assert flag in r.stdout and help_text in " ".join(r.stdout.split())
     r = run_cli("generate", POP, "-o", tmp_path / "h.mid", "--track", "1", "--bars", "3-4",
-                "--model", tiny_checkpoint, "--seed", "1", "--harmony", "0.9")
+                "--model", tiny_checkpoint, "--seed", "1", flag, good)
     assert r.returncode == 0, r.stderr
     # out of range, the engine's own check names the control: the value got there
     r = run_cli("generate", POP, "-o", tmp_path / "x.mid", "--track", "1", "--bars", "3-4",
-                "--model", tiny_checkpoint, "--harmony", "1.5")
-    assert r.returncode == 2 and "controls.harmony" in r.stderr
-
-
-def test_candidates_is_passed_to_the_engine(tiny_checkpoint, tmp_path):
-    r = run_cli("generate", "--help")
-    assert "--candidates" in r.stdout and "1 keeps one draw" in " ".join(r.stdout.split())
-    r = run_cli("generate", POP, "-o", tmp_path / "c.mid", "--track", "1", "--bars", "3-4",
-                "--model", tiny_checkpoint, "--seed", "1", "--candidates", "1")
-    assert r.returncode == 0, r.stderr
-    r = run_cli("generate", POP, "-o", tmp_path / "x.mid", "--track", "1", "--bars", "3-4",
-                "--model", tiny_checkpoint, "--candidates", "17")
-    assert r.returncode == 2 and "controls.candidates" in r.stderr
+                "--model", tiny_checkpoint, flag, bad)
+    assert r.returncode == 2 and field in r.stderr

@@ -25,9 +25,6 @@ def test_ngram_is_normalised_and_learns():
 def test_metrics():
     a = [Note(60, 0, 1, 90), Note(64, 0, 1, 90), Note(67, 1, 1, 90)]
     b = [Note(61, 0, 1, 90)]
-    assert M.histogram_overlap(Counter({0: 2, 4: 1}), Counter({0: 4, 4: 2})) == pytest.approx(1)
-    assert M.histogram_overlap(Counter({0: 1, 4: 1}), Counter({0: 1})) == pytest.approx(0.5)
-    assert M.histogram_overlap(Counter({0: 1}), Counter({1: 1})) == 0
     assert M.best_scale(a) >= {0, 4, 7} and M.in_scale_ratio(b, M.best_scale(a)) == 0
     assert M.range_overlap(a, a) == 1 and M.range_overlap(a, b) == pytest.approx(1 / 8)
     assert M.polyphony(a) == pytest.approx(1.5)

@@ -21,11 +21,11 @@ import torch
 
 from . import metrics as M
 from ..training.dataset import load_songs, make_example, midi_files
-from ..generation.choose import pitch_class_overlap
 from ..generation.engine import Engine
 from .fit_eval import fit_table, format_fit, held_out_groups
 from .listening import chord_response
 from .ngram import NGram
+from ..histograms import histogram_overlap, pitch_class_overlap
 from ..song import Note
 
 log = logging.getLogger("midifill.eval")
@@ -147,7 +147,7 @@ def fill_quality(engine: Engine, songs, fills: int, rng: random.Random) -> dict:
         row = {"drum": track.is_drum, "empty": not gen, "n_orig": len(original), "n_gen": len(gen)}
         if track.is_drum:
             starts = [b.start for b in bars]
-            row["onset_overlap"] = M.histogram_overlap(M.onset_positions(gen, starts, tok.tpb),
+            row["onset_overlap"] = histogram_overlap(M.onset_positions(gen, starts, tok.tpb),
                                                        M.onset_positions(original, starts, tok.tpb))
         elif gen:
             tonic = M.tonic_of(track.notes)
@@ -171,7 +171,7 @@ def fill_quality(engine: Engine, songs, fills: int, rng: random.Random) -> dict:
         "empty_fill_rate": round(sum(r["empty"] for r in rows) / max(1, len(rows)), 4),
         "density_ratio": round(sum(r["n_gen"] for r in rows) / max(1, sum(r["n_orig"] for r in rows)), 4),
         "pitch_class_overlap": mean("pc_overlap"),
-        "pitch_class_overlap_pooled": round(M.histogram_overlap(pooled_gen, pooled_orig), 4),
+        "pitch_class_overlap_pooled": round(histogram_overlap(pooled_gen, pooled_orig), 4),
         "in_scale_ratio": mean("in_scale"),
         "in_scale_ratio_original": mean("in_scale_orig"), "pitch_range_overlap": mean("range_overlap"),
         "polyphony_generated": mean("poly_gen"), "polyphony_original": mean("poly_orig"),

@@ -10,11 +10,8 @@ import math
 import statistics
 from collections import Counter
 
-# fit measures the engine uses too: it keeps the sampled fills closest to the
-# part by pitch_class_overlap (model/generation/choose.py)
-from ..generation.choose import pitch_class_overlap
-from ..generation.harmony import harmonic_fit
-from .metrics import histogram_overlap
+from ..generation.harmony import harmonic_fit  # a fit measure the engine uses too
+from ..histograms import histogram_overlap, pitch_class_overlap  # the engine's too
 from ..song import Bar, Note, Song
 
 SHORT_TICKS = 3  # a 32nd note at 24 ticks a beat: shorter than this is "short"

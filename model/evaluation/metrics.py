@@ -7,14 +7,6 @@ from ..scales import ROOT_NAMES, detect_key, scale_pitch_classes
 from ..song import Note
 
 
-def histogram_overlap(a: Counter, b: Counter) -> float:
-    """Sum of the minimum of two normalised histograms: 1 = same shape, 0 = disjoint."""
-    na, nb = sum(a.values()), sum(b.values())
-    if not na or not nb:
-        return 0.0
-    return sum(min(a[k] / na, b[k] / nb) for k in set(a) | set(b))
-
-
 def scale_degrees(notes: list[Note], tonic: int) -> Counter:
     """Pitch classes counted from the key's tonic (0 = tonic), so that
     histograms of pieces in different keys can be pooled."""

@@ -12,22 +12,11 @@ had lowered it.
 """
 from __future__ import annotations
 
-from collections import Counter
-
+from ..histograms import pitch_class_overlap
 from ..song import Note
 
 # fills sampled per chunk of a request, shared among its variations
 CANDIDATES = 8
-
-
-def pitch_class_overlap(a: list[Note], b: list[Note]) -> float:
-    """Overlap of the two normalised pitch-class histograms: 1 for the same
-    shape, 0 for disjoint classes or an empty side."""
-    if not b:
-        return 0.0
-    hb = Counter(n.pitch % 12 for n in b)
-    return sum(min(count / len(a), hb[pc] / len(b))
-               for pc, count in Counter(n.pitch % 12 for n in a).items())
 
 
 def pool_size(rows: int, variations: int, candidates: int) -> int:
@@ -38,6 +27,6 @@ def pool_size(rows: int, variations: int, candidates: int) -> int:
 
 def closest(fills: list[list[Note]], part: list[Note], keep: int) -> list[int]:
     """The indices of the `keep` fills whose pitch classes are closest to the
-    part's, closest first; equal ones keep the order they were sampled in."""
+    part's (model/histograms.py), closest first; equal ones keep the order they were sampled in."""
     score = [pitch_class_overlap(f, part) for f in fills]
     return sorted(range(len(fills)), key=lambda i: -score[i])[:keep]
