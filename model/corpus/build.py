@@ -9,6 +9,9 @@ Layout of DIR:
     midi/<source>/<piece>[__<variant>].mid
     manifest.jsonl   one JSON object per file (path, source, licence, piece,
                      tracks, bars, split, hash)
+    summary.json     the counts of the last build (files, bars, duplicates,
+                     failures, reserved files skipped)
+    reserved.txt     the inputs and outputs the reserve check kept out
     failures.txt     one line per failed item (or rendering) with the reason
     .cache/items.jsonl  one record per finished item; a rebuild skips those
 
@@ -30,6 +33,7 @@ from pathlib import Path
 
 from .items import (ALIASES, SOURCES, Item, build_item, enumerate_items,
                     licence_for)
+from .reserve import recheck_cached
 from ..files import atomic_path
 from ..splits import SPLITS, split_of
 
@@ -121,18 +125,31 @@ def _is_done(record: dict, out: Path, retry_failed: bool) -> bool:
 
 def build(out: Path, sources: list[str], limit: int | dict | None = None, jobs: int = 1,
           grooves: int = 4, progressions: int = 150, retry_failed: bool = False,
-          timeout: int = 40, progress: bool = True, items: list[Item] | None = None) -> dict:
+          timeout: int = 40, progress: bool = True, items: list[Item] | None = None,
+          pop909: str | Path | None = None, reserved: str | Path | None = None) -> dict:
     """Build (or complete) the corpus in `out`; returns the summary.
-    `items` replaces the enumeration of `sources` (tests, custom builds)."""
+    `items` replaces the enumeration of `sources` (tests, custom builds).
+    `pop909`: the POP909 folder; `reserved`: the reserve checker
+    (model/corpus/reserve.py), run on every input and output file."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / CACHE).parent.mkdir(exist_ok=True)
     started = time.time()
+    check = None
+    if reserved is not None:
+        from .reserve import load_reserve_check
+        reserved = str(Path(reserved).resolve())
+        check = load_reserve_check(reserved)
     if items is None:
-        items = enumerate_items(sources, limit, progressions)
+        items = enumerate_items(sources, limit, progressions, pop909)
     cache = _load_cache(out)
     todo = [it for it in items if not (it.key in cache and _is_done(cache[it.key], out,
                                                                    retry_failed))]
+    if check is not None:  # what an earlier build kept without this checker: check it now
+        changed = recheck_cached(cache, {it.key: it for it in items}, {it.key for it in todo},
+                                 out, check)
+        with open(out / CACHE, "a", encoding="utf-8") as fh:  # the later record wins
+            fh.writelines(json.dumps(r) + "\n" for r in changed)
     # Every note hash already kept, in cache order: new items cannot displace them.
     kept: dict[str, str] = {}
     todo_keys = {it.key for it in todo}
@@ -141,7 +158,8 @@ def build(out: Path, sources: list[str], limit: int | dict | None = None, jobs: 
             continue
         for e in rec.get("entries", []):
             kept.setdefault(e["hash"], e["path"])
-    work = partial(build_item, out_dir=str(out), grooves=grooves, timeout=timeout)
+    work = partial(build_item, out_dir=str(out), grooves=grooves, timeout=timeout,
+                   reserved=reserved)
     new_counts: Counter = Counter()
     last_write = time.time()
     with open(out / CACHE, "a", encoding="utf-8") as log_fh:
@@ -156,6 +174,9 @@ def build(out: Path, sources: list[str], limit: int | dict | None = None, jobs: 
                 last_write = time.time()
     summary = _finish(out, cache, new_counts, len(items) - len(todo))
     summary["seconds"] = round(time.time() - started, 1)
+    summary["reserve_check"] = (f"{check.path} ({check.fingerprint})" if check is not None
+                                else "not run (no --reserved)")
+    _write_atomic(out / "summary.json", json.dumps(summary, indent=1) + "\n")
     return summary
 
 
@@ -199,7 +220,7 @@ def track_kind(track: dict) -> str:
         return "drums"
     if name == "bass":  # MMA bass lines and the chorales' bass voice
         return "bass"
-    if name in ("chords", "arpeggio"):
+    if name in ("chords", "arpeggio", "piano"):  # MMA's and POP909's accompaniment
         return "chords"
     if name in ("melody", "soprano"):
         return "melody"
@@ -208,8 +229,9 @@ def track_kind(track: dict) -> str:
 
 def _finish(out: Path, cache: dict[str, dict], new_counts: Counter, cached: int) -> dict:
     """Rewrite manifest.jsonl and failures.txt from the cache; count."""
-    entries, failures = [], []
+    entries, failures, kept_out = [], [], []
     files, dups, fails, skips, pieces = Counter(), Counter(), Counter(), Counter(), set()
+    reserved, unchecked = Counter(), 0
     for rec in cache.values():
         for e in rec.get("entries", []):
             if not (out / e["path"]).is_file():
@@ -220,12 +242,16 @@ def _finish(out: Path, cache: dict[str, dict], new_counts: Counter, cached: int)
             pieces.add(e["piece"])
         dups[rec["source"]] += len(rec.get("duplicates", []))
         skips[rec["source"]] += 1 if rec.get("skipped") else 0
+        reserved[rec["source"]] += len(rec.get("reserved", []))
+        kept_out += [f"{rec['item']}\t{p}" for p in rec.get("reserved", [])]
+        unchecked += 0 if rec.get("reserve_checked") else 1
         for reason in rec.get("failures", []):
             failures.append(f"{rec['item']}\t{reason}")
             fails[rec["source"]] += 1
     entries.sort(key=lambda e: e["path"])
     _write_atomic(out / "manifest.jsonl", "".join(json.dumps(e) + "\n" for e in entries))
     _write_atomic(out / "failures.txt", "".join(f + "\n" for f in sorted(failures)))
+    _write_atomic(out / "reserved.txt", "".join(f + "\n" for f in sorted(kept_out)))
     return {"files": sum(files.values()), "pieces": len(pieces),
             "bars": sum(e["bars"] for e in entries),
             "files_by_source": dict(sorted(files.items())),
@@ -234,6 +260,8 @@ def _finish(out: Path, cache: dict[str, dict], new_counts: Counter, cached: int)
             "duplicates_removed": dict(sorted(dups.items())),
             "failures": dict(sorted(fails.items())),
             "skipped": {k: v for k, v in sorted(skips.items()) if v},
+            "reserved_skipped": {k: v for k, v in sorted(reserved.items()) if v},
+            "items_not_reserve_checked": unchecked,
             "items_built_now": dict(sorted(new_counts.items())),
             "items_cached": cached}
 
@@ -258,13 +286,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="build again the items that failed last time")
     parser.add_argument("--timeout", type=int, default=40,
                         help="seconds allowed per item (default 40)")
+    parser.add_argument("--pop909", type=Path, default=None, metavar="DIR",
+                        help="add the POP909 songs in DIR (folders NNN/NNN.mid with "
+                             "beat_midi.txt; MIT licence, Music X Lab)")
+    parser.add_argument("--reserved", type=Path, default=None, metavar="PATH",
+                        help="the reserve checker your project gives you (reserved.py, or "
+                             "its folder): every input and output file is checked, and "
+                             "reserved ones are left out and counted")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         sources = parse_sources(args.sources)
-    except ValueError as exc:
+        if args.pop909 is not None and "pop909" not in sources:
+            sources.append("pop909")
+        if "pop909" in sources and args.pop909 is None:
+            raise ValueError("the pop909 source needs --pop909 DIR")
+        if args.pop909 is not None:
+            from .pop909 import song_folders
+            song_folders(args.pop909)
+        if args.reserved is not None:
+            from .reserve import load_reserve_check
+            load_reserve_check(str(Path(args.reserved).resolve()))
+    except (ValueError, FileNotFoundError) as exc:
         print(f"midifill corpus: {exc}", file=sys.stderr)
         return 2
     if any(s.startswith("mma") for s in sources):
@@ -276,7 +321,7 @@ def run(args: argparse.Namespace) -> int:
     summary = build(args.out, sources, limit=args.limit, jobs=max(1, args.jobs),
                     grooves=args.grooves, progressions=args.progressions,
                     retry_failed=args.retry_failed, timeout=args.timeout,
-                    progress=not args.no_progress)
+                    progress=not args.no_progress, pop909=args.pop909, reserved=args.reserved)
     print(format_summary(summary, args.out))
     return 0
 
@@ -293,6 +338,9 @@ def format_summary(s: dict, out: Path) -> str:
              f"see {out / 'failures.txt'}",
              f"  items skipped (not usable by their source, e.g. a meter with no "
              f"groove): {_fmt(s.get('skipped', {}))}",
+             f"  reserved files left out: {sum(s.get('reserved_skipped', {}).values())} "
+             f"({_fmt(s.get('reserved_skipped', {}))}); items not reserve-checked: "
+             f"{s.get('items_not_reserve_checked', 0)}; check: {s.get('reserve_check', '-')}",
              f"  items built now: {_fmt(s['items_built_now'])}; "
              f"skipped (cached): {s['items_cached']}"]
     return "\n".join(lines)

@@ -18,9 +18,11 @@ from ..midi_io import write_midi
 from ..scales import NOTE_NAMES
 from ..song import Song
 
-SOURCES = ["bach", "palestrina", "other", "folk", "mma-folk", "mma-prog"]
+BUILT_IN = ["bach", "palestrina", "other", "folk", "mma-folk", "mma-prog"]
+# sources read from a folder the user names (--pop909 DIR); not part of "all"
+SOURCES = BUILT_IN + ["pop909"]
 ALIASES = {"mma": ["mma-folk", "mma-prog"], "music21": ["bach", "palestrina", "other", "folk"],
-           "all": SOURCES}
+           "all": BUILT_IN}
 FOLK_COLLECTIONS = ["ryansMammoth", "oneills1850", "essenFolksong", "airdsAirs", "miscFolk",
                     "nottingham-dataset"]
 FIDDLE_COLLECTIONS = {"ryansMammoth", "oneills1850", "airdsAirs", "miscFolk",
@@ -35,6 +37,9 @@ LICENCE_PROG = ("generated with the MMA groove library (GPL-2.0-or-later) over "
 
 def licence_for(source: str) -> str:
     """The licence note of a manifest source ('music21/bach', 'mma/folk', ...)."""
+    if source == "pop909":
+        from .pop909 import LICENCE_POP909
+        return LICENCE_POP909
     if source == "mma/folk":
         return LICENCE_MMA
     if source.startswith("mma/"):
@@ -57,14 +62,21 @@ def safe_name(text: str) -> str:
 # --- enumerating ----------------------------------------------------------------
 
 def enumerate_items(sources: list[str], limit: int | dict | None,
-                    progressions: int) -> list[Item]:
+                    progressions: int, pop909: str | Path | None = None) -> list[Item]:
     """Items of the chosen sources in a fixed order. `limit`: at most that
-    many per source, or a dict source -> limit (absent: no limit)."""
+    many per source, or a dict source -> limit (absent: no limit). `pop909`:
+    the POP909 folder, needed by the pop909 source."""
     from . import music21 as m21
-    root = m21.music21_corpus_root()
+    root = m21.music21_corpus_root() if set(sources) & set(BUILT_IN) else Path(".")
     items: list[Item] = []
     for source in sources:
-        if source in ("bach", "palestrina"):
+        if source == "pop909":
+            if pop909 is None:
+                raise ValueError("the pop909 source reads the folder named by --pop909 DIR")
+            from .pop909 import song_folders
+            found = [Item("pop909", f"pop909:{d.name}", f"pop909/{d.name}", (str(d),))
+                     for d in song_folders(pop909)]
+        elif source in ("bach", "palestrina"):
             found = _score_items(source, sorted((root / source).rglob("*")), root)
         elif source == "other":
             skip = {"bach", "palestrina", *FOLK_COLLECTIONS}
@@ -128,6 +140,17 @@ def _progression_items(made_up: int) -> list[Item]:
     return items
 
 
+def input_files(item: Item) -> list[Path]:
+    """The files an item is made from, for the reserve check (a progression
+    has none: it is our own)."""
+    if item.source in ("bach", "palestrina", "other", "folk", "mma-folk"):
+        return [Path(item.args[0])]
+    if item.source == "pop909":
+        folder = Path(item.args[0])
+        return [folder / f"{folder.name}.mid"]
+    return []
+
+
 # --- building one item ------------------------------------------------------------
 
 def note_hash(song: Song) -> str:
@@ -159,11 +182,23 @@ def _on_alarm(signum, frame):
     raise ItemTimeout()
 
 
-def build_item(item: Item, out_dir: str, grooves: int = 4, timeout: int = 120) -> dict:
+def build_item(item: Item, out_dir: str, grooves: int = 4, timeout: int = 120,
+               reserved: str | None = None) -> dict:
     """Build one item: write its files, return its cache record. Never raises
-    for bad input: a failure is part of the record."""
+    for bad input: a failure is part of the record. `reserved`: the reserve
+    checker (model/corpus/reserve.py); an item made from a reserved file is
+    not built, and a written file that is reserved is deleted, both recorded."""
     record = {"item": item.key, "source": item.source, "piece": item.piece,
-              "entries": [], "failures": []}
+              "inputs": [str(p) for p in input_files(item)], "entries": [], "failures": []}
+    check = None
+    if reserved:
+        from .reserve import load_reserve_check
+        check = load_reserve_check(reserved)
+        record["reserve_checked"] = check.fingerprint
+        hits = [p for p in record["inputs"] if check(p, remember=True)]
+        if hits:
+            record["reserved"] = hits
+            return record
     # SIGALRM stops a parse that hangs; signals only work on the main thread
     use_alarm = threading.current_thread() is threading.main_thread() and timeout > 0
     if use_alarm:
@@ -186,6 +221,10 @@ def build_item(item: Item, out_dir: str, grooves: int = 4, timeout: int = 120) -
             rel = Path("midi") / item.source / f"{name}.mid"
             (Path(out_dir) / rel).parent.mkdir(parents=True, exist_ok=True)
             write_midi(song, Path(out_dir) / rel)
+            if check is not None and check(Path(out_dir) / rel):
+                (Path(out_dir) / rel).unlink()
+                record.setdefault("reserved", []).append(rel.as_posix())
+                continue
             record["entries"].append({"path": rel.as_posix(), "source": source,
                                       "licence": licence, "piece": item.piece,
                                       **describe(song), "hash": note_hash(song)})
@@ -230,6 +269,9 @@ def _songs(item: Item, grooves: int):
         yield from _mma_folk(item, grooves)
     elif item.source == "mma-prog":
         yield from _mma_prog(item, grooves)
+    elif item.source == "pop909":
+        from .pop909 import LICENCE_POP909, song_from_folder
+        yield "", LICENCE_POP909, "pop909", song_from_folder(item.args[0])
 
 
 def _folk_score(item: Item):
