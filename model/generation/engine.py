@@ -22,7 +22,7 @@ from .grammar import FillState
 from .harmony import Sounding, follow_strength
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
-from .sampling import HARMONY_DEFAULT, Noise, Step, apply_filters, sample
+from .sampling import AUTO, HARMONY_DEFAULT, Noise, Step, apply_filters, sample
 from ..song import Note
 from ..network.tokenizer import Tokenizer
 from ..network.checkpoint import load_weights
@@ -176,11 +176,16 @@ class Engine:
             density = tok.density_level(req.controls.density)
         elif req.controls.density is None and req.mode != "generate":
             density = context_density(tok, track, bars, b0, b1)
-        if req.controls.pitch_range is None and req.mode != "generate":
-            register = context_register(track, bars, b0, b1)
-            if register is not None:
-                req.controls = dataclasses.replace(req.controls, pitch_range=register)
-        if req.controls.harmony is None:
+        # until follow.py resolves them: AUTO as the engine read it before
+        req.controls = dataclasses.replace(
+            req.controls, **{k: (False if k == "groove" else None) for k in
+                             ("max_polyphony", "kit", "groove", "durations", "feel")
+                             if getattr(req.controls, k) is AUTO})
+        if req.controls.pitch_range is AUTO:
+            register = context_register(track, bars, b0, b1) \
+                if req.mode != "generate" else None
+            req.controls = dataclasses.replace(req.controls, pitch_range=register)
+        if req.controls.harmony is None or req.controls.harmony is AUTO:
             harmony = HARMONY_DEFAULT if req.mode == "generate" or track.is_drum \
                 else context_harmony(tok, song, track, bars, b0, b1)
             req.controls = dataclasses.replace(req.controls, harmony=harmony)

@@ -25,21 +25,61 @@ from ..scales import scale_pitch_classes
 NEG_INF = np.float32(-np.inf)
 
 
+class _Auto:
+    """The state of a control left to the engine: `AUTO` follows the target
+    part's own nearby bars, and `follow.resolve` turns it into a value (or
+    None, off) before any filter reads it. Its own state, not a number. It is
+    falsy, so code that reads a control before it is resolved treats it as
+    off, never as a value."""
+    _one = None
+
+    def __new__(cls):
+        if cls._one is None:
+            cls._one = super().__new__(cls)
+        return cls._one
+
+    def __repr__(self) -> str:
+        return "auto"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self):
+        return "AUTO"
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+AUTO = _Auto()
+
+
 @dataclass
 class Controls:
+    """A request's controls. The follow-the-part controls (pitch_range,
+    max_polyphony, kit, groove, durations, feel, harmony) default to AUTO:
+    the engine sets them from the part's own nearby bars
+    (model/generation/follow.py); None switches one off."""
     temperature: float = 1.0
     top_p: float = 0.95
     top_k: int = 0
     seed: int | None = None
     variations: int = 1
     candidates: int = CANDIDATES  # fills sampled to keep the closest to the part (choose.py)
-    pitch_range: tuple[int, int] | None = None
+    pitch_range: tuple[int, int] | None | _Auto = AUTO  # AUTO: the part's own range
     key: str | None = None
-    max_polyphony: int | None = None
+    max_polyphony: int | None | _Auto = AUTO  # AUTO: the part's own most notes at once
     density: float | None = None  # notes per bar; None: the model chooses; 0: sparse allowed
-    # 0-1: lean towards the pitch classes the other tracks sound; None (a request
-    # that leaves it out): the engine sets the strength that follows the part
-    harmony: float | None = 0.0
+    # 0-1: lean towards the pitch classes the other tracks sound; AUTO: the
+    # strength that follows the part (model/generation/harmony.py)
+    harmony: float | None | _Auto = AUTO
+    kit: tuple[int, ...] | None | _Auto = AUTO  # drum keys allowed; None: any
+    groove: bool | _Auto = AUTO  # choose drum fills by onsets per drum group
+    durations: None | _Auto = AUTO  # AUTO: the part's duration profile; None: off
+    feel: str | None | _Auto = AUTO  # "straight", "triplet", "swing", "loose"
 
     @property
     def sparse(self) -> bool:
@@ -95,7 +135,7 @@ def family_filter(logits, step: Step):
 def pitch_range_filter(logits, step: Step):
     """Pitched notes inside controls.pitch_range (inclusive)."""
     rng = step.controls.pitch_range
-    if rng is None or step.state.plan.is_drum:
+    if not rng or step.state.plan.is_drum:  # None, or AUTO not resolved
         return logits
     a, _ = step.state.tok.range("PITCH")
     return _forbid(logits, (a, a + rng[0]), (a + rng[1] + 1, a + 128))
