@@ -27,6 +27,7 @@ SUBCOMMANDS = {
     "pretokenise": ("model.training.pretokenise", "draw training examples once into a file to carry "
                     "to a GPU machine"),
     "eval": ("model.evaluation.evaluate", "measure a model: NLL against an n-gram baseline, fill quality"),
+    "devset": ("model.evaluation.devset", "rebuild the out-of-corpus dev set from Debian packages"),
     "bench": ("bridge.bench", "measure speed and memory of the bundled model"),
 }
 
