@@ -119,8 +119,9 @@ def bar_starts(downbeats: list[int], meter: int, lo: float, hi: float) -> list[f
     while starts[0] > lo:
         starts.insert(0, starts[0] - meter)
     for d in downbeats[1:]:
-        while d - starts[-1] > MAX_BAR:
-            starts.append(starts[-1] + 4)
+        if d - starts[-1] > MAX_BAR:
+            while d - starts[-1] > 4:
+                starts.append(starts[-1] + 4)
         starts.append(float(d))
     while starts[-1] <= hi:
         starts.append(starts[-1] + meter)

@@ -40,11 +40,11 @@ def target_weights(x, y, fill_start: int, context_weight: float):
     return w * (y >= 0)
 
 
-def draw(songs, tok, block_size, rng, k, transpose=True):
+def draw(songs, tok, block_size, rng, k, transpose=True, humanise=0.0):
     """k examples from random songs; a song too short for one is drawn again."""
     out = []
     while len(out) < k:
-        ex = make_example(rng.choice(songs), tok, block_size, rng, transpose)
+        ex = make_example(rng.choice(songs), tok, block_size, rng, transpose, humanise)
         if ex is not None:
             out.append(ex)
     return out
@@ -54,22 +54,24 @@ class LengthBuckets:
     """Draws examples eight batches at a time and hands them out sorted by
     length, so a batch pads little."""
 
-    def __init__(self, songs, tok, block_size, rng, batch_size, pool=8):
+    def __init__(self, songs, tok, block_size, rng, batch_size, pool=8, humanise=0.0):
         self.args = (songs, tok, block_size, rng)
+        self.humanise = humanise
         self.batch_size, self.pool, self.ready = batch_size, pool, []
 
     def next(self):
         if not self.ready:
-            exs = sorted(draw(*self.args, self.batch_size * self.pool), key=lambda e: len(e.tokens))
+            exs = sorted(draw(*self.args, self.batch_size * self.pool, humanise=self.humanise),
+                         key=lambda e: len(e.tokens))
             self.ready = [exs[i:i + self.batch_size] for i in range(0, len(exs), self.batch_size)]
             self.args[3].shuffle(self.ready)
         return self.ready.pop()
 
 
-def from_songs(data, tok, block_size, rng, batch_size, eval_batches, seed):
+def from_songs(data, tok, block_size, rng, batch_size, eval_batches, seed, humanise=0.0):
     """(training batches, validation set, a line saying what was read): drawn
     from the songs of a corpus; without a valid split, from a twentieth of
-    the training songs."""
+    the training songs. `humanise` applies to the training draws only."""
     train_songs, skipped = load_songs(midi_files(data, "train"), tok)
     valid_songs, _ = load_songs(midi_files(data, "valid"), tok)
     if not train_songs:
@@ -78,7 +80,8 @@ def from_songs(data, tok, block_size, rng, batch_size, eval_batches, seed):
     vrng = random.Random(seed + VALID_SEED_OFFSET)
     valid_set = [draw(valid_songs, tok, block_size, vrng, batch_size, transpose=False)
                  for _ in range(eval_batches)]
-    return (LengthBuckets(train_songs, tok, block_size, rng, batch_size), valid_set,
+    return (LengthBuckets(train_songs, tok, block_size, rng, batch_size, humanise=humanise),
+            valid_set,
             f"{len(train_songs)} training songs, {len(valid_songs)} validation songs, "
             f"{len(skipped)} files skipped")
 

@@ -36,17 +36,20 @@ def add_arguments(p):
     p.add_argument("--block-size", type=int, default=768, help="the model's block, as in train")
     p.add_argument("--jobs", type=int, default=1, help="worker processes")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--humanise", type=float, default=0.25,
+                   help="share of training draws from quantised songs humanised first, as "
+                   "`midifill train --humanise` (default 0.25; 0: off)")
 
 
 def run(args) -> int:
     info = pretokenise(args.data, args.out, args.examples, args.valid_examples, args.block_size,
-                       args.jobs, args.seed)
+                       args.jobs, args.seed, humanise=args.humanise)
     print(json.dumps(info, indent=1))
     return 0
 
 
 def _draw(job: tuple) -> list[np.ndarray]:
-    data, split, n, block_size, seed, tok_cfg = job
+    data, split, n, block_size, seed, tok_cfg, humanise = job
     tok = Tokenizer(TokenizerConfig.from_dict(tok_cfg))
     songs, _ = load_songs(midi_files(data, split), tok)
     if not songs and split == "valid":  # as training does: a few training songs stand in
@@ -57,7 +60,8 @@ def _draw(job: tuple) -> list[np.ndarray]:
     rng = random.Random(seed)
     out = []
     while len(out) < n:
-        ex = make_example(rng.choice(songs), tok, block_size, rng, transpose=split == "train")
+        ex = make_example(rng.choice(songs), tok, block_size, rng, transpose=split == "train",
+                          humanise=humanise if split == "train" else 0.0)
         if ex is not None:
             out.append(np.asarray(ex.tokens, dtype=np.uint16))
     return out
@@ -70,7 +74,8 @@ def _pack(seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pretokenise(data, out, examples: int, valid_examples: int, block_size: int = 768,
-                jobs: int = 1, seed: int = 0, tok_cfg: dict | None = None) -> dict:
+                jobs: int = 1, seed: int = 0, tok_cfg: dict | None = None,
+                humanise: float = 0.0) -> dict:
     tok_cfg = tok_cfg or TokenizerConfig().to_dict()
     if Tokenizer(TokenizerConfig.from_dict(tok_cfg)).vocab_size > 2**16:
         raise ValueError("the vocabulary does not fit uint16 token ids")
@@ -78,7 +83,7 @@ def pretokenise(data, out, examples: int, valid_examples: int, block_size: int =
     for split, n in (("train", examples), ("valid", valid_examples)):
         per = [n // jobs + (i < n % jobs) for i in range(jobs)]
         work = [(str(data), split, k, block_size, seed * 1000 + i + (split == "valid") * 500,
-                 tok_cfg) for i, k in enumerate(per) if k]
+                 tok_cfg, humanise) for i, k in enumerate(per) if k]
         if jobs > 1:
             with ProcessPoolExecutor(jobs) as pool:
                 seqs = [s for chunk in pool.map(_draw, work) for s in chunk]

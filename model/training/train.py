@@ -64,6 +64,10 @@ def add_arguments(p):
     p.add_argument("--context-weight", type=float, default=1.0,
                    help="weight of the prompt's tokens in the loss, against 1 for the fill's "
                    "(below 1: the model's capacity goes to writing fills)")
+    p.add_argument("--humanise", type=float, default=TrainConfig.humanise,
+                   help="share of training draws from quantised songs that get humanised "
+                   "onsets, swing and a velocity curve (model/training/humanise.py; default "
+                   f"{TrainConfig.humanise}; 0: off)")
     p.add_argument("--shared-rows", action="store_true",
                    help="train PITCH and CHORD rows with shared pitch-class and octave rows "
                    "(model/training/shared_rows.py); checkpoints hold the sums")
@@ -115,6 +119,8 @@ class TrainConfig:
     save_every: int = 200
     seed: int = 1337
     context_weight: float = 1.0
+    # share of training draws from quantised songs (music21, MMA) humanised first
+    humanise: float = 0.25
     shared_rows: bool = False
     name: str | None = None
     half: bool = False
@@ -285,7 +291,7 @@ def _set_up(cfg: TrainConfig) -> _Run:
         what = f"{arrays.count('train')} pretokenised examples ({cfg.examples})"
     else:
         batches, valid_set, what = from_songs(cfg.data, tok, block_size, rng, cfg.batch_size,
-                                              cfg.eval_batches, cfg.seed)
+                                              cfg.eval_batches, cfg.seed, cfg.humanise)
     if talk:
         log.info("%s; model %.2fM params on %s", what, model.num_params() / 1e6, device)
 
