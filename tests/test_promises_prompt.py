@@ -1,18 +1,19 @@
-"""The cropping rule of model/generation/prompt.py, as the README states it: the fill's
-own bars of every track first; when even those do not fit, other tracks are
-left out, the one with most tokens first; then bars one at a time, the one
-nearest the fill (the earlier on a tie), while prompt plus the fill's token
-budget (by density level) fit the block. `continue` sees nothing after the
-fill; `generate` sees no notes but the bars written before. With the
-UNSEEN_BAR token (today's format), the target's own bars come first, up to
-8 a side within half the room, and the other tracks' bars outside their
-window are one UNSEEN_BAR each."""
+"""The cropping rule of model/generation/prompt.py, as the README states it: the
+target's own bars first (its fill bars, then up to 8 a side, nearest first,
+the earlier on a tie), whatever the other tracks weigh; then the other
+tracks' fill bars, the most useful track first and, of equally useful ones,
+the lightest (tests/test_prompt_ranking.py tests the ranking), a track that
+does not fit left out; then bars of every track kept, one at a time, nearest
+the fill first, while prompt plus the fill's token budget (by density level)
+fit the block. The other tracks' bars outside their window are one
+UNSEEN_BAR each. `continue` sees nothing after the fill; `generate` sees no
+notes but the bars written before."""
 import math
 
 import pytest
 
 from model.generation.prompt import (FILL_OVERHEAD, TOKENS_PER_BAR_BUDGET, TOKENS_PER_NOTE,
-                                     build_prompt, fill_budget)
+                                     build_prompt, fill_budget, own_context_shown)
 from model.song import Note, Song, Track
 from model.network.tokenizer import Tokenizer, TokenizerConfig
 
@@ -36,28 +37,33 @@ def prompt(song, fill=(6, 8), mode="fill", block=768, density=None, until=64, **
                         block, density, **kw)
 
 
-def test_when_the_fills_bars_do_not_fit_the_heaviest_other_track_goes_first():
+def test_of_equally_useful_tracks_whose_fill_bars_do_not_all_fit_the_heaviest_goes_first():
+    # a song of the fill's two bars only, so the target has no own bars to add
     target = busy_track("t", 2)
     light, middle, heavy = busy_track("light", 1), busy_track("middle", 4), busy_track("heavy", 8)
     song = Song([light, target, heavy, middle])
     budget = 40
     fixed = 2  # BOS, FILL_START (no density level)
-    own = {t.id: 3 + sum(bar_cost(t, b) for b in (6, 7)) for t in song.tracks}
+    own = {t.id: 3 + sum(bar_cost(t, b) for b in (0, 1)) for t in song.tracks}
     own["t"] = 3 + 2  # the target's own fill bars are FILL_BAR tokens
     everything = fixed + sum(own.values()) + budget
+    short = dict(fill=(0, 2), until=8, budget=budget)
     # one token short of room for every track: only the heaviest goes
-    p = prompt(song, block=everything - 1, budget=budget)
+    p = prompt(song, block=everything - 1, **short)
     assert p.tracks == ["light", "t", "middle"]
     # short of room for the heaviest two as well: the middle one goes next
-    p = prompt(song, block=everything - own["heavy"] - 1, budget=budget)
+    p = prompt(song, block=everything - own["heavy"] - 1, **short)
+    assert p.tracks == ["light", "t"]
+    # the lightest go in first, so as many tracks fit as can
+    p = prompt(song, block=fixed + budget + own["t"] + own["middle"], **short)
     assert p.tracks == ["light", "t"]
     # the target stays even when only it fits
-    p = prompt(song, block=fixed + own["t"] + budget, budget=budget)
-    assert p.tracks == ["t"] and p.window == (6, 8)
+    p = prompt(song, block=fixed + own["t"] + budget, **short)
+    assert p.tracks == ["t"] and p.window == (0, 2)
     with pytest.raises(ValueError, match="^the fill's own bars do not fit in the model's block$"):
-        prompt(song, block=fixed + own["t"] + budget - 1, budget=budget)
+        prompt(song, block=fixed + own["t"] + budget - 1, **short)
     # what was left out is not in the tokens either: one TRACK per kept track
-    assert prompt(song, block=everything - 1, budget=budget).tokens.count(TOK.TRACK) == 3
+    assert prompt(song, block=everything - 1, **short).tokens.count(TOK.TRACK) == 3
 
 
 def test_the_window_grows_one_bar_at_a_time_nearest_first_earlier_on_a_tie():
@@ -130,7 +136,7 @@ def test_the_fill_budget_follows_the_density_level():
     sparse = prompt(song, block=300, density=1)
     free = prompt(song, block=300, density=None)
     assert sparse.plan.max_tokens < free.plan.max_tokens
-    assert sparse.window[1] - sparse.window[0] > free.window[1] - free.window[0]
+    assert len(sparse.tokens) > len(free.tokens) + 60
     assert sparse.tokens[-1] == TOK.FILL_START
     for p in (sparse, free):
         assert len(p.tokens) + 1 + p.plan.max_tokens <= 300  # + the DENSITY token
@@ -153,26 +159,29 @@ def test_exact_fits_count_every_token():
     token counts once."""
     target, other = busy_track("t", 2), busy_track("o", 4, pitch=40)
     song = Song([target, other])
-    own = 2 + (3 + 2) + (3 + sum(bar_cost(other, b) for b in (6, 7)))
-    p = prompt(song, block=own + 40, budget=40)
-    assert p.tracks == ["t", "o"] and p.window == (6, 8)
-    p = prompt(song, block=own + 40, budget=40, density=3)  # + DENSITY: one token short
+    own = 2 + (3 + 2) + (3 + sum(bar_cost(other, b) for b in (0, 1)))
+    short = dict(fill=(0, 2), until=8, budget=40)  # the fill's bars are the whole song
+    p = prompt(song, block=own + 40, **short)
+    assert p.tracks == ["t", "o"] and p.window == (0, 2)
+    p = prompt(song, block=own + 40, density=3, **short)  # + DENSITY: one token short
     assert p.tracks == ["t"]
-    p = prompt(song, block=own + 41, budget=40, density=3)
-    assert p.tracks == ["t", "o"] and p.window == (6, 8)
+    p = prompt(song, block=own + 41, density=3, **short)
+    assert p.tracks == ["t", "o"] and p.window == (0, 2)
 
 
 def test_the_heaviest_track_is_weighed_in_the_fills_bars_only():
-    target = busy_track("t", 2)
+    # the target plays only in the fill: its own six bars before it are a BAR
+    # token each, and each other track pays six UNSEEN_BAR tokens for them
+    target = Track("t", 0, False, [Note(60, 24.0 + k, 0.5, 90) for k in range(8)])
     early = Track("early", 0, False, [Note(50, b * 4.0 + k * 0.25, 0.1, 90)
                                       for b in range(6) for k in range(16)]
                   + [Note(50, 24.0, 0.1, 90)])  # busy before the fill, one note in it
     late = busy_track("late", 3, pitch=70)  # three notes in each fill bar
     song = Song([target, early, late])
-    own = {"t": 5, "early": 3 + bar_cost(early, 6) + bar_cost(early, 7),
-           "late": 3 + bar_cost(late, 6) + bar_cost(late, 7)}
-    p = prompt(song, block=2 + sum(own.values()) + 40 - 1, budget=40)
-    assert p.tracks == ["t", "early"]
+    own = {"t": 5 + 6, "early": 3 + bar_cost(early, 6) + bar_cost(early, 7) + 6,
+           "late": 3 + bar_cost(late, 6) + bar_cost(late, 7) + 6}
+    p = prompt(song, block=2 + sum(own.values()) + 40 - 1, budget=40, until=32)
+    assert p.tracks == ["t", "early"] and p.window == (0, 8)
 
 
 def test_drum_targets_and_fills_from_bar_0():
@@ -234,27 +243,36 @@ def sections(tokens):
     return out
 
 
-def test_the_targets_own_bars_reach_further_than_the_other_tracks():
+def test_the_targets_own_bars_come_first_and_reach_further_than_the_other_tracks():
     target, other = busy_track("t", 1, bars=32), busy_track("o", 8, bars=32, pitch=40)
     song = Song([target, other])
     ct, co = bar_cost(target, 0), bar_cost(other, 0)
     assert (ct, co) == (5, 33)
-    budget, fixed = 40, 2
-    fill_bars = (3 + 2) + (3 + 2 * co)
-    room = 120
-    p = prompt(song, fill=(10, 12), block=fixed + fill_bars + budget + room, budget=budget,
-               until=128)
-    # own bars: half the room, 60, at ct + 1 (an UNSEEN_BAR of the other
-    # track) each: 10 bars, 5 a side; the rest, 60, buys one bar of the
-    # other track inside them (co - 1: it replaces its UNSEEN_BAR), bar 9
-    assert p.window == (5, 17)
+    budget, fixed, fill, own = 40, 2, (3 + 2), 16 * ct
+    other_fill = 3 + 2 * co + 16  # its header, fill bars and 16 UNSEEN_BAR tokens
+    # the target's 16 nearest bars, the other track's fill bars, and one bar
+    # of the other track inside the target's window (co - 1: it replaces an
+    # UNSEEN_BAR): bar 9, the nearest, the earlier on a tie
+    block = fixed + budget + fill + own + other_fill + (co - 1)
+    p = prompt(song, fill=(10, 12), block=block, budget=budget, until=128)
+    assert p.window == (2, 20) and p.tracks == ["t", "o"]
     t_sec, o_sec = sections(p.tokens)
     assert TOK.UNSEEN_BAR not in t_sec and t_sec.count(TOK.FILL_BAR) == 2
-    assert [TOK.kind(x) for x in t_sec].count("BAR") == 10
+    assert [TOK.kind(x) for x in t_sec].count("BAR") == 16
     kinds = [TOK.kind(x) for x in o_sec]
-    assert kinds.count("UNSEEN") == 9 and kinds.count("BAR") == 3  # bars 9, 10, 11 shown
-    assert kinds[:4] == ["UNSEEN"] * 4 and kinds[4] == "BAR" and kinds[-5:] == ["UNSEEN"] * 5
-    assert len(p.tokens) + budget <= fixed + fill_bars + budget + room
+    assert kinds.count("UNSEEN") == 15 and kinds.count("BAR") == 3  # bars 9, 10, 11 shown
+    assert kinds[:7] == ["UNSEEN"] * 7 and kinds[7] == "BAR" and kinds[-8:] == ["UNSEEN"] * 8
+    assert len(p.tokens) + budget <= block
+    # a token short of the other track's fill bars: it is left out, never the
+    # target's own bars, and the rest shows the target further out (its 14
+    # other bars, 70 of the 84 tokens left)
+    p = prompt(song, fill=(10, 12), block=block - co, budget=budget, until=128)
+    assert p.tracks == ["t"] and p.window == (0, 32)
+    # the own bars are added nearest first, the earlier on a tie
+    for n, window in [(0, (10, 12)), (1, (9, 12)), (2, (9, 13)), (5, (7, 14)), (16, (2, 20))]:
+        p = prompt(song, fill=(10, 12), block=fixed + budget + fill + n * ct + ct - 1,
+                   budget=budget, until=128)
+        assert p.window == window and p.tracks == ["t"], n
 
 
 def unseen_bars(p, section):
@@ -267,21 +285,26 @@ def test_own_bars_stop_at_eight_a_side_and_every_track_shows_what_fits():
     song = Song([target, other])
     p = prompt(song, fill=(16, 20), block=10_000, until=160)
     assert p.window == (0, 40) and TOK.UNSEEN_BAR not in p.tokens  # everything fits
-    # room 300: the target's 16 nearest bars cost 96 of its 150; the other
-    # track's bars inside them cost 32 each, 6 of them in the remaining 204
-    fixed, budget, fill_bars = 2, 40, (3 + 4) + (3 + 4 * 33)
-    p = prompt(song, fill=(16, 20), block=fixed + budget + fill_bars + 300, budget=budget,
+    # the target's fill and 16 nearest bars cost 7 + 80, the other track's
+    # fill bars 3 + 4 * 33 and 16 UNSEEN_BAR; its bars inside the target's
+    # window cost 32 each: 6 of them in 200 more
+    fixed, budget, first = 2, 40, (3 + 4) + 16 * 5 + (3 + 4 * 33 + 16)
+    p = prompt(song, fill=(16, 20), block=fixed + budget + first + 200, budget=budget,
                until=160)
     assert p.window == (8, 28)
     t_sec, o_sec = sections(p.tokens)
     assert unseen_bars(p, t_sec) == ([], 20)
     assert unseen_bars(p, o_sec) == (list(range(8, 13)) + list(range(23, 28)), 20)
-    for block in range(200, 900, 50):
+    for block in range(100, 900, 25):
         p = prompt(song, fill=(16, 20), block=block, budget=budget, until=160)
         assert len(p.tokens) + budget <= block
-        (t_un, t_slots), (o_un, o_slots) = [unseen_bars(p, sec) for sec in sections(p.tokens)]
-        assert t_un == [] and t_slots == o_slots == p.window[1] - p.window[0]
-        assert all(8 <= b < 28 for b in o_un)  # never more than 8 own bars a side
+        secs = [unseen_bars(p, sec) for sec in sections(p.tokens)]
+        own = min(16, (block - fixed - budget - 7) // 5)  # what fits of the 16, always
+        assert secs[0][0] == [] and own_context_shown(TOK, p, "t") == own
+        assert (len(secs) == 2) == (block >= fixed + budget + first)
+        if len(secs) == 2:
+            assert secs[1][1] == p.window[1] - p.window[0]
+            assert all(8 <= b < 28 for b in secs[1][0])  # never more than 8 own bars a side
 
 
 def test_a_tokenizer_of_the_older_format_crops_every_track_alike():
