@@ -98,8 +98,11 @@ def test_harmony_in_the_chain_keeps_the_grammar():
 
 
 def test_harmony_control_parses_with_its_default_and_range():
-    assert parse_controls({}).harmony is None  # left out: the engine follows the part
-    assert parse_controls({"harmony": None}).harmony is None
+    from model.generation.sampling import AUTO
+    assert parse_controls({}).harmony is AUTO  # left out: the engine follows the part
+    assert parse_controls({"harmony": None}).harmony is AUTO
+    assert parse_controls({"harmony": "auto"}).harmony is AUTO
+    assert parse_controls({"harmony": "off"}).harmony == 0.0
     assert parse_controls({"harmony": 0}).harmony == 0
     assert parse_controls({"harmony": 1}).harmony == 1.0
     for bad in (-0.1, 1.5, "strong", True):

@@ -9,6 +9,7 @@ import torch
 
 from model.errors import LimitError, RequestError
 from model.generation.request import LIMITS, parse_request
+from model.generation.sampling import AUTO
 from model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
@@ -138,8 +139,9 @@ def test_each_limit_is_refused_by_the_engine_before_any_work(untrained, monkeypa
 def test_controls_take_their_documented_defaults():
     c = parse_request(base(), TOK).controls
     assert (c.temperature, c.top_p, c.top_k, c.seed, c.variations) == (1.0, 0.95, 0, None, 1)
-    assert (c.pitch_range, c.key, c.max_polyphony, c.density) == (None, None, None, None)
-    assert c.harmony is None and not c.sparse  # None: the engine follows the part
+    assert (c.pitch_range, c.key, c.max_polyphony, c.density) == (AUTO, None, AUTO, None)
+    assert (c.kit, c.groove, c.durations, c.feel) == (AUTO, AUTO, AUTO, AUTO)
+    assert c.harmony is AUTO and not c.sparse  # AUTO: the engine follows the part
     assert parse_request(base(controls={"density": 0}), TOK).controls.sparse
 
 

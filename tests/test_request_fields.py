@@ -10,6 +10,7 @@ import pytest
 
 from model.errors import LimitError, RequestError
 from model.generation.request import LIMITS, parse_request
+from model.generation.sampling import AUTO
 from model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
@@ -203,14 +204,14 @@ REFUSALS = [
     (base(controls="fast"), "controls", BAD, "expected an object, got str"),
     (base(controls=[]), "controls", BAD, "expected an object, got list"),
     (base(controls={"speed": 1}), "controls.speed", BAD,
-     "unknown control; known: candidates, density, harmony, key, max_polyphony, "
-     "pitch_range, seed, temperature, top_k, top_p, variations"),
+     "unknown control; known: candidates, density, durations, feel, groove, harmony, key, kit, "
+     "max_polyphony, pitch_range, seed, temperature, top_k, top_p, variations"),
     (base(controls={"seed": 1, 7: 1}), "controls.7", BAD,
-     "unknown control; known: candidates, density, harmony, key, max_polyphony, "
-     "pitch_range, seed, temperature, top_k, top_p, variations"),
+     "unknown control; known: candidates, density, durations, feel, groove, harmony, key, kit, "
+     "max_polyphony, pitch_range, seed, temperature, top_k, top_p, variations"),
     (base(controls={2**300: 1}), "controls.<an integer of 301 bits>", BAD,
-     "unknown control; known: candidates, density, harmony, key, max_polyphony, "
-     "pitch_range, seed, temperature, top_k, top_p, variations"),
+     "unknown control; known: candidates, density, durations, feel, groove, harmony, key, kit, "
+     "max_polyphony, pitch_range, seed, temperature, top_k, top_p, variations"),
     (base(controls={"top_p": 0}), "controls.top_p", BAD, "must be > 0, got 0"),
     (base(controls={"seed": 2**63}), "controls.seed", BAD,
      "must be <= 9223372036854775807, got 9223372036854775808"),
@@ -485,9 +486,11 @@ def test_a_minimal_request_takes_the_documented_defaults():
     assert type(t.program) is int
     c = r.controls
     assert (c.temperature, c.top_p, c.top_k, c.seed, c.variations) == (1.0, 0.95, 0, None, 1)
-    # harmony None: left for the engine to set from the part (model/generation/harmony.py)
+    # harmony and the follow-the-part controls AUTO: left for the engine to
+    # set from the part (model/generation/harmony.py, follow.py)
     assert (c.pitch_range, c.key, c.density, c.max_polyphony, c.harmony) == \
-        (None, None, None, None, None)
+        (AUTO, None, None, AUTO, AUTO)
+    assert (c.kit, c.groove, c.durations, c.feel) == (AUTO, AUTO, AUTO, AUTO)
     # null is the same as leaving a field out
     nulls = parse_request({"tracks": [{"id": "t", "name": None}], "controls": None,
                            "target": {"track": "t", "start": 0, "end": 4}}, TOK)

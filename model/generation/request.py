@@ -8,13 +8,12 @@ From Python, numpy scalars count as the numbers they are; arrays are refused.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..errors import LimitError, RequestError, quote
+from .controls import BY_NAME as _CONTROL, NAMES as _CONTROL_NAMES, defaults
 from .sampling import Controls
+from .values import number as _number, plain as _plain
 from ..scales import scale_pitch_classes
 from ..song import Note, Song, TempoChange, TimeSignature, Track
 
@@ -26,12 +25,11 @@ LIMITS = {
     "notes": 50_000,  # all tracks together
     "bars": 1024,  # the timeline, from beat 0 to the end of the target or last note
     "target_bars": 64,
-    "variations": 8,
-    "candidates": 16,
+    "variations": _CONTROL["variations"].hi,  # the control table (controls.py) holds these two
+    "candidates": _CONTROL["candidates"].hi,
     "payload_bytes": 8 * 1024 * 1024,
 }
-CONTROL_FIELDS = {"temperature", "top_p", "top_k", "seed", "variations", "candidates",
-                  "pitch_range", "key", "density", "max_polyphony", "harmony"}
+CONTROL_FIELDS = frozenset(_CONTROL_NAMES)
 
 
 @dataclass
@@ -42,42 +40,6 @@ class FillRequest:
     start: float
     end: float
     controls: Controls
-
-
-def _plain(value, field: str):
-    """A numpy scalar as the Python value it holds (pretty_midi gives np.int64
-    programs); a numpy array is refused, since no field of the contract is one."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        raise RequestError(field, f"expected a single value, got an array of shape "
-                           f"{tuple(value.shape)}")
-    return value
-
-
-def _number(value, field: str, lo: float | None = None, hi: float | None = None,
-            integer: bool = False, lo_open: bool = False):
-    value = _plain(value, field)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RequestError(field, f"expected a number, got {type(value).__name__} {quote(value)}")
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise RequestError(field, f"expected a finite number, got {value!r}")
-        if integer:
-            if not value.is_integer():
-                raise RequestError(field, f"expected an integer, got {value!r}")
-            value = int(value)
-    # an int of any size compares exactly with ints and floats: no overflow here
-    if lo is not None and (value <= lo if lo_open else value < lo):
-        raise RequestError(field, f"must be {'>' if lo_open else '>='} {lo}, got {quote(value)}")
-    if hi is not None and value > hi:
-        raise RequestError(field, f"must be <= {hi}, got {quote(value)}")
-    if not integer:
-        try:
-            value = float(value)
-        except OverflowError:
-            raise RequestError(field, f"expected a finite number, got {quote(value)}") from None
-    return value
 
 
 def _beat(value, field: str, max_beat: float, lo: float = 0) -> float:
@@ -277,6 +239,8 @@ def _note_slowly(item, field: str, max_beat: float) -> Note:
 
 
 def parse_controls(c) -> Controls:
+    """The controls of a request, read entry by entry from the control table
+    (controls.py): a control left out or null gets the table's default."""
     if not isinstance(c, dict):
         raise RequestError("controls", f"expected an object, got {type(c).__name__}")
     unknown = [k for k in c if k not in CONTROL_FIELDS]
@@ -284,43 +248,16 @@ def parse_controls(c) -> Controls:
         name = unknown[0] if isinstance(unknown[0], str) else quote(unknown[0])
         raise RequestError(f"controls.{name}",
                            f"unknown control; known: {', '.join(sorted(CONTROL_FIELDS))}")
-    c = {k: _plain(v, f"controls.{k}") for k, v in c.items()}
-    out = Controls(harmony=None)  # None: the engine follows the part (model/generation/harmony.py)
-    if c.get("temperature") is not None:
-        out.temperature = _number(c["temperature"], "controls.temperature", 0, 5)
-    if c.get("top_p") is not None:
-        out.top_p = _number(c["top_p"], "controls.top_p", 0, 1, lo_open=True)
-    if c.get("top_k") is not None:
-        out.top_k = _number(c["top_k"], "controls.top_k", 0, 100_000, integer=True)
-    if c.get("seed") is not None:
-        out.seed = _number(c["seed"], "controls.seed", 0, 2**63 - 1, integer=True)
-    if c.get("variations") is not None:
-        out.variations = _number(c["variations"], "controls.variations", 1, LIMITS["variations"],
-                                 integer=True)
-    if c.get("candidates") is not None:
-        out.candidates = _number(c["candidates"], "controls.candidates", 1, LIMITS["candidates"],
-                                 integer=True)
-    if c.get("pitch_range") is not None:
-        pr = c["pitch_range"]
-        if not isinstance(pr, (list, tuple)) or len(pr) != 2:
-            raise RequestError("controls.pitch_range", f"expected [low, high], got {quote(pr)}")
-        lo = _number(pr[0], "controls.pitch_range[0]", 0, 127, integer=True)
-        hi = _number(pr[1], "controls.pitch_range[1]", lo, 127, integer=True)
-        out.pitch_range = (lo, hi)
-    if c.get("key") is not None:
-        if not isinstance(c["key"], str):
-            raise RequestError("controls.key", "expected a string such as 'E minor'")
-        classes = scale_pitch_classes(c["key"])
-        out.key = c["key"]
-        lo, hi = out.pitch_range or (0, 127)
+    values = defaults()
+    for name, control in _CONTROL.items():  # in the table's order: the first wrong is named
+        value = _plain(c.get(name), f"controls.{name}")
+        if value is not None:
+            values[name] = control.parse(value, f"controls.{name}")
+    out = Controls(**values)
+    if out.key is not None:
+        classes = scale_pitch_classes(out.key)
+        lo, hi = out.pitch_range or (0, 127)  # AUTO is falsy: the whole range
         if not any(p % 12 in classes for p in range(lo, hi + 1)):
-            raise RequestError("controls.key", f"no pitch of {quote(c['key'])} lies in "
+            raise RequestError("controls.key", f"no pitch of {quote(out.key)} lies in "
                                "pitch_range")
-    if c.get("density") is not None:
-        out.density = _number(c["density"], "controls.density", 0, 64)
-    if c.get("max_polyphony") is not None:
-        out.max_polyphony = _number(c["max_polyphony"], "controls.max_polyphony", 1, 32,
-                                    integer=True)
-    if c.get("harmony") is not None:
-        out.harmony = _number(c["harmony"], "controls.harmony", 0, 1)
     return out
