@@ -148,9 +148,17 @@ def test_own_context_shown_counts_the_targets_bars_with_notes_8_a_side():
 def test_the_ranking_does_not_read_the_bars_being_filled():
     """What the target plays in its blank bars is the answer in training: it
     must not decide which tracks the prompt shows."""
-    song = twelve_tracks()
-    lead = song.track("lead")
-    moved = [Note(n.pitch - 24 if 64 <= n.start < 80 else n.pitch, n.start, n.duration,
-                  n.velocity) for n in lead.notes]  # down two octaves in bars 16-19 only
-    other = Song([Track("lead", 65, False, moved) if t.id == "lead" else t for t in song.tracks])
-    assert prompt_for(other, "lead").tokens == prompt_for(song, "lead").tokens
+    # the target plays at 72 around the fill and low in it; were its low fill
+    # notes read, the low line would share its register and go in first
+    lead = Track("t", 65, False, [Note(72, b * 4.0, 1.0, 90) for b in range(20)
+                                  if not 8 <= b < 12]
+                 + [Note(48, b * 4.0 + k, 1.0, 90) for b in range(8, 12) for k in range(4)])
+    low = Track("low", 73, False, [Note(50, b * 4.0 + k * 2, 1.0, 90) for b in range(20)
+                                   for k in range(2)])
+    high = Track("high", 73, False, [Note(90, b * 4.0, 1.0, 90) for b in range(20)])
+    song = Song([lead, low, high])
+    # the lead's fill and 16 own bars, then room for the low line or the high
+    block = 2 + 40 + (3 + 4) + 16 * 5 + (3 + 4 * 9 + 16)
+    p = build_prompt(TOK, song, song.bars(), "t", (8, 12), (8, 12), 8 * BAR, 12 * BAR, "fill",
+                     block, None, budget=40)
+    assert p.tracks == ["t", "high"]  # equally useful: the lighter
