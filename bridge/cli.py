@@ -13,7 +13,7 @@ import importlib
 import logging
 import sys
 
-from . import __version__
+from . import __version__, extras
 
 # name -> (module, one-line help)
 SUBCOMMANDS = {
@@ -52,14 +52,21 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     chosen = next((a for a in argv if a in SUBCOMMANDS), None)
-    parser = build_parser(only=chosen or "")
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        parser.print_help()
+    try:
+        parser = build_parser(only=chosen or "")
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return 2
+        logging.basicConfig(level=getattr(logging, args.log_level),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return int(args._module.run(args) or 0)
+    except ModuleNotFoundError as exc:  # an extra not installed: one line, exit 2
+        extra = extras.extra_for(exc, chosen, demo="--demo" in argv)
+        if extra is None:
+            raise
+        print(extras.missing_line(exc, chosen, extra), file=sys.stderr)
         return 2
-    logging.basicConfig(level=getattr(logging, args.log_level),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return int(args._module.run(args) or 0)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,12 @@ def run(args) -> int:
             return 2
         print(f"midifill serve: WARNING: listening on {args.host}, not loopback; every "
               "message must carry the token", file=sys.stderr)
+    if args.demo:
+        from demo import app  # gradio loads now, before anything starts: a missing
+        # [demo] extra or a busy demo port leaves nothing half-started
+        if not tcp_port_free("127.0.0.1", args.demo_port):  # where app.launch listens
+            print(busy_line("serve", args.demo_port, "--demo-port"), file=sys.stderr)
+            return 1
     from model import Engine  # the model loads here, not when the CLI starts
     try:
         engine = Engine.from_checkpoint(args.model)
@@ -85,7 +91,8 @@ def run(args) -> int:
     try:
         server.start()
     except OSError as exc:
-        print(f"midifill serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(f"midifill serve: cannot listen on udp {args.host}:{args.port} ({exc.strerror or exc}); "
+              "choose another port with --port", file=sys.stderr)
         return 1
     print(f"midifill serve: listening on udp {args.host}:{server.port} with model "
           f"{server.model_name}; Ctrl-C stops", file=sys.stderr)
@@ -95,7 +102,6 @@ def run(args) -> int:
     signal.signal(signal.SIGTERM, on_term)
     try:
         if args.demo:
-            from demo import app  # gradio loads only now
             app.launch(share=False, port=args.demo_port, engine=engine)
         else:
             threading.Event().wait()
@@ -118,4 +124,26 @@ class DemoCommand:
     @staticmethod
     def run(args) -> int:
         from demo import app
+        if not tcp_port_free(args.host, args.port):
+            print(busy_line("demo", args.port, "--port"), file=sys.stderr)
+            return 1
         return app.run(args)
+
+
+def tcp_port_free(host: str, port: int) -> bool:
+    """Whether a TCP server could listen on host:port now (the demo's port;
+    checked before anything starts, so a busy one is one line, not
+    Gradio's traceback)."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            if sys.platform != "win32":
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            s.bind((host, port))
+    except OSError:
+        return False
+    return True
+
+
+def busy_line(command: str, port: int, flag: str) -> str:
+    return (f"midifill {command}: port {port} is in use (another demo or program?); "
+            f"choose another with {flag} (for example {flag} {port + 1})")

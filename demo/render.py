@@ -2,7 +2,9 @@
 
 The synthesizer is FluidSynth, reached through PyPI's `pyfluidsynth` (module
 `fluidsynth`, a ctypes binding to the system's libfluidsynth: Debian
-`libfluidsynth3`, Homebrew `fluid-synth`). FluidSynth is the reference SF2
+`libfluidsynth3`, Homebrew `fluid-synth`); where that library is missing,
+`midirenderer` (a wheel on every OS: demo/midirenderer_synth.py) plays the
+same SoundFont, and MIDIFILL_SYNTH chooses one of them. FluidSynth is the reference SF2
 player; the SoundFont is the TimGM6mb.sf2 that `pretty_midi` ships, so nothing
 is downloaded. Output is float32 stereo at SAMPLE_RATE, with FluidSynth's own
 reverb and chorus off: all colouring happens in demo/effects.py, so the "dry"
@@ -54,10 +56,44 @@ def _load_fluidsynth():
     return fluidsynth
 
 
+SYNTH_ENV = "MIDIFILL_SYNTH"  # "fluidsynth" or "midirenderer"; unset: FluidSynth if it loads
+
+
+def synth_name() -> str:
+    """The synthesizer render_song uses: the one MIDIFILL_SYNTH names, else
+    FluidSynth where it loads, else midirenderer (demo/midirenderer_synth.py,
+    a wheel on every OS), else SynthUnavailable naming both."""
+    from . import midirenderer_synth
+    chosen = os.environ.get(SYNTH_ENV, "").strip().lower()
+    if chosen == "fluidsynth":
+        _load_fluidsynth()
+    elif chosen == "midirenderer":
+        try:
+            midirenderer_synth.load()
+        except ImportError as exc:
+            raise SynthUnavailable(f"{SYNTH_ENV}=midirenderer but it cannot be imported "
+                                   f"(`pip install midirenderer`): {exc}") from exc
+    elif chosen:
+        raise SynthUnavailable(f"{SYNTH_ENV}={chosen!r}: expected fluidsynth or midirenderer")
+    else:
+        try:
+            _load_fluidsynth()
+            return "fluidsynth"
+        except SynthUnavailable as no_fluidsynth:
+            try:
+                midirenderer_synth.load()
+            except ImportError:
+                raise SynthUnavailable("no SoundFont synthesizer: `pip install midirenderer` "
+                                       "(a wheel on every OS, part of midifill[demo]), or "
+                                       f"FluidSynth: {no_fluidsynth}") from None
+            return "midirenderer"
+    return chosen
+
+
 def synth_available() -> tuple[bool, str]:
     """(True, "") when a song can be rendered here, else (False, why)."""
     try:
-        _load_fluidsynth()
+        synth_name()
     except SynthUnavailable as exc:
         return False, str(exc)
     if not soundfont_path().is_file():
@@ -126,6 +162,15 @@ def render_song(song: Song, sample_rate: int = SAMPLE_RATE,
 
     `progress`, if given, is called with a fraction in [0, 1].
     """
+    if synth_name() == "midirenderer":
+        from . import midirenderer_synth
+        if not soundfont_path().is_file():
+            raise SynthUnavailable(f"SoundFont missing: {soundfont_path()} (reinstall pretty_midi)")
+        audio = midirenderer_synth.render(song, soundfont_path().read_bytes(), sample_rate,
+                                          TAIL_SECONDS)
+        if progress is not None:
+            progress(1.0)
+        return audio
     synth = _Synth(sample_rate)
     try:
         events = []  # (frame, order, channel, pitch, velocity); offs (order 0) before ons

@@ -1,0 +1,69 @@
+"""What a missing optional dependency means for the user: the extra that
+brings it, and the one command that adds it to this installation.
+
+The base install (`pip install .`) runs the engine, `generate`, `serve` and
+`request`. The demo needs `midifill[demo]`; training, the corpus, evaluation
+and `bench` need `midifill[train]` (torch). bridge/cli.py turns a
+ModuleNotFoundError for one of these modules into one line and exit 2.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from importlib import metadata
+from urllib.parse import unquote, urlparse
+
+# top-level module -> the extra that installs it
+MODULE_EXTRA = {
+    "gradio": "demo", "gradio_client": "demo", "pedalboard": "demo", "fluidsynth": "demo",
+    "midirenderer": "demo", "pyloudnorm": "demo",
+    "torch": "train", "music21": "train", "sklearn": "train",
+    "matplotlib": None,  # both extras bring it: the command's own extra names it
+}
+
+# the extra a command needs (the one named when a shared module is missing)
+COMMAND_EXTRA = {"demo": "demo", "train": "train", "corpus": "train", "pretokenise": "train",
+                 "eval": "train", "bench": "train"}
+
+
+def extra_for(exc: ModuleNotFoundError, command: str | None, demo: bool = False) -> str | None:
+    """The extra that provides the module `exc` could not find, or None when
+    the module is not an optional dependency of midifill (a real bug)."""
+    top = (exc.name or "").split(".")[0]
+    if top not in MODULE_EXTRA:
+        return None
+    return MODULE_EXTRA[top] or ("demo" if demo else COMMAND_EXTRA.get(command or "", "demo"))
+
+
+def _source() -> str:
+    """What this midifill was installed from: the clone's folder when pip
+    recorded one (PEP 610's direct_url.json), else the project's name."""
+    try:
+        raw = metadata.distribution("midifill").read_text("direct_url.json")
+        url = json.loads(raw or "{}").get("url", "")
+    except (metadata.PackageNotFoundError, ValueError, AttributeError):
+        url = ""
+    if url.startswith("file:"):
+        path = unquote(urlparse(url).path)
+        if sys.platform == "win32" and path[:1] == "/" and path[2:3] == ":":
+            path = path[1:]  # file:///C:/x -> C:/x
+        return path
+    return "midifill"
+
+
+def install_command(extra: str) -> str:
+    """The command that adds `extra` to the installation this process runs in:
+    pipx's or uv's tool environment, else pip in this interpreter."""
+    target = f'"{_source()}[{extra}]"'
+    prefix = sys.prefix.replace("\\", "/").lower()
+    if "/pipx/venvs/" in prefix:
+        return f"pipx install --force {target}"
+    if "/uv/tools/" in prefix:
+        return f"uv tool install --force {target}"
+    return f'"{sys.executable}" -m pip install {target}'
+
+
+def missing_line(exc: ModuleNotFoundError, command: str | None, extra: str) -> str:
+    what = f"midifill {command}" if command else "midifill"
+    return (f"{what}: needs midifill[{extra}] (no module named {exc.name!r}); "
+            f"add it with: {install_command(extra)}")
