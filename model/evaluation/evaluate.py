@@ -35,7 +35,8 @@ TARGETS = {"nll_ratio": ("<=", 0.8), "empty_fill_rate": ("<=", 0.01),
 
 def add_arguments(p):
     p.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
-    p.add_argument("--data", required=True, help="corpus folder (manifest.jsonl) or MIDI folder")
+    p.add_argument("--data", default=None, help="corpus folder (manifest.jsonl) or MIDI folder "
+                   "(needed unless --devset is given)")
     p.add_argument("--split", default="test")
     p.add_argument("--sequences", type=int, default=200, help="test sequences for the NLL")
     p.add_argument("--train-sequences", type=int, default=4000, help="sequences to fit the n-gram")
@@ -44,12 +45,25 @@ def add_arguments(p):
     p.add_argument("--fit-fills", type=int, default=80,
                    help="4-bar fills per group for the fit table (0: no fit table)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--devset", default=None, help="folder of real many-track songs (the "
+                   "out-of-corpus dev set, `midifill devset`): the real-song table for it and, "
+                   "with --data, the split beside it (model/evaluation/real_songs.py)")
+    p.add_argument("--real-fills", type=int, default=60,
+                   help="4-bar fills per set for the real-song table (half drums)")
+    p.add_argument("--min-tracks", type=int, default=5, help="dev-set songs with fewer tracks "
+                   "are left out")
+    p.add_argument("--follow-off", default=None, metavar="JSON",
+                   help="controls that switch the follow-the-part controls off, for that row")
     p.add_argument("--json", default=None, help="write the results here (default: next to the "
                    "model as NAME.eval.json)")
 
 
 def run(args) -> int:
+    if args.data is None and args.devset is None:
+        raise SystemExit("midifill eval: give --data, --devset or both")
     engine = Engine.from_checkpoint(args.model)
+    if args.devset:
+        return _run_real(engine, args)
     results = evaluate(engine, args.data, args.split, args.sequences, args.train_sequences,
                        args.order, args.fills, args.seed)
     print(format_table(results))
@@ -63,6 +77,25 @@ def run(args) -> int:
     out = Path(args.json) if args.json else Path(args.model or "midifill").with_suffix(".eval.json")
     out.write_text(json.dumps(results, indent=2))
     print(f"written: {out}")
+    return 0
+
+
+def _run_real(engine: Engine, args) -> int:
+    """Only the real-song table: the dev set and, with --data, the split."""
+    from .real_songs import DEFAULT, run_sets
+    from .real_table import format_sets
+    t0 = time.time()
+    engine.time_budget_s = max(engine.time_budget_s, 600)  # a busy machine is not a slow model
+    follow_off = json.loads(args.follow_off) if args.follow_off else None
+    sets = run_sets(engine, args.devset, args.data, args.split, args.real_fills, args.seed,
+                    args.min_tracks, follow_off)
+    print(format_sets(sets, DEFAULT))
+    results = {"model": engine.name, "devset": str(args.devset), "data": args.data,
+               "split": args.split, "seed": args.seed, "real": sets,
+               "seconds": round(time.time() - t0, 1)}
+    out = Path(args.json) if args.json else Path(args.model or "midifill").with_suffix(".real.json")
+    out.write_text(json.dumps(results, indent=2))
+    print(f"written: {out} ({results['seconds']:.0f} s)")
     return 0
 
 
