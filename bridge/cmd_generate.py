@@ -6,8 +6,9 @@ Bars are numbered from 1, as DAWs number them; `--bars 5-8` is bars 5 to 8
 inclusive, and may reach up to 16 bars past the end of the song in any mode
 (the rule, the request and the writing back come from model/generation/front.py, as
 the demo's do, so the two take the same selections). The output is the
-whole input song in which only the target range of the target track differs
-(OUT-1.mid … OUT-K.mid for K variations).
+input file itself, event for event (model/midi_patch.py), in which only the
+target track's notes that start in the range differ (OUT-1.mid … OUT-K.mid
+for K variations).
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import os
 import sys
 from pathlib import Path
 
+from bridge import control_flags
+from model.errors import RequestError
 from model.generation.front import MODES
 
 
@@ -32,34 +35,7 @@ def add_arguments(p):
                    help="bar range, 1-based and inclusive, e.g. 5-8; up to 16 bars past the "
                         "end of the song extend it")
     p.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
-    p.add_argument("--temperature", type=float, default=None, metavar="T",
-                   help="sampling temperature 0-5; 0 is greedy, higher is wilder (default: 1.0)")
-    p.add_argument("--top-p", type=float, default=None, metavar="P",
-                   help="nucleus sampling: draw from the likeliest tokens that make up P of "
-                        "the probability, 0 < P <= 1 (default: 0.95)")
-    p.add_argument("--top-k", type=int, default=None, metavar="K",
-                   help="draw only from the K likeliest tokens (default: 0, no limit)")
-    p.add_argument("--seed", type=int, default=None, metavar="N",
-                   help="the same input and seed give the same notes (default: a random seed, "
-                        "printed on stderr so a result can be repeated; the demo's default is 7)")
-    p.add_argument("--variations", type=int, default=None, metavar="K",
-                   help="fills to write, 1-8, generated as one batch, the closest to the "
-                        "track's own pitch classes first (default: 1)")
-    p.add_argument("--candidates", type=int, default=None, metavar="N",
-                   help="fills to sample, 1-16, keeping those whose pitch classes are closest "
-                        "to the track's nearby notes; 1 keeps one draw, faster (default: 8)")
-    p.add_argument("--density", type=float, default=None,
-                   help="notes per bar; 0 allows sparse or empty output (default: as busy as "
-                        "the track's own notes nearby, or the model's choice)")
-    p.add_argument("--key", default=None,
-                   help='key lock, e.g. "E minor", "Bb dorian" (default: none)')
-    p.add_argument("--pitch-range", default=None, metavar="LOW-HIGH",
-                   help="MIDI pitches, e.g. 28-60 (default: the track's nearby register, "
-                        "at least 7 semitones wide)")
-    p.add_argument("--harmony", type=float, default=None, metavar="X",
-                   help="0-1: how strongly notes lean towards the pitch classes the other "
-                        "tracks sound; 0 off, 1 strong (default: it follows the track, from how "
-                        "often its nearby notes agree with the other tracks)")
+    control_flags.add(p)  # --temperature ... --feel, from the control table
     p.add_argument("--program", type=int, default=None,
                    help="with --track new: the General MIDI program of the new track")
     p.add_argument("--drums", action="store_true", help="with --track new: a drum track")
@@ -107,16 +83,21 @@ def run(args) -> int:
         _check_output(Path(args.output))
         first, last = _parse_range(args.bars, "bars")
         _check_bars(first, last)
-        pitch_range = _parse_range(args.pitch_range, "pitch-range") if args.pitch_range else None
-    except ValueError as exc:
+        controls = control_flags.read(args)
+    except (ValueError, RequestError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from model import Engine, MidifillError, Track
     from model.generation import front
-    from model.midi_io import read_midi, write_midi
+    from model.midi_io import read_midi
+    from model.midi_patch import write_patched
 
     try:
         song = read_midi(args.input)
+        data = Path(args.input).read_bytes()  # written back event by event (midi_patch.py)
+    except OSError as exc:
+        print(f"error: {args.input}: cannot be read ({exc.strerror or exc})", file=sys.stderr)
+        return 2
     except MidifillError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -130,10 +111,6 @@ def run(args) -> int:
             print(f"error: no track {args.track!r}; tracks: {names}", file=sys.stderr)
             return 2
         track_id = match[0].id
-    controls = front.controls(
-        temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, seed=args.seed,
-        variations=args.variations, candidates=args.candidates, density=args.density,
-        key=args.key, harmony=args.harmony, pitch_range=pitch_range)
     try:
         request = front.build_request(song, track_id, (first, last), args.mode, controls)
     except front.InputError as exc:
@@ -147,15 +124,22 @@ def run(args) -> int:
         return 2
     outputs = []
     out = Path(args.output)
-    songs = front.apply_response(song, request, response)
-    for k, (result, var) in enumerate(zip(songs, response["variations"]), 1):
-        path = out if len(songs) == 1 else out.with_name(f"{out.stem}-{k}{out.suffix}")
-        try:
-            write_midi(result, path)
+    new_track = song.tracks[-1] if args.track == "new" else None
+    target = request["target"]
+    for k, var in enumerate(response["variations"], 1):
+        path = out if len(response["variations"]) == 1 else \
+            out.with_name(f"{out.stem}-{k}{out.suffix}")
+        notes = front.fill_notes(song, target, var["notes"])
+        try:  # the input's own events, only the target's notes in the range changed
+            write_patched(path, data, int(track_id), target["start"], target["end"], notes,
+                          new_track)
+        except MidifillError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         except OSError as exc:  # checked above, but a disk can fill or a folder vanish
             print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
             return 1
-        outputs.append({"path": str(path), "notes": len(var["notes"])})
+        outputs.append({"path": str(path), "notes": len(notes)})
     if args.seed is None:
         print(f"seed {response['seed']} (random; --seed {response['seed']} repeats these notes)",
               file=sys.stderr)

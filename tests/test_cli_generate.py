@@ -128,3 +128,46 @@ def test_a_control_flag_is_passed_to_the_engine(tiny_checkpoint, tmp_path, flag,
     r = run_cli("generate", POP, "-o", tmp_path / "x.mid", "--track", "1", "--bars", "3-4",
                 "--model", tiny_checkpoint, flag, bad)
     assert r.returncode == 2 and field in r.stderr
+
+
+def test_generate_keeps_every_event_of_the_file_but_the_filled_notes(tiny_checkpoint, tmp_path):
+    """CCs, pitch bends, program changes, SysEx, markers, key signatures,
+    the copyright, channels 3 and 10, 480 ticks a beat: all as they were."""
+    import mido
+    from tests.test_midi_patch import absolute, check_pairs, song_file, without_notes
+    src = tmp_path / "song.mid"
+    src.write_bytes(song_file(480))
+    out = tmp_path / "out.mid"
+    r = run_cli("generate", src, "-o", out, "--track", "1", "--bars", "3-4", "--seed", "3",
+                "--model", tiny_checkpoint)
+    assert r.returncode == 0, r.stderr
+    before, after = mido.MidiFile(src), mido.MidiFile(out)
+    assert after.ticks_per_beat == 480 and len(after.tracks) == len(before.tracks)
+    for i in (0, 2, 3):
+        assert absolute(after.tracks[i]) == absolute(before.tracks[i])
+    assert without_notes(absolute(after.tracks[1]), 2, 8.0, 16.0, 480) == \
+        without_notes(absolute(before.tracks[1]), 2, 8.0, 16.0, 480)
+    check_pairs(after.tracks[1], min_len=60)
+    song = read_midi(out)
+    assert [n for n in song.track("1").notes if 8.0 <= n.start < 16.0]
+    # a new track: appended on a free channel, every old track as it was
+    r = run_cli("generate", src, "-o", out, "--track", "new", "--program", "25", "--bars",
+                "1-2", "--seed", "3", "--model", tiny_checkpoint)
+    assert r.returncode == 0, r.stderr
+    after = mido.MidiFile(out)
+    assert [absolute(t) for t in after.tracks[:4]] == [absolute(t) for t in before.tracks]
+    assert {m.channel for m in after.tracks[4] if hasattr(m, "channel")} == {1}
+
+
+def test_generate_writes_a_file_with_the_largest_legal_tempo(tiny_checkpoint, tmp_path):
+    import mido
+    from tests.test_midi_patch import build, M, m
+    src = tmp_path / "slow.mid"
+    src.write_bytes(build([[(0, M("set_tempo", tempo=0xFFFFFF))] + [
+        (t * 480, msg) for t in range(8) for msg in
+        (m("note_on", channel=0, note=60 + t, velocity=90),)] + [
+        (t * 480 + 240, m("note_off", channel=0, note=60 + t)) for t in range(8)]]))
+    r = run_cli("generate", src, "-o", tmp_path / "out.mid", "--track", "0", "--bars", "2",
+                "--seed", "1", "--model", tiny_checkpoint)
+    assert r.returncode == 0, r.stderr
+    assert mido.MidiFile(tmp_path / "out.mid").tracks[0][0].tempo == 0xFFFFFF

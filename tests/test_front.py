@@ -95,3 +95,49 @@ def test_a_response_replaces_the_requested_range_only():
     assert filled.track("0").notes == song.track("0").notes
     with pytest.raises(front.InputError, match="Mode"):
         front.build_request(song, "3", (5, 6), "remix", {})
+
+
+def _sounding_at_once(notes):
+    edges = sorted([(n.start, 1) for n in notes] + [(n.end, -1) for n in notes],
+                   key=lambda e: (e[0], e[1]))
+    most = now = 0
+    for _, step in edges:
+        now += step
+        most = max(most, now)
+    return most
+
+
+def test_same_pitch_notes_of_a_response_are_trimmed_or_merged():
+    song = read_midi(POP)
+    request = front.build_request(song, "3", (5, 6), "fill", front.controls(seed=1))
+    notes = front.fill_notes(song, request["target"], [
+        [60, 16.0, 2.0, 90], [60, 17.0, 1.0, 80],  # the earlier is trimmed at the later
+        [62, 18.0, 1.0, 90], [62, 18.0625, 1.0, 70],  # too close to trim: merged into one
+        [64, 19.0, 0.5, 90], [64, 19.0, 1.5, 70]])  # one start: merged, the longer end
+    got = [(n.pitch, n.start, n.duration, n.velocity) for n in notes]
+    assert got == [(60, 16.0, 1.0, 90), (60, 17.0, 1.0, 80), (62, 18.0, 1.0625, 90),
+                   (64, 19.0, 1.5, 70)]
+    assert all(n.duration >= 0.125 for n in notes)
+
+
+def test_rounding_never_adds_a_note_sounding_at_once():
+    # a note at tick 1 of 24 lasting 4 ticks, rounded to 6 decimals as a
+    # response holds it, ends 1e-6 beat after the next note (tick 5) starts
+    from model.song import Note
+    song = read_midi(POP)
+    request = front.build_request(song, "3", (5, 6), "fill", {"max_polyphony": 1})
+    raw = [[60, round(16 + 1 / 24, 6), round(4 / 24, 6), 90], [62, round(16 + 5 / 24, 6), 0.5, 90]]
+    assert _sounding_at_once([Note.from_list(n) for n in raw]) == 2
+    notes = front.fill_notes(song, request["target"], raw)
+    assert _sounding_at_once(notes) == 1 and len(notes) == 2
+
+
+def test_a_new_note_under_a_kept_note_of_its_pitch_is_left_out():
+    from model.song import Note, Song, Track
+    song = Song([Track("0", 0, False, [Note(60, 2.0, 4.0, 90)])])  # held from bar 1 into bar 2
+    request = front.build_request(song, "0", (2, 2), "fill", {})
+    notes = front.fill_notes(song, request["target"], [[60, 4.5, 1.0, 80], [64, 4.5, 1.0, 80]])
+    assert [n.pitch for n in notes] == [64]
+    (filled,) = front.apply_response(song, request, {"variations": [
+        {"notes": [[60, 4.5, 1.0, 80], [64, 4.5, 1.0, 80]]}]})
+    assert sorted(n.pitch for n in filled.track("0").notes) == [60, 64]

@@ -3,9 +3,14 @@ that hold a whole song: `midifill generate` and the demo build their request
 and apply the response here, so the two take the same selections and send
 the same request for the same input.
 
-- `MODES`, and `CONTROLS`: the controls a face sets, each with the value the
-  engine uses when it is left out (None: chosen per request);
+- `MODES`, and `CONTROLS`: every request control, each with the value the
+  engine uses when it is left out (AUTO: it follows the part), from the
+  control table (model/generation/controls.py);
 - `controls(**values)`: a request's controls, values left out (None) not sent;
+- `from_text(name, text)`: what a user typed for a control (the CLI's flags,
+  the demo's boxes), as the request spells it;
+- `check_controls(controls)`: the request's own check of them, before the
+  engine loads;
 - `build_request(song, track, bars, mode, controls)`: the request for bars
   first..last (1-based, both included) of one track of `song`;
 - `apply_response(song, request, response)`: one song per variation, the
@@ -18,19 +23,17 @@ loads.
 """
 from __future__ import annotations
 
-from .request import MODES
-from .sampling import Controls
+from . import controls as _table
+from .request import MODES, parse_controls
 from ..song import Note, Song
 
 EXTRA_BARS = 16  # a selection may reach this far past the last bar, in any mode
 
-_ENGINE_DEFAULTS = Controls(harmony=None)  # as parse_request fills them in
-CONTROLS = {name: getattr(_ENGINE_DEFAULTS, name) for name in (
-    "temperature", "top_p", "top_k", "seed", "variations", "candidates", "density", "key",
-    "pitch_range", "harmony")}
+CONTROLS = _table.defaults()  # as parse_request fills them in
 
-__all__ = ["MODES", "CONTROLS", "EXTRA_BARS", "InputError", "controls", "check_mode",
-           "bar_range", "build_request", "apply_response"]
+__all__ = ["MODES", "CONTROLS", "EXTRA_BARS", "InputError", "controls", "from_text",
+           "check_controls", "check_mode",
+           "bar_range", "build_request", "apply_response", "fill_notes"]
 
 
 class InputError(ValueError):
@@ -39,14 +42,24 @@ class InputError(ValueError):
 
 def controls(**values) -> dict:
     """The controls of a request from those a face was given; None is left
-    out (the engine's default), a pitch range becomes the JSON pair."""
+    out (the engine's default), AUTO becomes "auto" and a pitch range or kit
+    the JSON list (controls.to_json)."""
     unknown = sorted(set(values) - set(CONTROLS))
     if unknown:
         raise TypeError(f"unknown controls {unknown}; known: {', '.join(CONTROLS)}")
-    out = {name: value for name, value in values.items() if value is not None}
-    if "pitch_range" in out:
-        out["pitch_range"] = [int(p) for p in out["pitch_range"]]
-    return out
+    return {name: _table.to_json(value) for name, value in values.items() if value is not None}
+
+
+def from_text(name: str, text: str):
+    """The request's value for what a user typed for control `name` ("auto",
+    "off", 0.5, 40-90, 36,38,42); ValueError says what to type."""
+    return _table.BY_NAME[name].from_text(text)
+
+
+def check_controls(controls: dict) -> None:
+    """The request's check of `controls` (RequestError naming the control),
+    for a face to refuse a bad value before the engine loads."""
+    parse_controls(controls)
 
 
 def check_mode(mode: str) -> None:
@@ -89,8 +102,29 @@ def build_request(song: Song, track: str, bars: tuple[int, int], mode: str,
 
 def apply_response(song: Song, request: dict, response: dict) -> list[Song]:
     """One song per variation of `response`: the target range of `request`
-    replaced, nothing else touched."""
+    replaced, nothing else touched. The new notes follow the same-pitch rule
+    of model/same_pitch.py (fill_notes)."""
     target = request["target"]
     return [song.with_notes_replaced(target["track"], target["start"], target["end"],
-                                     [Note.from_list(n) for n in v["notes"]])
+                                     fill_notes(song, target, v["notes"]))
             for v in response["variations"]]
+
+
+def fill_notes(song: Song, target: dict, notes: list) -> list[Note]:
+    """A variation's notes (lists, as the response holds them) as the target
+    track will hold them: ends that miss a start by rounding snapped onto it,
+    then no two notes of one pitch sounding at once (model/same_pitch.py)."""
+    from ..same_pitch import EPS_BEATS, MIN_PITCHED_BEATS, snap, tidy
+    track = next((t for t in song.tracks if t.id == target["track"]), None)
+    lo, hi = target["start"], target["end"]
+    kept = [n for n in track.notes if not lo <= n.start < hi] if track else []
+    drum = bool(track and track.is_drum)
+
+    def key(n):
+        return n.pitch, n.start, n.end
+
+    def make(n, s, e):
+        return Note(n.pitch, s, e - s, n.velocity)
+
+    new = snap([Note.from_list(n) for n in notes], key, make, EPS_BEATS)
+    return tidy(new, kept, key, make, 2 * EPS_BEATS if drum else MIN_PITCHED_BEATS, EPS_BEATS)
