@@ -20,7 +20,7 @@ import numpy as np
 
 from model.files import atomic_path
 from model.midi_io import track_channels
-from model.song import Song, TempoChange
+from model.song import Note, Song, TempoChange, TimeSignature, Track
 
 SAMPLE_RATE = 44100  # Hz; every WAV the demo writes uses it
 TAIL_SECONDS = 1.0  # rendered after the last note-off so releases ring out
@@ -28,6 +28,8 @@ SYNTH_GAIN = 0.4  # FluidSynth's master gain; leaves headroom for dense four-tra
 DRUM_BANK = 128  # the SF2 percussion bank
 BLOCK = 4096  # frames per call when nothing happens in between
 SYNTH_CHANNELS = 64  # FluidSynth's channels: a song's tracks rarely need to share one
+CONTEXT_BARS = 2  # bars rendered before and after the fill, so it is heard in place
+MAX_RENDER_SECONDS = 90.0  # the most audio one variation renders, tail included
 
 
 class SynthUnavailable(RuntimeError):
@@ -154,6 +156,50 @@ def beat_to_seconds(song: Song, beats: np.ndarray | float) -> np.ndarray:
     seg_seconds = np.concatenate([[0.0], np.cumsum(np.diff(starts) * spb[:-1])])
     idx = np.clip(np.searchsorted(starts, b, side="right") - 1, 0, len(starts) - 1)
     return seg_seconds[idx] + (b - starts[idx]) * spb[idx]
+
+
+def section(song: Song, start: float, end: float, context: int = CONTEXT_BARS,
+            max_seconds: float = MAX_RENDER_SECONDS) -> tuple[float, float, int, int]:
+    """(first beat, last beat, first bar, last bar) of what the demo renders
+    for a fill of beats [start, end): the fill's bars and `context` bars each
+    side that the song has (bars numbered from 1), cut where the audio would
+    pass `max_seconds` with its tail. Rendering it costs what the fill asks,
+    whatever the song's length."""
+    # bars() is arithmetic over at most the read limit's 1,024 bars: cheap
+    bars = song.bars(until=max(end, song.end_beat, 1e-3))
+    first = next((b.index for b in reversed(bars) if b.start <= start + 1e-9), 0)
+    last = next((b.index for b in bars if b.end >= end - 1e-9), len(bars) - 1)
+    lo, hi = max(0, first - context), min(len(bars) - 1, last + context)
+    a, b = bars[lo].start, bars[hi].end
+    budget = float(beat_to_seconds(song, a)) + max_seconds - TAIL_SECONDS
+    if float(beat_to_seconds(song, b)) > budget:  # the last beat inside the budget
+        low, high = a, b
+        for _ in range(60):
+            mid = (low + high) / 2
+            low, high = (mid, high) if float(beat_to_seconds(song, mid)) <= budget else (low, mid)
+        b = low
+        hi = next((k for k in range(hi, lo - 1, -1) if bars[k].start < b), lo)
+    return a, b, lo + 1, hi + 1
+
+
+def excerpt(song: Song, a: float, b: float) -> Song:
+    """Beats [a, b) of `song` as a song of its own that starts at beat a: a
+    note held into it sounds from its start, one held past it stops at its
+    end; the tempo and time signature in force at `a` hold from beat 0."""
+    def shifted(changes, make):
+        before = [c for c in changes if c.beat <= a + 1e-9]
+        out = [make(0.0, before[-1])] if before else []
+        return out + [make(c.beat - a, c) for c in changes if a + 1e-9 < c.beat < b]
+
+    tracks = [Track(t.id, t.program, t.is_drum,
+                    [Note(n.pitch, max(n.start, a) - a, min(n.end, b) - max(n.start, a),
+                          n.velocity) for n in t.notes if n.end > a and n.start < b], t.name)
+              for t in song.tracks]
+    tempos = shifted(sorted(song.tempos, key=lambda t: t.beat),
+                     lambda beat, t: TempoChange(beat, t.bpm)) or [TempoChange(0.0, 120.0)]
+    sigs = shifted(sorted(song.time_signatures, key=lambda s: s.beat),
+                   lambda beat, s: TimeSignature(beat, s.numerator, s.denominator))
+    return Song(tracks, sigs or [TimeSignature(0.0, 4, 4)], tempos)
 
 
 def render_song(song: Song, sample_rate: int = SAMPLE_RATE,

@@ -16,13 +16,19 @@ import pretty_midi
 
 from model.generation import front
 from model import scales
-from model.errors import MidiFileError
+from model.errors import MidiFileError, MidiLimitError
 from model.generation.front import InputError
-from model.midi_io import read_midi
+from model.midi_io import read_midi, scan_midi
 from model.generation.sampling import HARMONY_DEFAULT
 from model.song import Song, Track
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a MIDI file past this is almost surely not a song
+# the demo's own caps, checked from a scan of the file's bytes before it is parsed
+# (docs/demo.md, "What a file may cost"): past them parsing, the track table
+# and the piano roll's legend cost seconds that no song needs
+MAX_TRACKS = 64
+MAX_BENDS = 20_000
+MAX_EVENTS = 100_000
 MAX_VARIATIONS = 4  # slots on the page
 NEW_TRACK = "new"
 DRUMS = "drums"
@@ -52,11 +58,27 @@ def load_song(path: str | Path | None) -> Song:
         raise InputError(f"'{path.name}' is {size / 1e6:.1f} MB; the limit is "
                          f"{MAX_FILE_BYTES / 1e6:.1f} MB. Upload a shorter MIDI file.")
     try:
+        _check_cost(path)
         return read_midi(path)
     except MidiFileError as exc:
         reason = str(exc).split(": ", 1)[-1]
         raise InputError(f"'{path.name}' cannot be used: {reason}. Upload a Standard MIDI "
                          "File (.mid) exported from a DAW or notation program.") from exc
+
+
+def _check_cost(path: Path) -> None:
+    """MidiLimitError where the file passes one of the demo's caps, found by
+    scan_midi from its bytes (it counts, it builds nothing)."""
+    try:
+        facts = scan_midi(path.read_bytes())
+    except MidiFileError as exc:  # worded as read_midi words it: the path first
+        raise type(exc)(f"{path}: {exc}") from None
+    for count, cap, what in ((facts.tracks, MAX_TRACKS, "tracks"),
+                             (facts.bends, MAX_BENDS, "pitch-bend events"),
+                             (facts.events, MAX_EVENTS, "events")):
+        if count > cap:
+            raise MidiLimitError(f"{path.name}: {count:,} {what}; the demo takes files of up "
+                                 f"to {cap:,} {what}")
 
 
 def bars_with_notes(song: Song, track: Track) -> str:

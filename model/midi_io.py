@@ -50,6 +50,7 @@ class MidiFacts:
     tracks: int = 0
     events: int = 0
     notes: int = 0
+    bends: int = 0  # pitch-bend events
     last_tick: int = 0
     time_signatures: list = field(default_factory=list)  # (tick, numerator, denominator)
 
@@ -169,6 +170,8 @@ def _scan_track(data: bytes, start: int, length: int, t: int, facts: MidiFacts) 
                 raise _Corrupt(f"track {t + 1}: a data byte over 127 (byte {pos})")
             if status & 0xF0 == 0x90 and body[1]:
                 facts.notes += 1
+            elif status & 0xF0 == 0xE0:
+                facts.bends += 1
         else:
             raise _Corrupt(f"track {t + 1}: undefined status byte 0x{status:02x} "
                            f"(byte {pos - 1 + peek})")

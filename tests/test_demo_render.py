@@ -121,3 +121,36 @@ def test_written_examples_read_back(tmp_path):
     for name, spec in SPECS.items():
         write_midi(build_song(spec), tmp_path / name)
         assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name
+
+
+def test_audio_follows_the_fill_not_the_song():
+    """A few notes in bar 1 and one in bar 1020 (issue 30: 343 MB WAVs, 107 s
+    for 4 variations): a fill of bars 1-2 renders bars 1-4 only."""
+    from demo.render import CONTEXT_BARS, excerpt, section
+    song = Song([Track("0", 0, False, [Note(60, 0.0, 1.0, 90), Note(64, 2.0, 1.0, 90),
+                                       Note(67, 4076.0, 1.0, 90)])])
+    a, b, first, last = section(song, 0.0, 8.0)
+    assert (a, b, first, last) == (0.0, 16.0, 1, 2 + CONTEXT_BARS)
+    t0 = time.perf_counter()
+    audio = render_song(excerpt(song, a, b))
+    assert time.perf_counter() - t0 < 5.0
+    # to the last note-off (beat 3, 1.5 s) and its tail, never to bar 1020
+    assert audio.shape[1] == pytest.approx((1.5 + 1.0) * SAMPLE_RATE, abs=SAMPLE_RATE * 0.05)
+    # in the middle of a song: context both sides, the note at the excerpt's start on time
+    a, b, first, last = section(song, 40.0, 48.0)
+    assert (a, b, first, last) == (32.0, 56.0, 9, 14)  # bars 11-12, two each side
+    held = Song([Track("0", 0, False, [Note(60, 30.0, 4.0, 90), Note(62, 40.0, 1.0, 90)])])
+    cut = excerpt(held, a, b)
+    assert [(n.pitch, n.start, n.duration) for n in cut.tracks[0].notes] == \
+        [(60, 0.0, 2.0), (62, 8.0, 1.0)]
+    assert onset_seconds(render_song(cut)) == pytest.approx(0.0, abs=0.02)
+
+
+def test_audio_never_passes_its_cap():
+    from demo.render import MAX_RENDER_SECONDS, excerpt, section
+    slow = Song([Track("0", 0, False, [Note(60, float(k), 1.0, 90) for k in range(64)])],
+                tempos=[TempoChange(0.0, 20.0)])  # 16 bars at 20 bpm: 192 s
+    a, b, _, _ = section(slow, 0.0, 64.0)
+    assert float(beat_to_seconds(slow, b)) <= MAX_RENDER_SECONDS - 1.0 + 1e-6
+    audio = render_song(excerpt(slow, a, b))
+    assert audio.shape[1] <= MAX_RENDER_SECONDS * SAMPLE_RATE

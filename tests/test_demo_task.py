@@ -162,3 +162,24 @@ def test_harmony_at_its_default_sends_nothing_and_other_values_reach_the_engine(
         assert parse_request(request, Tokenizer()).controls.harmony == value
     with pytest.raises(tk.InputError, match="Harmony"):
         tk.prepare(pop, tk.Task(target="1", harmony=1.5))
+
+
+def test_a_file_past_the_demos_caps_is_refused_before_it_is_parsed(tmp_path):
+    """10,000 tracks (issue 30: 32 s in /describe) or 199k pitch bends: one
+    worded refusal, found from a scan of the bytes, in well under a second."""
+    import time
+
+    import mido
+    many = mido.MidiFile(type=1)
+    for _ in range(10_000):
+        many.tracks.append(mido.MidiTrack([mido.MetaMessage("end_of_track")]))
+    many.save(tmp_path / "tracks.mid")
+    bends = mido.MidiFile(type=1)
+    bends.tracks.append(mido.MidiTrack(
+        [mido.Message("pitchwheel", pitch=k % 8000, time=1) for k in range(150_000)]))
+    bends.save(tmp_path / "bends.mid")
+    for name, words in (("tracks.mid", "10,000 tracks"), ("bends.mid", "150,000 pitch-bend")):
+        t0 = time.perf_counter()
+        with pytest.raises(tk.InputError, match=words):
+            tk.load_song(tmp_path / name)
+        assert time.perf_counter() - t0 < 1.5
