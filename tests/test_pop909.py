@@ -180,3 +180,20 @@ def test_a_bad_checker_is_refused(tmp_path):
     (tmp_path / "x.py").write_text("def other(path):\n    return False\n")
     with pytest.raises(ReserveCheckError, match="is_reserved"):
         corpus.build(tmp_path / "c", [], progress=False, items=[], reserved=tmp_path / "x.py")
+
+
+def test_the_command_line_names_what_is_wrong(pop, tmp_path, capsys):
+    from bridge.cli import main
+    out = str(tmp_path / "c")
+    assert main(["corpus", "--out", out, "--sources", "pop909"]) == 2
+    assert "--pop909 DIR" in capsys.readouterr().err
+    assert main(["corpus", "--out", out, "--pop909", str(tmp_path / "none")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    assert main(["corpus", "--out", out, "--pop909", str(pop), "--reserved",
+                 str(tmp_path)]) == 2
+    assert "reserved.py" in capsys.readouterr().err
+    check = reserve_checker(tmp_path / "res", "False")
+    assert main(["corpus", "--out", out, "--sources", "pop909", "--pop909", str(pop),
+                 "--reserved", str(check / "reserved.py"), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "files by source: pop909 2" in printed and "reserved files left out: 0" in printed
