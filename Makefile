@@ -5,6 +5,8 @@
 
 PYTHON ?= python3
 VENV   ?= .venv
+SHELL  := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -58,7 +60,13 @@ device:
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# progress: one line per package pip collects and installs (not --quiet's
+# silence for minutes); pins from constraints.txt, so every machine gets the
+# versions the tests passed with
+PIP_SHOW := grep --line-buffered -E '^(Collecting|Installing|Successfully|ERROR)' || true
+
+$(STAMP): pyproject.toml constraints.txt
+	@echo "midifill setup 1/3: virtual environment $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	@index="$(TORCH_INDEX)"; \
@@ -66,9 +74,10 @@ $(STAMP): pyproject.toml
 	    urllib.request.urlopen(sys.argv[1].rstrip("/") + "/torch/", timeout=20)' "$$index" 2>/dev/null; then \
 	  echo "note: $$index cannot be reached; $(TORCH) comes from pip's configured index" \
 	       "(on Linux, PyPI's is the CUDA build)"; index=""; fi; \
-	echo "$(BIN)/pip install --quiet $${index:+--extra-index-url $$index }$(TORCH)"; \
-	$(BIN)/pip install --quiet $${index:+--extra-index-url $$index} $(TORCH)
-	$(BIN)/pip install --quiet -e '.[demo,train,test]'
+	echo "midifill setup 2/3: PyTorch for the [train] extra: pip install $${index:+--extra-index-url $$index }$(TORCH)"; \
+	$(BIN)/pip install --progress-bar off -c constraints.txt $${index:+--extra-index-url $$index} $(TORCH) | { $(PIP_SHOW); }
+	@echo "midifill setup 3/3: midifill with its demo, train and test extras (pip install -e '.[demo,train,test]')"
+	$(BIN)/pip install --progress-bar off -c constraints.txt -e '.[demo,train,test]' | { $(PIP_SHOW); }
 	touch $@
 
 system-run:
@@ -84,8 +93,10 @@ apt:
 	  if [ "$${what#lib}" != "$$what" ]; then ldconfig -p | grep -q "$$what" && continue; \
 	  else command -v $$what >/dev/null 2>&1 && continue; fi; missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
-	  echo "installing system packages:$$missing"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  log=$$(mktemp); echo "installing system packages:$$missing (apt-get; its output goes to $$log)"; \
+	  if $(SUDO) apt-get update -qq >"$$log" 2>&1 && \
+	     $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >>"$$log" 2>&1; \
+	  then echo "installed:$$missing"; else tail -n 30 "$$log"; exit 1; fi; \
 	fi
 
 tests/ableton/node_modules: tests/ableton/package-lock.json

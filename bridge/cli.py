@@ -52,6 +52,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     chosen = next((a for a in argv if a in SUBCOMMANDS), None)
+    missing = extras.missing_before_start(chosen, argv)
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
     try:
         parser = build_parser(only=chosen or "")
         args = parser.parse_args(argv)
@@ -65,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         extra = extras.extra_for(exc, chosen, demo="--demo" in argv)
         if extra is None:
             raise
-        print(extras.missing_line(exc, chosen, extra), file=sys.stderr)
+        print(extras.missing_line(exc.name, chosen, extra), file=sys.stderr)
         return 2
 
 

@@ -8,6 +8,7 @@ ModuleNotFoundError for one of these modules into one line and exit 2.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from importlib import metadata
@@ -22,8 +23,22 @@ MODULE_EXTRA = {
 }
 
 # the extra a command needs (the one named when a shared module is missing)
-COMMAND_EXTRA = {"demo": "demo", "train": "train", "corpus": "train", "pretokenise": "train",
-                 "eval": "train", "bench": "train"}
+COMMAND_EXTRA = {"demo": "demo", "train": "train", "corpus": "train", "eval": "train",
+                 "bench": "train"}
+
+# the module each command cannot start without, checked before it starts (so
+# `midifill corpus` stops at once, not when its first worker parses a file)
+COMMAND_NEEDS = {"demo": "gradio", "train": "torch", "corpus": "music21", "eval": "torch",
+                 "bench": "torch"}
+
+
+def missing_before_start(command: str | None, argv: list[str]) -> str | None:
+    """The one line to print when `command` cannot start for want of an
+    extra, else None."""
+    need = "gradio" if command == "serve" and "--demo" in argv else COMMAND_NEEDS.get(command or "")
+    if need is None or importlib.util.find_spec(need) is not None:
+        return None
+    return missing_line(need, command, MODULE_EXTRA[need])
 
 
 def extra_for(exc: ModuleNotFoundError, command: str | None, demo: bool = False) -> str | None:
@@ -63,7 +78,7 @@ def install_command(extra: str) -> str:
     return f'"{sys.executable}" -m pip install {target}'
 
 
-def missing_line(exc: ModuleNotFoundError, command: str | None, extra: str) -> str:
+def missing_line(module: str, command: str | None, extra: str) -> str:
     what = f"midifill {command}" if command else "midifill"
-    return (f"{what}: needs midifill[{extra}] (no module named {exc.name!r}); "
+    return (f"{what}: needs midifill[{extra}] (no module named {module!r}); "
             f"add it with: {install_command(extra)}")

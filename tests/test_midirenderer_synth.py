@@ -8,7 +8,9 @@ import mido
 import numpy as np
 import pytest
 
-pytest.importorskip("midirenderer")
+from tests.conftest import require_module
+
+require_module("midirenderer")
 
 from demo import midirenderer_synth as ms  # noqa: E402
 from demo import render  # noqa: E402

@@ -16,6 +16,7 @@
 --   [nomain] midifill_context.lua
 --   [nomain] midifill_write.lua
 --   [nomain] midifill_json.lua
+--   [nomain] midifill_command.lua
 
 -- Fill: for each selected MIDI item (or the item under the edit cursor on the
 -- selected track), rewrite the time selection (the whole item when there is

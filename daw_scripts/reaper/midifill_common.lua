@@ -110,19 +110,14 @@ end
 
 -- Transport -------------------------------------------------------------------
 
-local is_windows = (reaper.GetOS() or ""):match("^Win") ~= nil
-local sep = is_windows and "\\" or "/"
+-- Paths and the command line for this system: midifill_command.lua
+local command = dofile(here .. "midifill_command.lua")
+M.command = command
+local is_windows = command.is_windows(reaper.GetOS())
+local sep = command.separator(is_windows)
 
 local function temp_dir()
-  local d = os.getenv("TMPDIR") or os.getenv("TEMP") or os.getenv("TMP")
-  if not d or d == "" then d = is_windows and reaper.GetResourcePath() or "/tmp" end
-  return (d:gsub("[/\\]$", ""))
-end
-
--- Double quotes read the same whether ExecProcess hands the line to a shell
--- or splits it itself (Windows), so they are the portable choice.
-local function quote(s)
-  return '"' .. s:gsub('"', "") .. '"'
+  return command.temp_dir(is_windows, os.getenv, reaper.GetResourcePath())
 end
 
 local function trim(s) return (s or ""):gsub("^%s+", ""):gsub("%s+$", "") end
@@ -130,14 +125,11 @@ local function trim(s) return (s or ""):gsub("^%s+", ""):gsub("%s+$", "") end
 -- The command line that runs `midifill request` on the request file. The
 -- request travels as a file because ExecProcess cannot feed stdin; the
 -- response comes back on stdout, which ExecProcess returns, so no shell and
--- no redirect are needed on any system. `settings.command` is inserted as
--- typed: a path with spaces must be quoted by the user, and it may be a
--- whole prefix such as `python -m bridge.cli`.
+-- no redirect are needed on any system. `settings.command` may be empty
+-- (`midifill` on PATH), a path to the program (quoted here, spaces and all),
+-- or a whole prefix such as `python -m bridge.cli`.
 function M.request_command(settings, in_path)
-  local cmd = string.format("%s request --host %s --port %d --timeout %s",
-    settings.command, quote(settings.host), settings.port, tostring(settings.timeout))
-  if settings.token ~= "" then cmd = cmd .. " --token " .. quote(settings.token) end
-  return cmd .. " " .. quote(in_path)
+  return command.request_line(settings, in_path, is_windows, command.file_exists)
 end
 
 function M.server_hint(settings)
