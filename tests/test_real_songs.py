@@ -172,3 +172,4 @@ def test_the_table_runs_on_the_bundled_model():
     assert out["drums"][DEFAULT]["fills"] == 1 and out["pitched"][DEFAULT]["fills"] == 1
     assert {"drums", "pitched"} <= set(out["coverage"])
     assert 0 <= out["coverage"]["drums"]["median_shown"] <= 2 * CONTEXT
+    assert out["coverage"]["pitched"]["median_other_tracks_kept"] <= 5

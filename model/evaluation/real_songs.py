@@ -96,9 +96,10 @@ def systems(engine, follow_off: dict | None = None) -> dict:
     return out
 
 
-def own_bars_shown(engine, case: Case, song: Song | None = None) -> int:
+def own_bars_shown(engine, case: Case, song: Song | None = None) -> tuple[int, int]:
     """How many of the target's own context bars (CONTEXT on each side) lie
-    in the window of the prompt the engine builds for this fill."""
+    in the window of the prompt the engine builds for this fill, and how
+    many other tracks the prompt keeps."""
     tok, song = engine.tok, song or case.song
     bars = song.bars(until=max(case.end, song.end_beat))
     b0, b1 = case.b0, case.b0 + SPAN
@@ -107,7 +108,8 @@ def own_bars_shown(engine, case: Case, song: Song | None = None) -> int:
     prompt = build_prompt(tok, song, bars, case.track.id, (b0, b1), (b0, b1), lo, hi, "fill",
                           engine.config.block_size, density, written_from=b0)
     w0, w1 = prompt.window
-    return sum(w0 <= b < w1 for b in [*range(b0 - CONTEXT, b0), *range(b1, b1 + CONTEXT)])
+    shown = sum(w0 <= b < w1 for b in [*range(b0 - CONTEXT, b0), *range(b1, b1 + CONTEXT)])
+    return shown, len(prompt.tracks) - 1
 
 
 def _bucket(tracks: int) -> str:
@@ -117,15 +119,16 @@ def _bucket(tracks: int) -> str:
 def coverage(engine, cases: list[Case]) -> dict:
     """Median own context bars shown (of 2 * CONTEXT), with the song as it
     is and with the other tracks emptied, by kind of target and track count."""
-    groups: dict[str, list[tuple[int, int]]] = {}
+    groups: dict[str, list[tuple[int, int, int]]] = {}
     for case in cases:
-        shown = (own_bars_shown(engine, case), own_bars_shown(engine, case, emptied(case)))
+        shown = (*own_bars_shown(engine, case), own_bars_shown(engine, case, emptied(case))[0])
         kind = "drums" if case.track.is_drum else "pitched"
         for key in (kind, f"{kind}, {_bucket(len(case.song.tracks))}"):
             groups.setdefault(key, []).append(shown)
-    return {key: {"fills": len(v), "median_shown": statistics.median(a for a, _ in v),
-                  "none_shown": sum(a == 0 for a, _ in v),
-                  "median_shown_other_tracks_emptied": statistics.median(b for _, b in v)}
+    return {key: {"fills": len(v), "median_shown": statistics.median(a for a, _, _ in v),
+                  "none_shown": sum(a == 0 for a, _, _ in v),
+                  "median_other_tracks_kept": statistics.median(k for _, k, _ in v),
+                  "median_shown_other_tracks_emptied": statistics.median(b for _, _, b in v)}
             for key, v in sorted(groups.items())}
 
 

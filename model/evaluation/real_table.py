@@ -172,7 +172,8 @@ def format_sets(sets: dict[str, dict], default: str) -> str:
         for key, c in res["coverage"].items():
             out.append(f"prompt shows of the target's 16 own context bars, {key}: median "
                        f"{c['median_shown']:g} ({c['none_shown']} of {c['fills']} none; other "
-                       f"tracks emptied {c['median_shown_other_tracks_emptied']:g})")
+                       f"tracks kept {c['median_other_tracks_kept']:g}; other tracks emptied: "
+                       f"{c['median_shown_other_tracks_emptied']:g} shown)")
         if res["drums"]:
             out.append(format_rows("drums", res["drums"], DRUM_COLUMNS))
         if res["pitched"]:
