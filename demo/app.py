@@ -8,6 +8,7 @@ finished by demo/effects.py; the limiter's ceiling defaults to -1 dBFS.
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import shutil
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from demo import effects, task as tk
+from demo import controls_form as form, effects, task as tk
 from demo.pianoroll import draw_pianoroll
 from demo.render import (CONTEXT_BARS, SAMPLE_RATE, SynthUnavailable, excerpt, render_song,
                          section, write_wav)
@@ -83,28 +84,34 @@ def describe(midi_path):
             first, min(n_bars, first + 3), info)
 
 
-def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_end=4,
-             temperature=1.0, top_p=0.95, seed=7, variations=2, density=0.0,
-             key=tk.KEY_OFF, pitch_low=0, pitch_high=127, harmony=tk.HARMONY_DEFAULT,
-             reverb=0.22, room_size=0.3, compression=0.2, eq_low=0.0, eq_mid=0.0, eq_high=0.0,
-             chorus=0.0, delay=0.0, lofi=0.0, limiter=True, ceiling_db=effects.CEILING_DB,
-             normalize=True, loudness=effects.DEFAULT_LOUDNESS, progress=gr.Progress()):
+_SELECTION = ("midi", "mode", "target", "new_instrument", "bar_start", "bar_end")
+
+
+def generate(*args, **kwargs):
     """Fill, continue or generate; return the summary and, per variation slot,
     (piano roll PNG, WAV for the player, [.mid] download).
 
-    One parameter per control, not a settings object: Gradio passes the inputs
-    positionally and names the /generate API's parameters after these
-    (docs/demo.md, "The API"). They become a tk.Task and an effects.FxSettings
-    at once."""
+    One parameter per input, not a settings object: Gradio passes the inputs
+    positionally and names the /generate API's parameters after this
+    function's signature (docs/demo.md, "The API"): the selection, one per
+    control of the table the demo shows (demo/controls_form.py), then the
+    sound. They become a tk.Task and an effects.FxSettings at once."""
+    bound = generate.__signature__.bind(*args, **kwargs)
+    bound.apply_defaults()
+    values = dict(bound.arguments)
+    controls = {c.name: values.pop(c.name) for c in form.CONTROLS}
+    return _generate(*(values.pop(name) for name in _SELECTION), controls, **values)
+
+
+def _generate(midi, mode, target, new_instrument, bar_start, bar_end, controls,
+              reverb=0.22, room_size=0.3, compression=0.2, eq_low=0.0, eq_mid=0.0, eq_high=0.0,
+              chorus=0.0, delay=0.0, lofi=0.0, limiter=True, ceiling_db=effects.CEILING_DB,
+              normalize=True, loudness=effects.DEFAULT_LOUDNESS, progress=gr.Progress()):
     started = time.perf_counter()
     try:
         song = tk.load_song(midi)
         job = tk.Task(mode=mode, target=target or "", bar_start=bar_start, bar_end=bar_end,
-                      new_instrument=str(new_instrument), temperature=temperature, top_p=top_p,
-                      seed=None if seed is None or int(seed) < 0 else int(seed),
-                      variations=int(variations), density=float(density) or None, key=key,
-                      pitch_range=(int(pitch_low), int(pitch_high)),
-                      harmony=None if harmony is None else float(harmony))
+                      new_instrument=str(new_instrument), **controls)
         song, request, track_id, start, end = tk.prepare(song, job)
     except tk.InputError as exc:
         raise _refuse(str(exc)) from exc
@@ -136,6 +143,21 @@ def generate(midi, mode="fill", target="", new_instrument="0", bar_start=1, bar_
         flat.append(gr.Column(visible=i < len(slots)))
         flat += list(slots[i]) if i < len(slots) else [None, None, None]
     return tuple(flat)
+
+
+def _signature() -> inspect.Signature:
+    """generate's parameters: the selection, the controls, the sound."""
+    P = inspect.Parameter
+    sound = list(inspect.signature(_generate).parameters.values())[7:]
+    return inspect.Signature(
+        [P("midi", P.POSITIONAL_OR_KEYWORD)]
+        + [P(n, P.POSITIONAL_OR_KEYWORD, default=d)
+           for n, d in zip(_SELECTION[1:], ("fill", "", "0", 1, 4))]
+        + [P(c.name, P.POSITIONAL_OR_KEYWORD, default=form.start_value(c) if c.kind != "key"
+             else tk.KEY_OFF) for c in form.CONTROLS] + sound)
+
+
+generate.__signature__ = _signature()
 
 
 def _run_engine(request, progress) -> dict:
@@ -247,20 +269,9 @@ with gr.Blocks(title="midifill", delete_cache=(300, 900)) as demo:
                 bar_start = gr.Number(1, precision=0, label="from bar")
                 bar_end = gr.Number(4, precision=0, label="to bar")
             with gr.Accordion("generation controls", open=False):
-                temperature = gr.Slider(0.1, 2.0, 1.0, step=0.05, label="temperature")
-                top_p = gr.Slider(0.05, 1.0, 0.95, step=0.01, label="top-p")
-                seed = gr.Number(7, precision=0, label="seed (-1: random)")
-                variations = gr.Slider(1, tk.MAX_VARIATIONS, 2, step=1, label="variations")
-                density = gr.Slider(0, 16, 0, step=0.5, label="density (notes per bar; 0: the model decides)")
-                key = gr.Dropdown([tk.KEY_OFF, tk.KEY_AUTO] + tk.KEYS, value=tk.KEY_OFF,
-                                  label="key lock")
-                with gr.Row():
-                    pitch_low = gr.Slider(0, 127, 0, step=1, label="lowest pitch")
-                    pitch_high = gr.Slider(0, 127, 127, step=1, label="highest pitch")
-                harmony = gr.Slider(0, 1, tk.HARMONY_DEFAULT, step=0.05, label="Harmony",
-                                    info=f"lean towards the notes the other tracks play: 0 off, "
-                                         f"1 strong; left at {tk.HARMONY_DEFAULT:g}, it "
-                                         "follows the part")
+                # one per control of the table the demo shows (demo/controls_form.py)
+                controls = form.components(gr, [tk.KEY_OFF, tk.KEY_AUTO] + tk.KEYS, tk.KEY_OFF,
+                                           tk.MAX_VARIATIONS)
             with gr.Accordion("sound", open=False):
                 preset = gr.Dropdown(list(effects.PRESETS), value="room", label="preset")
                 reverb = gr.Slider(0, 1, 0.22, step=0.01, label="reverb")
@@ -298,9 +309,8 @@ with gr.Blocks(title="midifill", delete_cache=(300, 900)) as demo:
     preset.change(preset_values, preset, sound, queue=False, api_name=False)
     midi.change(describe, midi, [tracks, target, bar_start, bar_end, info], api_name="describe")
     target.change(instrument_visibility, target, new_instrument, queue=False, api_name=False)
-    run_button.click(generate, [midi, mode, target, new_instrument, bar_start, bar_end,
-                                temperature, top_p, seed, variations, density, key,
-                                pitch_low, pitch_high, harmony] + sound, outputs,
+    run_button.click(generate, [midi, mode, target, new_instrument, bar_start, bar_end]
+                     + controls + sound, outputs,
                      api_name="generate", concurrency_limit=2)
 
 demo.queue(default_concurrency_limit=2, max_size=32)

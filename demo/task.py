@@ -9,7 +9,7 @@ shows it as a gr.Error.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field, make_dataclass
 from pathlib import Path
 
 import pretty_midi
@@ -19,7 +19,7 @@ from model import scales
 from model.errors import MidiFileError, MidiLimitError
 from model.generation.front import InputError
 from model.midi_io import read_midi, scan_midi
-from model.generation.sampling import HARMONY_DEFAULT
+from demo import controls_form as form
 from model.song import Song, Track
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a MIDI file past this is almost surely not a song
@@ -107,24 +107,15 @@ def detect_key(song: Song) -> str | None:
     return scales.detect_key(n for t in song.tracks if not t.is_drum for n in t.notes)
 
 
-@dataclass
-class Task:
-    """What the form asks for. Bars are numbered from 1, both ends included."""
-
-    mode: str = "fill"
-    target: str = ""
-    bar_start: int = 1
-    bar_end: int = 4
-    new_instrument: str = "0"  # a program number as text, or DRUMS
-    temperature: float = 1.0
-    top_p: float = 0.95
-    seed: int | None = None
-    variations: int = 1
-    density: float | None = None
-    key: str = KEY_OFF
-    pitch_range: tuple[int, int] | None = None
-    harmony: float | None = None  # None or HARMONY_DEFAULT: not sent, the engine follows the part
-    notes: list[str] = field(default_factory=list)  # what was adjusted, to tell the visitor
+# What the form asks for: the selection, then one field per control of the
+# table the demo shows (demo/controls_form.py; None: not sent), then what was
+# adjusted, to tell the visitor. Bars are numbered from 1, both ends included.
+Task = make_dataclass("Task", [
+    ("mode", str, "fill"), ("target", str, ""), ("bar_start", int, 1), ("bar_end", int, 4),
+    ("new_instrument", str, "0"),  # a program number as text, or DRUMS
+] + form.task_fields()
+  + [("notes", list, field(default_factory=list))])
+Task.__doc__ = "What the form asks for (see above); a control left None is not sent."
 
 
 def prepare(song: Song, task: Task) -> tuple[Song, dict, str, float, float]:
@@ -148,33 +139,23 @@ def prepare(song: Song, task: Task) -> tuple[Song, dict, str, float, float]:
     return song, request, track_id, target["start"], target["end"]
 
 
-def _controls(song: Song, task: Task) -> dict:
-    """The form's controls, checked in its words. Density 0 on the form and
-    the full pitch range leave the model free; harmony left at the slider's
-    resting place is not sent, so the engine follows the part."""
-    if not 1 <= int(task.variations) <= MAX_VARIATIONS:
+def _controls(song: Song, task) -> dict:
+    """The form's controls, checked in its words (demo/controls_form.py): the
+    seed box's -1 asks for a random seed, and the key lock may be the key
+    detected in the song; "auto" and values equal to the engine's defaults
+    are not sent."""
+    values = {c.name: getattr(task, c.name) for c in form.CONTROLS}
+    variations = values.get("variations")
+    if variations is not None and not 1 <= float(variations) <= MAX_VARIATIONS:
         raise InputError(f"Variations must be between 1 and {MAX_VARIATIONS}.")
-    pitch_range = None
-    if task.pitch_range is not None:
-        lo, hi = (int(p) for p in task.pitch_range)
-        if lo > hi:
-            raise InputError(f"Pitch range: the lowest note ({lo}) is above the highest "
-                             f"({hi}). Raise the highest or lower the lowest.")
-        if (lo, hi) != (0, 127):
-            pitch_range = (lo, hi)
-    harmony = None
-    if task.harmony is not None and float(task.harmony) != HARMONY_DEFAULT:
-        harmony = float(task.harmony)
-        if not 0.0 <= harmony <= 1.0:
-            raise InputError(f"Harmony must be between 0 and 1, not {harmony:g}.")
-    key = task.key
+    if values.get("seed") is not None and float(values["seed"]) < 0:
+        values["seed"] = None
+    key = values.get("key")
     if key == KEY_AUTO:
         key = detect_key(song)
         task.notes.append(f"key detected: {key}" if key else "no pitched notes, key lock off")
-    return front.controls(temperature=float(task.temperature), top_p=float(task.top_p),
-                          variations=int(task.variations), seed=task.seed,
-                          density=task.density or None, pitch_range=pitch_range,
-                          harmony=harmony, key=key if key and key != KEY_OFF else None)
+    values["key"] = key if key and key != KEY_OFF else None
+    return form.request_controls(values)
 
 
 def _with_new_track(song: Song, instrument: str) -> tuple[Song, str]:

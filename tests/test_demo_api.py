@@ -60,8 +60,10 @@ def test_view_api_says_what_the_target_takes(server):
     params = {p["parameter_name"]: p for p in info["named_endpoints"]["/generate"]["parameters"]}
     target = params["target"]["type"]
     assert target.get("type") == "string" and "enum" not in target  # was Literal[]
-    from model.generation.sampling import HARMONY_DEFAULT
-    assert "harmony" in params and params["harmony"]["parameter_default"] == HARMONY_DEFAULT
+    # a parameter per control of the table the demo shows, "auto" a value of its own
+    from demo.controls_form import CONTROLS
+    assert [c.name for c in CONTROLS] == [n for n in params if n in {c.name for c in CONTROLS}]
+    assert params["harmony"]["parameter_default"] == "auto"
 
 
 @pytest.mark.parametrize("call, message", [

@@ -119,7 +119,7 @@ def test_a_new_track_is_added_with_the_chosen_instrument(client):
     ("bars out of range", {"bar_start": 5, "bar_end": 40}, "out of range"),
     ("bars reversed", {"bar_start": 6, "bar_end": 2}, "out of range"),
     ("no such track", {"target": "7"}, "does not exist"),
-    ("pitch range upside down", {"pitch_low": 90, "pitch_high": 40}, "Pitch range"),
+    ("pitch range upside down", {"pitch_range": "90-40"}, "Pitch range"),
 ])
 def test_bad_input_is_explained_and_the_app_keeps_running(client, tmp_path, case, kwargs,
                                                           message):

@@ -99,10 +99,17 @@ def test_prepare_builds_a_request_the_engine_accepts(pop):
     assert parsed.track_id == "3" and parsed.controls.variations == 2
 
 
-def test_full_pitch_range_and_zero_density_leave_the_model_free(pop):
-    _, request, *_ = tk.prepare(pop, tk.Task(target="1", pitch_range=(0, 127), density=None))
-    assert "pitch_range" not in request["controls"] and "density" not in request["controls"]
-    assert "key" not in request["controls"]
+def test_auto_is_a_choice_of_its_own_and_no_value_stands_for_it(pop):
+    _, request, *_ = tk.prepare(pop, tk.Task(target="1", pitch_range="auto", density="auto",
+                                             max_polyphony="auto", kit="auto", feel="auto"))
+    assert request["controls"] == {}  # auto is the engine's default: nothing to send
+    # the whole range, or any number, is a value the visitor chose, and is sent
+    _, request, *_ = tk.prepare(pop, tk.Task(target="1", pitch_range=(0, 127), density=0,
+                                             max_polyphony="1", feel="swing", kit="off"))
+    assert request["controls"] == {"pitch_range": [0, 127], "density": 0.0,
+                                   "max_polyphony": 1, "feel": "swing", "kit": "off"}
+    c = parse_request(request, Tokenizer()).controls
+    assert (c.pitch_range, c.max_polyphony, c.feel, c.kit) == ((0, 127), 1, "swing", None)
 
 
 def test_a_new_track_gets_a_fresh_id_and_is_filled(pop):
@@ -151,12 +158,12 @@ def test_response_replaces_only_the_target_range(pop, tmp_path):
     assert read_midi(tmp_path / "one.mid").time_signatures[0] == TimeSignature(0.0, 4, 4)
 
 
-def test_harmony_at_its_default_sends_nothing_and_other_values_reach_the_engine(pop):
+def test_harmony_at_auto_sends_nothing_and_every_value_reaches_the_engine(pop):
     from model.generation.sampling import HARMONY_DEFAULT
-    for left_alone in (None, HARMONY_DEFAULT):
+    for left_alone in (None, "auto"):
         _, request, *_ = tk.prepare(pop, tk.Task(target="1", harmony=left_alone))
         assert "harmony" not in request["controls"]
-    for value in (0.0, 0.8, 1.0):
+    for value in (0.0, HARMONY_DEFAULT, 0.8, 1.0):  # 0.3 too: no value stands for "auto"
         _, request, *_ = tk.prepare(pop, tk.Task(target="1", harmony=value))
         assert request["controls"]["harmony"] == value
         assert parse_request(request, Tokenizer()).controls.harmony == value
