@@ -3,9 +3,10 @@ size, the ranking, and, through the engine with the tiny trained
 model, that a response is the sampled fills closest to the part."""
 import pytest
 
-from model.generation.choose import CANDIDATES, closest, pool_size
+from model.generation.choose import CANDIDATES, closest, closest_groove, pool_size
+from model.groove import groove_closeness, onset_set
 from model.histograms import pitch_class_overlap
-from model.song import Note
+from model.song import Bar, Note
 
 
 def notes(*pitches):
@@ -88,16 +89,55 @@ def test_later_chunks_choose_per_variation(tiny_engine, monkeypatch):
         assert later == best
 
 
-@pytest.mark.parametrize("case", ["one candidate", "drum part", "new part"])
+@pytest.mark.parametrize("case", ["one candidate", "drum part, groove off", "new part"])
 def test_no_choosing_where_it_cannot_help(tiny_engine, monkeypatch, case):
-    """candidates 1, a drum target (no pitch classes) and generate mode (no
+    """candidates 1, a drum target with groove off and generate mode (no
     part to be close to) sample exactly the fills asked for."""
     tracks, mode, controls = band(), "fill", {"variations": 2}
     if case == "one candidate":
         controls["candidates"] = 1
-    elif case == "drum part":
+    elif case == "drum part, groove off":
         tracks = band(drum_target=True)
+        controls["groove"] = "off"
     else:
         mode = "generate"
     resp, batches = run_recorded(tiny_engine, monkeypatch, tracks, mode=mode, **controls)
     assert [len(b) for b in batches] == [2] and len(resp["variations"]) == 2
+
+
+def hits(*onsets, key=36):
+    return [Note(key, t, 0.25) for t in onsets]
+
+
+def test_closest_groove_ranks_by_onsets_per_drum_group_bar_against_bar():
+    bar = Bar(0, 0.0, 4, 4)
+    part = (onset_set(hits(0, 2) + hits(1, 3, key=38), 0.0, 4.0),  # kick 1 3, snare 2 4
+            onset_set(hits(0.5, 1.5, key=42), 0.0, 4.0))  # two off-beat hats
+    same = hits(0, 2) + hits(1, 3, key=38)
+    swapped = hits(1, 3) + hits(0, 2, key=38)  # the same onsets, kick and snare traded
+    half = hits(0, 2)
+    hats = hits(0.5, 1.5, key=46)  # the other bar, on open hats: the same group
+    fills = [swapped, half, same, hats, []]
+    assert closest_groove(fills, [bar], 0.0, 4.0, part, 5) == [2, 3, 1, 0, 4]
+    # a fill over the second half of the bar is held to that half of each part bar
+    assert groove_closeness([(onset_set(hits(2), 0.0, 4.0), 16 - 0.5, 32 - 0.5)],
+                            [part[0]]) == 2 / 3  # kick 3 matched; snare 4 missed
+    assert closest_groove([hits(2) + hits(3, key=38), hits(0, 2)], [bar], 2.0, 4.0,
+                          part, 1) == [0]
+
+
+def test_drum_fills_are_the_sampled_fills_closest_to_the_parts_groove(tiny_engine, monkeypatch):
+    tracks = band(drum_target=True)
+    part = [Note.from_list(n) for n in tracks[0]["notes"]]
+    resp, batches = run_recorded(tiny_engine, monkeypatch, tracks, variations=2)
+    assert len(batches) == 1 and len(batches[0]) == CANDIDATES
+    bars = [Bar(4 + i, 16.0 + 4 * i, 4, 4) for i in range(2)]
+    near = tuple(onset_set(part, b, b + 4) for b in range(0, 48, 4) if not 16 <= b < 24)
+
+    def score(fill):
+        f = [Note(p, t / 24, 0.25) for t, p in fill]
+        return groove_closeness([(onset_set(f, b.start, b.end), -0.5, 31.5) for b in bars],
+                                list(near))
+    ranked = sorted(batches[0], key=lambda f: -score(f))
+    assert [ticks(v["notes"]) for v in resp["variations"]] == ranked[:2]
+    assert len({score(f) for f in batches[0]}) > 1

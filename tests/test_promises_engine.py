@@ -1,8 +1,8 @@
 """The engine's defaults and controls, end to end with the tiny trained model,
 checked for what they promise rather than for "something changed":
 density null follows the part's own nearby bars, the density control goes
-the way it says, and pitch_range null means no limit when the part has fewer
-than 3 notes nearby."""
+the way it says, and pitch_range auto is the instrument's General MIDI range
+when the part has fewer than 3 notes nearby."""
 from collections import Counter
 
 import pytest
@@ -47,9 +47,11 @@ def assert_busy(resp):
 
 def test_density_null_follows_the_parts_own_nearby_bars(tiny_engine):
     """A part of 1 note a bar is filled at that level (at most 2 a bar), a
-    part of 16 a bar at its own (14-20 a bar, see assert_busy)."""
+    part of 16 a bar at its own (14-20 a bar, see assert_busy). Polyphony is
+    off: this part is a single line, and the untrained model, which skips
+    far ahead in a bar, reaches 14 notes only by stacking them."""
     assert_sparse(run(tiny_engine, song(1)))
-    assert_busy(run(tiny_engine, song(16)))
+    assert_busy(run(tiny_engine, song(16), max_polyphony="off"))
 
 
 def test_the_density_control_goes_the_way_it_says(tiny_engine):
@@ -59,22 +61,28 @@ def test_the_density_control_goes_the_way_it_says(tiny_engine):
     draws closest to the part's pitch classes is checked in test_choose.py."""
     tracks = song(4)
     assert_sparse(run(tiny_engine, tracks, density=1, candidates=1))
-    assert_busy(run(tiny_engine, tracks, density=24, candidates=1))
+    # polyphony off, as above; durations off: this part's 8th notes would
+    # hold a bar of a single line to 16 notes at most
+    assert_busy(run(tiny_engine, tracks, density=24, candidates=1, max_polyphony="off",
+                    durations="off"))
     # density 0: sparse output allowed, and never more than the model's choice
     assert all(isinstance(v["notes"], list) for v in run(tiny_engine, tracks,
                                                         density=0)["variations"])
 
 
-def test_pitch_range_null_is_no_limit_with_fewer_than_3_nearby_notes(tiny_engine):
-    """Two nearby notes set no register: the fill is the one an explicit
-    full range gives, note for note."""
+def test_pitch_range_auto_is_the_instruments_range_with_fewer_than_3_nearby_notes(tiny_engine):
+    """Two nearby notes set no register of their own: the fill stays in the
+    usual range of the track's General MIDI instrument (follow.gm_range), a
+    bass's for an electric bass; "off" is no limit."""
     two = song(1, bars=7)
     two[0]["notes"] = [[50, 8.0, 1.0, 90], [52, 28.0, 1.0, 90]]  # bars 3 and 8
-    free = run(tiny_engine, two, temperature=1.5)
+    two[0]["program"] = 33  # electric bass: 28-60
+    bass = run(tiny_engine, two, temperature=1.5)
+    pitches = {n[0] for v in bass["variations"] for n in v["notes"]}
+    assert pitches and all(28 <= p <= 60 for p in pitches), sorted(pitches)
+    free = run(tiny_engine, two, temperature=1.5, pitch_range="off")
     full = run(tiny_engine, two, temperature=1.5, pitch_range=[0, 127])
-    assert free["variations"] == full["variations"]
-    pitches = {n[0] for v in free["variations"] for n in v["notes"]}
-    assert pitches and not pitches <= set(range(47, 55)), sorted(pitches)  # not 50-52 widened
+    assert free["variations"] == full["variations"] != bass["variations"]
     # a third note makes a register: 50-53, widened evenly to 7 semitones (48-55)
     three = [dict(t) for t in two]
     three[0]["notes"] = two[0]["notes"] + [[53, 30.0, 1.0, 90]]

@@ -6,7 +6,6 @@ never outgrows the model's block.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import random
 import threading
@@ -19,10 +18,12 @@ from ..network.checkpoint_check import check_tokenizer
 from ..errors import Cancelled, CheckpointError, TooSlow
 from .fast_c import CSampler
 from .grammar import FillState
+from . import follow
+from .follow import register
 from .harmony import Sounding, follow_strength
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
-from .sampling import AUTO, HARMONY_DEFAULT, Noise, Step, apply_filters, sample
+from .sampling import HARMONY_DEFAULT, Noise, Step, apply_filters, sample
 from ..song import Note
 from ..network.tokenizer import Tokenizer
 from ..network.checkpoint import load_weights
@@ -36,20 +37,19 @@ CHUNK_BARS = 4
 TIME_BUDGET_S = float(os.environ.get("MIDIFILL_TIME_BUDGET_S", "30"))
 
 
-CONTEXT_BARS = 8  # bars on each side of a fill that set its default density and register
-# The default register is the part's own nearby range, no wider: measured
-# on held-out songs (docs/fit.md), notes outside it were what most gave
-# generated bars away (43 % of them at 7 semitones of margin, 2.5 % of real
-# bars). A part that stays on a few pitches still gets REGISTER_MIN_WIDTH.
-REGISTER_MARGIN = 0
-REGISTER_MIN_WIDTH = 7  # semitones
+CONTEXT_BARS = 8  # bars on each side of a fill whose notes the fill follows (follow.py)
+
+
+def _nearby_bars(bars, b0: int, b1: int) -> list[int]:
+    """Indices of up to CONTEXT_BARS bars on each side of bars [b0, b1)."""
+    return list(range(max(0, b0 - CONTEXT_BARS), b0)) + \
+        list(range(b1, min(len(bars), b1 + CONTEXT_BARS)))
 
 
 def _nearby_notes(track, bars, b0: int, b1: int) -> tuple[list[Note], int]:
     """The track's own notes in up to CONTEXT_BARS bars on each side of bars
     [b0, b1), and how many bars that is."""
-    near = list(range(max(0, b0 - CONTEXT_BARS), b0)) + \
-        list(range(b1, min(len(bars), b1 + CONTEXT_BARS)))
+    near = _nearby_bars(bars, b0, b1)
     if not near:
         return [], 0
     lo, hi = bars[near[0]].start, bars[near[-1]].end
@@ -58,27 +58,29 @@ def _nearby_notes(track, bars, b0: int, b1: int) -> tuple[list[Note], int]:
     return notes, len(near)
 
 
+def _density(tok: Tokenizer, notes: list[Note], n_bars: int) -> int | None:
+    return max(1, tok.density_level(len(notes) / n_bars)) if notes else None
+
+
+def _velocities(tok: Tokenizer, notes: list[Note]) -> tuple[int, int] | None:
+    if len(notes) < 3:
+        return None
+    bins = [tok.velocity_bin(n.velocity) for n in notes]
+    return max(0, min(bins) - 1), min(tok.config.velocity_bins - 1, max(bins) + 1)
+
+
 def context_density(tok: Tokenizer, track, bars, b0: int, b1: int) -> int | None:
     """The density level of the target track's own nearby notes, or None (the
     model chooses) when it has none there: a producer filling bars of a part
     expects them about as busy as the rest of it."""
-    notes, n_bars = _nearby_notes(track, bars, b0, b1)
-    return max(1, tok.density_level(len(notes) / n_bars)) if notes else None
+    return _density(tok, *_nearby_notes(track, bars, b0, b1))
 
 
 def context_register(track, bars, b0: int, b1: int) -> tuple[int, int] | None:
-    """The pitch range of a pitched target track's own nearby notes (widened
-    by REGISTER_MARGIN, and evenly to REGISTER_MIN_WIDTH where narrower), or
-    None with fewer than 3 of them: a bass fill stays a bass line."""
-    notes, _ = _nearby_notes(track, bars, b0, b1)
-    if track.is_drum or len(notes) < 3:
-        return None
-    lo = min(n.pitch for n in notes) - REGISTER_MARGIN
-    hi = max(n.pitch for n in notes) + REGISTER_MARGIN
-    short = REGISTER_MIN_WIDTH - (hi - lo)
-    if short > 0:
-        lo, hi = lo - short // 2, hi + short - short // 2
-    return max(0, lo), min(127, hi)
+    """The pitch range of a pitched target track's own nearby notes
+    (follow.register), or None for a drum track or with fewer than 3 of
+    them: a bass fill stays a bass line."""
+    return None if track.is_drum else register(_nearby_notes(track, bars, b0, b1)[0])
 
 
 def context_velocities(tok: Tokenizer, track, bars, b0: int, b1: int) -> tuple[int, int] | None:
@@ -86,11 +88,7 @@ def context_velocities(tok: Tokenizer, track, bars, b0: int, b1: int) -> tuple[i
     each way, or None with fewer than 3 of them: a fill plays at the part's
     dynamics (measured on held-out songs, velocity was what most gave the
     fills of MMA parts away, docs/fit.md)."""
-    notes, _ = _nearby_notes(track, bars, b0, b1)
-    if len(notes) < 3:
-        return None
-    bins = [tok.velocity_bin(n.velocity) for n in notes]
-    return max(0, min(bins) - 1), min(tok.config.velocity_bins - 1, max(bins) + 1)
+    return _velocities(tok, _nearby_notes(track, bars, b0, b1)[0])
 
 
 def context_harmony(tok: Tokenizer, song, track, bars, b0: int, b1: int) -> float:
@@ -171,35 +169,32 @@ class Engine:
         b1 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) >= hi_tick) + 1
         chunks = [(c, min(c + CHUNK_BARS, b1)) for c in range(b0, b1, CHUNK_BARS)]
         track = song.track(req.track_id)
+        # the part's own nearby bars, read once: every control the request
+        # leaves AUTO is set from them here, before any chunk (follow.py)
+        # (`generate` writes a new part: it reads none of them)
+        following = req.mode != "generate"
+        near = _nearby_bars(bars, b0, b1)
+        part, _ = _nearby_notes(track, bars, b0, b1)
+        prof = follow.profile(tok, song, track, part, [bars[i] for i in near]) \
+            if following else follow.EMPTY
+        controls = follow.resolve(req.controls, prof, track, req.mode, tok)
+        grid = follow.feel_grid(controls.feel, prof, tok.tpb)
+        min_dur = follow.min_duration(controls, prof, tok)
         density = None
-        if req.controls.density is not None and req.controls.density > 0:
-            density = tok.density_level(req.controls.density)
-        elif req.controls.density is None and req.mode != "generate":
-            density = context_density(tok, track, bars, b0, b1)
-        # until follow.py resolves them: AUTO as the engine read it before
-        req.controls = dataclasses.replace(
-            req.controls, **{k: (False if k == "groove" else None) for k in
-                             ("max_polyphony", "kit", "groove", "durations", "feel")
-                             if getattr(req.controls, k) is AUTO})
-        if req.controls.pitch_range is AUTO:
-            register = context_register(track, bars, b0, b1) \
-                if req.mode != "generate" else None
-            req.controls = dataclasses.replace(req.controls, pitch_range=register)
-        if req.controls.harmony is None or req.controls.harmony is AUTO:
-            harmony = HARMONY_DEFAULT if req.mode == "generate" or track.is_drum \
-                else context_harmony(tok, song, track, bars, b0, b1)
-            req.controls = dataclasses.replace(req.controls, harmony=harmony)
-        velocities = context_velocities(tok, track, bars, b0, b1) \
-            if req.mode != "generate" else None
+        if controls.density is not None and controls.density > 0:
+            density = tok.density_level(controls.density)
+        elif controls.density is None and following:
+            density = _density(tok, part, len(near))
+        velocities = _velocities(tok, part) if following else None
         # the other tracks' harmony, the same for every chunk (only the target changes)
         sounding = Sounding.of(song, req.track_id, lo_tick, hi_tick, tok.tpb) \
-            if req.controls.harmony > 0 and not track.is_drum else None
-        n = req.controls.variations
-        # where the part has pitched notes nearby, more fills are sampled than
-        # asked for and those closest to the part's pitch classes kept (choose.py)
-        part, _ = _nearby_notes(track, bars, b0, b1)
-        choosing = req.controls.candidates > 1 and req.mode != "generate" \
-            and not track.is_drum and bool(part)
+            if controls.harmony > 0 and not track.is_drum else None
+        n = controls.variations
+        # more fills are sampled than asked for and those closest to the part
+        # kept (choose.py): a pitched part's by pitch classes where it has notes
+        # nearby, a drum part's by groove where controls.groove is on
+        choosing = controls.candidates > 1 and following and bool(part) and \
+            (not track.is_drum or bool(controls.groove and any(prof.drum_bars)))
         songs = [song] * n
         results: list[list[Note]] = [[] for _ in range(n)]
         for ci, (c0, c1) in enumerate(chunks):
@@ -215,18 +210,25 @@ class Engine:
                                       density, written_from=b0)
                 prompt.plan.sounding = sounding
                 prompt.plan.velocities = velocities
+                prompt.plan.grid, prompt.plan.min_dur = grid, min_dur
 
                 def report(frac, ci=ci):
                     if progress:
                         progress((ci + frac) / len(chunks))
 
-                width = choose.pool_size(len(rows), n, req.controls.candidates) \
+                width = choose.pool_size(len(rows), n, controls.candidates) \
                     if choosing else len(rows)
-                states = self._decode(prompt, width, density, req.controls, gen, timing,
+                states = self._decode(prompt, width, density, controls, gen, timing,
                                       report, cancel)
                 fills = [[Note(p, t / tok.tpb, d / tok.tpb, tok.bin_velocity(vel))
                           for t, p, d, vel in st.notes] for st in states]
-                kept = choose.closest(fills, part, len(rows)) if choosing else range(len(rows))
+                if not choosing:
+                    kept = range(len(rows))
+                elif track.is_drum:
+                    kept = choose.closest_groove(fills, prompt.plan.bars, lo / tok.tpb,
+                                                 hi / tok.tpb, prof.drum_bars, len(rows))
+                else:
+                    kept = choose.closest(fills, part, len(rows))
                 for v, notes in zip(rows, (fills[i] for i in kept)):
                     results[v] += notes
                     seg_start, seg_end = lo / tok.tpb, hi / tok.tpb

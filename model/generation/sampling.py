@@ -1,5 +1,5 @@
-"""Sampling: small pure logit filters chained in one loop, then temperature,
-top-k and top-p.
+"""Sampling: small pure logit filters chained in one loop; the draw that
+follows them (temperature, top-k and top-p) is model/generation/draw.py.
 
 Every filter has the signature `f(logits, step) -> logits` on a 1-D float32
 NumPy array over the vocabulary: it returns a new array in which the tokens
@@ -19,10 +19,9 @@ from typing import Callable
 import numpy as np
 
 from .choose import CANDIDATES
+from .draw import NEG_INF, Noise, sample  # noqa: F401  (the draw, model/generation/draw.py)
 from .grammar import FillState
 from ..scales import scale_pitch_classes
-
-NEG_INF = np.float32(-np.inf)
 
 
 class _Auto:
@@ -78,8 +77,9 @@ class Controls:
     harmony: float | None | _Auto = AUTO
     kit: tuple[int, ...] | None | _Auto = AUTO  # drum keys allowed; None: any
     groove: bool | _Auto = AUTO  # choose drum fills by onsets per drum group
-    durations: None | _Auto = AUTO  # AUTO: the part's duration profile; None: off
-    feel: str | None | _Auto = AUTO  # "straight", "triplet", "swing", "loose"
+    # AUTO: the part's note lengths, resolved to (lo, hi) ticks; None: off
+    durations: tuple[int, int] | None | _Auto = AUTO
+    feel: str | None | _Auto = AUTO  # "straight", "triplet", "swing", "loose" (follow.FEELS)
 
     @property
     def sparse(self) -> bool:
@@ -156,6 +156,52 @@ def scale_filter(logits, step: Step):
 def _outside_scale(key: str) -> np.ndarray:
     classes = scale_pitch_classes(key)
     return np.array([p % 12 not in classes for p in range(128)])
+
+
+@acts_in("in_bar", "after_pos")
+def kit_filter(logits, step: Step):
+    """Drum hits on the keys of controls.kit only."""
+    kit = step.controls.kit
+    if not kit or not step.state.plan.is_drum:
+        return logits
+    a, b = step.state.tok.range("DRUM")
+    out = logits.copy()
+    out[a:b][_outside_kit(tuple(kit))] = NEG_INF
+    return out
+
+
+@lru_cache(maxsize=64)
+def _outside_kit(kit: tuple[int, ...]) -> np.ndarray:
+    return ~np.isin(np.arange(128), kit)
+
+
+@acts_in("in_bar")
+def feel_filter(logits, step: Step):
+    """New positions only on the plan's grid: the onset ticks within a beat
+    the part's feel uses (follow.py). Closing the bar stays allowed."""
+    grid, st = step.state.plan.grid, step.state
+    if not grid or st.phase != "in_bar":
+        return logits
+    a, b = st.tok.range("POS")
+    out = logits.copy()
+    out[a:b][_off_grid(tuple(grid), st.tok.tpb, b - a)] = NEG_INF
+    return out
+
+
+@lru_cache(maxsize=64)
+def _off_grid(grid: tuple[int, ...], tpb: int, n: int) -> np.ndarray:
+    return ~np.isin(np.arange(n) % tpb, grid)
+
+
+@acts_in("after_vel")
+def durations_filter(logits, step: Step):
+    """Pitched note lengths inside controls.durations (lo, hi), in ticks:
+    the part's own lengths, so staccato stays staccato and pads stay long."""
+    rng, st = step.controls.durations, step.state
+    if not rng or st.phase != "after_vel" or st.hits:
+        return logits
+    a, b = st.tok.range("DUR")  # DUR_d is a + d - 1
+    return _forbid(logits, (a, a + rng[0] - 1), (a + rng[1], b))
 
 
 @acts_in("in_bar")
@@ -274,16 +320,19 @@ def _harmony_bonus(classes: int, strength: float) -> np.ndarray:
 
 
 FILTERS: list[Filter] = [grammar_filter, family_filter, pitch_range_filter, scale_filter,
-                         polyphony_filter, velocity_filter, no_silence_filter, density_filter,
-                         harmony_filter]
+                         kit_filter, feel_filter, durations_filter, velocity_filter,
+                         no_silence_filter, polyphony_filter, density_filter, harmony_filter]
 
 
 def apply_filters(logits: np.ndarray, step: Step, filters: list[Filter] = FILTERS):
     """Chain the filters. Should the chain leave nothing, the result after
     the longest prefix of the chain that leaves something wins: the filters
-    are ordered from hard (grammar, the user's pitch, key and polyphony
-    limits, which never forbid closing a bar) to soft (no silence, density),
-    so a soft rule gives way before a hard one ever does.
+    are ordered from hard (grammar, the user's pitch, key, kit and feel
+    limits, which never forbid closing a bar, then durations and velocities)
+    to soft (no silence, polyphony, density), so a soft rule gives way before
+    a hard one ever does. Polyphony gives way to no silence alone: where a
+    note held from before the target sounds over all of it, a solo line's
+    fill gets a note over it rather than none (issue 32: no empty fills).
 
     A filter marked with `acts_in` is skipped, once grammar_filter has run,
     in the phases where it could not change the result."""
@@ -303,71 +352,3 @@ def apply_filters(logits: np.ndarray, step: Step, filters: list[Filter] = FILTER
         if out.max() > NEG_INF:
             return out
     return grammar_filter(logits, step)
-
-
-class Noise:
-    """The uniform draws in (0, 1] of one request, from its seed, drawn in
-    blocks and handed out in order. Both samplers (this module's and the
-    compiled one, model/generation/sample_step.c) take theirs from here in the same
-    way, so a seed gives the same tokens with or without a C compiler."""
-
-    BLOCK = 4096
-
-    def __init__(self, seed: int | None = None):
-        self.gen = np.random.default_rng(seed)
-        self.buf = np.empty(0, dtype=np.float32)
-        self.pos = 0
-        self._base = 0  # the address of buf, for `address`
-
-    def peek(self, n: int) -> np.ndarray:
-        """The next n draws (at least), without taking them."""
-        if self.pos + n > len(self.buf):
-            self._refill(n)
-        return self.buf[self.pos:self.pos + n]
-
-    def address(self, n: int) -> int:
-        """The memory address of the next n draws, for the compiled sampler
-        (which then calls `take` with how many it used): NumPy's own
-        address lookup costs more than the rest of a draw."""
-        if self.pos + n > len(self.buf):
-            self._refill(n)
-        return self._base + 4 * self.pos
-
-    def _refill(self, n: int) -> None:
-        fresh = 1 - self.gen.random(max(n, self.BLOCK), dtype=np.float32)
-        self.buf = np.concatenate([self.buf[self.pos:], fresh])
-        self.pos = 0
-        self._base = self.buf.ctypes.data
-
-    def take(self, n: int) -> np.ndarray:
-        out = self.peek(n)
-        self.pos += n
-        return out
-
-
-def sample(logits: np.ndarray, controls: Controls, noise: Noise) -> int:
-    """One token from 1-D filtered logits with temperature, top-k and top-p.
-
-    Only the allowed tokens (a few dozen of a thousand) are worked on: sorted by
-    falling value when top-k or top-p needs it, cut to the top k (with any
-    tied with the k-th), then to the fewest whose probability reaches top_p.
-    The draw is the exponential race: the largest p / E, with E = -log U ~
-    Exp(1) from `noise` for each candidate in order, which picks each with
-    probability p. model/generation/sample_step.c is the same, step for step."""
-    allowed = np.flatnonzero(logits > NEG_INF)
-    if len(allowed) <= 1 or controls.temperature <= 0:
-        return int(np.argmax(logits))
-    v = logits[allowed] / np.float32(controls.temperature)
-    k, top_p = controls.top_k, controls.top_p
-    if (k and 0 < k < len(v)) or 0 < top_p < 1:
-        order = np.argsort(-v, kind="stable")
-        allowed, v = allowed[order], v[order]
-        if k and 0 < k < len(v):
-            m = int(np.searchsorted(-v, -v[k - 1], side="right"))  # ties with the k-th stay
-            allowed, v = allowed[:m], v[:m]
-    p = np.exp(v - v.max())
-    if 0 < top_p < 1:
-        cum = np.cumsum(p)
-        m = min(len(p), 1 + int(np.searchsorted(cum, np.float32(top_p) * cum[-1])))
-        allowed, p = allowed[:m], p[:m]
-    return int(allowed[np.argmax(p / -np.log(noise.take(len(p))))])
