@@ -173,3 +173,14 @@ def test_the_table_runs_on_the_bundled_model():
     assert {"drums", "pitched"} <= set(out["coverage"])
     assert 0 <= out["coverage"]["drums"]["median_shown"] <= 2 * CONTEXT
     assert out["coverage"]["pitched"]["median_other_tracks_kept"] <= 5
+    assert "model, follow-the-part controls off" in out["pitched"]
+
+
+def test_follow_off_names_every_follow_the_part_control_and_the_engine_takes_it():
+    from model.evaluation.real_songs import follow_off
+    from model.generation.request import parse_controls
+    off = follow_off()
+    assert {"kit", "groove", "max_polyphony", "harmony", "pitch_range"} <= set(off)
+    assert set(off.values()) == {"off"}
+    controls = parse_controls(off)
+    assert controls.kit is None and controls.harmony == 0 and controls.max_polyphony is None

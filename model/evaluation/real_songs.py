@@ -23,10 +23,20 @@ from ..song import Note, Song, Track
 MIN_TRACKS = 5
 ORIGINAL = "the original"
 DEFAULT = "model, default controls"
-# The controls that switch the follow-the-part controls off, for the row
-# "model, follow-the-part controls off": None until the engine has them
-# (`midifill eval --follow-off '{"kit": null, ...}'` sets it for one run).
-FOLLOW_OFF: dict | None = None
+
+
+def follow_off() -> dict | None:
+    """The controls that switch every follow-the-part control off (those
+    whose default is AUTO and that have an "off" state, from the engine's
+    control table), for the row "model, follow-the-part controls off";
+    None with an engine that has no such table. `midifill eval
+    --follow-off JSON` gives others for one run."""
+    try:
+        from ..generation import controls as C
+    except ImportError:
+        return None
+    return {c.name: C.OFF_TEXT for c in C.TABLE
+            if c.default is C.AUTO and c.off is not C.NO} or None
 
 
 def load_folder(folder: str | Path, tok, min_tracks: int = MIN_TRACKS,
@@ -83,11 +93,11 @@ def engine_writer(engine, controls: dict | None = None, alone: bool = False):
     return write
 
 
-def systems(engine, follow_off: dict | None = None) -> dict:
+def systems(engine, off: dict | None = None) -> dict:
     out = {DEFAULT: engine_writer(engine)}
-    follow_off = FOLLOW_OFF if follow_off is None else follow_off
-    if follow_off is not None:
-        out["model, follow-the-part controls off"] = engine_writer(engine, follow_off)
+    off = follow_off() if off is None else off
+    if off:
+        out["model, follow-the-part controls off"] = engine_writer(engine, off)
     out["model, other tracks emptied"] = engine_writer(engine, alone=True)
     out.update({"paste the previous 4 bars": paste_previous,
                 "paste 4 random bars of the context": paste_random,
@@ -133,13 +143,13 @@ def coverage(engine, cases: list[Case]) -> dict:
 
 
 def real_table(engine, songs: list[Song], fills: int = 60, seed: int = 0,
-               follow_off: dict | None = None) -> dict:
+               off: dict | None = None) -> dict:
     """Every system on the same `fills` spans: {"songs", "fills", "coverage",
     "drums": {system: row}, "pitched": {system: row}}."""
     tpb = engine.tok.tpb
     cases = draw_fills(songs, fills, random.Random(seed))
     tallies = {}
-    for name, write in systems(engine, follow_off).items():
+    for name, write in systems(engine, off).items():
         rng = random.Random(seed + 1)  # every system sees the same draws
         by_kind = {"drums": Tally(), "pitched": Tally()}
         for case in cases:
@@ -153,7 +163,7 @@ def real_table(engine, songs: list[Song], fills: int = 60, seed: int = 0,
 
 
 def run_sets(engine, devset=None, data=None, split: str = "test", fills: int = 60,
-             seed: int = 0, min_tracks: int = MIN_TRACKS, follow_off: dict | None = None) -> dict:
+             seed: int = 0, min_tracks: int = MIN_TRACKS, off: dict | None = None) -> dict:
     """The table on the corpus's own split (its multi-track songs, as the fit
     table takes them) and on a dev set folder (songs of `min_tracks`-16
     tracks), each given."""
@@ -161,11 +171,11 @@ def run_sets(engine, devset=None, data=None, split: str = "test", fills: int = 6
     sets = {}
     if data is not None:
         own = [s for group in held_out_groups(data, split, engine.tok).values() for s in group]
-        sets[f"own {split} split"] = real_table(engine, own, fills, seed, follow_off)
+        sets[f"own {split} split"] = real_table(engine, own, fills, seed, off)
     if devset is not None:
         songs = load_folder(devset, engine.tok, min_tracks)
         if not songs:
             raise SystemExit(f"{devset}: no MIDI songs of {min_tracks}-16 tracks "
                              "(build the dev set with `midifill devset`)")
-        sets["dev set"] = real_table(engine, songs, fills, seed, follow_off)
+        sets["dev set"] = real_table(engine, songs, fills, seed, off)
     return sets
