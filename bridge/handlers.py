@@ -37,7 +37,8 @@ def on_status(server, sender, address, args) -> None:
          \"uptime_s\":12.5,\"queue\":0,\"queue_limit\":16,\"running\":null}"
     """
     a = server.parse(address, args)
-    server.send(sender[0], a["reply_port"], p.STATUS, a["id"], p.encode_json(server.status()))
+    asker = (sender[0], a["reply_port"])
+    server.send(*asker, p.STATUS, a["id"], p.encode_json(server.status(asker)))
 
 
 def on_request(server, sender, address, args) -> None:
@@ -81,7 +82,7 @@ def on_resend(server, sender, address, args) -> None:
     """
     a = server.parse(address, args)
     msg_id, index, reply = a["id"], a["index"], (sender[0], a["reply_port"])
-    state, found = server.jobs.look_up(msg_id)
+    state, found = server.jobs.look_up(msg_id, reply)  # only the sender's own requests
     if state == "active":
         server.send(*reply, p.ACK, msg_id, found)
     elif state == "receiving":
@@ -99,7 +100,9 @@ def on_resend(server, sender, address, args) -> None:
 
 
 def on_cancel(server, sender, address, args) -> None:
-    """Cancel a request by id, whether receiving, queued or running.
+    """Cancel a request by id, whether receiving, queued or running; only
+    its sender can (the same host and reply port; docs/osc.md, "Whose
+    request").
 
     /midifill/cancel "req-42" 9001
       -> /midifill/cancelled "req-42"
@@ -108,7 +111,9 @@ def on_cancel(server, sender, address, args) -> None:
     """
     a = server.parse(address, args)
     msg_id = a["id"]
-    state, outcome = server.jobs.cancel(msg_id)  # a running one: the worker answers
+    # only the sender's own request (same host and reply port); another's id
+    # is answered as an unknown one is, and left running
+    state, outcome = server.jobs.cancel(msg_id, (sender[0], a["reply_port"]))
     if outcome is not None:
         server.send_outcome(outcome)
     log.info("request %s cancel asked (%s)", msg_id, state)
@@ -124,10 +129,16 @@ def on_unknown(server, sender, address, args) -> None:
 
     /midifill/pign 9001 "p1"
       -> /midifill/error "p1" "unknown_address" "unknown address '/midifill/pign'; ..."
+
+    Never answered: the server's own reply addresses (/midifill/pong, ack,
+    progress, result, error, cancelled), so that a reply sent to a server
+    starts no exchange; and anything at all when the server has a token.
     """
     server.log_limited("unknown", logging.WARNING,
                        "unknown address %r from %s:%d (%d arguments)",
                        address[:100], sender[0], sender[1], len(args))
+    if address in p.REPLY_ADDRESSES or server.token is not None:
+        return  # a reply is never answered (no loops); with a token, nothing unproven is
     msg_id, port = "", sender[1]
     for id_at, port_at in ((1, 0), (0, 1)):
         if (len(args) > 1 and p.is_valid_id(args[id_at])

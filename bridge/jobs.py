@@ -32,6 +32,7 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     acked: threading.Event = field(default_factory=threading.Event)
     queued_at: float = field(default_factory=time.monotonic)
+    values: int = 0  # JSON values its request holds (protocol.json_values)
 
 
 @dataclass
@@ -88,8 +89,8 @@ class Jobs:
             if kept is not None:
                 if index != 0 and count == kept.count:
                     return Received()  # a late copy of a chunk of the finished request
-                if index == 0 and count == kept.count and chunk == kept.first_chunk:
-                    kept.reply = reply
+                if index == 0 and count == kept.count and chunk == kept.first_chunk \
+                        and tuple(kept.reply) == tuple(reply):  # only to its own sender
                     return Received(ack=0, replay=kept)
                 del self.kept[msg_id]  # the id is reused for a new request
             assembly = self._assemble(msg_id, index, count, chunk, reply)
@@ -100,7 +101,8 @@ class Jobs:
                 raise p.ProtocolError("too_large", f"request has {len(text)} characters; the "
                                       f"limit is {p.MAX_REQUEST_CHARS}")
             request = p.decode_json_object(text)
-            job = Job(msg_id, request, reply, assembly.first, assembly.count)
+            job = Job(msg_id, request, reply, assembly.first, assembly.count,
+                      values=p.json_values(text))
             return Received(ack=self._enqueue(job), job=job)
 
     def _assemble(self, msg_id, index, count, chunk, reply) -> p.Assembly | None:
@@ -125,26 +127,36 @@ class Jobs:
         del self.assembling[msg_id]
         return assembly
 
-    def look_up(self, msg_id: str) -> tuple[str | None, int | Outcome | None]:
+    # A request is its sender's: it is known by its id *and* the address its
+    # answers go to (host, reply port). Another client asking about, resending
+    # or cancelling the same id is answered as if the id were unknown.
+
+    def look_up(self, msg_id: str, owner: tuple[str, int] | None = None
+                ) -> tuple[str | None, int | Outcome | None]:
         """("active", position), ("receiving", None), ("kept", outcome) or
-        (None, None) for an unknown or expired id."""
+        (None, None) for an unknown or expired id, or one of another owner."""
         with self.lock:
             job = self._find_active(msg_id)
-            if job is not None:
+            if job is not None and _owns(owner, job.reply):
                 return "active", self._position(job)
-            if msg_id in self.assembling:
+            entry = self.assembling.get(msg_id)
+            if entry is not None and _owns(owner, entry[1]):
                 return "receiving", None
             kept = self.kept.get(msg_id)
-            return ("kept", kept) if kept is not None else (None, None)
+            return ("kept", kept) if kept is not None and _owns(owner, kept.reply) \
+                else (None, None)
 
-    def cancel(self, msg_id: str) -> tuple[str, Outcome | None]:
+    def cancel(self, msg_id: str, owner: tuple[str, int] | None = None
+               ) -> tuple[str, Outcome | None]:
         """Cancel `msg_id` wherever it is: ("running", None) (the worker
         answers once the engine stops), ("queued", the outcome to send) or
-        ("not running", None)."""
+        ("not running", None), which is also the answer to another owner."""
         with self.lock:
-            self.assembling.pop(msg_id, None)
+            entry = self.assembling.get(msg_id)
+            if entry is not None and _owns(owner, entry[1]):
+                del self.assembling[msg_id]
             job = self._find_active(msg_id)
-            if job is None:
+            if job is None or not _owns(owner, job.reply):
                 return "not running", None
             if job is self.running:
                 job.cancel.set()
@@ -155,10 +167,14 @@ class Jobs:
             self._keep(outcome)
             return "queued", outcome
 
-    def counts(self) -> dict:
+    def counts(self, asker: tuple[str, int] | None = None) -> dict:
+        """The queue's length and limit; `running` is the running request's
+        id for its own sender, `true` for anyone else, null when idle."""
         with self.lock:
+            running = self.running
             return {"queue": len(self.queue), "queue_limit": self.queue_limit,
-                    "running": self.running.id if self.running else None}
+                    "running": None if running is None else
+                    running.id if _owns(asker, running.reply) else True}
 
     def expire(self, now: float) -> list[tuple[str, tuple[str, int], str]]:
         """Drop expired results, and incomplete requests older than the
@@ -219,6 +235,10 @@ class Jobs:
         if len(self.queue) >= self.queue_limit or self.stopping:
             raise p.ProtocolError("busy", f"queue is full ({self.queue_limit} waiting); "
                                   "nothing was queued, try again later")
+        held = sum(j.values for j in self.queue)
+        if self.queue and held + job.values > p.MAX_QUEUED_VALUES:
+            raise p.ProtocolError("busy", f"the queue holds {held:,} JSON values; this request "
+                                  f"would pass {p.MAX_QUEUED_VALUES:,}: try again later")
         self.queue.append(job)
         self._wake.notify()
         return self._position(job)
@@ -229,3 +249,9 @@ class Jobs:
         self.kept.move_to_end(outcome.id)
         while len(self.kept) > self.kept_limit:
             self.kept.popitem(last=False)
+
+
+def _owns(asker: tuple[str, int] | None, reply: tuple[str, int]) -> bool:
+    """Whether `asker` (host, reply port) is the sender of a request answered
+    at `reply`; None asks as the server itself (always)."""
+    return asker is None or tuple(asker) == tuple(reply)

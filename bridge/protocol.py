@@ -41,9 +41,25 @@ MAX_CHUNKS = math.ceil(MAX_REQUEST_CHARS / CHUNK_CHARS)
 # The request contract is 5 levels deep (request, tracks, track, notes, note);
 # deeper JSON is refused before json.loads, whose recursion fails near 1,000.
 MAX_JSON_DEPTH = 32
+# What parsing may build: JSON values (each array, object, number, string,
+# literal) in one request, counted before json.loads. 50,000 notes of 4
+# numbers are 250,000; empty lists packed into 8 MB would be 2.7 million
+# (51 MB -> 2.3 GB for a queue of them, issue 30). The queue holds at most
+# MAX_QUEUED_VALUES values in all (a full-size request is always taken when
+# the queue is empty).
+MAX_JSON_VALUES = 400_000
+MAX_QUEUED_VALUES = 1_200_000
+# The replies the server sends: a message to one of these addresses is never
+# answered, so two servers (or a server and itself) cannot talk in a loop.
 # An error message is cut to this many characters, so that /midifill/error
 # always fits one datagram, whatever a request quoted into it.
 MAX_ERROR_CHARS = 2000
+
+REPLY_ADDRESSES = frozenset({PREFIX + name for name in (
+    "pong", "ack", "progress", "result", "error", "cancelled")})
+# The bytes the receiving thread may send for one datagram received: a
+# bundle of resends is answered up to this, the rest dropped.
+REPLY_FACTOR = 4
 
 INCOMPLETE_TIMEOUT_S = 10.0   # a request missing chunks this long is dropped
 RESULT_TTL_S = 60.0           # results are kept this long for /midifill/resend
@@ -190,6 +206,15 @@ def json_depth(text: str) -> int:
     return max(accumulate(steps), default=0)
 
 
+def json_values(text: str) -> int:
+    """At least how many values json.loads would build from `text`, counted
+    without parsing it: one per opening bracket, one per comma (each comma
+    starts another element or member), outside strings; an object's member
+    counts its value, its key string not."""
+    bare = _STRINGS.sub('""', text)
+    return bare.count("[") + bare.count("{") + bare.count(",") + 1
+
+
 def error_message(message: str) -> str:
     """A message cut to fit one /midifill/error datagram."""
     message = str(message)
@@ -199,7 +224,12 @@ def error_message(message: str) -> str:
 
 
 def decode_json_object(text: str) -> dict:
-    """Parse a reassembled payload; ProtocolError("bad_json") unless an object."""
+    """Parse a reassembled payload; ProtocolError("bad_json") unless an
+    object, ProtocolError("too_large") past MAX_JSON_VALUES."""
+    values = json_values(text)
+    if values > MAX_JSON_VALUES:
+        raise ProtocolError("too_large", f"request JSON holds about {values:,} values; the "
+                            f"limit is {MAX_JSON_VALUES:,}")
     if json_depth(text) > MAX_JSON_DEPTH:
         raise ProtocolError("bad_json", f"request JSON is nested more than {MAX_JSON_DEPTH} "
                             "levels deep")

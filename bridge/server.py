@@ -84,6 +84,7 @@ class Server:
         self.log_limited = LogLimiter()
         self.routes: dict = {}  # address -> callback; matched literally, never as a pattern
         self._threads: list[threading.Thread] = []
+        self._budget = threading.local()  # bytes the datagram being handled may answer
 
     # --- life cycle -------------------------------------------------------
 
@@ -131,11 +132,27 @@ class Server:
         return p.parse_args(address, args, self.token)
 
     def send(self, host: str, port: int, address: str, *args) -> None:
+        """Send one message. Never to the server's own port on this machine
+        (no loop through itself); from the receiving thread, never more than
+        its budget for the datagram being handled (protocol.REPLY_FACTOR)."""
+        if port == self.port and _is_here(host, self.host):
+            self.log_limited("self", logging.WARNING, "not sending %s to the server's own "
+                             "address %s:%d", address, host, port)
+            return
         builder = OscMessageBuilder(address=address)
         for arg in args:
             builder.add_arg(arg)
+        dgram = builder.build().dgram
+        budget = getattr(self._budget, "left", None)
+        if budget is not None and threading.current_thread() is self._threads[0]:
+            if len(dgram) > budget:
+                self.log_limited("budget", logging.WARNING, "not sending %s to %s:%d: the "
+                                 "answers to one datagram may be at most %d times its size",
+                                 address, host, port, p.REPLY_FACTOR)
+                return
+            self._budget.left = budget - len(dgram)
         try:
-            self._receiver.socket.sendto(builder.build().dgram, (host, port))
+            self._receiver.socket.sendto(dgram, (host, port))
         except OSError as exc:  # a vanished client must not stop the server
             log.warning("could not send %s to %s:%d: %s", address, host, port, exc)
 
@@ -150,9 +167,10 @@ class Server:
         for index, chunk in enumerate(outcome.chunks):
             self.send(*outcome.reply, p.RESULT, outcome.id, index, len(outcome.chunks), chunk)
 
-    def status(self) -> dict:
+    def status(self, asker: tuple[str, int] | None = None) -> dict:
         return {"version": __version__, "model": self.model_name,
-                "uptime_s": round(time.monotonic() - self.started, 1), **self.jobs.counts()}
+                "uptime_s": round(time.monotonic() - self.started, 1),
+                **self.jobs.counts(asker)}
 
     def _route(self, handler):
         """Adapt a plain handler to python-osc's callback, and make sure that
@@ -174,6 +192,8 @@ class Server:
         msg_id, port = p.reply_target(address, args) if address in p.SCHEMAS else (None, None)
         self.log_limited("failure", logging.WARNING, "%s from %s:%d (id %s): %s: %s", address,
                          sender[0], sender[1], msg_id, code, p.error_message(message)[:300])
+        if code == "unauthorized":
+            return  # a sender that failed the token gets nothing back
         if msg_id and port:
             self.send_error((sender[0], port), msg_id, code, message)
 
@@ -257,6 +277,13 @@ def _variations(request: dict):
 MAX_BUNDLE_DEPTH = 8
 
 
+def _is_here(host: str, bound: str) -> bool:
+    """Whether `host` names this machine as the server sees it: its bound
+    address, a loopback address or the wildcard."""
+    return host == bound or host in ("0.0.0.0", "::", "localhost", "::1") \
+        or host.startswith("127.")
+
+
 def _bundle_problem(data: bytes, depth: int = 0) -> str | None:
     """Why a bundle cannot be handled, or None. python-osc logs one line on
     the root logger for every element it cannot identify (a 64 KB bundle of
@@ -286,6 +313,9 @@ class _DatagramHandler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         data = self.request[0]
         bridge = self.server.bridge
+        # what this datagram may make the server send: one whole answer, or
+        # REPLY_FACTOR times its own size (a bundle of resends)
+        bridge._budget.left = max(p.MAX_DATAGRAM, p.REPLY_FACTOR * len(data))
         try:
             problem = _bundle_problem(data)
             if problem:
@@ -300,10 +330,13 @@ class _DatagramHandler(socketserver.BaseRequestHandler):
             bridge.log_limited("not_osc", logging.WARNING,
                                "dropped %d-byte bundle from %s:%d: no messages in it", len(data),
                                *self.client_address[:2])
-        for timed in packet.messages:
-            message = timed.message
-            route = bridge.routes.get(message.address, bridge.unknown_route)
-            route(self.client_address, message.address, *message.params)
+        try:
+            for timed in packet.messages:
+                message = timed.message
+                route = bridge.routes.get(message.address, bridge.unknown_route)
+                route(self.client_address, message.address, *message.params)
+        finally:
+            bridge._budget.left = None  # the sweep's answers are not this datagram's
 
 
 class _Receiver(BlockingOSCUDPServer):

@@ -166,7 +166,7 @@ def test_ping_and_status_answer_while_a_generation_runs(serve):
             started = time.monotonic()
             client.ping()
             assert time.monotonic() - started < 0.5
-        assert client.status()["running"] == "long-1"
+        assert client.status()["running"] is True  # another client's request: not its id
     assert gate.seen[0][0] == "long-1"
     gate.release.set()
     worker.join(20)
@@ -175,30 +175,23 @@ def test_ping_and_status_answer_while_a_generation_runs(serve):
 
 def test_ping_answers_during_a_long_unhooked_generation_then_cancel_stops_it(serve):
     server = serve()
-    errors = []
-
-    def long_request():
-        try:
-            Client(port=server.port, timeout=30).request(fill(0.0, 64.0, variations=8),
-                                                         msg_id="huge")
-        except ServerError as exc:
-            errors.append(exc)
-
-    worker = threading.Thread(target=long_request)
-    worker.start()
+    owner = Peer(server.port)
+    owner.send(p.REQUEST, "huge", owner.port, 0, 1, p.encode_json(fill(0.0, 64.0, variations=8)))
     with Client(port=server.port, timeout=2) as client:
         deadline = time.monotonic() + 10
-        while client.status()["running"] != "huge":
+        while client.status()["running"] is None:
             assert time.monotonic() < deadline
         latencies = []
         for _ in range(5):
             started = time.monotonic()
             client.ping()
             latencies.append(time.monotonic() - started)
-        assert client.status()["running"] == "huge", "the generation ended too soon to test"
-        client.cancel("huge")
-    worker.join(20)
-    assert [e.code for e in errors] == ["cancelled"]
+        assert client.status()["running"] is True, "the generation ended too soon to test"
+        owner.send(p.STATUS, owner.port, "s-owner")
+        assert owner.wait_for(p.STATUS, "s-owner")[1].count('"running":"huge"') == 1
+        owner.send(p.CANCEL, "huge", owner.port)  # its sender cancels it
+    assert owner.wait_for(p.ERROR, "huge", timeout=20)[1] == "cancelled"
+    owner.close()
     assert max(latencies) < 0.5, latencies
 
 
@@ -212,9 +205,12 @@ def test_cancel_a_queued_and_a_running_request(serve):
         assert gate.entered.wait(20)
         peer.send(p.REQUEST, "queued-1", peer.port, 0, 1, p.encode_json(fill()))
         assert peer.wait_for(p.ACK, "queued-1") == ["queued-1", 1]
-        canceller.cancel("queued-1")
+        canceller.cancel("queued-1")  # another client: confirmed, and nothing happens
+        peer.send(p.STATUS, peer.port, "s-1")
+        assert '"queue":1' in peer.wait_for(p.STATUS, "s-1")[1]
+        peer.send(p.CANCEL, "queued-1", peer.port)  # its sender
         assert peer.wait_for(p.ERROR, "queued-1")[1] == "cancelled"
-        canceller.cancel("run-1")
+        peer.send(p.CANCEL, "run-1", peer.port)
         gate.release.set()
         assert peer.wait_for(p.ERROR, "run-1")[1] == "cancelled"
         canceller.cancel("never-sent")  # unknown ids are confirmed too
@@ -287,7 +283,9 @@ def test_no_datagram_is_sent_while_the_shared_state_is_locked(engine):
     try:
         with Client(port=server.port) as client:
             client.ping(), client.status()
-            client.request(fill(4.0, 5.0), msg_id="whole")
+        # the peer sends "whole": resends and replays answer its sender only
+        peer.send(p.REQUEST, "whole", peer.port, 0, 1, p.encode_json(fill(4.0, 5.0)))
+        peer.wait_for(p.RESULT, "whole", timeout=30)
         peer.send(p.RESEND, "whole", peer.port, 0)
         peer.wait_for(p.RESULT, "whole")
         first = p.split_json(fill(4.0, 5.0))[0]
@@ -444,13 +442,17 @@ def test_the_client_retries_lost_chunks_both_ways(serve):
 
 def test_a_token_guards_every_message(serve):
     server = serve(token="s3cret")
-    with Client(port=server.port, timeout=2) as stranger:
-        with pytest.raises(ServerError) as err:
+    # a sender that fails the token gets nothing back, not even an error
+    with Client(port=server.port, timeout=1) as stranger:
+        with pytest.raises(NoServerError):
             stranger.ping()
-        assert err.value.code == "unauthorized"
-        with pytest.raises(ServerError) as err:
+        with pytest.raises(NoServerError):
             stranger.request(fill(4.0, 5.0))
-        assert err.value.code == "unauthorized"
+    peer = Peer(server.port)
+    peer.send("/midifill/nothing", peer.port, "x")
+    peer.send(p.PING, peer.port, "p-1", "wrong")
+    assert peer.drain(0.5) == []
+    peer.close()
     with Client(port=server.port, timeout=10, token="s3cret") as friend:
         assert friend.ping()["version"] == "0.1.0"
         assert friend.request(fill(4.0, 5.0))["variations"]
@@ -509,5 +511,117 @@ def test_liblo_oscsend_sends_a_whole_request(serve):
         assert peer.wait_for(p.ACK, "liblo-req") == ["liblo-req", 0]
         _, index, count, chunk = peer.wait_for(p.RESULT, "liblo-req", timeout=20)
         assert (index, count) == (0, 1) and '"variations"' in chunk
+    finally:
+        peer.close()
+
+
+# --- no loops, no amplification, clients apart (issue 30) --------------------------
+
+class Counted:
+    """The server's socket, counting what it sends (sendto is read-only on a
+    socket, so the receiver's socket is wrapped)."""
+
+    def __init__(self, server):
+        self.real, self.sent = server._receiver.socket, []
+        server._receiver.socket = self
+
+    def sendto(self, data, to):
+        self.sent.append((to, len(data)))
+        return self.real.sendto(data, to)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_a_ping_naming_the_servers_own_port_makes_no_loop(serve, caplog):
+    server = serve()
+    peer = Peer(server.port)
+    try:
+        counted = Counted(server)
+        sent = counted.sent
+        peer.send(p.PING, server.port, "self")  # its pong would go to the server itself
+        peer.send(p.PONG, "p", "0.1.0", "m")  # a reply arriving: never answered
+        peer.send(p.ERROR, "e", "bad", "x")
+        time.sleep(0.5)
+        assert sent == [] and peer.drain(0.2) == []
+        peer.send(p.PING, peer.port, "after")
+        assert peer.wait_for(p.PONG, "after")
+    finally:
+        peer.close()
+
+
+def test_two_servers_do_not_talk_in_a_loop(serve):
+    a, b = serve(), serve()
+    peer = Peer(a.port)
+    ca, cb = Counted(a), Counted(b)
+    peer.send(p.PING, b.port, "x")  # a's pong goes to b, which must not answer it
+    time.sleep(0.5)
+    assert [to for to, _ in ca.sent + cb.sent] == [("127.0.0.1", b.port)]
+    peer.close()
+
+
+def test_a_bundle_of_resends_is_answered_at_most_four_times_its_size(serve):
+    server = serve()
+    peer = Peer(server.port)
+    try:
+        response = Client(port=server.port, timeout=30).request(fill(0.0, 16.0, variations=8),
+                                                                  msg_id="big-1")
+        assert response["variations"]
+        # the Client's reply port owns "big-1"; resends for it from the peer's
+        # port are another client's, and name the owner's port to be answered
+        from pythonosc.osc_bundle_builder import OscBundleBuilder, IMMEDIATELY
+        owner_port = server.jobs.kept["big-1"].reply[1]
+        bundle = OscBundleBuilder(IMMEDIATELY)
+        for _ in range(400):
+            msg = OscMessageBuilder(address=p.RESEND)
+            for arg in ("big-1", owner_port, 0):
+                msg.add_arg(arg)
+            bundle.add_content(msg.build())
+        data = bundle.build().dgram
+        counted = Counted(server)
+        peer.send_raw(data)
+        time.sleep(1.0)
+        out = sum(n for _, n in counted.sent)
+        assert 0 < out <= 4 * len(data), (out, len(data))
+    finally:
+        peer.close()
+
+
+def test_a_request_is_seen_resent_and_cancelled_by_its_sender_only(serve):
+    gate = Gate()
+    server = serve(progress_hook=gate)
+    owner, other = Peer(server.port), Peer(server.port)
+    try:
+        owner.send(p.REQUEST, "mine", owner.port, 0, 1, p.encode_json(fill()))
+        assert gate.entered.wait(20)
+        other.send(p.STATUS, other.port, "s")
+        assert '"running":true' in other.wait_for(p.STATUS, "s")[1]
+        other.send(p.CANCEL, "mine", other.port)
+        assert other.wait_for(p.CANCELLED, "mine")
+        other.send(p.RESEND, "mine", other.port, 0)
+        assert other.wait_for(p.ERROR, "mine")[1] == "bad_chunk"  # as if unknown
+        gate.release.set()
+        result = owner.wait_for(p.RESULT, "mine", timeout=20)  # not cancelled
+        assert result[1] == 0
+        other.send(p.RESEND, "mine", other.port, 0)
+        assert other.wait_for(p.ERROR, "mine")[1] == "bad_chunk"
+        owner.send(p.RESEND, "mine", owner.port, 0)
+        assert owner.wait_for(p.RESULT, "mine")[3] == result[3]
+    finally:
+        gate.release.set()
+        owner.close(), other.close()
+
+
+def test_json_that_would_build_millions_of_values_is_refused_before_parsing(serve):
+    server = serve()
+    peer = Peer(server.port)
+    try:
+        text = '{"a":[' + ",".join(["[]"] * 500_000) + "]}"  # 1.5 MB, half a million lists
+        chunks = p.split_text(text)
+        for i, chunk in enumerate(chunks):
+            peer.send(p.REQUEST, "lists", peer.port, i, len(chunks), chunk)
+        error = peer.wait_for(p.ERROR, "lists", timeout=20)
+        assert error[1] == "too_large" and "values" in error[2]
+        assert p.json_values(p.encode_json(fill())) < 200
     finally:
         peer.close()
