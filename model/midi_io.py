@@ -100,13 +100,17 @@ def scan_midi(data: bytes) -> MidiFacts:
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    value = 0
+    """A variable-length quantity; the standard's are at most 4 bytes (a
+    run of 5,000 continuation bytes once made a number too long to print)."""
+    value, start = 0, pos
     while True:
         byte = data[pos]
         pos += 1
         value = (value << 7) | (byte & 0x7F)
         if byte < 0x80:
             return value, pos
+        if pos - start >= 4:
+            raise _Corrupt(f"a variable-length number longer than 4 bytes (byte {start})")
 
 
 def _scan(data: bytes) -> MidiFacts:

@@ -106,3 +106,15 @@ def test_file_limits_are_the_engine_limits():
     from model import midi_io
     from model.generation.request import LIMITS
     assert (midi_io.MAX_NOTES, midi_io.MAX_BARS) == (LIMITS["notes"], LIMITS["bars"])
+
+
+def test_a_delta_time_that_never_ends_is_a_corrupt_file(tmp_path):
+    """5 KB of continuation bytes once raised ValueError (an int too long to
+    print) while the limit's message was written (issue 30)."""
+    body = b"\x80" * 5000 + b"\x00\x90\x3c\x40"
+    data = (b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0" + b"MTrk"
+            + len(body).to_bytes(4, "big") + body)
+    path = tmp_path / "endless.mid"
+    path.write_bytes(data)
+    with pytest.raises(MidiFileError, match="longer than 4 bytes"):
+        read_midi(path)
