@@ -162,3 +162,17 @@ def test_the_ranking_does_not_read_the_bars_being_filled():
     p = build_prompt(TOK, song, song.bars(), "t", (8, 12), (8, 12), 8 * BAR, 12 * BAR, "fill",
                      block, None, budget=40)
     assert p.tracks == ["t", "high"]  # equally useful: the lighter
+
+
+def test_the_coverage_script_layers_the_demo_and_counts_what_prompts_show():
+    from model.evaluation.prompt_coverage import DEMO, coverage, layered
+    from model.midi_io import read_midi
+    song = layered(read_midi(DEMO / "pop_c_major_8_bars.mid"), 12)
+    assert len(song.tracks) == 12 and len(song.bars()) == 48
+    out = coverage([song], TOK)
+    # three kits (its own, a shaker, hats), nine pitched parts; fills at bars 8, 14, .. 32
+    assert len(out["drums"]) == 3 * 5 and len(out["pitched"]) == 9 * 5
+    rows = out["drums"] + out["pitched"]
+    assert all(total <= 768 for *_, total in rows)
+    shown = sorted(r[0] for r in out["pitched"])
+    assert shown[len(shown) // 2] == 16 and shown[0] == 6  # 6: a harp in 16ths, 16 notes a bar

@@ -11,7 +11,7 @@ bars repeated to 48 and parts added the way arrangements thicken: a string
 pad, piano comping, a harp arpeggio, brass stabs, doubled lines, a second
 and third drum kit).
 
-    python -m model.evaluation.prompt_coverage --demo [FILE.mid ...]
+    python -m model.evaluation.prompt_coverage [--demo] [FILE.mid | DIR ...]
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..generation.engine import context_density
 from ..generation.prompt import OWN_CONTEXT_BARS, build_prompt, own_context_shown
+from ..errors import MidiFileError
 from ..midi_io import read_midi
 from ..network.tokenizer import Tokenizer
 from ..song import Note, Song, Track
@@ -132,7 +133,7 @@ def report(out: dict[str, list[tuple]], block: int = BLOCK) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("files", nargs="*", type=Path)
+    ap.add_argument("files", nargs="*", type=Path, help="MIDI files or folders of them")
     ap.add_argument("--demo", action="store_true", help="the demo's examples at 8, 12, 16 tracks")
     ap.add_argument("--block", type=int, default=BLOCK)
     args = ap.parse_args(argv)
@@ -141,10 +142,16 @@ def main(argv: list[str] | None = None) -> None:
     if args.demo:
         songs += [layered(read_midi(f), n) for f in sorted(DEMO.glob("*.mid"))
                   for n in (8, 12, 16)]
-    for f in args.files:
-        song = read_midi(f)
+    files = [f for a in args.files for f in (sorted(a.rglob("*.mid*")) if a.is_dir() else [a])]
+    for f in files:
+        try:
+            song = read_midi(f)
+        except MidiFileError:
+            continue
         song.tracks = [t for t in song.tracks if t.notes]
-        if 8 <= len(song.tracks) <= 16:
+        if 8 <= len(song.tracks) <= 16 and all(
+                tok.supports_time_signature(s.numerator, s.denominator)
+                for s in song.time_signatures):
             songs.append(song)
     print(f"{len(songs)} songs of 8-16 tracks")
     print(report(coverage(songs, tok, args.block), args.block))
