@@ -118,6 +118,20 @@ def test_continue_sees_nothing_after_the_fill_and_generate_sees_no_notes():
 CHORDS = TOK.config.chord_tokens
 
 
+def test_a_drum_fill_budget_counts_three_tokens_a_hit_and_no_chords():
+    """Drum hits have no DUR token in this tokenizer and drum fills open no
+    bar with CHORD tokens, so a drum fill reserves less than a pitched one
+    and its prompt shows more of the song."""
+    assert not TOK.config.drum_durations
+    level = 3
+    hi = TOK.density_range(level)[1]
+    assert fill_budget(4, 10_000, TOK, level, is_drum=True) == \
+        FILL_OVERHEAD + 4 * min(TOKENS_PER_BAR_BUDGET, 2 + (TOKENS_PER_NOTE - 1) * math.ceil(hi))
+    assert fill_budget(4, 10_000, TOK, None, is_drum=True) == \
+        FILL_OVERHEAD + 4 * TOKENS_PER_BAR_BUDGET
+    assert fill_budget(4, 10_000, TOK, level, is_drum=True) < fill_budget(4, 10_000, TOK, level)
+
+
 def test_the_fill_budget_follows_the_density_level():
     for level in range(TOK.n_density):
         hi = TOK.density_range(level)[1]

@@ -118,11 +118,14 @@ def prompt_for(song, target, f0=16):
     return p
 
 
-def test_on_a_12_track_song_a_drum_part_sees_its_own_16_bars_and_its_bass():
+def test_on_a_12_track_song_a_drum_part_sees_its_own_16_bars_then_the_other_drums():
     song = twelve_tracks()
     p = prompt_for(song, "drums")
     assert own_context_shown(TOK, p, "drums") == 16
-    assert "bass" in p.tracks and "pad" not in p.tracks
+    # the other drum track is worth most to a drum part, the bass next; no
+    # pitched part that is not the bass comes in while the bass is left out
+    assert p.tracks[:2] == ["drums", "shaker"]
+    assert "pad" not in p.tracks and "lead" not in p.tracks
 
 
 def test_on_a_12_track_song_a_lead_sees_its_own_16_bars_and_keeps_the_bass_over_the_pad():

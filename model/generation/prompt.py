@@ -142,19 +142,28 @@ def usefulness(target: Part, other: Part) -> int:
     return 2 + other.harmonic + near
 
 
+def note_tokens(tok: Tokenizer | None, is_drum: bool) -> int:
+    """Tokens one note takes in a fill: POS, PITCH, VEL and DUR; a drum hit
+    has no DUR where the tokenizer writes drums without durations."""
+    if is_drum and tok is not None and not tok.config.drum_durations:
+        return TOKENS_PER_NOTE - 1
+    return TOKENS_PER_NOTE
+
+
 def fill_budget(n_bars: int, block_size: int, tok: Tokenizer | None = None,
-                density_level: int | None = None) -> int:
+                density_level: int | None = None, is_drum: bool = False) -> int:
     """Tokens reserved for the fill section. With a known density level the
     density filter caps each bar at the level's upper edge, so only that
-    much is reserved (a bar line and TOKENS_PER_NOTE a note) and the rest of
-    the block shows more of the song; without one, TOKENS_PER_BAR_BUDGET.
-    A bar's CHORD tokens come on top."""
+    much is reserved (a bar line and `note_tokens` a note: 3 for a drum hit
+    without a duration) and the rest of the block shows more of the song;
+    without one, TOKENS_PER_BAR_BUDGET. A pitched bar's CHORD tokens come on
+    top (drum fills have none)."""
     per_bar = TOKENS_PER_BAR_BUDGET
     if tok is not None and density_level is not None:
         hi = tok.density_range(density_level)[1]
         if math.isfinite(hi):
-            per_bar = min(per_bar, 2 + TOKENS_PER_NOTE * math.ceil(hi))
-    if tok is not None:
+            per_bar = min(per_bar, 2 + note_tokens(tok, is_drum) * math.ceil(hi))
+    if tok is not None and not is_drum:
         per_bar += tok.config.chord_tokens
     return min(block_size // 2, FILL_OVERHEAD + n_bars * per_bar)
 
@@ -200,8 +209,8 @@ def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
               if tok.to_tick(bar0.start) <= tok.to_tick(n.start) < lo_tick] \
         if mode != "generate" else []
     if budget is None:  # the notes forced in before the target start come on top
-        budget = fill_budget(f1 - f0, block_size, tok, density_level) + \
-            TOKENS_PER_NOTE * len(prefix)
+        budget = fill_budget(f1 - f0, block_size, tok, density_level, target.is_drum) + \
+            note_tokens(tok, target.is_drum) * len(prefix)
     fixed = 1 + 1 + (1 if density_level is not None else 0)  # BOS, FILL_START, DENSITY
     crop = _Crop(bar_tokens, fill, last_bar, block_size - budget - fixed)
     own = crop.own_window(target_id, OWN_CONTEXT_BARS if tok.UNSEEN_BAR is not None else 0)

@@ -150,7 +150,7 @@ def make_example(song: Song, tok: Tokenizer, block_size: int, rng: random.Random
     fill.append(tok.FILL_END)
     # the room the Engine reserves at this density (model/generation/prompt.py), or the
     # fill's own length where one bar is busier than the level allows
-    budget = max(fill_budget(span, block_size, tok, density), len(fill) + 1)
+    budget = max(fill_budget(span, block_size, tok, density, target.is_drum), len(fill) + 1)
     if budget > block_size // 2:
         return None
     try:
