@@ -3,7 +3,8 @@
 Order: EQ -> lo-fi (bit crush + low-pass) -> compressor -> chorus -> delay ->
 reverb -> gain to the loudness target -> brick-wall limiter at the ceiling.
 Loudness is measured as ITU-R BS.1770 integrated loudness (LUFS, K-weighted,
-gated) so a target means the same thing it means in a DAW's meter. Audio is
+gated) by pyloudnorm, so a target means the same thing it means in a DAW's
+meter. Audio is
 (channels, frames) float32 throughout, as pedalboard wants it.
 
 The "dry" preset switches everything off, limiter and normalisation included,
@@ -12,11 +13,11 @@ heard against.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pedalboard as pb
+import pyloudnorm
 
 CEILING_DB = -1.0  # default true-sample ceiling of the limiter, dBFS
 DEFAULT_LOUDNESS = -16.0  # LUFS; streaming platforms sit between -16 and -14
@@ -112,25 +113,21 @@ def apply(audio: np.ndarray, sample_rate: int, fx: FxSettings) -> np.ndarray:
     if has_tail:
         out = _trim_tail(out, n)
     target = fx.loudness_lufs
-    weighted = None  # K-weighted energy per 10 ms window of `out`, measured once
     if target is not None:
-        weighted = k_weighted_windows(out, sample_rate)
-        current = gated_loudness(weighted, sample_rate)
+        current = integrated_loudness(out, sample_rate)
         if np.isfinite(current):
-            gain = 10 ** (min(40.0, target - current) / 10)  # a power ratio
-            out, weighted = out * np.float32(np.sqrt(gain)), weighted * gain
+            out = out * np.float32(10 ** (min(40.0, target - current) / 20))
     if fx.limiter:
         pre = out
         out = limit(pre, sample_rate, fx.ceiling_db)
-        # Limiting a peaky signal takes loudness away; make it up from the
+        # Limiting a peaky signal takes loudness away; make it up on the
         # pre-limiter signal (not the limited one) a couple of times, as a
         # mastering engineer would, so the target is met where the ceiling allows.
-        for _ in range(LOUDNESS_PASSES if weighted is not None else 0):
-            short = target - limited_loudness(weighted, pre, out, sample_rate)
+        for _ in range(LOUDNESS_PASSES if target is not None else 0):
+            short = target - integrated_loudness(out, sample_rate)
             if not np.isfinite(short) or short < 0.2:
                 break
-            gain = 10 ** (short / 10)
-            pre, weighted = pre * np.float32(np.sqrt(gain)), weighted * gain
+            pre = pre * np.float32(10 ** (short / 20))
             out = limit(pre, sample_rate, fx.ceiling_db)
     return np.ascontiguousarray(out, dtype=np.float32)
 
@@ -152,133 +149,19 @@ def _trim_tail(audio: np.ndarray, keep: int) -> np.ndarray:
     return audio[:, :end]
 
 
-# --- loudness (ITU-R BS.1770-4) ---------------------------------------------
-
-def _smooth_size(n: int) -> int:
-    """The smallest 2^a 3^b 5^c >= n: sizes the FFT is fast at."""
-    best = 1 << int(np.ceil(np.log2(n)))
-    p5 = 1
-    while p5 < best:
-        p35 = p5
-        while p35 < best:
-            p2 = p35
-            while p2 < n:
-                p2 *= 2
-            best = min(best, p2)
-            p35 *= 3
-        p5 *= 5
-    return best
-
-
-def _biquad_response(b, a, n_fft: int) -> np.ndarray:
-    z = np.exp(-1j * np.linspace(0, np.pi, n_fft // 2 + 1))
-    return (b[0] + b[1] * z + b[2] * z * z) / (a[0] + a[1] * z + a[2] * z * z)
-
-
-@functools.lru_cache(maxsize=8)
-def _k_weighting(sample_rate: int, n_fft: int) -> np.ndarray:
-    """Frequency response of the K-weighting filter (shelf + RLB high-pass),
-    with coefficients derived for any sample rate as libebur128 does."""
-    f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
-    k = np.tan(np.pi * f0 / sample_rate)
-    vh = 10 ** (gain_db / 20)
-    vb = vh ** 0.4996667741545416
-    a0 = 1 + k / q + k * k
-    shelf_b = [(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0]
-    shelf_a = [1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
-    f0, q = 38.13547087602444, 0.5003270373238773
-    k = np.tan(np.pi * f0 / sample_rate)
-    a0 = 1 + k / q + k * k
-    hp_b = [1.0, -2.0, 1.0]
-    hp_a = [1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
-    response = _biquad_response(shelf_b, shelf_a, n_fft) * _biquad_response(hp_b, hp_a, n_fft)
-    return response.astype(np.complex64)
-
-
-def _windows(sample_rate: int) -> tuple[int, int]:
-    """(samples per window, windows per 400 ms block): a gating block starts
-    every 100 ms, so 10 ms windows tile every block exactly."""
-    step = int(0.1 * sample_rate)
-    return max(1, step // 10), 40
-
-
-def _window_sums(x: np.ndarray, width: int) -> np.ndarray:
-    """Sum of x over consecutive windows of `width` samples, per channel; the
-    last, partial window is dropped, as the gating blocks drop it too."""
-    m = x.shape[1] // width
-    return x[:, :m * width].reshape(x.shape[0], m, width).sum(axis=2)
-
-
-def k_weighted_windows(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """K-weighted energy of each channel in each 10 ms window: (channels, windows).
-
-    This is the one costly step of a loudness reading (a filter over the whole
-    signal); gating works on its output, so a gain or a limiter applied later
-    is accounted for without filtering again (see limited_loudness)."""
-    x = np.atleast_2d(np.asarray(audio, np.float32))
-    n = x.shape[1]
-    if n == 0:
-        return np.zeros((x.shape[0], 0))
-    # Filter in the frequency domain (the IIR's response, zero-padded so its
-    # decay does not wrap around): exact enough and needs no scipy.
-    n_fft = _smooth_size(n + sample_rate // 4)
-    y = np.fft.irfft(np.fft.rfft(x, n_fft, axis=1) * _k_weighting(sample_rate, n_fft),
-                     n_fft, axis=1)[:, :n].astype(np.float64)
-    width, per_block = _windows(sample_rate)
-    if n < width * per_block:  # shorter than a gating block: its mean power, one column
-        return (y * y).mean(axis=1, keepdims=True)
-    return _window_sums(y * y, width)
-
-
-def gated_loudness(windows: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness (LUFS) from k_weighted_windows(): BS.1770's 400 ms
-    blocks every 100 ms, the absolute gate at -70 LUFS, the relative one 10 LU
-    below the mean of the blocks that pass it."""
-    width, per_block = _windows(sample_rate)
-    m = windows.shape[1]
-    if m == 0:
-        return float("-inf")
-    if m < per_block:  # a signal shorter than a block: the column is its mean power
-        return _gate(windows[:, :1].sum(axis=0))
-    cum = np.concatenate([np.zeros((windows.shape[0], 1)), np.cumsum(windows, axis=1)], axis=1)
-    starts = np.arange(0, m - per_block + 1, per_block // 4)
-    z = ((cum[:, starts + per_block] - cum[:, starts]) / (width * per_block)).T
-    return _gate(z.sum(axis=1))
-
-
-def _gate(per_block: np.ndarray) -> float:
-    with np.errstate(divide="ignore"):
-        lk = -0.691 + 10 * np.log10(per_block)
-    gated = per_block[lk > -70.0]
-    if len(gated) == 0:
-        return float("-inf")
-    relative = -0.691 + 10 * np.log10(gated.mean()) - 10.0
-    with np.errstate(divide="ignore"):
-        gated = gated[(-0.691 + 10 * np.log10(gated)) > relative]
-    return float(-0.691 + 10 * np.log10(gated.mean()))
-
-
-def limited_loudness(weighted: np.ndarray, before: np.ndarray, after: np.ndarray,
-                     sample_rate: int) -> float:
-    """Loudness of `after`, a limited copy of `before` whose K-weighted windows
-    are `weighted`, without filtering `after` again.
-
-    A limiter is a broadband gain that moves slowly against the K-weighting
-    filter (it matters below ~100 Hz), so each window's K-weighted energy is
-    scaled by the window's plain energy ratio after/before. On rendered songs
-    this reads within ~0.05 LU of measuring `after` (tests/test_effects.py)."""
-    width, per_block = _windows(sample_rate)
-    if weighted.shape[1] < per_block:  # too short to have windows: measure it
-        return integrated_loudness(after, sample_rate)
-    e_before = _window_sums(np.square(before, dtype=np.float64), width)
-    e_after = _window_sums(np.square(after, dtype=np.float64), width)
-    ratio = np.divide(e_after, e_before, out=np.ones_like(e_after), where=e_before > 0)
-    return gated_loudness(weighted * ratio, sample_rate)
-
+# --- loudness (ITU-R BS.1770-4, measured by pyloudnorm) ---------------------
 
 def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness in LUFS (ITU-R BS.1770-4); -inf for silence."""
-    return gated_loudness(k_weighted_windows(audio, sample_rate), sample_rate)
+    """Integrated loudness in LUFS (ITU-R BS.1770-4: K-weighted, gated at -70
+    LUFS and 10 LU below), measured by pyloudnorm; -inf for silence. A
+    signal shorter than one 400 ms gating block is measured as one block."""
+    x = np.atleast_2d(np.asarray(audio, np.float64))
+    n = x.shape[1]
+    if n == 0 or not np.any(x):
+        return float("-inf")
+    meter = pyloudnorm.Meter(sample_rate, block_size=min(0.4, n / sample_rate))
+    with np.errstate(divide="ignore"):
+        return float(meter.integrated_loudness(x.T))
 
 
 def peak_dbfs(audio: np.ndarray) -> float:
