@@ -165,18 +165,10 @@ def test_amxd_is_current_with_the_maxpat():
     assert result.returncode == 0, result.stderr
 
 
-def test_harmony_dial_rests_where_the_script_leaves_harmony_out():
-    """A set reloads the dial and it reports its value, so the device leaves
-    controls.harmony out at the dial's initial value (midifill.js:
-    HARMONY_AUTO), as REAPER and the demo do at theirs: the engine then
-    follows the track. The initial value is the demo slider's resting place."""
-    from model.generation.sampling import HARMONY_DEFAULT
-
-    source = json.loads((DEVICE_DIR / "midifill.maxpat").read_text(encoding="utf-8"))["patcher"]
-    dials = [b["box"] for b in source["boxes"] if b["box"].get("varname") == "Harmony"]
-    assert len(dials) == 1, "one Harmony control"
-    value = dials[0]["saved_attribute_attributes"]["valueof"]
-    assert value["parameter_initial_enable"] == 1
-    assert value["parameter_initial"] == [HARMONY_DEFAULT]
+def test_the_device_controls_and_menus_are_written_from_the_table():
+    """midifill.js's CONTROLS and the patcher's menus come from the control
+    table (python -m bridge.faces); no number stands for "auto"."""
+    from bridge import faces
+    assert not [f for f in faces.stale() if "ableton" in f]
     script = (DEVICE_DIR / "midifill.js").read_text(encoding="utf-8")
-    assert f"var HARMONY_AUTO = {HARMONY_DEFAULT:g};" in script
+    assert "HARMONY_AUTO" not in script and "0.3" not in script

@@ -25,9 +25,28 @@ var POLL_MS = 1000;         // once acked: /midifill/resend 0 after this much si
 var MISSING_MS = 100;       // a result chunk not there this long after the last one
 var EPS = 1e-6;
 
+// The request's controls the device shows: written by `python -m bridge.faces`
+// from the control table (model/generation/controls.py); edit the table, not
+// this block. `menu` holds a live.menu's items, "auto" first.
+// BEGIN CONTROLS
+var CONTROLS = [
+    {"name": "temperature", "kind": "number", "lo": 0.1, "hi": 2.0, "integer": false, "auto": false, "off": false, "start": 1.0, "choices": [], "menu": []},
+    {"name": "variations", "kind": "number", "lo": 1, "hi": 8, "integer": true, "auto": false, "off": false, "start": 3, "choices": [], "menu": []},
+    {"name": "pitch_range", "kind": "range", "lo": 0, "hi": 127, "integer": false, "auto": true, "off": true, "start": null, "choices": [], "menu": ["auto", "off", "28-60", "36-72", "48-84", "60-96"]},
+    {"name": "key", "kind": "key", "lo": null, "hi": null, "integer": false, "auto": false, "off": true, "start": null, "choices": [], "menu": []},
+    {"name": "max_polyphony", "kind": "number", "lo": 1, "hi": 32, "integer": true, "auto": true, "off": true, "start": null, "choices": [], "menu": ["auto", "off", "1", "2", "3", "4", "6", "8"]},
+    {"name": "density", "kind": "number", "lo": 0, "hi": 16, "integer": false, "auto": true, "off": false, "start": null, "choices": [], "menu": ["auto", "0", "2", "4", "8", "16"]},
+    {"name": "harmony", "kind": "number", "lo": 0, "hi": 1, "integer": false, "auto": true, "off": true, "start": null, "choices": [], "menu": ["auto", "off", "0.2", "0.4", "0.6", "0.8", "1"]},
+    {"name": "kit", "kind": "keys", "lo": 0, "hi": 127, "integer": false, "auto": true, "off": true, "start": null, "choices": [], "menu": ["auto", "off", "36,38,42,46,49"]},
+    {"name": "groove", "kind": "switch", "lo": null, "hi": null, "integer": false, "auto": true, "off": true, "start": null, "choices": [], "menu": ["auto", "on", "off"]},
+    {"name": "durations", "kind": "state", "lo": null, "hi": null, "integer": false, "auto": true, "off": true, "start": null, "choices": [], "menu": ["auto", "off"]},
+    {"name": "feel", "kind": "choice", "lo": null, "hi": null, "integer": false, "auto": true, "off": true, "start": null, "choices": ["straight", "triplet", "swing", "loose"], "menu": ["auto", "off", "straight", "triplet", "swing", "loose"]}
+];
+// END CONTROLS
+
 var settings = {
-    port: 9000, temperature: 1.0, variations: 3, density: 0, keyLock: 0,
-    harmony: null,           // null: left out of the request, the engine follows the track
+    port: 9000, temperature: 1.0, variations: 3, keyLock: 0,
+    controls: {},            // set by the menus; a control not here is left out
     ackTimeoutMs: 4000,      // no answer at all: the server acks at once from its receive thread
     silenceTimeoutMs: 10000  // once it answered: it answers every poll while it works
 };
@@ -51,18 +70,58 @@ function vary(v) { if (v !== 0) start("variations"); }
 
 function temperature(v) { settings.temperature = Math.max(0.05, Number(v)); }
 function numvariations(v) { settings.variations = clampInt(v, 1, 8); }
-function density(v) { settings.density = Math.max(0, Number(v)); }
 function keylock(v) { settings.keyLock = Number(v) ? 1 : 0; }
-// Held to the dial's range, which is the engine's (controls.harmony 0-1). The
-// dial restores and reports its value when the set loads, so its resting place
-// (HARMONY_AUTO, its initial value) means "left out": the engine then sets a
-// strength that follows the track, as REAPER and the demo get by default. A
-// value that is not a number leaves it out too, rather than a guess.
-var HARMONY_AUTO = 0.3;
-function harmony(v) {
-    var x = Number(v);
-    if (!isFinite(x) || Math.abs(x - HARMONY_AUTO) < 1e-4) settings.harmony = null;
-    else settings.harmony = Math.min(1, Math.max(0, x));
+
+// A menu of the device ([prepend menu NAME], one per control of CONTROLS
+// with menu items): the item chosen, by index, as control() reads it.
+function menu(name, index) {
+    var def = controlDef(name);
+    if (def && def.menu.length) control(name, def.menu[clampInt(index, 0, def.menu.length - 1)]);
+}
+
+// A control's value as the request spells it: "auto" leaves it out (the
+// engine follows the part: a state of its own, no number stands for it),
+// "off" switches it off, anything else is a value held to the control's
+// range. A value that cannot be read leaves it out, rather than a guess.
+function control(name, value) {
+    var def = controlDef(name);
+    if (!def) return;
+    var v = controlValue(def, String(value).replace(/^\s+|\s+$/g, "").toLowerCase());
+    if (v === undefined) delete settings.controls[name];
+    else settings.controls[name] = v;
+}
+
+function controlDef(name) {
+    for (var i = 0; i < CONTROLS.length; i++) if (CONTROLS[i].name === name) return CONTROLS[i];
+    return null;
+}
+
+function controlValue(def, s) {
+    if (s === "auto" && def.auto) return undefined;
+    if (s === "off" && def.off) return "off";
+    var m, x, i, keys;
+    if (def.kind === "number") {
+        x = Number(s);
+        if (s === "" || !isFinite(x)) return undefined;
+        x = Math.min(def.hi, Math.max(def.lo, x));
+        return def.integer ? Math.round(x) : x;
+    }
+    if (def.kind === "range") {
+        m = /^(\d+)\s*-\s*(\d+)$/.exec(s);
+        if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) > def.hi) return undefined;
+        return [Number(m[1]), Number(m[2])];
+    }
+    if (def.kind === "keys") {
+        keys = s.split(/[\s,]+/);
+        for (i = 0; i < keys.length; i++) {
+            keys[i] = Number(keys[i]);
+            if (keys[i] !== Math.round(keys[i]) || keys[i] < def.lo || keys[i] > def.hi) return undefined;
+        }
+        return keys;
+    }
+    if (def.kind === "switch") return s === "on" ? true : undefined;
+    if (def.kind === "choice") return def.choices.indexOf(s) >= 0 ? s : undefined;
+    return undefined;
 }
 function acktimeout(ms) { settings.ackTimeoutMs = Number(ms); }
 function silencetimeout(ms) { settings.silenceTimeoutMs = Number(ms); }
@@ -310,12 +369,13 @@ function readSelection(kind) {
     var controls = {
         temperature: settings.temperature, top_p: 0.95,
         seed: Math.floor(Math.random() * 2147483647),
-        variations: kind === "variations" ? settings.variations : 1,
-        density: settings.density > 0 ? settings.density : null
+        variations: kind === "variations" ? settings.variations : 1
     };
+    for (var name in settings.controls) {  // the menus' choices; "auto" is not here
+        if (settings.controls.hasOwnProperty(name)) controls[name] = settings.controls[name];
+    }
     var key = settings.keyLock ? songKey(song) : null;
     if (key) controls.key = key;
-    if (settings.harmony !== null) controls.harmony = settings.harmony; // 0 (off) is sent
     var request = {
         mode: mode,
         time_signature: sig,

@@ -31,7 +31,7 @@
     "boxanimatetime": 200,
     "enablehscroll": 1,
     "enablevscroll": 1,
-    "devicewidth": 304.0,
+    "devicewidth": 456.0,
     "description": "midifill: fill the selected MIDI clip",
     "digest": "",
     "tags": "",
@@ -515,47 +515,6 @@
       },
       {
         "box": {
-          "id": "obj-density",
-          "maxclass": "live.numbox",
-          "numinlets": 1,
-          "numoutlets": 2,
-          "outlettype": [
-            "",
-            "float"
-          ],
-          "parameter_enable": 1,
-          "varname": "Density",
-          "patching_rect": [
-            140,
-            190,
-            44,
-            15
-          ],
-          "presentation": 1,
-          "presentation_rect": [
-            142,
-            44,
-            40,
-            15
-          ],
-          "saved_attribute_attributes": {
-            "valueof": {
-              "parameter_longname": "Density",
-              "parameter_shortname": "Density",
-              "parameter_type": 0,
-              "parameter_mmin": 0.0,
-              "parameter_mmax": 32.0,
-              "parameter_initial_enable": 1,
-              "parameter_initial": [
-                0.0
-              ],
-              "parameter_unitstyle": 1
-            }
-          }
-        }
-      },
-      {
-        "box": {
           "id": "obj-keylock",
           "maxclass": "live.text",
           "text": "Key lock",
@@ -644,47 +603,6 @@
       },
       {
         "box": {
-          "id": "obj-harmony",
-          "maxclass": "live.dial",
-          "numinlets": 1,
-          "numoutlets": 2,
-          "outlettype": [
-            "",
-            "float"
-          ],
-          "parameter_enable": 1,
-          "varname": "Harmony",
-          "patching_rect": [
-            570,
-            180,
-            44,
-            48
-          ],
-          "presentation": 1,
-          "presentation_rect": [
-            50,
-            26,
-            44,
-            48
-          ],
-          "saved_attribute_attributes": {
-            "valueof": {
-              "parameter_longname": "Harmony",
-              "parameter_shortname": "Harmony",
-              "parameter_type": 0,
-              "parameter_mmin": 0.0,
-              "parameter_mmax": 1.0,
-              "parameter_initial_enable": 1,
-              "parameter_initial": [
-                0.3
-              ],
-              "parameter_unitstyle": 1
-            }
-          }
-        }
-      },
-      {
-        "box": {
           "id": "obj-prep-temperature",
           "maxclass": "newobj",
           "text": "prepend temperature",
@@ -713,24 +631,6 @@
           ],
           "patching_rect": [
             130,
-            240,
-            100,
-            22
-          ]
-        }
-      },
-      {
-        "box": {
-          "id": "obj-prep-density",
-          "maxclass": "newobj",
-          "text": "prepend density",
-          "numinlets": 1,
-          "numoutlets": 1,
-          "outlettype": [
-            ""
-          ],
-          "patching_rect": [
-            240,
             240,
             100,
             22
@@ -775,24 +675,6 @@
       },
       {
         "box": {
-          "id": "obj-prep-harmony",
-          "maxclass": "newobj",
-          "text": "prepend harmony",
-          "numinlets": 1,
-          "numoutlets": 1,
-          "outlettype": [
-            ""
-          ],
-          "patching_rect": [
-            570,
-            240,
-            100,
-            22
-          ]
-        }
-      },
-      {
-        "box": {
           "id": "obj-lbl-vars",
           "maxclass": "comment",
           "text": "Vars",
@@ -811,29 +693,6 @@
             36,
             16
           ]
-        }
-      },
-      {
-        "box": {
-          "id": "obj-lbl-density",
-          "maxclass": "comment",
-          "text": "Notes/bar (0 auto)",
-          "numinlets": 1,
-          "numoutlets": 0,
-          "patching_rect": [
-            140,
-            170,
-            60,
-            18
-          ],
-          "presentation": 1,
-          "presentation_rect": [
-            142,
-            28,
-            48,
-            16
-          ],
-          "fontsize": 8.0
         }
       },
       {
@@ -892,6 +751,711 @@
             460,
             520,
             32
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-pitch_range",
+          "maxclass": "live.menu",
+          "numinlets": 1,
+          "numoutlets": 3,
+          "outlettype": [
+            "",
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Pitch range",
+          "patching_rect": [
+            20,
+            560,
+            90,
+            15
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            370,
+            4,
+            86,
+            15
+          ],
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Pitch range",
+              "parameter_shortname": "Pitch range",
+              "parameter_type": 2,
+              "parameter_enum": [
+                "auto",
+                "off",
+                "28-60",
+                "36-72",
+                "48-84",
+                "60-96"
+              ],
+              "parameter_mmax": 5,
+              "parameter_initial_enable": 1,
+              "parameter_initial": [
+                0
+              ]
+            }
+          }
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-lbl-pitch_range",
+          "maxclass": "comment",
+          "text": "Pitch range",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            20,
+            540,
+            90,
+            18
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            308,
+            4,
+            60,
+            16
+          ],
+          "fontsize": 8.0
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-prep-pitch_range",
+          "maxclass": "newobj",
+          "text": "prepend menu pitch_range",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "patching_rect": [
+            20,
+            580,
+            100,
+            22
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-max_polyphony",
+          "maxclass": "live.menu",
+          "numinlets": 1,
+          "numoutlets": 3,
+          "outlettype": [
+            "",
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Max polyphony",
+          "patching_rect": [
+            130,
+            560,
+            90,
+            15
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            370,
+            23,
+            86,
+            15
+          ],
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Max polyphony",
+              "parameter_shortname": "Max polyphon",
+              "parameter_type": 2,
+              "parameter_enum": [
+                "auto",
+                "off",
+                "1",
+                "2",
+                "3",
+                "4",
+                "6",
+                "8"
+              ],
+              "parameter_mmax": 7,
+              "parameter_initial_enable": 1,
+              "parameter_initial": [
+                0
+              ]
+            }
+          }
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-lbl-max_polyphony",
+          "maxclass": "comment",
+          "text": "Max polyphony",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            130,
+            540,
+            90,
+            18
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            308,
+            23,
+            60,
+            16
+          ],
+          "fontsize": 8.0
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-prep-max_polyphony",
+          "maxclass": "newobj",
+          "text": "prepend menu max_polyphony",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "patching_rect": [
+            130,
+            580,
+            100,
+            22
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-density",
+          "maxclass": "live.menu",
+          "numinlets": 1,
+          "numoutlets": 3,
+          "outlettype": [
+            "",
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Density",
+          "patching_rect": [
+            240,
+            560,
+            90,
+            15
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            370,
+            42,
+            86,
+            15
+          ],
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Density",
+              "parameter_shortname": "Density",
+              "parameter_type": 2,
+              "parameter_enum": [
+                "auto",
+                "0",
+                "2",
+                "4",
+                "8",
+                "16"
+              ],
+              "parameter_mmax": 5,
+              "parameter_initial_enable": 1,
+              "parameter_initial": [
+                0
+              ]
+            }
+          }
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-lbl-density",
+          "maxclass": "comment",
+          "text": "Density",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            240,
+            540,
+            90,
+            18
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            308,
+            42,
+            60,
+            16
+          ],
+          "fontsize": 8.0
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-prep-density",
+          "maxclass": "newobj",
+          "text": "prepend menu density",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "patching_rect": [
+            240,
+            580,
+            100,
+            22
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-harmony",
+          "maxclass": "live.menu",
+          "numinlets": 1,
+          "numoutlets": 3,
+          "outlettype": [
+            "",
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Harmony",
+          "patching_rect": [
+            350,
+            560,
+            90,
+            15
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            370,
+            61,
+            86,
+            15
+          ],
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Harmony",
+              "parameter_shortname": "Harmony",
+              "parameter_type": 2,
+              "parameter_enum": [
+                "auto",
+                "off",
+                "0.2",
+                "0.4",
+                "0.6",
+                "0.8",
+                "1"
+              ],
+              "parameter_mmax": 6,
+              "parameter_initial_enable": 1,
+              "parameter_initial": [
+                0
+              ]
+            }
+          }
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-lbl-harmony",
+          "maxclass": "comment",
+          "text": "Harmony",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            350,
+            540,
+            90,
+            18
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            308,
+            61,
+            60,
+            16
+          ],
+          "fontsize": 8.0
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-prep-harmony",
+          "maxclass": "newobj",
+          "text": "prepend menu harmony",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "patching_rect": [
+            350,
+            580,
+            100,
+            22
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-kit",
+          "maxclass": "live.menu",
+          "numinlets": 1,
+          "numoutlets": 3,
+          "outlettype": [
+            "",
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Kit",
+          "patching_rect": [
+            460,
+            560,
+            90,
+            15
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            370,
+            80,
+            86,
+            15
+          ],
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Kit",
+              "parameter_shortname": "Kit",
+              "parameter_type": 2,
+              "parameter_enum": [
+                "auto",
+                "off",
+                "36,38,42,46,49"
+              ],
+              "parameter_mmax": 2,
+              "parameter_initial_enable": 1,
+              "parameter_initial": [
+                0
+              ]
+            }
+          }
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-lbl-kit",
+          "maxclass": "comment",
+          "text": "Kit",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            460,
+            540,
+            90,
+            18
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            308,
+            80,
+            60,
+            16
+          ],
+          "fontsize": 8.0
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-prep-kit",
+          "maxclass": "newobj",
+          "text": "prepend menu kit",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "patching_rect": [
+            460,
+            580,
+            100,
+            22
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-groove",
+          "maxclass": "live.menu",
+          "numinlets": 1,
+          "numoutlets": 3,
+          "outlettype": [
+            "",
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Groove",
+          "patching_rect": [
+            570,
+            560,
+            90,
+            15
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            370,
+            99,
+            86,
+            15
+          ],
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Groove",
+              "parameter_shortname": "Groove",
+              "parameter_type": 2,
+              "parameter_enum": [
+                "auto",
+                "on",
+                "off"
+              ],
+              "parameter_mmax": 2,
+              "parameter_initial_enable": 1,
+              "parameter_initial": [
+                0
+              ]
+            }
+          }
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-lbl-groove",
+          "maxclass": "comment",
+          "text": "Groove",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            570,
+            540,
+            90,
+            18
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            308,
+            99,
+            60,
+            16
+          ],
+          "fontsize": 8.0
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-prep-groove",
+          "maxclass": "newobj",
+          "text": "prepend menu groove",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "patching_rect": [
+            570,
+            580,
+            100,
+            22
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-durations",
+          "maxclass": "live.menu",
+          "numinlets": 1,
+          "numoutlets": 3,
+          "outlettype": [
+            "",
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Durations",
+          "patching_rect": [
+            20,
+            620,
+            90,
+            15
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            370,
+            118,
+            86,
+            15
+          ],
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Durations",
+              "parameter_shortname": "Durations",
+              "parameter_type": 2,
+              "parameter_enum": [
+                "auto",
+                "off"
+              ],
+              "parameter_mmax": 1,
+              "parameter_initial_enable": 1,
+              "parameter_initial": [
+                0
+              ]
+            }
+          }
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-lbl-durations",
+          "maxclass": "comment",
+          "text": "Durations",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            20,
+            600,
+            90,
+            18
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            308,
+            118,
+            60,
+            16
+          ],
+          "fontsize": 8.0
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-prep-durations",
+          "maxclass": "newobj",
+          "text": "prepend menu durations",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "patching_rect": [
+            20,
+            640,
+            100,
+            22
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-feel",
+          "maxclass": "live.menu",
+          "numinlets": 1,
+          "numoutlets": 3,
+          "outlettype": [
+            "",
+            "",
+            "float"
+          ],
+          "parameter_enable": 1,
+          "varname": "Feel",
+          "patching_rect": [
+            130,
+            620,
+            90,
+            15
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            370,
+            137,
+            86,
+            15
+          ],
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "Feel",
+              "parameter_shortname": "Feel",
+              "parameter_type": 2,
+              "parameter_enum": [
+                "auto",
+                "off",
+                "straight",
+                "triplet",
+                "swing",
+                "loose"
+              ],
+              "parameter_mmax": 5,
+              "parameter_initial_enable": 1,
+              "parameter_initial": [
+                0
+              ]
+            }
+          }
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-lbl-feel",
+          "maxclass": "comment",
+          "text": "Feel",
+          "numinlets": 1,
+          "numoutlets": 0,
+          "patching_rect": [
+            130,
+            600,
+            90,
+            18
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            308,
+            137,
+            60,
+            16
+          ],
+          "fontsize": 8.0
+        }
+      },
+      {
+        "box": {
+          "id": "obj-ctl-prep-feel",
+          "maxclass": "newobj",
+          "text": "prepend menu feel",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "patching_rect": [
+            130,
+            640,
+            100,
+            22
           ]
         }
       }
@@ -1104,30 +1668,6 @@
       {
         "patchline": {
           "source": [
-            "obj-density",
-            0
-          ],
-          "destination": [
-            "obj-prep-density",
-            0
-          ]
-        }
-      },
-      {
-        "patchline": {
-          "source": [
-            "obj-prep-density",
-            0
-          ],
-          "destination": [
-            "obj-js",
-            0
-          ]
-        }
-      },
-      {
-        "patchline": {
-          "source": [
             "obj-keylock",
             0
           ],
@@ -1176,35 +1716,203 @@
       {
         "patchline": {
           "source": [
-            "obj-harmony",
-            0
-          ],
-          "destination": [
-            "obj-prep-harmony",
-            0
-          ]
-        }
-      },
-      {
-        "patchline": {
-          "source": [
-            "obj-prep-harmony",
-            0
-          ],
-          "destination": [
-            "obj-js",
-            0
-          ]
-        }
-      },
-      {
-        "patchline": {
-          "source": [
             "obj-js",
             1
           ],
           "destination": [
             "obj-status",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-pitch_range",
+            0
+          ],
+          "destination": [
+            "obj-ctl-prep-pitch_range",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-prep-pitch_range",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-max_polyphony",
+            0
+          ],
+          "destination": [
+            "obj-ctl-prep-max_polyphony",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-prep-max_polyphony",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-density",
+            0
+          ],
+          "destination": [
+            "obj-ctl-prep-density",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-prep-density",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-harmony",
+            0
+          ],
+          "destination": [
+            "obj-ctl-prep-harmony",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-prep-harmony",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-kit",
+            0
+          ],
+          "destination": [
+            "obj-ctl-prep-kit",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-prep-kit",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-groove",
+            0
+          ],
+          "destination": [
+            "obj-ctl-prep-groove",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-prep-groove",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-durations",
+            0
+          ],
+          "destination": [
+            "obj-ctl-prep-durations",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-prep-durations",
+            0
+          ],
+          "destination": [
+            "obj-js",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-feel",
+            0
+          ],
+          "destination": [
+            "obj-ctl-prep-feel",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-ctl-prep-feel",
+            0
+          ],
+          "destination": [
+            "obj-js",
             0
           ]
         }

@@ -54,14 +54,91 @@ local function non_empty(s)
   return (s:gsub("^%s+", ""):gsub("%s+$", ""))
 end
 
-M.SETTINGS = {
-  { key = "temperature",   caption = "Temperature (0.1-2)",          default = "1.0",       parse = number_in(0.1, 2.0) },
-  { key = "variations",    caption = "Variations (1-8)",             default = "3",         parse = number_in(1, 8, true) },
-  { key = "density",       caption = "Density in notes per bar (empty=auto)", default = "",      parse = optional(number_in(0, 64)) },
-  { key = "key",           caption = "Key lock e.g. E minor (empty=off)", default = "",    parse = optional(parse_key) },
-  -- Empty is not 0: it leaves controls.harmony out of the request, so the
-  -- engine sets a strength that follows the track's own nearby bars; 0 is off.
-  { key = "harmony",       caption = "Harmony 0-1 (empty=auto 0=off)", default = "",    parse = optional(number_in(0, 1)) },
+-- The request's controls: written by `python -m bridge.faces` from the
+-- control table (model/generation/controls.py); edit the table, not this
+-- block. A key is also the control's name in the request; "" (empty) leaves
+-- it out of the request, so the engine uses its default ("auto" where it
+-- follows the part); "auto" and "off" are sent as typed.
+-- BEGIN CONTROLS
+M.CONTROLS = {
+  { key = "temperature", caption = "Temperature 0-5 (empty=1.0)", default = "", kind = "number", auto = false, off = false, lo = 0, hi = 5, integer = false },
+  { key = "variations", caption = "Variations 1-8 (empty=1)", default = "3", kind = "number", auto = false, off = false, lo = 1, hi = 8, integer = true },
+  { key = "candidates", caption = "Candidates 1-16 (empty=8)", default = "", kind = "number", auto = false, off = false, lo = 1, hi = 16, integer = true },
+  { key = "pitch_range", caption = "Pitch range low-high e.g. 40-90 (empty=auto off)", default = "", kind = "range", auto = true, off = true, lo = 0, hi = 127, integer = false },
+  { key = "key", caption = "Key e.g. E minor (empty=off)", default = "", kind = "key", auto = false, off = true },
+  { key = "max_polyphony", caption = "Max polyphony 1-32 (empty=auto off)", default = "", kind = "number", auto = true, off = true, lo = 1, hi = 32, integer = true },
+  { key = "density", caption = "Density 0-64 (empty=auto)", default = "", kind = "number", auto = true, off = false, lo = 0, hi = 64, integer = false },
+  { key = "harmony", caption = "Harmony 0-1 (empty=auto off)", default = "", kind = "number", auto = true, off = true, lo = 0, hi = 1, integer = false },
+  { key = "kit", caption = "Kit drum keys e.g. 36 38 42 (empty=auto off)", default = "", kind = "keys", auto = true, off = true, lo = 0, hi = 127, integer = false },
+  { key = "groove", caption = "Groove on (empty=auto off)", default = "", kind = "switch", auto = true, off = true },
+  { key = "durations", caption = "Durations (empty=auto off)", default = "", kind = "state", auto = true, off = true },
+  { key = "feel", caption = "Feel straight/triplet/swing/loose (empty=auto off)", default = "", kind = "choice", auto = true, off = true, choices = { "straight", "triplet", "swing", "loose" } },
+}
+-- END CONTROLS
+
+local function one_of(words)
+  return function(s)
+    local w = s:lower()
+    for _, x in ipairs(words) do if w == x then return w end end
+    return nil, "expected " .. table.concat(words, " or ")
+  end
+end
+
+-- The parser of a control of M.CONTROLS, by its kind; "auto" and "off" are
+-- words of their own where the control has them, never a number.
+local function control_parser(def)
+  local value
+  if def.kind == "number" then
+    value = number_in(def.lo, def.hi, def.integer)
+  elseif def.kind == "range" then
+    value = function(s)
+      local a, b = s:match("^%s*(%d+)%s*%-%s*(%d+)%s*$")
+      a, b = tonumber(a), tonumber(b)
+      if not a then return nil, "expected low-high e.g. 40-90" end
+      if a > b or a < def.lo or b > def.hi then
+        return nil, string.format("expected low <= high within %s to %s", def.lo, def.hi)
+      end
+      return json.array({ math.tointeger(a), math.tointeger(b) })
+    end
+  elseif def.kind == "keys" then
+    value = function(s)
+      local keys = json.array({})
+      for k in s:gmatch("[^%s,]+") do
+        local v = math.tointeger(tonumber(k))
+        if not v or v < def.lo or v > def.hi then
+          return nil, string.format("expected drum keys %s to %s e.g. 36 38 42", def.lo, def.hi)
+        end
+        keys[#keys + 1] = v
+      end
+      if #keys == 0 then return nil, "expected drum keys e.g. 36 38 42" end
+      return keys
+    end
+  elseif def.kind == "key" then
+    value = parse_key
+  elseif def.kind == "switch" then
+    value = function(s)
+      if s:lower() == "on" then return true end
+      return nil, "expected on, off or auto"
+    end
+  elseif def.kind == "choice" then
+    value = one_of(def.choices)
+  else
+    value = function() return nil, "expected auto or off" end
+  end
+  return function(s)
+    local w = s:lower()
+    if w == "" or w == "none" then return json.null end
+    if (def.auto and w == "auto") or (def.off and w == "off") then return w end
+    return value(s)
+  end
+end
+
+M.SETTINGS = {}
+for _, def in ipairs(M.CONTROLS) do
+  M.SETTINGS[#M.SETTINGS + 1] = { key = def.key, caption = def.caption, default = def.default,
+                                  parse = control_parser(def), control = true }
+end
+for _, def in ipairs({
   { key = "host",          caption = "Server host",                  default = "127.0.0.1", parse = non_empty },
   { key = "port",          caption = "Server port",                  default = "9000",      parse = number_in(1, 65535, true) },
   { key = "command",       caption = "midifill command",             default = "midifill",  parse = non_empty },
@@ -70,7 +147,7 @@ M.SETTINGS = {
   { key = "bars_after",    caption = "Context bars after",           default = "4",         parse = number_in(0, 64, true) },
   { key = "continue_bars", caption = "Continue: bars to write",      default = "4",         parse = number_in(1, 64, true) },
   { key = "token",         caption = "Server token (empty=none)",    default = "",          parse = function(s) return s end },
-}
+}) do M.SETTINGS[#M.SETTINGS + 1] = def end
 
 -- The settings as typed values; a stored value that no longer parses falls
 -- back to its default so a bad ExtState can never block the actions.
@@ -82,7 +159,18 @@ function M.load_settings()
     if v == nil then v, stored = def.parse(def.default), def.default end
     s[def.key], raw[def.key] = v, stored
   end
+  s.controls = M.request_controls(s)
   return s, raw
+end
+
+-- The request's controls among typed settings: those set (not empty).
+function M.request_controls(settings)
+  local out = {}
+  for _, def in ipairs(M.CONTROLS) do
+    local v = settings[def.key]
+    if v ~= nil and not json.is_null(v) then out[def.key] = v end
+  end
+  return out
 end
 
 -- Parses strings (by key); returns the typed settings or nil and a message.
@@ -93,6 +181,7 @@ function M.parse_settings(strings)
     if v == nil then return nil, def.caption .. ": " .. err end
     out[def.key] = v
   end
+  out.controls = M.request_controls(out)
   return out
 end
 

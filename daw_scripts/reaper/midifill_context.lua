@@ -287,17 +287,12 @@ function C.build_request(mode, track, a, b, settings, variations, target_item)
     tempo = tempo + 0.0,
     tracks = tracks,
     target = { track = track_id(track), start = r6(a - origin), ["end"] = r6(b - origin) },
-    controls = {
-      temperature = settings.temperature,
-      top_p = 0.95,
-      seed = math.random(1, 2147483646),
-      variations = variations or 1,
-      key = settings.key,
-      density = settings.density,
-    },
+    controls = { seed = math.random(1, 2147483646) },
   }
-  -- Sent only when set: without it the engine applies its default strength.
-  if not json.is_null(settings.harmony) then request.controls.harmony = settings.harmony end
+  -- Each control of the settings that is set (midifill_common.lua,
+  -- settings.controls); one left empty is left out: the engine's default.
+  for name, v in pairs(settings.controls or {}) do request.controls[name] = v end
+  request.controls.variations = variations or 1
   if #sigs > 1 then request.time_signatures = sigs end
   return request, origin
 end

@@ -233,7 +233,7 @@ TABLE: tuple[Control, ...] = (
     Control("top_k", "number", "draw only from the K likeliest tokens; 0: no limit", default=0,
             lo=0, hi=100_000, integer=True, faces=frozenset({"cli"}), metavar="K"),
     Control("seed", "number", "the same input and seed give the same notes", default=None,
-            default_text="a random seed, printed on stderr and returned with the notes so a "
+            default_text="a random seed, returned with the notes (the CLI prints it) so a "
                          "result can be repeated; the demo's default is 7",
             lo=0, hi=2**63 - 1, integer=True, faces=frozenset({"cli", "demo"}),
             face_defaults={"demo": 7}, metavar="N"),

@@ -240,34 +240,42 @@ function lastRequest(link) {
   return reassemble(link.sent, "/midifill/request", id, 2);
 }
 
-test("Harmony: the dial's value reaches the server as controls.harmony; 0 is sent, unset or at rest is left out", async (t) => {
+test("The menus: auto leaves a control out, off and values reach the server, which accepts them", async (t) => {
   if (!h.needServer(t)) return;
   const { link, device, close } = await h.openDevice(h.sessionSet());
   t.after(close);
   assert.match(await h.press(device, "fill"), /^Filled/);
-  assert.ok(!("harmony" in lastRequest(link).controls), "no dial value yet: the engine follows the track");
-  for (const value of [0.6, 0]) {
-    device.message("harmony", value);
-    const status = await h.press(device, "fill");
-    assert.match(status, /^Filled/, `harmony ${value}: the server accepted it`);
-    assert.equal(lastRequest(link).controls.harmony, value);
+  for (const name of ["harmony", "max_polyphony", "pitch_range", "kit", "feel"]) {
+    assert.ok(!(name in lastRequest(link).controls), `${name} at auto: the engine follows the track`);
   }
-  device.message("harmony", 0.3); // back at the dial's initial value, as a set reloads it
+  // the menus' items (daw_scripts/ableton/midifill.js, CONTROLS): auto is item 0
+  for (const [name, index, expected] of [["harmony", 1, "off"], ["harmony", 3, 0.4],
+                                          ["max_polyphony", 2, 1], ["pitch_range", 3, [36, 72]],
+                                          ["feel", 4, "swing"], ["kit", 2, [36, 38, 42, 46, 49]]]) {
+    device.message("menu", name, index);
+    const status = await h.press(device, "fill");
+    assert.match(status, /^Filled/, `${name} item ${index}: the server accepted it`);
+    assert.deepEqual(lastRequest(link).controls[name], expected);
+  }
+  device.message("menu", "harmony", 0); // back to auto
   assert.match(await h.press(device, "fill"), /^Filled/);
-  assert.ok(!("harmony" in lastRequest(link).controls), "at rest: the engine follows the track");
+  assert.ok(!("harmony" in lastRequest(link).controls), "auto again: left out");
+  assert.equal(lastRequest(link).controls.max_polyphony, 1, "the other menus keep their choice");
   assert.deepEqual(device.errors, []);
 });
 
-test("Harmony: values outside 0-1 are held to the dial's range; a non-number leaves the default", async (t) => {
-  const cases = [[1.7, 1], [-0.2, 0], ["0.45", 0.45], ["strong", undefined]];
-  for (const [sent, expected] of cases) {
+test("A control's value is held to its range; 0.3 is a value; what cannot be read is left out", async (t) => {
+  const cases = [["harmony", 1.7, 1], ["harmony", -0.2, 0], ["harmony", "0.3", 0.3],
+                 ["harmony", "strong", undefined], ["harmony", "auto", undefined],
+                 ["max_polyphony", 99, 32], ["pitch_range", "60-40", undefined]];
+  for (const [name, sent, expected] of cases) {
     const s = openScripted(h.sessionSet(), { answer: answerWith([[45, 5, 1, 90]]) });
     t.after(s.close);
-    s.device.message("harmony", sent);
+    s.device.message("control", name, sent);
     const done = s.device.waitForStatus(/^(Filled|Error)/, 10000);
     s.device.message("fill");
     assert.match(await done, /^Filled/);
-    assert.equal(requestSent(s.sent).controls.harmony, expected, `harmony ${JSON.stringify(sent)}`);
+    assert.deepEqual(requestSent(s.sent).controls[name], expected, `${name} ${JSON.stringify(sent)}`);
     s.close();
   }
 });

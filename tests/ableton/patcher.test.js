@@ -44,7 +44,7 @@ test("every button and control reaches a function of midifill.js", () => {
   const device = loadDevice(new LiveSet(sessionSet()));
   const [js] = byText(/^js /);
   const selectors = into(js.id).map((b) => b.text.split(" ")).filter((w) => w[0] === "prepend").map((w) => w[1]);
-  for (const sel of ["fill", "cont", "vary", "cancel", "temperature", "numvariations", "density", "keylock", "harmony", "port"]) {
+  for (const sel of ["fill", "cont", "vary", "cancel", "temperature", "numvariations", "keylock", "port", "menu"]) {
     assert.ok(selectors.includes(sel), `nothing sends ${sel}`);
   }
   for (const sel of selectors.concat(["init"])) assert.equal(typeof device.ctx[sel], "function", sel);
@@ -66,34 +66,37 @@ test("the action buttons are hidden parameters; the settings stay stored", () =>
   assert.deepEqual(buttons.map((b) => b.text).sort(), ["Cancel", "Continue", "Fill", "Variations"]);
   for (const b of buttons) assert.equal(visibility(b), 2, `${b.text} is hidden`);
   const settings = find((b) => /^live\./.test(b.maxclass) && !buttons.includes(b));
-  assert.equal(settings.length, 6);
+  assert.equal(settings.length, 4 + menus().length);
   for (const b of settings) assert.ok(visibility(b) < 2, `${b.id} is stored with the set`);
 });
 
-// Harmony is a setting like Temp: a float dial over the engine's whole range
-// (controls.harmony 0-1), stored with the set and automatable; its initial
-// value is checked against the engine's default in tests/test_ableton.py.
-test("the Harmony dial covers 0-1, is stored, and sends harmony to the script", () => {
-  const [dial] = find((b) => b.varname === "Harmony");
-  assert.ok(dial, "no Harmony control");
-  assert.equal(dial.maxclass, "live.dial");
-  const v = dial.saved_attribute_attributes.valueof;
-  assert.equal(v.parameter_longname, "Harmony");
-  assert.equal(v.parameter_type, 0, "a float parameter");
-  assert.deepEqual([v.parameter_mmin, v.parameter_mmax], [0, 1]);
-  assert.equal(v.parameter_initial_enable, 1);
-  assert.equal(v.parameter_invisible || 0, 0, "automated and stored, as Temp");
+// The controls that can follow the part are menus written from the control
+// table (python -m bridge.faces): "auto" first and initial, stored with the
+// set, each sending [menu NAME index] to the script; inside the device strip
+// and clear of every other control.
+const menus = () => find((b) => b.maxclass === "live.menu");
+test("one menu per control that follows the part, auto first, wired to the script", () => {
+  const { loadDevice: load } = require("./fake_live");
+  const device = load(new LiveSet(sessionSet()));
+  const defs = JSON.parse(JSON.stringify(device.ctx.CONTROLS)).filter((d) => d.menu.length); // out of the script's realm
+  assert.deepEqual(menus().map((b) => b.id), defs.map((d) => `obj-ctl-${d.name}`));
   const [js] = byText(/^js /);
-  const [prep] = byText(/^prepend harmony$/);
-  assert.ok(prep && wired(dial.id, 0, prep.id) && wired(prep.id, 0, js.id), "Harmony -> prepend harmony -> js");
-  // inside the device strip and clear of the other controls
-  const [x, y, w, hgt] = dial.presentation_rect;
-  assert.ok(x >= 0 && x + w <= patcher.devicewidth && y + hgt <= 169, "inside the device");
-  for (const other of find((b) => b.presentation === 1 && b.id !== dial.id)) {
-    const [ox, oy, ow, oh] = other.presentation_rect;
-    const apart = x + w <= ox || ox + ow <= x || y + hgt <= oy || oy + oh <= y;
-    assert.ok(apart, `Harmony overlaps ${other.id}`);
+  for (const d of defs) {
+    const [menu] = find((b) => b.id === `obj-ctl-${d.name}`);
+    const v = menu.saved_attribute_attributes.valueof;
+    assert.deepEqual(v.parameter_enum, d.menu);
+    assert.equal(v.parameter_enum[v.parameter_initial[0]], d.auto ? "auto" : d.menu[0]);
+    const [prep] = byText(new RegExp(`^prepend menu ${d.name}$`));
+    assert.ok(prep && wired(menu.id, 0, prep.id) && wired(prep.id, 0, js.id), `${d.name} -> js`);
+    const [x, y, w, hgt] = menu.presentation_rect;
+    assert.ok(x >= 0 && x + w <= patcher.devicewidth && y + hgt <= 169, `${d.name} inside the device`);
+    for (const other of find((b) => b.presentation === 1 && b.id !== menu.id)) {
+      const [ox, oy, ow, oh] = other.presentation_rect;
+      const apart = x + w <= ox || ox + ow <= x || y + hgt <= oy || oy + oh <= y;
+      assert.ok(apart, `${d.name} overlaps ${other.id}`);
+    }
   }
+  assert.ok(defs.some((d) => d.name === "harmony") && defs.some((d) => d.name === "max_polyphony"));
 });
 
 // Live shows a device 169 px tall. The status line wraps inside its box, so
