@@ -206,20 +206,21 @@ def durations_filter(logits, step: Step):
 
 @acts_in("in_bar")
 def polyphony_filter(logits, step: Step):
-    """No new note where controls.max_polyphony notes already sound."""
+    """No new note where controls.max_polyphony notes already sound. With k
+    the limit, k notes sound at a tick exactly when the k-th latest end is
+    after it: the positions before that end are one range."""
     limit = step.controls.max_polyphony
     st = step.state
     if not limit or st.phase != "in_bar":
         return logits
-    tok = st.tok
-    ends = np.array(st.active_ends() or [-1])
-    out = logits.copy()
-    a, b = tok.range("POS")
-    ticks = st.bar_starts[st.bar_i] + np.arange(b - a)
-    sounding = (ends[None, :] > ticks[:, None]).sum(1)
-    out[a:b][sounding >= limit] = NEG_INF
-    if st.pos is not None and int((ends > st.abs_tick).sum()) >= limit:
-        a, b = tok.range(st.note_kind)
+    ends = st.active_ends()
+    if len(ends) < limit:
+        return logits
+    kth = sorted(ends)[-limit]
+    a, b = st.tok.range("POS")
+    out = _forbid(logits, (a, a + min(b - a, max(0, kth - st.bar_starts[st.bar_i]))))
+    if st.pos is not None and kth > st.abs_tick:
+        a, b = st.tok.range(st.note_kind)
         out[a:b] = NEG_INF
     return out
 
