@@ -157,7 +157,7 @@ class Control:
     def _parse_choice(self, value, field):
         if not isinstance(value, str) or value.strip().lower() not in self.choices:
             allowed = ", ".join(f"'{c}'" for c in self.choices)
-            raise RequestError(field, f"expected one of {allowed} or {self._states()}, "
+            raise RequestError(field, f"expected one of {allowed}, {self._states()}, "
                                f"got {quote(value)}")
         return value.strip().lower()
 
