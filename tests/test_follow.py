@@ -107,7 +107,7 @@ def test_resolve_reads_the_profile_and_keeps_what_the_request_set():
     c = resolve(Controls(), prof(line()), solo, "fill", TOK)
     assert (c.max_polyphony, c.pitch_range, c.feel, c.kit, c.groove) == \
         (1, (60, 67), "straight", None, False)  # 60-66, widened to 7 semitones
-    assert c.durations == (6, 24)  # 8ths: [10th percentile / 2, 90th x 2]
+    assert c.durations == (6, 12)  # 8ths: [10th percentile / 2, 90th]
     kept = resolve(Controls(max_polyphony=3, pitch_range=None, feel=None, durations=None,
                             harmony=0.0), prof(line()), solo, "fill", TOK)
     assert (kept.max_polyphony, kept.pitch_range, kept.feel, kept.durations, kept.harmony) == \
