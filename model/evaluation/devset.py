@@ -8,7 +8,7 @@ sha256, so a rebuild gives the same bytes or stops. No MIDI is in the
 repository; the songs are read out of the packages' .deb files:
 
     apt-get download freedoom=0.12.1-2 freedink-data=1.08.20190120-2 ...
-    midifill devset --debs DIR_OF_DEBS --out /work/data/devset [--reserved reserved.py]
+    midifill devset --debs DIR_OF_DEBS --out data/devset [--reserved reserved.py]
 
 (`midifill devset --print-download` prints that apt-get line.) A song kept
 inside a Doom WAD (Freedoom's music lumps are MIDI files) is named
