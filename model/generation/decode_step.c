@@ -20,7 +20,14 @@
 #include <stdint.h>
 #include <string.h>
 
-#define RB 4   /* rows per register block of a matrix product */
+/* rows per register block of a matrix product: 8 where AVX-512VL gives 32
+ * vector registers (16 sums of 8 rows and the two weight vectors fit), else
+ * 4; a batch of 8 candidates then reads each weight once, not twice */
+#if defined(__AVX512VL__)
+#define RB 8
+#else
+#define RB 4
+#endif
 /* PW (columns per panel) and EPS (the layer-norm epsilon) come from the
  * compiler's command line (model/generation/fast_c.py), so each is defined once. */
 #if !defined(PW) || !defined(EPS)
@@ -40,7 +47,9 @@ static inline float hsum(v8 v) {
 /* Keep v in a register: without it the compiler reloads a weight vector
  * for every row's multiply-add (a memory operand), and with four rows the
  * loads, not the multiply-adds, set the pace. */
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__AVX512VL__)
+#define KEEP(v) __asm__("" : "+v"(v))  /* any of the 32 registers */
+#elif defined(__x86_64__) || defined(__i386__)
 #define KEEP(v) __asm__("" : "+x"(v))
 #elif defined(__aarch64__)
 #define KEEP(v) __asm__("" : "+w"(v))
@@ -160,6 +169,12 @@ static void matmul(const float *restrict X, int ldx, const float *restrict Wp,
     const float *x = X + (long)r * ldx;
     float *y = Y + (long)r * ldy;
     switch (B - r) {
+#if RB > 4
+    case 7: mm_rows(x, ldx, Wp, b, y, ldy, 7, in, out); break;
+    case 6: mm_rows(x, ldx, Wp, b, y, ldy, 6, in, out); break;
+    case 5: mm_rows(x, ldx, Wp, b, y, ldy, 5, in, out); break;
+    case 4: mm_rows(x, ldx, Wp, b, y, ldy, 4, in, out); break;
+#endif
     case 3: mm_rows(x, ldx, Wp, b, y, ldy, 3, in, out); break;
     case 2: mm_rows(x, ldx, Wp, b, y, ldy, 2, in, out); break;
     case 1: mm_rows(x, ldx, Wp, b, y, ldy, 1, in, out); break;
