@@ -6,6 +6,7 @@ never outgrows the model's block.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import threading
@@ -23,8 +24,9 @@ from .follow import register
 from .harmony import Sounding, follow_strength
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
+from .targets import fill_order
 from .sampling import HARMONY_DEFAULT, Noise, Step, apply_filters, sample
-from ..song import Note
+from ..song import Note, Song, Track
 from ..network.tokenizer import Tokenizer
 from ..network.checkpoint import load_weights
 from ..network.weights import Weights
@@ -148,22 +150,60 @@ class Engine:
     def run(self, request: dict, progress: Callable[[float], None] | None = None,
             cancel: threading.Event | None = None) -> dict:
         t0 = time.perf_counter()
-        self._deadline = t0 + self.time_budget_s
         req = parse_request(request, self.tok)
+        # the time budget is per target: N targets may take N times one's
+        self._deadline = t0 + self.time_budget_s * len(req.targets)
         seed = req.controls.seed if req.controls.seed is not None else random.randrange(2**31)
         gen = Noise(seed)
         timing = {"prefill": 0.0, "decode": 0.0}
-        variations = self._fill(req, gen, timing, progress, cancel)
+        order = fill_order(req, self.tok.tpb)
+        # variation v of every target belongs together: each target is written
+        # into variation v's song, which holds the earlier targets' notes of v
+        # (`generate` sees no notes of the song: with several targets, each
+        # sees the earlier targets' new notes only, in a song emptied of all
+        # others, and its harmony leans on them alone)
+        start_song = req.song if req.mode != "generate" or len(order) == 1 else Song(
+            [Track(t.id, t.program, t.is_drum, [], t.name) for t in req.song.tracks],
+            req.song.time_signatures, req.song.tempos)
+        songs = [start_song] * req.controls.variations
+        written: dict[int, list[list[Note]]] = {}
+        for k, i in enumerate(order):
+            t = req.targets[i]
+            one = dataclasses.replace(req, track_id=t.track_id, start=t.start, end=t.end,
+                                      targets=(t,))
+
+            def step(frac, k=k):
+                if progress:
+                    progress((k + frac) / len(order))
+
+            written[i] = self._fill(one, gen, timing, step if progress else None, cancel,
+                                    songs, "fill" if req.mode == "generate" and k else None)
+            songs = [s.with_notes_replaced(t.track_id, t.start, t.end, notes)
+                     for s, notes in zip(songs, written[i])]
         timing["total"] = (time.perf_counter() - t0) * 1000
-        return {"variations": [{"notes": [n.to_list() for n in notes]} for notes in variations],
-                "model": self.name, "seed": seed,
-                "timing_ms": {k: round(v, 1) for k, v in timing.items()}}
+        out = {"model": self.name, "seed": seed,
+               "timing_ms": {k: round(v, 1) for k, v in timing.items()}}
+        if not req.multi:
+            return {"variations": [{"notes": [n.to_list() for n in notes]}
+                                   for notes in written[0]], **out}
+        return {"variations": [
+            {"targets": [{"track": t.track_id, "start": t.start, "end": t.end,
+                          "notes": [n.to_list() for n in written[i][v]]}
+                         for i, t in enumerate(req.targets)]}
+            for v in range(req.controls.variations)], "order": order, **out}
 
     # --- the work -----------------------------------------------------------
-    def _fill(self, req: FillRequest, gen, timing, progress, cancel) -> list[list[Note]]:
+    def _fill(self, req: FillRequest, gen, timing, progress, cancel,
+              songs: list | None = None, prompt_mode: str | None = None) -> list[list[Note]]:
+        """The variations of req's one target. `songs`: the song each
+        variation is written into (the earlier targets' notes of that
+        variation in it); by default req.song for all. The part's own nearby
+        bars are read from req.song, as the request gave them. `prompt_mode`:
+        the mode the prompts are built in, by default req.mode."""
         tok = self.tok
         song = req.song
-        bars = song.bars(until=max(req.end, song.end_beat))
+        ends = {id(s): s.end_beat for s in songs or ()}  # a new target may reach further
+        bars = song.bars(until=max(req.end, song.end_beat, *ends.values()))
         lo_tick, hi_tick = tok.range_ticks(req.start, req.end)
         b0 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) > lo_tick)
         b1 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) >= hi_tick) + 1
@@ -186,29 +226,34 @@ class Engine:
         elif controls.density is None and following:
             density = _density(tok, part, len(near))
         velocities = _velocities(tok, part) if following else None
-        # the other tracks' harmony, the same for every chunk (only the target changes)
-        sounding = Sounding.of(song, req.track_id, lo_tick, hi_tick, tok.tpb) \
-            if controls.harmony > 0 and not track.is_drum else None
         n = controls.variations
+        songs = list(songs or [song] * n)
+        shared = all(s is songs[0] for s in songs)  # one song: the variations share prompts
+        # the other tracks' harmony, the same for every chunk (only the target
+        # changes), per variation where the variations' songs differ
+        harmony = controls.harmony > 0 and not track.is_drum
+        soundings = {id(s): Sounding.of(s, req.track_id, lo_tick, hi_tick, tok.tpb)
+                     if harmony else None for s in songs}
+        sounding = [soundings[id(s)] for s in songs]
         # more fills are sampled than asked for and those closest to the part
         # kept (choose.py): a pitched part's by pitch classes where it has notes
         # nearby, a drum part's by groove where controls.groove is on
         choosing = controls.candidates > 1 and following and bool(part) and \
             (not track.is_drum or bool(controls.groove and any(prof.drum_bars)))
-        songs = [song] * n
         results: list[list[Note]] = [[] for _ in range(n)]
         for ci, (c0, c1) in enumerate(chunks):
             lo = max(lo_tick, tok.to_tick(bars[c0].start))
             hi = min(hi_tick, tok.to_tick(bars[c1 - 1].start) + tok.bar_ticks(bars[c1 - 1]))
             # the first chunk shares one prompt, so all variations run as one batch;
             # later chunks see each variation's own earlier bars
-            groups = [list(range(n))] if ci == 0 else [[v] for v in range(n)]
+            groups = [list(range(n))] if ci == 0 and shared else [[v] for v in range(n)]
             for rows in groups:
                 # bars of earlier chunks are shown as written, later ones stay blank
                 prompt = build_prompt(tok, songs[rows[0]], bars, req.track_id, (c0, c1),
-                                      (c0, b1), lo, hi, req.mode, self.config.block_size,
+                                      (c0, b1), lo, hi, prompt_mode or req.mode,
+                                      self.config.block_size,
                                       density, written_from=b0)
-                prompt.plan.sounding = sounding
+                prompt.plan.sounding = sounding[rows[0]]
                 prompt.plan.velocities = velocities
                 prompt.plan.grid, prompt.plan.min_dur = grid, min_dur
 

@@ -24,7 +24,9 @@ LIMITS = {
     "tracks": 64,
     "notes": 50_000,  # all tracks together
     "bars": 1024,  # the timeline, from beat 0 to the end of the target or last note
-    "target_bars": 64,
+    "target_bars": 64,  # each target
+    "targets": 8,  # targets in one request
+    "all_target_bars": 128,  # all targets together
     "variations": _CONTROL["variations"].hi,  # the control table (controls.py) holds these two
     "candidates": _CONTROL["candidates"].hi,
     "payload_bytes": 8 * 1024 * 1024,
@@ -32,14 +34,33 @@ LIMITS = {
 CONTROL_FIELDS = frozenset(_CONTROL_NAMES)
 
 
+ORDERS = ("roles", "given")
+
+
+@dataclass(frozen=True)
+class Target:
+    track_id: str
+    start: float
+    end: float
+
+
 @dataclass
 class FillRequest:
+    """A checked request. track_id, start and end are its first target's; a
+    request of `targets` (multi) holds them all in `targets`, in its order."""
     mode: str
     song: Song
     track_id: str
     start: float
     end: float
     controls: Controls
+    targets: tuple[Target, ...] = ()
+    multi: bool = False  # given as `targets`: the response names each target
+    order: str = "roles"  # fill order: drums, bass, harmony, melody; or "given"
+
+    def __post_init__(self):
+        if not self.targets:
+            self.targets = (Target(self.track_id, self.start, self.end),)
 
 
 def _beat(value, field: str, max_beat: float, lo: float = 0) -> float:
@@ -87,23 +108,59 @@ def _count_notes(tracks_raw) -> None:
 
 
 def parse_request(req, tokenizer) -> FillRequest:
-    """The request checked in a fixed order (mode, time signatures, tempo,
-    tracks, target, bar limits, controls): the first thing wrong is named."""
+    """The request checked in a fixed order (mode, the targets' count and
+    order, time signatures, tempo, tracks, targets, bar limits, controls):
+    the first thing wrong is named."""
     if not isinstance(req, dict):
         raise RequestError("request", f"expected a JSON object, got {type(req).__name__}")
     mode = _plain(req.get("mode", "fill"), "mode")
     if not isinstance(mode, str) or mode not in MODES:
         raise RequestError("mode", f"expected one of {', '.join(MODES)}, got {quote(mode)}")
+    raw_targets = _targets_list(req)
+    order = _plain(req.get("order", "roles"), "order")
+    if not isinstance(order, str) or order not in ORDERS:
+        raise RequestError("order", f"expected one of {', '.join(ORDERS)}, got {quote(order)}")
     max_beat = float(LIMITS["bars"] * tokenizer.config.max_bar_beats)
     sigs = _time_signatures(req, tokenizer, max_beat)
     tempo = _number(req.get("tempo", 120.0), "tempo", 0, 1000, lo_open=True)
     tracks = _tracks(req, max_beat)
-    tid, start, end = _target(req.get("target"), tracks, tokenizer, max_beat)
+    if raw_targets is None:
+        targets = [Target(*_target(req.get("target"), tracks, tokenizer, max_beat))]
+    else:
+        targets = [Target(*_target(t, tracks, tokenizer, max_beat, f"targets[{i}]"))
+                   for i, t in enumerate(raw_targets)]
+        _check_overlaps(targets)
     song = Song(tracks, sigs, [TempoChange(0.0, float(tempo))])
-    _check_bars(song, start, end)
+    _check_bars(song, targets, "target" if raw_targets is None else "targets")
     controls = _plain(req.get("controls"), "controls")
     controls = parse_controls({} if controls is None else controls)
-    return FillRequest(mode, song, tid, start, end, controls)
+    first = targets[0]
+    return FillRequest(mode, song, first.track_id, first.start, first.end, controls,
+                       tuple(targets), raw_targets is not None, order)
+
+
+def _targets_list(req: dict) -> list | None:
+    """The raw `targets` list, its length checked before anything is read;
+    None for a request of one `target`."""
+    raw = _plain(req.get("targets"), "targets")
+    if raw is None:
+        return None
+    if req.get("target") is not None:
+        raise RequestError("targets", "give either target or targets, not both")
+    if not isinstance(raw, list) or not raw:
+        raise RequestError("targets", "expected a non-empty list of {track, start, end}")
+    if len(raw) > LIMITS["targets"]:
+        raise LimitError("targets", f"{len(raw)} targets; the limit is {LIMITS['targets']}")
+    return raw
+
+
+def _check_overlaps(targets: list[Target]) -> None:
+    """Two targets of one track may not share any beat."""
+    for j, b in enumerate(targets):
+        for i, a in enumerate(targets[:j]):
+            if a.track_id == b.track_id and a.start < b.end and b.start < a.end:
+                raise RequestError(f"targets[{j}]", f"overlaps targets[{i}] on track "
+                                   f"{quote(a.track_id)}")
 
 
 def _time_signatures(req: dict, tokenizer, max_beat: float) -> list[TimeSignature]:
@@ -167,39 +224,51 @@ def _track(t, i: int, ids: set[str], max_beat: float) -> Track:
                  name or "")
 
 
-def _target(target, tracks: list[Track], tokenizer, max_beat: float) -> tuple[str, float, float]:
-    """(track id, start, end) of `target`: a known track and a range that holds
-    at least one step of the tokenizer's grid."""
+def _target(target, tracks: list[Track], tokenizer, max_beat: float,
+            f: str = "target") -> tuple[str, float, float]:
+    """(track id, start, end) of `target` (named `f` in messages): a known
+    track and a range that holds at least one step of the tokenizer's grid."""
     if not isinstance(target, dict):
-        raise RequestError("target", "expected an object {track, start, end}")
+        raise RequestError(f, "expected an object {track, start, end}")
     tid = target.get("track")
-    tid = None if tid is None else _track_id(tid, "target.track")
+    tid = None if tid is None else _track_id(tid, f"{f}.track")
     if tid not in {t.id for t in tracks}:
         known = ", ".join(quote(t.id, 20) for t in tracks[:10]) or "none"
-        raise RequestError("target.track", f"no track with id {quote(tid)} (tracks: {known})")
-    start = _beat(target.get("start"), "target.start", max_beat)
-    end = _beat(target.get("end"), "target.end", max_beat)
+        raise RequestError(f"{f}.track", f"no track with id {quote(tid)} (tracks: {known})")
+    start = _beat(target.get("start"), f"{f}.start", max_beat)
+    end = _beat(target.get("end"), f"{f}.end", max_beat)
     if end <= start:
-        raise RequestError("target.end", f"must be after target.start ({start}), got {end}")
+        raise RequestError(f"{f}.end", f"must be after {f}.start ({start}), got {end}")
     lo, hi = tokenizer.range_ticks(start, end)
     if hi <= lo:
-        raise RequestError("target", f"the range holds no grid step (1/{tokenizer.tpb} beat)")
+        raise RequestError(f, f"the range holds no grid step (1/{tokenizer.tpb} beat)")
     return tid, start, end
 
 
-def _check_bars(song: Song, start: float, end: float) -> None:
+def _check_bars(song: Song, targets: list[Target], f: str) -> None:
     """The bar limits, once the song's signatures and notes are known: the
-    timeline to the later of the target's end and the last note, and the
-    target itself. The timeline's limit names whichever of the two reaches
-    further."""
+    timeline to the later of the last target's end and the last note, each
+    target, then all targets together. The timeline's limit names whichever
+    of the two reaches further."""
     last_note_end = song.end_beat
+    end = max(t.end for t in targets)
     n_bars = _count_bars(song, max(end, last_note_end))
     if n_bars > LIMITS["bars"]:
-        raise LimitError("target.end" if end >= last_note_end else "tracks",
+        where = next(i for i, t in enumerate(targets) if t.end == end)
+        field = "target.end" if f == "target" else f"targets[{where}].end"
+        raise LimitError(field if end >= last_note_end else "tracks",
                          f"the timeline spans more than {LIMITS['bars']} bars")
-    target_bars = sum(1 for b in song.bars(until=end) if b.end > start)
-    if target_bars > LIMITS["target_bars"]:
-        raise LimitError("target", f"{target_bars} bars; the limit is {LIMITS['target_bars']}")
+    bars = song.bars(until=end)
+    total = 0
+    for i, t in enumerate(targets):
+        target_bars = sum(1 for b in bars if b.end > t.start and b.start < t.end)
+        if target_bars > LIMITS["target_bars"]:
+            raise LimitError(f if f == "target" else f"targets[{i}]",
+                             f"{target_bars} bars; the limit is {LIMITS['target_bars']}")
+        total += target_bars
+    if total > LIMITS["all_target_bars"]:
+        raise LimitError(f, f"{total} bars in all targets; the limit is "
+                         f"{LIMITS['all_target_bars']}")
 
 
 def _count_bars(song: Song, until: float) -> int:
