@@ -26,7 +26,6 @@ from demo.render import (CONTEXT_BARS, SAMPLE_RATE, SynthUnavailable, excerpt, r
                          section, write_wav)
 from model.generation import front
 from model.errors import MidifillError, RequestError
-from model.midi_io import write_midi
 
 log = logging.getLogger("midifill.demo")
 EXAMPLES = sorted((Path(__file__).resolve().parent / "examples").glob("*.mid"))
@@ -110,11 +109,19 @@ def _generate(midi, mode, target, new_instrument, bar_start, bar_end, controls,
     started = time.perf_counter()
     try:
         song = tk.load_song(midi)
+        data = Path(midi).read_bytes()  # the download is this file with the fill written in
         job = tk.Task(mode=mode, target=target or "", bar_start=bar_start, bar_end=bar_end,
                       new_instrument=str(new_instrument), **controls)
         song, request, track_id, start, end = tk.prepare(song, job)
     except tk.InputError as exc:
         raise _refuse(str(exc)) from exc
+    except OSError as exc:  # the upload vanished between reading and reading again
+        raise _refuse(f"The file could not be read again ({exc.strerror or exc}): upload it "
+                      "once more.") from exc
+    new_track = song.tracks[-1] if job.target == tk.NEW_TRACK else None
+
+    def write_mid(path, notes):
+        return tk.write_fill(path, data, song, request, notes, new_track)
     fx = effects.FxSettings(eq_low_db=eq_low, eq_mid_db=eq_mid, eq_high_db=eq_high, lofi=lofi,
                             compression=compression, chorus=chorus, delay=delay,
                             reverb=reverb, room_size=room_size,
@@ -123,26 +130,40 @@ def _generate(midi, mode, target, new_instrument, bar_start, bar_end, controls,
     response = _run_engine(request, progress)
     generated = time.perf_counter()
     songs = front.apply_response(song, request, response)
-    slots = _render_all(song, songs, response, track_id, start, end, fx,
+    slots = _render_all(song, songs, response, write_mid, track_id, start, end, fx,
                         Path(str(midi)).stem[:40] or "song", progress)
     progress(1.0, desc="done")
-    t = response.get("timing_ms", {})
-    summary = (f"**{len(songs)} variation(s)** of track {track_id}, beats {start:g}-{end:g} "
-               f"({request['mode']}), model `{response.get('model', '?')}`, seed "
-               f"{response.get('seed', job.seed)}. Notes written: "
-               + ", ".join(str(len(v["notes"])) for v in response["variations"])
-               + ". Audio: bars {}-{} (the fill and {} bars each side)".format(
-                   *section(songs[0], start, end)[2:], CONTEXT_BARS)
-               + f". Model {t.get('total', 0) / 1000:.1f} s, audio "
-               f"{time.perf_counter() - generated:.1f} s "
-               f"(total {time.perf_counter() - started:.1f} s).")
-    if job.notes:
-        summary += " Note: " + "; ".join(job.notes) + "."
+    summary = _summary(song, songs, request, response, job, track_id, start, end,
+                       time.perf_counter() - generated, time.perf_counter() - started)
     flat = [summary]
     for i in range(tk.MAX_VARIATIONS):
         flat.append(gr.Column(visible=i < len(slots)))
         flat += list(slots[i]) if i < len(slots) else [None, None, None]
     return tuple(flat)
+
+
+def _summary(song, songs, request, response, job, track_id, start, end, audio_s, total_s) -> str:
+    """What was written, in the form's words: bars numbered from 1, the
+    track's name; the seed, so typing it in gives the same notes again."""
+    n = len(songs)
+    first, last = tk.bar_range(song, start, end)
+    bars = f"bar {first}" if first == last else f"bars {first}-{last}"
+    seed = response.get("seed")
+    drawn = job.seed is None or float(job.seed) < 0
+    t = response.get("timing_ms", {})
+    text = (f"**{n} variation{'s' if n != 1 else ''}** of {tk.track_label(song, track_id)}, "
+            f"{bars} ({request['mode']}), model `{response.get('model', '?')}`, "
+            f"seed **{seed}**"
+            + (" (drawn for this run: enter it as the seed to get these notes again)"
+               if drawn else "")
+            + ". Notes written: " + ", ".join(str(len(v["notes"])) for v in response["variations"])
+            + ". Audio: bars {}-{} (the fill and {} bars each side)".format(
+                *section(songs[0], start, end)[2:], CONTEXT_BARS)
+            + f". Model {t.get('total', 0) / 1000:.1f} s, audio {audio_s:.1f} s "
+            f"(total {total_s:.1f} s).")
+    if job.notes:
+        text += " Note: " + "; ".join(job.notes) + "."
+    return text
 
 
 def _signature() -> inspect.Signature:
@@ -173,8 +194,10 @@ def _run_engine(request, progress) -> dict:
         raise gr.Error(f"The model failed: {exc}") from exc
 
 
-def _render_all(song, songs, response, track_id, start, end, fx, stem, progress) -> list:
-    """Each variation's slot (see _finish), in a fresh work folder.
+def _render_all(song, songs, response, write_mid, track_id, start, end, fx, stem,
+                progress) -> list:
+    """Each variation's slot (see _finish), in a fresh work folder;
+    `write_mid(path, notes)` writes a variation's download.
 
     Variations are finished side by side: FluidSynth, pedalboard and NumPy's
     FFT let go of the GIL, so on two or more cores two variations take about
@@ -182,8 +205,8 @@ def _render_all(song, songs, response, track_id, start, end, fx, stem, progress)
     out = _new_work_dir()
     workers = max(1, min(len(songs), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="midifill-render") as pool:
-        jobs = [pool.submit(_finish, song, new_song, i, len(v["notes"]), track_id, start, end,
-                            fx, out, stem)
+        jobs = [pool.submit(_finish, song, new_song, i, v["notes"], write_mid, track_id, start,
+                            end, fx, out, stem)
                 for i, (new_song, v) in enumerate(zip(songs, response["variations"]))]
         for k, _ in enumerate(as_completed(jobs), 1):
             progress(0.6 + 0.4 * k / len(jobs), desc=f"rendered {k} of {len(jobs)}")
@@ -191,13 +214,18 @@ def _render_all(song, songs, response, track_id, start, end, fx, stem, progress)
             return [j.result() for j in jobs]
         except SynthUnavailable as exc:
             raise gr.Error(f"Audio cannot be rendered on this server: {exc}") from exc
+        except MidifillError as exc:  # the file could not take the fill (midi_patch.py)
+            raise gr.Error(f"The .mid could not be written: {exc}") from exc
 
 
-def _finish(song, new_song, i, n_new, track_id, start, end, fx, out, stem):
-    """One variation's slot: (piano roll PNG, WAV, [.mid]). The WAV is not in the
-    download list too: the player has its own download button, and each file
-    listed is copied, hashed and sent once more."""
-    mid = write_midi(new_song, out / f"{stem}-{i + 1}.mid")
+def _finish(song, new_song, i, notes, write_mid, track_id, start, end, fx, out, stem):
+    """One variation's slot: (piano roll PNG, WAV, [.mid]). The .mid is the
+    uploaded file with the fill written in, every other event as it was
+    (task.write_fill). The WAV is not in the download list too: the player
+    has its own download button, and each file listed is copied, hashed and
+    sent once more."""
+    n_new = len(notes)
+    mid = write_mid(out / f"{stem}-{i + 1}.mid", notes)
     a, b, _, _ = section(new_song, start, end)  # the fill and 2 bars each side, not the song
     audio = effects.apply(render_song(excerpt(new_song, a, b)), SAMPLE_RATE, fx)
     wav = write_wav(audio, out / f"{stem}-{i + 1}.wav")

@@ -84,7 +84,8 @@ def one_call(client, variations: int, seed: int, root: Path = ROOT) -> float:
     result = client.predict(midi=handle_file(str(root / EXAMPLE)), variations=variations,
                             seed=seed, api_name="/generate", **CASE)
     took = time.perf_counter() - started
-    if not result[0] or f"{variations} variation(s)" not in result[0]:
+    # "2 variations" here, "2 variation(s)" in a checkout before the summary spoke in bars
+    if not result[0] or f"{variations} variation" not in result[0].replace("*", ""):
         raise RuntimeError(f"unexpected result: {result[0]!r}")
     return took
 

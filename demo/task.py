@@ -19,6 +19,7 @@ from model import scales
 from model.errors import MidiFileError, MidiLimitError
 from model.generation.front import InputError
 from model.midi_io import read_midi, scan_midi
+from model.midi_patch import write_patched
 from demo import controls_form as form
 from model.song import Song, Track
 
@@ -137,6 +138,35 @@ def prepare(song: Song, task: Task) -> tuple[Song, dict, str, float, float]:
                                   _controls(song, task))
     target = request["target"]
     return song, request, track_id, target["start"], target["end"]
+
+
+def write_fill(path, data: bytes, song: Song, request: dict, notes: list,
+               new_track: Track | None = None) -> Path:
+    """The uploaded file's bytes `data` written to `path` with only the
+    target track's notes in the request's range replaced by a variation's
+    `notes` (lists, as the response holds them), as `midifill generate`
+    writes it (model/midi_patch.py): every other event, channel, track and
+    the tick resolution stay as they were. With `new_track` (the Track that
+    `prepare` added), the notes go to a file track of its own."""
+    target = request["target"]
+    index = next(i for i, t in enumerate(song.tracks) if t.id == target["track"])
+    return write_patched(path, data, index, target["start"], target["end"],
+                         front.fill_notes(song, target, notes), new_track)
+
+
+def bar_range(song: Song, start: float, end: float) -> tuple[int, int]:
+    """The bars (numbered from 1, both ends included, as the form numbers
+    them) that beats [start, end) cover, past the song's end too."""
+    bars = song.bars(until=max(end, song.end_beat, 1e-3))
+    first = next((b.index for b in reversed(bars) if b.start <= start + 1e-9), 0)
+    last = next((b.index for b in bars if b.end >= end - 1e-9), len(bars) - 1)
+    return first + 1, max(first, last) + 1
+
+
+def track_label(song: Song, track_id: str) -> str:
+    """A track as the track table names it."""
+    track = next((t for t in song.tracks if t.id == track_id), None)
+    return (track.name if track and track.name else None) or f"track {track_id}"
 
 
 def _controls(song: Song, task) -> dict:

@@ -49,7 +49,7 @@ def test_the_documented_api_example_runs(server):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "4 tracks, 12 bars" in r.stdout
     assert "track 1: Bass (Synth Bass 1), 24 notes in bars 1-12\n" in r.stdout
-    assert "**2 variation(s)** of track 1" in r.stdout
+    assert "**2 variations** of Bass, bars 5-8 (fill)" in r.stdout
     files = re.findall(r"^variation \d: (\S+\.mid) (\S+\.wav) (\S+\.png)$", r.stdout, re.M)
     assert len(files) == 2 and all(Path(f).is_file() for pair in files for f in pair)
 

@@ -1,5 +1,6 @@
 """The Gradio demo through gradio_client, against the launched app with a real
 (tiny) model, real MIDI files, FluidSynth and the effects chain."""
+import re
 import socket
 import threading
 from pathlib import Path
@@ -65,7 +66,8 @@ def test_fill_two_variations_changes_only_the_target_range(client):
                             bar_start=5, bar_end=6, variations=2, seed=11,
                             api_name="/generate")
     summary, slots = result[0], [result[1 + 3 * i: 4 + 3 * i] for i in range(4)]
-    assert "2 variation(s)" in summary
+    assert "**2 variations** of Lead, bars 5-6 (fill)" in summary
+    assert "seed **11**." in summary  # typed in: no "drawn" note
     assert all(x is None for slot in slots[2:] for x in slot)  # unused slots stay empty
     start, end = 16.0, 24.0  # bars 5-6 of a 4/4 song
     original = read_midi(EXAMPLE)
@@ -89,7 +91,8 @@ def test_fill_two_variations_changes_only_the_target_range(client):
         # the audio: 44.1 kHz stereo, not silent, under the limiter's ceiling
         audio, sr = read_wav(wav)
         assert sr == SAMPLE_RATE == 44100 and audio.shape[0] == 2
-        assert audio.shape[1] > 15 * SAMPLE_RATE  # the whole 8 bars at 110 bpm
+        # bars 3-8 (the fill and 2 bars each side; 13.1 s at 110 bpm), the release and tail
+        assert 13 * SAMPLE_RATE < audio.shape[1] < 17 * SAMPLE_RATE
         assert np.sqrt(np.mean(audio ** 2)) > 0.01
         assert np.max(np.abs(audio)) <= CEILING + LSB
     # the two variations differ, and only inside the target range of the target track
@@ -164,8 +167,53 @@ def test_a_fill_may_run_past_the_end_of_the_song(client):
     result = client.predict(midi=handle_file(str(EXAMPLE)), mode="fill", target="1",
                             bar_start=7, bar_end=10, variations=1, seed=2, harmony=0.0,
                             api_name="/generate")
-    assert "beats 24-40 (fill)" in result[0]
+    assert "of Bass, bars 7-10 (fill)" in result[0]
     song, original = read_midi(next(p for p in result[3] if p.endswith(".mid"))), read_midi(EXAMPLE)
     assert notes_of(song, "1", False, 24.0, 40.0) == notes_of(original, "1", False, 24.0, 40.0)
     assert notes_of(song, "1", True, 24.0, 40.0)
     assert all(n.end <= 40.0 + 1e-6 for n in song.track("1").notes)
+
+
+def test_the_download_keeps_every_event_of_the_upload(client, tmp_path):
+    """Issue 30 item 1 through the page: a file with CCs, bends, a program,
+    markers, a key signature, tracks on channels 3 and 10 and 480 ticks a
+    beat comes back as it was but for the Keys track's notes in bars 3-4."""
+    import mido
+
+    from tests import rich_midi
+    path = tmp_path / "rich.mid"
+    rich_midi.build(path)
+    table = client.predict(handle_file(str(path)), api_name="/describe")[0]["data"]
+    keys = next(row[0] for row in table if row[1] == "Keys")
+    result = client.predict(midi=handle_file(str(path)), target=keys, bar_start=3, bar_end=4,
+                            variations=2, seed=4, api_name="/generate")
+    assert "of Keys, bars 3-4 (fill)" in result[0]
+    tpb = rich_midi.TPB
+    for downloads in (result[3], result[6]):
+        written = mido.MidiFile(downloads[0])
+        inside = rich_midi.assert_only_the_fill_changed(mido.MidiFile(path), written, 1,
+                                                        8 * tpb, 16 * tpb)
+        assert all(channel == 2 for _, _, channel, _, _ in inside)
+
+
+def test_an_example_download_is_the_example_file_but_the_fill(client):
+    """The bundled examples take the same path: every track chunk but the
+    target's is the example's own bytes."""
+    from model.midi_patch import _chunks
+    result = client.predict(midi=handle_file(str(EXAMPLE)), target="1", bar_start=2, bar_end=3,
+                            variations=1, api_name="/generate")
+    header, chunks = _chunks(EXAMPLE.read_bytes())
+    out_header, out_chunks = _chunks(Path(result[3][0]).read_bytes())
+    assert out_header == header and len(out_chunks) == len(chunks)
+    assert sum(a != b for a, b in zip(chunks, out_chunks)) <= 1
+    # no seed typed: one was drawn, and the summary shows it to type in
+    assert re.search(r"seed \*\*\d+\*\* \(drawn for this run", result[0])
+
+
+def test_a_run_without_a_seed_draws_a_new_one_each_time(client):
+    seeds = set()
+    for _ in range(3):
+        summary = client.predict(midi=handle_file(str(EXAMPLE)), target="1", bar_start=2,
+                                 bar_end=2, variations=1, api_name="/generate")[0]
+        seeds.add(re.search(r"seed \*\*(\d+)\*\*", summary).group(1))
+    assert len(seeds) == 3

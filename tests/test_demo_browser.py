@@ -77,7 +77,7 @@ def test_upload_generate_and_hear_it(url):
             page.get_by_role("option", name=re.compile("^3: Lead")).click()
             expect(instrument).to_be_hidden()
             page.click("#generate")
-            expect(page.locator("#summary")).to_contain_text("variation(s)", timeout=180_000)
+            expect(page.locator("#summary")).to_contain_text("variations of Lead", timeout=180_000)
             # the player is ready when it knows the length of the rendered audio
             duration = page.locator("#audio-1 #duration")
             expect(duration).to_have_text(re.compile(r"^0:1[5-9]$|^0:2\d$"), timeout=60_000)

@@ -190,3 +190,58 @@ def test_a_file_past_the_demos_caps_is_refused_before_it_is_parsed(tmp_path):
         with pytest.raises(tk.InputError, match=words):
             tk.load_song(tmp_path / name)
         assert time.perf_counter() - t0 < 1.5
+
+
+def test_the_download_is_the_upload_with_only_the_fill_written_in(tmp_path):
+    """Issue 30 item 1, the demo's side: CCs, bends, program, markers, key
+    signature, channels 3 and 10 and 480 ticks a beat all come back as they
+    were; only the target's notes in bars 3-4 change."""
+    import mido
+
+    from tests import rich_midi
+    path = tmp_path / "rich.mid"
+    rich_midi.build(path)
+    song = tk.load_song(path)
+    keys = next(t.id for t in song.tracks if t.name == "Keys")
+    song, request, track_id, start, end = tk.prepare(song, tk.Task(target=keys, bar_start=3,
+                                                                   bar_end=4))
+    assert (start, end) == (8.0, 16.0)
+    notes = [[62, 8.0, 0.5, 90], [65, 9.5, 1.0, 70], [60, 15.0, 1.0, 100]]
+    tk.write_fill(tmp_path / "out.mid", path.read_bytes(), song, request, notes)
+    original, written = mido.MidiFile(path), mido.MidiFile(tmp_path / "out.mid")
+    tpb = rich_midi.TPB
+    inside = rich_midi.assert_only_the_fill_changed(original, written, 1, 8 * tpb, 16 * tpb)
+    assert inside == [(8 * tpb, 8 * tpb + 240, 2, 62, 90), (9 * tpb + 240, 10 * tpb + 240, 2, 65, 70),
+                      (15 * tpb, 16 * tpb, 2, 60, 100)]
+    # what the demo renders and draws is what the file holds
+    heard = front.apply_response(song, request, {"variations": [{"notes": notes}]})[0]
+    back = read_midi(tmp_path / "out.mid")
+    assert back.track(keys).sorted_notes() == heard.track(keys).sorted_notes()
+
+
+def test_a_new_track_is_a_file_track_of_its_own(tmp_path):
+    import mido
+
+    from tests import rich_midi
+    path = tmp_path / "rich.mid"
+    rich_midi.build(path)
+    song, request, track_id, *_ = tk.prepare(tk.load_song(path), tk.Task(
+        target=tk.NEW_TRACK, new_instrument="33", bar_start=1, bar_end=2))
+    tk.write_fill(tmp_path / "out.mid", path.read_bytes(), song, request,
+                  [[40, 0.0, 1.0, 100], [43, 4.0, 2.0, 90]], song.tracks[-1])
+    original, written = mido.MidiFile(path), mido.MidiFile(tmp_path / "out.mid")
+    assert written.ticks_per_beat == rich_midi.TPB and len(written.tracks) == 4
+    assert [rich_midi.timed(t) for t in written.tracks[:3]] == [
+        rich_midi.timed(t) for t in original.tracks]
+    new = written.tracks[3]
+    assert new.name == "Electric Bass (finger) (new)"
+    assert [m.program for m in new if m.type == "program_change"] == [33]
+    assert [n[2:] for n in rich_midi.notes(new)] == [(0, 40, 100), (0, 43, 90)]  # channel 1
+
+
+def test_the_summary_speaks_in_bars_and_track_names(pop):
+    assert tk.bar_range(pop, 16.0, 24.0) == (5, 6)
+    assert tk.bar_range(pop, 28.0, 32.0) == (8, 8)
+    assert tk.bar_range(pop, 24.0, 40.0) == (7, 10)  # past the song's end
+    assert tk.track_label(pop, "3") == "Lead"
+    assert tk.track_label(Song([Track("0", 0, False, [])]), "0") == "track 0"

@@ -233,10 +233,9 @@ TABLE: tuple[Control, ...] = (
     Control("top_k", "number", "draw only from the K likeliest tokens; 0: no limit", default=0,
             lo=0, hi=100_000, integer=True, faces=frozenset({"cli"}), metavar="K"),
     Control("seed", "number", "the same input and seed give the same notes", default=None,
-            default_text="a random seed, returned with the notes (the CLI prints it) so a "
-                         "result can be repeated; the demo's default is 7",
-            lo=0, hi=2**63 - 1, integer=True, faces=frozenset({"cli", "demo"}),
-            face_defaults={"demo": 7}, metavar="N"),
+            default_text="a random seed, returned with the notes (the CLI prints it, the "
+                         "demo shows it) so a result can be repeated",
+            lo=0, hi=2**63 - 1, integer=True, faces=frozenset({"cli", "demo"}), metavar="N"),
     Control("variations", "number", "fills to write, generated as one batch, the closest to the "
             "track's own pitch classes first", default=1, lo=1, hi=8, integer=True,
             ui=(1, 8, 1), face_defaults={"demo": 2, "reaper": 3, "live": 3}, metavar="K"),
