@@ -9,6 +9,15 @@ the demo's do, so the two take the same selections). The output is the
 input file itself, event for event (model/midi_patch.py), in which only the
 target track's notes that start in the range differ (OUT-1.mid … OUT-K.mid
 for K variations).
+
+Several parts in one request: `--track` repeated, with one `--bars` for all
+of them or one `--bars` per `--track`, in the same order:
+
+    midifill generate song.mid -o out.mid --track drums --track bass --bars 5-8
+    midifill generate song.mid -o out.mid --track 0 --bars 5-8 --track 1 --bars 9-12
+
+Each output file then holds every target's new notes of that variation
+(docs/contract.md, "Several targets").
 """
 from __future__ import annotations
 
@@ -29,11 +38,14 @@ def add_arguments(p):
     p.add_argument("--mode", choices=MODES, default="fill",
                    help="fill: rewrite the bars; continue: write them from what comes before "
                         "only; generate: write them from nothing (default: fill)")
-    p.add_argument("--track", required=True,
-                   help="target track: its index in the file (0, 1, ...), its name, or 'new'")
-    p.add_argument("--bars", required=True,
+    p.add_argument("--track", required=True, action="append",
+                   help="target track: its index in the file (0, 1, ...), its name, or 'new'; "
+                        "repeat it to fill several tracks in one request (drums, then bass, "
+                        "then chords, then lines, each hearing the ones before)")
+    p.add_argument("--bars", required=True, action="append",
                    help="bar range, 1-based and inclusive, e.g. 5-8; up to 16 bars past the "
-                        "end of the song extend it")
+                        "end of the song extend it; with several --track, one --bars for all "
+                        "or one per --track in the same order")
     p.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
     control_flags.add(p)  # --temperature ... --feel, from the control table
     p.add_argument("--program", type=int, default=None,
@@ -78,11 +90,39 @@ def _check_output(out: Path) -> None:
         raise ValueError(f"-o {out}: no permission to write in {folder}")
 
 
+def _targets_args(tracks: list[str], bars: list[str]) -> list[tuple[str, tuple[int, int]]]:
+    """(track as typed, (first, last)) per --track; ValueError says what is wrong."""
+    from model.generation.request import LIMITS
+    if len(bars) not in (1, len(tracks)):
+        raise ValueError(f"{len(tracks)} --track and {len(bars)} --bars: give one --bars for "
+                         "all tracks or one per --track")
+    if len(tracks) > LIMITS["targets"]:
+        raise ValueError(f"{len(tracks)} --track: at most {LIMITS['targets']} in one request")
+    if tracks.count("new") > 1:
+        raise ValueError("--track new: at most one new track in one request")
+    spans = [_parse_range(b, "bars") for b in bars]
+    for first, last in spans:
+        _check_bars(first, last)
+    spans = spans * len(tracks) if len(spans) == 1 else spans
+    total = sum(last - first + 1 for first, last in spans)
+    if total > LIMITS["all_target_bars"]:
+        raise ValueError(f"{total} bars in all --bars together; the limit is "
+                         f"{LIMITS['all_target_bars']}")
+    return list(zip(tracks, spans))
+
+
+def write_patched(path: Path, data: bytes) -> None:
+    """`data` written to `path` atomically: a reader sees the old file or the
+    whole new one."""
+    from model.files import atomic_path
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(data)
+
+
 def run(args) -> int:
     try:  # the arguments first: bad input exits 2 before any work
         _check_output(Path(args.output))
-        first, last = _parse_range(args.bars, "bars")
-        _check_bars(first, last)
+        wanted = _targets_args(args.track, args.bars)
         controls = control_flags.read(args)
     except (ValueError, RequestError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -90,7 +130,7 @@ def run(args) -> int:
     from model import Engine, MidifillError, Track
     from model.generation import front
     from model.midi_io import read_midi
-    from model.midi_patch import write_patched
+    from model.midi_patch import patch_midi
 
     try:
         song = read_midi(args.input)
@@ -101,20 +141,30 @@ def run(args) -> int:
     except MidifillError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.track == "new":
-        track_id = str(len(song.tracks))
-        song.tracks.append(Track(track_id, args.program or 0, args.drums, [], "midifill"))
-    else:
-        match = [t for t in song.tracks if t.id == args.track or t.name == args.track]
+    new_track, targets = None, []
+    for typed, span in wanted:
+        if typed == "new":
+            new_track = Track(str(len(song.tracks)), args.program or 0, args.drums, [],
+                              "midifill")
+            song.tracks.append(new_track)
+            targets.append((new_track.id, span))
+            continue
+        match = [t for t in song.tracks if t.id == typed or t.name == typed]
         if not match:
             names = ", ".join(f"{t.id} ({t.name or 'unnamed'})" for t in song.tracks) or "none"
-            print(f"error: no track {args.track!r}; tracks: {names}", file=sys.stderr)
+            print(f"error: no track {typed!r}; tracks: {names}", file=sys.stderr)
             return 2
-        track_id = match[0].id
+        targets.append((match[0].id, span))
+    for j, (tid, (a, b)) in enumerate(targets):  # as the request would refuse it, sooner
+        for other, (c, d) in targets[:j]:
+            if other == tid and a <= d and c <= b:
+                print(f"error: --track {wanted[j][0]} --bars {a}-{b} overlaps the bars of an "
+                      "earlier --track of the same track", file=sys.stderr)
+                return 2
     try:
-        request = front.build_request(song, track_id, (first, last), args.mode, controls)
+        request = front.build_targets_request(song, targets, args.mode, controls)
     except front.InputError as exc:
-        print(f"error: --bars {args.bars}: {exc}", file=sys.stderr)
+        print(f"error: --bars {' '.join(args.bars)}: {exc}", file=sys.stderr)
         return 2
     try:
         engine = Engine.from_checkpoint(args.model)
@@ -124,22 +174,37 @@ def run(args) -> int:
         return 2
     outputs = []
     out = Path(args.output)
-    new_track = song.tracks[-1] if args.track == "new" else None
-    target = request["target"]
     for k, var in enumerate(response["variations"], 1):
         path = out if len(response["variations"]) == 1 else \
             out.with_name(f"{out.stem}-{k}{out.suffix}")
-        notes = front.fill_notes(song, target, var["notes"])
-        try:  # the input's own events, only the target's notes in the range changed
-            write_patched(path, data, int(track_id), target["start"], target["end"], notes,
-                          new_track)
+        filled = var.get("targets") or [dict(request["target"], notes=var["notes"])]
+        # from the last track to the first, so that a track a fill empties cannot
+        # move the ones still to patch; the new track after them all (patch_midi
+        # adds it after the file's tracks)
+        filled = sorted(filled, key=lambda t: (new_track is not None
+                                               and t["track"] == new_track.id,
+                                               -int(t["track"])))
+        patched, counts = data, {}
+        try:  # the input's own events, only the targets' notes in their ranges changed
+            for target in filled:
+                notes = front.fill_notes(song, target, target["notes"])
+                is_new = new_track is not None and target["track"] == new_track.id
+                patched = patch_midi(patched, int(target["track"]), target["start"],
+                                     target["end"], notes, new_track if is_new else None)
+                counts[(target["track"], target["start"])] = len(notes)
+            write_patched(path, patched)
         except MidifillError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         except OSError as exc:  # checked above, but a disk can fill or a folder vanish
             print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
             return 1
-        outputs.append({"path": str(path), "notes": len(notes)})
+        row = {"path": str(path), "notes": sum(counts.values())}
+        if "targets" in request:
+            row["targets"] = [{"track": t["track"], "start": t["start"], "end": t["end"],
+                               "notes": counts[(t["track"], t["start"])]}
+                              for t in request["targets"]]
+        outputs.append(row)
     if args.seed is None:
         print(f"seed {response['seed']} (random; --seed {response['seed']} repeats these notes)",
               file=sys.stderr)

@@ -33,7 +33,7 @@ CONTROLS = _table.defaults()  # as parse_request fills them in
 
 __all__ = ["MODES", "CONTROLS", "EXTRA_BARS", "InputError", "controls", "from_text",
            "check_controls", "check_mode",
-           "bar_range", "build_request", "apply_response", "fill_notes"]
+           "bar_range", "build_request", "build_targets_request", "apply_response", "fill_notes"]
 
 
 class InputError(ValueError):
@@ -100,14 +100,35 @@ def build_request(song: Song, track: str, bars: tuple[int, int], mode: str,
                 target={"track": track, "start": start, "end": end})
 
 
+def build_targets_request(song: Song, targets: list[tuple[str, tuple[int, int]]], mode: str,
+                          controls: dict) -> dict:
+    """The engine request for several targets, each (track id, (first, last)
+    bars) as build_request takes one; one target gives build_request's."""
+    if len(targets) == 1:
+        return build_request(song, targets[0][0], targets[0][1], mode, controls)
+    check_mode(mode)
+    spans = [(track, bar_range(song, mode, *bars)) for track, bars in targets]
+    return dict(song.to_payload(), mode=mode, controls=dict(controls),
+                targets=[{"track": track, "start": a, "end": b} for track, (a, b) in spans])
+
+
 def apply_response(song: Song, request: dict, response: dict) -> list[Song]:
     """One song per variation of `response`: the target range of `request`
-    replaced, nothing else touched. The new notes follow the same-pitch rule
-    of model/same_pitch.py (fill_notes)."""
-    target = request["target"]
-    return [song.with_notes_replaced(target["track"], target["start"], target["end"],
-                                     fill_notes(song, target, v["notes"]))
-            for v in response["variations"]]
+    (each of its `targets`) replaced, nothing else touched. The new notes
+    follow the same-pitch rule of model/same_pitch.py (fill_notes)."""
+    if "targets" not in request:
+        target = request["target"]
+        return [song.with_notes_replaced(target["track"], target["start"], target["end"],
+                                         fill_notes(song, target, v["notes"]))
+                for v in response["variations"]]
+    out = []
+    for v in response["variations"]:
+        new = song
+        for target in v["targets"]:
+            new = new.with_notes_replaced(target["track"], target["start"], target["end"],
+                                          fill_notes(song, target, target["notes"]))
+        out.append(new)
+    return out
 
 
 def fill_notes(song: Song, target: dict, notes: list) -> list[Note]:
