@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
 from . import __version__, extras
@@ -62,8 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "command", None):
             parser.print_help()
             return 2
-        logging.basicConfig(level=getattr(logging, args.log_level),
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if chosen != "request":  # the client logs nothing: its start skips logging
+            import logging
+            logging.basicConfig(level=getattr(logging, args.log_level),
+                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         return int(args._module.run(args) or 0)
     except ModuleNotFoundError as exc:  # an extra not installed: one line, exit 2
         extra = extras.extra_for(exc, chosen, demo="--demo" in argv)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from importlib import metadata
-from urllib.parse import unquote, urlparse
 
 # top-level module -> the extra that installs it
 MODULE_EXTRA = {
@@ -53,6 +51,10 @@ def extra_for(exc: ModuleNotFoundError, command: str | None, demo: bool = False)
 def _source() -> str:
     """What this midifill was installed from: the clone's folder when pip
     recorded one (PEP 610's direct_url.json), else the project's name."""
+    # imported here: importlib.metadata alone took ~50 ms of every command's
+    # start, `midifill request` (run once per fill by REAPER) included
+    from importlib import metadata
+    from urllib.parse import unquote, urlparse
     try:
         raw = metadata.distribution("midifill").read_text("direct_url.json")
         url = json.loads(raw or "{}").get("url", "")

@@ -8,11 +8,15 @@ inputs (seconds), so CI keeps every figure from rotting.
 
 Decode paths: each of model/generation/decoders.py's decoders ("compiled", "numpy",
 "reference": Transformer.decode on a static cache), through the interface
-the engine uses; "eager" is a plain PyTorch loop whose cache grows by
-concatenation; "no cache" reruns the whole sequence for every token.
-The decode figures are bridge/bench_decode.py's; those of whole processes
-(the server, `midifill request`, `midifill generate`, the demo) are
-bridge/bench_process.py's.
+the engine uses. The decode figures are bridge/bench/decode.py's; those of
+whole processes (the server, `midifill request`, `midifill generate`, the
+demo) bridge/bench/process.py's; fills of many-track songs (what producers
+send: the engine, `midifill request` and OSC from a running client, drums
+and pitched apart) bridge/bench/songs.py's. `--songs-only` runs only those.
+
+The benchmarks live in bridge/: they time the faces (a `midifill request`
+process, the OSC server) as well as the engine, and `midifill bench` is a
+shipped command, so they must be in an installed package (tests/ is not).
 """
 from __future__ import annotations
 
@@ -23,9 +27,10 @@ import statistics
 import time
 from pathlib import Path
 
-from .bench_decode import decode_rows
-from .bench_process import (bridge_figures, demo_figures, generate_figures,
-                            request_import_figures, stats)
+from .decode import decode_rows
+from .process import (bridge_figures, demo_figures, generate_figures,
+                      request_import_figures, stats)
+from .songs import song_figures, song_rows
 
 
 def add_arguments(p):
@@ -33,12 +38,24 @@ def add_arguments(p):
     p.add_argument("--runs", type=int, default=20, help="fill runs for each latency figure")
     p.add_argument("--quick", action="store_true", help="a few runs of each measure (for CI)")
     p.add_argument("--json", default="bench.json", help="where to write the results")
+    p.add_argument("--songs", default=None,
+                   help="a folder of many-track MIDI songs to time fills on (e.g. the dev set, "
+                        "docs/devset.md); default: the demo's examples layered to 8-16 tracks")
+    p.add_argument("--fills", type=int, default=24, help="many-track fills (half drums)")
+    p.add_argument("--songs-only", action="store_true",
+                   help="only the many-track fills (engine, midifill request, OSC client)")
 
 
 def run(args) -> int:
     runs = 2 if args.quick else max(20, args.runs)
-    results = bench(args.model, runs, args.quick)
-    print(format_table(results))
+    fills = 4 if args.quick else args.fills
+    if args.songs_only:
+        from model import Engine
+        results = song_figures(Engine.from_checkpoint(args.model), args.model, args.songs, fills)
+        print("\n".join(song_rows(results)))
+    else:
+        results = bench(args.model, runs, args.quick, args.songs, fills)
+        print(format_table(results))
     Path(args.json).write_text(json.dumps(results, indent=2))
     print(f"written: {args.json}")
     return 0
@@ -114,9 +131,9 @@ def training_throughput(engine, steps: int, quick=False) -> float:
 
 # --- all of it ----------------------------------------------------------------------
 
-def bench(model_path=None, runs=20, quick=False) -> dict:
+def bench(model_path=None, runs=20, quick=False, songs=None, fills=24) -> dict:
     from model import Engine
-    from .bench_decode import bandwidth, decode_speeds
+    from .decode import bandwidth, decode_speeds
     t_start = time.perf_counter()
     engine = Engine.from_checkpoint(model_path)
     weight_bytes = engine.weights.decode_bytes()
@@ -141,6 +158,7 @@ def bench(model_path=None, runs=20, quick=False) -> dict:
     res["reference_fill_engine"] = _latency(engine, ref, runs)
     res["reference_fill_engine_cold"] = _latency(engine, ref, runs, cold=True)
     res["reference_fill_osc"] = bridge_figures(model_path, ref, runs)
+    res["many_track_fills"] = song_figures(engine, model_path, songs, fills)
     res["generate_cli_s"] = generate_figures(model_path, 1 if quick else 5)
     res["request_import_ms"] = request_import_figures(1 if quick else 5)
     few = 1 if quick else 5
@@ -258,6 +276,7 @@ def format_table(r: dict) -> str:
         scaling("  variations", "variation_scaling_ms")
         + f"; 4 / 1 = {var['4']['total'] / var['1']['total']:.2f}x"
         + f"; 1 / one sample = {var['1']['total'] / var[ONE_SAMPLE]['total']:.2f}x",
+        *song_rows(r["many_track_fills"]),
         *_demo_rows(r.get("demo_s", {"skipped": "not measured"})),
         f"{'training throughput':44} {r['training_tok_s']:>10.0f} tok/s",
         f"{'bench run time':44} {r['bench_s']:>10.1f} s",

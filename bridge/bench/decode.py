@@ -1,28 +1,32 @@
 """`midifill bench`'s decode figures: tokens/s of each decoder through the
-interface the engine uses (model/generation/decoders.py), of two plain torch loops,
-and the memory bandwidth that bounds them (bridge/bench.py runs them)."""
+interface the engine uses (model/generation/decoders.py), and the memory
+bandwidth that bounds them (bridge/bench/__init__.py runs them). The
+reference decoder is the torch module's own prefill and decode, so the
+compiled path is compared with torch without re-implementing its forward
+pass here."""
 from __future__ import annotations
 
 import statistics
 import time
 
 DECODERS = ("compiled", "numpy", "reference")
+BATCHES = (1, 4, 8)
 
 
 def decode_speeds(engine, steps: int, rounds: int) -> dict:
     """Tokens/s of the model alone after a 300-token prompt, greedy, one
-    thread: each decoder through the engine's interface (1 row and 4 rows),
-    and two plain torch loops; each path in turn within each round, the
-    median round counts. A decoder that cannot be built here is left out."""
+    thread: each decoder through the interface the engine uses (1 row, 4
+    rows, and 8: the default candidates of a fill), each path in turn
+    within each round, the median round counts. A decoder that cannot be
+    built here is left out."""
     import numpy as np
-    import torch
     from model.generation import decoders
-    model = engine.model
-    prompt = torch.randint(10, model.config.vocab_size, (1, 300))
+    rng = np.random.default_rng(0)
+    prompt = rng.integers(10, engine.config.vocab_size, 300).tolist()
 
     def through(dec, batch):
         dec.forget()  # no prompt is shared with the last run
-        run = dec.start(prompt[0].tolist(), batch, steps + 1)
+        run = dec.start(prompt, batch, steps + 1)
         logits, rows = run.logits, list(range(batch))
         with run:
             t = time.perf_counter()
@@ -30,59 +34,19 @@ def decode_speeds(engine, steps: int, rounds: int) -> dict:
                 logits = run.step(np.argmax(logits, -1).tolist(), rows)
             return batch * steps / (time.perf_counter() - t)
 
-    def eager():
-        t = time.perf_counter()
-        _eager_kv_loop(model, prompt, steps)
-        return steps / (time.perf_counter() - t)
-
-    def no_cache():
-        n = max(4, steps // 8)
-        t = time.perf_counter()
-        seq = prompt
-        for _ in range(n):
-            logits, _ = model(seq)
-            seq = torch.cat([seq, torch.argmax(logits[:, -1], -1, keepdim=True)], 1)
-        return n / (time.perf_counter() - t)
-
     paths = {}
     for kind in DECODERS:
         try:
             dec = decoders.build(kind, engine.weights)
         except RuntimeError:  # no C compiler here
             continue
-        for batch in (1, 4):
+        for batch in BATCHES:
             paths[f"{kind}_b{batch}"] = lambda dec=dec, batch=batch: through(dec, batch)
-    paths.update(eager_kv_b1=eager, no_cache_b1=no_cache)
     seen = {k: [] for k in paths}
-    with decoders.torch_threads(1), torch.no_grad():
-        for _ in range(rounds):
-            for k, f in paths.items():
-                seen[k].append(f())
+    for _ in range(rounds):
+        for k, f in paths.items():
+            seen[k].append(f())
     return {k: round(statistics.median(v), 1) for k, v in seen.items()}
-
-
-def _eager_kv_loop(model, prompt, steps):
-    import torch
-    import torch.nn.functional as F
-    keys = [None] * len(model.blocks)
-    values = [None] * len(model.blocks)
-    idx, pos = prompt, 0
-    for _ in range(steps + 1):
-        T = idx.shape[1]
-        x = model.wte(idx) + model.wpe(torch.arange(pos, pos + T))
-        for i, blk in enumerate(model.blocks):
-            h = blk.ln_1(x)
-            q, k, v = blk.attn.qkv(h).split(x.shape[-1], dim=2)
-            nh = blk.attn.n_head
-            q, k, v = (z.view(1, T, nh, -1).transpose(1, 2) for z in (q, k, v))
-            keys[i] = k if keys[i] is None else torch.cat([keys[i], k], 2)
-            values[i] = v if values[i] is None else torch.cat([values[i], v], 2)
-            y = F.scaled_dot_product_attention(q, keys[i], values[i], is_causal=T > 1)
-            x = x + blk.attn.proj(y.transpose(1, 2).reshape(1, T, -1))
-            x = x + blk.mlp(blk.ln_2(x))
-        logits = model.lm_head(model.ln_f(x[:, -1]))
-        pos += T
-        idx = torch.argmax(logits, -1, keepdim=True)
 
 
 def bandwidth(weight_bytes: int, quick=False) -> dict:
@@ -115,19 +79,16 @@ def decode_rows(r: dict) -> list[str]:
     d, e = r["decode_tok_s"], r["decoder"]
     names = {"compiled": "compiled", "numpy": "NumPy", "reference": "Transformer.decode"}
     mine = d[f"{e}_b1"]
-    ratio = {f"{e}_b1": f"{e}/eager = {mine / d['eager_kv_b1']:.2f}x",
-             f"{e}_b4": f"vs 1 stream {d[f'{e}_b4'] / mine:.2f}x"}
+    ratio = {f"{e}_b{b}": f"vs 1 stream {d[f'{e}_b{b}'] / mine:.2f}x" for b in BATCHES[1:]}
     for kind in ("numpy", "reference"):
         if kind != e and f"{kind}_b1" in d:
             ratio[f"{kind}_b1"] = f"{e}/{kind} = {mine / d[f'{kind}_b1']:.2f}x"
     rows = []
     for kind in sorted(names, key=lambda k: k != e):  # the engine's decoder first
-        for b, what in ((1, "1 stream"), (4, "batch of 4")):
+        for b in BATCHES:
             key = f"{kind}_b{b}"
             if key in d:
+                what = "1 stream" if b == 1 else f"batch of {b}"
                 label = f"decode, {names[kind]}{' (engine)' if kind == e else ''}, {what}"
                 rows.append(f"{label:44} {d[key]:>10.0f} tok/s   {ratio.get(key, '')}".rstrip())
-    rows.append(f"{'decode, plain eager loop + KV cache':44} {d['eager_kv_b1']:>10.0f} tok/s")
-    rows.append(f"{'decode, no KV cache':44} {d['no_cache_b1']:>10.0f} tok/s"
-                f"   {e}/no-cache = {mine / d['no_cache_b1']:.1f}x")
     return rows

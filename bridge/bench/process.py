@@ -1,6 +1,6 @@
 """`midifill bench`'s figures of whole processes, each started as a user
 starts it: the OSC server (start, memory, whether torch is loaded),
-`midifill request`, `midifill generate`, and the demo (demo/bench.py, run
+`midifill request` (bridge/bench/songs.py times it on many-track songs), `midifill generate`, and the demo (demo/bench.py, run
 as `python -m demo.bench --json`, so bridge/ does not import demo/ here)."""
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def stats(values):
@@ -46,7 +47,10 @@ def _has_torch(pid: int) -> bool | None:
         return None
 
 
-def bridge_figures(model_path, req, runs) -> dict:
+@contextmanager
+def server(model_path):
+    """`midifill serve` in a process of its own, answering ping: yields
+    (port, seconds from start to the first pong, the process)."""
     from bridge.client import Client
     port = _free_port()
     cmd = [sys.executable, "-m", "bridge.cli", "--log-level", "WARNING", "serve", "--port", str(port)]
@@ -67,6 +71,15 @@ def bridge_figures(model_path, req, runs) -> dict:
         if startup is None:
             raise RuntimeError("the server did not answer ping: "
                                + (proc.stderr.read().decode()[-500:] if proc.poll() is not None else ""))
+        yield port, startup, proc
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def bridge_figures(model_path, req, runs) -> dict:
+    from bridge.client import Client
+    with server(model_path) as (port, startup, proc):
         rss, torch_loaded = _rss_mb(proc.pid), _has_torch(proc.pid)
         # the same requests from this process: the server and OSC alone,
         # without the start of a `midifill request` process
@@ -90,9 +103,6 @@ def bridge_figures(model_path, req, runs) -> dict:
         return {"startup_s": round(startup, 2), "rss_mb": rss, "torch_loaded": torch_loaded,
                 "rss_mb_after_requests": _rss_mb(proc.pid), "request_ms": stats(lat),
                 "client_in_process_ms": stats(inproc)}
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def request_import_figures(runs) -> dict:
