@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import CheckpointError, quote
 from ..files import atomic_path
-from .checkpoint_check import check_model_config, check_state
+from .checkpoint_check import check_meta, check_model_config, check_plain, check_state
 from .config import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
 from .weights import Weights, is_safetensors, read_safetensors
 
@@ -89,10 +89,9 @@ def load_checkpoint(path) -> tuple:
     for key in ("model_config", "tokenizer_config", "state_dict"):
         if key not in ckpt:
             raise CheckpointError(f"{path}: the checkpoint has no {key}")
-    meta = ckpt.get("meta", {})
-    if not isinstance(meta, dict) or not isinstance(meta.get("name", ""), str):
-        raise CheckpointError(f"{path}: meta must be a dict whose name is a string, got "
-                              f"{quote(meta)}")
+    for key in ("meta", "tokenizer_config"):  # plain data, bounded before it is read
+        check_plain(ckpt.get(key, {}), key, str(path))
+    ckpt["meta"] = check_meta(ckpt.get("meta", {}), str(path))
     config, shapes = check_model_config(ckpt["model_config"], str(path))
     state = check_state(ckpt["state_dict"], shapes, str(path))
     model = Transformer(config)

@@ -1,5 +1,13 @@
 """Checks of a loaded checkpoint dict, before any model is built from it.
 
+The metadata first, from cheap facts before it is parsed: a .safetensors
+header past MAX_HEADER_BYTES is refused from its 8-byte length, a JSON field
+past MAX_METADATA_CHARS from its length, one nested past MAX_JSON_DEPTH
+from its brackets (json.loads would recurse ~1,000 deep and raise
+RecursionError); a torch checkpoint's meta and tokenizer_config are held to
+the same depth and to MAX_METADATA_VALUES. The model's name goes into every
+reply and log line: at most MAX_NAME_CHARS, anything not printable a '?'.
+
 torch.load(weights_only=True) keeps code out; these keep out the rest: a
 config that would allocate 50 GB (n_embd 65536), one the network cannot be
 built from (n_head 7 with n_embd 64, block_size -1), tensors that are
@@ -8,7 +16,10 @@ at the first request). Every problem is one CheckpointError naming it.
 """
 from __future__ import annotations
 
+import json
 import math
+import re
+import struct
 import sys
 
 import numpy as np
@@ -23,6 +34,94 @@ CONFIG_RANGES = {"vocab_size": (1, 1_000_000), "block_size": (1, 65_536), "n_lay
 TOKENIZER_RANGES = {"ticks_per_beat": (1, 960), "max_bar_beats": (1, 64),
                     "velocity_bins": (1, 128), "max_duration_beats": (1, 64),
                     "chord_tokens": (0, 12)}
+
+
+MAX_HEADER_BYTES = 4 * 1024 * 1024  # the bundled model's header is 3,480 bytes
+MAX_METADATA_CHARS = 256 * 1024     # per JSON field; the bundled model's largest is 613
+MAX_METADATA_VALUES = 100_000       # values in a torch checkpoint's meta or tokenizer_config
+MAX_JSON_DEPTH = 32                 # the bundled model's metadata is 3 deep
+MAX_NAME_CHARS = 200
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def check_header(path, where: str) -> None:
+    """A .safetensors header refused from its 8-byte length, before the
+    reader parses it."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise CheckpointError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+    size = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
+    if size > MAX_HEADER_BYTES:
+        raise CheckpointError(f"{where}: the .safetensors header is {size:,} bytes; the limit "
+                              f"is {MAX_HEADER_BYTES:,} (is its metadata a whole file?)")
+
+
+def json_depth(text: str) -> int:
+    """How deep `text`'s arrays and objects nest, counted without parsing
+    (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for c in re.sub(r"[^\[\]{}]", "", _JSON_STRING.sub("", text)):
+        depth += 1 if c in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def metadata_json(metadata: dict, key: str, where: str):
+    """A .safetensors metadata field parsed, its size and depth held to the
+    limits first."""
+    if key not in metadata:
+        raise CheckpointError(f"{where}: the checkpoint has no {key}")
+    text = metadata[key]
+    if not isinstance(text, str):
+        raise CheckpointError(f"{where}: {key} is not valid JSON")
+    if len(text) > MAX_METADATA_CHARS:
+        raise CheckpointError(f"{where}: {key} is {len(text):,} characters of JSON; the limit "
+                              f"is {MAX_METADATA_CHARS:,}")
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise CheckpointError(f"{where}: {key} is nested more than {MAX_JSON_DEPTH} levels deep")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise CheckpointError(f"{where}: {key} is not valid JSON") from None
+
+
+def check_plain(value, key: str, where: str) -> None:
+    """A torch checkpoint's plain data held to the depth and count of the
+    JSON limits, walked without recursion."""
+    stack, seen = [(value, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if seen > MAX_METADATA_VALUES:
+            raise CheckpointError(f"{where}: {key} holds more than {MAX_METADATA_VALUES:,} "
+                                  "values")
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, (list, tuple)):
+            children = list(item)
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise CheckpointError(f"{where}: {key} is nested more than {MAX_JSON_DEPTH} "
+                                  "levels deep")
+        stack += [(c, depth + 1) for c in children]
+
+
+def check_meta(meta, where: str) -> dict:
+    """The checkpoint's meta: a dict whose name is a string of at most
+    MAX_NAME_CHARS, returned with that name made printable."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("name", ""), str):
+        raise CheckpointError(f"{where}: meta must be a dict whose name is a string, got "
+                              f"{quote(meta)}")
+    if "name" not in meta:
+        return meta
+    name = meta["name"]
+    if len(name) > MAX_NAME_CHARS:
+        raise CheckpointError(f"{where}: meta.name is {len(name):,} characters; the limit is "
+                              f"{MAX_NAME_CHARS}")
+    return {**meta, "name": "".join(c if c.isprintable() else "?" for c in name)}
 
 
 def _int_in(value, field: str, lo: int, hi: int, where: str) -> int:

@@ -18,7 +18,8 @@ import numpy as np
 
 from ..errors import CheckpointError, quote
 from ..files import atomic_path
-from .checkpoint_check import check_model_config, check_state
+from .checkpoint_check import (check_header, check_meta, check_model_config, check_state,
+                               metadata_json)
 from .config import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, ModelConfig
 
 @dataclass
@@ -83,19 +84,11 @@ def is_safetensors(path) -> bool:
     return len(head) == 9 and head[8:9] == b"{"
 
 
-def _json_field(metadata: dict, key: str, where: str):
-    try:
-        return json.loads(metadata[key])
-    except KeyError:
-        raise CheckpointError(f"{where}: the checkpoint has no {key}") from None
-    except (TypeError, ValueError):
-        raise CheckpointError(f"{where}: {key} is not valid JSON") from None
-
-
 def read_safetensors(path) -> Weights:
     """Weights from a .safetensors file, checked (the shipped form)."""
     from safetensors import safe_open
     where = str(path)
+    check_header(path, where)  # from its length, before the reader parses it
     try:
         with safe_open(str(path), framework="np") as f:
             metadata = f.metadata() or {}
@@ -106,7 +99,7 @@ def read_safetensors(path) -> Weights:
                 raise CheckpointError(f"{where}: checkpoint version "
                                       f"{quote(metadata.get('version'))} is not supported "
                                       f"(expected {CHECKPOINT_VERSION})")
-            config, shapes = check_model_config(_json_field(metadata, "model_config", where),
+            config, shapes = check_model_config(metadata_json(metadata, "model_config", where),
                                                 where)
             arrays = {k: f.get_tensor(k) for k in f.keys()}
     except CheckpointError:
@@ -114,10 +107,8 @@ def read_safetensors(path) -> Weights:
     except Exception as exc:  # the safetensors reader's own refusal: a damaged file
         raise CheckpointError(f"{where}: not a midifill checkpoint (not a readable "
                               f".safetensors file: {type(exc).__name__}: {str(exc)[:200]})") from None
-    tok_cfg = _json_field(metadata, "tokenizer_config", where)
-    meta = _json_field(metadata, "meta", where)
-    if not isinstance(meta, dict) or not isinstance(meta.get("name", ""), str):
-        raise CheckpointError(f"{where}: meta must be a dict whose name is a string, got "
-                              f"{quote(meta)}")
+    tok_cfg = metadata_json(metadata, "tokenizer_config", where)
+    meta = metadata_json(metadata, "meta", where)
+    meta = check_meta(meta, where)
     arrays = check_state(arrays, shapes, where)
     return Weights(config, arrays, tok_cfg, meta)
