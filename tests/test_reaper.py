@@ -105,6 +105,11 @@ def test_fill_continue_variations_settings_and_failures(server, midifill_cmd):
     assert "0 failures" in out
 
 
+def test_several_items_one_request_one_undo_point_takes_in_step(server, midifill_cmd):
+    out = run_driver("test_targets.lua", server, midifill_cmd)
+    assert "0 failures" in out
+
+
 def test_random_clips_keep_everything_outside_the_range(server, midifill_cmd):
     # a fixed seed keeps CI repeatable; MIDIFILL_SEED=$(date +%s) explores new clips
     seed = int(os.environ.get("MIDIFILL_SEED", 20261123))

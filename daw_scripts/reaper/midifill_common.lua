@@ -286,17 +286,24 @@ end
 
 -- The action runner -------------------------------------------------------------
 
--- Plans every target, asks the server for all of them, and only then writes,
--- all in one undo block: a failed request leaves the project untouched.
+-- Plans every target, asks the server for all of them in one request (each
+-- part written hearing the ones before it), and only then writes, all in
+-- one undo block: a failed request leaves the project untouched.
 function M.run_action(mode)
   local context = dofile(here .. "midifill_context.lua")
   local writer = dofile(here .. "midifill_write.lua")
   local settings = M.load_settings()
   local jobs, err = context.plan(mode, settings)
   if not jobs then M.message(err); return false end
+  local answers = {}  -- the jobs share their request: it is sent once
   for _, job in ipairs(jobs) do
-    local response, cerr = M.call_server(job.request, settings)
-    if not response then M.message(cerr); return false end
+    local response = answers[job.request]
+    if not response then
+      local cerr
+      response, cerr = M.call_server(job.request, settings)
+      if not response then M.message(cerr); return false end
+      answers[job.request] = response
+    end
     job.response = response
   end
   reaper.Undo_BeginBlock()

@@ -207,34 +207,47 @@ local function track_id(track)
   return "track" .. math.floor(reaper.GetMediaTrackInfo_Value(track, "IP_TRACKNUMBER"))
 end
 
--- REAPER does not play a muted track or a muted item. The target's own
--- track and item still count: they are the part being written.
-local function silent_track(track, target_track)
-  return track ~= target_track and reaper.GetMediaTrackInfo_Value(track, "B_MUTE") > 0.5
+-- REAPER does not play a muted track or a muted item. The targets' own
+-- tracks and items still count: they are the parts being written.
+-- `targets`: a list of {track, item, a, b} (project QN), the parts written.
+local function is_target_track(track, targets)
+  for _, t in ipairs(targets) do if t.track == track then return true end end
+  return false
 end
-local function silent_item(item, target_item)
-  return item ~= target_item and reaper.GetMediaItemInfo_Value(item, "B_MUTE") > 0.5
+local function silent_track(track, targets)
+  return not is_target_track(track, targets) and reaper.GetMediaTrackInfo_Value(track, "B_MUTE") > 0.5
+end
+local function silent_item(item, targets)
+  for _, t in ipairs(targets) do if t.item == item then return false end end
+  return reaper.GetMediaItemInfo_Value(item, "B_MUTE") > 0.5
+end
+-- A note of `track` starting at qs is rewritten by one of the targets.
+local function replaced(track, qs, targets)
+  for _, t in ipairs(targets) do
+    if t.track == track and qs >= t.a - EPS and qs < t.b - EPS then return true end
+  end
+  return false
 end
 
 -- One track's part of the payload, or nil when it has no notes in the window
--- and is not the target. Notes of the target track inside the range are
--- left out: they are what gets rewritten. Drum detection counts them all the
+-- and is not a target. Notes of a target track inside its range are left
+-- out: they are what gets rewritten. Drum detection counts them all the
 -- same, so an item filled whole is still known by its channel.
-local function track_payload(track, w0, w1, origin, target_track, target_item, a, b)
-  if silent_track(track, target_track) then return nil end
+local function track_payload(track, w0, w1, origin, targets)
+  if silent_track(track, targets) then return nil end
+  local target = is_target_track(track, targets)
   local notes, on_ten, total = json.array({}), 0, 0
   for i = 0, reaper.CountTrackMediaItems(track) - 1 do
     local item = reaper.GetTrackMediaItem(track, i)
     local take = midi_take(item)
     local ia, ib = item_range(item)
-    if take and ia < w1 and ib > w0 and not silent_item(item, target_item) then
+    if take and ia < w1 and ib > w0 and not silent_item(item, targets) then
       for _, n in ipairs(C.take_notes(take, ia, ib)) do
         local pitch, qs, qe, vel, chan = n[1], n[2], n[3], n[4], n[5]
-        local replaced = track == target_track and qs >= a - EPS and qs < b - EPS
         if qs >= w0 - EPS and qs < w1 - EPS then
           total = total + 1
           if chan == 9 then on_ten = on_ten + 1 end
-          if not replaced then
+          if not (target and replaced(track, qs, targets)) then
             local dur = math.max(math.min(qe, w1) - qs, 1 / 128)
             notes[#notes + 1] = json.array({ pitch, r6(qs - origin), r6(dur), math.max(1, vel) })
           end
@@ -242,7 +255,7 @@ local function track_payload(track, w0, w1, origin, target_track, target_item, a
       end
     end
   end
-  if #notes == 0 and track ~= target_track then return nil end
+  if #notes == 0 and not target then return nil end
   local _, name = reaper.GetSetMediaTrackInfo_String(track, "P_NAME", "", false)
   local drum, program = C.name_tags(name or "")
   if drum == nil then drum = total > 0 and on_ten * 2 >= total end
@@ -257,8 +270,20 @@ end
 
 -- The request for writing [a, b) (project QN) on `track`.
 function C.build_request(mode, track, a, b, settings, variations, target_item)
-  local w0 = bar_start(a, -settings.bars_before)
-  local w1 = bar_start(math.max(a, b - EPS), settings.bars_after + 1)
+  return C.build_targets_request(mode, { { track = track, item = target_item, a = a, b = b } },
+                                 settings, variations)
+end
+
+-- The one request for writing every target {track, item, a, b} (project
+-- QN), in one timeline from `bars_before` bars before the earliest target to
+-- `bars_after` bars after the latest: one target as `target`, several as
+-- `targets` (the engine writes each hearing the ones written before it).
+function C.build_targets_request(mode, targets, settings, variations)
+  local w0, w1 = math.huge, -math.huge
+  for _, t in ipairs(targets) do
+    w0 = math.min(w0, bar_start(t.a, -settings.bars_before))
+    w1 = math.max(w1, bar_start(math.max(t.a, t.b - EPS), settings.bars_after + 1))
+  end
   local origin = w0
 
   local sigs, prev = json.array({}), nil
@@ -277,7 +302,7 @@ function C.build_request(mode, track, a, b, settings, variations, target_item)
   local tracks = json.array({})
   for t = 0, reaper.CountTracks(0) - 1 do
     local tr = reaper.GetTrack(0, t)
-    local payload = track_payload(tr, w0, w1, origin, track, target_item, a, b)
+    local payload = track_payload(tr, w0, w1, origin, targets)
     if payload then tracks[#tracks + 1] = payload end
   end
 
@@ -286,9 +311,14 @@ function C.build_request(mode, track, a, b, settings, variations, target_item)
     time_signature = json.array({ sigs[1][2], sigs[1][3] }),
     tempo = tempo + 0.0,
     tracks = tracks,
-    target = { track = track_id(track), start = r6(a - origin), ["end"] = r6(b - origin) },
     controls = { seed = math.random(1, 2147483646) },
   }
+  local spans = json.array({})
+  for _, t in ipairs(targets) do
+    spans[#spans + 1] = { track = track_id(t.track), start = r6(t.a - origin),
+                          ["end"] = r6(t.b - origin) }
+  end
+  if #spans == 1 then request.target = spans[1] else request.targets = spans end
   -- Each control of the settings that is set (midifill_common.lua,
   -- settings.controls); one left empty is left out: the engine's default.
   for name, v in pairs(settings.controls or {}) do request.controls[name] = v end
@@ -330,8 +360,14 @@ local function overlap_message(other, a, b)
     "or set a time selection that ends before it. Nothing was changed.", r6(a), r6(b), item_label(other))
 end
 
--- Plans an action: a list of jobs {item, track, a, b, origin, request,
--- extend = {a, b} | nil, create = true | nil}, or nil and a message.
+-- The most items one action writes: the engine's limit of targets in one
+-- request (docs/osc.md, Limits).
+C.MAX_TARGETS = 8
+
+-- Plans an action: a list of jobs {item, track, a, b, origin, request, index,
+-- track_id, extend = {a, b} | nil, create = true | nil}, or nil and a
+-- message. Every job shares one request (job.request), of which it is
+-- target number job.index.
 function C.plan(mode, settings)
   local ts_a, ts_b = time_selection()
   local items = C.target_items()
@@ -352,7 +388,8 @@ function C.plan(mode, settings)
     local other = item_over(track, a, b)
     if other then return nil, overlap_message(other, a, b) end
     local request, origin = C.build_request("continue", track, a, b, settings, 1)
-    return { { track = track, a = a, b = b, origin = origin, request = request, create = true } }
+    return { { track = track, a = a, b = b, origin = origin, request = request, create = true,
+               index = 1, track_id = track_id(track) } }
   end
 
   if #items == 0 then
@@ -377,14 +414,23 @@ function C.plan(mode, settings)
       if C.repeats(item, take) then return nil, looped_message(item, take) end
       local other = extend and item_over(track, extend[1], extend[2], item)
       if other then return nil, overlap_message(other, a, b) end
-      local request, origin = C.build_request(engine_mode, track, a, b, settings, variations, item)
-      jobs[#jobs + 1] = { item = item, track = track, a = a, b = b, origin = origin,
-                          request = request, extend = extend }
+      jobs[#jobs + 1] = { item = item, track = track, a = a, b = b, extend = extend }
     end
   end
   if #jobs == 0 then
     return nil, "The time selection does not overlap the selected item(s). " ..
       "Select the bars to write (or clear the time selection to use the whole item)."
+  end
+  if #jobs > C.MAX_TARGETS then
+    return nil, string.format("midifill writes at most %d items in one go (%d are selected), " ..
+      "so that each part is written hearing the others. Select fewer items and run this " ..
+      "action again. Nothing was changed.", C.MAX_TARGETS, #jobs)
+  end
+  -- one request for all: job i is the request's target i
+  local request, origin = C.build_targets_request(engine_mode, jobs, settings, variations)
+  for i, job in ipairs(jobs) do
+    job.request, job.origin, job.index = request, origin, i
+    job.track_id = track_id(job.track)
   end
   return jobs
 end

@@ -95,16 +95,26 @@ local function duplicate_take(item, source)
   error("REAPER did not duplicate the take")
 end
 
-local function target_is_drum(request)
-  for _, t in ipairs(request.tracks) do
-    if t.id == request.target.track then return t.is_drum end
+local function target_is_drum(job)
+  for _, t in ipairs(job.request.tracks) do
+    if t.id == job.track_id then return t.is_drum end
   end
   return false
 end
 
+-- The notes of one variation for this job: a request of several targets
+-- answers each variation with one list per target, in the request's order.
+local function job_notes(var, job)
+  if type(var.targets) == "table" then
+    local t = var.targets[job.index]
+    return type(t) == "table" and t.notes or {}
+  end
+  return var.notes or {}
+end
+
 function W.apply(jobs, mode)
   for _, job in ipairs(jobs) do
-    local is_drum = target_is_drum(job.request)
+    local is_drum = target_is_drum(job)
     local item = job.item
     if job.create then
       item = reaper.CreateNewMIDIItemInProj(job.track, job.a, job.b, true)
@@ -117,7 +127,7 @@ function W.apply(jobs, mode)
       local _, base = reaper.GetSetMediaItemTakeInfo_String(source, "P_NAME", "", false)
       for k, var in ipairs(variations) do
         local take = duplicate_take(item, source)
-        W.write_range(take, job.a, job.b, job.origin, var.notes or {}, is_drum)
+        W.write_range(take, job.a, job.b, job.origin, job_notes(var, job), is_drum)
         local name = string.format("%s midifill %d", base or "", k):gsub("^%s+", "")
         reaper.GetSetMediaItemTakeInfo_String(take, "P_NAME", name, true)
         first = first or take
@@ -125,7 +135,7 @@ function W.apply(jobs, mode)
       if first then reaper.SetActiveTake(first) end
     else
       W.write_range(reaper.GetActiveTake(item), job.a, job.b, job.origin,
-                    variations[1].notes or {}, is_drum)
+                    job_notes(variations[1], job), is_drum)
     end
   end
 end

@@ -49,7 +49,9 @@ function H.project(opts)
   for k, v in pairs(settings) do fake.reaper.SetExtState("midifill", k, tostring(v), true) end
   -- Keep every request the scripts send, read from the file named on the
   -- command line before the real command runs.
-  P.requests = {}
+  -- The answers come back as they are: the last line of output that holds
+  -- a JSON object, in P.responses (one per request).
+  P.requests, P.responses = {}, {}
   fake.reaper.ExecProcess = function(cmd, timeout)
     local path = cmd:match('"([^"]*%-request%.json)"%s*$')
     local f = path and io.open(path, "rb")
@@ -57,7 +59,13 @@ function H.project(opts)
       P.requests[#P.requests + 1] = H.json.decode(f:read("a"))
       f:close()
     end
-    return real_exec(cmd, timeout)
+    local out = real_exec(cmd, timeout)
+    local answer
+    for line in ((out or "") .. "\n"):gmatch("([^\r\n]*)[\r\n]") do
+      if line:match("^%s*{") then answer = H.json.decode(line) or answer end
+    end
+    P.responses[#P.responses + 1] = answer or false
+    return out
   end
   return P
 end
