@@ -40,11 +40,12 @@ def target_weights(x, y, fill_start: int, context_weight: float):
     return w * (y >= 0)
 
 
-def draw(songs, tok, block_size, rng, k, transpose=True, humanise=0.0):
+def draw(songs, tok, block_size, rng, k, transpose=True, humanise=0.0, drum_patterns=0.0):
     """k examples from random songs; a song too short for one is drawn again."""
     out = []
     while len(out) < k:
-        ex = make_example(rng.choice(songs), tok, block_size, rng, transpose, humanise)
+        ex = make_example(rng.choice(songs), tok, block_size, rng, transpose, humanise,
+                          drum_patterns)
         if ex is not None:
             out.append(ex)
     return out
@@ -54,24 +55,28 @@ class LengthBuckets:
     """Draws examples eight batches at a time and hands them out sorted by
     length, so a batch pads little."""
 
-    def __init__(self, songs, tok, block_size, rng, batch_size, pool=8, humanise=0.0):
+    def __init__(self, songs, tok, block_size, rng, batch_size, pool=8, humanise=0.0,
+                 drum_patterns=0.0):
         self.args = (songs, tok, block_size, rng)
-        self.humanise = humanise
+        self.humanise, self.drum_patterns = humanise, drum_patterns
         self.batch_size, self.pool, self.ready = batch_size, pool, []
 
     def next(self):
         if not self.ready:
-            exs = sorted(draw(*self.args, self.batch_size * self.pool, humanise=self.humanise),
+            exs = sorted(draw(*self.args, self.batch_size * self.pool, humanise=self.humanise,
+                              drum_patterns=self.drum_patterns),
                          key=lambda e: len(e.tokens))
             self.ready = [exs[i:i + self.batch_size] for i in range(0, len(exs), self.batch_size)]
             self.args[3].shuffle(self.ready)
         return self.ready.pop()
 
 
-def from_songs(data, tok, block_size, rng, batch_size, eval_batches, seed, humanise=0.0):
+def from_songs(data, tok, block_size, rng, batch_size, eval_batches, seed, humanise=0.0,
+               drum_patterns=0.0):
     """(training batches, validation set, a line saying what was read): drawn
     from the songs of a corpus; without a valid split, from a twentieth of
-    the training songs. `humanise` applies to the training draws only."""
+    the training songs. `humanise` and `drum_patterns` apply to the training
+    draws only."""
     train_songs, skipped = load_songs(midi_files(data, "train"), tok)
     valid_songs, _ = load_songs(midi_files(data, "valid"), tok)
     if not train_songs:
@@ -80,7 +85,8 @@ def from_songs(data, tok, block_size, rng, batch_size, eval_batches, seed, human
     vrng = random.Random(seed + VALID_SEED_OFFSET)
     valid_set = [draw(valid_songs, tok, block_size, vrng, batch_size, transpose=False)
                  for _ in range(eval_batches)]
-    return (LengthBuckets(train_songs, tok, block_size, rng, batch_size, humanise=humanise),
+    return (LengthBuckets(train_songs, tok, block_size, rng, batch_size, humanise=humanise,
+                          drum_patterns=drum_patterns),
             valid_set,
             f"{len(train_songs)} training songs, {len(valid_songs)} validation songs, "
             f"{len(skipped)} files skipped")

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import MidiFileError
 from ..midi_io import read_midi
 from ..generation.prompt import build_prompt, fill_budget, fill_chords
+from .drum_patterns import with_drum_pattern
 from .humanise import humanise as humanise_song, is_quantised
 from ..song import Note, Song, Track
 from ..splits import split_of
@@ -113,12 +114,15 @@ class Example:
 
 
 def make_example(song: Song, tok: Tokenizer, block_size: int, rng: random.Random,
-                 transpose: bool = True, humanise: float = 0.0) -> Example | None:
+                 transpose: bool = True, humanise: float = 0.0,
+                 drum_patterns: float = 0.0) -> Example | None:
     """One random training sequence (prompt + fill section), or None when the
     draw does not fit (the caller draws again). `humanise`: the share of
     draws from a quantised song that get humanised timing, swing and a
-    velocity curve first (model/training/humanise.py); 0 leaves the draws,
-    and the generator's sequence, as they were."""
+    velocity curve first (model/training/humanise.py); `drum_patterns`: the
+    share of draws whose drum part is a made-up groove, the part to fill
+    (model/training/drum_patterns.py). 0 leaves the draws, and the
+    generator's sequence, as they were."""
     bars = song.bars()
     if not bars:
         return None
@@ -127,7 +131,11 @@ def make_example(song: Song, tok: Tokenizer, block_size: int, rng: random.Random
         song = _transpose(song, rng.randint(-5, 6))
     if humanise > 0 and rng.random() < humanise and is_quantised(song):
         song = humanise_song(song, rng)
-    target = rng.choice(song.tracks)
+    if drum_patterns > 0 and rng.random() < drum_patterns:
+        song, target_id = with_drum_pattern(song, rng)
+        target = song.track(target_id)
+    else:
+        target = rng.choice(song.tracks)
     span = min(rng.choices(list(SPAN_WEIGHTS), weights=list(SPAN_WEIGHTS.values()))[0], len(bars))
     f0 = rng.randrange(0, len(bars) - span + 1)
     f1 = f0 + span

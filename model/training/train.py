@@ -68,6 +68,10 @@ def add_arguments(p):
                    help="share of training draws from quantised songs that get humanised "
                    "onsets, swing and a velocity curve (model/training/humanise.py; default "
                    f"{TrainConfig.humanise}; 0: off)")
+    p.add_argument("--drum-patterns", type=float, default=TrainConfig.drum_patterns,
+                   help="share of training draws whose drum part is a made-up groove, the "
+                   "part to fill (model/training/drum_patterns.py; default "
+                   f"{TrainConfig.drum_patterns}; 0: off)")
     p.add_argument("--shared-rows", action="store_true",
                    help="train PITCH and CHORD rows with shared pitch-class and octave rows "
                    "(model/training/shared_rows.py); checkpoints hold the sums")
@@ -121,6 +125,8 @@ class TrainConfig:
     context_weight: float = 1.0
     # share of training draws from quantised songs (music21, MMA) humanised first
     humanise: float = 0.25
+    # share of training draws whose drum part is a made-up groove to continue
+    drum_patterns: float = 0.2
     shared_rows: bool = False
     name: str | None = None
     half: bool = False
@@ -291,7 +297,8 @@ def _set_up(cfg: TrainConfig) -> _Run:
         what = f"{arrays.count('train')} pretokenised examples ({cfg.examples})"
     else:
         batches, valid_set, what = from_songs(cfg.data, tok, block_size, rng, cfg.batch_size,
-                                              cfg.eval_batches, cfg.seed, cfg.humanise)
+                                              cfg.eval_batches, cfg.seed, cfg.humanise,
+                                              cfg.drum_patterns)
     if talk:
         log.info("%s; model %.2fM params on %s", what, model.num_params() / 1e6, device)
 
