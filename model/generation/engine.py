@@ -25,6 +25,7 @@ from .harmony import Sounding, follow_strength
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
 from .targets import fill_order
+from .rows import filter_rows, sample_rows
 from .sampling import HARMONY_DEFAULT, Noise, Step, apply_filters, sample
 from ..song import Note, Song, Track
 from ..network.tokenizer import Tokenizer
@@ -104,6 +105,7 @@ def context_harmony(tok: Tokenizer, song, track, bars, b0: int, b1: int) -> floa
 
 class Engine:
     time_budget_s = TIME_BUDGET_S  # per request; set on an instance to change it
+    rows_together = True  # False: filter and draw row by row (the reference, tests/test_rows.py)
     _deadline: float | None = None  # perf_counter time the running request must end by
 
     def __init__(self, model, tokenizer: Tokenizer, name: str = "midifill",
@@ -296,9 +298,11 @@ class Engine:
     def _decode_loop(self, run, prompt, batch, density, controls, gen, report, cancel):
         """Sample a token for every row that is not done, step the decoder on
         them, until every row has closed its fill. Rows that finish leave the
-        batch, so the rest decode at their own cost."""
+        batch, so the rest decode at their own cost. The rows that draw are
+        filtered and drawn together (model/generation/rows.py), or one by one
+        where `rows_together` is off (the reference they are tested against)."""
         tok = self.tok
-        logits = run.logits
+        logits, at = run.logits, list(range(batch))  # at[b]: row b's line of logits
         states = [FillState(tok, prompt.plan, density) for _ in range(batch)]
         n_bars = len(prompt.plan.bars)
         while True:
@@ -308,20 +312,27 @@ class Engine:
                 raise TooSlow(f"the request ran past the engine's time budget of "
                               f"{self.time_budget_s:g} s; ask for fewer bars, variations "
                               "or candidates")
-            chosen = {}
-            for b, st in enumerate(states):
-                if st.done:
-                    continue
-                if st.forced:
-                    t = st.forced[0]
-                else:
-                    t = self.sample(apply_filters(logits[b], Step(st, controls)), controls, gen)
+            going = [b for b, st in enumerate(states) if not st.done]
+            drawn = [b for b in going if not states[b].forced]
+            steps = [Step(states[b], controls) for b in drawn]
+            if self.rows_together and drawn:
+                lines = logits[[at[b] for b in drawn]]
+                tokens = sample_rows(self.sample, filter_rows(lines, steps), controls, gen)
+            else:
+                tokens = [self.sample(apply_filters(logits[at[b]], s), controls, gen)
+                          for b, s in zip(drawn, steps)]
+            chosen = dict(zip(drawn, tokens))
+            for b in going:
+                st = states[b]
+                t = chosen[b] if b in chosen else st.forced[0]
                 st.advance(t)
                 chosen[b] = t
-            live = [b for b in chosen if not states[b].done]
+            live = [b for b in going if not states[b].done]
             if not live:
                 break
             report(sum(max(st.bar_i, 0) for st in states) / (batch * n_bars))
-            out = run.step([chosen[b] for b in live], live)
-            logits = dict(zip(live, out))
+            logits = run.step([chosen[b] for b in live], live)
+            at = [0] * batch
+            for i, b in enumerate(live):
+                at[b] = i
         return states

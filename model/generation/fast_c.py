@@ -275,6 +275,10 @@ class CSampler:
         f.argtypes = [P, I, F, I, F, P, P, P]
         f.restype = I
         self.f = f
+        g = lib.sample_rows
+        g.argtypes = [P, I, I, F, I, F, P, P, P, P]
+        g.restype = I
+        self.g = g
         self._local = threading.local()
 
     def _buffers(self, V: int) -> "_SampleBuffers":
@@ -293,6 +297,22 @@ class CSampler:
             raise ValueError("no token is allowed")
         noise.take(b.used.value)
         return t
+
+
+    def rows(self, logits: np.ndarray, controls: Controls, noise: Noise) -> list[int]:
+        """A token for each row of filtered logits (B, V), in order: the
+        same tokens and draws as calling this sampler row by row, in one
+        call (model/generation/rows.py)."""
+        B, V = logits.shape
+        logits = np.ascontiguousarray(logits, dtype=np.float32)
+        b = self._buffers(V)
+        out = np.empty(B, dtype=np.int32)
+        bad = self.g(logits.ctypes.data, B, V, controls.temperature, controls.top_k or 0,
+                     controls.top_p, noise.address(B * V), b.used_at, b.work_at, out.ctypes.data)
+        noise.take(b.used.value)
+        if bad >= 0:
+            raise ValueError("no token is allowed")
+        return out.tolist()
 
 
 class _SampleBuffers:

@@ -66,3 +66,21 @@ int sample_row(const float *logits, int V, float temperature, int top_k, float t
     *used = n;
     return best;
 }
+
+/* sample_row for B rows of logits (B, V) in order, the uniforms taken one
+ * after another from u (at least B * V of them), the tokens into out; *used
+ * is set to how many uniforms all rows took. Returns the first row for
+ * which nothing is allowed, or -1 when every row drew a token. */
+int sample_rows(const float *logits, int B, int V, float temperature, int top_k, float top_p,
+                const float *u, int *used, cand *work, int *out) {
+    int total = 0;
+    for (int b = 0; b < B; b++) {
+        int n = 0;
+        out[b] = sample_row(logits + (long)b * V, V, temperature, top_k, top_p, u + total, &n,
+                            work);
+        if (out[b] < 0) { *used = total; return b; }
+        total += n;
+    }
+    *used = total;
+    return -1;
+}

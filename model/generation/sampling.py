@@ -115,6 +115,34 @@ def _forbid(logits: np.ndarray, *ranges: tuple[int, int]) -> np.ndarray:
     return out
 
 
+# What a filter forbids for one row: None (nothing), or items (a, b, mask):
+# the tokens [a, b), or those of them where the boolean `mask` (b - a,) is
+# set. The same items make the filter on one row (`forbids`) and on all
+# live rows at once (model/generation/rows.py), so the two cannot differ.
+Forbid = list[tuple[int, int, "np.ndarray | None"]] | None
+
+
+def forbids(*phases: str):
+    """A filter from a function step -> Forbid, marked `acts_in(*phases)`;
+    the function stays reachable as the filter's `spec`."""
+    def make(spec):
+        def f(logits, step: Step):
+            items = spec(step)
+            if not items:
+                return logits
+            out = logits.copy()
+            for a, b, m in items:
+                if m is None:
+                    out[a:b] = NEG_INF
+                else:
+                    out[a:b][m] = NEG_INF
+            return out
+        f.__name__, f.__qualname__, f.__doc__ = spec.__name__, spec.__qualname__, spec.__doc__
+        f.spec = spec
+        return acts_in(*phases)(f)
+    return make
+
+
 def grammar_filter(logits, step: Step):
     """Only tokens that keep the fill section decodable."""
     out = np.empty_like(logits)
@@ -124,32 +152,30 @@ def grammar_filter(logits, step: Step):
     return out
 
 
-@acts_in("in_bar", "after_pos")
-def family_filter(logits, step: Step):
+@forbids("in_bar", "after_pos")
+def family_filter(step: Step) -> Forbid:
     """Drum tracks write DRUM tokens, pitched tracks PITCH tokens."""
-    tok = step.state.tok
-    return _forbid(logits, tok.range("PITCH" if step.state.plan.is_drum else "DRUM"))
+    a, b = step.state.tok.range("PITCH" if step.state.plan.is_drum else "DRUM")
+    return [(a, b, None)]
 
 
-@acts_in("in_bar", "after_pos")
-def pitch_range_filter(logits, step: Step):
+@forbids("in_bar", "after_pos")
+def pitch_range_filter(step: Step) -> Forbid:
     """Pitched notes inside controls.pitch_range (inclusive)."""
     rng = step.controls.pitch_range
     if not rng or step.state.plan.is_drum:  # None, or AUTO not resolved
-        return logits
+        return None
     a, _ = step.state.tok.range("PITCH")
-    return _forbid(logits, (a, a + rng[0]), (a + rng[1] + 1, a + 128))
+    return [(a, a + rng[0], None), (a + rng[1] + 1, a + 128, None)]
 
 
-@acts_in("in_bar", "after_pos")
-def scale_filter(logits, step: Step):
+@forbids("in_bar", "after_pos")
+def scale_filter(step: Step) -> Forbid:
     """Pitched notes in the scale of controls.key ("E minor", "F# dorian")."""
     if not step.controls.key or step.state.plan.is_drum:
-        return logits
+        return None
     a, b = step.state.tok.range("PITCH")
-    out = logits.copy()
-    out[a:b][_outside_scale(step.controls.key)] = NEG_INF
-    return out
+    return [(a, b, _outside_scale(step.controls.key))]
 
 
 @lru_cache(maxsize=64)
@@ -158,16 +184,14 @@ def _outside_scale(key: str) -> np.ndarray:
     return np.array([p % 12 not in classes for p in range(128)])
 
 
-@acts_in("in_bar", "after_pos")
-def kit_filter(logits, step: Step):
+@forbids("in_bar", "after_pos")
+def kit_filter(step: Step) -> Forbid:
     """Drum hits on the keys of controls.kit only."""
     kit = step.controls.kit
     if not kit or not step.state.plan.is_drum:
-        return logits
+        return None
     a, b = step.state.tok.range("DRUM")
-    out = logits.copy()
-    out[a:b][_outside_kit(tuple(kit))] = NEG_INF
-    return out
+    return [(a, b, _outside_kit(tuple(kit)))]
 
 
 @lru_cache(maxsize=64)
@@ -175,17 +199,15 @@ def _outside_kit(kit: tuple[int, ...]) -> np.ndarray:
     return ~np.isin(np.arange(128), kit)
 
 
-@acts_in("in_bar")
-def feel_filter(logits, step: Step):
+@forbids("in_bar")
+def feel_filter(step: Step) -> Forbid:
     """New positions only on the plan's grid: the onset ticks within a beat
     the part's feel uses (follow.py). Closing the bar stays allowed."""
     grid, st = step.state.plan.grid, step.state
     if not grid or st.phase != "in_bar":
-        return logits
+        return None
     a, b = st.tok.range("POS")
-    out = logits.copy()
-    out[a:b][_off_grid(tuple(grid), st.tok.tpb, b - a)] = NEG_INF
-    return out
+    return [(a, b, _off_grid(tuple(grid), st.tok.tpb, b - a))]
 
 
 @lru_cache(maxsize=64)
@@ -193,71 +215,70 @@ def _off_grid(grid: tuple[int, ...], tpb: int, n: int) -> np.ndarray:
     return ~np.isin(np.arange(n) % tpb, grid)
 
 
-@acts_in("after_vel")
-def durations_filter(logits, step: Step):
+@forbids("after_vel")
+def durations_filter(step: Step) -> Forbid:
     """Pitched note lengths inside controls.durations (lo, hi), in ticks:
     the part's own lengths, so staccato stays staccato and pads stay long."""
     rng, st = step.controls.durations, step.state
     if not rng or st.phase != "after_vel" or st.hits:
-        return logits
+        return None
     a, b = st.tok.range("DUR")  # DUR_d is a + d - 1
-    return _forbid(logits, (a, a + rng[0] - 1), (a + rng[1], b))
+    return [(a, a + rng[0] - 1, None), (a + rng[1], b, None)]
 
 
-@acts_in("in_bar")
-def polyphony_filter(logits, step: Step):
+@forbids("in_bar")
+def polyphony_filter(step: Step) -> Forbid:
     """No new note where controls.max_polyphony notes already sound. With k
     the limit, k notes sound at a tick exactly when the k-th latest end is
     after it: the positions before that end are one range."""
     limit = step.controls.max_polyphony
     st = step.state
     if not limit or st.phase != "in_bar":
-        return logits
+        return None
     ends = st.active_ends()
     if len(ends) < limit:
-        return logits
+        return None
     kth = sorted(ends)[-limit]
     a, b = st.tok.range("POS")
-    out = _forbid(logits, (a, a + min(b - a, max(0, kth - st.bar_starts[st.bar_i]))))
+    out = [(a, a + min(b - a, max(0, kth - st.bar_starts[st.bar_i])), None)]
     if st.pos is not None and kth > st.abs_tick:
         a, b = st.tok.range(st.note_kind)
-        out[a:b] = NEG_INF
+        out.append((a, b, None))
     return out
 
 
-@acts_in("density", "in_bar")
-def no_silence_filter(logits, step: Step):
+@forbids("density", "in_bar")
+def no_silence_filter(step: Step) -> Forbid:
     """Against long silence, into which a small model left alone drifts.
     Unless the user asked for sparse output: no empty density level, no
     closing the fill before its first note, and, when the density asks for
     more than a note a bar, no closing a bar that is still empty."""
     if step.controls.sparse:
-        return logits
+        return None
     st, tok = step.state, step.state.tok
-    out = logits
     if st.phase == "density":
         d = tok.offset["DENSITY"]
-        out = _forbid(logits, (d, d + 1))
-    elif st.phase == "in_bar":
+        return [(d, d + 1, None)]
+    if st.phase == "in_bar":
         # the last bar that can hold a note of the target range
         closing_fill = st.bar_i == len(st.plan.bars) - 1 or \
             st.bar_starts[st.bar_i + 1] >= st.plan.hi_tick
         busy = st.density is not None and st.density >= 2
         if (closing_fill and not st.notes) or (busy and st.notes_in_bar == 0):
             t = st.next_bar_token()
-            out = _forbid(logits, (t, t + 1))
-    return out
+            return [(t, t + 1, None)]
+    return None
 
 
-@acts_in("in_bar")
-def density_filter(logits, step: Step):
+@forbids("in_bar")
+def density_filter(step: Step) -> Forbid:
     """Keep each bar's note count inside the range of the fill's DENSITY
     level (scaled by how much of the bar the target covers): no closing a bar
     below the range, no new note above it. The token conditions the model;
     this makes the control hold while the model is still learning it."""
     st = step.state
     if st.phase != "in_bar" or st.density is None or step.controls.sparse:
-        return logits
+        return None
     tok = st.tok
     lo, hi = tok.density_range(st.density)
     start = st.bar_starts[st.bar_i]
@@ -265,20 +286,20 @@ def density_filter(logits, step: Step):
     share = max(0.0, covered / st.bar_lens[st.bar_i])
     if st.notes_in_bar < math.floor(lo * share):
         t = st.next_bar_token()
-        return _forbid(logits, (t, t + 1))
+        return [(t, t + 1, None)]
     if math.isfinite(hi) and st.notes_in_bar >= max(1, math.ceil(hi * share)):
-        return _forbid(logits, tok.range("POS"), tok.range(st.note_kind))
-    return logits
+        return [(*tok.range("POS"), None), (*tok.range(st.note_kind), None)]
+    return None
 
 
-@acts_in("after_pitch")
-def velocity_filter(logits, step: Step):
+@forbids("after_pitch")
+def velocity_filter(step: Step) -> Forbid:
     """Velocities inside the plan's range: the part's own nearby dynamics."""
     rng = step.state.plan.velocities
     if rng is None or step.state.phase != "after_pitch":
-        return logits
+        return None
     a, b = step.state.tok.range("VEL")
-    return _forbid(logits, (a, a + rng[0]), (a + rng[1] + 1, b))
+    return [(a, a + rng[0], None), (a + rng[1] + 1, b, None)]
 
 
 # controls.harmony 1.0 adds this many nats to the pitches whose class the
@@ -293,21 +314,31 @@ HARMONY_NATS = 4.0
 HARMONY_DEFAULT = 0.3
 
 
+def harmony_bonus(step: Step) -> tuple[int, int, np.ndarray] | None:
+    """What harmony_filter adds for one row: (a, b, nats for tokens [a, b)),
+    or None."""
+    strength = step.controls.harmony
+    st = step.state
+    if not strength or st.plan.is_drum or st.plan.sounding is None or st.pos is None:
+        return None
+    classes = st.plan.sounding.at(st.abs_tick)
+    if not classes.any():
+        return None
+    a, b = st.tok.range("PITCH")
+    return a, b, _harmony_bonus(int(classes @ _BITS), float(strength))
+
+
 @acts_in("in_bar", "after_pos")
 def harmony_filter(logits, step: Step):
     """Lean pitched notes towards the pitch classes the other pitched tracks
     sound at the note's onset (the plan's `sounding`), by controls.harmony x
     HARMONY_NATS. A soft rule: it forbids nothing."""
-    strength = step.controls.harmony
-    st = step.state
-    if not strength or st.plan.is_drum or st.plan.sounding is None or st.pos is None:
+    bonus = harmony_bonus(step)
+    if bonus is None:
         return logits
-    classes = st.plan.sounding.at(st.abs_tick)
-    if not classes.any():
-        return logits
-    a, b = st.tok.range("PITCH")
+    a, b, nats = bonus
     out = logits.copy()
-    out[a:b] += _harmony_bonus(int(classes @ _BITS), float(strength))
+    out[a:b] += nats
     return out
 
 

@@ -1,0 +1,100 @@
+"""Rows together: the filter chain and the draw for every live row of a
+batch at once, instead of row by row.
+
+With 8 candidates a fill is a batch of 8, and the chain of
+model/generation/sampling.py on one row costs a dozen NumPy calls of a few
+microseconds each, for every row of every token: after the compiled step
+got faster it was about as long as the step itself (docs/speed.md). Here
+the grammar's allowed ranges and each filter's forbidden tokens (its
+`spec`, the same items its one-row form applies) are written into one
+(rows, V) mask, each filter's stage is one NumPy operation over the rows it
+touches, and the compiled sampler draws every row in one call.
+
+Exact: row r of `filter_rows` equals `apply_filters(logits[r], steps[r])`,
+the fallback included (a filter that would leave a row nothing is, for
+that row, where the chain stops: later filters only forbid more, so the
+last stage that leaves something is the one before it), and
+`sample_rows` takes the same uniform draws in the same order as the
+samplers one row at a time (tests/test_rows.py).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .sampling import (FILTERS, NEG_INF, Controls, Noise, Step, apply_filters, grammar_filter,
+                       harmony_bonus, harmony_filter, sample)
+
+
+def _batchable(filters) -> bool:
+    return bool(filters) and filters[0] is grammar_filter and all(
+        f is harmony_filter or hasattr(f, "spec") for f in filters[1:])
+
+
+def _by_phase(filters) -> dict:
+    """phase -> [(stage, filter)] of the filters after the grammar that can
+    act in it (`acts_in`), in chain order."""
+    phases = set().union(*(f.phases for f in filters[1:]))
+    return {ph: [(i, f) for i, f in enumerate(filters[1:]) if ph in f.phases] for ph in phases}
+
+
+_PHASES: dict = {}
+
+
+def filter_rows(logits: np.ndarray, steps: list[Step], filters=FILTERS) -> np.ndarray:
+    """apply_filters on each row of `logits` (rows, V) with its `steps[r]`."""
+    if not _batchable(filters):
+        return np.stack([apply_filters(x, s, filters) for x, s in zip(logits, steps)])
+    key = tuple(filters)
+    by_phase = _PHASES.get(key) or _PHASES.setdefault(key, _by_phase(filters))
+    B, V = logits.shape
+    allowed = np.zeros((B, V), dtype=bool)
+    stages: dict[int, list] = {}  # stage -> [(row, items)]
+    bonus = []
+    for r, s in enumerate(steps):
+        for a, b in s.state.allowed_ranges():
+            allowed[r, a:b] = True
+        for i, f in by_phase.get(s.state.phase, ()):
+            if f is harmony_filter:
+                x = harmony_bonus(s)
+                if x is not None:
+                    bonus.append((i, r, x))
+            else:
+                items = f.spec(s)
+                if items:
+                    stages.setdefault(i, []).append((r, items))
+    dry = {}  # row -> the stage at which its chain ran dry
+    for i in sorted(stages):
+        hit = [(r, items) for r, items in stages[i] if r not in dry]
+        if not hit:
+            continue
+        rows = [r for r, _ in hit]
+        cand = allowed[rows]  # a copy
+        for k, (_, items) in enumerate(hit):
+            for a, b, m in items:
+                if m is None:
+                    cand[k, a:b] = False
+                else:
+                    cand[k, a:b] &= ~m
+        left = cand.any(axis=1)
+        if left.all():
+            allowed[rows] = cand
+            continue
+        for k, r in enumerate(rows):
+            if left[k]:
+                allowed[r] = cand[k]
+            else:
+                dry[r] = i  # this filter would leave nothing: the chain stops before it
+    out = np.where(allowed, logits, NEG_INF)
+    for i, r, (a, b, nats) in bonus:
+        if dry.get(r, i + 1) > i:
+            out[r, a:b] += nats
+    return out
+
+
+def sample_rows(sampler, logits: np.ndarray, controls: Controls, noise: Noise) -> list[int]:
+    """A token for each row of filtered `logits`, in row order, with
+    `sampler` (the compiled one draws all rows in one call)."""
+    if hasattr(sampler, "rows"):
+        return sampler.rows(logits, controls, noise)
+    draw = sampler or sample
+    return [draw(x, controls, noise) for x in logits]
