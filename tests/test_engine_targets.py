@@ -20,9 +20,10 @@ def pop(fixtures_dir):
 class Recording(Engine):
     """The engine as it is, noting the songs each target is written into."""
 
-    def _fill(self, req, gen, timing, progress, cancel, songs=None, prompt_mode=None):
-        self.seen.append((req.track_id, req.start, req.end, list(songs), prompt_mode))
-        return super()._fill(req, gen, timing, progress, cancel, songs, prompt_mode)
+    def _fill(self, req, gen, timing, progress, cancel, songs=None, prompt_mode=None,
+              heard=()):
+        self.seen.append((req.track_id, req.start, req.end, list(songs), prompt_mode, heard))
+        return super()._fill(req, gen, timing, progress, cancel, songs, prompt_mode, heard)
 
 
 @pytest.fixture
@@ -138,3 +139,23 @@ def test_refused_before_any_work(engine, pop, targets, field, error):
     with pytest.raises(error) as exc:
         engine.run(request(pop, targets))
     assert exc.value.field == field and engine.seen == []
+
+
+def test_the_earlier_targets_tracks_are_kept_first_in_a_short_block(engine, pop):
+    """A pitched target ranks drums last among the other tracks, so a short
+    block drops them; a request that wrote them first keeps them."""
+    from model.generation.prompt import build_prompt
+    engine.run(request(pop, [tgt("3"), tgt("0"), tgt("1")], seed=2))
+    assert [s[5] for s in engine.seen] == [(), ("0",), ("0", "1")]
+    tok, bars = engine.tok, pop.bars()
+    lo, hi = tok.range_ticks(8.0, 16.0)
+
+    def kept(block, first=()):
+        return build_prompt(tok, pop, bars, "3", (2, 4), (2, 4), lo, hi, "fill", block, None,
+                            written_from=2, first=first).tracks
+
+    assert len(kept(engine.config.block_size)) == 4
+    blocks = [b for b in range(150, engine.config.block_size, 5)
+              if "0" not in kept(b) and "0" in kept(b, ("0",))]
+    assert blocks  # where the drums are dropped by rank, writing them first keeps them
+    assert kept(blocks[0])[0] == "1"  # the bass, the most useful by rank

@@ -178,8 +178,11 @@ class Engine:
                 if progress:
                     progress((k + frac) / len(order))
 
+            heard = tuple(dict.fromkeys(req.targets[j].track_id for j in order[:k]
+                                        if req.targets[j].track_id != t.track_id))
             written[i] = self._fill(one, gen, timing, step if progress else None, cancel,
-                                    songs, "fill" if req.mode == "generate" and k else None)
+                                    songs, "fill" if req.mode == "generate" and k else None,
+                                    heard)
             songs = [s.with_notes_replaced(t.track_id, t.start, t.end, notes)
                      for s, notes in zip(songs, written[i])]
         timing["total"] = (time.perf_counter() - t0) * 1000
@@ -196,12 +199,15 @@ class Engine:
 
     # --- the work -----------------------------------------------------------
     def _fill(self, req: FillRequest, gen, timing, progress, cancel,
-              songs: list | None = None, prompt_mode: str | None = None) -> list[list[Note]]:
+              songs: list | None = None, prompt_mode: str | None = None,
+              heard: tuple[str, ...] = ()) -> list[list[Note]]:
         """The variations of req's one target. `songs`: the song each
         variation is written into (the earlier targets' notes of that
         variation in it); by default req.song for all. The part's own nearby
         bars are read from req.song, as the request gave them. `prompt_mode`:
-        the mode the prompts are built in, by default req.mode."""
+        the mode the prompts are built in, by default req.mode. `heard`: the
+        tracks of the targets written before this one, which its prompts
+        keep before any other track."""
         tok = self.tok
         song = req.song
         ends = {id(s): s.end_beat for s in songs or ()}  # a new target may reach further
@@ -254,7 +260,7 @@ class Engine:
                 prompt = build_prompt(tok, songs[rows[0]], bars, req.track_id, (c0, c1),
                                       (c0, b1), lo, hi, prompt_mode or req.mode,
                                       self.config.block_size,
-                                      density, written_from=b0)
+                                      density, written_from=b0, first=heard)
                 prompt.plan.sounding = sounding[rows[0]]
                 prompt.plan.velocities = velocities
                 prompt.plan.grid, prompt.plan.min_dur = grid, min_dur

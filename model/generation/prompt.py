@@ -184,13 +184,16 @@ def fill_chords(tok: Tokenizer, song: Song, bars: list[Bar], target: Track,
 def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
                  fill: tuple[int, int], blank: tuple[int, int], lo_tick: int, hi_tick: int,
                  mode: str, block_size: int, density_level: int | None,
-                 written_from: int | None = None, budget: int | None = None) -> Prompt:
+                 written_from: int | None = None, budget: int | None = None,
+                 first: tuple[str, ...] = ()) -> Prompt:
     """The prompt for filling bars [fill[0], fill[1]) of the target track.
 
     `blank` ([fill[0], b1) ⊇ fill) are the target's bars shown as FILL_BAR:
     these and the bars later chunks will write. Bars [written_from, fill[0])
     were written by earlier chunks: shown as written, in `generate` mode too.
     `budget` (tokens for the fill section) defaults to fill_budget's.
+    `first`: tracks ranked before every other (the parts a request of
+    several targets wrote before this one, engine.py), in their own order.
     """
     f0, f1 = fill
     target = song.track(target_id)
@@ -214,7 +217,9 @@ def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
     fixed = 1 + 1 + (1 if density_level is not None else 0)  # BOS, FILL_START, DENSITY
     crop = _Crop(bar_tokens, fill, last_bar, block_size - budget - fixed)
     own = crop.own_window(target_id, OWN_CONTEXT_BARS if tok.UNSEEN_BAR is not None else 0)
-    kept = set(crop.others(_ranked(tok, bar_tokens, target_id, fill, blank, last_bar), own))
+    ranked = _ranked(tok, bar_tokens, target_id, fill, blank, last_bar)
+    ranked = [i for i in first if i in ranked] + [i for i in ranked if i not in first]
+    kept = set(crop.others(ranked, own))
     ids = [t.id for t in tracks if t.id == target_id or t.id in kept]
     w0, w1 = crop.window(ids, target_id, own)
     s0, s1 = min(w0, own[0]), max(w1, own[1])
