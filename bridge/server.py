@@ -259,12 +259,13 @@ def _short(value) -> str:
 
 
 def _bars(request: dict):
-    """Bars in the target range, for the log line; '?' when malformed."""
+    """Bars in the target range (all targets' together), for the log line;
+    '?' when malformed."""
     try:
         num, den = request.get("time_signature") or (4, 4)
-        target = request["target"]
-        bars = (float(target["end"]) - float(target["start"])) / (num * 4.0 / den)
-        return f"{bars:g}"
+        targets = request["targets"][:8] if "targets" in request else [request["target"]]
+        beats = sum(float(t["end"]) - float(t["start"]) for t in targets)
+        return f"{beats / (num * 4.0 / den):g}"
     except Exception:
         return "?"
 
