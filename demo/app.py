@@ -26,6 +26,7 @@ from demo.render import (CONTEXT_BARS, SAMPLE_RATE, SynthUnavailable, excerpt, r
                          section, write_wav)
 from model.generation import front
 from model.errors import MidifillError, RequestError
+from model.limits import DEMO_PORT
 
 log = logging.getLogger("midifill.demo")
 EXAMPLES = sorted((Path(__file__).resolve().parent / "examples").glob("*.mid"))
@@ -247,6 +248,12 @@ def _new_work_dir() -> Path:
     return Path(tempfile.mkdtemp(dir=WORK_ROOT))
 
 
+def clear_results(_midi):
+    """A newly chosen file: the last file's results, and the error marks a
+    refused run left on them, go."""
+    return ("",) + (gr.update(), None, None, None) * tk.MAX_VARIATIONS
+
+
 def instrument_visibility(target):
     """The instrument box is for a new track only."""
     return gr.update(visible=target == tk.NEW_TRACK)
@@ -276,8 +283,10 @@ with gr.Blocks(title="midifill", delete_cache=(300, 900)) as demo:
             gr.Examples([[str(p)] for p in EXAMPLES], inputs=[midi], label="examples")
             info = gr.Markdown("Upload a MIDI file or pick an example.", elem_id="song-info",
                                label="song")
+            # wrapped, in shares of the width: every column fits a phone (414 px)
             tracks = gr.Dataframe(headers=["id", "name", "instrument", "notes", "bars"],
-                                  label="tracks", interactive=False, elem_id="tracks")
+                                  label="tracks", interactive=False, elem_id="tracks",
+                                  wrap=True, column_widths=["11%", "24%", "35%", "14%", "16%"])
         with gr.Column(scale=4):
             mode = gr.Radio(list(front.MODES), value="fill", label="mode",
                             info="fill: rewrite the bars; continue: write after the material; "
@@ -336,6 +345,8 @@ with gr.Blocks(title="midifill", delete_cache=(300, 900)) as demo:
              limiter, ceiling_db, normalize, loudness]
     preset.change(preset_values, preset, sound, queue=False, api_name=False)
     midi.change(describe, midi, [tracks, target, bar_start, bar_end, info], api_name="describe")
+    midi.change(clear_results, midi, outputs, queue=False, api_name=False,
+                show_progress="hidden")
     target.change(instrument_visibility, target, new_instrument, queue=False, api_name=False)
     run_button.click(generate, [midi, mode, target, new_instrument, bar_start, bar_end]
                      + controls + sound, outputs,
@@ -344,7 +355,7 @@ with gr.Blocks(title="midifill", delete_cache=(300, 900)) as demo:
 demo.queue(default_concurrency_limit=2, max_size=32)
 
 
-def launch(share: bool = False, port: int = 7860, engine=None, host: str = "127.0.0.1",
+def launch(share: bool = False, port: int = DEMO_PORT, engine=None, host: str = "127.0.0.1",
            block: bool = True):
     """Serve the demo; `engine` (an Engine) is used as given, else the bundled
     model is loaded on the first request. With block=False it returns at once."""
@@ -372,7 +383,7 @@ def launch(share: bool = False, port: int = 7860, engine=None, host: str = "127.
 def add_arguments(parser) -> None:
     parser.add_argument("--share", action="store_true",
                         help="also open a public gradio.live link (needs internet)")
-    parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    parser.add_argument("--port", type=int, default=DEMO_PORT, help=f"port (default {DEMO_PORT})")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1; 0.0.0.0 for the LAN)")
     parser.add_argument("--model", default=None, metavar="CKPT",

@@ -92,3 +92,82 @@ def test_upload_generate_and_hear_it(url):
             assert shot.stat().st_size > 50_000
         finally:
             browser.close()
+
+
+# marks a refused run leaves on the outputs (not the toast, which closes on its own)
+ERROR_MARKS = """() => [...document.querySelectorAll('span.error')]
+    .filter(e => e.offsetParent !== null && !e.closest('.toast-wrap, [class*=toast]')).length"""
+
+
+def _browser(p, width, height=896):
+    from playwright.sync_api import expect
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    page = browser.new_page(viewport={"width": width, "height": height})
+    return browser, page, expect
+
+
+def _bars(page, first, last):
+    page.locator("input[aria-label='from bar']").first.fill(str(first))
+    page.locator("input[aria-label='to bar']").first.fill(str(last))
+
+
+def test_a_phone_sees_the_whole_track_table(url):
+    """At 414 px (issue 27) the table scrolled sideways and cut 'notes' and
+    'bars'; now every cell is inside it and the page is no wider than the screen."""
+    from playwright.sync_api import sync_playwright
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser, page, expect = _browser(p, 414)
+        try:
+            page.goto(url)
+            page.set_input_files("#midi-input input[type=file]", str(EXAMPLE))
+            expect(page.locator("#tracks")).to_contain_text("Electric Bass (finger)",
+                                                            timeout=60_000)
+            fit = page.evaluate("""() => {
+                const t = document.querySelector('#tracks'), r = t.getBoundingClientRect();
+                // every piece of text in it: headers and cells (the rows are not all <td>)
+                const cells = [...t.querySelectorAll('th *, td *, span')]
+                    .filter(e => !e.children.length && e.textContent.trim())
+                    .map(e => e.getBoundingClientRect()).filter(c => c.width > 0);
+                return {left: r.left, right: r.right, page: document.documentElement.scrollWidth,
+                        cells: cells.length,
+                        lo: Math.min(...cells.map(c => c.left)),
+                        hi: Math.max(...cells.map(c => c.right))}; }""")
+            page.screenshot(path=str(OUTPUT / "narrow.png"), full_page=True)
+            assert fit["cells"] >= 25, fit  # 5 headers and 4 rows of 5
+            assert fit["left"] - 1 <= fit["lo"] and fit["hi"] <= fit["right"] + 1, fit
+            assert fit["page"] <= 414
+            for header in ("notes", "bars"):
+                expect(page.locator("#tracks th", has_text=header).first).to_be_in_viewport()
+        finally:
+            browser.close()
+
+
+def test_error_marks_go_with_the_next_run_or_file(url):
+    """A refused Generate marks each output 'Error'; the next successful run
+    clears them, and so does choosing another file."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser, page, expect = _browser(p, 1280)
+        try:
+            page.goto(url)
+            page.set_input_files("#midi-input input[type=file]", str(EXAMPLE))
+            expect(page.locator("#song-info")).to_contain_text("8 bars", timeout=60_000)
+            for recover in ("run", "file"):
+                _bars(page, 6, 2)
+                page.click("#generate")
+                expect(page.locator("#summary span.error")).to_be_visible(timeout=60_000)
+                assert page.evaluate(ERROR_MARKS) >= 4
+                if recover == "run":
+                    _bars(page, 5, 6)
+                    page.click("#generate")
+                    expect(page.locator("#summary")).to_contain_text("variations of Lead",
+                                                                     timeout=180_000)
+                else:
+                    page.get_by_role("button", name="waltz_d_minor_16_bars.mid").click()
+                    expect(page.locator("#song-info")).to_contain_text("16 bars",
+                                                                       timeout=60_000)
+                    expect(page.locator("#summary span.error")).to_be_hidden(timeout=10_000)
+                assert page.evaluate(ERROR_MARKS) == 0, recover
+        finally:
+            browser.close()
