@@ -1,2 +1,4 @@
-"""midifill's faces to the outside: the OSC server and client, and the CLI."""
-__version__ = "0.1.0"
+"""midifill's faces to the outside: the OSC server and client, and the CLI.
+
+The version is the package metadata's: model.limits.version().
+"""

@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from . import __version__, extras
+from . import extras
 
 # name -> (module, one-line help)
 SUBCOMMANDS = {
@@ -31,9 +31,20 @@ SUBCOMMANDS = {
 }
 
 
+class _Version(argparse.Action):
+    """--version: the package metadata's version, read only when asked."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from model.limits import version
+        parser.exit(message=f"midifill {version()}\n")
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="midifill", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"midifill {__version__}")
+    parser.add_argument("--version", action=_Version)
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -13,6 +13,8 @@ import socket
 import sys
 import time
 
+from model.limits import OSC_PORT
+
 from . import osc_wire, protocol as p
 
 
@@ -45,6 +47,14 @@ class TooLarge(ClientError):
     code = "too_large"
 
 
+class ServerRestarted(ClientError):
+    """The server took the request, then no longer knew its id when polled:
+    it was restarted (or another took its port) and the request is lost."""
+
+    code = "server_restarted"
+    exit_code = p.EXIT_SERVER_ERROR
+
+
 class ServerError(ClientError):
     """The server answered /midifill/error."""
 
@@ -65,7 +75,7 @@ class Client:
     a generation runs the client polls, and the server answers each poll).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 9000, *, timeout: float = 5.0,
+    def __init__(self, host: str = "127.0.0.1", port: int = OSC_PORT, *, timeout: float = 5.0,
                  token: str | None = None, retry_interval: float = 0.25,
                  poll_interval: float = 1.0, gap: float = 0.1):
         self.host, self.port, self.timeout, self.token = host, port, timeout, token
@@ -111,7 +121,9 @@ class Client:
                 on_progress=None) -> dict:
         """Send `payload` (the request contract) and return the response dict.
 
-        Raises ServerError for an /midifill/error answer, NoServerError when
+        Raises ServerError for an /midifill/error answer, ServerRestarted
+        when the server took the request and later does not know it (it was
+        restarted: the request is lost), NoServerError when
         the server is silent for `timeout` seconds, BadPayload (a ValueError)
         when `payload` cannot be encoded as JSON, TooLarge when it is over
         the payload limit.
@@ -124,12 +136,17 @@ class Client:
             if message is None or message[1][:1] != (pending.msg_id,):
                 continue
             address, args = message
+            taken = pending.last_heard is not None  # the server answered this id before
             pending.last_heard = time.monotonic()
             if address == p.ACK and on_ack:
                 on_ack(args[1])
             elif address == p.PROGRESS and on_progress:
                 on_progress(args[1])
             elif address == p.ERROR and len(args) >= 3:
+                if taken and args[1] == "bad_chunk":  # a poll the server cannot place
+                    raise ServerRestarted(
+                        f"server restarted; request lost, send it again (the server at "
+                        f"{self.host}:{self.port} no longer knows {pending.msg_id})")
                 raise ServerError(pending.msg_id, str(args[1]), str(args[2]))
             elif address == p.RESULT and _is_result(args):
                 result = pending.add_result_chunk(*args[1:])
@@ -254,7 +271,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("file", nargs="?", default="-",
                         help="request JSON file (default: read stdin)")
     parser.add_argument("--host", default="127.0.0.1", help="server address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=9000, help="server port (default 9000)")
+    parser.add_argument("--port", type=int, default=OSC_PORT,
+                        help=f"server port (default {OSC_PORT})")
     parser.add_argument("--timeout", type=float, default=5.0,
                         help="seconds of server silence before giving up (default 5)")
     parser.add_argument("--token", default=None, help="the server's shared secret, if any")

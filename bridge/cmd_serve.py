@@ -14,6 +14,7 @@ import sys
 import threading
 
 from model.errors import MidifillError
+from model.limits import DEMO_PORT, OSC_PORT
 
 from .server import Server
 
@@ -50,7 +51,8 @@ def is_loopback(host: str) -> bool:
 def add_arguments(parser) -> None:
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1; anything else needs --token)")
-    parser.add_argument("--port", type=int, default=9000, help="UDP port (default 9000)")
+    parser.add_argument("--port", type=int, default=OSC_PORT,
+                        help=f"UDP port (default {OSC_PORT})")
     parser.add_argument("--model", default=None, metavar="CKPT",
                         help="checkpoint to load (default: the bundled model)")
     parser.add_argument("--token", default=None,
@@ -59,7 +61,8 @@ def add_arguments(parser) -> None:
                         help="requests that may wait; more are answered 'busy' (default 16)")
     parser.add_argument("--demo", action="store_true",
                         help="also start the Gradio demo in this process")
-    parser.add_argument("--demo-port", type=int, default=7860, help="demo port (default 7860)")
+    parser.add_argument("--demo-port", type=int, default=DEMO_PORT,
+                        help=f"demo port (default {DEMO_PORT})")
 
 
 def run(args) -> int:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 
-from . import __version__
+from model.limits import version
+
 from . import protocol as p
 
 log = logging.getLogger("midifill.bridge")
@@ -26,7 +27,7 @@ def on_ping(server, sender, address, args) -> None:
       -> /midifill/pong "p1" "0.1.0" "midifill-small-v5"
     """
     a = server.parse(address, args)
-    server.send(sender[0], a["reply_port"], p.PONG, a["id"], __version__, server.model_name)
+    server.send(sender[0], a["reply_port"], p.PONG, a["id"], version(), server.model_name)
 
 
 def on_status(server, sender, address, args) -> None:

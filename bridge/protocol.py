@@ -12,6 +12,8 @@ import re
 import time
 from itertools import accumulate
 
+from model.limits import MAX_PAYLOAD_BYTES
+
 PREFIX = "/midifill/"
 
 # Client -> server
@@ -34,9 +36,8 @@ CANCELLED = PREFIX + "cancelled"
 CHUNK_CHARS = 6000
 MAX_DATAGRAM = 8192
 # The biggest request the bridge will reassemble: the engine's payload limit
-# (model/generation/request.py LIMITS["payload_bytes"]; a test keeps the two equal). It
-# bounds the memory one client can make the server hold.
-MAX_REQUEST_CHARS = 8 * 1024 * 1024
+# (model/limits.py). It bounds the memory one client can make the server hold.
+MAX_REQUEST_CHARS = MAX_PAYLOAD_BYTES
 MAX_CHUNKS = math.ceil(MAX_REQUEST_CHARS / CHUNK_CHARS)
 # The request contract is 5 levels deep (request, tracks, track, notes, note);
 # deeper JSON is refused before json.loads, whose recursion fails near 1,000.

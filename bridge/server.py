@@ -22,8 +22,8 @@ from pythonosc.osc_packet import OscPacket
 from pythonosc.osc_server import BlockingOSCUDPServer
 
 from model.errors import Cancelled, MidifillError, quote
+from model.limits import OSC_PORT, version
 
-from . import __version__
 from . import protocol as p
 from .handlers import HANDLERS, on_unknown
 from .jobs import ACK_WAIT_S, Job, Jobs, Outcome
@@ -66,7 +66,7 @@ class Server:
     use it to hold a real generation mid-run.
     """
 
-    def __init__(self, engine, host: str = "127.0.0.1", port: int = 9000, *,
+    def __init__(self, engine, host: str = "127.0.0.1", port: int = OSC_PORT, *,
                  token: str | None = None, queue_limit: int = 16,
                  incomplete_timeout: float = p.INCOMPLETE_TIMEOUT_S,
                  result_ttl: float = p.RESULT_TTL_S, progress_hook=None):
@@ -168,7 +168,7 @@ class Server:
             self.send(*outcome.reply, p.RESULT, outcome.id, index, len(outcome.chunks), chunk)
 
     def status(self, asker: tuple[str, int] | None = None) -> dict:
-        return {"version": __version__, "model": self.model_name,
+        return {"version": version(), "model": self.model_name,
                 "uptime_s": round(time.monotonic() - self.started, 1),
                 **self.jobs.counts(asker)}
 

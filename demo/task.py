@@ -17,13 +17,13 @@ import pretty_midi
 from model.generation import front
 from model import scales
 from model.errors import MidiFileError, MidiLimitError
+from model.limits import MAX_FILE_BYTES  # past it a MIDI file is almost surely not a song
 from model.generation.front import InputError
 from model.midi_io import read_midi, scan_midi
 from model.midi_patch import write_patched
 from demo import controls_form as form
 from model.song import Song, Track
 
-MAX_FILE_BYTES = 2 * 1024 * 1024  # a MIDI file past this is almost surely not a song
 # the demo's own caps, checked from a scan of the file's bytes before it is parsed
 # (docs/demo.md, "What a file may cost"): past them parsing, the track table
 # and the piano roll's legend cost seconds that no song needs

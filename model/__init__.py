@@ -1,19 +1,31 @@
 """midifill's engine: everything musical and neural.
 
-`Engine` is imported lazily so that `from model.song import Song` does not
-load the engine (its decoders, the compiled step). Inference never imports
+Every name here is imported lazily, when first used, so that importing a
+submodule loads only what it needs: `from model.song import Song` does not
+load the engine (its decoders, the compiled step), and `midifill request`
+reads model/limits.py without anything else. Inference never imports
 torch; training and the reference decoder do, when they run.
 """
-from .errors import (Cancelled, CheckpointError, LimitError, MidifillError, MidiFileError,
-                     RequestError)
-from .song import Note, Song, TempoChange, TimeSignature, Track
+from __future__ import annotations
 
-__all__ = ["Engine", "Note", "Song", "Track", "TimeSignature", "TempoChange", "RequestError",
-           "LimitError", "MidiFileError", "CheckpointError", "Cancelled", "MidifillError"]
+from importlib import import_module
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (7 ms)
+if TYPE_CHECKING:
+    from .errors import (Cancelled, CheckpointError, LimitError, MidifillError, MidiFileError,
+                         RequestError)
+    from .generation.engine import Engine
+    from .song import Note, Song, TempoChange, TimeSignature, Track
+
+_HOME = {"Engine": ".generation.engine",
+         **dict.fromkeys(("Note", "Song", "Track", "TimeSignature", "TempoChange"), ".song"),
+         **dict.fromkeys(("RequestError", "LimitError", "MidiFileError", "CheckpointError",
+                          "Cancelled", "MidifillError"), ".errors")}
+
+__all__ = list(_HOME)
 
 
-def __getattr__(name):
-    if name == "Engine":
-        from .generation.engine import Engine
-        return Engine
-    raise AttributeError(name)
+def __getattr__(name: str):
+    if name in _HOME:
+        return getattr(import_module(_HOME[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

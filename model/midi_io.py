@@ -26,16 +26,15 @@ import pretty_midi
 
 from .errors import MidiFileError, MidiLimitError
 from .files import atomic_path
+from .limits import MAX_BARS, MAX_FILE_BYTES, MAX_NOTES
 from .song import Note, Song, TempoChange, TimeSignature, Track
 
 WRITE_PPQ = 960
 DRUM_CHANNEL = 9
 
-# Read limits (docs/osc.md, Limits). The bars and notes are the engine's own.
-MAX_FILE_BYTES = 2 * 1024 * 1024
+# Read limits (docs/osc.md, Limits): the file's bytes, the bars and notes
+# are model/limits.py's, shared with the engine and the demo.
 MAX_EVENTS = 200_000
-MAX_NOTES = 50_000
-MAX_BARS = 1024
 MAX_TICK = 4_000_000  # 1,024 bars of 4/4 at 960 ticks a beat; pretty_midi builds 8-byte tables per tick
 # data bytes after a status byte, as mido reads them (0xF4, 0xF5, 0xF9, 0xFD undefined)
 _DATA_BYTES = {**{s: 2 for s in range(0x80, 0xC0)}, **{s: 1 for s in range(0xC0, 0xE0)},

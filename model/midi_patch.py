@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import mido
 
 from .errors import MidiFileError
+from .limits import MIN_PITCHED_BEATS
 from .same_pitch import tidy
 from .song import Note, Track
 
@@ -115,7 +116,7 @@ def _encode(track: mido.MidiTrack) -> bytes:
 
 def min_ticks(resolution: int, is_drum: bool) -> int:
     """The shortest note written: a 32nd for pitched notes, one tick for drums."""
-    return 1 if is_drum else max(1, math.ceil(resolution / 8 - 1e-9))
+    return 1 if is_drum else max(1, math.ceil(resolution * MIN_PITCHED_BEATS - 1e-9))
 
 
 def patch_midi(data: bytes, track_index: int, start: float, end: float,

@@ -33,7 +33,6 @@ from typing import Callable, Sequence, TypeVar
 
 N = TypeVar("N")
 
-MIN_PITCHED_BEATS = 0.125  # the contract's shortest pitched note, a 32nd
 EPS_BEATS = 1e-5  # responses round to 6 decimals; their grid is far coarser than this
 
 

@@ -12,9 +12,8 @@ from collections import Counter
 
 from ..generation.harmony import harmonic_fit  # a fit measure the engine uses too
 from ..histograms import histogram_overlap, pitch_class_overlap  # the engine's too
+from ..limits import MIN_PITCHED_BEATS  # a 32nd: a note shorter than this is "short"
 from ..song import Bar, Note, Song
-
-SHORT_TICKS = 3  # a 32nd note at 24 ticks a beat: shorter than this is "short"
 
 
 def bar_pattern(notes: list[Note], bar: Bar, tpb: int) -> frozenset:
@@ -43,11 +42,16 @@ def onset_grid_agreement(a: list[Note], b: list[Note], tpb: int) -> float:
                              Counter(round(n.start * tpb) % tpb for n in b))
 
 
+def is_short(note: Note, tpb: int) -> bool:
+    """Shorter than a 32nd on the tokenizer's grid (3 ticks at its 24 a beat)."""
+    return round(note.duration * tpb) < round(MIN_PITCHED_BEATS * tpb)
+
+
 def short_share(notes: list[Note], tpb: int) -> float | None:
     """Share of notes shorter than a 32nd; None without notes."""
     if not notes:
         return None
-    return sum(round(n.duration * tpb) < SHORT_TICKS for n in notes) / len(notes)
+    return sum(is_short(n, tpb) for n in notes) / len(notes)
 
 
 def bar_features(notes: list[Note], bar: Bar, context: list[Note], context_bars: int,

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 
 from . import fit as F
 from ..generation.sampling import HARMONY_DEFAULT
+from ..limits import CHUNK_BARS, CONTEXT_BARS
 from ..song import Bar, Note, Song, Track
 
-SPAN = 4  # bars a fill writes
-CONTEXT = 8  # bars of the track's own context on each side
+SPAN = CHUNK_BARS  # bars a fill writes: one chunk
+CONTEXT = CONTEXT_BARS  # bars of the track's own context on each side
 
 
 @dataclass
@@ -186,7 +187,7 @@ class Tally:
         if case.track.is_drum:
             return
         self.pitched += len(notes)
-        self.short += sum(round(n.duration * tpb) < F.SHORT_TICKS for n in notes)
+        self.short += sum(F.is_short(n, tpb) for n in notes)
         self.overlap.append(F.pitch_class_overlap(notes, case.original))
         f = F.harmonic_fit(notes, case.song, case.track.id, tpb)
         fo = F.harmonic_fit(case.original, case.song, case.track.id, tpb)

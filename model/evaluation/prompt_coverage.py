@@ -22,12 +22,13 @@ from pathlib import Path
 from ..generation.engine import context_density
 from ..generation.prompt import OWN_CONTEXT_BARS, build_prompt, own_context_shown
 from ..errors import MidiFileError
+from ..limits import CHUNK_BARS
 from ..midi_io import read_midi
 from ..network.tokenizer import Tokenizer
 from ..song import Note, Song, Track
 
 BLOCK = 768
-FILL_BARS = 4
+FILL_BARS = CHUNK_BARS
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "examples"
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import RequestError, quote
+from ..limits import CHUNK_BARS, CONTEXT_BARS
 from ..scales import scale_pitch_classes
 from .choose import CANDIDATES
 from .sampling import AUTO
@@ -243,9 +244,9 @@ TABLE: tuple[Control, ...] = (
             "closest to the track's nearby notes; 1 keeps one draw, faster", default=CANDIDATES,
             lo=1, hi=16, integer=True, ui=(1, 16, 1), faces=frozenset({"cli", "demo", "reaper"}),
             metavar="N",
-            doc="fills sampled for each chunk of up to 4 bars, shared among the variations "
-                "(each keeps the closest of its share, at least itself): where the target track "
-                "has pitched notes in the 8 bars on each side, the engine keeps the sampled fills "
+            doc=f"fills sampled for each chunk of up to {CHUNK_BARS} bars, shared among the "
+                "variations (each keeps the closest of its share, at least itself): where the "
+                f"target track has pitched notes in the {CONTEXT_BARS} bars on each side, the engine keeps the sampled fills "
                 "whose pitch-class histogram is closest to theirs "
                 "([fit.md](fit.md#choosing-among-sampled-fills)); `1`: one sample per variation, "
                 "kept whatever it holds. Drum targets and `generate` sample only the variations"),

@@ -17,6 +17,7 @@ from typing import Callable
 from . import choose, decoders
 from ..network.checkpoint_check import check_tokenizer
 from ..errors import Cancelled, CheckpointError, TooSlow
+from ..limits import CHUNK_BARS, CONTEXT_BARS
 from .fast_c import CSampler
 from .grammar import FillState
 from . import follow
@@ -33,14 +34,10 @@ from ..network.checkpoint import load_weights
 from ..network.weights import Weights
 
 BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "midifill-small-v5.safetensors"
-CHUNK_BARS = 4
 # The most one request may spend in the engine before it ends with TooSlow
 # (code too_slow) instead of holding the worker: the documented ceiling
 # (docs/osc.md, Limits). MIDIFILL_TIME_BUDGET_S overrides it.
 TIME_BUDGET_S = float(os.environ.get("MIDIFILL_TIME_BUDGET_S", "30"))
-
-
-CONTEXT_BARS = 8  # bars on each side of a fill whose notes the fill follows (follow.py)
 
 
 def _nearby_bars(bars, b0: int, b1: int) -> list[int]:

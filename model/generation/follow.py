@@ -21,7 +21,7 @@ import numpy as np
 
 from .harmony import follow_strength
 from ..groove import onset_set
-from .grammar import MIN_PITCHED_BEATS
+from ..limits import MIN_PITCHED_BEATS
 from .sampling import AUTO, HARMONY_DEFAULT, Controls
 from ..song import Bar, Note, Song, Track
 from ..network.tokenizer import Tokenizer

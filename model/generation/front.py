@@ -135,7 +135,8 @@ def fill_notes(song: Song, target: dict, notes: list) -> list[Note]:
     """A variation's notes (lists, as the response holds them) as the target
     track will hold them: ends that miss a start by rounding snapped onto it,
     then no two notes of one pitch sounding at once (model/same_pitch.py)."""
-    from ..same_pitch import EPS_BEATS, MIN_PITCHED_BEATS, snap, tidy
+    from ..limits import MIN_PITCHED_BEATS
+    from ..same_pitch import EPS_BEATS, snap, tidy
     track = next((t for t in song.tracks if t.id == target["track"]), None)
     lo, hi = target["start"], target["end"]
     kept = [n for n in track.notes if not lo <= n.start < hi] if track else []

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 from .harmony import Sounding
 from ..song import Bar, Note
+from ..limits import MIN_PITCHED_BEATS  # a 32nd note
 from ..network.tokenizer import Tokenizer
 
-MIN_PITCHED_BEATS = 1 / 8  # a 32nd note
 
 
 @dataclass

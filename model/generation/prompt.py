@@ -31,13 +31,13 @@ from dataclasses import dataclass
 
 from .grammar import FillPlan
 from .harmony import bar_pitch_classes
+from ..limits import CONTEXT_BARS as OWN_CONTEXT_BARS  # the target's own bars shown each side
 from ..song import Bar, Note, Song, Track
 from ..network.tokenizer import Tokenizer
 
 TOKENS_PER_BAR_BUDGET = 80  # room for about 20 notes a bar in the fill section
 FILL_OVERHEAD = 3  # FILL_START, DENSITY, FILL_END
 TOKENS_PER_NOTE = 4  # POS, PITCH, VEL, DUR at most
-OWN_CONTEXT_BARS = 8  # the target's own bars a prompt may show on each side
 BASS_PROGRAMS = range(32, 40)  # General MIDI's bass family
 BASS_BELOW = 48  # a pitched part whose median pitch is under C3 carries the bass
 HARMONIC_NOTES_PER_ONSET = 1.5  # a part sounding this many notes at once plays chords

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import LimitError, RequestError, quote
+from ..limits import MAX_BARS, MAX_NOTES, MAX_PAYLOAD_BYTES
 from .controls import BY_NAME as _CONTROL, NAMES as _CONTROL_NAMES, defaults
 from .sampling import Controls
 from .values import number as _number, plain as _plain
@@ -22,14 +23,14 @@ MODES = ("fill", "continue", "generate")
 # The documented limits (the table in docs/osc.md). The bridge checks payload size.
 LIMITS = {
     "tracks": 64,
-    "notes": 50_000,  # all tracks together
-    "bars": 1024,  # the timeline, from beat 0 to the end of the target or last note
+    "notes": MAX_NOTES,  # all tracks together
+    "bars": MAX_BARS,  # the timeline, from beat 0 to the end of the target or last note
     "target_bars": 64,  # each target
     "targets": 8,  # targets in one request
     "all_target_bars": 128,  # all targets together
     "variations": _CONTROL["variations"].hi,  # the control table (controls.py) holds these two
     "candidates": _CONTROL["candidates"].hi,
-    "payload_bytes": 8 * 1024 * 1024,
+    "payload_bytes": MAX_PAYLOAD_BYTES,
 }
 CONTROL_FIELDS = frozenset(_CONTROL_NAMES)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import TrainConfig
 from .dataset import load_songs, make_example, midi_files
 from ..files import atomic_path
 from ..network.tokenizer import Tokenizer, TokenizerConfig
@@ -36,9 +37,9 @@ def add_arguments(p):
     p.add_argument("--block-size", type=int, default=768, help="the model's block, as in train")
     p.add_argument("--jobs", type=int, default=1, help="worker processes")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--humanise", type=float, default=0.25,
+    p.add_argument("--humanise", type=float, default=TrainConfig.humanise,
                    help="share of training draws from quantised songs humanised first, as "
-                   "`midifill train --humanise` (default 0.25; 0: off)")
+                   f"`midifill train --humanise` (default {TrainConfig.humanise}; 0: off)")
 
 
 def run(args) -> int:
