@@ -88,7 +88,7 @@ class Server:
 
     # --- life cycle -------------------------------------------------------
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         # Addresses are looked up literally: python-osc's Dispatcher would match
         # "/midifill/*" or "{ping,status}" as patterns against every handler.
         self.routes = {address: self._route(handler) for address, handler in HANDLERS.items()}

@@ -29,7 +29,8 @@ a response was sampled under).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
+from collections.abc import Callable, Sequence
 
 N = TypeVar("N")
 

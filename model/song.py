@@ -23,7 +23,7 @@ class Note:
         return [self.pitch, round(self.start, 6), round(self.duration, 6), self.velocity]
 
     @classmethod
-    def from_list(cls, item) -> "Note":
+    def from_list(cls, item) -> Note:
         pitch, start, duration, velocity = item
         return cls(int(pitch), float(start), float(duration), int(velocity))
 
@@ -135,7 +135,7 @@ class Song:
 
     # --- edits ----------------------------------------------------------
     def with_notes_replaced(self, track_id: str, start: float, end: float,
-                            notes: list[Note]) -> "Song":
+                            notes: list[Note]) -> Song:
         """A copy in which the target track's notes that start in [start, end)
         are replaced by `notes`; every other note is kept as it was."""
         tracks = []

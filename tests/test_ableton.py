@@ -56,7 +56,7 @@ def _wait_for_pong(port: int, proc: subprocess.Popen, timeout: float = 120.0) ->
             try:
                 if OscMessage(sock.recv(65535)).address == "/midifill/pong":
                     return
-            except socket.timeout:
+            except TimeoutError:
                 continue
     raise RuntimeError(f"midifill serve did not answer a ping within {timeout:.0f} s")
 

@@ -11,7 +11,7 @@ import torch
 from model.training.dataset import make_example
 from model.generation.grammar import FillPlan, FillState
 from model.generation.harmony import bar_pitch_classes
-from model.generation.prompt import build_prompt, fill_budget, fill_chords
+from model.generation.prompt import build_prompt, fill_chords
 from model.song import Bar, Note, Song, TimeSignature, Track
 from model.network.tokenizer import Tokenizer, TokenizerConfig
 from model.training.train import train

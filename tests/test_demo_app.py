@@ -2,7 +2,6 @@
 (tiny) model, real MIDI files, FluidSynth and the effects chain."""
 import re
 import socket
-import threading
 from pathlib import Path
 
 import numpy as np

@@ -115,7 +115,7 @@ class Peer:
         try:
             while True:
                 got.append(self.recv(seconds))
-        except socket.timeout:
+        except TimeoutError:
             return got
 
     def close(self):

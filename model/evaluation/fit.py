@@ -11,7 +11,7 @@ import statistics
 from collections import Counter
 
 from ..generation.harmony import harmonic_fit  # a fit measure the engine uses too
-from ..histograms import histogram_overlap, pitch_class_overlap  # the engine's too
+from ..histograms import histogram_overlap  # the engine's too
 from ..limits import MIN_PITCHED_BEATS  # a 32nd: a note shorter than this is "short"
 from ..song import Bar, Note, Song
 

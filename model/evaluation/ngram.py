@@ -16,7 +16,7 @@ class NGram:
         self.order, self.vocab_size = order, vocab_size
         self.counts: list[dict[tuple, Counter]] = [defaultdict(Counter) for _ in range(order)]
 
-    def fit(self, sequences) -> "NGram":
+    def fit(self, sequences) -> NGram:
         for seq in sequences:
             for i, w in enumerate(seq):
                 for n in range(self.order):  # n = context length

@@ -34,7 +34,6 @@ import random
 import statistics
 import time
 
-from . import drum_metrics as D
 from . import fit as F
 from .fit_eval import CONTEXT, SPAN, Case
 from .real_songs import load_folder

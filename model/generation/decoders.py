@@ -53,7 +53,7 @@ def chosen_kind(kind: str | None = None) -> str:
     return kind
 
 
-def build(kind: str | None, weights: Weights) -> "Decoder":
+def build(kind: str | None, weights: Weights) -> Decoder:
     """The decoder of that kind (see chosen_kind) for these weights.
     "compiled" raises RuntimeError where the C step cannot be built."""
     kind = chosen_kind(kind)

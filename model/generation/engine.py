@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from . import choose, decoders
 from ..network.checkpoint_check import check_tokenizer
@@ -132,7 +132,7 @@ class Engine:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None,
-                        decoder: str | None = None) -> "Engine":
+                        decoder: str | None = None) -> Engine:
         """Load a .safetensors file or a torch checkpoint; with no path, the
         bundled model."""
         if path is None:

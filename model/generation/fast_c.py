@@ -198,7 +198,7 @@ class CDecoder(FastDecoder):
     """FastDecoder's folded weights, stepped by the compiled kernel."""
 
     @classmethod
-    def build(cls, weights: Weights) -> "CDecoder | None":
+    def build(cls, weights: Weights) -> CDecoder | None:
         if weights.config.n_embd % 8:
             return None  # the kernel's GELU runs eight floats at a time
         lib = load_library()
@@ -265,7 +265,7 @@ class CSampler:
     and the demo may share an engine)."""
 
     @classmethod
-    def build(cls) -> "CSampler | None":
+    def build(cls) -> CSampler | None:
         lib = load_library()
         return None if lib is None else cls(lib)
 
@@ -281,7 +281,7 @@ class CSampler:
         self.g = g
         self._local = threading.local()
 
-    def _buffers(self, V: int) -> "_SampleBuffers":
+    def _buffers(self, V: int) -> _SampleBuffers:
         b = getattr(self._local, "buffers", None)
         if b is None or b.V != V:
             b = self._local.buffers = _SampleBuffers(V)

@@ -42,7 +42,7 @@ class Sounding:
 
     @classmethod
     def of(cls, song: Song, target_id: str, lo_tick: int, hi_tick: int, tpb: int,
-           hold: bool = True) -> "Sounding":
+           hold: bool = True) -> Sounding:
         n = max(0, hi_tick - lo_tick)
         heard = np.zeros((n, 12), dtype=bool)
         held = np.zeros((n, 12), dtype=bool)

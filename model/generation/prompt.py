@@ -95,7 +95,7 @@ class Part:
     notes_per_onset: float
 
     @classmethod
-    def of(cls, track: Track, notes: list[Note], tpb: int) -> "Part":
+    def of(cls, track: Track, notes: list[Note], tpb: int) -> Part:
         onsets = len({round(n.start * tpb) for n in notes})
         return cls(track.is_drum, int(track.program), sorted(int(n.pitch) for n in notes),
                    len(notes) / onsets if onsets else 0.0)

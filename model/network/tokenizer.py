@@ -78,7 +78,7 @@ class TokenizerConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TokenizerConfig":
+    def from_dict(cls, d: dict) -> TokenizerConfig:
         if "drum_durations" not in d:
             d = dict(d, drum_durations=True)
         if "chord_tokens" not in d:

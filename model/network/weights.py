@@ -34,7 +34,7 @@ class Weights:
 
     @classmethod
     def from_model(cls, model, tokenizer_config: dict | None = None,
-                   meta: dict | None = None) -> "Weights":
+                   meta: dict | None = None) -> Weights:
         """The weights of a torch Transformer (kept, so `module()` returns it)."""
         arrays = {k: v.detach().float().cpu().numpy().copy()
                   for k, v in model.plain_state_dict().items()}
