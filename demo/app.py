@@ -106,7 +106,8 @@ def generate(*args, **kwargs):
 def _generate(midi, mode, target, new_instrument, bar_start, bar_end, controls,
               reverb=0.22, room_size=0.3, compression=0.2, eq_low=0.0, eq_mid=0.0, eq_high=0.0,
               chorus=0.0, delay=0.0, lofi=0.0, limiter=True, ceiling_db=effects.CEILING_DB,
-              normalize=True, loudness=effects.DEFAULT_LOUDNESS, progress=gr.Progress()):
+              normalize=True, loudness=effects.DEFAULT_LOUDNESS,
+              progress=gr.Progress()):  # noqa: B008  Gradio's way of asking for a progress bar
     started = time.perf_counter()
     try:
         song = tk.load_song(midi)

@@ -63,9 +63,9 @@ def serve_demo(root: Path = ROOT, model: str | None = None, timeout: float = 180
             try:
                 urllib.request.urlopen(url, timeout=2).close()
                 break
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"the demo did not answer within {timeout:.0f} s")
+                    raise RuntimeError(f"the demo did not answer within {timeout:.0f} s") from exc
                 time.sleep(0.2)
         yield url, log_path
     finally:

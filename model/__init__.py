@@ -17,12 +17,10 @@ if TYPE_CHECKING:
     from .generation.engine import Engine
     from .song import Note, Song, TempoChange, TimeSignature, Track
 
-_HOME = {"Engine": ".generation.engine",
-         **dict.fromkeys(("Note", "Song", "Track", "TimeSignature", "TempoChange"), ".song"),
-         **dict.fromkeys(("RequestError", "LimitError", "MidiFileError", "CheckpointError",
-                          "Cancelled", "MidifillError"), ".errors")}
-
-__all__ = list(_HOME)
+__all__ = ["Engine", "Note", "Song", "Track", "TimeSignature", "TempoChange", "RequestError",
+           "LimitError", "MidiFileError", "CheckpointError", "Cancelled", "MidifillError"]
+_HOME = {"Engine": ".generation.engine", **dict.fromkeys(__all__[1:6], ".song"),
+         **dict.fromkeys(__all__[6:], ".errors")}
 
 
 def __getattr__(name: str):

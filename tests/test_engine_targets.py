@@ -87,7 +87,10 @@ def test_the_later_prompt_shows_the_new_drums(engine, pop):
                        engine.config.block_size, None, written_from=2).tokens
     drums = type(song.track("0"))("0", 0, True, [Note(*n) for n in notes_in(song, "0", 8, 16)])
     drum_bars = tok.encode_bars(drums, bars[2:4])
-    flat = lambda seq: ",".join(map(str, seq))
+
+    def flat(seq) -> str:
+        return ",".join(map(str, seq))
+
     assert new != old
     assert all(flat(b) in flat(new) for b in drum_bars)
 

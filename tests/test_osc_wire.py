@@ -23,7 +23,8 @@ def _values(rng: random.Random):
         "", "x", "abc", "abcd", "ünï€ode", "req-" + "f" * 16, '{"notes": [[60, 0.5]]}' * rng.randint(0, 40),
         0, 1, -1, 2**31 - 1, -2**31, 2**31, -2**31 - 1, 2**40, rng.randint(-2**62, 2**62),
         0.0, 0.5, -3.25, rng.random(), True, False, None,
-        b"a", b"abcd",  # python-osc refuses an empty blob bytes(rng.randrange(256) for _ in range(rng.randint(1, 9))),
+        b"a", b"abcd",  # python-osc refuses an empty blob
+        bytes(rng.randrange(256) for _ in range(rng.randint(1, 9))),
     ]
 
 

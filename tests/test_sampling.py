@@ -140,7 +140,7 @@ def test_random_logits_always_decode(is_drum):
     g = np.random.default_rng(1)
     noise = Noise(1)
     rng = random.Random(2)
-    for i in range(150):
+    for _ in range(150):
         lo = rng.choice([0, 0, 13, 50])
         hi = rng.choice([192, 192, 150, 70])
         st = FillState(TOK, FillPlan(BARS, lo, hi, is_drum, [], 120), None)
@@ -218,7 +218,7 @@ def test_skipping_filters_outside_their_phases_changes_nothing():
     noise = Noise(5)
     rng = random.Random(6)
     phases = set()
-    for i in range(120):
+    for _ in range(120):
         is_drum = rng.random() < 0.3
         lo, hi = rng.choice([(0, 192), (13, 150), (50, 70)])
         prefix = [Note(40, 0.0, 1.0, 80)] if lo and not is_drum else []

@@ -1,7 +1,8 @@
 """`midifill bench`'s figures of whole processes, each started as a user
 starts it: the OSC server (start, memory, whether torch is loaded),
-`midifill request` (bridge/bench/songs.py times it on many-track songs), `midifill generate`, and the demo (demo/bench.py, run
-as `python -m demo.bench --json`, so bridge/ does not import demo/ here)."""
+`midifill request` (bridge/bench/songs.py times it on many-track songs),
+`midifill generate`, and the demo (demo/bench.py, run as
+`python -m demo.bench --json`, so bridge/ does not import demo/ here)."""
 from __future__ import annotations
 
 import json

@@ -120,7 +120,7 @@ def _folk_items(source: str, root: Path) -> list[Item]:
         for path in sorted((root / coll).glob("*.abc")):
             tunes = split_abc(path.read_text(encoding="utf-8", errors="replace"))
             numbers = [n for n, _ in tunes]
-            for i, (number, text) in enumerate(tunes):
+            for i, (number, _text) in enumerate(tunes):
                 tag = number if numbers.count(number) == 1 else f"{number}-{i}"
                 piece = f"folk/{coll}/{path.stem}/{tag}"
                 found.append(Item(source, f"{source}:{piece}", piece, (str(path), i, coll)))

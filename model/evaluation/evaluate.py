@@ -160,7 +160,7 @@ def fill_quality(engine: Engine, songs, fills: int, rng: random.Random) -> dict:
     tok = engine.tok
     rows, latencies = [], []
     pooled_gen, pooled_orig = Counter(), Counter()
-    for k in range(fills):
+    for _ in range(fills):
         song = rng.choice(songs)
         bars = song.bars()
         track = rng.choice(song.tracks)
@@ -230,7 +230,7 @@ def format_table(r: dict) -> str:
     lines = [f"model {r['model']} on {r['data']} ({r['split']} split, {r['test_songs']} songs)", "",
              f"{'measure':34} {'value':>10}   target",
              f"{'NLL/token, model (nats)':34} {f(r['nll_model']):>10}",
-             f"{'NLL/token, %d-gram baseline' % r['ngram_order']:34} {f(r['nll_ngram']):>10}",
+             f"{'NLL/token, ' + str(r['ngram_order']) + '-gram baseline':34} {f(r['nll_ngram']):>10}",
              f"{'NLL ratio model/n-gram':34} {f(r['nll_ratio']):>10}   <= 0.8 "
              f"{_mark(r['targets']['nll_ratio'])}",
              f"{'NLL ratio, fill tokens only':34} {f(r['nll_ratio_fill']):>10}",

@@ -246,8 +246,8 @@ TABLE: tuple[Control, ...] = (
             metavar="N",
             doc=f"fills sampled for each chunk of up to {CHUNK_BARS} bars, shared among the "
                 "variations (each keeps the closest of its share, at least itself): where the "
-                f"target track has pitched notes in the {CONTEXT_BARS} bars on each side, the engine keeps the sampled fills "
-                "whose pitch-class histogram is closest to theirs "
+                f"target track has pitched notes in the {CONTEXT_BARS} bars on each side, the "
+                "engine keeps the sampled fills whose pitch-class histogram is closest to theirs "
                 "([fit.md](fit.md#choosing-among-sampled-fills)); `1`: one sample per variation, "
                 "kept whatever it holds. Drum targets and `generate` sample only the variations"),
     Control("pitch_range", "range", "MIDI pitches a pitched fill stays inside, e.g. 28-60",

@@ -4,7 +4,12 @@ The compiled sampler (model/generation/sample_step.c) does the same, step
 for step."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # sampling.py imports this module
+    from .sampling import Controls
 
 NEG_INF = np.float32(-np.inf)
 

@@ -147,7 +147,10 @@ def _feel(offsets: np.ndarray, tpb: int) -> tuple[str | None, tuple[int, ...] | 
         return None, None
     counts = np.bincount(offsets, minlength=tpb)
     share = counts / len(offsets)
-    on = lambda step: share[np.arange(0, tpb, tpb // step)].sum() if tpb % step == 0 else 0.0
+
+    def on(step: int) -> float:
+        return share[np.arange(0, tpb, tpb // step)].sum() if tpb % step == 0 else 0.0
+
     # on the grid of 32nds or of 16th triplets
     gridded = share[[o for o in range(tpb) if o % (tpb // 8 or 1) == 0
                      or o % (tpb // 6 or 1) == 0]].sum()

@@ -51,7 +51,7 @@ def plot_loss(history: dict, path: Path) -> None:
         k = max(1, len(tr) // 200)
         xs = [s for s, _ in tr][k - 1::k]
         ys = [sum(v for _, v in tr[i:i + k]) / k for i in range(0, len(tr) - k + 1, k)]
-        ax.plot(xs[:len(ys)], ys, label="train (mean over %d steps)" % k)
+        ax.plot(xs[:len(ys)], ys, label=f"train (mean over {k} steps)")
     if history["valid"]:
         ax.plot(*zip(*history["valid"]), "o-", label="validation")
     ax.set_xlabel("step")
