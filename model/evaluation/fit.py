@@ -12,6 +12,7 @@ from collections import Counter
 
 from ..generation.harmony import harmonic_fit  # a fit measure the engine uses too
 from ..histograms import histogram_overlap  # the engine's too
+from ..histograms import pitch_class_overlap as pitch_class_overlap  # a fit measure (fit_eval)
 from ..limits import MIN_PITCHED_BEATS  # a 32nd: a note shorter than this is "short"
 from ..song import Bar, Note, Song
 
