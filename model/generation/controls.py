@@ -24,6 +24,7 @@ and `36,38,42` for a list of keys, so the request carries what was typed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import RequestError, quote
 from ..limits import CHUNK_BARS, CONTEXT_BARS
@@ -222,7 +223,7 @@ def _text(value) -> str:
 
 # --- the table: one entry per field of Controls, in its order ----------------------
 
-_FOLLOW = dict(default=AUTO, auto=AUTO)
+_FOLLOW: dict[str, Any] = dict(default=AUTO, auto=AUTO)
 
 TABLE: tuple[Control, ...] = (
     Control("temperature", "number", "sampling temperature 0-5; 0 is greedy, higher is wilder",

@@ -93,6 +93,16 @@ class TokenizerConfig:
 
 
 class Tokenizer:
+    # the special tokens' ids, one attribute per name of SPECIALS (set in __init__)
+    PAD: int
+    BOS: int
+    TRACK: int
+    TRACK_END: int
+    FILL_BAR: int
+    FILL_START: int
+    FILL_END: int
+    DRUMS: int
+
     def __init__(self, config: TokenizerConfig | None = None):
         self.config = c = config or TokenizerConfig()
         self.tpb = c.ticks_per_beat
@@ -132,9 +142,9 @@ class Tokenizer:
         # every token's kind and value, looked up rather than searched for:
         # the decoder asks for each sampled token of each row
         self._kinds = list(SPECIALS) + [k for k in self.offset for _ in range(self.sizes[k])]
-        self._values = [None] * len(SPECIALS) + [
-            None if k == "UNSEEN" else v + (k == "DUR")
-            for k in self.offset for v in range(self.sizes[k])]
+        self._values: list[int | None] = [None] * len(SPECIALS)
+        self._values += [None if k == "UNSEEN" else v + (k == "DUR")
+                         for k in self.offset for v in range(self.sizes[k])]
         self.density_bounds = [0.0] + list(c.density_edges) + [float("inf")]
 
     # --- token kinds ------------------------------------------------------
@@ -250,7 +260,8 @@ class Tokenizer:
         whose grammar state clips it the same way).
         """
         notes: list[Note] = []
-        bar_i, pos, pending, hit = -1, 0, [], False
+        bar_i, pos, hit = -1, 0, False
+        pending: list[int] = []
 
         def close(duration_ticks):
             if bar_i < 0:
