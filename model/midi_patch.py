@@ -202,7 +202,7 @@ def _channel_notes(track: mido.MidiTrack, channel: int) -> tuple[dict, list]:
     [(pitch, start_tick, on_index)] never closed) for every note of `channel`
     in `track`, whatever its program."""
     closed, never = pair_notes(track)
-    found = {}
+    found: dict = {}
     for _, ch, s, p, on, off in closed:
         if ch == channel:
             found.setdefault(off, []).append((s, p, on))

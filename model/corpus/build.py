@@ -230,8 +230,13 @@ def track_kind(track: dict) -> str:
 def _finish(out: Path, cache: dict[str, dict], new_counts: Counter, cached: int) -> dict:
     """Rewrite manifest.jsonl and failures.txt from the cache; count."""
     entries, failures, kept_out = [], [], []
-    files, dups, fails, skips, pieces = Counter(), Counter(), Counter(), Counter(), set()
-    reserved, unchecked = Counter(), 0
+    files: Counter[str] = Counter()
+    dups: Counter[str] = Counter()
+    fails: Counter[str] = Counter()
+    skips: Counter[str] = Counter()
+    pieces: set[str] = set()
+    reserved: Counter[str] = Counter()
+    unchecked = 0
     for rec in cache.values():
         for e in rec.get("entries", []):
             if not (out / e["path"]).is_file():

@@ -63,7 +63,7 @@ def harmonize(melody: list[Note], tonic: int, minor: bool, numerator: int,
                     score += 1.0 * seg
                 if best_score is None or score > best_score + 1e-9:
                     best, best_score = (root, suffix), score
-            if best != prev:
+            if best is not None and best != prev:
                 out.append((start, NOTE_NAMES[best[0]] + best[1]))
                 prev = best
         start = stop

@@ -115,7 +115,7 @@ def chord_lines(chords_per_beat: list[str], beats_per_bar: int) -> list[str]:
     lines = []
     prev = None
     for b in range(0, len(chords_per_beat), beats_per_bar):
-        tokens = []
+        tokens: list[str] = []
         for c in chords_per_beat[b:b + beats_per_bar]:
             tokens.append("/" if c == prev and tokens else c)
             prev = c

@@ -148,7 +148,7 @@ def score_to_song(score, program: int | None = None, default_program: int = PIAN
     """One track per part. `program` forces a GM program for every part
     (chorales are sung); otherwise the part's instrument is used when known."""
     shift = pickup_shift(score)
-    tracks = []
+    tracks: list = []
     used: dict[str, int] = {}
     for i, part in enumerate(_parts(score)):
         notes = _notes_of(part, shift)

@@ -72,7 +72,9 @@ def _songs_in(root: Path) -> list[Path]:
 
 def read_beats(path: str | Path) -> tuple[list[float], list[int], int]:
     """(beat times in seconds, indices of the downbeats, beats in the usual bar)."""
-    times, duple, quad = [], [], []
+    times: list[float] = []
+    duple: list[bool] = []
+    quad: list[bool] = []
     for number, line in enumerate(Path(path).read_text(errors="replace").splitlines(), 1):
         if not line.strip():
             continue
@@ -171,7 +173,8 @@ def song_from_folder(folder: str | Path) -> Song:
         return Song([], [TimeSignature(0.0, meter, 4)], [TempoChange(0.0, 120.0)])
     starts = bar_starts(downbeats, meter, lo, hi)
     origin = starts[0]
-    sigs, tempos = [], []
+    sigs: list = []
+    tempos: list = []
     for a, b in zip(starts, starts[1:]):
         beats = int(round(b - a))
         if not sigs or sigs[-1].numerator != beats:

@@ -36,6 +36,8 @@ class ReserveCheck:
             raise ReserveCheckError(f"--reserved {path}: give the checker (reserved.py) "
                                     f"or the folder that holds it")
         spec = importlib.util.spec_from_file_location("midifill_reserve_check", script)
+        if spec is None or spec.loader is None:
+            raise ReserveCheckError(f"--reserved {path}: {script} cannot be loaded as Python")
         module = importlib.util.module_from_spec(spec)
         try:
             spec.loader.exec_module(module)

@@ -159,7 +159,8 @@ def _draw(songs, tok, block, rng):
 def fill_quality(engine: Engine, songs, fills: int, rng: random.Random) -> dict:
     tok = engine.tok
     rows, latencies = [], []
-    pooled_gen, pooled_orig = Counter(), Counter()
+    pooled_gen: Counter[int] = Counter()
+    pooled_orig: Counter[int] = Counter()
     for _ in range(fills):
         song = rng.choice(songs)
         bars = song.bars()

@@ -63,7 +63,7 @@ class Case:
 def draw_cases(songs: list[Song], n: int, rng: random.Random, tries: int = 50) -> list[Case]:
     """Up to n spans with notes in the original, at least SPAN bars of
     context before them (for the paste baseline) and bars of one length."""
-    out = []
+    out: list[Case] = []
     for _ in range(n * tries):
         if len(out) == n or not songs:
             break

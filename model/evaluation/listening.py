@@ -29,7 +29,8 @@ def chord_targets(tokens: list[int], tok: Tokenizer) -> list[tuple[int, frozense
         return []
     plo, phi = tok.range("PITCH")
     clo, chi = tok.range("CHORD")
-    out, chord = [], set()
+    out: list = []
+    chord: set[int] = set()
     for i in range(tokens.index(tok.FILL_START), len(tokens) - 1):
         t = tokens[i]
         if tok.kind(t) == "BAR":

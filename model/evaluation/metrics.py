@@ -43,7 +43,7 @@ def polyphony(notes: list[Note]) -> float:
 
 def onset_positions(notes: list[Note], bar_starts: list[float], ticks_per_beat: int) -> Counter:
     """Histogram of onsets by their tick within the bar."""
-    out = Counter()
+    out: Counter = Counter()
     for n in notes:
         start = max((s for s in bar_starts if s <= n.start + 1e-9), default=0.0)
         out[round((n.start - start) * ticks_per_beat)] += 1

@@ -52,11 +52,11 @@ def draw_pairs(songs: list[Song], roles: tuple[int, int], tpb: int, rng: random.
     """Up to `per_song` spans a song and `limit` in all, (song, part A, part
     B, bars, b0), where a track of each role plays in the span and every bar
     of the window has one length."""
-    out = []
+    out: list = []
     for song in songs:
         if len(out) >= limit:
             break
-        by_role = {}
+        by_role: dict = {}
         for t in song.tracks:
             if t.notes:
                 by_role.setdefault(role(t, tpb), []).append(t)
@@ -130,8 +130,8 @@ def table(engine, songs: list[Song], seed: int = 0, per_song: int = 1, limit: in
     for name, roles in PAIRS.items():
         cases = draw_pairs(songs, roles, tpb, random.Random(seed), per_song, limit)
         rng = random.Random(seed + 1)
-        agree = {s: [] for s in SYSTEMS}
-        bars = {s: [] for s in SYSTEMS}
+        agree: dict[str, list] = {s: [] for s in SYSTEMS}
+        bars: dict[str, list] = {s: [] for s in SYSTEMS}
         times = []
         for case in cases:
             song, a, b, all_bars, b0 = case

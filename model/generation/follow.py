@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,7 @@ def profile(tok: Tokenizer, song: Song, track: Track, notes: list[Note],
     at_once = ((starts[None, :] <= onsets[:, None]) & (held_to[None, :] > onsets[:, None])).sum(1)
     lengths = np.sort(ends - starts)
     durations = None if track.is_drum or len(notes) < MIN_NOTES else \
-        tuple(int(np.percentile(lengths, q, method="nearest")) for q in (5, 10, 50, 90))
+        _four(int(np.percentile(lengths, q, method="nearest")) for q in (5, 10, 50, 90))
     bar_ticks = [(tok.to_tick(b.start), tok.bar_ticks(b)) for b in bars]
     feel, grid = _feel(_offsets(starts, bar_ticks, tpb), tpb)
     drum_bars = tuple(onset_set(notes, b.start, b.end) for b in bars) if track.is_drum else ()
@@ -182,6 +183,11 @@ def feel_grid(feel: str | None, prof: PartProfile, tpb: int) -> tuple[int, ...] 
     return tuple(base)
 
 
+def _four(values) -> tuple[int, int, int, int]:
+    a, b, c, d = values
+    return a, b, c, d
+
+
 def resolve(controls: Controls, prof: PartProfile, track: Track, mode: str,
             tok: Tokenizer) -> Controls:
     """A copy of `controls` with every AUTO set from the part's profile (the
@@ -191,7 +197,7 @@ def resolve(controls: Controls, prof: PartProfile, track: Track, mode: str,
         prof = EMPTY
     drum = track.is_drum
     enough = prof.notes >= MIN_NOTES
-    auto = {}
+    auto: dict[str, Any] = {}
     if controls.pitch_range is AUTO:
         rng = prof.register
         if rng is None and not drum:
