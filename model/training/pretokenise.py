@@ -40,17 +40,22 @@ def add_arguments(p):
     p.add_argument("--humanise", type=float, default=TrainConfig.humanise,
                    help="share of training draws from quantised songs humanised first, as "
                    f"`midifill train --humanise` (default {TrainConfig.humanise}; 0: off)")
+    p.add_argument("--drum-patterns", type=float, default=TrainConfig.drum_patterns,
+                   help="share of training draws whose drum part is a made-up groove, as "
+                   f"`midifill train --drum-patterns` (default {TrainConfig.drum_patterns}; "
+                   "0: off)")
 
 
 def run(args) -> int:
     info = pretokenise(args.data, args.out, args.examples, args.valid_examples, args.block_size,
-                       args.jobs, args.seed, humanise=args.humanise)
+                       args.jobs, args.seed, humanise=args.humanise,
+                       drum_patterns=args.drum_patterns)
     print(json.dumps(info, indent=1))
     return 0
 
 
 def _draw(job: tuple) -> list[np.ndarray]:
-    data, split, n, block_size, seed, tok_cfg, humanise = job
+    data, split, n, block_size, seed, tok_cfg, humanise, drum_patterns = job
     tok = Tokenizer(TokenizerConfig.from_dict(tok_cfg))
     songs, _ = load_songs(midi_files(data, split), tok)
     if not songs and split == "valid":  # as training does: a few training songs stand in
@@ -62,7 +67,8 @@ def _draw(job: tuple) -> list[np.ndarray]:
     out = []
     while len(out) < n:
         ex = make_example(rng.choice(songs), tok, block_size, rng, transpose=split == "train",
-                          humanise=humanise if split == "train" else 0.0)
+                          humanise=humanise if split == "train" else 0.0,
+                          drum_patterns=drum_patterns if split == "train" else 0.0)
         if ex is not None:
             out.append(np.asarray(ex.tokens, dtype=np.uint16))
     return out
@@ -76,7 +82,7 @@ def _pack(seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def pretokenise(data, out, examples: int, valid_examples: int, block_size: int = 768,
                 jobs: int = 1, seed: int = 0, tok_cfg: dict | None = None,
-                humanise: float = 0.0) -> dict:
+                humanise: float = 0.0, drum_patterns: float = 0.0) -> dict:
     tok_cfg = tok_cfg or TokenizerConfig().to_dict()
     if Tokenizer(TokenizerConfig.from_dict(tok_cfg)).vocab_size > 2**16:
         raise ValueError("the vocabulary does not fit uint16 token ids")
@@ -84,7 +90,7 @@ def pretokenise(data, out, examples: int, valid_examples: int, block_size: int =
     for split, n in (("train", examples), ("valid", valid_examples)):
         per = [n // jobs + (i < n % jobs) for i in range(jobs)]
         work = [(str(data), split, k, block_size, seed * 1000 + i + (split == "valid") * 500,
-                 tok_cfg, humanise) for i, k in enumerate(per) if k]
+                 tok_cfg, humanise, drum_patterns) for i, k in enumerate(per) if k]
         if jobs > 1:
             with ProcessPoolExecutor(jobs) as pool:
                 seqs = [s for chunk in pool.map(_draw, work) for s in chunk]
