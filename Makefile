@@ -27,13 +27,19 @@ RUN_NEEDS  := libfluidsynth:libfluidsynth3
 TEST_NEEDS := $(RUN_NEEDS) lua5.4:lua5.4 oscsend:liblo-tools mma:mma chromium:chromium \
               node:nodejs npm:npm
 
-.PHONY: run test bench setup system-run system-test clean device mutate
+.PHONY: run test lint bench setup system-run system-test clean device mutate
 
 run: setup system-run
 	$(BIN)/midifill serve --demo
 
-test: setup system-test tests/ableton/node_modules
+test: setup lint system-test tests/ableton/node_modules
 	$(BIN)/python -m pytest
+
+# the gate before the tests (make test, .ci/run): ruff's lint and mypy, both
+# configured in pyproject.toml; a few seconds for ruff, under a minute for mypy
+lint: setup
+	$(BIN)/ruff check
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/midifill bench
@@ -104,4 +110,4 @@ tests/ableton/node_modules: tests/ableton/package-lock.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) tests/ableton/node_modules tests/_output .pytest_cache mutants
+	rm -rf $(VENV) tests/ableton/node_modules tests/_output .pytest_cache .mypy_cache .ruff_cache mutants
