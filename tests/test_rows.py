@@ -53,6 +53,7 @@ def test_rows_together_filter_and_draw_as_row_by_row(sampler):
         plan, controls = _plan(rng, is_drum), _controls(rng, is_drum)
         states = [FillState(TOK, plan, rng.choice([None, 0, 2, 5])) for _ in range(rng.randint(1, 8))]
         noise = Noise(walk)
+        memo: dict = {}  # the fixed filters' masks, kept for the walk as the engine keeps them
         while not all(st.done for st in states):
             going = [st for st in states if not st.done]
             drawn = [st for st in going if not st.forced]
@@ -62,6 +63,7 @@ def test_rows_together_filter_and_draw_as_row_by_row(sampler):
                 one = np.stack([apply_filters(x, s) for x, s in zip(logits, steps)])
                 together = filter_rows(logits, steps)
                 np.testing.assert_array_equal(together, one)
+                np.testing.assert_array_equal(filter_rows(logits, steps, memo=memo), one)
                 # a row where some filter left nothing and the chain fell back
                 mine = copy.deepcopy(noise)
                 by_row = [(draw or sample)(x, controls, mine) for x in one]
@@ -75,6 +77,7 @@ def test_rows_together_filter_and_draw_as_row_by_row(sampler):
                 if st not in drawn:
                     st.advance(st.forced[0])
     assert {"density", "in_bar", "after_pos", "after_pitch", "after_vel"} <= phases
+    assert any(k[0] == "after_vel" for k in memo) and any(k[0] == "in_bar" for k in memo)
 
 
 def _request(song, track, seed, **controls):

@@ -308,6 +308,7 @@ class Engine:
         logits, at = run.logits, list(range(batch))  # at[b]: row b's line of logits
         states = [FillState(tok, prompt.plan, density) for _ in range(batch)]
         n_bars = len(prompt.plan.bars)
+        memo: dict = {}  # the fixed filters' masks of this plan and these controls (rows.py)
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("the request was cancelled")
@@ -320,7 +321,8 @@ class Engine:
             steps = [Step(states[b], controls) for b in drawn]
             if self.rows_together and drawn:
                 lines = logits[[at[b] for b in drawn]]
-                tokens = sample_rows(self.sample, filter_rows(lines, steps), controls, gen)
+                tokens = sample_rows(self.sample, filter_rows(lines, steps, memo=memo), controls,
+                                     gen)
             else:
                 tokens = [self.sample(apply_filters(logits[at[b]], s), controls, gen)
                           for b, s in zip(drawn, steps)]

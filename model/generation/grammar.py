@@ -66,6 +66,7 @@ class FillState:
         self.notes: list[tuple[int, int, int, int]] = []  # (abs tick, pitch, dur, vel bin)
         self.notes_in_bar = 0
         self.prefix_notes: list[tuple[int, int, int, int]] = []
+        self.ends: list[int] = []  # active_ends
         self.density: int | None = None
         self.tokens: list[int] = []
         self.forced: deque[int] = deque()
@@ -97,7 +98,10 @@ class FillState:
         return self.bar_closers[self.bar_i]
 
     def active_ends(self) -> list[int]:
-        return [n[0] + n[2] for n in self.prefix_notes + self.notes]
+        """The end ticks of the notes written so far (the prefix's too), in
+        the order they were written. Kept as they close: the polyphony filter
+        reads them for every row and step."""
+        return self.ends
 
     def allowed_ranges(self) -> tuple[tuple[int, int], ...]:
         """The allowed token ids as half-open ranges. Plain ints, so the
@@ -181,6 +185,7 @@ class FillState:
     def _close_note(self, duration: int) -> None:
         note = (self.abs_tick, self.pitch, duration, self.vel)
         (self.prefix_notes if note[0] < self.plan.lo_tick else self.notes).append(note)
+        self.ends.append(note[0] + duration)
         if note[0] >= self.plan.lo_tick:
             self.notes_in_bar += 1
         self.phase = "in_bar"

@@ -16,6 +16,16 @@ that row, where the chain stops: later filters only forbid more, so the
 last stage that leaves something is the one before it), and
 `sample_rows` takes the same uniform draws in the same order as the
 samplers one row at a time (tests/test_rows.py).
+
+Given a `memo` (a dict the engine keeps for one request: the controls and
+the plan are then the same for every row and step), the grammar's ranges
+and the filters that are `fixed` in the row's phase (sampling.forbids) are
+worked out once per phase and set of ranges, not per row and step: the
+filters a phase runs start with its fixed ones, so the memo holds the mask
+after them and the stage where the chain ran dry, if it did; the filters
+that read the row's state (no silence, polyphony, density, harmony) run
+per row as before. Most tokens of a fill (pitch, velocity, duration) have
+only fixed filters: their rows cost a dictionary look-up.
 """
 from __future__ import annotations
 
@@ -31,29 +41,79 @@ def _batchable(filters) -> bool:
 
 
 def _by_phase(filters) -> dict:
-    """phase -> [(stage, filter)] of the filters after the grammar that can
-    act in it (`acts_in`), in chain order."""
+    """phase -> ([(stage, filter)] of the filters after the grammar that can
+    act in it (`acts_in`), in chain order; how many of them, from the
+    first, are `fixed` in it)."""
     phases = set().union(*(f.phases for f in filters[1:]))
-    return {ph: [(i, f) for i, f in enumerate(filters[1:]) if ph in f.phases] for ph in phases}
+    out = {}
+    for ph in phases:
+        acting = [(i, f) for i, f in enumerate(filters[1:]) if ph in f.phases]
+        lead = 0
+        while lead < len(acting) and ph in getattr(acting[lead][1], "fixed", ()):
+            lead += 1
+        out[ph] = (acting, lead)
+    return out
 
 
 _PHASES: dict = {}
+_NONE: tuple = ((), 0)
 
 
-def filter_rows(logits: np.ndarray, steps: list[Step], filters=FILTERS) -> np.ndarray:
-    """apply_filters on each row of `logits` (rows, V) with its `steps[r]`."""
-    if not _batchable(filters):
-        return np.stack([apply_filters(x, s, filters) for x, s in zip(logits, steps)])
+def _fixed_mask(ranges, step: Step, fixed, V: int):
+    """The grammar's `ranges`, then the `fixed` filters in order, for one
+    row: (its allowed mask (V,), the stage where the chain ran dry or None)."""
+    mask = np.zeros(V, dtype=bool)
+    for a, b in ranges:
+        mask[a:b] = True
+    for i, f in fixed:
+        items = f.spec(step)
+        if not items:
+            continue
+        cand = mask.copy()
+        for a, b, m in items:
+            if m is None:
+                cand[a:b] = False
+            else:
+                cand[a:b] &= ~m
+        if not cand.any():
+            return mask, i
+        mask = cand
+    return mask, None
+
+
+def filter_rows(logits: np.ndarray, steps: list[Step], filters=FILTERS,
+                memo: dict | None = None) -> np.ndarray:
+    """apply_filters on each row of `logits` (rows, V) with its `steps[r]`.
+    `memo`: a dict kept for steps of one request's controls and plan (the
+    module's doc), or None."""
     key = tuple(filters)
-    by_phase = _PHASES.get(key) or _PHASES.setdefault(key, _by_phase(filters))
+    by_phase = _PHASES.get(key)
+    if by_phase is None:
+        by_phase = _PHASES[key] = _by_phase(filters) if _batchable(filters) else {}
+    if not by_phase:
+        return np.stack([apply_filters(x, s, filters) for x, s in zip(logits, steps)])
     B, V = logits.shape
     allowed = np.zeros((B, V), dtype=bool)
     stages: dict[int, list] = {}  # stage -> [(row, items)]
     bonus = []
+    dry = {}  # row -> the stage at which its chain ran dry
     for r, s in enumerate(steps):
-        for a, b in s.state.allowed_ranges():
-            allowed[r, a:b] = True
-        for i, f in by_phase.get(s.state.phase, ()):
+        ph = s.state.phase
+        acting, lead = by_phase.get(ph, _NONE)
+        ranges = s.state.allowed_ranges()
+        if memo is not None:
+            hit = memo.get((ph, ranges))
+            if hit is None:
+                hit = memo[(ph, ranges)] = _fixed_mask(ranges, s, acting[:lead], V)
+            allowed[r] = hit[0]
+            if hit[1] is not None:
+                dry[r] = hit[1]
+                continue  # the dynamic filters come later in the chain
+            acting = acting[lead:]
+        else:
+            for a, b in ranges:
+                allowed[r, a:b] = True
+        for i, f in acting:
             if f is harmony_filter:
                 x = harmony_bonus(s)
                 if x is not None:
@@ -62,7 +122,6 @@ def filter_rows(logits: np.ndarray, steps: list[Step], filters=FILTERS) -> np.nd
                 items = f.spec(s)
                 if items:
                     stages.setdefault(i, []).append((r, items))
-    dry = {}  # row -> the stage at which its chain ran dry
     for i in sorted(stages):
         hit = [(r, items) for r, items in stages[i] if r not in dry]
         if not hit:

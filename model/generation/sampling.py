@@ -122,9 +122,13 @@ def _forbid(logits: np.ndarray, *ranges: tuple[int, int]) -> np.ndarray:
 Forbid = list[tuple[int, int, "np.ndarray | None"]] | None
 
 
-def forbids(*phases: str):
+def forbids(*phases: str, fixed: tuple[str, ...] = ()):
     """A filter from a function step -> Forbid, marked `acts_in(*phases)`;
-    the function stays reachable as the filter's `spec`."""
+    the function stays reachable as the filter's `spec`. `fixed`: the
+    phases in which the spec reads only the request's controls, the plan,
+    the tokenizer and the phase, never the rest of the row's state, so that
+    its items there hold for every row and step of a request
+    (model/generation/rows.py works those out once per request)."""
     def make(spec):
         def f(logits, step: Step):
             items = spec(step)
@@ -139,6 +143,7 @@ def forbids(*phases: str):
             return out
         f.__name__, f.__qualname__, f.__doc__ = spec.__name__, spec.__qualname__, spec.__doc__
         f.spec = spec
+        f.fixed = frozenset(fixed)
         return acts_in(*phases)(f)
     return make
 
@@ -152,14 +157,14 @@ def grammar_filter(logits, step: Step):
     return out
 
 
-@forbids("in_bar", "after_pos")
+@forbids("in_bar", "after_pos", fixed=("in_bar", "after_pos"))
 def family_filter(step: Step) -> Forbid:
     """Drum tracks write DRUM tokens, pitched tracks PITCH tokens."""
     a, b = step.state.tok.range("PITCH" if step.state.plan.is_drum else "DRUM")
     return [(a, b, None)]
 
 
-@forbids("in_bar", "after_pos")
+@forbids("in_bar", "after_pos", fixed=("in_bar", "after_pos"))
 def pitch_range_filter(step: Step) -> Forbid:
     """Pitched notes inside controls.pitch_range (inclusive)."""
     rng = step.controls.pitch_range
@@ -169,7 +174,7 @@ def pitch_range_filter(step: Step) -> Forbid:
     return [(a, a + rng[0], None), (a + rng[1] + 1, a + 128, None)]
 
 
-@forbids("in_bar", "after_pos")
+@forbids("in_bar", "after_pos", fixed=("in_bar", "after_pos"))
 def scale_filter(step: Step) -> Forbid:
     """Pitched notes in the scale of controls.key ("E minor", "F# dorian")."""
     if not step.controls.key or step.state.plan.is_drum:
@@ -184,7 +189,7 @@ def _outside_scale(key: str) -> np.ndarray:
     return np.array([p % 12 not in classes for p in range(128)])
 
 
-@forbids("in_bar", "after_pos")
+@forbids("in_bar", "after_pos", fixed=("in_bar", "after_pos"))
 def kit_filter(step: Step) -> Forbid:
     """Drum hits on the keys of controls.kit only."""
     kit = step.controls.kit
@@ -199,7 +204,7 @@ def _outside_kit(kit: tuple[int, ...]) -> np.ndarray:
     return ~np.isin(np.arange(128), kit)
 
 
-@forbids("in_bar")
+@forbids("in_bar", fixed=("in_bar",))
 def feel_filter(step: Step) -> Forbid:
     """New positions only on the plan's grid: the onset ticks within a beat
     the part's feel uses (follow.py). Closing the bar stays allowed."""
@@ -215,7 +220,7 @@ def _off_grid(grid: tuple[int, ...], tpb: int, n: int) -> np.ndarray:
     return ~np.isin(np.arange(n) % tpb, grid)
 
 
-@forbids("after_vel")
+@forbids("after_vel", fixed=("after_vel",))
 def durations_filter(step: Step) -> Forbid:
     """Pitched note lengths inside controls.durations (lo, hi), in ticks:
     the part's own lengths, so staccato stays staccato and pads stay long."""
@@ -247,7 +252,7 @@ def polyphony_filter(step: Step) -> Forbid:
     return out
 
 
-@forbids("density", "in_bar")
+@forbids("density", "in_bar", fixed=("density",))
 def no_silence_filter(step: Step) -> Forbid:
     """Against long silence, into which a small model left alone drifts.
     Unless the user asked for sparse output: no empty density level, no
@@ -292,7 +297,7 @@ def density_filter(step: Step) -> Forbid:
     return None
 
 
-@forbids("after_pitch")
+@forbids("after_pitch", fixed=("after_pitch",))
 def velocity_filter(step: Step) -> Forbid:
     """Velocities inside the plan's range: the part's own nearby dynamics."""
     rng = step.state.plan.velocities
