@@ -22,7 +22,8 @@ import gradio as gr
 
 from demo import controls_form as form, effects, task as tk
 from demo.pianoroll import draw_pianoroll
-from demo.render import (CONTEXT_BARS, SAMPLE_RATE, SynthUnavailable, excerpt, render_song,
+from demo.summary import describe_run
+from demo.render import (SAMPLE_RATE, SynthUnavailable, excerpt, render_song,
                          section, write_wav)
 from model.generation import front
 from model.errors import MidifillError, RequestError
@@ -80,7 +81,7 @@ def describe(midi_path):
     first = max(1, n_bars // 2)
     info = (f"{len(song.tracks)} tracks, {n_bars} bars, {song.tempo:.0f} bpm, "
             f"{song.time_signatures[0].numerator}/{song.time_signatures[0].denominator}")
-    return (tk.track_rows(song), gr.update(choices=tk.target_choices(song), value=default),
+    return (tk.track_rows(song), gr.update(choices=tk.target_choices(song), value=[default]),
             first, min(n_bars, first + 3), info)
 
 
@@ -114,16 +115,16 @@ def _generate(midi, mode, target, new_instrument, bar_start, bar_end, controls,
         data = Path(midi).read_bytes()  # the download is this file with the fill written in
         job = tk.Task(mode=mode, target=target or "", bar_start=bar_start, bar_end=bar_end,
                       new_instrument=str(new_instrument), **controls)
-        song, request, track_id, start, end = tk.prepare(song, job)
+        song, request, track_ids, start, end = tk.prepare(song, job)
     except tk.InputError as exc:
         raise _refuse(str(exc)) from exc
     except OSError as exc:  # the upload vanished between reading and reading again
         raise _refuse(f"The file could not be read again ({exc.strerror or exc}): upload it "
                       "once more.") from exc
-    new_track = song.tracks[-1] if job.target == tk.NEW_TRACK else None
+    new_track = song.tracks[-1] if tk.NEW_TRACK in tk.chosen_tracks(job.target) else None
 
-    def write_mid(path, notes):
-        return tk.write_fill(path, data, song, request, notes, new_track)
+    def write_mid(path, variation):
+        return tk.write_fill(path, data, song, request, variation, new_track)
     fx = effects.FxSettings(eq_low_db=eq_low, eq_mid_db=eq_mid, eq_high_db=eq_high, lofi=lofi,
                             compression=compression, chorus=chorus, delay=delay,
                             reverb=reverb, room_size=room_size,
@@ -132,40 +133,16 @@ def _generate(midi, mode, target, new_instrument, bar_start, bar_end, controls,
     response = _run_engine(request, progress)
     generated = time.perf_counter()
     songs = front.apply_response(song, request, response)
-    slots = _render_all(song, songs, response, write_mid, track_id, start, end, fx,
+    slots = _render_all(song, songs, request, response, write_mid, track_ids, start, end, fx,
                         Path(str(midi)).stem[:40] or "song", progress)
     progress(1.0, desc="done")
-    summary = _summary(song, songs, request, response, job, track_id, start, end,
+    summary = describe_run(song, songs, request, response, job, track_ids, start, end,
                        time.perf_counter() - generated, time.perf_counter() - started)
     flat = [summary]
     for i in range(tk.MAX_VARIATIONS):
         flat.append(gr.Column(visible=i < len(slots)))
         flat += list(slots[i]) if i < len(slots) else [None, None, None]
     return tuple(flat)
-
-
-def _summary(song, songs, request, response, job, track_id, start, end, audio_s, total_s) -> str:
-    """What was written, in the form's words: bars numbered from 1, the
-    track's name; the seed, so typing it in gives the same notes again."""
-    n = len(songs)
-    first, last = tk.bar_range(song, start, end)
-    bars = f"bar {first}" if first == last else f"bars {first}-{last}"
-    seed = response.get("seed")
-    drawn = job.seed is None or float(job.seed) < 0
-    t = response.get("timing_ms", {})
-    text = (f"**{n} variation{'s' if n != 1 else ''}** of {tk.track_label(song, track_id)}, "
-            f"{bars} ({request['mode']}), model `{response.get('model', '?')}`, "
-            f"seed **{seed}**"
-            + (" (drawn for this run: enter it as the seed to get these notes again)"
-               if drawn else "")
-            + ". Notes written: " + ", ".join(str(len(v["notes"])) for v in response["variations"])
-            + ". Audio: bars {}-{} (the fill and {} bars each side)".format(
-                *section(songs[0], start, end)[2:], CONTEXT_BARS)
-            + f". Model {t.get('total', 0) / 1000:.1f} s, audio {audio_s:.1f} s "
-            f"(total {total_s:.1f} s).")
-    if job.notes:
-        text += " Note: " + "; ".join(job.notes) + "."
-    return text
 
 
 def _signature() -> inspect.Signature:
@@ -196,10 +173,10 @@ def _run_engine(request, progress) -> dict:
         raise gr.Error(f"The model failed: {exc}") from exc
 
 
-def _render_all(song, songs, response, write_mid, track_id, start, end, fx, stem,
+def _render_all(song, songs, request, response, write_mid, track_ids, start, end, fx, stem,
                 progress) -> list:
     """Each variation's slot (see _finish), in a fresh work folder;
-    `write_mid(path, notes)` writes a variation's download.
+    `write_mid(path, variation)` writes a variation's download.
 
     Variations are finished side by side: FluidSynth, pedalboard and NumPy's
     FFT let go of the GIL, so on two or more cores two variations take about
@@ -207,8 +184,8 @@ def _render_all(song, songs, response, write_mid, track_id, start, end, fx, stem
     out = _new_work_dir()
     workers = max(1, min(len(songs), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="midifill-render") as pool:
-        jobs = [pool.submit(_finish, song, new_song, i, v["notes"], write_mid, track_id, start,
-                            end, fx, out, stem)
+        jobs = [pool.submit(_finish, song, new_song, i, tk.filled_targets(request, v), v,
+                            write_mid, track_ids, start, end, fx, out, stem)
                 for i, (new_song, v) in enumerate(zip(songs, response["variations"]))]
         for k, _ in enumerate(as_completed(jobs), 1):
             progress(0.6 + 0.4 * k / len(jobs), desc=f"rendered {k} of {len(jobs)}")
@@ -220,18 +197,19 @@ def _render_all(song, songs, response, write_mid, track_id, start, end, fx, stem
             raise gr.Error(f"The .mid could not be written: {exc}") from exc
 
 
-def _finish(song, new_song, i, notes, write_mid, track_id, start, end, fx, out, stem):
-    """One variation's slot: (piano roll PNG, WAV, [.mid]). The .mid is the
-    uploaded file with the fill written in, every other event as it was
-    (task.write_fill). The WAV is not in the download list too: the player
-    has its own download button, and each file listed is copied, hashed and
-    sent once more."""
-    n_new = len(notes)
-    mid = write_mid(out / f"{stem}-{i + 1}.mid", notes)
+def _finish(song, new_song, i, filled, variation, write_mid, track_ids, start, end, fx, out,
+            stem):
+    """One variation's slot: (piano roll PNG, WAV, [.mid]); `filled` its
+    targets with their notes. The .mid is the uploaded file with every
+    target's fill written in, every other event as it was (task.write_fill).
+    The WAV is not in the download list too: the player has its own download
+    button, and each file listed is copied, hashed and sent once more."""
+    n_new = sum(len(f["notes"]) for f in filled)
+    mid = write_mid(out / f"{stem}-{i + 1}.mid", variation)
     a, b, _, _ = section(new_song, start, end)  # the fill and 2 bars each side, not the song
     audio = effects.apply(render_song(excerpt(new_song, a, b)), SAMPLE_RATE, fx)
     wav = write_wav(audio, out / f"{stem}-{i + 1}.wav")
-    roll = draw_pianoroll(song, new_song, track_id, start, end, out / f"{stem}-{i + 1}.png",
+    roll = draw_pianoroll(song, new_song, track_ids, start, end, out / f"{stem}-{i + 1}.png",
                           f"variation {i + 1}: {n_new} notes")
     return str(roll), str(wav), [str(mid)]
 
@@ -257,7 +235,7 @@ def clear_results(_midi):
 
 def instrument_visibility(target):
     """The instrument box is for a new track only."""
-    return gr.update(visible=target == tk.NEW_TRACK)
+    return gr.update(visible=tk.NEW_TRACK in tk.chosen_tracks(target))
 
 
 def preset_values(name):
@@ -273,9 +251,9 @@ def preset_values(name):
 # delete_cache: Gradio's copies of uploads and results older than 15 minutes go,
 # checked every 5 (each upload stays on disk until then)
 with gr.Blocks(title="midifill", delete_cache=(300, 900)) as demo:
-    gr.Markdown("# midifill\nUpload a MIDI file (or pick an example), choose a track and the "
-                "bars to write, and press **Generate**. Each variation comes with a piano roll "
-                "(new notes in orange), audio rendered with a General MIDI SoundFont, and "
+    gr.Markdown("# midifill\nUpload a MIDI file (or pick an example), choose one or more "
+                "tracks and the bars to write, and press **Generate**. Each variation comes "
+                "with a piano roll (new notes in orange), audio rendered with a General MIDI SoundFont, and "
                 "downloads.")
     with gr.Row():
         with gr.Column(scale=5):
@@ -292,14 +270,18 @@ with gr.Blocks(title="midifill", delete_cache=(300, 900)) as demo:
             mode = gr.Radio(list(front.MODES), value="fill", label="mode",
                             info="fill: rewrite the bars; continue: write after the material; "
                                  "generate: write from nothing")
-            # choices come with each file; the API may name any id, checked in task.prepare
-            target = gr.Dropdown(choices=[], label="target track", allow_custom_value=True,
-                                 elem_id="target")
+            # choices come with each file; the API may name any id, checked in task.prepare;
+            # several tracks are filled in one request, each hearing the others' new notes
+            target = gr.Dropdown(choices=[], label="tracks to fill", allow_custom_value=True,
+                                 multiselect=True, max_choices=tk.MAX_TARGETS, elem_id="target",
+                                 info="one or several (up to "
+                                      f"{tk.MAX_TARGETS}), filled together over the same bars")
             # Its choices are empty until a file is read, which the API listing would show
             # as Literal[]: describe what the API takes instead (docs/demo.md, "The API").
             target.api_info = lambda: {
                 "type": "string", "description": "a track id from /describe (0, 1, ...) or "
-                                                 f"'{tk.NEW_TRACK}' for a new track"}
+                f"'{tk.NEW_TRACK}' for a new track; several as a list or joined by commas "
+                "('0,1'), filled together"}
             new_instrument = gr.Dropdown(tk.instrument_choices(), value="0", visible=False,
                                          label="instrument of a new track",
                                          elem_id="new-instrument")

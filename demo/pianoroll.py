@@ -35,12 +35,19 @@ def _boxes(notes, height=0.85) -> np.ndarray:
                      np.stack([x1, hi], 1), np.stack([x1, lo], 1)], axis=1)
 
 
-def _draw(ax, song: Song, track_id: str | None, start: float, end: float,
+def _ids(track_ids) -> frozenset:
+    """One track id, or several (a fill of several tracks)."""
+    if track_ids is None:
+        return frozenset()
+    return frozenset([track_ids] if isinstance(track_ids, str) else track_ids)
+
+
+def _draw(ax, song: Song, track_ids: frozenset, start: float, end: float,
           highlight: bool, title: str, until: float):
     ax.axvspan(start, end, color=TARGET_SHADE, zorder=0)
     for i, track in enumerate(song.tracks):
         colour = TRACK_COLOURS[i % len(TRACK_COLOURS)]
-        is_target = track.id == track_id
+        is_target = track.id in track_ids
         normal, new = [], []
         for n in track.notes:
             (new if highlight and is_target and start <= n.start < end else normal).append(n)
@@ -48,8 +55,12 @@ def _draw(ax, song: Song, track_id: str | None, start: float, end: float,
             ax.add_collection(PolyCollection(_boxes(normal), facecolors=colour, linewidths=0,
                                              alpha=0.9 if is_target else 0.45, zorder=2))
         if new:
+            # outlined in the track's colour: several tracks filled stay apart
             ax.add_collection(PolyCollection(_boxes(new), facecolors=GENERATED,
-                                             edgecolors="#8a3b00", linewidths=0.4, zorder=3))
+                                             edgecolors=colour if len(track_ids) > 1
+                                             else "#8a3b00",
+                                             linewidths=1.2 if len(track_ids) > 1 else 0.4,
+                                             zorder=3))
     bars = song.bars(until=until)
     # bar lines from below the lowest to above the highest pitch there is
     ax.vlines([b.start for b in bars], -1, 128, color="#cccccc", linewidth=0.6, zorder=1)
@@ -60,13 +71,16 @@ def _draw(ax, song: Song, track_id: str | None, start: float, end: float,
     ax.set_ylabel("pitch")
 
 
-def draw_pianoroll(before: Song, after: Song, track_id: str | None, start: float,
+def draw_pianoroll(before: Song, after: Song, track_ids, start: float,
                    end: float, path: str | os.PathLike, title: str = "") -> Path:
     """Save a two-panel PNG (before above, after below) to `path`, atomically.
 
+    `track_ids` is the target track's id, or the ids of every track filled.
     The target range [start, end) is shaded; in the lower panel the notes of
-    the target track that start in it (the generated ones) are orange.
+    each target track that start in it (the generated ones) are orange,
+    outlined in their track's colour when several tracks were filled.
     """
+    track_ids = _ids(track_ids)
     path = Path(path)
     until = max(before.end_beat, after.end_beat, end, 4.0)
     # fixed margins: constrained layout measured every text on each draw
@@ -74,8 +88,8 @@ def draw_pianoroll(before: Song, after: Song, track_id: str | None, start: float
     fig.subplots_adjust(left=0.06, right=0.84, top=0.94, bottom=0.09, hspace=0.28)
     FigureCanvasAgg(fig)
     top, bottom = fig.subplots(2, 1, sharex=True, sharey=True)
-    _draw(top, before, track_id, start, end, False, "before", until)
-    _draw(bottom, after, track_id, start, end, True, "after" + (f" - {title}" if title else ""),
+    _draw(top, before, track_ids, start, end, False, "before", until)
+    _draw(bottom, after, track_ids, start, end, True, "after" + (f" - {title}" if title else ""),
           until)
     bottom.set_xlabel("bar")
     pitches = [n.pitch for s in (before, after) for t in s.tracks for n in t.notes]

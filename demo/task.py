@@ -9,9 +9,11 @@ shows it as a gr.Error.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import field, make_dataclass
 from pathlib import Path
 
+import mido
 import pretty_midi
 
 from model.generation import front
@@ -20,7 +22,9 @@ from model.errors import MidiFileError, MidiLimitError
 from model.limits import MAX_FILE_BYTES  # past it a MIDI file is almost surely not a song
 from model.generation.front import InputError
 from model.midi_io import read_midi, scan_midi
-from model.midi_patch import write_patched
+from model.files import atomic_path
+from model.generation.request import LIMITS
+from model.midi_patch import instruments, patch_midi
 from demo import controls_form as form
 from model.song import Song, Track
 
@@ -31,6 +35,7 @@ MAX_TRACKS = 64
 MAX_BENDS = 20_000
 MAX_EVENTS = 100_000
 MAX_VARIATIONS = 4  # slots on the page
+MAX_TARGETS = LIMITS["targets"]  # tracks filled in one run (docs/contract.md)
 NEW_TRACK = "new"
 DRUMS = "drums"
 KEY_OFF, KEY_AUTO = "off", "auto (from the song)"
@@ -112,46 +117,112 @@ def detect_key(song: Song) -> str | None:
 # table the demo shows (demo/controls_form.py; None: not sent), then what was
 # adjusted, to tell the visitor. Bars are numbered from 1, both ends included.
 Task = make_dataclass("Task", [
-    ("mode", str, "fill"), ("target", str, ""), ("bar_start", int, 1), ("bar_end", int, 4),
+    ("mode", str, "fill"),
+    ("target", str, ""),  # one track id, ids joined by commas, or a list (chosen_tracks)
+    ("bar_start", int, 1), ("bar_end", int, 4),
     ("new_instrument", str, "0"),  # a program number as text, or DRUMS
 ] + form.task_fields()
   + [("notes", list, field(default_factory=list))])
 Task.__doc__ = "What the form asks for (see above); a control left None is not sent."
 
 
-def prepare(song: Song, task: Task) -> tuple[Song, dict, str, float, float]:
-    """(song with any new track added, request dict, track id, start, end)."""
+def chosen_tracks(target) -> list[str]:
+    """The track ids a form or API call chose, in its order, each once: a list
+    (the page's menu), or one id, or ids joined by commas ("0,1")."""
+    items = target if isinstance(target, (list, tuple)) else str(target or "").split(",")
+    out = []
+    for item in items:
+        item = str(item).strip()
+        if item and item not in out:
+            out.append(item)
+    return out
+
+
+def prepare(song: Song, task: Task) -> tuple[Song, dict, list[str], float, float]:
+    """(song with any new track added, request dict, the target track ids in
+    the form's order, start, end). One track gives a request of `target`,
+    several a request of `targets` over the same bars (docs/contract.md,
+    "Several targets")."""
     front.check_mode(task.mode)
     mode = task.mode
-    if task.target == NEW_TRACK:
-        song, track_id = _with_new_track(song, task.new_instrument)
-        if mode != "fill":
-            task.notes.append(f"a new track is written with mode 'fill', not '{mode}'")
-        mode = "fill"
-    else:
-        track_id = str(task.target)
-        if not any(t.id == track_id for t in song.tracks):
-            known = ", ".join(t.id for t in song.tracks) or "none"
-            raise InputError(f"Track '{task.target}' does not exist in this file (tracks: "
-                             f"{known}). Pick a track from the list or 'a new track'.")
-    request = front.build_request(song, track_id, (task.bar_start, task.bar_end), mode,
-                                  _controls(song, task))
-    target = request["target"]
-    return song, request, track_id, target["start"], target["end"]
+    chosen = chosen_tracks(task.target)
+    if not chosen:
+        raise InputError("No track chosen: pick one or more tracks to fill, or 'a new track'.")
+    if len(chosen) > MAX_TARGETS:
+        raise InputError(f"{len(chosen)} tracks chosen; one run fills at most {MAX_TARGETS}. "
+                         "Remove some from the list.")
+    ids = []
+    for typed in chosen:
+        if typed == NEW_TRACK:
+            song, track_id = _with_new_track(song, task.new_instrument)
+            if mode != "fill":
+                task.notes.append(f"a new track is written with mode 'fill', not '{mode}'")
+            mode = "fill"
+        else:
+            track_id = typed
+            if not any(t.id == track_id for t in song.tracks):
+                known = ", ".join(t.id for t in song.tracks) or "none"
+                raise InputError(f"Track '{typed}' does not exist in this file (tracks: "
+                                 f"{known}). Pick a track from the list or 'a new track'.")
+        ids.append(track_id)
+    bars = (task.bar_start, task.bar_end)
+    request = front.build_targets_request(song, [(i, bars) for i in ids], mode,
+                                          _controls(song, task))
+    span = request["target"] if "target" in request else request["targets"][0]
+    return song, request, ids, span["start"], span["end"]
 
 
-def write_fill(path, data: bytes, song: Song, request: dict, notes: list,
+def filled_targets(request: dict, variation: dict) -> list[dict]:
+    """A variation's targets as the response names them ({track, start, end,
+    notes}), for a request of one `target` too."""
+    if "targets" in variation:
+        return variation["targets"]
+    return [dict(request["target"], notes=variation["notes"])]
+
+
+def write_fill(path, data: bytes, song: Song, request: dict, variation: dict,
                new_track: Track | None = None) -> Path:
-    """The uploaded file's bytes `data` written to `path` with only the
-    target track's notes in the request's range replaced by a variation's
-    `notes` (lists, as the response holds them), as `midifill generate`
-    writes it (model/midi_patch.py): every other event, channel, track and
-    the tick resolution stay as they were. With `new_track` (the Track that
-    `prepare` added), the notes go to a file track of its own."""
-    target = request["target"]
-    index = next(i for i, t in enumerate(song.tracks) if t.id == target["track"])
-    return write_patched(path, data, index, target["start"], target["end"],
-                         front.fill_notes(song, target, notes), new_track)
+    """The uploaded file's bytes `data` written to `path` with only each
+    target track's notes in its range replaced by a variation's notes
+    (`variation` as the response holds it), as `midifill generate` writes it
+    (model/midi_patch.py): every other event, channel, track and the tick
+    resolution stay as they were. With `new_track` (the Track that `prepare`
+    added), its notes go to a file track of its own.
+
+    The targets are written one after another, each found again by its
+    instrument (program, channel, file track) rather than by its place: a
+    fill can empty an instrument or move which of a file track's
+    instruments comes first, and so renumber the others."""
+    filled = filled_targets(request, variation)
+    try:
+        before = [(i.program, i.channel, i.track)
+                  for i in instruments(mido.MidiFile(file=io.BytesIO(data)))]
+    except Exception as exc:  # as patch_midi words it
+        raise MidiFileError(f"the input file cannot be read again to write the fill "
+                            f"({type(exc).__name__})") from exc
+    index = {t.id: i for i, t in enumerate(song.tracks)}
+    is_new = [new_track is not None and t["track"] == new_track.id for t in filled]
+    # fills with notes before empty ones (an emptied instrument is gone for
+    # a later range of its track), the new track last (it is added after them)
+    order = sorted(range(len(filled)), key=lambda k: (is_new[k], not filled[k]["notes"]))
+    for k in order:
+        target = filled[k]
+        notes = front.fill_notes(song, target, target["notes"])
+        if is_new[k]:
+            data = patch_midi(data, 0, target["start"], target["end"], notes, new_track)
+            continue
+        key = before[index[target["track"]]]
+        now = [(i.program, i.channel, i.track)
+               for i in instruments(mido.MidiFile(file=io.BytesIO(data)))]
+        if key not in now:
+            if notes:
+                raise MidiFileError(f"track {target['track']} is no longer in the file")
+            continue  # emptied by an earlier range of its track: nothing left to remove
+        data = patch_midi(data, now.index(key), target["start"], target["end"], notes)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(data)
+    return path
 
 
 def bar_range(song: Song, start: float, end: float) -> tuple[int, int]:

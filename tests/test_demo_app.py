@@ -56,7 +56,7 @@ def test_describe_lists_the_tracks(client):
     rows = table["data"]
     assert [r[1] for r in rows] == ["Drums", "Bass", "Chords", "Lead"]
     assert rows[1][2] == "Electric Bass (finger)" and rows[3][3] == 35 and rows[0][4] == "1-8"
-    assert target["value"] == "3" and 1 <= first <= last <= 8
+    assert target["value"] == ["3"] and 1 <= first <= last <= 8
     assert "8 bars" in info
 
 
@@ -99,6 +99,33 @@ def test_fill_two_variations_changes_only_the_target_range(client):
     for t in original.tracks:
         lo, hi = (start, end) if t.id == "3" else (-1, -1)  # (-1, -1): every note is outside
         assert notes_of(songs[0], t.id, False, lo, hi) == notes_of(songs[1], t.id, False, lo, hi)
+
+
+def test_several_tracks_are_filled_in_one_run(client):
+    """Drums and bass over bars 5-6 (issue 31): the summary names both and the
+    order they were written in; each variation's download holds both fills,
+    as many notes as the summary says, and nothing outside the range changes."""
+    result = client.predict(midi=handle_file(str(EXAMPLE)), target=["1", "0"], bar_start=5,
+                            bar_end=6, variations=2, seed=5, api_name="/generate")
+    summary, slots = result[0], [result[1 + 3 * i: 4 + 3 * i] for i in range(2)]
+    assert "**2 variations** of Bass and Drums, written in the order Drums \u2192 Bass" in summary
+    counts = re.search(r"Notes written: 1 Bass (\d+), Drums (\d+); 2 Bass (\d+), Drums (\d+)\.",
+                       summary)
+    assert counts, summary
+    start, end = 16.0, 24.0
+    original = read_midi(EXAMPLE)
+    inside = []
+    for k, (roll, wav, downloads) in enumerate(slots):
+        assert Path(roll).stat().st_size > 10_000 and wav.endswith(".wav")
+        song = read_midi(downloads[0])
+        assert [t.id for t in song.tracks] == [t.id for t in original.tracks]
+        for t in original.tracks:
+            lo, hi = (start, end) if t.id in ("0", "1") else (-1, -1)
+            assert notes_of(song, t.id, False, lo, hi) == notes_of(original, t.id, False, lo, hi)
+        bass, drums = (notes_of(song, i, True, start, end) for i in ("1", "0"))
+        assert (len(bass), len(drums)) == (int(counts[2 * k + 1]), int(counts[2 * k + 2]))
+        inside.append((bass, drums))
+    assert inside[0] != inside[1]
 
 
 def test_a_new_track_is_added_with_the_chosen_instrument(client):

@@ -70,14 +70,22 @@ def test_upload_generate_and_hear_it(url):
             # the instrument box is for a new track only
             instrument = page.locator("#new-instrument")
             expect(instrument).to_be_hidden()
+            # the lead is chosen; a new track joins it, then leaves again
+            expect(page.locator("#target .token")).to_have_count(1)
             page.locator("#target input").click()
             page.get_by_role("option", name=re.compile("a new track")).click()
             expect(instrument).to_be_visible()
-            page.locator("#target input").click()
-            page.get_by_role("option", name=re.compile("^3: Lead")).click()
+            page.locator("#target .token", has_text="a new track").locator(
+                ".token-remove").click()
             expect(instrument).to_be_hidden()
+            # several tracks, filled together over the same bars (issue 31)
+            page.locator("#target input").click()
+            page.get_by_role("option", name=re.compile("^0: Drums")).click()
+            expect(page.locator("#target .token")).to_have_count(2)
             page.click("#generate")
-            expect(page.locator("#summary")).to_contain_text("variations of Lead", timeout=180_000)
+            expect(page.locator("#summary")).to_contain_text("variations of Lead and Drums",
+                                                             timeout=180_000)
+            expect(page.locator("#summary")).to_contain_text("written in the order Drums")
             # the player is ready when it knows the length of the rendered audio
             duration = page.locator("#audio-1 #duration")
             expect(duration).to_have_text(re.compile(r"^0:1[5-9]$|^0:2\d$"), timeout=60_000)

@@ -90,8 +90,8 @@ def test_a_fill_past_the_end_is_a_request_the_engine_accepts(pop):
 def test_prepare_builds_a_request_the_engine_accepts(pop):
     job = tk.Task(mode="fill", target="3", bar_start=5, bar_end=6, temperature=0.9, top_p=0.9,
                   seed=4, variations=2, density=4.0, key="C major", pitch_range=(60, 84))
-    song, request, track_id, start, end = tk.prepare(pop, job)
-    assert song is pop and (track_id, start, end) == ("3", 16.0, 24.0)
+    song, request, ids, start, end = tk.prepare(pop, job)
+    assert song is pop and (ids, start, end) == (["3"], 16.0, 24.0)
     assert request["target"] == {"track": "3", "start": 16.0, "end": 24.0}
     assert request["controls"] == {"temperature": 0.9, "top_p": 0.9, "variations": 2, "seed": 4,
                                    "density": 4.0, "pitch_range": [60, 84], "key": "C major"}
@@ -115,8 +115,8 @@ def test_auto_is_a_choice_of_its_own_and_no_value_stands_for_it(pop):
 def test_a_new_track_gets_a_fresh_id_and_is_filled(pop):
     job = tk.Task(mode="generate", target=tk.NEW_TRACK, new_instrument=tk.DRUMS, bar_start=1,
                   bar_end=2)
-    song, request, track_id, start, end = tk.prepare(pop, job)
-    assert track_id == "4" and len(song.tracks) == 5 and song.tracks[-1].is_drum
+    song, request, ids, start, end = tk.prepare(pop, job)
+    assert ids == ["4"] and len(song.tracks) == 5 and song.tracks[-1].is_drum
     assert request["mode"] == "fill" and any("fill" in n for n in job.notes)
     assert request["tracks"][-1]["notes"] == []
     parse_request(request, Tokenizer())
@@ -203,11 +203,11 @@ def test_the_download_is_the_upload_with_only_the_fill_written_in(tmp_path):
     rich_midi.build(path)
     song = tk.load_song(path)
     keys = next(t.id for t in song.tracks if t.name == "Keys")
-    song, request, track_id, start, end = tk.prepare(song, tk.Task(target=keys, bar_start=3,
+    song, request, ids, start, end = tk.prepare(song, tk.Task(target=keys, bar_start=3,
                                                                    bar_end=4))
     assert (start, end) == (8.0, 16.0)
     notes = [[62, 8.0, 0.5, 90], [65, 9.5, 1.0, 70], [60, 15.0, 1.0, 100]]
-    tk.write_fill(tmp_path / "out.mid", path.read_bytes(), song, request, notes)
+    tk.write_fill(tmp_path / "out.mid", path.read_bytes(), song, request, {"notes": notes})
     original, written = mido.MidiFile(path), mido.MidiFile(tmp_path / "out.mid")
     tpb = rich_midi.TPB
     inside = rich_midi.assert_only_the_fill_changed(original, written, 1, 8 * tpb, 16 * tpb)
@@ -225,10 +225,10 @@ def test_a_new_track_is_a_file_track_of_its_own(tmp_path):
     from tests import rich_midi
     path = tmp_path / "rich.mid"
     rich_midi.build(path)
-    song, request, track_id, *_ = tk.prepare(tk.load_song(path), tk.Task(
+    song, request, ids, *_ = tk.prepare(tk.load_song(path), tk.Task(
         target=tk.NEW_TRACK, new_instrument="33", bar_start=1, bar_end=2))
     tk.write_fill(tmp_path / "out.mid", path.read_bytes(), song, request,
-                  [[40, 0.0, 1.0, 100], [43, 4.0, 2.0, 90]], song.tracks[-1])
+                  {"notes": [[40, 0.0, 1.0, 100], [43, 4.0, 2.0, 90]]}, song.tracks[-1])
     original, written = mido.MidiFile(path), mido.MidiFile(tmp_path / "out.mid")
     assert written.ticks_per_beat == rich_midi.TPB and len(written.tracks) == 4
     assert [rich_midi.timed(t) for t in written.tracks[:3]] == [
@@ -245,3 +245,111 @@ def test_the_summary_speaks_in_bars_and_track_names(pop):
     assert tk.bar_range(pop, 24.0, 40.0) == (7, 10)  # past the song's end
     assert tk.track_label(pop, "3") == "Lead"
     assert tk.track_label(Song([Track("0", 0, False, [])]), "0") == "track 0"
+
+
+# --- several tracks in one run (issue 31) ------------------------------------------
+
+def test_several_tracks_make_one_request_of_targets_over_the_same_bars(pop):
+    song, request, ids, start, end = tk.prepare(pop, tk.Task(target=["1", "0", "1"],
+                                                             bar_start=5, bar_end=6))
+    assert ids == ["1", "0"] and (start, end) == (16.0, 24.0) and "target" not in request
+    assert request["targets"] == [{"track": "1", "start": 16.0, "end": 24.0},
+                                  {"track": "0", "start": 16.0, "end": 24.0}]
+    assert [t.track_id for t in parse_request(request, Tokenizer()).targets] == ["1", "0"]
+    # the API may join ids by commas; one id still gives a request of one target
+    assert tk.prepare(pop, tk.Task(target="3, 2", bar_start=5, bar_end=6))[2] == ["3", "2"]
+    assert "target" in tk.prepare(pop, tk.Task(target=["3"], bar_start=5, bar_end=6))[1]
+
+
+def test_a_new_track_beside_existing_ones(pop):
+    song, request, ids, *_ = tk.prepare(pop, tk.Task(target=["0", tk.NEW_TRACK],
+                                                     new_instrument="33", mode="continue"))
+    assert ids == ["0", "4"] and song.tracks[-1].program == 33
+    assert request["mode"] == "fill" and [t["track"] for t in request["targets"]] == ["0", "4"]
+
+
+@pytest.mark.parametrize("target, words", [
+    ([], "No track chosen"), ("", "No track chosen"),
+    (["0", "1", "9"], "Track '9' does not exist"),
+    ([str(i) for i in range(9)], "at most 8"),
+])
+def test_a_bad_choice_of_tracks_is_refused(pop, target, words):
+    with pytest.raises(tk.InputError, match=words):
+        tk.prepare(pop, tk.Task(target=target))
+
+
+def test_the_download_holds_every_target_and_nothing_else_changes(tmp_path):
+    """Keys and Kit of the rich file filled together: both tracks' notes in
+    bars 3-4 are the variation's, every other event of the file as it was."""
+    import mido
+
+    from tests import rich_midi
+    path = tmp_path / "rich.mid"
+    rich_midi.build(path)
+    song = tk.load_song(path)
+    keys, kit = (next(t.id for t in song.tracks if t.name == n) for n in ("Keys", "Kit"))
+    song, request, ids, start, end = tk.prepare(song, tk.Task(target=[kit, keys], bar_start=3,
+                                                              bar_end=4))
+    variation = {"targets": [
+        {"track": kit, "start": 8.0, "end": 16.0, "notes": [[38, 8.0, 0.25, 110]]},
+        {"track": keys, "start": 8.0, "end": 16.0, "notes": [[62, 8.0, 0.5, 90],
+                                                              [65, 12.0, 2.0, 70]]}]}
+    tk.write_fill(tmp_path / "out.mid", path.read_bytes(), song, request, variation)
+    original, written = mido.MidiFile(path), mido.MidiFile(tmp_path / "out.mid")
+    tpb = rich_midi.TPB
+    assert timed_without_notes(written) == timed_without_notes(original)
+    assert rich_midi.timed(written.tracks[0]) == rich_midi.timed(original.tracks[0])
+    for k, inside in ((1, [(8 * tpb, 8 * tpb + 240, 2, 62, 90),
+                           (12 * tpb, 14 * tpb, 2, 65, 70)]),
+                      (2, [(8 * tpb, 8 * tpb + 120, 9, 38, 110)])):
+        outside = [n for n in rich_midi.notes(original.tracks[k]) if not 8 * tpb <= n[0] < 16 * tpb]
+        got = rich_midi.notes(written.tracks[k])
+        assert [n for n in got if not 8 * tpb <= n[0] < 16 * tpb] == outside
+        assert [n for n in got if 8 * tpb <= n[0] < 16 * tpb] == inside
+    heard = front.apply_response(song, request, {"variations": [variation]})[0]
+    back = read_midi(tmp_path / "out.mid")
+    for tid in (keys, kit):
+        assert back.track(tid).sorted_notes() == heard.track(tid).sorted_notes()
+
+
+def timed_without_notes(mf):
+    from tests import rich_midi
+    return [[e for e in rich_midi.timed(t) if not e[1].startswith(("note_on", "note_off"))]
+            for t in mf.tracks]
+
+
+def test_targets_are_found_by_instrument_when_a_fill_reorders_them(tmp_path):
+    """One file track, two channels: the keys' first note closes before the
+    bass's, so the keys are Song track 0. A bass fill that closes a note
+    earlier makes the bass instrument 0 of the written file; the keys' fill
+    must still land on the keys (patching by place wrote it on the bass)."""
+    import mido
+    tpb = 96
+    events = [(0, mido.Message("program_change", channel=0, program=33)),
+              (0, mido.Message("program_change", channel=1, program=0)),
+              (0, mido.Message("note_on", channel=1, note=64, velocity=80)),
+              (90, mido.Message("note_off", channel=1, note=64, velocity=0)),
+              (4 * tpb, mido.Message("note_on", channel=0, note=36, velocity=80)),
+              (5 * tpb, mido.Message("note_off", channel=0, note=36, velocity=0)),
+              (8 * tpb, mido.Message("note_on", channel=1, note=67, velocity=80)),
+              (9 * tpb, mido.Message("note_off", channel=1, note=67, velocity=0))]
+    track, last = mido.MidiTrack(), 0
+    for tick, msg in events:
+        track.append(msg.copy(time=tick - last))
+        last = tick
+    mf = mido.MidiFile(type=0, ticks_per_beat=tpb)
+    mf.tracks.append(track)
+    path = tmp_path / "one_track.mid"
+    mf.save(path)
+    song = tk.load_song(path)
+    assert [t.program for t in song.tracks] == [0, 33]  # keys first
+    song, request, ids, *_ = tk.prepare(song, tk.Task(target=["1", "0"], bar_start=1,
+                                                      bar_end=1))
+    variation = {"targets": [
+        {"track": "1", "start": 0.0, "end": 4.0, "notes": [[40, 0.0, 0.25, 100]]},
+        {"track": "0", "start": 0.0, "end": 4.0, "notes": [[72, 2.0, 1.0, 60]]}]}
+    tk.write_fill(tmp_path / "out.mid", path.read_bytes(), song, request, variation)
+    back = {t.program: t.sorted_notes() for t in read_midi(tmp_path / "out.mid").tracks}
+    heard = front.apply_response(song, request, {"variations": [variation]})[0]
+    assert back == {t.program: t.sorted_notes() for t in heard.tracks}
+    assert [n.pitch for n in back[33]] == [40, 36] and [n.pitch for n in back[0]] == [72, 67]
