@@ -3,7 +3,7 @@ size, the ranking, and, through the engine with the tiny trained
 model, that a response is the sampled fills closest to the part."""
 import pytest
 
-from model.generation.choose import CANDIDATES, closest, closest_groove, pool_size
+from model.generation.choose import CANDIDATES, DRUM_CANDIDATES, closest, closest_groove, pool_size
 from model.groove import groove_closeness, onset_set
 from model.histograms import pitch_class_overlap
 from model.song import Bar, Note
@@ -130,7 +130,7 @@ def test_drum_fills_are_the_sampled_fills_closest_to_the_parts_groove(tiny_engin
     tracks = band(drum_target=True)
     part = [Note.from_list(n) for n in tracks[0]["notes"]]
     resp, batches = run_recorded(tiny_engine, monkeypatch, tracks, variations=2)
-    assert len(batches) == 1 and len(batches[0]) == CANDIDATES
+    assert len(batches) == 1 and len(batches[0]) == DRUM_CANDIDATES  # a drum part's auto
     bars = [Bar(4 + i, 16.0 + 4 * i, 4, 4) for i in range(2)]
     near = tuple(onset_set(part, b, b + 4) for b in range(0, 48, 4) if not 16 <= b < 24)
 

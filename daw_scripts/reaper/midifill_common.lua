@@ -63,7 +63,7 @@ end
 M.CONTROLS = {
   { key = "temperature", caption = "Temperature 0-5 (empty=1.0)", default = "", kind = "number", auto = false, off = false, lo = 0, hi = 5, integer = false },
   { key = "variations", caption = "Variations 1-8 (empty=1)", default = "3", kind = "number", auto = false, off = false, lo = 1, hi = 8, integer = true },
-  { key = "candidates", caption = "Candidates 1-16 (empty=8)", default = "", kind = "number", auto = false, off = false, lo = 1, hi = 16, integer = true },
+  { key = "candidates", caption = "Candidates 1-16 (empty=auto)", default = "", kind = "number", auto = true, off = false, lo = 1, hi = 16, integer = true },
   { key = "pitch_range", caption = "Pitch range low-high e.g. 40-90 (empty=auto off)", default = "", kind = "range", auto = true, off = true, lo = 0, hi = 127, integer = false },
   { key = "key", caption = "Key e.g. E minor (empty=off)", default = "", kind = "key", auto = false, off = true },
   { key = "max_polyphony", caption = "Max polyphony 1-32 (empty=auto off)", default = "", kind = "number", auto = true, off = true, lo = 1, hi = 32, integer = true },

@@ -29,7 +29,7 @@ from typing import Any
 from ..errors import RequestError, quote
 from ..limits import CHUNK_BARS, CONTEXT_BARS
 from ..scales import scale_pitch_classes
-from .choose import CANDIDATES
+from .choose import CANDIDATES, DRUM_CANDIDATES
 from .sampling import AUTO
 from .values import number, plain
 
@@ -241,16 +241,20 @@ TABLE: tuple[Control, ...] = (
     Control("variations", "number", "fills to write, generated as one batch, the closest to the "
             "track's own pitch classes first", default=1, lo=1, hi=8, integer=True,
             ui=(1, 8, 1), face_defaults={"demo": 2, "reaper": 3, "live": 3}, metavar="K"),
-    Control("candidates", "number", "fills to sample, keeping those whose pitch classes are "
-            "closest to the track's nearby notes; 1 keeps one draw, faster", default=CANDIDATES,
-            lo=1, hi=16, integer=True, ui=(1, 16, 1), faces=frozenset({"cli", "demo", "reaper"}),
-            metavar="N",
+    Control("candidates", "number", "fills to sample, keeping those closest to the track's "
+            "nearby notes; 1 keeps one draw, faster", lo=1, hi=16, integer=True,
+            ui=(1, 16, 1), faces=frozenset({"cli", "demo", "reaper"}), metavar="N",
+            default=AUTO, auto=AUTO, suggestions=("auto", "1", "2", "4", "8", "16"),
+            default_text=f"auto: {CANDIDATES}, or {DRUM_CANDIDATES} for a drum track",
             doc=f"fills sampled for each chunk of up to {CHUNK_BARS} bars, shared among the "
                 "variations (each keeps the closest of its share, at least itself): where the "
-                f"target track has pitched notes in the {CONTEXT_BARS} bars on each side, the "
-                "engine keeps the sampled fills whose pitch-class histogram is closest to theirs "
-                "([fit.md](fit.md#choosing-among-sampled-fills)); `1`: one sample per variation, "
-                "kept whatever it holds. Drum targets and `generate` sample only the variations"),
+                f"target track has notes in the {CONTEXT_BARS} bars on each side, the engine "
+                "keeps the sampled fills whose pitch-class histogram is closest to theirs "
+                "([fit.md](fit.md#choosing-among-sampled-fills)), or for a drum track those "
+                "whose onsets per drum group are (`groove`); `\"auto\"`: "
+                f"{CANDIDATES}, {DRUM_CANDIDATES} for a drum track (its fills are longer, and "
+                "4 chose as well on the dev set: [speed.md](speed.md)); `1`: one sample per "
+                "variation, kept whatever it holds. `generate` samples only the variations"),
     Control("pitch_range", "range", "MIDI pitches a pitched fill stays inside, e.g. 28-60",
             default_text="auto: the track's nearby register, at least 7 semitones wide",
             lo=0, hi=127, off=None, suggestions=("auto", "off", "28-60", "36-72", "48-84",

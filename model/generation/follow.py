@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .choose import CANDIDATES, DRUM_CANDIDATES
 from .harmony import follow_strength
 from ..groove import onset_set
 from ..limits import MIN_PITCHED_BEATS
@@ -208,6 +209,8 @@ def resolve(controls: Controls, prof: PartProfile, track: Track, mode: str,
             (1 if not drum and track.program in MONO_PROGRAMS else None)
     if controls.kit is AUTO:
         auto["kit"] = (prof.drum_keys or CORE_KIT) if drum else None
+    if controls.candidates is AUTO:
+        auto["candidates"] = DRUM_CANDIDATES if drum else CANDIDATES
     if controls.groove is AUTO:
         auto["groove"] = drum and any(prof.drum_bars)
     if controls.durations is AUTO:

@@ -18,7 +18,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .choose import CANDIDATES
 from .draw import NEG_INF, Noise, sample  # noqa: F401  (the draw, model/generation/draw.py)
 from .grammar import FillState
 from ..scales import scale_pitch_classes
@@ -67,7 +66,9 @@ class Controls:
     top_k: int = 0
     seed: int | None = None
     variations: int = 1
-    candidates: int = CANDIDATES  # fills sampled to keep the closest to the part (choose.py)
+    # fills sampled to keep the closest to the part (choose.py); AUTO:
+    # CANDIDATES, DRUM_CANDIDATES for a drum part (follow.resolve)
+    candidates: int | _Auto = AUTO
     pitch_range: tuple[int, int] | None | _Auto = AUTO  # AUTO: the part's own range
     key: str | None = None
     max_polyphony: int | None | _Auto = AUTO  # AUTO: the part's own most notes at once
