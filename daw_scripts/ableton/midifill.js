@@ -45,7 +45,7 @@ var CONTROLS = [
 // END CONTROLS
 
 var settings = {
-    port: 9000, temperature: 1.0, variations: 3, keyLock: 0,
+    port: 9000, temperature: 1.0, variations: 3, keyLock: 0, together: 0,
     controls: {},            // set by the menus; a control not here is left out
     ackTimeoutMs: 4000,      // no answer at all: the server acks at once from its receive thread
     silenceTimeoutMs: 10000  // once it answered: it answers every poll while it works
@@ -71,6 +71,9 @@ function vary(v) { if (v !== 0) start("variations"); }
 function temperature(v) { settings.temperature = Math.max(0.05, Number(v)); }
 function numvariations(v) { settings.variations = clampInt(v, 1, 8); }
 function keylock(v) { settings.keyLock = Number(v) ? 1 : 0; }
+// This device's Together switch. The device that is pressed reads every
+// device's switch through the Live API (joinedTracks), its own included.
+function together(v) { settings.together = Number(v) ? 1 : 0; }
 
 // A menu of the device ([prepend menu NAME], one per control of CONTROLS
 // with menu items): the item chosen, by index, as control() reads it.
@@ -341,8 +344,22 @@ function readSelection(kind) {
     }
     tracks.push(ownTrack);
     var trackCount = song.getcount("tracks");
+    var parts = [{ clip: c, target: tgt, shift: shift,
+                   noteSpan: [Math.min(c.start_marker, c.loop_start), Math.max(c.end_marker, c.loop_end, tgt.end)] }];
+    var joined = {}, skipped = [];
+    if (kind !== "continue") {
+        var range = [tgt.start + shift, tgt.end + shift]; // payload time
+        var marked = joinedTracks(trackCount, trackIndex);
+        for (var m = 0; m < marked.length; m++) {
+            var part = joinedPart(marked[m], c, range, shift, origin, windowEnd);
+            if (!part) { skipped.push(str(api("live_set tracks " + marked[m]), "name")); continue; }
+            joined[marked[m]] = true;
+            parts.push(part);
+            tracks.push(part.entry);
+        }
+    }
     for (var t = 0; t < trackCount; t++) {
-        if (t === trackIndex) continue;
+        if (t === trackIndex || joined[t]) continue;
         var track = api("live_set tracks " + t);
         if (!num(track, "has_midi_input")) continue;
         var entry = trackEntry(t);
@@ -384,9 +401,19 @@ function readSelection(kind) {
         target: { track: ownTrack.id, start: round6(tgt.start + shift), end: round6(tgt.end + shift) },
         controls: controls
     };
+    if (parts.length > 1) { // several targets: docs/contract.md, "Several targets"
+        request.targets = [];
+        for (var q = 0; q < parts.length; q++) {
+            request.targets.push({ track: tracks[q].id, start: round6(parts[q].target.start + parts[q].shift),
+                                   end: round6(parts[q].target.end + parts[q].shift) });
+        }
+        delete request.target;
+    }
     var labels = { fill: "a fill", "continue": "a continuation", variations: controls.variations + " variations" };
-    return { kind: kind, request: request, clip: c, target: tgt, shift: shift, extend: extend,
-             noteSpan: [Math.min(c.start_marker, c.loop_start), Math.max(c.end_marker, c.loop_end, tgt.end)],
+    if (parts.length > 1) labels[kind] += " of " + parts.length + " clips";
+    if (skipped.length) labels[kind] += " (no clip to fill on " + skipped.join(", ") + ")";
+    return { kind: kind, request: request, clip: c, target: tgt, shift: shift, extend: extend, parts: parts,
+             noteSpan: parts[0].noteSpan,
              view: { detail: idOf(view, "detail_clip"), slot: idOf(view, "highlighted_clip_slot") },
              label: labels[kind] };
 }
@@ -409,6 +436,70 @@ function refuseToExtend(clip, c, tgt) {
                         ") that Continue would replace. Move the loop end past them, or delete " +
                         "them, then press Continue again.");
     }
+}
+
+// Tracks that join a Fill or Variations: each other MIDI track that carries a
+// midifill device whose Together switch is on. Live lets a device read
+// another device's automatable parameters (Device.parameters), so the
+// switch is found by its name on a Max MIDI effect at the track's top level.
+function joinedTracks(trackCount, ownIndex) {
+    var out = [];
+    for (var t = 0; t < trackCount; t++) {
+        if (t === ownIndex || !num(api("live_set tracks " + t), "has_midi_input")) continue;
+        if (togetherOn("live_set tracks " + t)) out.push(t);
+    }
+    return out;
+}
+
+function togetherOn(trackPath) {
+    var count = api(trackPath).getcount("devices");
+    for (var d = 0; d < count; d++) {
+        var devicePath = trackPath + " devices " + d;
+        if (str(api(devicePath), "class_name") !== "MxDeviceMidiEffect") continue;
+        var params = api(devicePath).getcount("parameters");
+        for (var p = 0; p < params; p++) {
+            var param = api(devicePath + " parameters " + p);
+            if (/^(midifill )?together$/i.test(str(param, "name")) && num(param, "value") >= 0.5) return true;
+        }
+    }
+    return false;
+}
+
+// The clip of a joined track that plays with the selected one: in Session,
+// its clip in the same scene (launched together, each from its start
+// marker); in Arrangement, its clip under the start of the target. Its
+// target is the selected one's range (payload time), within the part of the
+// clip that plays once from its start marker. Null when it has none there.
+function joinedPart(index, c, range, shift, origin, windowEnd) {
+    var trackPath = "live_set tracks " + index, clip = null, k;
+    if (c.isArrangement) {
+        var track = api(trackPath), count = track.getcount("arrangement_clips");
+        for (k = 0; k < count && !clip; k++) {
+            var a = api(trackPath + " arrangement_clips " + k);
+            var at = range[0] + origin;
+            if (num(a, "start_time") <= at + EPS && num(a, "end_time") > at + EPS) clip = a;
+        }
+    } else {
+        var slot = api(trackPath + " clip_slots " + c.slotIndex);
+        if (slot.id != 0 && num(slot, "has_clip")) clip = api(trackPath + " clip_slots " + c.slotIndex + " clip");
+    }
+    if (!clip || !num(clip, "is_midi_clip")) return null;
+    var o = clipInfo(clip);
+    var oShift = c.isArrangement ? o.start_time - o.start_marker - origin : c.start_marker + shift - o.start_marker;
+    var firstEnd = o.looping ? o.loop_end : o.end_marker;
+    var tgt = { start: Math.max(range[0] - oShift, o.start_marker), end: Math.min(range[1] - oShift, firstEnd) };
+    if (c.isArrangement) tgt.end = Math.min(tgt.end, o.end_time - o.start_time + o.start_marker);
+    if (tgt.end - tgt.start < EPS) return null;
+    var entry = trackEntry(index);
+    var notes = readNotes(clip, Math.min(o.start_marker, o.loop_start), Math.max(o.end_marker, o.loop_end));
+    for (k = 0; k < notes.length; k++) {
+        var n = notes[k], p = n.start_time + oShift;
+        if (n.mute || p < -EPS || p >= windowEnd - EPS) continue;
+        if (n.start_time >= tgt.start - EPS && n.start_time < tgt.end - EPS) continue; // replaced
+        entry.notes.push(noteList(n.pitch, p, n.duration, n.velocity));
+    }
+    return { clip: o, target: tgt, shift: oShift, entry: entry,
+             noteSpan: [Math.min(o.start_marker, o.loop_start), Math.max(o.end_marker, o.loop_end)] };
 }
 
 function selectedClip(view) {
@@ -544,19 +635,35 @@ function writeResult(plan, response) {
                  "was deleted while midifill worked." };
     }
     if (plan.kind !== "variations") {
-        var count = replaceRange(clip, plan, variations[0].notes || []);
+        var count = replaceRange(clip, plan, notesOf(variations[0], 0));
+        var clips = 1;
+        for (var i = 1; i < plan.parts.length; i++) {
+            var other = api("id " + plan.parts[i].clip.id);
+            if (Number(other.id) !== plan.parts[i].clip.id) continue; // deleted meanwhile
+            count += replaceRange(other, plan.parts[i], notesOf(variations[0], i));
+            clips++;
+        }
         if (plan.extend) {
             clip.set("end_marker", Math.max(c.end_marker, plan.target.end));
             clip.set("loop_end", plan.target.end);
         }
-        return { written: true, text: (plan.kind === "continue" ? "Continued with " : "Filled ") + plural(count, "note") };
+        return { written: true, text: (plan.kind === "continue" ? "Continued with " : "Filled ") + plural(count, "note") +
+                 (plan.parts.length > 1 ? " in " + plural(clips, "clip") : "") };
     }
     var made = c.isArrangement ? arrangementCopies(plan, variations) : sessionCopies(plan, variations);
     restoreSelection(plan);
     return { written: true, text: "Wrote " + plural(made, "variation") + " beside the original" };
 }
 
+// A variation's notes for target i (a request of several targets answers
+// each in the request's order).
+function notesOf(variation, i) {
+    if (variation.targets) return (variation.targets[i] && variation.targets[i].notes) || [];
+    return i === 0 ? variation.notes || [] : [];
+}
+
 // Only the target range changes: notes that start outside it stay as they are.
+// `plan` is the request's plan or one of its parts: {target, shift, noteSpan}.
 function replaceRange(clip, plan, notes) {
     var t = plan.target;
     clip.call("remove_notes_extended", 0, 128, t.start, t.end - t.start);
@@ -603,48 +710,62 @@ function fitToKept(out, kept) {
     return fit;
 }
 
+// Takes in step: variation v of every clip goes into one scene (the next
+// scene below the originals whose slots are empty on every track filled; a
+// new scene when none is left), so launching that scene plays take v.
 function sessionCopies(plan, variations) {
-    var c = plan.clip;
-    var song = api("live_set");
-    var trackPath = "live_set tracks " + c.trackIndex;
-    var source = api(trackPath + " clip_slots " + c.slotIndex);
-    var slot = c.slotIndex;
+    var song = api("live_set"), parts = plan.parts;
+    var row = plan.clip.slotIndex;
     for (var v = 0; v < variations.length; v++) {
-        // The next empty slot below the original; a new scene when none is left.
-        do { slot++; } while (slot < song.getcount("scenes") &&
-                              num(api(trackPath + " clip_slots " + slot), "has_clip"));
-        if (slot >= song.getcount("scenes")) {
+        do { row++; } while (row < song.getcount("scenes") && rowTaken(parts, row));
+        if (row >= song.getcount("scenes")) {
             song.call("create_scene", -1);
-            slot = song.getcount("scenes") - 1;
+            row = song.getcount("scenes") - 1;
         }
-        var dest = api(trackPath + " clip_slots " + slot);
-        source.call("duplicate_clip_to", "id " + dest.id);
-        var copy = api(trackPath + " clip_slots " + slot + " clip");
-        replaceRange(copy, plan, variations[v].notes || []);
-        copy.set("name", (c.name || "clip") + " v" + (v + 1));
+        for (var i = 0; i < parts.length; i++) {
+            var c = parts[i].clip, trackPath = "live_set tracks " + c.trackIndex;
+            var dest = api(trackPath + " clip_slots " + row);
+            api(trackPath + " clip_slots " + c.slotIndex).call("duplicate_clip_to", "id " + dest.id);
+            var copy = api(trackPath + " clip_slots " + row + " clip");
+            replaceRange(copy, parts[i], notesOf(variations[v], i));
+            copy.set("name", (c.name || "clip") + " v" + (v + 1));
+        }
     }
     return variations.length;
 }
 
+function rowTaken(parts, row) {
+    for (var i = 0; i < parts.length; i++) {
+        if (num(api("live_set tracks " + parts[i].clip.trackIndex + " clip_slots " + row), "has_clip")) return true;
+    }
+    return false;
+}
+
+// Each take after the last clip of every track filled, on a bar line; with
+// several clips, take v of each keeps its place against the others.
 function arrangementCopies(plan, variations) {
-    var c = plan.clip;
-    var trackPath = "live_set tracks " + c.trackIndex;
-    var track = api(trackPath);
-    var song = api("live_set");
+    var parts = plan.parts, song = api("live_set"), i, k;
     var bar = num(song, "signature_numerator") * 4 / num(song, "signature_denominator");
+    var first = parts[0].clip.start_time;
+    for (i = 1; i < parts.length; i++) first = Math.min(first, parts[i].clip.start_time);
     for (var v = 0; v < variations.length; v++) {
-        // After the last clip of the track, on a bar line: nothing is covered.
-        var end = c.end_time;
-        var count = track.getcount("arrangement_clips");
-        for (var k = 0; k < count; k++) {
-            end = Math.max(end, num(api(trackPath + " arrangement_clips " + k), "end_time"));
+        var end = 0;
+        for (i = 0; i < parts.length; i++) {
+            var trackPath = "live_set tracks " + parts[i].clip.trackIndex, track = api(trackPath);
+            end = Math.max(end, parts[i].clip.end_time);
+            var count = track.getcount("arrangement_clips");
+            for (k = 0; k < count; k++) end = Math.max(end, num(api(trackPath + " arrangement_clips " + k), "end_time"));
         }
-        var at = ceilTo(end, bar);
-        track.call("duplicate_clip_to_arrangement", "id " + c.id, at);
-        var copy = arrangementClipAt(trackPath, at);
-        if (!copy) throw new Error("Live did not create the copy at beat " + at);
-        replaceRange(copy, plan, variations[v].notes || []);
-        copy.set("name", (c.name || "clip") + " v" + (v + 1));
+        var base = ceilTo(end, bar);
+        for (i = 0; i < parts.length; i++) {
+            var c = parts[i].clip, path = "live_set tracks " + c.trackIndex;
+            var at = parts.length > 1 ? base + c.start_time - floorTo(first, bar) : base;
+            api(path).call("duplicate_clip_to_arrangement", "id " + c.id, at);
+            var copy = arrangementClipAt(path, at);
+            if (!copy) throw new Error("Live did not create the copy at beat " + at);
+            replaceRange(copy, parts[i], notesOf(variations[v], i));
+            copy.set("name", (c.name || "clip") + " v" + (v + 1));
+        }
     }
     return variations.length;
 }

@@ -562,6 +562,53 @@
       },
       {
         "box": {
+          "id": "obj-together",
+          "maxclass": "live.text",
+          "text": "Together",
+          "texton": "Together",
+          "mode": 1,
+          "numinlets": 1,
+          "numoutlets": 2,
+          "outlettype": [
+            "",
+            ""
+          ],
+          "parameter_enable": 1,
+          "varname": "midifill together",
+          "patching_rect": [
+            460,
+            190,
+            60,
+            18
+          ],
+          "presentation": 1,
+          "presentation_rect": [
+            136,
+            42,
+            52,
+            18
+          ],
+          "saved_attribute_attributes": {
+            "valueof": {
+              "parameter_longname": "midifill together",
+              "parameter_shortname": "Together",
+              "parameter_type": 2,
+              "parameter_mmin": 0,
+              "parameter_mmax": 1,
+              "parameter_initial_enable": 1,
+              "parameter_initial": [
+                0
+              ],
+              "parameter_enum": [
+                "off",
+                "on"
+              ]
+            }
+          }
+        }
+      },
+      {
+        "box": {
           "id": "obj-port",
           "maxclass": "live.numbox",
           "numinlets": 1,
@@ -649,6 +696,24 @@
           ],
           "patching_rect": [
             350,
+            240,
+            100,
+            22
+          ]
+        }
+      },
+      {
+        "box": {
+          "id": "obj-prep-together",
+          "maxclass": "newobj",
+          "text": "prepend together",
+          "numinlets": 1,
+          "numoutlets": 1,
+          "outlettype": [
+            ""
+          ],
+          "patching_rect": [
+            460,
             240,
             100,
             22
@@ -1721,6 +1786,30 @@
           ],
           "destination": [
             "obj-status",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-together",
+            0
+          ],
+          "destination": [
+            "obj-prep-together",
+            0
+          ]
+        }
+      },
+      {
+        "patchline": {
+          "source": [
+            "obj-prep-together",
+            0
+          ],
+          "destination": [
+            "obj-js",
             0
           ]
         }

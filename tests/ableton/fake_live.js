@@ -20,7 +20,9 @@ class LiveSet {
    *        scenes: n, tracks: [{name, midi, drum, slots: {index: clipSpec}, arrangement: [clipSpec]}],
    *        select: {track, slot} or {track, arrangement: k}}
    * clipSpec: {name, looping, loop: [start, end], markers: [start, end], start_time, signature: [n, d], notes: [...]}
-   * deviceSpec: {drum, chains: [{devices: [deviceSpec]}]} (a rack holds chains of devices)
+   * deviceSpec: {drum, chains: [{devices: [deviceSpec]}]} (a rack holds chains of devices),
+   *   or {midifill: {together: 0|1}}: a midifill device (a Max MIDI effect), its Together switch
+   *   among its automatable parameters (Device.parameters lists only those, as Live does)
    */
   constructor(spec) {
     this.ids = new Map();
@@ -61,7 +63,12 @@ class LiveSet {
   makeDevice(d) {
     const chains = (d.chains || []).map((c) => this.register({ type: "Chain",
       devices: (c.devices || []).map((x) => this.makeDevice(x)) }));
-    return this.register({ type: "Device", drum: !!d.drum, chains });
+    const className = d.midifill ? "MxDeviceMidiEffect"
+      : d.drum ? "DrumGroupDevice" : chains.length ? "InstrumentGroupDevice" : "OriginalSimpler";
+    const params = [["Device On", 1]];
+    if (d.midifill) params.push(["Key lock", 0], ["midifill together", d.midifill.together ? 1 : 0]);
+    const parameters = params.map(([name, value]) => this.register({ type: "DeviceParameter", name, value }));
+    return this.register({ type: "Device", drum: !!d.drum, chains, className, parameters });
   }
 
   register(obj) {
@@ -143,6 +150,7 @@ class LiveSet {
       else if (w === "arrangement_clips" && obj.type === "Track") { obj = obj.arrangement[k]; i++; }
       else if (w === "devices" && (obj.type === "Track" || obj.type === "Chain")) { obj = obj.devices[k]; i++; }
       else if (w === "chains" && obj.type === "Device") { obj = obj.chains[k]; i++; }
+      else if (w === "parameters" && obj.type === "Device") { obj = obj.parameters[k]; i++; }
       else if (w === "clip" && obj.type === "ClipSlot") obj = obj.clip;
       else return null;
     }
@@ -217,6 +225,10 @@ function getProp(set, obj, prop) {
   } else if (t === "Device") {
     if (prop === "can_have_drum_pads") return [obj.drum ? 1 : 0];
     if (prop === "can_have_chains") return [obj.chains.length || obj.drum ? 1 : 0];
+    if (prop === "class_name") return [obj.className];
+  } else if (t === "DeviceParameter") {
+    if (prop === "name") return [obj.name];
+    if (prop === "value") return [obj.value];
   }
   throw new Error(`get: ${t} has no property ${prop}`);
 }
@@ -309,7 +321,7 @@ function makeLiveAPIClass(set) {
     const o = this._obj;
     const lists = { Song: { tracks: set.tracks, scenes: set.scenes },
       Track: { clip_slots: o.slots, arrangement_clips: o.arrangement, devices: o.devices },
-      Device: { chains: o.chains }, Chain: { devices: o.devices } }[o.type] || {};
+      Device: { chains: o.chains, parameters: o.parameters }, Chain: { devices: o.devices } }[o.type] || {};
     if (!lists[child]) throw new Error(`getcount: ${o.type} has no list ${child}`);
     return lists[child].length;
   };

@@ -44,12 +44,12 @@ test("every button and control reaches a function of midifill.js", () => {
   const device = loadDevice(new LiveSet(sessionSet()));
   const [js] = byText(/^js /);
   const selectors = into(js.id).map((b) => b.text.split(" ")).filter((w) => w[0] === "prepend").map((w) => w[1]);
-  for (const sel of ["fill", "cont", "vary", "cancel", "temperature", "numvariations", "keylock", "port", "menu"]) {
+  for (const sel of ["fill", "cont", "vary", "cancel", "temperature", "numvariations", "keylock", "together", "port", "menu"]) {
     assert.ok(selectors.includes(sel), `nothing sends ${sel}`);
   }
   for (const sel of selectors.concat(["init"])) assert.equal(typeof device.ctx[sel], "function", sel);
   const labels = find((b) => b.maxclass === "live.text").map((b) => b.text);
-  for (const label of ["Fill", "Continue", "Variations", "Key lock"]) assert.ok(labels.includes(label), label);
+  for (const label of ["Fill", "Continue", "Variations", "Key lock", "Together"]) assert.ok(labels.includes(label), label);
   for (const b of find((x) => /^live\./.test(x.maxclass))) {
     assert.equal(b.presentation, 1, `${b.id} shows in the device`);
     assert.ok(b.saved_attribute_attributes.valueof.parameter_longname, `${b.id} names its parameter`);
@@ -66,8 +66,14 @@ test("the action buttons are hidden parameters; the settings stay stored", () =>
   assert.deepEqual(buttons.map((b) => b.text).sort(), ["Cancel", "Continue", "Fill", "Variations"]);
   for (const b of buttons) assert.equal(visibility(b), 2, `${b.text} is hidden`);
   const settings = find((b) => /^live\./.test(b.maxclass) && !buttons.includes(b));
-  assert.equal(settings.length, 4 + menus().length);
+  assert.equal(settings.length, 5 + menus().length);
   for (const b of settings) assert.ok(visibility(b) < 2, `${b.id} is stored with the set`);
+  // Together is read by the other midifill devices through Device.parameters,
+  // which lists only automatable parameters: it must stay Automated and Stored
+  const [together] = find((b) => b.maxclass === "live.text" && b.text === "Together");
+  assert.equal(visibility(together), 0);
+  assert.equal(together.saved_attribute_attributes.valueof.parameter_longname, "midifill together");
+  assert.equal(together.mode, 1, "a switch, not a button");
 });
 
 // The controls that can follow the part are menus written from the control
