@@ -72,6 +72,7 @@ test("Session: Fill writes the selected clip and the scene's clips on Together t
   const response = h.responseOf(link, link.sent.at(-1).args[0]);
   const filled = response.variations[0].targets;
   assert.deepEqual(filled.map((x) => x.track), ["t2", "t1", "t4"]);
+  assert.ok(filled.every((x) => x.notes.length > 0), "the model wrote into every clip");
   SESSION_TARGETS.forEach(([tr, start, end, shift], i) => {
     assertFilled(set.tracks[tr].slots[0].clip, before.tracks[tr].slots[0], filled[i].notes, shift, start, end);
   });
