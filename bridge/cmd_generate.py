@@ -130,7 +130,7 @@ def run(args) -> int:
     from model import Engine, MidifillError, Track
     from model.generation import front
     from model.midi_io import read_midi
-    from model.midi_patch import patch_midi
+    from model.midi_patch import patch_variation
 
     try:
         song = read_midi(args.input)
@@ -177,21 +177,8 @@ def run(args) -> int:
     for k, var in enumerate(response["variations"], 1):
         path = out if len(response["variations"]) == 1 else \
             out.with_name(f"{out.stem}-{k}{out.suffix}")
-        filled = var.get("targets") or [dict(request["target"], notes=var["notes"])]
-        # from the last track to the first, so that a track a fill empties cannot
-        # move the ones still to patch; the new track after them all (patch_midi
-        # adds it after the file's tracks)
-        filled = sorted(filled, key=lambda t: (new_track is not None
-                                               and t["track"] == new_track.id,
-                                               -int(t["track"])))
-        patched, counts = data, {}
         try:  # the input's own events, only the targets' notes in their ranges changed
-            for target in filled:
-                notes = front.fill_notes(song, target, target["notes"])
-                is_new = new_track is not None and target["track"] == new_track.id
-                patched = patch_midi(patched, int(target["track"]), target["start"],
-                                     target["end"], notes, new_track if is_new else None)
-                counts[(target["track"], target["start"])] = len(notes)
+            patched, written = patch_variation(data, song, request, var, new_track)
             write_patched(path, patched)
         except MidifillError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -199,6 +186,8 @@ def run(args) -> int:
         except OSError as exc:  # checked above, but a disk can fill or a folder vanish
             print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
             return 1
+        counts = {(t["track"], t["start"]): len(notes)
+                  for t, notes in zip(var.get("targets") or [request["target"]], written)}
         row = {"path": str(path), "notes": sum(counts.values())}
         if "targets" in request:
             row["targets"] = [{"track": t["track"], "start": t["start"], "end": t["end"],

@@ -9,11 +9,9 @@ shows it as a gr.Error.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import field, make_dataclass
 from pathlib import Path
 
-import mido
 import pretty_midi
 
 from model.generation import front
@@ -24,7 +22,7 @@ from model.generation.front import InputError
 from model.midi_io import read_midi, scan_midi
 from model.files import atomic_path
 from model.generation.request import LIMITS
-from model.midi_patch import instruments, patch_midi
+from model.midi_patch import patch_variation
 from demo import controls_form as form
 from model.song import Song, Track
 
@@ -189,36 +187,10 @@ def write_fill(path, data: bytes, song: Song, request: dict, variation: dict,
     resolution stay as they were. With `new_track` (the Track that `prepare`
     added), its notes go to a file track of its own.
 
-    The targets are written one after another, each found again by its
-    instrument (program, channel, file track) rather than by its place: a
-    fill can empty an instrument or move which of a file track's
-    instruments comes first, and so renumber the others."""
-    filled = filled_targets(request, variation)
-    try:
-        before = [(i.program, i.channel, i.track)
-                  for i in instruments(mido.MidiFile(file=io.BytesIO(data)))]
-    except Exception as exc:  # as patch_midi words it
-        raise MidiFileError(f"the input file cannot be read again to write the fill "
-                            f"({type(exc).__name__})") from exc
-    index = {t.id: i for i, t in enumerate(song.tracks)}
-    is_new = [new_track is not None and t["track"] == new_track.id for t in filled]
-    # fills with notes before empty ones (an emptied instrument is gone for
-    # a later range of its track), the new track last (it is added after them)
-    order = sorted(range(len(filled)), key=lambda k: (is_new[k], not filled[k]["notes"]))
-    for k in order:
-        target = filled[k]
-        notes = front.fill_notes(song, target, target["notes"])
-        if is_new[k]:
-            data = patch_midi(data, 0, target["start"], target["end"], notes, new_track)
-            continue
-        key = before[index[target["track"]]]
-        now = [(i.program, i.channel, i.track)
-               for i in instruments(mido.MidiFile(file=io.BytesIO(data)))]
-        if key not in now:
-            if notes:
-                raise MidiFileError(f"track {target['track']} is no longer in the file")
-            continue  # emptied by an earlier range of its track: nothing left to remove
-        data = patch_midi(data, now.index(key), target["start"], target["end"], notes)
+    Each target's instrument is found again by (program, channel, file
+    track), not by its place (midi_patch.patch_variation, which `midifill
+    generate` calls too)."""
+    data, _ = patch_variation(data, song, request, variation, new_track)
     path = Path(path)
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(data)

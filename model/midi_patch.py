@@ -10,7 +10,11 @@ with mido, on the file's own tracks and ticks:
 - the target's instrument is found again as pretty_midi found it (the same
   walk: a note-off closes every open note of its channel and pitch that did
   not start at its tick; an instrument is (program, channel, file track) in
-  the order its first note closed), so Song track `i` is instrument `i`;
+  the order its first note closed), so Song track `i` is instrument `i` of
+  the file as read; with several targets (patch_targets, patch_variation)
+  each is found again by (program, channel, file track) after the fills
+  before it, since a fill can reorder a file track's instruments, and the
+  ranges of one instrument are written in one pass;
 - in the target's file track, the note-on of each of the instrument's notes
   that starts inside the range is removed, and each note-off that closes
   only such notes;
@@ -40,7 +44,7 @@ import mido
 from .errors import MidiFileError
 from .limits import MIN_PITCHED_BEATS
 from .same_pitch import tidy
-from .song import Note, Track
+from .song import Note, Song, Track
 
 DRUM_CHANNEL = 9
 
@@ -126,34 +130,104 @@ def patch_midi(data: bytes, track_index: int, start: float, end: float,
     new file track made for it instead (track_index is then not used).
 
     Raises MidiFileError where the file does not hold the instrument."""
-    try:
-        mf = mido.MidiFile(file=io.BytesIO(data))
-    except Exception as exc:  # the file was read once already; say so if it changed
-        raise MidiFileError(f"the input file cannot be read again to write the fill "
-                            f"({type(exc).__name__})") from exc
+    return patch_targets(data, [(None if new_track is not None else track_index,
+                                 start, end, notes)], new_track)
+
+
+def patch_variation(data: bytes, song: Song, request: dict, variation: dict,
+                    new_track: Track | None = None) -> tuple[bytes, list[list[Note]]]:
+    """(the bytes of `data` with every target of one variation of the
+    response written in, [the notes written for each target, in the
+    variation's order]), for `midifill generate` and the demo alike.
+
+    `song` is the song the request was built from (with `new_track`, the
+    Track added for a target "new", as its last track); each target's notes
+    go through front.fill_notes (snapped, the same-pitch rule, notes in any
+    range of the request not kept), then patch_targets writes them all."""
+    from .generation.front import fill_notes
+    filled = variation.get("targets") or [dict(request["target"], notes=variation["notes"])]
+    ranges = request.get("targets", [])
+    index = {t.id: i for i, t in enumerate(song.tracks)}
+    fills, written = [], []
+    for target in filled:
+        notes = fill_notes(song, target, target["notes"], ranges)
+        is_new = new_track is not None and target["track"] == new_track.id
+        fills.append((None if is_new else index[target["track"]], target["start"],
+                      target["end"], notes))
+        written.append(notes)
+    return patch_targets(data, fills, new_track), written
+
+
+def patch_targets(data: bytes, fills: list[tuple[int | None, float, float, list[Note]]],
+                  new_track: Track | None = None) -> bytes:
+    """The bytes of `data` with several fills written in, each (Song track
+    index, start, end, notes) as patch_midi takes one; an index of None puts
+    its notes on `new_track`, a file track added after the others.
+
+    Each target's instrument is taken from `data` as it was before any fill
+    and found again, after the fills before it, by (program, channel, file
+    track), never by its place: a fill can empty an instrument or change
+    which of a file track's instruments closes a note first, and so renumber
+    the others. The ranges of one instrument are written in one pass, so a
+    range's new notes meet the instrument's notes that stay (same-pitch
+    rule), not the notes another range replaces.
+
+    Raises MidiFileError where the file does not hold an instrument."""
+    mf = _read_again(data)
     res = mf.ticks_per_beat
     header, chunks = _chunks(data)
-    n_tracks = len(mf.tracks)
-    if new_track is not None:
-        ch = DRUM_CHANNEL if new_track.is_drum else _free_channel(mf)
-        chunks.insert(n_tracks, _encode(_new_track(new_track, ch, notes, res)))
-        fmt = max(1, struct.unpack(">h", header[8:10])[0])
-        header = header[:8] + struct.pack(">hh", fmt, n_tracks + 1) + header[12:]
-        return header + b"".join(chunks)
     insts = instruments(mf)
-    if not 0 <= track_index < len(insts):
-        raise MidiFileError(f"the input file holds {len(insts)} instruments, not track "
-                            f"{track_index}; was it changed while the fill was made?")
-    inst = insts[track_index]
-    track = _refilled(mf.tracks[inst.track], inst, start, end, notes, res)
-    chunks[inst.track] = _encode(track)
+    groups: dict[tuple, list] = {}
+    added: list[Note] = []
+    for index, start, end, notes in fills:
+        if index is None:
+            added += notes
+            continue
+        if not 0 <= index < len(insts):
+            raise MidiFileError(f"the input file holds {len(insts)} instruments, not track "
+                                f"{index}; was it changed while the fill was made?")
+        inst = insts[index]
+        groups.setdefault((inst.program, inst.channel, inst.track), []).append(
+            (start, end, notes))
+    tracks = list(mf.tracks)
+    for key, ranges in groups.items():
+        found = _instrument(tracks[key[2]], *key)
+        if found is None:  # cannot happen with a file read once; said rather than guessed
+            raise MidiFileError(f"instrument (program {key[0]}, channel {key[1] + 1}) is no "
+                                f"longer in file track {key[2]}")
+        tracks[key[2]] = _refilled(tracks[key[2]], found, ranges, res)
+        chunks[key[2]] = _encode(tracks[key[2]])
+    if new_track is None:
+        return header + b"".join(chunks)
+    ch = DRUM_CHANNEL if new_track.is_drum else _free_channel(mf)
+    chunks.insert(len(tracks), _encode(_new_track(new_track, ch, added, res)))
+    fmt = max(1, struct.unpack(">h", header[8:10])[0])
+    header = header[:8] + struct.pack(">hh", fmt, len(tracks) + 1) + header[12:]
     return header + b"".join(chunks)
 
 
-def _refilled(track: mido.MidiTrack, inst: Instrument, start: float, end: float,
-              notes: list[Note], res: int) -> mido.MidiTrack:
-    """`track` without inst's notes that start in [start, end), with `notes`."""
-    drop_on = {on for s, _, on, _ in inst.notes if start <= s / res < end}
+def _read_again(data: bytes) -> mido.MidiFile:
+    try:
+        return mido.MidiFile(file=io.BytesIO(data))
+    except Exception as exc:  # the file was read once already; say so if it changed
+        raise MidiFileError(f"the input file cannot be read again to write the fill "
+                            f"({type(exc).__name__})") from exc
+
+
+def _instrument(track: mido.MidiTrack, program: int, channel: int,
+                index: int) -> Instrument | None:
+    """Instrument (program, channel) of file track `index`, as it is now."""
+    notes = [(s, p, on, off) for prog, ch, s, p, on, off in pair_notes(track)[0]
+             if (prog, ch) == (program, channel)]
+    return Instrument(program, channel, index, notes) if notes else None
+
+
+def _refilled(track: mido.MidiTrack, inst: Instrument,
+              ranges: list[tuple[float, float, list[Note]]], res: int) -> mido.MidiTrack:
+    """`track` without inst's notes that start in any range [start, end),
+    with every range's notes."""
+    drop_on = {on for s, _, on, _ in inst.notes
+               if any(start <= s / res < end for start, end, _ in ranges)}
     ticks, t = [], 0
     for msg in track:
         t += msg.time
@@ -168,7 +242,7 @@ def _refilled(track: mido.MidiTrack, inst: Instrument, start: float, end: float,
     # a note-on never closed sounds on to the end: no new note of its pitch after it
     kept += [(p, s, math.inf) for p, s, _ in never]
     new = [(n.pitch, int(round(n.start * res)), int(round(n.end * res)), n.velocity)
-           for n in notes]
+           for _, _, notes in ranges for n in notes]
     new = [(p, s, e, v) for p, s, e, v in new if e > s]
     new = tidy(new, kept, key=lambda n: n[:3], make=lambda n, s, e: (n[0], s, e) + n[3:],
                min_len=min_ticks(res, inst.channel == DRUM_CHANNEL))

@@ -72,3 +72,49 @@ def test_bad_target_arguments_exit_2_before_the_model_loads(fixtures_dir, tmp_pa
         r = run_cli("generate", src, "-o", out, *args, "--model", tmp_path / "none.pt")
         assert r.returncode == 2 and words in r.stderr, (args, r.stderr)
         assert not out.exists()
+
+
+def _one_track_two_channels(path):
+    """Format 0, one file track: keys (channel 2, program 0) hold a note
+    through bars 1-2 and play one in bar 3; bass (channel 1, program 33)
+    plays one in bar 4. The keys' first note closes first, so the keys are
+    track 0 and the bass track 1."""
+    import mido
+    tpb = 96
+    events = [(0, mido.Message("program_change", channel=0, program=33)),
+              (0, mido.Message("program_change", channel=1, program=0)),
+              (0, mido.Message("note_on", channel=1, note=64, velocity=80)),
+              (8 * tpb, mido.Message("note_off", channel=1, note=64, velocity=0)),
+              (8 * tpb, mido.Message("note_on", channel=1, note=67, velocity=80)),
+              (9 * tpb, mido.Message("note_off", channel=1, note=67, velocity=0)),
+              (12 * tpb, mido.Message("note_on", channel=0, note=36, velocity=80)),
+              (13 * tpb, mido.Message("note_off", channel=0, note=36, velocity=0))]
+    track, last = mido.MidiTrack(), 0
+    for tick, msg in events:
+        track.append(msg.copy(time=tick - last))
+        last = tick
+    mf = mido.MidiFile(type=0, ticks_per_beat=tpb)
+    mf.tracks.append(track)
+    mf.save(path)
+
+
+def test_each_fill_lands_on_its_instrument_when_a_fill_reorders_them(tiny_checkpoint, tmp_path):
+    """A bass fill in bars 1-2 closes a note before the keys' held note does,
+    so in the written file the bass comes first; the keys' fill (bar 3) must
+    still land on the keys (found by place, it went onto the bass and the
+    keys' old bar-3 note stayed)."""
+    src, out = tmp_path / "one_track.mid", tmp_path / "out.mid"
+    _one_track_two_channels(src)
+    assert [t.program for t in read_midi(src).tracks] == [0, 33]
+    r = run_cli("generate", src, "-o", out, "--track", "1", "--bars", "1-2", "--track", "0",
+                "--bars", "3", "--model", tiny_checkpoint, "--seed", "1")
+    assert r.returncode == 0, r.stderr
+    row = json.loads(r.stdout.strip().splitlines()[-1])["outputs"][0]
+    counts = {t["track"]: t["notes"] for t in row["targets"]}
+    after = {t.program: t for t in read_midi(out).tracks}
+    assert [t.program for t in read_midi(out).tracks][0] == 33  # the fill did reorder them
+    keys, bass = notes_of(after[0]), notes_of(after[33])
+    assert [n for n in keys if not 8.0 <= n[1] < 12.0] == [(64, 0.0, 8.0, 80)]
+    assert len([n for n in keys if 8.0 <= n[1] < 12.0]) == counts["0"]
+    assert [n for n in bass if not 0.0 <= n[1] < 8.0] == [(36, 12.0, 1.0, 80)]
+    assert len([n for n in bass if 0.0 <= n[1] < 8.0]) == counts["1"] > 0

@@ -142,3 +142,21 @@ def test_a_new_note_under_a_kept_note_of_its_pitch_is_left_out():
     (filled,) = front.apply_response(song, request, {"variations": [
         {"notes": [[60, 4.5, 1.0, 80], [64, 4.5, 1.0, 80]]}]})
     assert sorted(n.pitch for n in filled.track("0").notes) == [60, 64]
+
+
+def test_notes_in_another_range_of_the_track_are_not_kept():
+    """Two ranges on one track: the note held from bar 1 into bar 2 is about
+    to be replaced by bar 1's fill, so it must not push out bar 2's new note
+    of its pitch (counted as kept, it did)."""
+    from model.song import Note, Song, Track
+    song = Song([Track("0", 0, False, [Note(60, 2.0, 4.0, 90), Note(67, 9.0, 1.0, 90)])])
+    request = front.build_targets_request(song, [("0", (2, 2)), ("0", (1, 1))], "fill", {})
+    assert [(t["start"], t["end"]) for t in request["targets"]] == [(4.0, 8.0), (0.0, 4.0)]
+    bar2 = dict(request["targets"][0], notes=[[60, 4.5, 1.0, 80]])
+    bar1 = dict(request["targets"][1], notes=[[64, 0.0, 1.0, 80]])
+    assert front.fill_notes(song, bar2, bar2["notes"]) == []  # one range alone: 60 is kept
+    assert [n.pitch for n in front.fill_notes(song, bar2, bar2["notes"],
+                                              request["targets"])] == [60]
+    (filled,) = front.apply_response(song, request, {"variations": [{"targets": [bar2, bar1]}]})
+    assert [(n.pitch, n.start) for n in filled.track("0").sorted_notes()] == \
+        [(64, 0.0), (60, 4.5), (67, 9.0)]

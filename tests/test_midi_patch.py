@@ -266,3 +266,28 @@ def test_random_files_keep_every_event_outside_the_fill(tracks, res, lo, span, n
     assert all(lo <= s / res < hi for _, s, _, _ in rest)  # what is new lies in the range
     assert open_a == open_b
     check_pairs(b) if not open_a else None
+
+
+def test_two_ranges_of_one_track_written_as_the_song_holds_them():
+    """The later range first in the request: its new note of the pitch held
+    from the earlier range (which that range's fill replaces) is written,
+    as front.apply_response has it, not cut by the note going away."""
+    from model.generation import front
+    from model.midi_patch import patch_variation
+    data = build([[(0, m("program_change", channel=0, program=5)),
+                   (960, m("note_on", channel=0, note=60, velocity=90)),
+                   (2880, m("note_off", channel=0, note=60, velocity=0)),
+                   (4320, m("note_on", channel=0, note=67, velocity=90)),
+                   (4800, m("note_off", channel=0, note=67, velocity=0))]])
+    song = read_midi_bytes(data)
+    request = front.build_targets_request(song, [("0", (2, 2)), ("0", (1, 1))], "fill", {})
+    variation = {"targets": [dict(request["targets"][0], notes=[[60, 4.5, 1.0, 80]]),
+                             dict(request["targets"][1], notes=[[64, 0.0, 1.0, 80]])]}
+    out, written = patch_variation(data, song, request, variation)
+    assert [[n.pitch for n in notes] for notes in written] == [[60], [64]]
+    (heard,) = front.apply_response(song, request, {"variations": [variation]})
+    got = read_midi_bytes(out).tracks[0]
+    assert got.program == 5
+    assert [(n.pitch, n.start, n.end) for n in got.sorted_notes()] == \
+        [(n.pitch, n.start, n.end) for n in heard.track("0").sorted_notes()] == \
+        [(64, 0.0, 1.0), (60, 4.5, 5.5), (67, 9.0, 10.0)]

@@ -23,6 +23,8 @@ loads.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from . import controls as _table
 from .request import MODES, parse_controls
 from ..song import Note, Song
@@ -126,20 +128,28 @@ def apply_response(song: Song, request: dict, response: dict) -> list[Song]:
         new = song
         for target in v["targets"]:
             new = new.with_notes_replaced(target["track"], target["start"], target["end"],
-                                          fill_notes(song, target, target["notes"]))
+                                          fill_notes(song, target, target["notes"],
+                                                     request["targets"]))
         out.append(new)
     return out
 
 
-def fill_notes(song: Song, target: dict, notes: list) -> list[Note]:
+def fill_notes(song: Song, target: dict, notes: list,
+               ranges: Sequence[dict] = ()) -> list[Note]:
     """A variation's notes (lists, as the response holds them) as the target
     track will hold them: ends that miss a start by rounding snapped onto it,
-    then no two notes of one pitch sounding at once (model/same_pitch.py)."""
+    then no two notes of one pitch sounding at once (model/same_pitch.py).
+
+    `ranges`: every target of the request ({track, start, end}); the track's
+    notes inside any of its own ranges are about to be replaced, so they are
+    not kept notes for the rule, only the notes outside all of them."""
     from ..limits import MIN_PITCHED_BEATS
     from ..same_pitch import EPS_BEATS, snap, tidy
     track = next((t for t in song.tracks if t.id == target["track"]), None)
-    lo, hi = target["start"], target["end"]
-    kept = [n for n in track.notes if not lo <= n.start < hi] if track else []
+    spans = [(target["start"], target["end"])] + [
+        (r["start"], r["end"]) for r in ranges if r["track"] == target["track"]]
+    kept = [n for n in track.notes
+            if not any(lo <= n.start < hi for lo, hi in spans)] if track else []
     drum = bool(track and track.is_drum)
 
     def key(n):
