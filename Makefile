@@ -39,6 +39,8 @@ test: setup lint system-test tests/ableton/node_modules
 # configured in pyproject.toml; a few seconds for ruff, under a minute for mypy
 lint: setup
 	$(BIN)/ruff check
+	@mkdir -p build/mypy/midifill && for p in model bridge demo; do \
+	  ln -sfn ../../../$$p build/mypy/midifill/$$p; done
 	$(BIN)/mypy
 
 bench: setup

@@ -1,4 +1,4 @@
 """midifill's faces to the outside: the OSC server and client, and the CLI.
 
-The version is the package metadata's: model.limits.version().
+The version is the package metadata's: midifill.model.limits.version().
 """

@@ -16,18 +16,19 @@ from . import extras
 
 # name -> (module, one-line help)
 SUBCOMMANDS = {
-    "generate": ("bridge.cmd_generate", "fill, continue or generate part of a MIDI file"),
-    "serve": ("bridge.cmd_serve", "run the OSC bridge (and the demo with --demo)"),
-    "request": ("bridge.client", "send one request (JSON on stdin) to a running server"),
+    "generate": ("midifill.bridge.cmd_generate", "fill, continue or generate part of a MIDI file"),
+    "serve": ("midifill.bridge.cmd_serve", "run the OSC bridge (and the demo with --demo)"),
+    "request": ("midifill.bridge.client", "send one request (JSON on stdin) to a running server"),
     # the demo is wired in cmd_serve, the one module of bridge/ that imports demo/
-    "demo": ("bridge.cmd_serve:DemoCommand", "run the Gradio demo in the browser"),
-    "train": ("model.training.train", "train or fine-tune a model on a folder of MIDI files"),
-    "corpus": ("model.corpus.build", "build the offline training corpus"),
-    "pretokenise": ("model.training.pretokenise", "draw training examples once into a file to carry "
+    "demo": ("midifill.bridge.cmd_serve:DemoCommand", "run the Gradio demo in the browser"),
+    "train": ("midifill.model.training.train", "train or fine-tune a model on a folder of MIDI files"),
+    "corpus": ("midifill.model.corpus.build", "build the offline training corpus"),
+    "pretokenise": ("midifill.model.training.pretokenise", "draw training examples once into a file to carry "
                     "to a GPU machine"),
-    "eval": ("model.evaluation.evaluate", "measure a model: NLL against an n-gram baseline, fill quality"),
-    "devset": ("model.evaluation.devset", "rebuild the out-of-corpus dev set from Debian packages"),
-    "bench": ("bridge.bench", "measure speed and memory of the bundled model"),
+    "eval": ("midifill.model.evaluation.evaluate",
+             "measure a model: NLL against an n-gram baseline, fill quality"),
+    "devset": ("midifill.model.evaluation.devset", "rebuild the out-of-corpus dev set from Debian packages"),
+    "bench": ("midifill.bridge.bench", "measure speed and memory of the bundled model"),
 }
 
 
@@ -38,8 +39,9 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from model.limits import version
-        parser.exit(message=f"midifill {version()}\n")
+        from midifill.model.limits import version
+        print(f"midifill {version()}")  # on stdout, as argparse's own version action does
+        parser.exit()
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -13,7 +13,7 @@ import socket
 import sys
 import time
 
-from model.limits import OSC_PORT
+from midifill.model.limits import OSC_PORT
 
 from . import osc_wire, protocol as p
 

@@ -26,9 +26,9 @@ import os
 import sys
 from pathlib import Path
 
-from bridge import control_flags
-from model.errors import RequestError
-from model.generation.front import MODES
+from midifill.bridge import control_flags
+from midifill.model.errors import RequestError
+from midifill.model.generation.front import MODES
 
 
 def add_arguments(p):
@@ -68,7 +68,7 @@ def _parse_range(text: str, what: str) -> tuple[int, int]:
 def _check_bars(first: int, last: int) -> None:
     """The bar limits, before any bar is built (a range near bar 10**8 once
     took a minute to refuse)."""
-    from model.generation.request import LIMITS
+    from midifill.model.generation.request import LIMITS
     if first < 1:
         raise ValueError("--bars counts from 1")
     if last > LIMITS["bars"]:
@@ -92,7 +92,7 @@ def _check_output(out: Path) -> None:
 
 def _targets_args(tracks: list[str], bars: list[str]) -> list[tuple[str, tuple[int, int]]]:
     """(track as typed, (first, last)) per --track; ValueError says what is wrong."""
-    from model.generation.request import LIMITS
+    from midifill.model.generation.request import LIMITS
     if len(bars) not in (1, len(tracks)):
         raise ValueError(f"{len(tracks)} --track and {len(bars)} --bars: give one --bars for "
                          "all tracks or one per --track")
@@ -114,7 +114,7 @@ def _targets_args(tracks: list[str], bars: list[str]) -> list[tuple[str, tuple[i
 def write_patched(path: Path, data: bytes) -> None:
     """`data` written to `path` atomically: a reader sees the old file or the
     whole new one."""
-    from model.files import atomic_path
+    from midifill.model.files import atomic_path
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(data)
 
@@ -127,10 +127,10 @@ def run(args) -> int:
     except (ValueError, RequestError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from model import Engine, MidifillError, Track
-    from model.generation import front
-    from model.midi_io import read_midi
-    from model.midi_patch import patch_variation
+    from midifill.model import Engine, MidifillError, Track
+    from midifill.model.generation import front
+    from midifill.model.midi_io import read_midi
+    from midifill.model.midi_patch import patch_variation
 
     try:
         song = read_midi(args.input)

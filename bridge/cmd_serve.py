@@ -13,8 +13,8 @@ import socket
 import sys
 import threading
 
-from model.errors import MidifillError
-from model.limits import DEMO_PORT, OSC_PORT
+from midifill.model.errors import MidifillError
+from midifill.model.limits import DEMO_PORT, OSC_PORT
 
 from .server import Server
 
@@ -77,12 +77,12 @@ def run(args) -> int:
         print(f"midifill serve: WARNING: listening on {args.host}, not loopback; every "
               "message must carry the token", file=sys.stderr)
     if args.demo:
-        from demo import app  # gradio loads now, before anything starts: a missing
+        from midifill.demo import app  # gradio loads now, before anything starts: a missing
         # [demo] extra or a busy demo port leaves nothing half-started
         if not tcp_port_free("127.0.0.1", args.demo_port):  # where app.launch listens
             print(busy_line("serve", args.demo_port, "--demo-port"), file=sys.stderr)
             return 1
-    from model import Engine  # the model loads here, not when the CLI starts
+    from midifill.model import Engine  # the model loads here, not when the CLI starts
     try:
         engine = Engine.from_checkpoint(args.model)
     except MidifillError as exc:
@@ -121,12 +121,12 @@ class DemoCommand:
 
     @staticmethod
     def add_arguments(parser) -> None:
-        from demo import app
+        from midifill.demo import app
         app.add_arguments(parser)
 
     @staticmethod
     def run(args) -> int:
-        from demo import app
+        from midifill.demo import app
         if not tcp_port_free(args.host, args.port):
             print(busy_line("demo", args.port, "--port"), file=sys.stderr)
             return 1

@@ -6,8 +6,8 @@ takes ("auto", "off", a number, 40-90, 36,38,42); the request's own check
 Nothing here imports torch."""
 from __future__ import annotations
 
-from model.generation import front
-from model.generation.controls import for_face
+from midifill.model.generation import front
+from midifill.model.generation.controls import for_face
 
 
 def add(parser) -> None:

@@ -6,8 +6,8 @@ block between BEGIN CONTROLS and END CONTROLS lines, rewritten whole. The
 Live patcher (midifill.maxpat, and the .amxd built from it) gets one menu
 per Live control that has menu items: its boxes are the `obj-ctl-` ones.
 
-    python -m bridge.faces            # rewrite the three blocks
-    python -m bridge.faces --check    # exit 1 if one differs from the table
+    python -m midifill.bridge.faces            # rewrite the three blocks
+    python -m midifill.bridge.faces --check    # exit 1 if one differs from the table
 
 tests/test_controls.py runs the check, so a control added to the table and
 not written out here fails the suite.
@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from model.generation.controls import AUTO, NO, TABLE, Control, for_face
+from midifill.model.generation.controls import AUTO, NO, TABLE, Control, for_face
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "BEGIN CONTROLS", "END CONTROLS"
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         bad = stale()
         for name in bad:
-            print(f"{name}: its controls differ from the table; run python -m bridge.faces",
+            print(f"{name}: its controls differ from the table; run python -m midifill.bridge.faces",
                   file=sys.stderr)
         return 1 if bad else 0
     for name, (prefix, make) in TARGETS.items():

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from model.limits import version
+from midifill.model.limits import version
 
 from . import protocol as p
 

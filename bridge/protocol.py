@@ -12,7 +12,7 @@ import re
 import time
 from itertools import accumulate
 
-from model.limits import MAX_PAYLOAD_BYTES
+from midifill.model.limits import MAX_PAYLOAD_BYTES
 
 PREFIX = "/midifill/"
 

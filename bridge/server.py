@@ -21,8 +21,8 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
 from pythonosc.osc_server import BlockingOSCUDPServer
 
-from model.errors import Cancelled, MidifillError, quote
-from model.limits import OSC_PORT, version
+from midifill.model.errors import Cancelled, MidifillError, quote
+from midifill.model.limits import OSC_PORT, version
 
 from . import protocol as p
 from .handlers import HANDLERS, on_unknown

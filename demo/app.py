@@ -20,14 +20,14 @@ from pathlib import Path
 
 import gradio as gr
 
-from demo import controls_form as form, effects, task as tk
-from demo.pianoroll import draw_pianoroll
-from demo.summary import describe_run
-from demo.render import (SAMPLE_RATE, SynthUnavailable, excerpt, render_song,
+from midifill.demo import controls_form as form, effects, task as tk
+from midifill.demo.pianoroll import draw_pianoroll
+from midifill.demo.summary import describe_run
+from midifill.demo.render import (SAMPLE_RATE, SynthUnavailable, excerpt, render_song,
                          section, write_wav)
-from model.generation import front
-from model.errors import MidifillError, RequestError
-from model.limits import DEMO_PORT
+from midifill.model.generation import front
+from midifill.model.errors import MidifillError, RequestError
+from midifill.model.limits import DEMO_PORT
 
 log = logging.getLogger("midifill.demo")
 EXAMPLES = sorted((Path(__file__).resolve().parent / "examples").glob("*.mid"))
@@ -49,7 +49,7 @@ def get_engine():
     global _engine
     with _load_lock:
         if _engine is None:
-            from model import Engine
+            from midifill.model import Engine
             try:
                 _engine = Engine.from_checkpoint(None)
             except MidifillError as exc:
@@ -376,12 +376,12 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import sys
 
-    from demo.render import synth_available
+    from midifill.demo.render import synth_available
     ok, why = synth_available()
     if not ok:
         print(f"midifill demo: {why}", file=sys.stderr)
         return 1
-    from model import Engine
+    from midifill.model import Engine
     # Gradio checks its own server through httpx at start; at INFO each of
     # those requests would be a log line between the ones that matter
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,7 +1,7 @@
 """The demo's speed as a visitor's API call sees it: upload, model, audio,
 piano rolls and downloads, end to end through gradio_client.
 
-    python -m demo.bench [--runs 7] [--model CKPT] [--compare OTHER_CHECKOUT] [--json OUT]
+    python -m midifill.demo.bench [--runs 7] [--model CKPT] [--compare OTHER_CHECKOUT] [--json OUT]
 
 The case is the one a visitor is most likely to try: the 30-second groove
 example, bass (track 1) bars 5-8, with 1 and with 2 variations. The server is
@@ -46,7 +46,7 @@ def serve_demo(root: Path = ROOT, model: str | None = None, timeout: float = 180
     """Run `midifill demo` from the checkout `root` in a child process; yield
     (url, log_path) once it answers HTTP. Its stdout and stderr go to the log."""
     port = _free_port()
-    cmd = [sys.executable, "-m", "bridge.cli", "demo", "--port", str(port)]
+    cmd = [sys.executable, "-m", "midifill.bridge.cli", "demo", "--port", str(port)]
     if model:
         cmd += ["--model", str(model)]
     log_path = Path(log_path or tempfile.mkstemp(prefix="midifill-demo-", suffix=".log")[1])
@@ -120,7 +120,7 @@ def figures(runs: int = 7, model: str | None = None) -> dict:
     (its extras or FluidSynth missing)."""
     try:
         import gradio_client  # noqa: F401
-        from demo.render import synth_available
+        from midifill.demo.render import synth_available
     except ImportError as exc:  # installed without the demo and test extras
         return {"skipped": f"the demo cannot run here ({exc})"}
     ok, why = synth_available()

@@ -19,10 +19,10 @@ Nothing here imports Gradio at import time, or torch.
 """
 from __future__ import annotations
 
-from model.errors import RequestError
-from model.generation import front
-from model.generation.controls import AUTO, AUTO_TEXT, NO, Control, for_face
-from model.generation.front import InputError
+from midifill.model.errors import RequestError
+from midifill.model.generation import front
+from midifill.model.generation.controls import AUTO, AUTO_TEXT, NO, Control, for_face
+from midifill.model.generation.front import InputError
 
 CONTROLS: list[Control] = for_face("demo")
 SEED_RANDOM = -1  # the seed box's "pick one": below the seed's range, never a seed

@@ -1,6 +1,6 @@
 """Compose the bundled example songs in demo/examples/ (drums, bass, chords, melody).
 
-Run `python -m demo.make_examples` to rebuild them; the output is deterministic.
+Run `python -m midifill.demo.make_examples` to rebuild them; the output is deterministic.
 Each is a short, plain arrangement written by rule (a chord progression, a bass
 on roots and fifths, a backbeat, a melody on chord tones with passing notes),
 so a visitor has something sensible to fill without uploading anything.
@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from model.midi_io import write_midi
-from model.song import Note, Song, TempoChange, TimeSignature, Track
+from midifill.model.midi_io import write_midi
+from midifill.model.song import Note, Song, TempoChange, TimeSignature, Track
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 KICK, SNARE, HAT, OPEN_HAT = 36, 38, 42, 46

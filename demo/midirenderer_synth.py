@@ -22,8 +22,8 @@ import wave
 import mido
 import numpy as np
 
-from model.midi_io import song_to_midifile
-from model.song import Song
+from midifill.model.midi_io import song_to_midifile
+from midifill.model.song import Song
 
 RENDER_RATE = 48000  # what midirenderer writes, whatever is asked
 # brings midirenderer's level to FluidSynth's at render.SYNTH_GAIN: measured

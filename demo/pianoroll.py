@@ -17,8 +17,8 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from model.files import atomic_path
-from model.song import Song
+from midifill.model.files import atomic_path
+from midifill.model.song import Song
 
 TRACK_COLOURS = ["#6c8ebf", "#82b366", "#9673a6", "#b85450", "#d6b656", "#5b9aa0"]
 GENERATED = "#ff7f0e"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from model.files import atomic_path
-from model.midi_io import track_channels
-from model.song import Note, Song, TempoChange, TimeSignature, Track
+from midifill.model.files import atomic_path
+from midifill.model.midi_io import track_channels
+from midifill.model.song import Note, Song, TempoChange, TimeSignature, Track
 
 SAMPLE_RATE = 44100  # Hz; every WAV the demo writes uses it
 TAIL_SECONDS = 1.0  # rendered after the last note-off so releases ring out

@@ -1,8 +1,8 @@
 """The line above the demo's results: what was written, in the form's words."""
 from __future__ import annotations
 
-from demo import task as tk
-from demo.render import CONTEXT_BARS, section
+from midifill.demo import task as tk
+from midifill.demo.render import CONTEXT_BARS, section
 
 
 def describe_run(song, songs, request, response, job, track_ids, start, end, audio_s,

@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pretty_midi
 
-from model.generation import front
-from model import scales
-from model.errors import MidiFileError, MidiLimitError
-from model.limits import MAX_FILE_BYTES  # past it a MIDI file is almost surely not a song
-from model.generation.front import InputError
-from model.midi_io import read_midi, scan_midi
-from model.files import atomic_path
-from model.generation.request import LIMITS
-from model.midi_patch import patch_variation
-from demo import controls_form as form
-from model.song import Song, Track
+from midifill.model.generation import front
+from midifill.model import scales
+from midifill.model.errors import MidiFileError, MidiLimitError
+from midifill.model.limits import MAX_FILE_BYTES  # past it a MIDI file is almost surely not a song
+from midifill.model.generation.front import InputError
+from midifill.model.midi_io import read_midi, scan_midi
+from midifill.model.files import atomic_path
+from midifill.model.generation.request import LIMITS
+from midifill.model.midi_patch import patch_variation
+from midifill.demo import controls_form as form
+from midifill.model.song import Song, Track
 
 # the demo's own caps, checked from a scan of the file's bytes before it is parsed
 # (docs/demo.md, "What a file may cost"): past them parsing, the track table
@@ -107,7 +107,7 @@ def target_choices(song: Song) -> list[tuple[str, str]]:
 
 
 def detect_key(song: Song) -> str | None:
-    """The key of the song's pitched notes (see model.scales.detect_key)."""
+    """The key of the song's pitched notes (see midifill.model.scales.detect_key)."""
     return scales.detect_key(n for t in song.tracks if not t.is_drum for n in t.notes)
 
 

@@ -1,7 +1,7 @@
 """midifill's engine: everything musical and neural.
 
 Every name here is imported lazily, when first used, so that importing a
-submodule loads only what it needs: `from model.song import Song` does not
+submodule loads only what it needs: `from midifill.model.song import Song` does not
 load the engine (its decoders, the compiled step), and `midifill request`
 reads model/limits.py without anything else. Inference never imports
 torch; training and the reference decoder do, when they run.

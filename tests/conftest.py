@@ -97,7 +97,7 @@ def fixtures_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
-    from model.training.train import train
+    from midifill.model.training.train import train
     out = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
     data = tmp_path_factory.mktemp("tinydata")
     for f in ("pop_4-4_tempo_change.mid", "waltz_3-4.mid", "jig_6-8.mid"):
@@ -110,5 +110,5 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_checkpoint):
-    from model import Engine
+    from midifill.model import Engine
     return Engine.from_checkpoint(tiny_checkpoint)

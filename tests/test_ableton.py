@@ -67,7 +67,7 @@ def server_port(tiny_checkpoint, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("ableton") / "serve.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port),
+            [sys.executable, "-m", "midifill.bridge.cli", "serve", "--port", str(port),
              "--model", str(tiny_checkpoint)],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -167,8 +167,8 @@ def test_amxd_is_current_with_the_maxpat():
 
 def test_the_device_controls_and_menus_are_written_from_the_table():
     """midifill.js's CONTROLS and the patcher's menus come from the control
-    table (python -m bridge.faces); no number stands for "auto"."""
-    from bridge import faces
+    table (python -m midifill.bridge.faces); no number stands for "auto"."""
+    from midifill.bridge import faces
     assert not [f for f in faces.stale() if "ableton" in f]
     script = (DEVICE_DIR / "midifill.js").read_text(encoding="utf-8")
     assert "HARMONY_AUTO" not in script and "0.3" not in script

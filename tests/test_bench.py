@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_quick_bench_writes_every_figure(tiny_checkpoint, tmp_path):
     out = tmp_path / "bench.json"
-    r = subprocess.run([sys.executable, "-m", "bridge.cli", "bench", "--quick", "--model",
+    r = subprocess.run([sys.executable, "-m", "midifill.bridge.cli", "bench", "--quick", "--model",
                         str(tiny_checkpoint), "--json", str(out)], cwd=ROOT,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]

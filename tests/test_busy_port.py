@@ -26,7 +26,7 @@ def free_udp_port():
 
 
 def midifill(*args):
-    return subprocess.run([sys.executable, "-m", "bridge.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "midifill.bridge.cli", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
 
 

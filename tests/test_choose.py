@@ -3,10 +3,10 @@ size, the ranking, and, through the engine with the tiny trained
 model, that a response is the sampled fills closest to the part."""
 import pytest
 
-from model.generation.choose import CANDIDATES, DRUM_CANDIDATES, closest, closest_groove, pool_size
-from model.groove import groove_closeness, onset_set
-from model.histograms import pitch_class_overlap
-from model.song import Bar, Note
+from midifill.model.generation.choose import CANDIDATES, DRUM_CANDIDATES, closest, closest_groove, pool_size
+from midifill.model.groove import groove_closeness, onset_set
+from midifill.model.histograms import pitch_class_overlap
+from midifill.model.song import Bar, Note
 
 
 def notes(*pitches):

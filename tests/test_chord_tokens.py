@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from model.training.dataset import make_example
-from model.generation.grammar import FillPlan, FillState
-from model.generation.harmony import bar_pitch_classes
-from model.generation.prompt import build_prompt, fill_chords
-from model.song import Bar, Note, Song, TimeSignature, Track
-from model.network.tokenizer import Tokenizer, TokenizerConfig
-from model.training.train import train
-from model.network.checkpoint import load_checkpoint
-from model.network.config import ModelConfig
-from model.network.transformer import Transformer, grow_vocabulary
+from midifill.model.training.dataset import make_example
+from midifill.model.generation.grammar import FillPlan, FillState
+from midifill.model.generation.harmony import bar_pitch_classes
+from midifill.model.generation.prompt import build_prompt, fill_chords
+from midifill.model.song import Bar, Note, Song, TimeSignature, Track
+from midifill.model.network.tokenizer import Tokenizer, TokenizerConfig
+from midifill.model.training.train import train
+from midifill.model.network.checkpoint import load_checkpoint
+from midifill.model.network.config import ModelConfig
+from midifill.model.network.transformer import Transformer, grow_vocabulary
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]
@@ -158,7 +158,7 @@ def test_fine_tuning_an_older_checkpoint_adds_the_chord_rows_and_keeps_the_rest(
     with pytest.raises(ValueError, match="can only grow"):
         grow_vocabulary(model, 10)
 
-    from model.network.checkpoint import save_checkpoint
+    from midifill.model.network.checkpoint import save_checkpoint
     base = tmp_path / "old.pt"
     model = Transformer(ModelConfig(vocab_size=old.vocab_size, block_size=256, n_layer=1,
                                     n_head=2, n_embd=32, dropout=0.0))

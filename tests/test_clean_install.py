@@ -63,6 +63,20 @@ def test_the_base_install_is_small_and_has_no_torch_nor_gradio(venv):
     assert "include-system-site-packages = false" in cfg
 
 
+def test_site_packages_gets_only_midifill_and_its_metadata(venv):
+    bindir, env = venv
+    code = ("import importlib.metadata as m; "
+            "print('\\n'.join(sorted({str(f).split('/')[0] for f in m.files('midifill')})))")
+    done = run([bindir / "python", "-c", code], env=env, cwd=bindir)  # not the checkout's egg-info
+    assert done.returncode == 0, done.stderr
+    tops = set(done.stdout.split()) - {".."}  # ../../../bin/midifill: the entry point's script
+    meta = {t for t in tops if t.startswith("midifill-") and t.endswith(".dist-info")}
+    assert len(meta) == 1 and tops - meta == {"midifill"}, tops
+    for name, importable in (("midifill.model", True), ("model", False), ("bridge", False)):
+        found = run([bindir / "python", "-c", f"import {name}"], env=env, cwd=bindir)
+        assert (found.returncode == 0) == importable, (name, found.stderr)
+
+
 def test_serve_request_and_generate_run_from_it(venv, tmp_path):
     bindir, env = venv
     midifill = bindir / "midifill"
@@ -104,7 +118,7 @@ def test_the_demo_renders_audio_through_the_wheel_synth(venv, tmp_path):
                  "-c", ROOT / "constraints.txt", "midirenderer"], env=env, timeout=300)
     assert added.returncode == 0, added.stderr[-2000:]
     wav = tmp_path / "pop.wav"
-    code = ("import sys; from demo import render; from model.midi_io import read_midi; "
+    code = ("import sys; from midifill.demo import render; from midifill.model.midi_io import read_midi; "
             "print(render.synth_name()); "
             "render.write_wav(render.render_song(read_midi(sys.argv[1])), sys.argv[2])")
     done = run([bindir / "python", "-c", code,

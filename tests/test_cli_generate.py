@@ -5,12 +5,12 @@ import sys
 
 import pytest
 
-from model.midi_io import read_midi, write_midi
+from midifill.model.midi_io import read_midi, write_midi
 from tests.conftest import ROOT
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "bridge.cli", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "midifill.bridge.cli", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -60,8 +60,8 @@ def test_a_fill_past_the_end_extends_the_loop_as_the_demo_does(tiny_engine, tiny
                                                               tmp_path):
     # bars 7-12 of an 8-bar loop: the CLI and the demo build one request
     # (model/generation/front.py), so with one seed they write the same notes
-    from demo import task as tk
-    from model.generation import front
+    from midifill.demo import task as tk
+    from midifill.model.generation import front
     out = tmp_path / "longer.mid"
     r = run_cli("generate", POP, "-o", out, "--track", "3", "--bars", "7-12", "--seed", "5",
                 "--model", tiny_checkpoint)

@@ -2,7 +2,7 @@
 one output file per variation holding every target's new notes."""
 import json
 
-from model.midi_io import read_midi
+from midifill.model.midi_io import read_midi
 from tests.test_cli_generate import notes_of, run_cli
 
 SRC = "pop_4-4_tempo_change.mid"  # tracks: 0 drums, 1 bass, 2 keys, 3 flute

@@ -8,13 +8,13 @@ import inspect
 
 import pytest
 
-from bridge import control_flags, faces
-from bridge.cmd_generate import add_arguments
-from model.errors import RequestError
-from model.generation import front
-from model.generation.controls import AUTO, NO, TABLE, for_face
-from model.generation.request import CONTROL_FIELDS, parse_controls
-from model.generation.sampling import Controls
+from midifill.bridge import control_flags, faces
+from midifill.bridge.cmd_generate import add_arguments
+from midifill.model.errors import RequestError
+from midifill.model.generation import front
+from midifill.model.generation.controls import AUTO, NO, TABLE, for_face
+from midifill.model.generation.request import CONTROL_FIELDS, parse_controls
+from midifill.model.generation.sampling import Controls
 from tests.conftest import ROOT
 
 IDS = [c.name for c in TABLE]
@@ -92,7 +92,7 @@ def test_max_polyphony_is_reachable_from_every_face():
 
 @pytest.mark.parametrize("c", for_face("demo"), ids=[c.name for c in for_face("demo")])
 def test_each_demo_control_is_on_the_form_in_the_api_and_reaches_the_request(c):
-    from demo import controls_form as form, task as tk
+    from midifill.demo import controls_form as form, task as tk
     assert c.name in {f.name for f in dataclasses.fields(tk.Task)}
     value = typed(c) if c.kind != "key" else "C major"
     sent = form.request_controls({c.name: value})
@@ -103,7 +103,7 @@ def test_each_demo_control_is_on_the_form_in_the_api_and_reaches_the_request(c):
 
 def test_the_demo_page_shows_one_box_per_demo_control_in_the_table_order():
     pytest.importorskip("gradio")
-    from demo import app
+    from midifill.demo import app
     params = list(inspect.signature(app.generate).parameters)
     names = [c.name for c in for_face("demo")]
     assert [p for p in params if p in names] == names
@@ -111,7 +111,7 @@ def test_the_demo_page_shows_one_box_per_demo_control_in_the_table_order():
 
 
 def test_the_docs_reaper_and_live_blocks_are_written_from_the_table():
-    assert faces.stale() == [], "run python -m bridge.faces"
+    assert faces.stale() == [], "run python -m midifill.bridge.faces"
     docs = (ROOT / "docs" / "contract.md").read_text()
     lua = (ROOT / "daw_scripts" / "reaper" / "midifill_common.lua").read_text()
     js = (ROOT / "daw_scripts" / "ableton" / "midifill.js").read_text()

@@ -12,12 +12,12 @@ from tests.conftest import IN_CI, require_module  # noqa: E402
 
 require_module("music21")
 
-from model.corpus import build as corpus  # noqa: E402
-from model.corpus.harmony import harmonize  # noqa: E402
-from model.corpus.items import Item, enumerate_items  # noqa: E402
-from model.splits import split_of  # noqa: E402
-from model.midi_io import read_midi  # noqa: E402
-from model.song import Note  # noqa: E402
+from midifill.model.corpus import build as corpus  # noqa: E402
+from midifill.model.corpus.harmony import harmonize  # noqa: E402
+from midifill.model.corpus.items import Item, enumerate_items  # noqa: E402
+from midifill.model.splits import split_of  # noqa: E402
+from midifill.model.midi_io import read_midi  # noqa: E402
+from midifill.model.song import Note  # noqa: E402
 
 MANIFEST_KEYS = {"path", "source", "licence", "piece", "tracks", "bars", "split"}
 
@@ -138,7 +138,7 @@ def test_duplicates_are_removed_and_failures_listed(tmp_path, jobs):
 
 
 def test_command_line(tmp_path, capsys):
-    from bridge.cli import main
+    from midifill.bridge.cli import main
     out = tmp_path / "c"
     assert main(["corpus", "--out", str(out), "--sources", "bach", "--limit", "1",
                  "--jobs", "1", "--no-progress"]) == 0

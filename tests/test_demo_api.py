@@ -14,8 +14,8 @@ require_module("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-from demo.bench import serve_demo  # noqa: E402
-from demo.render import synth_available  # noqa: E402
+from midifill.demo.bench import serve_demo  # noqa: E402
+from midifill.demo.render import synth_available  # noqa: E402
 from tests.conftest import IN_CI, ROOT  # noqa: E402
 
 POP = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
@@ -61,7 +61,7 @@ def test_view_api_says_what_the_target_takes(server):
     target = params["target"]["type"]
     assert target.get("type") == "string" and "enum" not in target  # was Literal[]
     # a parameter per control of the table the demo shows, "auto" a value of its own
-    from demo.controls_form import CONTROLS
+    from midifill.demo.controls_form import CONTROLS
     assert [c.name for c in CONTROLS] == [n for n in params if n in {c.name for c in CONTROLS}]
     assert params["harmony"]["parameter_default"] == "auto"
 
@@ -97,7 +97,7 @@ def test_a_refused_input_is_one_log_line(server, tmp_path, call, message):
 
 
 def test_midifill_bench_reports_the_demo(tiny_checkpoint, tmp_path):
-    from bridge.bench import _demo_rows, demo_figures
+    from midifill.bridge.bench import _demo_rows, demo_figures
     res = demo_figures(str(tiny_checkpoint), 1)
     if "skipped" in res and not IN_CI:
         pytest.skip(res["skipped"])
@@ -105,7 +105,7 @@ def test_midifill_bench_reports_the_demo(tiny_checkpoint, tmp_path):
     assert all(s["median"] > 0 and s["n"] == 1 for s in res["seconds"]["this"].values())
     rows = _demo_rows(res)
     assert len(rows) == 2 and "demo, 2 variation(s), through gradio_client" in rows[1]
-    from demo.bench import format_result  # what `python -m demo.bench` prints
+    from midifill.demo.bench import format_result  # what `python -m midifill.demo.bench` prints
     for n in (1, 2):
         assert re.search(rf"{n} variation\(s\)  median \d+\.\d\d s  p95 \d+\.\d\d s  \(n=1\)",
                          format_result(res))

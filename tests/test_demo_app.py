@@ -13,8 +13,8 @@ gradio_client = require_module("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-from demo.render import SAMPLE_RATE, read_wav, synth_available  # noqa: E402
-from model.midi_io import read_midi  # noqa: E402
+from midifill.demo.render import SAMPLE_RATE, read_wav, synth_available  # noqa: E402
+from midifill.model.midi_io import read_midi  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "demo" / "examples" / "pop_c_major_8_bars.mid"
 CEILING = 10 ** (-1.0 / 20)  # the documented -1 dBFS limiter ceiling
@@ -34,8 +34,8 @@ def client(tiny_checkpoint):
         if IN_CI:
             pytest.fail(f"FluidSynth is required under CI: {why}")
         pytest.skip(why)
-    from demo import app
-    from model import Engine
+    from midifill.demo import app
+    from midifill.model import Engine
     port = free_port()
     app.launch(port=port, engine=Engine.from_checkpoint(tiny_checkpoint), block=False)
     try:
@@ -225,7 +225,7 @@ def test_the_download_keeps_every_event_of_the_upload(client, tmp_path):
 def test_an_example_download_is_the_example_file_but_the_fill(client):
     """The bundled examples take the same path: every track chunk but the
     target's is the example's own bytes."""
-    from model.midi_patch import _chunks
+    from midifill.model.midi_patch import _chunks
     result = client.predict(midi=handle_file(str(EXAMPLE)), target="1", bar_start=2, bar_end=3,
                             variations=1, api_name="/generate")
     header, chunks = _chunks(EXAMPLE.read_bytes())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from demo.render import synth_available
+from midifill.demo.render import synth_available
 from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,8 +43,8 @@ def url():
         need(False, "the Python package playwright is not installed (pip install playwright)")
     ok, why = synth_available()
     need(ok, why)
-    from demo import app
-    from model import Engine
+    from midifill.demo import app
+    from midifill.model import Engine
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from demo.effects import PRESETS, apply, peak_dbfs
-from demo.render import (SAMPLE_RATE, beat_to_seconds, read_wav, render_song, soundfont_path,
+from midifill.demo.effects import PRESETS, apply, peak_dbfs
+from midifill.demo.render import (SAMPLE_RATE, beat_to_seconds, read_wav, render_song, soundfont_path,
                          synth_available, write_wav)
-from model.midi_io import read_midi, write_midi
-from model.song import Note, Song, TempoChange, Track
+from midifill.model.midi_io import read_midi, write_midi
+from midifill.model.song import Note, Song, TempoChange, Track
 from tests.conftest import IN_CI
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "demo" / "examples"
@@ -100,7 +100,7 @@ def test_thirty_seconds_of_four_tracks_render_and_finish_quickly(tmp_path):
 def test_pianoroll_highlights_the_generated_notes(tmp_path):
     from matplotlib.image import imread
 
-    from demo.pianoroll import draw_pianoroll
+    from midifill.demo.pianoroll import draw_pianoroll
     song = read_midi(EXAMPLES / "pop_c_major_8_bars.mid")
     new = [Note(79, 16.0 + i, 0.5, 100) for i in range(8)]
     after = song.with_notes_replaced("3", 16.0, 24.0, new)
@@ -117,7 +117,7 @@ def test_pianoroll_highlights_the_generated_notes(tmp_path):
 
 def test_written_examples_read_back(tmp_path):
     # the bundled examples are what make_examples composes, byte for byte
-    from demo.make_examples import EXAMPLES as SPECS, build_song
+    from midifill.demo.make_examples import EXAMPLES as SPECS, build_song
     for name, spec in SPECS.items():
         write_midi(build_song(spec), tmp_path / name)
         assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name
@@ -126,7 +126,7 @@ def test_written_examples_read_back(tmp_path):
 def test_audio_follows_the_fill_not_the_song():
     """A few notes in bar 1 and one in bar 1020 (issue 30: 343 MB WAVs, 107 s
     for 4 variations): a fill of bars 1-2 renders bars 1-4 only."""
-    from demo.render import CONTEXT_BARS, excerpt, section
+    from midifill.demo.render import CONTEXT_BARS, excerpt, section
     song = Song([Track("0", 0, False, [Note(60, 0.0, 1.0, 90), Note(64, 2.0, 1.0, 90),
                                        Note(67, 4076.0, 1.0, 90)])])
     a, b, first, last = section(song, 0.0, 8.0)
@@ -147,7 +147,7 @@ def test_audio_follows_the_fill_not_the_song():
 
 
 def test_audio_never_passes_its_cap():
-    from demo.render import MAX_RENDER_SECONDS, excerpt, section
+    from midifill.demo.render import MAX_RENDER_SECONDS, excerpt, section
     slow = Song([Track("0", 0, False, [Note(60, float(k), 1.0, 90) for k in range(64)])],
                 tempos=[TempoChange(0.0, 20.0)])  # 16 bars at 20 bpm: 192 s
     a, b, _, _ = section(slow, 0.0, 64.0)

@@ -3,12 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from demo import task as tk
-from model.generation import front
-from model.midi_io import read_midi, write_midi
-from model.generation.request import parse_request
-from model.song import Note, Song, TimeSignature, Track
-from model.network.tokenizer import Tokenizer
+from midifill.demo import task as tk
+from midifill.model.generation import front
+from midifill.model.midi_io import read_midi, write_midi
+from midifill.model.generation.request import parse_request
+from midifill.model.song import Note, Song, TimeSignature, Track
+from midifill.model.network.tokenizer import Tokenizer
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "demo" / "examples"
 POP = EXAMPLES / "pop_c_major_8_bars.mid"
@@ -159,7 +159,7 @@ def test_response_replaces_only_the_target_range(pop, tmp_path):
 
 
 def test_harmony_at_auto_sends_nothing_and_every_value_reaches_the_engine(pop):
-    from model.generation.sampling import HARMONY_DEFAULT
+    from midifill.model.generation.sampling import HARMONY_DEFAULT
     for left_alone in (None, "auto"):
         _, request, *_ = tk.prepare(pop, tk.Task(target="1", harmony=left_alone))
         assert "harmony" not in request["controls"]

@@ -1,8 +1,8 @@
 """Made-up drum grooves for training (model/training/drum_patterns.py)."""
 import random
 
-from model.song import Note, Song, Track
-from model.training.drum_patterns import Groove, with_drum_pattern
+from midifill.model.song import Note, Song, Track
+from midifill.model.training.drum_patterns import Groove, with_drum_pattern
 
 
 def song(bars=16, drums=True):

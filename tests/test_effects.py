@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from demo.effects import (CEILING_DB, PRESETS, FxSettings, apply, integrated_loudness, limit,
+from midifill.demo.effects import (CEILING_DB, PRESETS, FxSettings, apply, integrated_loudness, limit,
                           peak_dbfs, preset)
 
 SR = 44100

@@ -4,10 +4,10 @@ import threading
 
 import pytest
 
-from model import Engine
-from model.errors import Cancelled, CheckpointError, RequestError
-from model.midi_io import read_midi
-from model.generation.request import LIMITS
+from midifill.model import Engine
+from midifill.model.errors import Cancelled, CheckpointError, RequestError
+from midifill.model.midi_io import read_midi
+from midifill.model.generation.request import LIMITS
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def test_limits_are_enforced_before_work(tiny_engine, what):
 
 
 def test_missing_bundled_model_is_a_clear_error(monkeypatch, tmp_path):
-    import model.generation.engine as eng
+    import midifill.model.generation.engine as eng
     monkeypatch.setattr(eng, "BUNDLED_MODEL", tmp_path / "none.pt")
     with pytest.raises(CheckpointError, match="bundled model"):
         Engine.from_checkpoint()
@@ -172,8 +172,8 @@ def test_register_and_density_default_to_the_parts_own_nearby_bars(tiny_engine, 
 
 
 def test_a_part_on_few_pitches_still_gets_a_fifths_room():
-    from model.generation.engine import context_register
-    from model.song import Song, TimeSignature, Track, Note as N
+    from midifill.model.generation.engine import context_register
+    from midifill.model.song import Song, TimeSignature, Track, Note as N
     pedal = Track("b", 33, False, [N(40 + (i % 2) * 2, float(i), 1.0) for i in range(32)])
     bars = Song([pedal], [TimeSignature(0.0, 4, 4)]).bars()
     assert context_register(pedal, bars, 3, 4) == (38, 45)  # 40-42, widened to 7 semitones

@@ -4,10 +4,10 @@ written into a song that holds the earlier targets' new notes of the same
 variation, and the single-target response unchanged."""
 import pytest
 
-from model import Engine
-from model.errors import LimitError, RequestError
-from model.midi_io import read_midi
-from model.song import Note
+from midifill.model import Engine
+from midifill.model.errors import LimitError, RequestError
+from midifill.model.midi_io import read_midi
+from midifill.model.song import Note
 
 # tracks of the fixture: "0" drums, "1" bass (program 33), "2" keys, "3" flute
 
@@ -75,7 +75,7 @@ def test_later_target_is_written_into_the_earlier_targets_new_notes(engine, pop)
 def test_the_later_prompt_shows_the_new_drums(engine, pop):
     """The prompt built for the bass from variation 0's song carries the new
     drum bars' tokens, which the original song's prompt does not."""
-    from model.generation.prompt import build_prompt
+    from midifill.model.generation.prompt import build_prompt
     engine.run(request(pop, [tgt("0"), tgt("1")], seed=2))
     song = engine.seen[1][3][0]
     tok = engine.tok
@@ -147,7 +147,7 @@ def test_refused_before_any_work(engine, pop, targets, field, error):
 def test_the_earlier_targets_tracks_are_kept_first_in_a_short_block(engine, pop):
     """A pitched target ranks drums last among the other tracks, so a short
     block drops them; a request that wrote them first keeps them."""
-    from model.generation.prompt import build_prompt
+    from midifill.model.generation.prompt import build_prompt
     engine.run(request(pop, [tgt("3"), tgt("0"), tgt("1")], seed=2))
     assert [s[5] for s in engine.seen] == [(), ("0",), ("0", "1")]
     tok, bars = engine.tok, pop.bars()

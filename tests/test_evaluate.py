@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from model.evaluation import metrics as M
-from model.evaluation.ngram import NGram
-from model.song import Note
+from midifill.model.evaluation import metrics as M
+from midifill.model.evaluation.ngram import NGram
+from midifill.model.song import Note
 from tests.conftest import ROOT
 
 
@@ -40,7 +40,7 @@ def test_eval_command_on_a_tiny_model(tiny_checkpoint, fixtures_dir, tmp_path):
     (tmp_path / "manifest.jsonl").write_text(
         "\n".join(json.dumps({"path": n, "split": s}) for n, s in rows))
     out = tmp_path / "eval.json"
-    r = subprocess.run([sys.executable, "-m", "bridge.cli", "eval", "--model", str(tiny_checkpoint),
+    r = subprocess.run([sys.executable, "-m", "midifill.bridge.cli", "eval", "--model", str(tiny_checkpoint),
                         "--data", str(tmp_path), "--sequences", "6", "--train-sequences", "30",
                         "--fills", "4", "--json", str(out)], cwd=ROOT, capture_output=True,
                        text=True, timeout=300)

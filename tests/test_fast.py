@@ -14,16 +14,16 @@ import numpy as np
 import pytest
 import torch
 
-from model import Engine
+from midifill.model import Engine
 from conftest import IN_CI
-from model.generation import decoders
-from model.generation.fast import KV, FastDecoder, PromptCache
-from model.midi_io import read_midi
-from model.generation.sampling import Controls, Noise, sample
-from model.network.tokenizer import Tokenizer
-from model.network.config import ModelConfig
-from model.network.transformer import KVCache, Transformer
-from model.network.weights import Weights
+from midifill.model.generation import decoders
+from midifill.model.generation.fast import KV, FastDecoder, PromptCache
+from midifill.model.midi_io import read_midi
+from midifill.model.generation.sampling import Controls, Noise, sample
+from midifill.model.network.tokenizer import Tokenizer
+from midifill.model.network.config import ModelConfig
+from midifill.model.network.transformer import KVCache, Transformer
+from midifill.model.network.weights import Weights
 
 LOGIT_TOLERANCE = 1e-4
 KINDS = ["compiled", "numpy", "reference"]
@@ -212,7 +212,7 @@ def test_compiled_sampler_picks_what_the_numpy_sampler_picks():
     """The same steps and the same draws: 1,000 random cases (temperature,
     top-k with ties, top-p, a single allowed token, greedy) give the same
     token in both, from the same seeds, and consume the same draws."""
-    from model.generation.fast_c import CSampler
+    from midifill.model.generation.fast_c import CSampler
     compiled = CSampler.build()
     if compiled is None:
         if IN_CI:

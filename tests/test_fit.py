@@ -3,11 +3,11 @@ import random
 
 import pytest
 
-from model.evaluation import fit as F
-from model.evaluation.fit_eval import (SPAN, Case, draw_cases, fit_table, paste_previous,
+from midifill.model.evaluation import fit as F
+from midifill.model.evaluation.fit_eval import (SPAN, Case, draw_cases, fit_table, paste_previous,
                                        paste_random, random_notes)
-from model.generation.sampling import HARMONY_DEFAULT
-from model.song import Bar, Note, Song, TimeSignature, Track
+from midifill.model.generation.sampling import HARMONY_DEFAULT
+from midifill.model.song import Bar, Note, Song, TimeSignature, Track
 
 TPB = 24
 

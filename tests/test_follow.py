@@ -7,13 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from model.generation import follow
-from model.generation.follow import CORE_KIT, PartProfile, feel_grid, profile, resolve
-from model.generation.grammar import FillPlan, FillState
-from model.generation.sampling import (AUTO, Controls, Step, apply_filters, durations_filter,
+from midifill.model.generation import follow
+from midifill.model.generation.follow import CORE_KIT, PartProfile, feel_grid, profile, resolve
+from midifill.model.generation.grammar import FillPlan, FillState
+from midifill.model.generation.sampling import (AUTO, Controls, Step, apply_filters, durations_filter,
                                        feel_filter, kit_filter)
-from model.network.tokenizer import Tokenizer
-from model.song import Bar, Note, Song, Track
+from midifill.model.network.tokenizer import Tokenizer
+from midifill.model.song import Bar, Note, Song, Track
 
 TOK = Tokenizer()
 BARS = [Bar(i, 4.0 * i, 4, 4) for i in range(4)]
@@ -189,7 +189,7 @@ def test_the_grammar_floor_follows_a_part_with_notes_below_a_32nd():
 
 @pytest.fixture(scope="module")
 def bundled():
-    from model import Engine
+    from midifill.model import Engine
     return Engine.from_checkpoint()
 
 

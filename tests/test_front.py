@@ -6,13 +6,13 @@ import sys
 
 import pytest
 
-import model
-from bridge.cli import main
-from demo import task as tk
-from model.generation import front
-from model.midi_io import read_midi
-from model.generation.request import parse_controls
-from model.generation.sampling import AUTO
+from midifill import model
+from midifill.bridge.cli import main
+from midifill.demo import task as tk
+from midifill.model.generation import front
+from midifill.model.midi_io import read_midi
+from midifill.model.generation.request import parse_controls
+from midifill.model.generation.sampling import AUTO
 from tests.conftest import ROOT
 
 POP = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
@@ -20,9 +20,9 @@ POP = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
 
 def test_the_front_ends_import_without_torch_and_the_engine_still_loads():
     code = ("import sys\n"
-            "import model.generation.front, demo.task, bridge.cmd_generate\n"
+            "import midifill.model.generation.front, midifill.demo.task, midifill.bridge.cmd_generate\n"
             "assert 'torch' not in sys.modules, 'torch came with the request builder'\n"
-            "from model import Engine\n"
+            "from midifill.model import Engine\n"
             "assert 'torch' not in sys.modules and Engine.__name__ == 'Engine'  # nor the engine\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
@@ -124,7 +124,7 @@ def test_same_pitch_notes_of_a_response_are_trimmed_or_merged():
 def test_rounding_never_adds_a_note_sounding_at_once():
     # a note at tick 1 of 24 lasting 4 ticks, rounded to 6 decimals as a
     # response holds it, ends 1e-6 beat after the next note (tick 5) starts
-    from model.song import Note
+    from midifill.model.song import Note
     song = read_midi(POP)
     request = front.build_request(song, "3", (5, 6), "fill", {"max_polyphony": 1})
     raw = [[60, round(16 + 1 / 24, 6), round(4 / 24, 6), 90], [62, round(16 + 5 / 24, 6), 0.5, 90]]
@@ -134,7 +134,7 @@ def test_rounding_never_adds_a_note_sounding_at_once():
 
 
 def test_a_new_note_under_a_kept_note_of_its_pitch_is_left_out():
-    from model.song import Note, Song, Track
+    from midifill.model.song import Note, Song, Track
     song = Song([Track("0", 0, False, [Note(60, 2.0, 4.0, 90)])])  # held from bar 1 into bar 2
     request = front.build_request(song, "0", (2, 2), "fill", {})
     notes = front.fill_notes(song, request["target"], [[60, 4.5, 1.0, 80], [64, 4.5, 1.0, 80]])
@@ -148,7 +148,7 @@ def test_notes_in_another_range_of_the_track_are_not_kept():
     """Two ranges on one track: the note held from bar 1 into bar 2 is about
     to be replaced by bar 1's fill, so it must not push out bar 2's new note
     of its pitch (counted as kept, it did)."""
-    from model.song import Note, Song, Track
+    from midifill.model.song import Note, Song, Track
     song = Song([Track("0", 0, False, [Note(60, 2.0, 4.0, 90), Note(67, 9.0, 1.0, 90)])])
     request = front.build_targets_request(song, [("0", (2, 2)), ("0", (1, 1))], "fill", {})
     assert [(t["start"], t["end"]) for t in request["targets"]] == [(4.0, 8.0), (0.0, 4.0)]

@@ -24,13 +24,13 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.cli import main as cli_main
-from bridge.client import BadPayload, Client, NoServerError, ServerError, TooLarge
-from bridge.server import Server
-from demo import task as demo_task
-from model import Engine
-from model.errors import CheckpointError, MidiFileError, MidifillError, RequestError
-from model.midi_io import read_midi
+from midifill.bridge.cli import main as cli_main
+from midifill.bridge.client import BadPayload, Client, NoServerError, ServerError, TooLarge
+from midifill.bridge.server import Server
+from midifill.demo import task as demo_task
+from midifill.model import Engine
+from midifill.model.errors import CheckpointError, MidiFileError, MidifillError, RequestError
+from midifill.model.midi_io import read_midi
 
 SEED = int(os.environ.get("MIDIFILL_FUZZ_SEED", "15"))
 SCALE = float(os.environ.get("MIDIFILL_FUZZ_SCALE", "1"))

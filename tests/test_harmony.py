@@ -2,16 +2,16 @@
 import numpy as np
 import pytest
 
-from model.errors import RequestError
-from model.generation.grammar import FillPlan, FillState
-from model.generation.engine import context_harmony
-from model.generation.harmony import (FOLLOW_MAX, FOLLOW_OFFSET, Sounding, follow_strength,
+from midifill.model.errors import RequestError
+from midifill.model.generation.grammar import FillPlan, FillState
+from midifill.model.generation.engine import context_harmony
+from midifill.model.generation.harmony import (FOLLOW_MAX, FOLLOW_OFFSET, Sounding, follow_strength,
                                       harmonic_fit, sounding_at_onsets)
-from model.generation.request import parse_controls
-from model.generation.sampling import (HARMONY_DEFAULT, HARMONY_NATS, Controls, Step, apply_filters,
+from midifill.model.generation.request import parse_controls
+from midifill.model.generation.sampling import (HARMONY_DEFAULT, HARMONY_NATS, Controls, Step, apply_filters,
                                        harmony_filter)
-from model.song import Bar, Note, Song, TimeSignature, Track
-from model.network.tokenizer import Tokenizer
+from midifill.model.song import Bar, Note, Song, TimeSignature, Track
+from midifill.model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]
@@ -98,7 +98,7 @@ def test_harmony_in_the_chain_keeps_the_grammar():
 
 
 def test_harmony_control_parses_with_its_default_and_range():
-    from model.generation.sampling import AUTO
+    from midifill.model.generation.sampling import AUTO
     assert parse_controls({}).harmony is AUTO  # left out: the engine follows the part
     assert parse_controls({"harmony": None}).harmony is AUTO
     assert parse_controls({"harmony": "auto"}).harmony is AUTO

@@ -4,8 +4,8 @@ from collections import Counter
 
 import pytest
 
-from model.histograms import histogram_overlap, pitch_class_overlap
-from model.song import Note
+from midifill.model.histograms import histogram_overlap, pitch_class_overlap
+from midifill.model.song import Note
 
 
 def notes(*pitches):

@@ -9,8 +9,8 @@ import time
 import pytest
 import torch
 
-from model import Engine
-from model.errors import CheckpointError
+from midifill.model import Engine
+from midifill.model.errors import CheckpointError
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ def test_the_unchanged_checkpoint_still_loads_and_runs(stored, tmp_path):
 @pytest.fixture(scope="module")
 def shipped(tiny_checkpoint, tmp_path_factory):
     """The tiny checkpoint in the form that ships (.safetensors)."""
-    from model.network.checkpoint import export_checkpoint
+    from midifill.model.network.checkpoint import export_checkpoint
     out = tmp_path_factory.mktemp("shipped") / "tiny.safetensors"
     export_checkpoint(tiny_checkpoint, out)
     return out

@@ -1,6 +1,6 @@
 """`midifill generate` and `midifill request` under bad paths and arguments:
 each is refused with exit 2 and a sentence, before any work (issue 15).
-Called in-process through the real CLI entry point (bridge.cli.main)."""
+Called in-process through the real CLI entry point (midifill.bridge.cli.main)."""
 import json
 import os
 import subprocess
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bridge.cli import main
+from midifill.bridge.cli import main
 from tests.conftest import ROOT
 
 
@@ -94,7 +94,7 @@ def test_midi_errors_say_what_is_wrong(capsys, tmp_path, make, words):
 def test_request_refuses_json_nested_too_deep_with_exit_2(tmp_path):
     path = tmp_path / "deep.json"
     path.write_text('{"mode": ' + "[" * 5000 + "]" * 5000 + "}")
-    r = subprocess.run([sys.executable, "-m", "bridge.cli", "request", str(path), "--port", "9",
+    r = subprocess.run([sys.executable, "-m", "midifill.bridge.cli", "request", str(path), "--port", "9",
                         "--timeout", "0.5"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert json.loads(r.stdout)["error"]["code"] == "bad_input"

@@ -9,9 +9,9 @@ from tests.conftest import require_module  # noqa: E402
 
 httpx = require_module("httpx")
 
-from demo.bench import serve_demo  # noqa: E402
-from demo.render import synth_available  # noqa: E402
-from demo.task import MAX_FILE_BYTES  # noqa: E402
+from midifill.demo.bench import serve_demo  # noqa: E402
+from midifill.demo.render import synth_available  # noqa: E402
+from midifill.demo.task import MAX_FILE_BYTES  # noqa: E402
 from tests.conftest import IN_CI, ROOT  # noqa: E402
 
 

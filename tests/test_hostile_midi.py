@@ -9,8 +9,8 @@ import time
 import mido
 import pytest
 
-from model.errors import MidiFileError, MidiLimitError
-from model.midi_io import MAX_FILE_BYTES, read_midi, scan_midi
+from midifill.model.errors import MidiFileError, MidiLimitError
+from midifill.model.midi_io import MAX_FILE_BYTES, read_midi, scan_midi
 
 
 def smf(events, ppq=96, tracks=None):
@@ -103,8 +103,8 @@ def test_the_scan_counts_what_mido_reads(fixtures_dir):
 
 
 def test_file_limits_are_the_engine_limits():
-    from model import midi_io
-    from model.generation.request import LIMITS
+    from midifill.model import midi_io
+    from midifill.model.generation.request import LIMITS
     assert (midi_io.MAX_NOTES, midi_io.MAX_BARS) == (LIMITS["notes"], LIMITS["bars"])
 
 

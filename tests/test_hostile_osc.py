@@ -13,9 +13,9 @@ import torch
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from bridge import protocol as p
-from bridge.client import Client, ServerError, TooLarge
-from bridge.server import LogLimiter, Server
+from midifill.bridge import protocol as p
+from midifill.bridge.client import Client, ServerError, TooLarge
+from midifill.bridge.server import LogLimiter, Server
 from tests.conftest import ROOT
 
 LOG = "midifill.bridge"
@@ -23,7 +23,7 @@ LOG = "midifill.bridge"
 
 @pytest.fixture(scope="module")
 def server(tiny_checkpoint):
-    from model import Engine
+    from midifill.model import Engine
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     with Server(Engine.from_checkpoint(tiny_checkpoint), "127.0.0.1", 0) as srv:
@@ -169,7 +169,7 @@ def test_midifill_request_gets_the_error_for_a_huge_key(server, tmp_path):
     req = request()
     req["controls"]["k" * 70_000] = 1
     path.write_text(json.dumps(req))
-    r = subprocess.run([sys.executable, "-m", "bridge.cli", "request", str(path), "--port",
+    r = subprocess.run([sys.executable, "-m", "midifill.bridge.cli", "request", str(path), "--port",
                         str(server.port), "--timeout", "5"], cwd=ROOT, capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2, r.stderr  # was 3, "stopped answering"

@@ -6,8 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from model.errors import LimitError, RequestError, TooSlow
-from model.generation.request import LIMITS, parse_request
+from midifill.model.errors import LimitError, RequestError, TooSlow
+from midifill.model.generation.request import LIMITS, parse_request
 
 
 def base(**over):

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from model.training.dataset import midi_files
-from model.training.progress import plot_loss
+from midifill.model.training.dataset import midi_files
+from midifill.model.training.progress import plot_loss
 
 
 def test_bad_manifest_lines_are_skipped_and_reported(tmp_path, fixtures_dir, caplog):

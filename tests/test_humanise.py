@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import random
 
-from model.network.tokenizer import Tokenizer
-from model.song import Note, Song, Track
-from model.training.dataset import make_example
-from model.training.humanise import JITTER, JITTER_CUT, SWING, humanise, is_quantised
+from midifill.model.network.tokenizer import Tokenizer
+from midifill.model.song import Note, Song, Track
+from midifill.model.training.dataset import make_example
+from midifill.model.training.humanise import JITTER, JITTER_CUT, SWING, humanise, is_quantised
 
 
 def grid_song(drums: bool = False, bars: int = 8) -> Song:

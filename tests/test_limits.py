@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from model import limits
-from model.training import config, pretokenise
+from midifill.model import limits
+from midifill.model.training import config, pretokenise
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = ROOT / "model" / "limits.py"
@@ -22,7 +22,7 @@ NAMES = ("MAX_PAYLOAD_BYTES", "MAX_REQUEST_CHARS", "MAX_NOTES", "MAX_BARS", "MAX
          "CHUNK_BARS", "SPAN", "FILL_BARS", "CONTEXT_BARS", "OWN_CONTEXT_BARS", "CONTEXT",
          "MIN_PITCHED_BEATS", "SHORT_TICKS", "OSC_PORT", "DEMO_PORT", "__version__", "VERSION")
 # A second definition: one of those names bound to a number or string, or one
-# of the literal values itself (the version goes through model.limits.version)
+# of the literal values itself (the version goes through midifill.model.limits.version)
 SECOND = [
     (re.compile(rf"^\s*(?:{'|'.join(NAMES)})\s*(?::[^=]+)?=\s*[-\d.\"'(]", re.M), "a definition"),
     (re.compile(r"\b[28]\s*\*\s*1024\s*\*\s*1024\b|\b(?:8_?388_?608|2_?097_?152)\b"), "MiB"),
@@ -56,9 +56,9 @@ def test_each_limit_and_constant_is_defined_once():
 
 
 def test_the_layers_read_the_same_values():
-    from bridge import client, cmd_serve, protocol
-    from model import midi_io
-    from model.generation import engine, prompt, request
+    from midifill.bridge import client, cmd_serve, protocol
+    from midifill.model import midi_io
+    from midifill.model.generation import engine, prompt, request
     assert protocol.MAX_REQUEST_CHARS == request.LIMITS["payload_bytes"] == 8 * 1024 * 1024
     assert (midi_io.MAX_NOTES, midi_io.MAX_BARS) == (request.LIMITS["notes"], request.LIMITS["bars"])
     assert engine.CONTEXT_BARS == prompt.OWN_CONTEXT_BARS == limits.CONTEXT_BARS
@@ -77,7 +77,7 @@ def _pyproject_version() -> str:
 
 def test_the_version_is_the_package_metadata():
     assert limits.version() == _pyproject_version()
-    from bridge.cli import main
+    from midifill.bridge.cli import main
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0
@@ -113,7 +113,7 @@ def test_training_flags_read_their_defaults_from_the_config():
 
 def test_training_config_loads_without_torch():
     import subprocess
-    code = ("import sys, model.training.config, model.training.pretokenise; "
+    code = ("import sys, midifill.model.training.config, midifill.model.training.pretokenise; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)

@@ -4,8 +4,8 @@ that ignores them."""
 import numpy as np
 import pytest
 
-from model.evaluation.listening import chord_mass, chord_response, chord_targets, move_chords
-from model.network.tokenizer import Tokenizer
+from midifill.model.evaluation.listening import chord_mass, chord_response, chord_targets, move_chords
+from midifill.model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 N = TOK.names.index

@@ -1,8 +1,8 @@
 """MIDI files in and out through the tick grid."""
 import pytest
 
-from model.errors import MidiFileError
-from model.midi_io import read_midi, write_midi
+from midifill.model.errors import MidiFileError
+from midifill.model.midi_io import read_midi, write_midi
 
 
 def test_reads_multitrack_with_drums_and_tempo_change(fixtures_dir):
@@ -57,7 +57,7 @@ def test_write_and_read_back(fixtures_dir, tmp_path):
 
 def test_one_channel_assignment_for_files_and_the_synth():
     from types import SimpleNamespace
-    from model.midi_io import DRUM_CHANNEL, track_channels
+    from midifill.model.midi_io import DRUM_CHANNEL, track_channels
     tracks = [SimpleNamespace(is_drum=d) for d in [False] * 9 + [True] + [False] * 7 + [True]]
     chans = track_channels(tracks)
     assert chans[9] == chans[-1] == DRUM_CHANNEL

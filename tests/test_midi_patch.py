@@ -9,10 +9,10 @@ import mido
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from model.errors import MidiFileError
-from model.midi_io import read_midi
-from model.midi_patch import instruments, pair_notes, patch_midi, write_patched
-from model.song import Note, Track
+from midifill.model.errors import MidiFileError
+from midifill.model.midi_io import read_midi
+from midifill.model.midi_patch import instruments, pair_notes, patch_midi, write_patched
+from midifill.model.song import Note, Track
 
 M, m = mido.MetaMessage, mido.Message
 
@@ -272,8 +272,8 @@ def test_two_ranges_of_one_track_written_as_the_song_holds_them():
     """The later range first in the request: its new note of the pitch held
     from the earlier range (which that range's fill replaces) is written,
     as front.apply_response has it, not cut by the note going away."""
-    from model.generation import front
-    from model.midi_patch import patch_variation
+    from midifill.model.generation import front
+    from midifill.model.midi_patch import patch_variation
     data = build([[(0, m("program_change", channel=0, program=5)),
                    (960, m("note_on", channel=0, note=60, velocity=90)),
                    (2880, m("note_off", channel=0, note=60, velocity=0)),

@@ -12,9 +12,9 @@ from tests.conftest import require_module
 
 require_module("midirenderer")
 
-from demo import midirenderer_synth as ms  # noqa: E402
-from demo import render  # noqa: E402
-from model.midi_io import read_midi  # noqa: E402
+from midifill.demo import midirenderer_synth as ms  # noqa: E402
+from midifill.demo import render  # noqa: E402
+from midifill.model.midi_io import read_midi  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 POP = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"

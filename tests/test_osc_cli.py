@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from bridge import protocol as p
+from midifill.bridge import protocol as p
 from test_osc_server import Gate, Peer, assert_inside, engine, fill, serve  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def midifill(*args, stdin=None, timeout=30):
-    return subprocess.run([sys.executable, "-m", "bridge.cli", *args], cwd=ROOT, input=stdin,
+    return subprocess.run([sys.executable, "-m", "midifill.bridge.cli", *args], cwd=ROOT, input=stdin,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -94,14 +94,14 @@ def test_busy_exits_4(serve):
 
 def test_request_starts_without_torch_or_the_model():
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "bridge.cli", "request", "--ping",
+        [sys.executable, "-X", "importtime", "-m", "midifill.bridge.cli", "request", "--ping",
          "--port", str(dead_port()), "--timeout", "0.1"],
         cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 3
     modules = re.findall(r"^import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)$", done.stderr, re.M)
     names = {name for _, _, name in modules}
     # of the engine's package only its plain constants (the payload limit, the port)
-    assert {n for n in names if n.startswith("model")} == {"model", "model.limits"}
+    assert {n for n in names if n.startswith("midifill.model")} == {"midifill.model", "midifill.model.limits"}
     assert not {n for n in names if n == "torch" or n.startswith("torch.")}
     # how long those imports take is a figure of `midifill bench`
     # (request_import_ms), not a timed assertion that a busy machine fails
@@ -113,7 +113,7 @@ def test_serve_refuses_a_network_address_without_a_token():
 
 
 def test_serve_warns_on_a_network_address_with_a_token(capsys):
-    from bridge import cmd_serve
+    from midifill.bridge import cmd_serve
     args = Namespace(host="0.0.0.0", port=0, token="t", model="/no/such/model.pt",
                      queue_limit=16, demo=False, demo_port=7860)
     assert cmd_serve.run(args) == 1
@@ -123,7 +123,7 @@ def test_serve_warns_on_a_network_address_with_a_token(capsys):
 
 def test_serve_and_request_as_processes(tiny_checkpoint):
     port = dead_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bridge.cli", "--log-level", "INFO", "serve",
+    proc = subprocess.Popen([sys.executable, "-m", "midifill.bridge.cli", "--log-level", "INFO", "serve",
                              "--port", str(port), "--model", str(tiny_checkpoint)],
                             cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:

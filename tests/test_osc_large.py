@@ -6,8 +6,8 @@ shared cores: a 64 KB result is ~2,500 notes."""
 import threading
 import time
 
-from bridge import protocol as p
-from bridge.client import Client
+from midifill.bridge import protocol as p
+from midifill.bridge.client import Client
 from test_osc_server import assert_inside, engine, fill, serve  # noqa: F401 (fixtures)
 
 

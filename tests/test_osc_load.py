@@ -3,7 +3,7 @@ sending 25 requests each at once."""
 import concurrent.futures
 import time
 
-from bridge.client import Client
+from midifill.bridge.client import Client
 from test_osc_server import assert_inside, engine, fill, serve  # noqa: F401 (fixtures)
 
 

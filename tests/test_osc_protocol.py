@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from bridge import protocol as p
+from midifill.bridge import protocol as p
 
 
 def test_addresses_live_under_midifill():
@@ -120,7 +120,7 @@ def test_exit_codes():
 
 
 def test_payload_limit_matches_the_engine():
-    from model.generation.request import LIMITS
+    from midifill.model.generation.request import LIMITS
     assert p.MAX_REQUEST_CHARS == LIMITS["payload_bytes"]
 
 
@@ -136,7 +136,7 @@ def test_docs_list_every_address_and_error_code():
 
 def test_handler_docstrings_show_the_documented_examples():
     from pathlib import Path
-    from bridge import handlers
+    from midifill.bridge import handlers
     doc = (Path(__file__).parents[1] / "docs" / "osc.md").read_text()
     for address, handler in handlers.HANDLERS.items():
         example = handler.__doc__.split(address + " ", 1)[1].splitlines()[0]

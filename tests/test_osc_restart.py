@@ -8,14 +8,14 @@ import subprocess
 import sys
 import time
 
-from bridge import protocol as p
-from bridge.client import Client
+from midifill.bridge import protocol as p
+from midifill.bridge.client import Client
 from test_osc_cli import ROOT, dead_port, midifill
 from test_osc_server import fill
 
 
 def _serve(port, checkpoint):
-    proc = subprocess.Popen([sys.executable, "-m", "bridge.cli", "serve", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "midifill.bridge.cli", "serve", "--port", str(port),
                              "--model", str(checkpoint)], cwd=ROOT, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while midifill("request", "--ping", "--port", str(port), "--timeout", "1").returncode:
@@ -30,7 +30,7 @@ def test_a_restarted_server_is_named_and_the_request_is_to_send_again(tiny_check
     request.write_text(json.dumps(fill(0.0, 64.0, variations=8)))
     first = _serve(port, tiny_checkpoint)
     second = None
-    waiting = subprocess.Popen([sys.executable, "-m", "bridge.cli", "request", str(request),
+    waiting = subprocess.Popen([sys.executable, "-m", "midifill.bridge.cli", "request", str(request),
                                 "--port", str(port), "--timeout", "60"], cwd=ROOT, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -13,9 +13,9 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from bridge import protocol as p
-from bridge.client import Client, NoServerError, ServerError
-from bridge.server import Server
+from midifill.bridge import protocol as p
+from midifill.bridge.client import Client, NoServerError, ServerError
+from midifill.bridge.server import Server
 from conftest import read_lines, require_tool
 
 LOG = "midifill.bridge"
@@ -24,7 +24,7 @@ LOG = "midifill.bridge"
 @pytest.fixture(scope="module")
 def engine(tiny_checkpoint):
     import torch
-    from model import Engine
+    from midifill.model import Engine
     # On this shared 2-core machine torch's second thread mostly spins while
     # the other cores are busy: one thread is several times faster.
     threads = torch.get_num_threads()

@@ -14,8 +14,8 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from bridge import protocol as p
-from bridge.server import Server
+from midifill.bridge import protocol as p
+from midifill.bridge.server import Server
 
 
 def test_parse_args_takes_whole_floats_as_ints():

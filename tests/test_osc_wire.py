@@ -8,7 +8,7 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from bridge import osc_wire
+from midifill.bridge import osc_wire
 
 
 def _python_osc(address, args) -> bytes:

@@ -11,11 +11,11 @@ from pathlib import Path
 import mido
 import pytest
 
-from model.corpus import build as corpus
-from model.corpus.pop909 import (TRACKS, BeatFileError, bar_starts, read_beats,
+from midifill.model.corpus import build as corpus
+from midifill.model.corpus.pop909 import (TRACKS, BeatFileError, bar_starts, read_beats,
                                  song_folders, song_from_folder)
-from model.corpus.reserve import ReserveCheckError
-from model.splits import split_of
+from midifill.model.corpus.reserve import ReserveCheckError
+from midifill.model.splits import split_of
 
 # a pickup beat, then two bars of 4/4; the beats drift (0.6 s, then 0.65 s, ...)
 BEATS = [0.5, 1.1, 1.7, 2.35, 3.0, 3.6, 4.3, 4.9, 5.5, 6.1]
@@ -183,7 +183,7 @@ def test_a_bad_checker_is_refused(tmp_path):
 
 
 def test_the_command_line_names_what_is_wrong(pop, tmp_path, capsys):
-    from bridge.cli import main
+    from midifill.bridge.cli import main
     out = str(tmp_path / "c")
     assert main(["corpus", "--out", out, "--sources", "pop909"]) == 2
     assert "--pop909 DIR" in capsys.readouterr().err

@@ -6,9 +6,9 @@ import shutil
 import numpy as np
 import pytest
 
-from model.training.pretokenise import ExampleArrays, pretokenise
-from model.network.tokenizer import Tokenizer, TokenizerConfig
-from model.training.train import train
+from midifill.model.training.pretokenise import ExampleArrays, pretokenise
+from midifill.model.network.tokenizer import Tokenizer, TokenizerConfig
+from midifill.model.training.train import train
 
 TOK = Tokenizer()
 

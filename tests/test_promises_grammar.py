@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from model.generation.grammar import FillPlan, FillState
-from model.generation.sampling import (FILTERS, NEG_INF, Controls, Noise, Step, apply_filters,
+from midifill.model.generation.grammar import FillPlan, FillState
+from midifill.model.generation.sampling import (FILTERS, NEG_INF, Controls, Noise, Step, apply_filters,
                                        grammar_filter, sample)
-from model.generation.harmony import Sounding
-from model.song import Bar, Note, Song, Track
-from model.network.tokenizer import Tokenizer, TokenizerConfig
+from midifill.model.generation.harmony import Sounding
+from midifill.model.song import Bar, Note, Song, Track
+from midifill.model.network.tokenizer import Tokenizer, TokenizerConfig
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4), Bar(2, 8.0, 3, 4)]
@@ -83,9 +83,9 @@ def test_the_chain_only_allows_what_the_grammar_allows():
 
 @pytest.fixture(scope="module")
 def untrained():
-    from model import Engine
-    from model.network.config import ModelConfig
-    from model.network.transformer import Transformer
+    from midifill.model import Engine
+    from midifill.model.network.config import ModelConfig
+    from midifill.model.network.transformer import Transformer
     torch.manual_seed(0)
     net = Transformer(ModelConfig(vocab_size=TOK.vocab_size, block_size=512, n_layer=1,
                                   n_head=2, n_embd=32))

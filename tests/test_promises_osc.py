@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from bridge import protocol as p
-from bridge.client import Client, TooLarge
-from model.generation.request import LIMITS
+from midifill.bridge import protocol as p
+from midifill.bridge.client import Client, TooLarge
+from midifill.model.generation.request import LIMITS
 from test_osc_server import Peer, assert_inside, engine, fill, serve  # noqa: F401 (fixtures)
 
 

@@ -12,10 +12,10 @@ import math
 
 import pytest
 
-from model.generation.prompt import (FILL_OVERHEAD, TOKENS_PER_BAR_BUDGET, TOKENS_PER_NOTE,
+from midifill.model.generation.prompt import (FILL_OVERHEAD, TOKENS_PER_BAR_BUDGET, TOKENS_PER_NOTE,
                                      build_prompt, fill_budget, own_context_shown)
-from model.song import Note, Song, Track
-from model.network.tokenizer import Tokenizer, TokenizerConfig
+from midifill.model.song import Note, Song, Track
+from midifill.model.network.tokenizer import Tokenizer, TokenizerConfig
 
 TOK = Tokenizer()
 BAR = 96  # ticks in a 4/4 bar

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from bridge import protocol as p
+from midifill.bridge import protocol as p
 
 
 def code_of(call, *args, **kwargs):

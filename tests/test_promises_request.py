@@ -7,10 +7,10 @@ import math
 import pytest
 import torch
 
-from model.errors import LimitError, RequestError
-from model.generation.request import LIMITS, parse_request
-from model.generation.sampling import AUTO
-from model.network.tokenizer import Tokenizer
+from midifill.model.errors import LimitError, RequestError
+from midifill.model.generation.request import LIMITS, parse_request
+from midifill.model.generation.sampling import AUTO
+from midifill.model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 
@@ -99,9 +99,9 @@ def test_the_time_signature_change_limit():
 
 @pytest.fixture(scope="module")
 def untrained():
-    from model import Engine
-    from model.network.config import ModelConfig
-    from model.network.transformer import Transformer
+    from midifill.model import Engine
+    from midifill.model.network.config import ModelConfig
+    from midifill.model.network.transformer import Transformer
     torch.manual_seed(0)
     net = Transformer(ModelConfig(vocab_size=TOK.vocab_size, block_size=256, n_layer=1,
                                   n_head=2, n_embd=16))

@@ -3,9 +3,9 @@ alone: durations, velocities, programs, drum flags, names, tempo changes and
 time signatures, through the tokenizer and through a MIDI file."""
 import pytest
 
-from model.midi_io import read_midi, write_midi
-from model.song import Note, Song, TempoChange, TimeSignature, Track
-from model.network.tokenizer import Tokenizer
+from midifill.model.midi_io import read_midi, write_midi
+from midifill.model.song import Note, Song, TempoChange, TimeSignature, Track
+from midifill.model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 FIXTURES = ("pop_4-4_tempo_change.mid", "waltz_3-4.mid", "jig_6-8.mid")

@@ -10,11 +10,11 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from model.generation.grammar import FillPlan, FillState
-from model.generation.sampling import (NEG_INF, Controls, Noise, Step, acts_in, apply_filters,
+from midifill.model.generation.grammar import FillPlan, FillState
+from midifill.model.generation.sampling import (NEG_INF, Controls, Noise, Step, acts_in, apply_filters,
                                        grammar_filter, sample)
-from model.song import Bar
-from model.network.tokenizer import Tokenizer
+from midifill.model.song import Bar
+from midifill.model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 N = 20_000

@@ -3,7 +3,7 @@ by the engine between chunks, `midifill generate` and the demo), the bar
 grid and the request payload, at their edges."""
 import pytest
 
-from model.song import Bar, Note, Song, TempoChange, TimeSignature, Track
+from midifill.model.song import Bar, Note, Song, TempoChange, TimeSignature, Track
 
 
 def song():

@@ -4,8 +4,8 @@ one note per (position, pitch) keeps the longest, decoded tracks are
 numbered in order."""
 import pytest
 
-from model.song import Bar, Note, Song, TimeSignature, Track
-from model.network.tokenizer import Tokenizer, TokenizerConfig
+from midifill.model.song import Bar, Note, Song, TimeSignature, Track
+from midifill.model.network.tokenizer import Tokenizer, TokenizerConfig
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]

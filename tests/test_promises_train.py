@@ -4,9 +4,9 @@ import shutil
 
 import torch
 
-from bridge.cli import main as cli_main
-from model.training.train import train
-from model.network.checkpoint import load_checkpoint
+from midifill.bridge.cli import main as cli_main
+from midifill.model.training.train import train
+from midifill.model.network.checkpoint import load_checkpoint
 
 SONGS = ("pop_4-4_tempo_change.mid", "waltz_3-4.mid", "jig_6-8.mid")
 SMALL = dict(batch_size=2, n_layer=1, n_head=2, n_embd=32, block_size=256, dropout=0.0,

@@ -1,9 +1,9 @@
 """Prompts: lazy bar encoding equals encoding the whole track; cropping."""
 import random
 
-from model.generation.prompt import LazyBars, build_prompt
-from model.song import Note, Song, TimeSignature, Track
-from model.network.tokenizer import Tokenizer
+from midifill.model.generation.prompt import LazyBars, build_prompt
+from midifill.model.song import Note, Song, TimeSignature, Track
+from midifill.model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 

@@ -2,10 +2,10 @@
 ranked by what they tell about the fill, never by weight alone, and always
 after the target's own bars. On songs of 12 tracks a 768-token block shows
 the target's 16 own context bars and the track it most depends on."""
-from model.generation.engine import context_density
-from model.generation.prompt import Part, build_prompt, own_context_shown, usefulness
-from model.network.tokenizer import Tokenizer
-from model.song import Note, Song, Track
+from midifill.model.generation.engine import context_density
+from midifill.model.generation.prompt import Part, build_prompt, own_context_shown, usefulness
+from midifill.model.network.tokenizer import Tokenizer
+from midifill.model.song import Note, Song, Track
 
 TOK = Tokenizer()
 BAR = 96  # ticks in a 4/4 bar
@@ -168,8 +168,8 @@ def test_the_ranking_does_not_read_the_bars_being_filled():
 
 
 def test_the_coverage_script_layers_the_demo_and_counts_what_prompts_show():
-    from model.evaluation.prompt_coverage import DEMO, coverage, layered
-    from model.midi_io import read_midi
+    from midifill.model.evaluation.prompt_coverage import DEMO, coverage, layered
+    from midifill.model.midi_io import read_midi
     song = layered(read_midi(DEMO / "pop_c_major_8_bars.mid"), 12)
     assert len(song.tracks) == 12 and len(song.bars()) == 48
     out = coverage([song], TOK)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import SUBCOMMANDS
+from midifill.bridge.cli import SUBCOMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -36,7 +36,7 @@ def midifill_uses() -> dict[str, set[str]]:
 
 
 def help_text(command: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "bridge.cli", command, "--help"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "midifill.bridge.cli", command, "--help"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"midifill {command} --help: {done.stderr[-500:]}"
     return done.stdout

@@ -8,13 +8,13 @@ import struct
 
 import pytest
 
-from model.evaluation import devset as DS
-from model.evaluation import drum_metrics as D
-from model.evaluation import part_metrics as P
-from model.evaluation.fit_eval import CONTEXT, SPAN
-from model.evaluation.real_songs import draw_fills
-from model.evaluation.real_table import Tally, rows
-from model.song import Bar, Note, Song, TimeSignature, Track
+from midifill.model.evaluation import devset as DS
+from midifill.model.evaluation import drum_metrics as D
+from midifill.model.evaluation import part_metrics as P
+from midifill.model.evaluation.fit_eval import CONTEXT, SPAN
+from midifill.model.evaluation.real_songs import draw_fills
+from midifill.model.evaluation.real_table import Tally, rows
+from midifill.model.song import Bar, Note, Song, TimeSignature, Track
 
 TPB = 24
 
@@ -164,8 +164,8 @@ def test_the_manifest_is_a_fixed_set_of_many_track_songs():
 
 
 def test_the_table_runs_on_the_bundled_model():
-    from model import Engine
-    from model.evaluation.real_songs import DEFAULT, ORIGINAL, real_table
+    from midifill.model import Engine
+    from midifill.model.evaluation.real_songs import DEFAULT, ORIGINAL, real_table
     out = real_table(Engine.from_checkpoint(), [band(tracks=6)], fills=2, seed=1)
     assert out["fills"] == {"drums": 1, "pitched": 1}
     assert out["drums"][ORIGINAL]["onset_f1"] == 1
@@ -177,8 +177,8 @@ def test_the_table_runs_on_the_bundled_model():
 
 
 def test_follow_off_names_every_follow_the_part_control_and_the_engine_takes_it():
-    from model.evaluation.real_songs import follow_off
-    from model.generation.request import parse_controls
+    from midifill.model.evaluation.real_songs import follow_off
+    from midifill.model.generation.request import parse_controls
     off = follow_off()
     assert {"kit", "groove", "max_polyphony", "harmony", "pitch_range"} <= set(off)
     assert set(off.values()) == {"off"}

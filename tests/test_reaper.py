@@ -34,7 +34,7 @@ def midifill_cmd(tmp_path_factory) -> str:
     """A `midifill` command for the scripts: the CLI of this checkout."""
     path = tmp_path_factory.mktemp("bin") / "midifill"
     path.write_text("#!/bin/sh\n"
-                    f"PYTHONPATH='{ROOT}' exec '{sys.executable}' -m bridge.cli "
+                    f"exec '{sys.executable}' -m midifill.bridge.cli "
                     "--log-level WARNING \"$@\"\n")
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return str(path)

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from model.errors import LimitError, RequestError
-from model.generation.request import LIMITS, parse_request
-from model.generation.sampling import AUTO
-from model.network.tokenizer import Tokenizer
+from midifill.model.errors import LimitError, RequestError
+from midifill.model.generation.request import LIMITS, parse_request
+from midifill.model.generation.sampling import AUTO
+from midifill.model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 MAX_BEAT = LIMITS["bars"] * TOK.config.max_bar_beats  # 8192: the longest possible timeline

@@ -3,11 +3,11 @@ targets"), parsed and limited before any work; `target` works as before.
 Fast: parse_request only, no model."""
 import pytest
 
-from model.errors import LimitError, RequestError
-from model.generation.request import LIMITS, Target, parse_request
-from model.generation.targets import BASS, DRUMS, HARMONY, MELODY, fill_order, role
-from model.network.tokenizer import Tokenizer
-from model.song import Note, Track
+from midifill.model.errors import LimitError, RequestError
+from midifill.model.generation.request import LIMITS, Target, parse_request
+from midifill.model.generation.targets import BASS, DRUMS, HARMONY, MELODY, fill_order, role
+from midifill.model.network.tokenizer import Tokenizer
+from midifill.model.song import Note, Track
 
 TOK = Tokenizer()
 

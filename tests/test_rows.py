@@ -8,13 +8,13 @@ import random
 import numpy as np
 import pytest
 
-from model.generation.fast_c import CSampler
-from model.generation.grammar import FillPlan, FillState
-from model.generation.harmony import Sounding
-from model.generation.rows import filter_rows, sample_rows
-from model.generation.sampling import Controls, Noise, Step, apply_filters, sample
-from model.song import Bar, Note, Song, Track
-from model.network.tokenizer import Tokenizer
+from midifill.model.generation.fast_c import CSampler
+from midifill.model.generation.grammar import FillPlan, FillState
+from midifill.model.generation.harmony import Sounding
+from midifill.model.generation.rows import filter_rows, sample_rows
+from midifill.model.generation.sampling import Controls, Noise, Step, apply_filters, sample
+from midifill.model.song import Bar, Note, Song, Track
+from midifill.model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]
@@ -90,9 +90,9 @@ def _request(song, track, seed, **controls):
 @pytest.mark.parametrize("extra", [{}, {"key": "C major", "harmony": 1.0, "max_polyphony": 2},
                                    {"variations": 3, "top_k": 8}])
 def test_the_engine_writes_the_same_notes_rows_together_and_row_by_row(extra):
-    from model import Engine
-    from model.evaluation.prompt_coverage import DEMO, layered
-    from model.midi_io import read_midi
+    from midifill.model import Engine
+    from midifill.model.evaluation.prompt_coverage import DEMO, layered
+    from midifill.model.midi_io import read_midi
     engine = Engine.from_checkpoint()
     song = layered(read_midi(sorted(DEMO.glob("*.mid"))[0]), 12, 24)
     drums = next(t for t in song.tracks if t.is_drum and t.notes)

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from model.generation.grammar import FillPlan, FillState
-from model.generation.sampling import (Controls, Noise, Step, apply_filters, family_filter,
+from midifill.model.generation.grammar import FillPlan, FillState
+from midifill.model.generation.sampling import (Controls, Noise, Step, apply_filters, family_filter,
                                        grammar_filter, no_silence_filter, pitch_range_filter,
                                        polyphony_filter, sample, scale_filter)
-from model.song import Bar, Note
-from model.network.tokenizer import Tokenizer
+from midifill.model.song import Bar, Note
+from midifill.model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]
@@ -41,7 +41,7 @@ def test_filters_are_pure():
     st = state()
     feed(st, "POS_0")
     logits = np.zeros(TOK.vocab_size, np.float32)
-    from model.generation.sampling import density_filter
+    from midifill.model.generation.sampling import density_filter
     for f in (grammar_filter, family_filter, pitch_range_filter, scale_filter, polyphony_filter,
               no_silence_filter, density_filter):
         f(logits, step(st, pitch_range=(40, 50), key="C major", max_polyphony=1))
@@ -164,9 +164,9 @@ def test_a_thousand_samples_from_a_randomly_initialised_model_decode():
     """1,000 fills (125 requests x 8 variations) from an untrained network,
     through the Engine, over random tracks, ranges and controls: every one
     decodes, is not empty, and lies inside its range."""
-    from model import Engine
-    from model.network.config import ModelConfig
-    from model.network.transformer import Transformer
+    from midifill.model import Engine
+    from midifill.model.network.config import ModelConfig
+    from midifill.model.network.transformer import Transformer
     torch.manual_seed(0)
     net = Transformer(ModelConfig(vocab_size=TOK.vocab_size, block_size=512, n_layer=1, n_head=2,
                                   n_embd=32))
@@ -191,7 +191,7 @@ def test_a_thousand_samples_from_a_randomly_initialised_model_decode():
 
 
 def test_density_filter():
-    from model.generation.sampling import density_filter
+    from midifill.model.generation.sampling import density_filter
     lo, hi = TOK.density_range(3)  # 3 to 5 notes a bar
     st = state(density=3)
     ok = allowed(density_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
@@ -212,7 +212,7 @@ def test_skipping_filters_outside_their_phases_changes_nothing():
     leaves out; over random walks through fills (drum and pitched, with every
     control, forced prefix notes included) the result is identical to
     running every filter at every step."""
-    from model.generation.sampling import FILTERS
+    from midifill.model.generation.sampling import FILTERS
     unmarked = [lambda lg, s, f=f: f(lg, s) for f in FILTERS]  # nothing to skip
     g = np.random.default_rng(5)
     noise = Noise(5)

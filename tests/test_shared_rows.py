@@ -4,13 +4,13 @@ holds a plain model that computes the same, --resume splits the sums again,
 and the loss weights fall where the fill starts."""
 import torch
 
-from model.network.checkpoint import load_checkpoint, load_weights
-from model.network.config import ModelConfig
-from model.network.tokenizer import Tokenizer
-from model.network.transformer import Transformer
-from model.training.batches import target_weights
-from model.training.shared_rows import SharedRows, attach
-from model.training.train import train
+from midifill.model.network.checkpoint import load_checkpoint, load_weights
+from midifill.model.network.config import ModelConfig
+from midifill.model.network.tokenizer import Tokenizer
+from midifill.model.network.transformer import Transformer
+from midifill.model.training.batches import target_weights
+from midifill.model.training.shared_rows import SharedRows, attach
+from midifill.model.training.train import train
 from tests.test_train import SMALL, data_dir
 
 
@@ -48,7 +48,7 @@ def test_attached_rows_start_at_zero_and_a_checkpoint_holds_their_sums(tmp_path)
         model.shared.octave.normal_()
     trained, _ = model(idx)
     assert not torch.allclose(trained, before)
-    from model.network.checkpoint import save_checkpoint
+    from midifill.model.network.checkpoint import save_checkpoint
     save_checkpoint(tmp_path / "m.pt", model, tok.config.to_dict(),
                     extra={"shared_rows": model.shared.state_dict()})
     plain, _, ckpt = load_checkpoint(tmp_path / "m.pt")

@@ -1,9 +1,9 @@
 """One split rule (model/splits.py) for the corpus builder and for training
 from a plain folder of MIDI files."""
-from model.midi_io import write_midi
-from model.song import Note, Song, TimeSignature, Track
-from model.splits import SPLITS, split_of
-from model.training.dataset import midi_files
+from midifill.model.midi_io import write_midi
+from midifill.model.song import Note, Song, TimeSignature, Track
+from midifill.model.splits import SPLITS, split_of
+from midifill.model.training.dataset import midi_files
 
 
 def test_a_plain_folder_splits_by_piece_as_the_corpus_does(tmp_path):

@@ -5,9 +5,9 @@ import pytest
 
 from hypothesis import given, settings, strategies as st
 
-from model.midi_io import read_midi
-from model.song import Note, Song, TimeSignature, Track
-from model.network.tokenizer import SPECIALS, Tokenizer, TokenizerConfig
+from midifill.model.midi_io import read_midi
+from midifill.model.song import Note, Song, TimeSignature, Track
+from midifill.model.network.tokenizer import SPECIALS, Tokenizer, TokenizerConfig
 
 TOK = Tokenizer()
 SIGS = [(2, 4), (3, 4), (4, 4), (5, 4), (6, 8), (7, 8), (12, 8)]

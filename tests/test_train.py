@@ -7,7 +7,7 @@ import sys
 
 import torch
 
-from model.training.train import train
+from midifill.model.training.train import train
 from tests.conftest import ROOT
 
 SONGS = ("pop_4-4_tempo_change.mid", "waltz_3-4.mid", "jig_6-8.mid")
@@ -50,7 +50,7 @@ def test_fine_tune_from_init(fixtures_dir, tmp_path):
 def test_ddp_with_two_cpu_processes(fixtures_dir, tmp_path):
     data, out = data_dir(fixtures_dir, tmp_path), tmp_path / "ddp.pt"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-           "--nproc_per_node", "2", "-m", "bridge.cli", "--log-level", "WARNING", "train",
+           "--nproc_per_node", "2", "-m", "midifill.bridge.cli", "--log-level", "WARNING", "train",
            "--data", str(data), "--out", str(out), "--steps", "4", "--batch-size", "2",
            "--n-layer", "1", "--n-head", "2", "--n-embd", "32", "--block-size", "512",
            "--eval-every", "4", "--eval-batches", "1", "--save-every", "4", "--threads", "1"]

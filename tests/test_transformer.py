@@ -2,10 +2,10 @@
 import pytest
 import torch
 
-from model.errors import CheckpointError
-from model.network.checkpoint import load_checkpoint, save_checkpoint
-from model.network.config import ModelConfig
-from model.network.transformer import KVCache, Transformer
+from midifill.model.errors import CheckpointError
+from midifill.model.network.checkpoint import load_checkpoint, save_checkpoint
+from midifill.model.network.config import ModelConfig
+from midifill.model.network.transformer import KVCache, Transformer
 
 
 def small():

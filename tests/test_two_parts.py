@@ -1,8 +1,8 @@
 """The two-part measures of model/evaluation/two_parts.py on notes built by hand."""
 import random
 
-from model.evaluation.two_parts import PAIRS, draw_pairs, kick_bass_f1, pair_fit
-from model.song import Note, Song, Track
+from midifill.model.evaluation.two_parts import PAIRS, draw_pairs, kick_bass_f1, pair_fit
+from midifill.model.song import Note, Song, Track
 
 
 def n(pitch, start, dur=0.5):

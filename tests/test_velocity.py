@@ -1,11 +1,11 @@
 """A fill plays at its part's dynamics: the velocity default and its filter."""
 import numpy as np
 
-from model.generation.engine import context_velocities
-from model.generation.grammar import FillPlan, FillState
-from model.generation.sampling import Controls, Step, velocity_filter
-from model.song import Bar, Note, Song, TimeSignature, Track
-from model.network.tokenizer import Tokenizer
+from midifill.model.generation.engine import context_velocities
+from midifill.model.generation.grammar import FillPlan, FillState
+from midifill.model.generation.sampling import Controls, Step, velocity_filter
+from midifill.model.song import Bar, Note, Song, TimeSignature, Track
+from midifill.model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from model import Engine
-from model.generation.engine import BUNDLED_MODEL
-from model.errors import CheckpointError
-from model.midi_io import read_midi
-from model.network.checkpoint import export_checkpoint, load_checkpoint, load_weights
-from model.network.config import ModelConfig, state_shapes
-from model.network.transformer import Transformer
+from midifill.model import Engine
+from midifill.model.generation.engine import BUNDLED_MODEL
+from midifill.model.errors import CheckpointError
+from midifill.model.midi_io import read_midi
+from midifill.model.network.checkpoint import export_checkpoint, load_checkpoint, load_weights
+from midifill.model.network.config import ModelConfig, state_shapes
+from midifill.model.network.transformer import Transformer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,10 +112,10 @@ def test_a_damaged_safetensors_file_is_refused(exported, tmp_path):
 TORCH_FREE = """
 import sys
 sys.modules["torch"] = None  # any `import torch` now fails
-from bridge.cli import main
-from bridge.client import Client
-from bridge.server import Server
-from model import Engine
+from midifill.bridge.cli import main
+from midifill.bridge.client import Client
+from midifill.bridge.server import Server
+from midifill.model import Engine
 rc = main(["generate", "demo/examples/pop_c_major_8_bars.mid", "-o", sys.argv[1], "--track",
            "1", "--bars", "5-8", "--seed", "3", "--variations", "2"])
 assert rc == 0, rc

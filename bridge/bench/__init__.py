@@ -50,7 +50,7 @@ def run(args) -> int:
     runs = 2 if args.quick else max(20, args.runs)
     fills = 4 if args.quick else args.fills
     if args.songs_only:
-        from model import Engine
+        from midifill.model import Engine
         results = song_figures(Engine.from_checkpoint(args.model), args.model, args.songs, fills)
         print("\n".join(song_rows(results)))
     else:
@@ -114,7 +114,7 @@ def training_throughput(engine, steps: int, quick=False) -> float:
     """Tokens/s of training steps (forward, backward, AdamW) at torch's
     default thread count, on batches of 8 x 512 tokens (2 x 128 quick)."""
     import torch
-    from model.network.transformer import Transformer
+    from midifill.model.network.transformer import Transformer
     model = Transformer(engine.config).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     shape = (2, 128) if quick else (8, min(512, model.config.block_size))
@@ -132,7 +132,7 @@ def training_throughput(engine, steps: int, quick=False) -> float:
 # --- all of it ----------------------------------------------------------------------
 
 def bench(model_path=None, runs=20, quick=False, songs=None, fills=24) -> dict:
-    from model import Engine
+    from midifill.model import Engine
     from .decode import bandwidth, decode_speeds
     t_start = time.perf_counter()
     engine = Engine.from_checkpoint(model_path)

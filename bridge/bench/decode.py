@@ -20,7 +20,7 @@ def decode_speeds(engine, steps: int, rounds: int) -> dict:
     within each round, the median round counts. A decoder that cannot be
     built here is left out."""
     import numpy as np
-    from model.generation import decoders
+    from midifill.model.generation import decoders
     rng = np.random.default_rng(0)
     prompt = rng.integers(10, engine.config.vocab_size, 300).tolist()
 
@@ -56,7 +56,7 @@ def bandwidth(weight_bytes: int, quick=False) -> dict:
     small model do, in a 32 MB L3). Read as one BLAS dot product of the two
     halves: NumPy's sum is compute-bound (pairwise) and reads at ~1/3 the rate."""
     import numpy as np
-    from model.generation.fast import single_thread_blas
+    from midifill.model.generation.fast import single_thread_blas
     single_thread_blas()
     big = np.ones((16 if quick else 64) * 1024 * 1024, dtype=np.float32)
     small = np.ones(max(2, weight_bytes // 4), dtype=np.float32)

@@ -2,7 +2,7 @@
 starts it: the OSC server (start, memory, whether torch is loaded),
 `midifill request` (bridge/bench/songs.py times it on many-track songs),
 `midifill generate`, and the demo (demo/bench.py, run as
-`python -m demo.bench --json`, so bridge/ does not import demo/ here)."""
+`python -m midifill.demo.bench --json`, so bridge/ does not import demo/ here)."""
 from __future__ import annotations
 
 import json
@@ -52,9 +52,10 @@ def _has_torch(pid: int) -> bool | None:
 def server(model_path):
     """`midifill serve` in a process of its own, answering ping: yields
     (port, seconds from start to the first pong, the process)."""
-    from bridge.client import Client
+    from midifill.bridge.client import Client
     port = _free_port()
-    cmd = [sys.executable, "-m", "bridge.cli", "--log-level", "WARNING", "serve", "--port", str(port)]
+    cmd = [sys.executable, "-m", "midifill.bridge.cli", "--log-level", "WARNING", "serve",
+           "--port", str(port)]
     if model_path:
         cmd += ["--model", str(model_path)]
     t0 = time.perf_counter()
@@ -79,7 +80,7 @@ def server(model_path):
 
 
 def bridge_figures(model_path, req, runs) -> dict:
-    from bridge.client import Client
+    from midifill.bridge.client import Client
     with server(model_path) as (port, startup, proc):
         rss, torch_loaded = _rss_mb(proc.pid), _has_torch(proc.pid)
         # the same requests from this process: the server and OSC alone,
@@ -96,7 +97,7 @@ def bridge_figures(model_path, req, runs) -> dict:
                 f = Path(tmp) / f"r{k}.json"
                 f.write_text(json.dumps(dict(req, controls=dict(req["controls"], seed=k))))
                 t = time.perf_counter()
-                r = subprocess.run([sys.executable, "-m", "bridge.cli", "request", "--port",
+                r = subprocess.run([sys.executable, "-m", "midifill.bridge.cli", "request", "--port",
                                     str(port), "--timeout", "30", str(f)], capture_output=True)
                 if r.returncode != 0:
                     raise RuntimeError(f"midifill request failed: {r.stderr.decode()[-300:]}")
@@ -115,13 +116,13 @@ def request_import_figures(runs) -> dict:
     import re
     ms, heavy = [], set()
     for _ in range(runs):
-        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "bridge.cli", "request",
-                               "--ping", "--port", str(_free_port()), "--timeout", "0.1"],
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "midifill.bridge.cli",
+                               "request", "--ping", "--port", str(_free_port()), "--timeout", "0.1"],
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
         rows = re.findall(r"^import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)$", done.stderr, re.M)
         ms.append(sum(int(us) for us, indent, _ in rows if len(indent) == 1) / 1000)
-        heavy |= {n for _, _, n in rows if n == "torch" or n.startswith(("torch.", "model"))
-                  and n not in ("model", "model.limits")}  # the plain constants are expected
+        heavy |= {n for _, _, n in rows if n == "torch" or n.startswith(("torch.", "midifill.model"))
+                  and n not in ("midifill.model", "midifill.model.limits")}  # plain constants: expected
     return {**stats(ms), "heavy_modules": sorted(heavy)}
 
 
@@ -132,7 +133,7 @@ def generate_figures(model_path, runs) -> dict:
     seconds = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(runs):
-            cmd = [sys.executable, "-m", "bridge.cli", "generate", str(song), "-o",
+            cmd = [sys.executable, "-m", "midifill.bridge.cli", "generate", str(song), "-o",
                    str(Path(tmp) / "out.mid"), "--track", "1", "--bars", "5-8", "--seed", str(k)]
             if model_path:
                 cmd += ["--model", str(model_path)]
@@ -151,7 +152,7 @@ def demo_figures(model_path, runs) -> dict:
     in its own process (bridge/ does not import demo/ for this)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "demo.json"
-        cmd = [sys.executable, "-m", "demo.bench", "--runs", str(runs), "--json", str(out)]
+        cmd = [sys.executable, "-m", "midifill.demo.bench", "--runs", str(runs), "--json", str(out)]
         if model_path:
             cmd += ["--model", str(model_path)]
         r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)

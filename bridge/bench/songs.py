@@ -12,7 +12,7 @@ Each fill is timed, drums and pitched apart, medians and p95:
   prompt) with the default controls, with `candidates` 1 and with 4
   variations, interleaved fill by fill so a busy moment hits them alike;
 - the REAPER path: `midifill request` as a new process per fill (the
-  installed entry point beside this Python, else `python -m bridge.cli`);
+  installed entry point beside this Python, else `python -m midifill.bridge.cli`);
 - the Live path: the same request over OSC from a client already running.
 The load average is printed before and after: on a shared machine it is
 part of the figure.
@@ -37,13 +37,13 @@ KINDS = ("drums", "pitched")
 
 def fill_cases(songs_dir: str | Path | None, n: int, seed: int = 0) -> list[tuple[str, dict]]:
     """(kind, request) for up to n fills: half drum parts, half pitched."""
-    from model.evaluation.real_songs import draw_fills, load_folder
-    from model.network.tokenizer import Tokenizer
+    from midifill.model.evaluation.real_songs import draw_fills, load_folder
+    from midifill.model.network.tokenizer import Tokenizer
     if songs_dir is not None:
         songs = load_folder(songs_dir, Tokenizer(), min_tracks=8)
     else:
-        from model.evaluation.prompt_coverage import DEMO, layered
-        from model.midi_io import read_midi
+        from midifill.model.evaluation.prompt_coverage import DEMO, layered
+        from midifill.model.midi_io import read_midi
         songs = [layered(read_midi(f), k) for f in sorted(DEMO.glob("*.mid")) for k in (8, 12, 16)]
     out = []
     for k, case in enumerate(draw_fills(songs, n, random.Random(seed))):
@@ -58,7 +58,7 @@ def request_command() -> list[str]:
     """How a DAW script starts `midifill request`: the console script beside
     this interpreter where there is one, else the module."""
     script = shutil.which("midifill", path=str(Path(sys.executable).parent))
-    return [script, "request"] if script else [sys.executable, "-m", "bridge.cli", "request"]
+    return [script, "request"] if script else [sys.executable, "-m", "midifill.bridge.cli", "request"]
 
 
 def _by_kind(cases, times) -> dict:
@@ -86,7 +86,7 @@ def engine_figures(engine, cases) -> dict:
 def bridge_song_figures(model_path, cases) -> dict:
     """The REAPER path (a `midifill request` process per fill) and the Live
     path (OSC from a running client), against one server."""
-    from bridge.client import Client
+    from midifill.bridge.client import Client
     cmd = request_command()
     osc, proc_ms = [], []
     with server(model_path) as (port, _, _), tempfile.TemporaryDirectory() as tmp:
@@ -107,7 +107,7 @@ def bridge_song_figures(model_path, cases) -> dict:
                 raise RuntimeError(f"midifill request failed: {r.stderr.decode()[-300:]}")
     return {"request_process": {**_by_kind(cases, proc_ms), "all": stats(proc_ms)},
             "osc_client": {**_by_kind(cases, osc), "all": stats(osc)},
-            "request_command": Path(cmd[0]).name if len(cmd) == 2 else "python -m bridge.cli"}
+            "request_command": Path(cmd[0]).name if len(cmd) == 2 else "python -m midifill.bridge.cli"}
 
 
 def song_figures(engine, model_path, songs_dir, n: int, bridge: bool = True) -> dict:
@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-bridge", action="store_true", help="the engine only")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
-    from model import Engine
+    from midifill.model import Engine
     engine = Engine.from_checkpoint(args.model)
     res = song_figures(engine, args.model, args.songs, args.fills, not args.no_bridge)
     print("\n".join(song_rows(res)))

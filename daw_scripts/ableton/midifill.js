@@ -25,7 +25,7 @@ var POLL_MS = 1000;         // once acked: /midifill/resend 0 after this much si
 var MISSING_MS = 100;       // a result chunk not there this long after the last one
 var EPS = 1e-6;
 
-// The request's controls the device shows: written by `python -m bridge.faces`
+// The request's controls the device shows: written by `python -m midifill.bridge.faces`
 // from the control table (model/generation/controls.py); edit the table, not
 // this block. `menu` holds a live.menu's items, "auto" first.
 // BEGIN CONTROLS

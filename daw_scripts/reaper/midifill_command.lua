@@ -49,7 +49,7 @@ local function trim(s) return (s or ""):gsub("^%s+", ""):gsub("%s+$", "") end
 -- the program itself (`exists(path)` is true: spaces and backslashes
 -- allowed, e.g. C:\Users\Jo Doe\.local\bin\midifill.exe) is quoted here;
 -- anything else is used as typed: already quoted, or a prefix such as
--- `python -m bridge.cli`.
+-- `python -m midifill.bridge.cli`.
 function C.program(command, windows, exists)
   local c = trim(command)
   if c == "" then return "midifill" end

@@ -54,7 +54,7 @@ local function non_empty(s)
   return (s:gsub("^%s+", ""):gsub("%s+$", ""))
 end
 
--- The request's controls: written by `python -m bridge.faces` from the
+-- The request's controls: written by `python -m midifill.bridge.faces` from the
 -- control table (model/generation/controls.py); edit the table, not this
 -- block. A key is also the control's name in the request; "" (empty) leaves
 -- it out of the request, so the engine uses its default ("auto" where it
@@ -216,7 +216,7 @@ local function trim(s) return (s or ""):gsub("^%s+", ""):gsub("%s+$", "") end
 -- response comes back on stdout, which ExecProcess returns, so no shell and
 -- no redirect are needed on any system. `settings.command` may be empty
 -- (`midifill` on PATH), a path to the program (quoted here, spaces and all),
--- or a whole prefix such as `python -m bridge.cli`.
+-- or a whole prefix such as `python -m midifill.bridge.cli`.
 function M.request_command(settings, in_path)
   return command.request_line(settings, in_path, is_windows, command.file_exists)
 end

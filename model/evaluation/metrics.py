@@ -14,7 +14,7 @@ def scale_degrees(notes: list[Note], tonic: int) -> Counter:
 
 
 def best_scale(notes: list[Note]) -> frozenset[int]:
-    """Pitch classes of the song's detected key (model.scales.detect_key)."""
+    """Pitch classes of the song's detected key (midifill.model.scales.detect_key)."""
     key = detect_key(notes)
     return scale_pitch_classes(key) if key else frozenset()
 

@@ -11,7 +11,7 @@ bars repeated to 48 and parts added the way arrangements thicken: a string
 pad, piano comping, a harp arpeggio, brass stabs, doubled lines, a second
 and third drum kit).
 
-    python -m model.evaluation.prompt_coverage [--demo] [FILE.mid | DIR ...]
+    python -m midifill.model.evaluation.prompt_coverage [--demo] [FILE.mid | DIR ...]
 """
 from __future__ import annotations
 

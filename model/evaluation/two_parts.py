@@ -24,7 +24,7 @@ the second part heard. Measured on the pair's span:
 - the second part's classifier AUC (real bars against written ones,
   fit.bar_features or drum_metrics.bar_features, in the song as written).
 
-    nice -n 10 python -m model.evaluation.two_parts DEVSET_DIR --spans 20
+    nice -n 10 python -m midifill.model.evaluation.two_parts DEVSET_DIR --spans 20
 """
 from __future__ import annotations
 

@@ -256,7 +256,7 @@ class CDecoder(FastDecoder):
 
 
 class CSampler:
-    """`model.generation.sampling.sample` compiled (model/generation/sample_step.c): the same
+    """`midifill.model.generation.sampling.sample` compiled (model/generation/sample_step.c): the same
     steps and the same draws from the request's `Noise`, so the same token,
     at a fraction of NumPy's per-call cost.
 

@@ -3,7 +3,7 @@
 Every problem raises RequestError (or LimitError) naming the field, such as
 ``tracks[1].notes[4][2]: must be >= 0, got -0.5``. Limits are
 checked from cheap facts (list lengths, beat positions) before anything is
-built, and values quoted in messages are cut short (model.errors.quote).
+built, and values quoted in messages are cut short (midifill.model.errors.quote).
 From Python, numpy scalars count as the numbers they are; arrays are refused.
 """
 from __future__ import annotations

@@ -77,7 +77,7 @@ test("the action buttons are hidden parameters; the settings stay stored", () =>
 });
 
 // The controls that can follow the part are menus written from the control
-// table (python -m bridge.faces): "auto" first and initial, stored with the
+// table (python -m midifill.bridge.faces): "auto" first and initial, stored with the
 // set, each sending [menu NAME index] to the script; inside the device strip
 // and clear of every other control.
 const menus = () => find((b) => b.maxclass === "live.menu");

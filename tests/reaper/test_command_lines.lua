@@ -50,8 +50,8 @@ case("windows, no TEMP", true, with({ command = "midifill" }),
 -- macOS / Linux: $TMPDIR with a space; a token the shell must not expand
 case("posix, TMPDIR with a space", false, with({ command = "midifill", token = "a$HOME`x`\\b" }),
      C.temp_dir(false, env({ TMPDIR = "/var/folders/x y/T/" })), never, { "midifill" })
-case("posix, no TMPDIR", false, with({ command = "python3 -m bridge.cli" }),
-     C.temp_dir(false, env({})), never, { "python3", "-m", "bridge.cli" })
+case("posix, no TMPDIR", false, with({ command = "python3 -m midifill.bridge.cli" }),
+     C.temp_dir(false, env({})), never, { "python3", "-m", "midifill.bridge.cli" })
 case("posix, path with a space", false, with({ command = "/Users/Jo Doe/.local/bin/midifill" }),
      C.temp_dir(false, env({ TMPDIR = "/tmp" })), always, { "/Users/Jo Doe/.local/bin/midifill" })
 
