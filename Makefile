@@ -35,10 +35,11 @@ run: setup system-run
 test: setup lint system-test tests/ableton/node_modules
 	$(BIN)/python -m pytest
 
-# the gate before the tests (make test, .ci/run): ruff's lint and mypy, both
+# the gate before the tests (make test, .ci/run): ruff's lint and format check and mypy, all
 # configured in pyproject.toml; a few seconds for ruff, under a minute for mypy
 lint: setup
 	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 	@mkdir -p build/mypy/midifill && for p in model bridge demo; do \
 	  ln -sfn ../../../$$p build/mypy/midifill/$$p; done
 	$(BIN)/mypy

@@ -6,6 +6,7 @@ that does, as "module:object"). Modules are imported only when their
 subcommand runs, so `midifill request` starts without torch, and no
 inference command loads it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,13 +22,23 @@ SUBCOMMANDS = {
     "request": ("midifill.bridge.client", "send one request (JSON on stdin) to a running server"),
     # the demo is wired in cmd_serve, the one module of bridge/ that imports demo/
     "demo": ("midifill.bridge.cmd_serve:DemoCommand", "run the Gradio demo in the browser"),
-    "train": ("midifill.model.training.train", "train or fine-tune a model on a folder of MIDI files"),
+    "train": (
+        "midifill.model.training.train",
+        "train or fine-tune a model on a folder of MIDI files",
+    ),
     "corpus": ("midifill.model.corpus.build", "build the offline training corpus"),
-    "pretokenise": ("midifill.model.training.pretokenise", "draw training examples once into a file to carry "
-                    "to a GPU machine"),
-    "eval": ("midifill.model.evaluation.evaluate",
-             "measure a model: NLL against an n-gram baseline, fill quality"),
-    "devset": ("midifill.model.evaluation.devset", "rebuild the out-of-corpus dev set from Debian packages"),
+    "pretokenise": (
+        "midifill.model.training.pretokenise",
+        "draw training examples once into a file to carry to a GPU machine",
+    ),
+    "eval": (
+        "midifill.model.evaluation.evaluate",
+        "measure a model: NLL against an n-gram baseline, fill quality",
+    ),
+    "devset": (
+        "midifill.model.evaluation.devset",
+        "rebuild the out-of-corpus dev set from Debian packages",
+    ),
     "bench": ("midifill.bridge.bench", "measure speed and memory of the bundled model"),
 }
 
@@ -40,6 +51,7 @@ class _Version(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None):
         from midifill.model.limits import version
+
         print(f"midifill {version()}")  # on stdout, as argparse's own version action does
         parser.exit()
 
@@ -47,8 +59,9 @@ class _Version(argparse.Action):
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="midifill", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action=_Version)
-    parser.add_argument("--log-level", default="INFO",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (spec, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -76,8 +89,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if chosen != "request":  # the client logs nothing: its start skips logging
             import logging
-            logging.basicConfig(level=getattr(logging, args.log_level),
-                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+            logging.basicConfig(
+                level=getattr(logging, args.log_level),
+                format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            )
         return int(args._module.run(args) or 0)
     except ModuleNotFoundError as exc:  # an extra not installed: one line, exit 2
         extra = extras.extra_for(exc, chosen, demo="--demo" in argv)

@@ -5,6 +5,7 @@ says clearly when no server answers. The REAPER scripts run `midifill
 request` once per click, so this module must start fast: it imports neither
 torch nor the model package.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,8 @@ import time
 
 from midifill.model.limits import OSC_PORT
 
-from . import osc_wire, protocol as p
+from . import osc_wire
+from . import protocol as p
 
 
 class ClientError(Exception):
@@ -75,9 +77,17 @@ class Client:
     a generation runs the client polls, and the server answers each poll).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = OSC_PORT, *, timeout: float = 5.0,
-                 token: str | None = None, retry_interval: float = 0.25,
-                 poll_interval: float = 1.0, gap: float = 0.1):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = OSC_PORT,
+        *,
+        timeout: float = 5.0,
+        token: str | None = None,
+        retry_interval: float = 0.25,
+        poll_interval: float = 1.0,
+        gap: float = 0.1,
+    ):
         self.host, self.port, self.timeout, self.token = host, port, timeout, token
         self.retry_interval, self.poll_interval, self.gap = retry_interval, poll_interval, gap
         family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
@@ -117,8 +127,9 @@ class Client:
         """Cancel request `msg_id` (sent by any client); returns once confirmed."""
         self._exchange(p.CANCEL, (msg_id, self.reply_port), msg_id, p.CANCELLED)
 
-    def request(self, payload: dict, *, msg_id: str | None = None, on_ack=None,
-                on_progress=None) -> dict:
+    def request(
+        self, payload: dict, *, msg_id: str | None = None, on_ack=None, on_progress=None
+    ) -> dict:
         """Send `payload` (the request contract) and return the response dict.
 
         Raises ServerError for an /midifill/error answer, ServerRestarted
@@ -146,7 +157,8 @@ class Client:
                 if taken and args[1] == "bad_chunk":  # a poll the server cannot place
                     raise ServerRestarted(
                         f"server restarted; request lost, send it again (the server at "
-                        f"{self.host}:{self.port} no longer knows {pending.msg_id})")
+                        f"{self.host}:{self.port} no longer knows {pending.msg_id})"
+                    )
                 raise ServerError(pending.msg_id, str(args[1]), str(args[2]))
             elif address == p.RESULT and _is_result(args):
                 result = pending.add_result_chunk(*args[1:])
@@ -157,8 +169,9 @@ class Client:
 
     def _send(self, address: str, *args) -> None:
         try:
-            self.sock.sendto(osc_wire.encode(address, *args, *((self.token,) if self.token else ())),
-                             self.server)
+            self.sock.sendto(
+                osc_wire.encode(address, *args, *((self.token,) if self.token else ())), self.server
+            )
         except OSError:
             pass  # e.g. no route yet; the retry loop and the timeout handle it
 
@@ -193,8 +206,10 @@ class Client:
     def _silence(self, started: bool) -> str:
         where = f"{self.host}:{self.port}"
         if started:
-            return (f"no midifill server answered at {where} within {self.timeout:g} s; "
-                    f"start one with `midifill serve --port {self.port}`")
+            return (
+                f"no midifill server answered at {where} within {self.timeout:g} s; "
+                f"start one with `midifill serve --port {self.port}`"
+            )
         return f"the midifill server at {where} stopped answering for {self.timeout:g} s"
 
 
@@ -205,8 +220,10 @@ def _request_chunks(payload: dict) -> list[str]:
     except (TypeError, ValueError, RecursionError) as exc:
         raise BadPayload(f"the request cannot be sent as JSON: {str(exc)[:200]}") from None
     if len(chunks) > p.MAX_CHUNKS:
-        raise TooLarge(f"the request is {sum(map(len, chunks))} characters of JSON; the "
-                       f"limit is {p.MAX_REQUEST_CHARS}")
+        raise TooLarge(
+            f"the request is {sum(map(len, chunks))} characters of JSON; the "
+            f"limit is {p.MAX_REQUEST_CHARS}"
+        )
     return chunks
 
 
@@ -224,8 +241,9 @@ class _Pending:
 
     def send_chunks(self) -> None:
         for index, chunk in enumerate(self.chunks):
-            self.client._send(p.REQUEST, self.msg_id, self.client.reply_port, index,
-                              len(self.chunks), chunk)
+            self.client._send(
+                p.REQUEST, self.msg_id, self.client.reply_port, index, len(self.chunks), chunk
+            )
 
     def chase(self, now: float) -> None:
         """Before the first answer, send the request again (backing off);
@@ -261,20 +279,33 @@ class _Pending:
 
 
 def _is_result(args: tuple) -> bool:
-    return (len(args) == 4 and isinstance(args[1], int) and isinstance(args[2], int)
-            and isinstance(args[3], str) and 1 <= args[2] and 0 <= args[1] < args[2])
+    return (
+        len(args) == 4
+        and isinstance(args[1], int)
+        and isinstance(args[2], int)
+        and isinstance(args[3], str)
+        and 1 <= args[2]
+        and 0 <= args[1] < args[2]
+    )
 
 
 # --- `midifill request` ---------------------------------------------------------
 
+
 def add_arguments(parser) -> None:
-    parser.add_argument("file", nargs="?", default="-",
-                        help="request JSON file (default: read stdin)")
+    parser.add_argument(
+        "file", nargs="?", default="-", help="request JSON file (default: read stdin)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="server address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=OSC_PORT,
-                        help=f"server port (default {OSC_PORT})")
-    parser.add_argument("--timeout", type=float, default=5.0,
-                        help="seconds of server silence before giving up (default 5)")
+    parser.add_argument(
+        "--port", type=int, default=OSC_PORT, help=f"server port (default {OSC_PORT})"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        help="seconds of server silence before giving up (default 5)",
+    )
     parser.add_argument("--token", default=None, help="the server's shared secret, if any")
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--ping", action="store_true", help="only check that a server answers")
@@ -301,8 +332,11 @@ def run(args) -> int:
             return _fail("bad_input", f"cannot read {args.file}: {exc}", p.EXIT_BAD_INPUT)
         where = "stdin" if args.file == "-" else args.file
         if p.json_depth(text) > p.MAX_JSON_DEPTH:  # json.loads would recurse ~1,000 deep
-            return _fail("bad_input", f"{where} is nested more than {p.MAX_JSON_DEPTH} levels "
-                         "deep; a request is 5 deep", p.EXIT_BAD_INPUT)
+            return _fail(
+                "bad_input",
+                f"{where} is nested more than {p.MAX_JSON_DEPTH} levels deep; a request is 5 deep",
+                p.EXIT_BAD_INPUT,
+            )
         try:
             payload = json.loads(text)
         except (ValueError, RecursionError) as exc:

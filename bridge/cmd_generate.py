@@ -19,6 +19,7 @@ of them or one `--bars` per `--track`, in the same order:
 Each output file then holds every target's new notes of that variation
 (docs/contract.md, "Several targets").
 """
+
 from __future__ import annotations
 
 import json
@@ -33,23 +34,43 @@ from midifill.model.generation.front import MODES
 
 def add_arguments(p):
     p.add_argument("input", help="MIDI file to read")
-    p.add_argument("-o", "--output", required=True,
-                   help="MIDI file to write; with K > 1 variations OUT-1.mid ... OUT-K.mid")
-    p.add_argument("--mode", choices=MODES, default="fill",
-                   help="fill: rewrite the bars; continue: write them from what comes before "
-                        "only; generate: write them from nothing (default: fill)")
-    p.add_argument("--track", required=True, action="append",
-                   help="target track: its index in the file (0, 1, ...), its name, or 'new'; "
-                        "repeat it to fill several tracks in one request (drums, then bass, "
-                        "then chords, then lines, each hearing the ones before)")
-    p.add_argument("--bars", required=True, action="append",
-                   help="bar range, 1-based and inclusive, e.g. 5-8; up to 16 bars past the "
-                        "end of the song extend it; with several --track, one --bars for all "
-                        "or one per --track in the same order")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="MIDI file to write; with K > 1 variations OUT-1.mid ... OUT-K.mid",
+    )
+    p.add_argument(
+        "--mode",
+        choices=MODES,
+        default="fill",
+        help="fill: rewrite the bars; continue: write them from what comes before "
+        "only; generate: write them from nothing (default: fill)",
+    )
+    p.add_argument(
+        "--track",
+        required=True,
+        action="append",
+        help="target track: its index in the file (0, 1, ...), its name, or 'new'; "
+        "repeat it to fill several tracks in one request (drums, then bass, "
+        "then chords, then lines, each hearing the ones before)",
+    )
+    p.add_argument(
+        "--bars",
+        required=True,
+        action="append",
+        help="bar range, 1-based and inclusive, e.g. 5-8; up to 16 bars past the "
+        "end of the song extend it; with several --track, one --bars for all "
+        "or one per --track in the same order",
+    )
     p.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
     control_flags.add(p)  # --temperature ... --feel, from the control table
-    p.add_argument("--program", type=int, default=None,
-                   help="with --track new: the General MIDI program of the new track")
+    p.add_argument(
+        "--program",
+        type=int,
+        default=None,
+        help="with --track new: the General MIDI program of the new track",
+    )
     p.add_argument("--drums", action="store_true", help="with --track new: a drum track")
 
 
@@ -69,6 +90,7 @@ def _check_bars(first: int, last: int) -> None:
     """The bar limits, before any bar is built (a range near bar 10**8 once
     took a minute to refuse)."""
     from midifill.model.generation.request import LIMITS
+
     if first < 1:
         raise ValueError("--bars counts from 1")
     if last > LIMITS["bars"]:
@@ -93,9 +115,12 @@ def _check_output(out: Path) -> None:
 def _targets_args(tracks: list[str], bars: list[str]) -> list[tuple[str, tuple[int, int]]]:
     """(track as typed, (first, last)) per --track; ValueError says what is wrong."""
     from midifill.model.generation.request import LIMITS
+
     if len(bars) not in (1, len(tracks)):
-        raise ValueError(f"{len(tracks)} --track and {len(bars)} --bars: give one --bars for "
-                         "all tracks or one per --track")
+        raise ValueError(
+            f"{len(tracks)} --track and {len(bars)} --bars: give one --bars for "
+            "all tracks or one per --track"
+        )
     if len(tracks) > LIMITS["targets"]:
         raise ValueError(f"{len(tracks)} --track: at most {LIMITS['targets']} in one request")
     if tracks.count("new") > 1:
@@ -106,8 +131,9 @@ def _targets_args(tracks: list[str], bars: list[str]) -> list[tuple[str, tuple[i
     spans = spans * len(tracks) if len(spans) == 1 else spans
     total = sum(last - first + 1 for first, last in spans)
     if total > LIMITS["all_target_bars"]:
-        raise ValueError(f"{total} bars in all --bars together; the limit is "
-                         f"{LIMITS['all_target_bars']}")
+        raise ValueError(
+            f"{total} bars in all --bars together; the limit is {LIMITS['all_target_bars']}"
+        )
     return list(zip(tracks, spans))
 
 
@@ -115,6 +141,7 @@ def write_patched(path: Path, data: bytes) -> None:
     """`data` written to `path` atomically: a reader sees the old file or the
     whole new one."""
     from midifill.model.files import atomic_path
+
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(data)
 
@@ -144,8 +171,7 @@ def run(args) -> int:
     new_track, targets = None, []
     for typed, span in wanted:
         if typed == "new":
-            new_track = Track(str(len(song.tracks)), args.program or 0, args.drums, [],
-                              "midifill")
+            new_track = Track(str(len(song.tracks)), args.program or 0, args.drums, [], "midifill")
             song.tracks.append(new_track)
             targets.append((new_track.id, span))
             continue
@@ -158,8 +184,11 @@ def run(args) -> int:
     for j, (tid, (a, b)) in enumerate(targets):  # as the request would refuse it, sooner
         for other, (c, d) in targets[:j]:
             if other == tid and a <= d and c <= b:
-                print(f"error: --track {wanted[j][0]} --bars {a}-{b} overlaps the bars of an "
-                      "earlier --track of the same track", file=sys.stderr)
+                print(
+                    f"error: --track {wanted[j][0]} --bars {a}-{b} overlaps the bars of an "
+                    "earlier --track of the same track",
+                    file=sys.stderr,
+                )
                 return 2
     try:
         request = front.build_targets_request(song, targets, args.mode, controls)
@@ -175,8 +204,11 @@ def run(args) -> int:
     outputs = []
     out = Path(args.output)
     for k, var in enumerate(response["variations"], 1):
-        path = out if len(response["variations"]) == 1 else \
-            out.with_name(f"{out.stem}-{k}{out.suffix}")
+        path = (
+            out
+            if len(response["variations"]) == 1
+            else out.with_name(f"{out.stem}-{k}{out.suffix}")
+        )
         try:  # the input's own events, only the targets' notes in their ranges changed
             patched, written = patch_variation(data, song, request, var, new_track)
             write_patched(path, patched)
@@ -186,17 +218,35 @@ def run(args) -> int:
         except OSError as exc:  # checked above, but a disk can fill or a folder vanish
             print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
             return 1
-        counts = {(t["track"], t["start"]): len(notes)
-                  for t, notes in zip(var.get("targets") or [request["target"]], written)}
+        counts = {
+            (t["track"], t["start"]): len(notes)
+            for t, notes in zip(var.get("targets") or [request["target"]], written)
+        }
         row = {"path": str(path), "notes": sum(counts.values())}
         if "targets" in request:
-            row["targets"] = [{"track": t["track"], "start": t["start"], "end": t["end"],
-                               "notes": counts[(t["track"], t["start"])]}
-                              for t in request["targets"]]
+            row["targets"] = [
+                {
+                    "track": t["track"],
+                    "start": t["start"],
+                    "end": t["end"],
+                    "notes": counts[(t["track"], t["start"])],
+                }
+                for t in request["targets"]
+            ]
         outputs.append(row)
     if args.seed is None:
-        print(f"seed {response['seed']} (random; --seed {response['seed']} repeats these notes)",
-              file=sys.stderr)
-    print(json.dumps({"outputs": outputs, "model": response["model"], "seed": response["seed"],
-                      "timing_ms": response["timing_ms"]}))
+        print(
+            f"seed {response['seed']} (random; --seed {response['seed']} repeats these notes)",
+            file=sys.stderr,
+        )
+    print(
+        json.dumps(
+            {
+                "outputs": outputs,
+                "model": response["model"],
+                "seed": response["seed"],
+                "timing_ms": response["timing_ms"],
+            }
+        )
+    )
     return 0

@@ -5,6 +5,7 @@ and `midifill demo`, the demo alone (`DemoCommand`).
 This is the only module of bridge/ that imports demo/, and only when the
 demo is asked for, so the OSC server itself knows nothing of Gradio.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -49,20 +50,33 @@ def is_loopback(host: str) -> bool:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to bind (default 127.0.0.1; anything else needs --token)")
-    parser.add_argument("--port", type=int, default=OSC_PORT,
-                        help=f"UDP port (default {OSC_PORT})")
-    parser.add_argument("--model", default=None, metavar="CKPT",
-                        help="checkpoint to load (default: the bundled model)")
-    parser.add_argument("--token", default=None,
-                        help="shared secret every message must carry as its last argument")
-    parser.add_argument("--queue-limit", type=int, default=16,
-                        help="requests that may wait; more are answered 'busy' (default 16)")
-    parser.add_argument("--demo", action="store_true",
-                        help="also start the Gradio demo in this process")
-    parser.add_argument("--demo-port", type=int, default=DEMO_PORT,
-                        help=f"demo port (default {DEMO_PORT})")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1; anything else needs --token)",
+    )
+    parser.add_argument("--port", type=int, default=OSC_PORT, help=f"UDP port (default {OSC_PORT})")
+    parser.add_argument(
+        "--model",
+        default=None,
+        metavar="CKPT",
+        help="checkpoint to load (default: the bundled model)",
+    )
+    parser.add_argument(
+        "--token", default=None, help="shared secret every message must carry as its last argument"
+    )
+    parser.add_argument(
+        "--queue-limit",
+        type=int,
+        default=16,
+        help="requests that may wait; more are answered 'busy' (default 16)",
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="also start the Gradio demo in this process"
+    )
+    parser.add_argument(
+        "--demo-port", type=int, default=DEMO_PORT, help=f"demo port (default {DEMO_PORT})"
+    )
 
 
 def run(args) -> int:
@@ -71,18 +85,26 @@ def run(args) -> int:
         return 2
     if not is_loopback(args.host):
         if not args.token:
-            print(f"midifill serve: binding to {args.host} exposes the model to the network; "
-                  "give a shared secret with --token", file=sys.stderr)
+            print(
+                f"midifill serve: binding to {args.host} exposes the model to the network; "
+                "give a shared secret with --token",
+                file=sys.stderr,
+            )
             return 2
-        print(f"midifill serve: WARNING: listening on {args.host}, not loopback; every "
-              "message must carry the token", file=sys.stderr)
+        print(
+            f"midifill serve: WARNING: listening on {args.host}, not loopback; every "
+            "message must carry the token",
+            file=sys.stderr,
+        )
     if args.demo:
         from midifill.demo import app  # gradio loads now, before anything starts: a missing
+
         # [demo] extra or a busy demo port leaves nothing half-started
         if not tcp_port_free("127.0.0.1", args.demo_port):  # where app.launch listens
             print(busy_line("serve", args.demo_port, "--demo-port"), file=sys.stderr)
             return 1
     from midifill.model import Engine  # the model loads here, not when the CLI starts
+
     try:
         engine = Engine.from_checkpoint(args.model)
     except MidifillError as exc:
@@ -94,11 +116,18 @@ def run(args) -> int:
     try:
         server.start()
     except OSError as exc:
-        print(f"midifill serve: cannot listen on udp {args.host}:{args.port} ({exc.strerror or exc}); "
-              "choose another port with --port", file=sys.stderr)
+        print(
+            f"midifill serve: cannot listen on udp {args.host}:{args.port} "
+            f"({exc.strerror or exc}); choose another port with --port",
+            file=sys.stderr,
+        )
         return 1
-    print(f"midifill serve: listening on udp {args.host}:{server.port} with model "
-          f"{server.model_name}; Ctrl-C stops", file=sys.stderr)
+    print(
+        f"midifill serve: listening on udp {args.host}:{server.port} with model "
+        f"{server.model_name}; Ctrl-C stops",
+        file=sys.stderr,
+    )
+
     def on_term(*_):  # stop as Ctrl-C does, whether waiting here or in the demo
         raise KeyboardInterrupt
 
@@ -122,11 +151,13 @@ class DemoCommand:
     @staticmethod
     def add_arguments(parser) -> None:
         from midifill.demo import app
+
         app.add_arguments(parser)
 
     @staticmethod
     def run(args) -> int:
         from midifill.demo import app
+
         if not tcp_port_free(args.host, args.port):
             print(busy_line("demo", args.port, "--port"), file=sys.stderr)
             return 1
@@ -148,5 +179,7 @@ def tcp_port_free(host: str, port: int) -> bool:
 
 
 def busy_line(command: str, port: int, flag: str) -> str:
-    return (f"midifill {command}: port {port} is in use (another demo or program?); "
-            f"choose another with {flag} (for example {flag} {port + 1})")
+    return (
+        f"midifill {command}: port {port} is in use (another demo or program?); "
+        f"choose another with {flag} (for example {flag} {port + 1})"
+    )

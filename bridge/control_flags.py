@@ -4,6 +4,7 @@ table (model/generation/controls.py) that the CLI shows: `--temperature`,
 takes ("auto", "off", a number, 40-90, 36,38,42); the request's own check
 (front.check_controls) then holds it to the bounds, before the engine loads.
 Nothing here imports torch."""
+
 from __future__ import annotations
 
 from midifill.model.generation import front
@@ -14,8 +15,13 @@ def add(parser) -> None:
     """One flag per control the CLI shows, with its help and default."""
     for c in for_face("cli"):
         values = c.values_words().replace("`", "")
-        parser.add_argument(c.flag, dest=c.name, default=None, metavar=c.metavar,
-                            help=f"{c.help}; {values} (default: {c.default_words()})")
+        parser.add_argument(
+            c.flag,
+            dest=c.name,
+            default=None,
+            metavar=c.metavar,
+            help=f"{c.help}; {values} (default: {c.default_words()})",
+        )
 
 
 def read(args) -> dict:

@@ -6,6 +6,7 @@ The base install (`pip install .`) runs the engine, `generate`, `serve` and
 and `bench` need `midifill[train]` (torch). bridge/cli.py turns a
 ModuleNotFoundError for one of these modules into one line and exit 2.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -14,20 +15,36 @@ import sys
 
 # top-level module -> the extra that installs it
 MODULE_EXTRA = {
-    "gradio": "demo", "gradio_client": "demo", "pedalboard": "demo", "fluidsynth": "demo",
-    "midirenderer": "demo", "pyloudnorm": "demo",
-    "torch": "train", "music21": "train", "sklearn": "train",
+    "gradio": "demo",
+    "gradio_client": "demo",
+    "pedalboard": "demo",
+    "fluidsynth": "demo",
+    "midirenderer": "demo",
+    "pyloudnorm": "demo",
+    "torch": "train",
+    "music21": "train",
+    "sklearn": "train",
     "matplotlib": None,  # both extras bring it: the command's own extra names it
 }
 
 # the extra a command needs (the one named when a shared module is missing)
-COMMAND_EXTRA = {"demo": "demo", "train": "train", "corpus": "train", "eval": "train",
-                 "bench": "train"}
+COMMAND_EXTRA = {
+    "demo": "demo",
+    "train": "train",
+    "corpus": "train",
+    "eval": "train",
+    "bench": "train",
+}
 
 # the module each command cannot start without, checked before it starts (so
 # `midifill corpus` stops at once, not when its first worker parses a file)
-COMMAND_NEEDS = {"demo": "gradio", "train": "torch", "corpus": "music21", "eval": "torch",
-                 "bench": "torch"}
+COMMAND_NEEDS = {
+    "demo": "gradio",
+    "train": "torch",
+    "corpus": "music21",
+    "eval": "torch",
+    "bench": "torch",
+}
 
 
 def missing_before_start(command: str | None, argv: list[str]) -> str | None:
@@ -55,6 +72,7 @@ def _source() -> str:
     # start, `midifill request` (run once per fill by REAPER) included
     from importlib import metadata
     from urllib.parse import unquote, urlparse
+
     try:
         raw = metadata.distribution("midifill").read_text("direct_url.json")
         url = json.loads(raw or "{}").get("url", "")
@@ -82,5 +100,7 @@ def install_command(extra: str) -> str:
 
 def missing_line(module: str, command: str | None, extra: str) -> str:
     what = f"midifill {command}" if command else "midifill"
-    return (f"{what}: needs midifill[{extra}] (no module named {module!r}); "
-            f"add it with: {install_command(extra)}")
+    return (
+        f"{what}: needs midifill[{extra}] (no module named {module!r}); "
+        f"add it with: {install_command(extra)}"
+    )

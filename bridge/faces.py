@@ -12,6 +12,7 @@ per Live control that has menu items: its boxes are the `obj-ctl-` ones.
 tests/test_controls.py runs the check, so a control added to the table and
 not written out here fails the suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,10 @@ def docs_table() -> str:
     for c in TABLE:  # every control reaches OSC and `midifill request`: it is the request's
         faces = ", ".join(["OSC"] + [FACE_NAMES[f] for f in FACE_NAMES if f in c.faces])
         default = c.default_words()
-        rows.append(f"| `{c.name}` | {c.values_words()} | {default} | "
-                    f"{(c.doc or c.help).replace('|', '/')} | {faces} |")
+        rows.append(
+            f"| `{c.name}` | {c.values_words()} | {default} | "
+            f"{(c.doc or c.help).replace('|', '/')} | {faces} |"
+        )
     return "\n".join(rows)
 
 
@@ -89,8 +92,14 @@ def _lua(value) -> str:
 def lua_block() -> str:
     lines = ["M.CONTROLS = {"]
     for c in for_face("reaper"):
-        fields = dict(key=c.name, caption=_caption(c), default=_face_start(c, "reaper"),
-                      kind=c.kind, auto=c.auto is not NO, off=c.off is not NO)
+        fields = dict(
+            key=c.name,
+            caption=_caption(c),
+            default=_face_start(c, "reaper"),
+            kind=c.kind,
+            auto=c.auto is not NO,
+            off=c.off is not NO,
+        )
         if c.lo is not None:
             fields.update(lo=c.lo, hi=c.hi, integer=c.integer)
         if c.choices:
@@ -103,10 +112,18 @@ def js_block() -> str:
     rows = []
     for c in for_face("live"):
         lo, hi = (c.ui[0], c.ui[1]) if c.ui else (c.lo, c.hi)
-        row = {"name": c.name, "kind": c.kind, "lo": lo, "hi": hi, "integer": c.integer,
-               "auto": c.auto is not NO, "off": c.off is not NO,
-               "start": c.face_defaults.get("live", None if c.default is AUTO else c.default),
-               "choices": list(c.choices), "menu": list(c.suggestions)}
+        row = {
+            "name": c.name,
+            "kind": c.kind,
+            "lo": lo,
+            "hi": hi,
+            "integer": c.integer,
+            "auto": c.auto is not NO,
+            "off": c.off is not NO,
+            "start": c.face_defaults.get("live", None if c.default is AUTO else c.default),
+            "choices": list(c.choices),
+            "menu": list(c.suggestions),
+        }
         rows.append("    " + json.dumps(row, separators=(", ", ": ")))
     return "var CONTROLS = [\n" + ",\n".join(rows) + "\n];"
 
@@ -120,23 +137,49 @@ def _menu_boxes(i: int, c: Control) -> list[dict]:
     its label, and [prepend menu NAME] into the script."""
     y = 4 + 19 * i
     name = c.name.replace("_", " ").capitalize()
-    menu = {"id": f"obj-ctl-{c.name}", "maxclass": "live.menu", "numinlets": 1, "numoutlets": 3,
-            "outlettype": ["", "", "float"], "parameter_enable": 1, "varname": name,
-            "patching_rect": [20 + 110 * (i % 6), 560 + 60 * (i // 6), 90, 15], "presentation": 1,
-            "presentation_rect": [MENU_X + 62, y, MENU_WIDTH - 62, 15],
-            "saved_attribute_attributes": {"valueof": {
-                "parameter_longname": name, "parameter_shortname": name[:12],
-                "parameter_type": 2, "parameter_enum": list(c.suggestions),
-                "parameter_mmax": len(c.suggestions) - 1, "parameter_initial_enable": 1,
-                "parameter_initial": [0]}}}
-    label = {"id": f"obj-ctl-lbl-{c.name}", "maxclass": "comment", "text": name,
-             "numinlets": 1, "numoutlets": 0,
-             "patching_rect": [20 + 110 * (i % 6), 540 + 60 * (i // 6), 90, 18],
-             "presentation": 1, "presentation_rect": [MENU_X, y, 60, 16], "fontsize": 8.0}
-    prepend = {"id": f"obj-ctl-prep-{c.name}", "maxclass": "newobj",
-               "text": f"prepend menu {c.name}", "numinlets": 1, "numoutlets": 1,
-               "outlettype": [""], "patching_rect": [20 + 110 * (i % 6), 580 + 60 * (i // 6),
-                                                      100, 22]}
+    menu = {
+        "id": f"obj-ctl-{c.name}",
+        "maxclass": "live.menu",
+        "numinlets": 1,
+        "numoutlets": 3,
+        "outlettype": ["", "", "float"],
+        "parameter_enable": 1,
+        "varname": name,
+        "patching_rect": [20 + 110 * (i % 6), 560 + 60 * (i // 6), 90, 15],
+        "presentation": 1,
+        "presentation_rect": [MENU_X + 62, y, MENU_WIDTH - 62, 15],
+        "saved_attribute_attributes": {
+            "valueof": {
+                "parameter_longname": name,
+                "parameter_shortname": name[:12],
+                "parameter_type": 2,
+                "parameter_enum": list(c.suggestions),
+                "parameter_mmax": len(c.suggestions) - 1,
+                "parameter_initial_enable": 1,
+                "parameter_initial": [0],
+            }
+        },
+    }
+    label = {
+        "id": f"obj-ctl-lbl-{c.name}",
+        "maxclass": "comment",
+        "text": name,
+        "numinlets": 1,
+        "numoutlets": 0,
+        "patching_rect": [20 + 110 * (i % 6), 540 + 60 * (i // 6), 90, 18],
+        "presentation": 1,
+        "presentation_rect": [MENU_X, y, 60, 16],
+        "fontsize": 8.0,
+    }
+    prepend = {
+        "id": f"obj-ctl-prep-{c.name}",
+        "maxclass": "newobj",
+        "text": f"prepend menu {c.name}",
+        "numinlets": 1,
+        "numoutlets": 1,
+        "outlettype": [""],
+        "patching_rect": [20 + 110 * (i % 6), 580 + 60 * (i // 6), 100, 22],
+    }
     return [menu, label, prepend]
 
 
@@ -146,16 +189,26 @@ def maxpat_text(text: str) -> str:
     patcher = json.loads(text)
     p = patcher["patcher"]
     p["boxes"] = [b for b in p["boxes"] if not b["box"]["id"].startswith("obj-ctl-")]
-    p["lines"] = [ln for ln in p["lines"] if not any(
-        str(end[0]).startswith("obj-ctl-") for end in (ln["patchline"]["source"],
-                                                        ln["patchline"]["destination"]))]
+    p["lines"] = [
+        ln
+        for ln in p["lines"]
+        if not any(
+            str(end[0]).startswith("obj-ctl-")
+            for end in (ln["patchline"]["source"], ln["patchline"]["destination"])
+        )
+    ]
     menus = [c for c in for_face("live") if c.suggestions]
     for i, c in enumerate(menus):
         p["boxes"] += [{"box": b} for b in _menu_boxes(i, c)]
-        p["lines"] += [{"patchline": {"source": [f"obj-ctl-{c.name}", 0],
-                                      "destination": [f"obj-ctl-prep-{c.name}", 0]}},
-                       {"patchline": {"source": [f"obj-ctl-prep-{c.name}", 0],
-                                      "destination": ["obj-js", 0]}}]
+        p["lines"] += [
+            {
+                "patchline": {
+                    "source": [f"obj-ctl-{c.name}", 0],
+                    "destination": [f"obj-ctl-prep-{c.name}", 0],
+                }
+            },
+            {"patchline": {"source": [f"obj-ctl-prep-{c.name}", 0], "destination": ["obj-js", 0]}},
+        ]
     p["devicewidth"] = float(MENU_X + MENU_WIDTH)
     return json.dumps(patcher, indent=2) + ("\n" if text.endswith("\n") else "")
 
@@ -164,9 +217,12 @@ def _device_files() -> dict:
     """midifill.maxpat and midifill.amxd as the table makes them."""
     sys.path.insert(0, str(ROOT / "daw_scripts" / "ableton"))
     import build_amxd
+
     maxpat = maxpat_text((ROOT / MAXPAT).read_text(encoding="utf-8"))
-    return {MAXPAT: maxpat.encode("utf-8"),
-            "daw_scripts/ableton/midifill.amxd": build_amxd.build(json.loads(maxpat))}
+    return {
+        MAXPAT: maxpat.encode("utf-8"),
+        "daw_scripts/ableton/midifill.amxd": build_amxd.build(json.loads(maxpat)),
+    }
 
 
 TARGETS = {  # file: (comment prefix, the block's text)
@@ -180,9 +236,8 @@ def rewrite(text: str, prefix: str, body: str) -> str:
     """`text` with the lines between its BEGIN and END CONTROLS lines replaced."""
     lines = text.split("\n")
     a = next(i for i, line in enumerate(lines) if line.startswith(prefix) and BEGIN in line)
-    b = next(i for i, line in enumerate(lines) if i > a and line.startswith(prefix)
-             and END in line)
-    return "\n".join(lines[:a + 1] + body.split("\n") + lines[b:])
+    b = next(i for i, line in enumerate(lines) if i > a and line.startswith(prefix) and END in line)
+    return "\n".join(lines[: a + 1] + body.split("\n") + lines[b:])
 
 
 def stale() -> list[str]:
@@ -205,13 +260,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         bad = stale()
         for name in bad:
-            print(f"{name}: its controls differ from the table; run python -m midifill.bridge.faces",
-                  file=sys.stderr)
+            print(
+                f"{name}: its controls differ from the table; run python -m midifill.bridge.faces",
+                file=sys.stderr,
+            )
         return 1 if bad else 0
     for name, (prefix, make) in TARGETS.items():
         path = ROOT / name
-        path.write_text(rewrite(path.read_text(encoding="utf-8"), prefix, make()),
-                        encoding="utf-8")
+        path.write_text(rewrite(path.read_text(encoding="utf-8"), prefix, make()), encoding="utf-8")
         print(f"wrote the controls of {name}")
     for name, data in _device_files().items():
         (ROOT / name).write_bytes(data)

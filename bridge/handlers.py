@@ -9,6 +9,7 @@ This module imports neither of them. A ProtocolError raised here is answered as
 /midifill/error by Server._route when the message names an id and a reply
 port. docs/osc.md is the reference for every address.
 """
+
 from __future__ import annotations
 
 import logging
@@ -67,8 +68,7 @@ def on_request(server, sender, address, args) -> None:
         if received.job is not None:
             received.job.acked.set()  # the worker may answer now
     if received.job is not None:
-        log.debug("request %s queued at position %d (%d chunks)", msg_id, received.ack,
-                  a["count"])
+        log.debug("request %s queued at position %d (%d chunks)", msg_id, received.ack, a["count"])
 
 
 def on_resend(server, sender, address, args) -> None:
@@ -89,13 +89,15 @@ def on_resend(server, sender, address, args) -> None:
     elif state == "receiving":
         return  # the client resends its chunks
     elif state is None:
-        raise p.ProtocolError("bad_chunk", f"no result kept for id {msg_id!r} (unknown, or "
-                              f"older than {server.jobs.result_ttl:g} s)")
+        raise p.ProtocolError(
+            "bad_chunk",
+            f"no result kept for id {msg_id!r} (unknown, or "
+            f"older than {server.jobs.result_ttl:g} s)",
+        )
     elif found.error:
         server.send_error(reply, msg_id, *found.error)
     elif not 0 <= index < len(found.chunks):
-        raise p.ProtocolError("bad_chunk", f"index {index} out of range "
-                              f"0-{len(found.chunks) - 1}")
+        raise p.ProtocolError("bad_chunk", f"index {index} out of range 0-{len(found.chunks) - 1}")
     else:
         server.send(*reply, p.RESULT, msg_id, index, len(found.chunks), found.chunks[index])
 
@@ -135,21 +137,38 @@ def on_unknown(server, sender, address, args) -> None:
     progress, result, error, cancelled), so that a reply sent to a server
     starts no exchange; and anything at all when the server has a token.
     """
-    server.log_limited("unknown", logging.WARNING,
-                       "unknown address %r from %s:%d (%d arguments)",
-                       address[:100], sender[0], sender[1], len(args))
+    server.log_limited(
+        "unknown",
+        logging.WARNING,
+        "unknown address %r from %s:%d (%d arguments)",
+        address[:100],
+        sender[0],
+        sender[1],
+        len(args),
+    )
     if address in p.REPLY_ADDRESSES or server.token is not None:
         return  # a reply is never answered (no loops); with a token, nothing unproven is
     msg_id, port = "", sender[1]
     for id_at, port_at in ((1, 0), (0, 1)):
-        if (len(args) > 1 and p.is_valid_id(args[id_at])
-                and p.is_valid_port(p.whole_int(args[port_at]))):
+        if (
+            len(args) > 1
+            and p.is_valid_id(args[id_at])
+            and p.is_valid_port(p.whole_int(args[port_at]))
+        ):
             msg_id, port = args[id_at], p.whole_int(args[port_at])
             break
-    server.send_error((sender[0], port), msg_id, "unknown_address",
-                      f"unknown address {address[:100]!r}; known: {', '.join(p.SCHEMAS)}")
+    server.send_error(
+        (sender[0], port),
+        msg_id,
+        "unknown_address",
+        f"unknown address {address[:100]!r}; known: {', '.join(p.SCHEMAS)}",
+    )
 
 
-HANDLERS = {p.PING: on_ping, p.STATUS: on_status, p.REQUEST: on_request,
-            p.RESEND: on_resend, p.CANCEL: on_cancel}
-
+HANDLERS = {
+    p.PING: on_ping,
+    p.STATUS: on_status,
+    p.REQUEST: on_request,
+    p.RESEND: on_resend,
+    p.CANCEL: on_cancel,
+}

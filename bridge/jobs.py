@@ -7,6 +7,7 @@ the datagrams afterwards, so no datagram is ever sent while the lock is held
 (a slow or full socket must not stall the other thread). Nothing here knows
 of sockets or of the engine.
 """
+
 from __future__ import annotations
 
 import collections
@@ -38,12 +39,13 @@ class Job:
 @dataclass
 class Outcome:
     """What a finished request answered, kept RESULT_TTL_S for resends."""
+
     id: str
     reply: tuple[str, int]
     first_chunk: str
     count: int
-    chunks: list[str] | None = None        # the result, or
-    error: tuple[str, str] | None = None   # (code, message)
+    chunks: list[str] | None = None  # the result, or
+    error: tuple[str, str] | None = None  # (code, message)
     expires: float = 0.0
 
 
@@ -52,14 +54,21 @@ class Received:
     """What to answer a request chunk: an ack at `ack` (None: no ack), then
     `replay`'s whole answer again. `job` is the job the chunk completed and
     queued; set its `acked` once the ack is sent."""
+
     ack: int | None = None
     replay: Outcome | None = None
     job: Job | None = None
 
 
 class Jobs:
-    def __init__(self, queue_limit: int = 16, *, result_ttl: float = p.RESULT_TTL_S,
-                 incomplete_timeout: float = p.INCOMPLETE_TIMEOUT_S, kept_limit: int = 1000):
+    def __init__(
+        self,
+        queue_limit: int = 16,
+        *,
+        result_ttl: float = p.RESULT_TTL_S,
+        incomplete_timeout: float = p.INCOMPLETE_TIMEOUT_S,
+        kept_limit: int = 1000,
+    ):
         if queue_limit < 1:
             raise ValueError(f"queue_limit must be at least 1, got {queue_limit}")
         self.queue_limit = queue_limit
@@ -77,8 +86,9 @@ class Jobs:
 
     # --- the receiving thread ----------------------------------------------
 
-    def receive(self, msg_id: str, index: int, count: int, chunk: str,
-                reply: tuple[str, int]) -> Received:
+    def receive(
+        self, msg_id: str, index: int, count: int, chunk: str, reply: tuple[str, int]
+    ) -> Received:
         """Store one chunk of a request; when all arrived, parse and queue it.
         ProtocolError when it cannot be taken (busy, too large, not JSON)."""
         with self.lock:
@@ -89,8 +99,12 @@ class Jobs:
             if kept is not None:
                 if index != 0 and count == kept.count:
                     return Received()  # a late copy of a chunk of the finished request
-                if index == 0 and count == kept.count and chunk == kept.first_chunk \
-                        and tuple(kept.reply) == tuple(reply):  # only to its own sender
+                if (
+                    index == 0
+                    and count == kept.count
+                    and chunk == kept.first_chunk
+                    and tuple(kept.reply) == tuple(reply)
+                ):  # only to its own sender
                     return Received(ack=0, replay=kept)
                 del self.kept[msg_id]  # the id is reused for a new request
             assembly = self._assemble(msg_id, index, count, chunk, reply)
@@ -98,11 +112,14 @@ class Jobs:
                 return Received()
             text = assembly.text()
             if len(text) > p.MAX_REQUEST_CHARS:
-                raise p.ProtocolError("too_large", f"request has {len(text)} characters; the "
-                                      f"limit is {p.MAX_REQUEST_CHARS}")
+                raise p.ProtocolError(
+                    "too_large",
+                    f"request has {len(text)} characters; the limit is {p.MAX_REQUEST_CHARS}",
+                )
             request = p.decode_json_object(text)
-            job = Job(msg_id, request, reply, assembly.first, assembly.count,
-                      values=p.json_values(text))
+            job = Job(
+                msg_id, request, reply, assembly.first, assembly.count, values=p.json_values(text)
+            )
             return Received(ack=self._enqueue(job), job=job)
 
     def _assemble(self, msg_id, index, count, chunk, reply) -> p.Assembly | None:
@@ -113,8 +130,11 @@ class Jobs:
             assembly.add(index, count, chunk)  # a bad first chunk leaves nothing behind
             if not assembly.complete:
                 if len(self.assembling) >= self.assembling_limit:
-                    raise p.ProtocolError("busy", f"{len(self.assembling)} requests are "
-                                          "being received already; try again later")
+                    raise p.ProtocolError(
+                        "busy",
+                        f"{len(self.assembling)} requests are "
+                        "being received already; try again later",
+                    )
                 self.assembling[msg_id] = (assembly, reply)
                 return None
             return assembly
@@ -131,8 +151,9 @@ class Jobs:
     # answers go to (host, reply port). Another client asking about, resending
     # or cancelling the same id is answered as if the id were unknown.
 
-    def look_up(self, msg_id: str, owner: tuple[str, int] | None = None
-                ) -> tuple[str | None, int | Outcome | None]:
+    def look_up(
+        self, msg_id: str, owner: tuple[str, int] | None = None
+    ) -> tuple[str | None, int | Outcome | None]:
         """("active", position), ("receiving", None), ("kept", outcome) or
         (None, None) for an unknown or expired id, or one of another owner."""
         with self.lock:
@@ -143,11 +164,11 @@ class Jobs:
             if entry is not None and _owns(owner, entry[1]):
                 return "receiving", None
             kept = self.kept.get(msg_id)
-            return ("kept", kept) if kept is not None and _owns(owner, kept.reply) \
-                else (None, None)
+            return ("kept", kept) if kept is not None and _owns(owner, kept.reply) else (None, None)
 
-    def cancel(self, msg_id: str, owner: tuple[str, int] | None = None
-               ) -> tuple[str, Outcome | None]:
+    def cancel(
+        self, msg_id: str, owner: tuple[str, int] | None = None
+    ) -> tuple[str, Outcome | None]:
         """Cancel `msg_id` wherever it is: ("running", None) (the worker
         answers once the engine stops), ("queued", the outcome to send) or
         ("not running", None), which is also the answer to another owner."""
@@ -162,8 +183,13 @@ class Jobs:
                 job.cancel.set()
                 return "running", None
             self.queue.remove(job)
-            outcome = Outcome(job.id, job.reply, job.first_chunk, job.count,
-                              error=("cancelled", "the request was cancelled while queued"))
+            outcome = Outcome(
+                job.id,
+                job.reply,
+                job.first_chunk,
+                job.count,
+                error=("cancelled", "the request was cancelled while queued"),
+            )
             self._keep(outcome)
             return "queued", outcome
 
@@ -172,9 +198,15 @@ class Jobs:
         id for its own sender, `true` for anyone else, null when idle."""
         with self.lock:
             running = self.running
-            return {"queue": len(self.queue), "queue_limit": self.queue_limit,
-                    "running": None if running is None else
-                    running.id if _owns(asker, running.reply) else True}
+            return {
+                "queue": len(self.queue),
+                "queue_limit": self.queue_limit,
+                "running": None
+                if running is None
+                else running.id
+                if _owns(asker, running.reply)
+                else True,
+            }
 
     def expire(self, now: float) -> list[tuple[str, tuple[str, int], str]]:
         """Drop expired results, and incomplete requests older than the
@@ -185,10 +217,15 @@ class Jobs:
                 if now - assembly.started > self.incomplete_timeout:
                     del self.assembling[msg_id]
                     missing = assembly.missing()
-                    dropped.append((msg_id, reply,
-                                    f"{len(missing)} of {assembly.count} chunks still missing "
-                                    f"after {self.incomplete_timeout:g} s (first missing: "
-                                    f"{missing[:10]})"))
+                    dropped.append(
+                        (
+                            msg_id,
+                            reply,
+                            f"{len(missing)} of {assembly.count} chunks still missing "
+                            f"after {self.incomplete_timeout:g} s (first missing: "
+                            f"{missing[:10]})",
+                        )
+                    )
             for msg_id in [k for k, o in self.kept.items() if o.expires < now]:
                 del self.kept[msg_id]
         return dropped
@@ -233,12 +270,17 @@ class Jobs:
     def _enqueue(self, job: Job) -> int:
         """Queue `job`; ProtocolError("busy") when full."""
         if len(self.queue) >= self.queue_limit or self.stopping:
-            raise p.ProtocolError("busy", f"queue is full ({self.queue_limit} waiting); "
-                                  "nothing was queued, try again later")
+            raise p.ProtocolError(
+                "busy",
+                f"queue is full ({self.queue_limit} waiting); nothing was queued, try again later",
+            )
         held = sum(j.values for j in self.queue)
         if self.queue and held + job.values > p.MAX_QUEUED_VALUES:
-            raise p.ProtocolError("busy", f"the queue holds {held:,} JSON values; this request "
-                                  f"would pass {p.MAX_QUEUED_VALUES:,}: try again later")
+            raise p.ProtocolError(
+                "busy",
+                f"the queue holds {held:,} JSON values; this request "
+                f"would pass {p.MAX_QUEUED_VALUES:,}: try again later",
+            )
         self.queue.append(job)
         self._wake.notify()
         return self._position(job)

@@ -9,6 +9,7 @@ same arguments, `decode` the (address, params) of its OscMessage
 (tests/test_osc_wire.py checks both against python-osc). The server keeps
 python-osc.
 """
+
 from __future__ import annotations
 
 import struct
@@ -78,7 +79,7 @@ def decode(data: bytes) -> tuple[str, tuple]:
             (size,) = struct.unpack_from(">i", data, at)
             if size < 0 or at + 4 + size > len(data):
                 raise ValueError("an OSC blob runs past the message")
-            value, at = data[at + 4:at + 4 + size], at + 4 + size + (-size % 4)
+            value, at = data[at + 4 : at + 4 + size], at + 4 + size + (-size % 4)
         elif t in _CONST:
             value = _CONST[t]
         else:

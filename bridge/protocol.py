@@ -4,6 +4,7 @@ Pure functions and small classes, no sockets, so the server, the client and
 their tests share one definition. docs/osc.md is the reference this module
 implements; keep the two in step.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ PREFIX = "/midifill/"
 
 # Client -> server
 PING = PREFIX + "ping"
-STATUS = PREFIX + "status"          # also the server's answer address
+STATUS = PREFIX + "status"  # also the server's answer address
 REQUEST = PREFIX + "request"
 RESEND = PREFIX + "resend"
 CANCEL = PREFIX + "cancel"
@@ -56,22 +57,25 @@ MAX_QUEUED_VALUES = 1_200_000
 # always fits one datagram, whatever a request quoted into it.
 MAX_ERROR_CHARS = 2000
 
-REPLY_ADDRESSES = frozenset({PREFIX + name for name in (
-    "pong", "ack", "progress", "result", "error", "cancelled")})
+REPLY_ADDRESSES = frozenset(
+    {PREFIX + name for name in ("pong", "ack", "progress", "result", "error", "cancelled")}
+)
 # The bytes the receiving thread may send for one datagram received: a
 # bundle of resends is answered up to this, the rest dropped.
 REPLY_FACTOR = 4
 
-INCOMPLETE_TIMEOUT_S = 10.0   # a request missing chunks this long is dropped
-RESULT_TTL_S = 60.0           # results are kept this long for /midifill/resend
+INCOMPLETE_TIMEOUT_S = 10.0  # a request missing chunks this long is dropped
+RESULT_TTL_S = 60.0  # results are kept this long for /midifill/resend
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 # Error codes (docs/osc.md, "Error codes") and what `midifill request` exits with.
-BAD_INPUT_CODES = frozenset({"bad_args", "bad_chunk", "bad_json", "bad_request", "too_large",
-                             "unknown_address"})
-SERVER_ERROR_CODES = frozenset({"busy", "cancelled", "internal", "incomplete", "unauthorized",
-                                "too_slow"})
+BAD_INPUT_CODES = frozenset(
+    {"bad_args", "bad_chunk", "bad_json", "bad_request", "too_large", "unknown_address"}
+)
+SERVER_ERROR_CODES = frozenset(
+    {"busy", "cancelled", "internal", "incomplete", "unauthorized", "too_slow"}
+)
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_SERVER, EXIT_SERVER_ERROR = 0, 2, 3, 4
 
 
@@ -119,7 +123,7 @@ def signature(address: str) -> str:
 def whole_int(value):
     """A float with a whole int32 value as that int (clients such as Max may
     send every number as a float); anything else unchanged."""
-    if isinstance(value, float) and value.is_integer() and -2**31 <= value < 2**31:
+    if isinstance(value, float) and value.is_integer() and -(2**31) <= value < 2**31:
         return int(value)
     return value
 
@@ -155,8 +159,10 @@ def parse_args(address: str, args: tuple, token: str | None = None) -> dict:
             raise ProtocolError("unauthorized", "missing or wrong token (last argument)")
         args = args[:-1]
     if len(args) != len(schema):
-        raise ProtocolError("bad_args", f"{address} takes {len(schema)} arguments "
-                            f"({signature(address)}), got {len(args)}")
+        raise ProtocolError(
+            "bad_args",
+            f"{address} takes {len(schema)} arguments ({signature(address)}), got {len(args)}",
+        )
     values = {}
     for (name, kind), value in zip(schema, args):
         if kind is int:
@@ -167,8 +173,10 @@ def parse_args(address: str, args: tuple, token: str | None = None) -> dict:
             raise ProtocolError("bad_args", f"{name}: expected a string, got {_describe(value)}")
         values[name] = value
     if not is_valid_id(values["id"]):
-        raise ProtocolError("bad_args", "id: expected 1-64 characters from [A-Za-z0-9._:-], "
-                            f"got {values['id'][:80]!r}")
+        raise ProtocolError(
+            "bad_args",
+            f"id: expected 1-64 characters from [A-Za-z0-9._:-], got {values['id'][:80]!r}",
+        )
     if not is_valid_port(values["reply_port"]):
         raise ProtocolError("bad_args", f"reply_port: expected 1-65535, got {values['reply_port']}")
     return values
@@ -181,6 +189,7 @@ def _describe(value) -> str:
 
 # --- chunking --------------------------------------------------------------
 
+
 def encode_json(obj) -> str:
     """Compact ASCII JSON: one byte per character, so chunk sizes are exact."""
     return json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
@@ -189,7 +198,7 @@ def encode_json(obj) -> str:
 def split_text(text: str, size: int = CHUNK_CHARS) -> list[str]:
     if not text:
         return [""]
-    return [text[i:i + size] for i in range(0, len(text), size)]
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 def split_json(obj, size: int = CHUNK_CHARS) -> list[str]:
@@ -221,7 +230,7 @@ def error_message(message: str) -> str:
     message = str(message)
     if len(message) <= MAX_ERROR_CHARS:
         return message
-    return message[:MAX_ERROR_CHARS - 40] + f"... ({len(message)} characters in all)"
+    return message[: MAX_ERROR_CHARS - 40] + f"... ({len(message)} characters in all)"
 
 
 def decode_json_object(text: str) -> dict:
@@ -229,11 +238,14 @@ def decode_json_object(text: str) -> dict:
     object, ProtocolError("too_large") past MAX_JSON_VALUES."""
     values = json_values(text)
     if values > MAX_JSON_VALUES:
-        raise ProtocolError("too_large", f"request JSON holds about {values:,} values; the "
-                            f"limit is {MAX_JSON_VALUES:,}")
+        raise ProtocolError(
+            "too_large",
+            f"request JSON holds about {values:,} values; the limit is {MAX_JSON_VALUES:,}",
+        )
     if json_depth(text) > MAX_JSON_DEPTH:
-        raise ProtocolError("bad_json", f"request JSON is nested more than {MAX_JSON_DEPTH} "
-                            "levels deep")
+        raise ProtocolError(
+            "bad_json", f"request JSON is nested more than {MAX_JSON_DEPTH} levels deep"
+        )
     try:
         value = json.loads(text)
     except ValueError as exc:  # JSONDecodeError, and recursion/Unicode errors
@@ -241,7 +253,9 @@ def decode_json_object(text: str) -> dict:
     except RecursionError:
         raise ProtocolError("bad_json", "request JSON is nested too deeply") from None
     if not isinstance(value, dict):
-        raise ProtocolError("bad_json", f"request must be a JSON object, got {type(value).__name__}")
+        raise ProtocolError(
+            "bad_json", f"request must be a JSON object, got {type(value).__name__}"
+        )
     return value
 
 
@@ -255,8 +269,11 @@ class Assembly:
         if not isinstance(count, int) or count < 1:
             raise ProtocolError("bad_chunk", f"count: expected 1-{max_chunks}, got {count}")
         if count > max_chunks:  # a payload over the size limit: refused before it arrives
-            raise ProtocolError("too_large", f"count: {count} chunks is over the limit of "
-                                f"{max_chunks} ({MAX_REQUEST_CHARS} characters)")
+            raise ProtocolError(
+                "too_large",
+                f"count: {count} chunks is over the limit of "
+                f"{max_chunks} ({MAX_REQUEST_CHARS} characters)",
+            )
         self.count = count
         self.chunk_chars = chunk_chars
         self.parts: dict[int, str] = {}
@@ -270,8 +287,10 @@ class Assembly:
         if not 0 <= index < self.count:
             raise ProtocolError("bad_chunk", f"index {index} out of range 0-{self.count - 1}")
         if len(chunk) > self.chunk_chars:
-            raise ProtocolError("too_large", f"chunk {index} has {len(chunk)} characters, "
-                                f"over the limit of {self.chunk_chars}")
+            raise ProtocolError(
+                "too_large",
+                f"chunk {index} has {len(chunk)} characters, over the limit of {self.chunk_chars}",
+            )
         if index in self.parts:
             return False
         self.parts[index] = chunk

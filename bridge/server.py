@@ -8,6 +8,7 @@ thread-safe) on queued requests, one at a time. The handlers of each
 address are in bridge/handlers.py, the state both threads share in
 bridge/jobs.py; docs/osc.md is the reference for every address.
 """
+
 from __future__ import annotations
 
 import logging
@@ -66,10 +67,18 @@ class Server:
     use it to hold a real generation mid-run.
     """
 
-    def __init__(self, engine, host: str = "127.0.0.1", port: int = OSC_PORT, *,
-                 token: str | None = None, queue_limit: int = 16,
-                 incomplete_timeout: float = p.INCOMPLETE_TIMEOUT_S,
-                 result_ttl: float = p.RESULT_TTL_S, progress_hook=None):
+    def __init__(
+        self,
+        engine,
+        host: str = "127.0.0.1",
+        port: int = OSC_PORT,
+        *,
+        token: str | None = None,
+        queue_limit: int = 16,
+        incomplete_timeout: float = p.INCOMPLETE_TIMEOUT_S,
+        result_ttl: float = p.RESULT_TTL_S,
+        progress_hook=None,
+    ):
         self.engine = engine
         self.model_name = getattr(engine, "name", "unknown")
         self.host, self.port = host, port
@@ -77,8 +86,7 @@ class Server:
         self.progress_hook = progress_hook
         self.started = time.monotonic()
         # the state both threads share, behind its own lock
-        self.jobs = Jobs(queue_limit, result_ttl=result_ttl,
-                         incomplete_timeout=incomplete_timeout)
+        self.jobs = Jobs(queue_limit, result_ttl=result_ttl, incomplete_timeout=incomplete_timeout)
         self._last_sweep = 0.0
         self._receiver: _Receiver | None = None
         self.log_limited = LogLimiter()
@@ -96,8 +104,12 @@ class Server:
         self._receiver = _Receiver((self.host, self.port), Dispatcher(), self)
         self.port = self._receiver.server_address[1]
         self._threads = [
-            threading.Thread(target=self._receiver.serve_forever, kwargs={"poll_interval": 0.1},
-                             name="midifill-osc-receive", daemon=True),
+            threading.Thread(
+                target=self._receiver.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name="midifill-osc-receive",
+                daemon=True,
+            ),
             threading.Thread(target=self._work, name="midifill-engine", daemon=True),
         ]
         for thread in self._threads:
@@ -136,8 +148,14 @@ class Server:
         (no loop through itself); from the receiving thread, never more than
         its budget for the datagram being handled (protocol.REPLY_FACTOR)."""
         if port == self.port and _is_here(host, self.host):
-            self.log_limited("self", logging.WARNING, "not sending %s to the server's own "
-                             "address %s:%d", address, host, port)
+            self.log_limited(
+                "self",
+                logging.WARNING,
+                "not sending %s to the server's own address %s:%d",
+                address,
+                host,
+                port,
+            )
             return
         builder = OscMessageBuilder(address=address)
         for arg in args:
@@ -146,9 +164,16 @@ class Server:
         budget = getattr(self._budget, "left", None)
         if budget is not None and threading.current_thread() is self._threads[0]:
             if len(dgram) > budget:
-                self.log_limited("budget", logging.WARNING, "not sending %s to %s:%d: the "
-                                 "answers to one datagram may be at most %d times its size",
-                                 address, host, port, p.REPLY_FACTOR)
+                self.log_limited(
+                    "budget",
+                    logging.WARNING,
+                    "not sending %s to %s:%d: the "
+                    "answers to one datagram may be at most %d times its size",
+                    address,
+                    host,
+                    port,
+                    p.REPLY_FACTOR,
+                )
                 return
             self._budget.left = budget - len(dgram)
         try:
@@ -168,30 +193,46 @@ class Server:
             self.send(*outcome.reply, p.RESULT, outcome.id, index, len(outcome.chunks), chunk)
 
     def status(self, asker: tuple[str, int] | None = None) -> dict:
-        return {"version": version(), "model": self.model_name,
-                "uptime_s": round(time.monotonic() - self.started, 1),
-                **self.jobs.counts(asker)}
+        return {
+            "version": version(),
+            "model": self.model_name,
+            "uptime_s": round(time.monotonic() - self.started, 1),
+            **self.jobs.counts(asker),
+        }
 
     def _route(self, handler):
         """Adapt a plain handler to python-osc's callback, and make sure that
         whatever goes wrong is logged and, when the message names an id and a
         reply port, answered."""
+
         def callback(client_address, address, *args):
             try:
                 handler(self, client_address, address, args)
             except p.ProtocolError as exc:
                 self._answer_failure(client_address, address, args, exc.code, exc.message)
             except Exception as exc:  # a bug: log it, answer it, keep serving
-                self.log_limited("internal", logging.ERROR, "handler for %s failed", address,
-                                 exc_info=True)
-                self._answer_failure(client_address, address, args, "internal",
-                                     f"{type(exc).__name__}: {exc}")
+                self.log_limited(
+                    "internal", logging.ERROR, "handler for %s failed", address, exc_info=True
+                )
+                self._answer_failure(
+                    client_address, address, args, "internal", f"{type(exc).__name__}: {exc}"
+                )
+
         return callback
 
     def _answer_failure(self, sender, address, args, code, message) -> None:
         msg_id, port = p.reply_target(address, args) if address in p.SCHEMAS else (None, None)
-        self.log_limited("failure", logging.WARNING, "%s from %s:%d (id %s): %s: %s", address,
-                         sender[0], sender[1], msg_id, code, p.error_message(message)[:300])
+        self.log_limited(
+            "failure",
+            logging.WARNING,
+            "%s from %s:%d (id %s): %s: %s",
+            address,
+            sender[0],
+            sender[1],
+            msg_id,
+            code,
+            p.error_message(message)[:300],
+        )
         if code == "unauthorized":
             return  # a sender that failed the token gets nothing back
         if msg_id and port:
@@ -246,10 +287,16 @@ class Server:
             outcome.error = ("internal", f"{type(exc).__name__}: {exc}")
         ms = (time.perf_counter() - started) * 1000
         level = logging.INFO if outcome.error is None else logging.WARNING
-        log.log(level, "request %s mode=%s bars=%s variations=%s ms=%.0f %s", job.id,
-                 _short(job.request.get("mode")), _bars(job.request),
-                 _short(_variations(job.request)), ms,
-                 "ok" if outcome.error is None else outcome.error[0])
+        log.log(
+            level,
+            "request %s mode=%s bars=%s variations=%s ms=%.0f %s",
+            job.id,
+            _short(job.request.get("mode")),
+            _bars(job.request),
+            _short(_variations(job.request)),
+            ms,
+            "ok" if outcome.error is None else outcome.error[0],
+        )
         return outcome
 
 
@@ -281,8 +328,7 @@ MAX_BUNDLE_DEPTH = 8
 def _is_here(host: str, bound: str) -> bool:
     """Whether `host` names this machine as the server sees it: its bound
     address, a loopback address or the wildcard."""
-    return host == bound or host in ("0.0.0.0", "::", "localhost", "::1") \
-        or host.startswith("127.")
+    return host == bound or host in ("0.0.0.0", "::", "localhost", "::1") or host.startswith("127.")
 
 
 def _bundle_problem(data: bytes, depth: int = 0) -> str | None:
@@ -295,12 +341,17 @@ def _bundle_problem(data: bytes, depth: int = 0) -> str | None:
         return f"bundles nested more than {MAX_BUNDLE_DEPTH} deep"
     i = 16  # after "#bundle\0" and the time tag
     while i < len(data):
-        size = int.from_bytes(data[i:i + 4], "big", signed=True)
-        part = data[i + 4:i + 4 + size]
+        size = int.from_bytes(data[i : i + 4], "big", signed=True)
+        part = data[i + 4 : i + 4 + size]
         if size <= 0 or len(part) < size:
             return f"bundle element at byte {i} has a bad size ({size})"
-        problem = _bundle_problem(part, depth + 1) if part.startswith(b"#") else \
-            None if part.startswith(b"/") else f"bundle element at byte {i} is not a message"
+        problem = (
+            _bundle_problem(part, depth + 1)
+            if part.startswith(b"#")
+            else None
+            if part.startswith(b"/")
+            else f"bundle element at byte {i} is not a message"
+        )
         if problem:
             return problem
         i += 4 + size
@@ -323,14 +374,23 @@ class _DatagramHandler(socketserver.BaseRequestHandler):
                 raise ValueError(problem)
             packet = OscPacket(data)
         except Exception as exc:  # ParseError, and python-osc's own UnicodeDecodeError
-            bridge.log_limited("not_osc", logging.WARNING,
-                               "dropped %d-byte datagram from %s:%d: not OSC (%s)", len(data),
-                               *self.client_address[:2], str(exc)[:200])
+            bridge.log_limited(
+                "not_osc",
+                logging.WARNING,
+                "dropped %d-byte datagram from %s:%d: not OSC (%s)",
+                len(data),
+                *self.client_address[:2],
+                str(exc)[:200],
+            )
             return
         if not packet.messages:
-            bridge.log_limited("not_osc", logging.WARNING,
-                               "dropped %d-byte bundle from %s:%d: no messages in it", len(data),
-                               *self.client_address[:2])
+            bridge.log_limited(
+                "not_osc",
+                logging.WARNING,
+                "dropped %d-byte bundle from %s:%d: no messages in it",
+                len(data),
+                *self.client_address[:2],
+            )
         try:
             for timed in packet.messages:
                 message = timed.message
@@ -360,15 +420,23 @@ class _Receiver(BlockingOSCUDPServer):
     def verify_request(self, request, client_address) -> bool:
         if super().verify_request(request, client_address):
             return True
-        self.bridge.log_limited("not_osc", logging.WARNING,
-                                "dropped %d-byte datagram from %s:%d: not OSC", len(request[0]),
-                                *client_address[:2])
+        self.bridge.log_limited(
+            "not_osc",
+            logging.WARNING,
+            "dropped %d-byte datagram from %s:%d: not OSC",
+            len(request[0]),
+            *client_address[:2],
+        )
         return False
 
     def handle_error(self, request, client_address) -> None:
-        self.bridge.log_limited("internal", logging.ERROR,
-                                "datagram from %s:%d broke the receiver; still serving",
-                                *client_address[:2], exc_info=True)
+        self.bridge.log_limited(
+            "internal",
+            logging.ERROR,
+            "datagram from %s:%d broke the receiver; still serving",
+            *client_address[:2],
+            exc_info=True,
+        )
 
     def service_actions(self) -> None:
         self.bridge.sweep()

@@ -13,6 +13,7 @@ measured in alternating rounds, so a busy machine slows both alike. With
 --json the figures (or why the demo cannot run here) are written to a file:
 this is how `midifill bench` gets them, from a process of its own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_demo(root: Path = ROOT, model: str | None = None, timeout: float = 180.0,
-               log_path: Path | None = None):
+def serve_demo(
+    root: Path = ROOT,
+    model: str | None = None,
+    timeout: float = 180.0,
+    log_path: Path | None = None,
+):
     """Run `midifill demo` from the checkout `root` in a child process; yield
     (url, log_path) once it answers HTTP. Its stdout and stderr go to the log."""
     port = _free_port()
@@ -58,8 +63,9 @@ def serve_demo(root: Path = ROOT, model: str | None = None, timeout: float = 180
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"the demo exited ({proc.returncode}): "
-                                   f"{log_path.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"the demo exited ({proc.returncode}): {log_path.read_text()[-2000:]}"
+                )
             try:
                 urllib.request.urlopen(url, timeout=2).close()
                 break
@@ -80,9 +86,15 @@ def serve_demo(root: Path = ROOT, model: str | None = None, timeout: float = 180
 def one_call(client, variations: int, seed: int, root: Path = ROOT) -> float:
     """Seconds for one /generate call, the result's files downloaded."""
     from gradio_client import handle_file
+
     started = time.perf_counter()
-    result = client.predict(midi=handle_file(str(root / EXAMPLE)), variations=variations,
-                            seed=seed, api_name="/generate", **CASE)
+    result = client.predict(
+        midi=handle_file(str(root / EXAMPLE)),
+        variations=variations,
+        seed=seed,
+        api_name="/generate",
+        **CASE,
+    )
     took = time.perf_counter() - started
     # "2 variations" here, "2 variation(s)" in a checkout before the summary spoke in bars
     if not result[0] or f"{variations} variation" not in result[0].replace("*", ""):
@@ -94,6 +106,7 @@ def bench_demo(runs: int = 7, model: str | None = None, roots: dict | None = Non
     """Median and p95 seconds per variation count (and per checkout), after one
     untimed warm-up call each (first-call costs: imports, the SoundFont, fonts)."""
     from gradio_client import Client
+
     roots = roots or {"this": ROOT}
     times = {name: {n: [] for n in COUNTS} for name in roots}
     with contextlib.ExitStack() as stack:
@@ -106,13 +119,18 @@ def bench_demo(runs: int = 7, model: str | None = None, roots: dict | None = Non
         for r in range(runs):  # rounds: every checkout and count once, in turn
             for n in COUNTS:
                 for name in roots:
-                    times[name][n].append(one_call(clients[name], n, seed=r, root=Path(roots[name])))
+                    times[name][n].append(
+                        one_call(clients[name], n, seed=r, root=Path(roots[name]))
+                    )
     out = {}
     for name, per_count in times.items():
         out[name] = {str(n): _stats(v) for n, v in per_count.items()}
-    return {"case": f"{Path(EXAMPLE).name}, track {CASE['target']}, bars "
-                    f"{CASE['bar_start']}-{CASE['bar_end']}, {CASE['mode']}",
-            "seconds": out, "load_average": round(os.getloadavg()[0], 2)}
+    return {
+        "case": f"{Path(EXAMPLE).name}, track {CASE['target']}, bars "
+        f"{CASE['bar_start']}-{CASE['bar_end']}, {CASE['mode']}",
+        "seconds": out,
+        "load_average": round(os.getloadavg()[0], 2),
+    }
 
 
 def figures(runs: int = 7, model: str | None = None) -> dict:
@@ -120,6 +138,7 @@ def figures(runs: int = 7, model: str | None = None) -> dict:
     (its extras or FluidSynth missing)."""
     try:
         import gradio_client  # noqa: F401
+
         from midifill.demo.render import synth_available
     except ImportError as exc:  # installed without the demo and test extras
         return {"skipped": f"the demo cannot run here ({exc})"}
@@ -132,16 +151,17 @@ def figures(runs: int = 7, model: str | None = None) -> dict:
 def _stats(values: list[float]) -> dict:
     values = sorted(values)
     p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
-    return {"median": round(statistics.median(values), 3), "p95": round(p95, 3),
-            "n": len(values)}
+    return {"median": round(statistics.median(values), 3), "p95": round(p95, 3), "n": len(values)}
 
 
 def format_result(res: dict) -> str:
     lines = [f"demo through gradio_client: {res['case']} (load average {res['load_average']})"]
     for name, per_count in res["seconds"].items():
         for n, s in per_count.items():
-            lines.append(f"  {name:>8}  {n} variation(s)  median {s['median']:.2f} s  "
-                         f"p95 {s['p95']:.2f} s  (n={s['n']})")
+            lines.append(
+                f"  {name:>8}  {n} variation(s)  median {s['median']:.2f} s  "
+                f"p95 {s['p95']:.2f} s  (n={s['n']})"
+            )
     return "\n".join(lines)
 
 
@@ -149,10 +169,18 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=7, help="timed calls per count (default 7)")
     p.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
-    p.add_argument("--compare", default=None, metavar="CHECKOUT",
-                   help="also serve the demo from this checkout, in alternating rounds")
-    p.add_argument("--json", default=None, metavar="OUT",
-                   help="write the figures (or why the demo cannot run) to OUT as JSON")
+    p.add_argument(
+        "--compare",
+        default=None,
+        metavar="CHECKOUT",
+        help="also serve the demo from this checkout, in alternating rounds",
+    )
+    p.add_argument(
+        "--json",
+        default=None,
+        metavar="OUT",
+        help="write the figures (or why the demo cannot run) to OUT as JSON",
+    )
     args = p.parse_args(argv)
     if args.json:
         Path(args.json).write_text(json.dumps(figures(args.runs, args.model)))

@@ -17,6 +17,7 @@ request's own bounds and worded for the visitor, and a value equal to the
 engine's default left out (the engine reads it the same either way).
 Nothing here imports Gradio at import time, or torch.
 """
+
 from __future__ import annotations
 
 from midifill.model.errors import RequestError
@@ -74,8 +75,7 @@ def request_controls(values: dict) -> dict:
             raise InputError(f"{label(c)}: {exc.message}. {_hint(c)}") from None
         if parsed is c.default or (parsed == c.default and type(parsed) is type(c.default)):
             continue  # the engine's own default: nothing to send
-        out[c.name] = parsed if isinstance(parsed, (int, float)) and c.kind == "number" \
-            else value
+        out[c.name] = parsed if isinstance(parsed, (int, float)) and c.kind == "number" else value
     try:
         front.check_controls(out)
     except RequestError as exc:  # the controls together (a key with no pitch in the range)
@@ -98,16 +98,27 @@ def components(gr, key_choices: list, key_default: str, max_variations: int) -> 
             made.append(gr.Dropdown(key_choices, value=key_default, label="key lock"))
         elif is_menu(c):
             info = f"{c.help}. auto (default): {c.default_words().removeprefix('auto: ')}"
-            made.append(gr.Dropdown(list(c.suggestions) or [AUTO_TEXT], value=value,
-                                    allow_custom_value=True, label=label(c), info=info,
-                                    elem_id=f"control-{c.name}"))
+            made.append(
+                gr.Dropdown(
+                    list(c.suggestions) or [AUTO_TEXT],
+                    value=value,
+                    allow_custom_value=True,
+                    label=label(c),
+                    info=info,
+                    elem_id=f"control-{c.name}",
+                )
+            )
         elif c.ui is not None:
             lo, hi, step = c.ui
             if c.name == "variations":
                 hi = max_variations  # the page's slots
             made.append(gr.Slider(lo, hi, value, step=step, label=label(c), info=info))
         else:
-            made.append(gr.Number(value, precision=0 if c.integer else None,
-                                  label=f"{label(c)} ({SEED_RANDOM}: random)"
-                                  if c.name == "seed" else label(c)))
+            made.append(
+                gr.Number(
+                    value,
+                    precision=0 if c.integer else None,
+                    label=f"{label(c)} ({SEED_RANDOM}: random)" if c.name == "seed" else label(c),
+                )
+            )
     return made

@@ -11,6 +11,7 @@ The "dry" preset switches everything off, limiter and normalisation included,
 and returns the input unchanged: it is the reference every other preset is
 heard against.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
@@ -50,14 +51,35 @@ class FxSettings:
 
 PRESETS: dict[str, FxSettings] = {
     "dry": FxSettings(),
-    "room": FxSettings(reverb=0.22, room_size=0.3, compression=0.2,
-                       loudness_lufs=DEFAULT_LOUDNESS, limiter=True),
-    "hall": FxSettings(reverb=0.45, room_size=0.9, chorus=0.15, eq_high_db=1.5,
-                       loudness_lufs=DEFAULT_LOUDNESS, limiter=True),
-    "lo-fi": FxSettings(lofi=1.0, eq_low_db=3.0, eq_high_db=-4.0, compression=0.5,
-                        delay=0.15, loudness_lufs=DEFAULT_LOUDNESS, limiter=True),
-    "master": FxSettings(eq_low_db=1.5, eq_high_db=2.0, compression=0.6, reverb=0.08,
-                         room_size=0.35, loudness_lufs=-14.0, limiter=True),
+    "room": FxSettings(
+        reverb=0.22, room_size=0.3, compression=0.2, loudness_lufs=DEFAULT_LOUDNESS, limiter=True
+    ),
+    "hall": FxSettings(
+        reverb=0.45,
+        room_size=0.9,
+        chorus=0.15,
+        eq_high_db=1.5,
+        loudness_lufs=DEFAULT_LOUDNESS,
+        limiter=True,
+    ),
+    "lo-fi": FxSettings(
+        lofi=1.0,
+        eq_low_db=3.0,
+        eq_high_db=-4.0,
+        compression=0.5,
+        delay=0.15,
+        loudness_lufs=DEFAULT_LOUDNESS,
+        limiter=True,
+    ),
+    "master": FxSettings(
+        eq_low_db=1.5,
+        eq_high_db=2.0,
+        compression=0.6,
+        reverb=0.08,
+        room_size=0.35,
+        loudness_lufs=-14.0,
+        limiter=True,
+    ),
 }
 
 
@@ -69,9 +91,23 @@ def preset(name: str, **overrides) -> FxSettings:
 
 
 def _is_dry(fx: FxSettings) -> bool:
-    return (not fx.limiter and fx.loudness_lufs is None and
-            all(getattr(fx, f) == 0 for f in ("eq_low_db", "eq_mid_db", "eq_high_db", "lofi",
-                                              "compression", "chorus", "delay", "reverb")))
+    return (
+        not fx.limiter
+        and fx.loudness_lufs is None
+        and all(
+            getattr(fx, f) == 0
+            for f in (
+                "eq_low_db",
+                "eq_mid_db",
+                "eq_high_db",
+                "lofi",
+                "compression",
+                "chorus",
+                "delay",
+                "reverb",
+            )
+        )
+    )
 
 
 def build_board(fx: FxSettings) -> pb.Pedalboard:
@@ -87,15 +123,28 @@ def build_board(fx: FxSettings) -> pb.Pedalboard:
         board.append(pb.Bitcrush(bit_depth=16 - 8 * fx.lofi))
         board.append(pb.LowpassFilter(cutoff_frequency_hz=12000 - 8500 * fx.lofi))
     if fx.compression > 0:
-        board.append(pb.Compressor(threshold_db=-30 * fx.compression, ratio=1 + 5 * fx.compression,
-                                   attack_ms=5, release_ms=120))
+        board.append(
+            pb.Compressor(
+                threshold_db=-30 * fx.compression,
+                ratio=1 + 5 * fx.compression,
+                attack_ms=5,
+                release_ms=120,
+            )
+        )
     if fx.chorus > 0:
         board.append(pb.Chorus(rate_hz=0.8, depth=0.3, centre_delay_ms=8, mix=fx.chorus))
     if fx.delay > 0:
         board.append(pb.Delay(delay_seconds=fx.delay_seconds, feedback=0.35, mix=fx.delay))
     if fx.reverb > 0:
-        board.append(pb.Reverb(room_size=fx.room_size, damping=0.5, wet_level=fx.reverb,
-                               dry_level=1.0 - 0.5 * fx.reverb, width=1.0))
+        board.append(
+            pb.Reverb(
+                room_size=fx.room_size,
+                damping=0.5,
+                wet_level=fx.reverb,
+                dry_level=1.0 - 0.5 * fx.reverb,
+                width=1.0,
+            )
+        )
     return pb.Pedalboard(board)
 
 
@@ -136,8 +185,9 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float = CEILING_DB) -
     """Brick-wall limit to `ceiling_db`. The lookahead limiter does the work;
     a final clip at the ceiling catches the few samples its envelope lets by,
     so the ceiling is a promise, not a target."""
-    limiter = pb.Pedalboard([pb.BrickwallLimiter(ceiling_db=ceiling_db, release_ms=80,
-                                                 lookahead_ms=5.0)])
+    limiter = pb.Pedalboard(
+        [pb.BrickwallLimiter(ceiling_db=ceiling_db, release_ms=80, lookahead_ms=5.0)]
+    )
     out = limiter(np.asarray(audio, np.float32), sample_rate)
     ceiling = 10 ** (ceiling_db / 20)
     return np.clip(out, -ceiling, ceiling)
@@ -150,6 +200,7 @@ def _trim_tail(audio: np.ndarray, keep: int) -> np.ndarray:
 
 
 # --- loudness (ITU-R BS.1770-4, measured by pyloudnorm) ---------------------
+
 
 def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
     """Integrated loudness in LUFS (ITU-R BS.1770-4: K-weighted, gated at -70

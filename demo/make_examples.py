@@ -5,6 +5,7 @@ Each is a short, plain arrangement written by rule (a chord progression, a bass
 on roots and fifths, a backbeat, a melody on chord tones with passing notes),
 so a visitor has something sensible to fill without uploading anything.
 """
+
 from __future__ import annotations
 
 import random
@@ -26,8 +27,15 @@ def chord(name: str) -> list[int]:
     return [root % 12, (root + (3 if minor else 4)) % 12, (root + 7) % 12]
 
 
-def compose(progression: list[str], beats_per_bar: int, scale: list[int], seed: int,
-            bass_program: int, chord_program: int, lead_program: int) -> list[Track]:
+def compose(
+    progression: list[str],
+    beats_per_bar: int,
+    scale: list[int],
+    seed: int,
+    bass_program: int,
+    chord_program: int,
+    lead_program: int,
+) -> list[Track]:
     rng = random.Random(seed)
     drums, bass, chords, lead = [], [], [], []
     for bar, name in enumerate(progression):
@@ -45,8 +53,14 @@ def compose(progression: list[str], beats_per_bar: int, scale: list[int], seed: 
                 drums.append(Note(hat, t0 + beat + half, 0.25, 70 if half else 84))
         # bass: root on 1, fifth before the next bar
         bass.append(Note(36 + root, t0, beats_per_bar - 1.0 - 0.1, 100))
-        bass.append(Note(36 + (root + 7) % 12 + (12 if (root + 7) % 12 < 4 else 0),
-                         t0 + beats_per_bar - 1.0, 0.9, 92))
+        bass.append(
+            Note(
+                36 + (root + 7) % 12 + (12 if (root + 7) % 12 < 4 else 0),
+                t0 + beats_per_bar - 1.0,
+                0.9,
+                92,
+            )
+        )
         # chords: close voicing around middle C, held for the bar
         for pc in pcs:
             chords.append(Note(57 + (pc - 57) % 12, t0, beats_per_bar - 0.05, 72))
@@ -62,12 +76,16 @@ def compose(progression: list[str], beats_per_bar: int, scale: list[int], seed: 
             pos += dur
             step = rng.choice([-2, -1, 1, 2])
             candidates = [p for p in range(pitch - 4, pitch + 5) if p % 12 in scale]
-            pitch = min(candidates, key=lambda p: abs(p - (pitch + step)) + (0 if p % 12 in pcs else 1))
+            pitch = min(
+                candidates, key=lambda p: abs(p - (pitch + step)) + (0 if p % 12 in pcs else 1)
+            )
             pitch = max(67, min(84, pitch))
-    return [Track("drums", 0, True, drums, "Drums"),
-            Track("bass", bass_program, False, bass, "Bass"),
-            Track("chords", chord_program, False, chords, "Chords"),
-            Track("lead", lead_program, False, lead, "Lead")]
+    return [
+        Track("drums", 0, True, drums, "Drums"),
+        Track("bass", bass_program, False, bass, "Bass"),
+        Track("chords", chord_program, False, chords, "Chords"),
+        Track("lead", lead_program, False, lead, "Lead"),
+    ]
 
 
 MAJOR = [0, 2, 4, 5, 7, 9, 11]
@@ -76,21 +94,51 @@ D_MINOR = [2, 4, 5, 7, 9, 10, 0]
 
 EXAMPLES = {
     "pop_c_major_8_bars.mid": dict(
-        progression=["C", "G", "Am", "F"] * 2, beats_per_bar=4, scale=MAJOR, seed=1,
-        bass_program=33, chord_program=0, lead_program=73, tempo=110.0, sig=(4, 4)),
+        progression=["C", "G", "Am", "F"] * 2,
+        beats_per_bar=4,
+        scale=MAJOR,
+        seed=1,
+        bass_program=33,
+        chord_program=0,
+        lead_program=73,
+        tempo=110.0,
+        sig=(4, 4),
+    ),
     "groove_e_minor_12_bars.mid": dict(
-        progression=["Em", "C", "G", "D"] * 3, beats_per_bar=4, scale=E_MINOR, seed=2,
-        bass_program=38, chord_program=4, lead_program=65, tempo=96.0, sig=(4, 4)),
+        progression=["Em", "C", "G", "D"] * 3,
+        beats_per_bar=4,
+        scale=E_MINOR,
+        seed=2,
+        bass_program=38,
+        chord_program=4,
+        lead_program=65,
+        tempo=96.0,
+        sig=(4, 4),
+    ),
     "waltz_d_minor_16_bars.mid": dict(
-        progression=["Dm", "Gm", "C", "F", "Bb", "Gm", "A", "Dm"] * 2, beats_per_bar=3,
-        scale=D_MINOR, seed=3, bass_program=32, chord_program=48, lead_program=40,
-        tempo=150.0, sig=(3, 4)),
+        progression=["Dm", "Gm", "C", "F", "Bb", "Gm", "A", "Dm"] * 2,
+        beats_per_bar=3,
+        scale=D_MINOR,
+        seed=3,
+        bass_program=32,
+        chord_program=48,
+        lead_program=40,
+        tempo=150.0,
+        sig=(3, 4),
+    ),
 }
 
 
 def build_song(spec: dict) -> Song:
-    tracks = compose(spec["progression"], spec["beats_per_bar"], spec["scale"], spec["seed"],
-                     spec["bass_program"], spec["chord_program"], spec["lead_program"])
+    tracks = compose(
+        spec["progression"],
+        spec["beats_per_bar"],
+        spec["scale"],
+        spec["seed"],
+        spec["bass_program"],
+        spec["chord_program"],
+        spec["lead_program"],
+    )
     return Song(tracks, [TimeSignature(0.0, *spec["sig"])], [TempoChange(0.0, spec["tempo"])])
 
 

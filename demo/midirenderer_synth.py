@@ -13,6 +13,7 @@ loudness envelopes correlated 0.94. midirenderer offers no switch for its
 reverb and chorus and no progress while it renders (it renders the whole
 song in one call, about 0.3 s for 17 s of four tracks).
 """
+
 from __future__ import annotations
 
 import io
@@ -34,6 +35,7 @@ LEVEL = 0.84
 def load():
     """The midirenderer module, or ImportError."""
     import midirenderer
+
     if not hasattr(midirenderer, "render_wave_from"):
         raise ImportError("the `midirenderer` module found has no render_wave_from")
     return midirenderer
@@ -91,7 +93,7 @@ def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     spectrum = np.fft.rfft(padded, axis=-1)
     keep = min(spectrum.shape[-1], blocks * up // 2 + 1)
     out = np.fft.irfft(spectrum[..., :keep], blocks * up, axis=-1) * (up / down)
-    return out[..., :int(round(n_in * up / down))].astype(np.float32)
+    return out[..., : int(round(n_in * up / down))].astype(np.float32)
 
 
 def render(song: Song, soundfont: bytes, sample_rate: int, tail_seconds: float) -> np.ndarray:

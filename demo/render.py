@@ -10,6 +10,7 @@ is downloaded. Output is float32 stereo at SAMPLE_RATE, with FluidSynth's own
 reverb and chorus off: all colouring happens in demo/effects.py, so the "dry"
 preset really is the bare instruments.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -39,6 +40,7 @@ class SynthUnavailable(RuntimeError):
 def soundfont_path() -> Path:
     """pretty_midi's bundled General MIDI SoundFont."""
     import pretty_midi
+
     return Path(os.path.dirname(pretty_midi.__file__)) / "TimGM6mb.sf2"
 
 
@@ -51,10 +53,13 @@ def _load_fluidsynth():
         raise SynthUnavailable(
             "FluidSynth is not available: install the Python binding with "
             "`pip install pyfluidsynth` and the library with `apt-get install libfluidsynth3` "
-            f"(macOS: `brew install fluid-synth`). ({exc})") from exc
+            f"(macOS: `brew install fluid-synth`). ({exc})"
+        ) from exc
     if not hasattr(fluidsynth, "Synth"):
-        raise SynthUnavailable("the `fluidsynth` module found is not pyfluidsynth; "
-                               "`pip uninstall fluidsynth && pip install pyfluidsynth`")
+        raise SynthUnavailable(
+            "the `fluidsynth` module found is not pyfluidsynth; "
+            "`pip uninstall fluidsynth && pip install pyfluidsynth`"
+        )
     return fluidsynth
 
 
@@ -66,6 +71,7 @@ def synth_name() -> str:
     FluidSynth where it loads, else midirenderer (demo/midirenderer_synth.py,
     a wheel on every OS), else SynthUnavailable naming both."""
     from . import midirenderer_synth
+
     chosen = os.environ.get(SYNTH_ENV, "").strip().lower()
     if chosen == "fluidsynth":
         _load_fluidsynth()
@@ -73,8 +79,10 @@ def synth_name() -> str:
         try:
             midirenderer_synth.load()
         except ImportError as exc:
-            raise SynthUnavailable(f"{SYNTH_ENV}=midirenderer but it cannot be imported "
-                                   f"(`pip install midirenderer`): {exc}") from exc
+            raise SynthUnavailable(
+                f"{SYNTH_ENV}=midirenderer but it cannot be imported "
+                f"(`pip install midirenderer`): {exc}"
+            ) from exc
     elif chosen:
         raise SynthUnavailable(f"{SYNTH_ENV}={chosen!r}: expected fluidsynth or midirenderer")
     else:
@@ -85,9 +93,11 @@ def synth_name() -> str:
             try:
                 midirenderer_synth.load()
             except ImportError:
-                raise SynthUnavailable("no SoundFont synthesizer: `pip install midirenderer` "
-                                       "(a wheel on every OS, part of midifill[demo]), or "
-                                       f"FluidSynth: {no_fluidsynth}") from None
+                raise SynthUnavailable(
+                    "no SoundFont synthesizer: `pip install midirenderer` "
+                    "(a wheel on every OS, part of midifill[demo]), or "
+                    f"FluidSynth: {no_fluidsynth}"
+                ) from None
             return "midirenderer"
     return chosen
 
@@ -112,8 +122,9 @@ class _Synth:
         if not sf2.is_file():
             raise SynthUnavailable(f"SoundFont missing: {sf2} (reinstall pretty_midi)")
         self.fs = fluidsynth
-        self.synth = fluidsynth.Synth(gain=SYNTH_GAIN, samplerate=float(sample_rate),
-                                      channels=SYNTH_CHANNELS)
+        self.synth = fluidsynth.Synth(
+            gain=SYNTH_GAIN, samplerate=float(sample_rate), channels=SYNTH_CHANNELS
+        )
         for opt in ("synth.reverb.active", "synth.chorus.active"):
             self.synth.setting(opt, 0)
         self.sfid = self.synth.sfload(str(sf2))
@@ -121,13 +132,21 @@ class _Synth:
             raise SynthUnavailable(f"FluidSynth could not load the SoundFont {sf2}")
         # Float output avoids the 16-bit clamp of get_samples(); fall back to it
         # if this libfluidsynth lacks the symbol.
-        self._write_float = getattr(getattr(fluidsynth, "_fl", None), "fluid_synth_write_float",
-                                    None)
+        self._write_float = getattr(
+            getattr(fluidsynth, "_fl", None), "fluid_synth_write_float", None
+        )
         if self._write_float is not None:
             self._write_float.restype = ctypes.c_int
-            self._write_float.argtypes = [ctypes.c_void_p, ctypes.c_int,
-                                          ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
-                                          ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+            self._write_float.argtypes = [
+                ctypes.c_void_p,
+                ctypes.c_int,
+                ctypes.c_void_p,
+                ctypes.c_int,
+                ctypes.c_int,
+                ctypes.c_void_p,
+                ctypes.c_int,
+                ctypes.c_int,
+            ]
 
     def samples(self, frames: int) -> np.ndarray:
         """The next `frames` frames as a (frames, 2) float32 array."""
@@ -158,8 +177,13 @@ def beat_to_seconds(song: Song, beats: np.ndarray | float) -> np.ndarray:
     return seg_seconds[idx] + (b - starts[idx]) * spb[idx]
 
 
-def section(song: Song, start: float, end: float, context: int = CONTEXT_BARS,
-            max_seconds: float = MAX_RENDER_SECONDS) -> tuple[float, float, int, int]:
+def section(
+    song: Song,
+    start: float,
+    end: float,
+    context: int = CONTEXT_BARS,
+    max_seconds: float = MAX_RENDER_SECONDS,
+) -> tuple[float, float, int, int]:
     """(first beat, last beat, first bar, last bar) of what the demo renders
     for a fill of beats [start, end): the fill's bars and `context` bars each
     side that the song has (bars numbered from 1), cut where the audio would
@@ -186,34 +210,49 @@ def excerpt(song: Song, a: float, b: float) -> Song:
     """Beats [a, b) of `song` as a song of its own that starts at beat a: a
     note held into it sounds from its start, one held past it stops at its
     end; the tempo and time signature in force at `a` hold from beat 0."""
+
     def shifted(changes, make):
         before = [c for c in changes if c.beat <= a + 1e-9]
         out = [make(0.0, before[-1])] if before else []
         return out + [make(c.beat - a, c) for c in changes if a + 1e-9 < c.beat < b]
 
-    tracks = [Track(t.id, t.program, t.is_drum,
-                    [Note(n.pitch, max(n.start, a) - a, min(n.end, b) - max(n.start, a),
-                          n.velocity) for n in t.notes if n.end > a and n.start < b], t.name)
-              for t in song.tracks]
-    tempos = shifted(sorted(song.tempos, key=lambda t: t.beat),
-                     lambda beat, t: TempoChange(beat, t.bpm)) or [TempoChange(0.0, 120.0)]
-    sigs = shifted(sorted(song.time_signatures, key=lambda s: s.beat),
-                   lambda beat, s: TimeSignature(beat, s.numerator, s.denominator))
+    tracks = [
+        Track(
+            t.id,
+            t.program,
+            t.is_drum,
+            [
+                Note(n.pitch, max(n.start, a) - a, min(n.end, b) - max(n.start, a), n.velocity)
+                for n in t.notes
+                if n.end > a and n.start < b
+            ],
+            t.name,
+        )
+        for t in song.tracks
+    ]
+    tempos = shifted(
+        sorted(song.tempos, key=lambda t: t.beat), lambda beat, t: TempoChange(beat, t.bpm)
+    ) or [TempoChange(0.0, 120.0)]
+    sigs = shifted(
+        sorted(song.time_signatures, key=lambda s: s.beat),
+        lambda beat, s: TimeSignature(beat, s.numerator, s.denominator),
+    )
     return Song(tracks, sigs or [TimeSignature(0.0, 4, 4)], tempos)
 
 
-def render_song(song: Song, sample_rate: int = SAMPLE_RATE,
-                progress=None) -> np.ndarray:
+def render_song(song: Song, sample_rate: int = SAMPLE_RATE, progress=None) -> np.ndarray:
     """Render every track of `song` to a (2, frames) float32 array.
 
     `progress`, if given, is called with a fraction in [0, 1].
     """
     if synth_name() == "midirenderer":
         from . import midirenderer_synth
+
         if not soundfont_path().is_file():
             raise SynthUnavailable(f"SoundFont missing: {soundfont_path()} (reinstall pretty_midi)")
-        audio = midirenderer_synth.render(song, soundfont_path().read_bytes(), sample_rate,
-                                          TAIL_SECONDS)
+        audio = midirenderer_synth.render(
+            song, soundfont_path().read_bytes(), sample_rate, TAIL_SECONDS
+        )
         if progress is not None:
             progress(1.0)
         return audio
@@ -259,10 +298,10 @@ def render_song(song: Song, sample_rate: int = SAMPLE_RATE,
         synth.close()
 
 
-def write_wav(audio: np.ndarray, path: str | os.PathLike,
-              sample_rate: int = SAMPLE_RATE) -> Path:
+def write_wav(audio: np.ndarray, path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> Path:
     """Write (channels, frames) float audio as 16-bit PCM WAV, atomically."""
     import wave
+
     path = Path(path)
     pcm = np.clip(np.asarray(audio, np.float64), -1.0, 1.0)
     pcm = np.round(pcm.T * 32767.0).astype("<i2")
@@ -277,6 +316,7 @@ def write_wav(audio: np.ndarray, path: str | os.PathLike,
 def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """A 16-bit PCM WAV as ((channels, frames) float32, sample_rate)."""
     import wave
+
     with wave.open(str(path), "rb") as wf:
         sr, nch, width = wf.getframerate(), wf.getnchannels(), wf.getsampwidth()
         if width != 2:

@@ -7,6 +7,7 @@ Nothing here imports Gradio or torch; every problem a visitor can fix is
 raised as InputError with a sentence that says what to change, and app.py
 shows it as a gr.Error.
 """
+
 from __future__ import annotations
 
 from dataclasses import field, make_dataclass
@@ -14,16 +15,16 @@ from pathlib import Path
 
 import pretty_midi
 
-from midifill.model.generation import front
+from midifill.demo import controls_form as form
 from midifill.model import scales
 from midifill.model.errors import MidiFileError, MidiLimitError
-from midifill.model.limits import MAX_FILE_BYTES  # past it a MIDI file is almost surely not a song
-from midifill.model.generation.front import InputError
-from midifill.model.midi_io import read_midi, scan_midi
 from midifill.model.files import atomic_path
+from midifill.model.generation import front
+from midifill.model.generation.front import InputError
 from midifill.model.generation.request import LIMITS
+from midifill.model.limits import MAX_FILE_BYTES  # past it a MIDI file is almost surely not a song
+from midifill.model.midi_io import read_midi, scan_midi
 from midifill.model.midi_patch import patch_variation
-from midifill.demo import controls_form as form
 from midifill.model.song import Song, Track
 
 # the demo's own caps, checked from a scan of the file's bytes before it is parsed
@@ -47,7 +48,8 @@ def instrument_name(program: int, is_drum: bool) -> str:
 def instrument_choices() -> list[tuple[str, str]]:
     """(label, value) pairs for a new track's instrument."""
     return [(f"{p}: {pretty_midi.program_to_instrument_name(p)}", str(p)) for p in range(128)] + [
-        ("Drums (GM percussion)", DRUMS)]
+        ("Drums (GM percussion)", DRUMS)
+    ]
 
 
 def load_song(path: str | Path | None) -> Song:
@@ -59,15 +61,19 @@ def load_song(path: str | Path | None) -> Song:
     if size == 0:
         raise InputError(f"'{path.name}' is empty (0 bytes): upload a Standard MIDI File (.mid).")
     if size > MAX_FILE_BYTES:
-        raise InputError(f"'{path.name}' is {size / 1e6:.1f} MB; the limit is "
-                         f"{MAX_FILE_BYTES / 1e6:.1f} MB. Upload a shorter MIDI file.")
+        raise InputError(
+            f"'{path.name}' is {size / 1e6:.1f} MB; the limit is "
+            f"{MAX_FILE_BYTES / 1e6:.1f} MB. Upload a shorter MIDI file."
+        )
     try:
         _check_cost(path)
         return read_midi(path)
     except MidiFileError as exc:
         reason = str(exc).split(": ", 1)[-1]
-        raise InputError(f"'{path.name}' cannot be used: {reason}. Upload a Standard MIDI "
-                         "File (.mid) exported from a DAW or notation program.") from exc
+        raise InputError(
+            f"'{path.name}' cannot be used: {reason}. Upload a Standard MIDI "
+            "File (.mid) exported from a DAW or notation program."
+        ) from exc
 
 
 def _check_cost(path: Path) -> None:
@@ -77,12 +83,15 @@ def _check_cost(path: Path) -> None:
         facts = scan_midi(path.read_bytes())
     except MidiFileError as exc:  # worded as read_midi words it: the path first
         raise type(exc)(f"{path}: {exc}") from None
-    for count, cap, what in ((facts.tracks, MAX_TRACKS, "tracks"),
-                             (facts.bends, MAX_BENDS, "pitch-bend events"),
-                             (facts.events, MAX_EVENTS, "events")):
+    for count, cap, what in (
+        (facts.tracks, MAX_TRACKS, "tracks"),
+        (facts.bends, MAX_BENDS, "pitch-bend events"),
+        (facts.events, MAX_EVENTS, "events"),
+    ):
         if count > cap:
-            raise MidiLimitError(f"{path.name}: {count:,} {what}; the demo takes files of up "
-                                 f"to {cap:,} {what}")
+            raise MidiLimitError(
+                f"{path.name}: {count:,} {what}; the demo takes files of up to {cap:,} {what}"
+            )
 
 
 def bars_with_notes(song: Song, track: Track) -> str:
@@ -97,13 +106,23 @@ def bars_with_notes(song: Song, track: Track) -> str:
 
 def track_rows(song: Song) -> list[list]:
     """One row per track: id, name, instrument, notes, bars that hold notes."""
-    return [[t.id, t.name or f"track {t.id}", instrument_name(t.program, t.is_drum),
-             len(t.notes), bars_with_notes(song, t)] for t in song.tracks]
+    return [
+        [
+            t.id,
+            t.name or f"track {t.id}",
+            instrument_name(t.program, t.is_drum),
+            len(t.notes),
+            bars_with_notes(song, t),
+        ]
+        for t in song.tracks
+    ]
 
 
 def target_choices(song: Song) -> list[tuple[str, str]]:
-    return [(f"{t.id}: {t.name or 'track ' + t.id} ({instrument_name(t.program, t.is_drum)})",
-             t.id) for t in song.tracks] + [("a new track (choose its instrument)", NEW_TRACK)]
+    return [
+        (f"{t.id}: {t.name or 'track ' + t.id} ({instrument_name(t.program, t.is_drum)})", t.id)
+        for t in song.tracks
+    ] + [("a new track (choose its instrument)", NEW_TRACK)]
 
 
 def detect_key(song: Song) -> str | None:
@@ -114,13 +133,18 @@ def detect_key(song: Song) -> str | None:
 # What the form asks for: the selection, then one field per control of the
 # table the demo shows (demo/controls_form.py; None: not sent), then what was
 # adjusted, to tell the visitor. Bars are numbered from 1, both ends included.
-Task = make_dataclass("Task", [
-    ("mode", str, "fill"),
-    ("target", str, ""),  # one track id, ids joined by commas, or a list (chosen_tracks)
-    ("bar_start", int, 1), ("bar_end", int, 4),
-    ("new_instrument", str, "0"),  # a program number as text, or DRUMS
-] + form.task_fields()
-  + [("notes", list, field(default_factory=list))])
+Task = make_dataclass(
+    "Task",
+    [
+        ("mode", str, "fill"),
+        ("target", str, ""),  # one track id, ids joined by commas, or a list (chosen_tracks)
+        ("bar_start", int, 1),
+        ("bar_end", int, 4),
+        ("new_instrument", str, "0"),  # a program number as text, or DRUMS
+    ]
+    + form.task_fields()
+    + [("notes", list, field(default_factory=list))],
+)
 Task.__doc__ = "What the form asks for (see above); a control left None is not sent."
 
 
@@ -147,8 +171,10 @@ def prepare(song: Song, task: Task) -> tuple[Song, dict, list[str], float, float
     if not chosen:
         raise InputError("No track chosen: pick one or more tracks to fill, or 'a new track'.")
     if len(chosen) > MAX_TARGETS:
-        raise InputError(f"{len(chosen)} tracks chosen; one run fills at most {MAX_TARGETS}. "
-                         "Remove some from the list.")
+        raise InputError(
+            f"{len(chosen)} tracks chosen; one run fills at most {MAX_TARGETS}. "
+            "Remove some from the list."
+        )
     ids = []
     for typed in chosen:
         if typed == NEW_TRACK:
@@ -160,12 +186,15 @@ def prepare(song: Song, task: Task) -> tuple[Song, dict, list[str], float, float
             track_id = typed
             if not any(t.id == track_id for t in song.tracks):
                 known = ", ".join(t.id for t in song.tracks) or "none"
-                raise InputError(f"Track '{typed}' does not exist in this file (tracks: "
-                                 f"{known}). Pick a track from the list or 'a new track'.")
+                raise InputError(
+                    f"Track '{typed}' does not exist in this file (tracks: "
+                    f"{known}). Pick a track from the list or 'a new track'."
+                )
         ids.append(track_id)
     bars = (task.bar_start, task.bar_end)
-    request = front.build_targets_request(song, [(i, bars) for i in ids], mode,
-                                          _controls(song, task))
+    request = front.build_targets_request(
+        song, [(i, bars) for i in ids], mode, _controls(song, task)
+    )
     span = request["target"] if "target" in request else request["targets"][0]
     return song, request, ids, span["start"], span["end"]
 
@@ -178,8 +207,9 @@ def filled_targets(request: dict, variation: dict) -> list[dict]:
     return [dict(request["target"], notes=variation["notes"])]
 
 
-def write_fill(path, data: bytes, song: Song, request: dict, variation: dict,
-               new_track: Track | None = None) -> Path:
+def write_fill(
+    path, data: bytes, song: Song, request: dict, variation: dict, new_track: Track | None = None
+) -> Path:
     """The uploaded file's bytes `data` written to `path` with only each
     target track's notes in its range replaced by a variation's notes
     (`variation` as the response holds it), as `midifill generate` writes it
@@ -240,9 +270,12 @@ def _with_new_track(song: Song, instrument: str) -> tuple[Song, str]:
         try:
             program = int(instrument)
         except (TypeError, ValueError):
-            raise InputError(f"Instrument '{instrument}' is unknown: pick one from the list.") from None
+            raise InputError(
+                f"Instrument '{instrument}' is unknown: pick one from the list."
+            ) from None
         if not 0 <= program <= 127:
             raise InputError(f"Instrument {program} is not a General MIDI program (0-127).")
-        track = Track(track_id, program, False, [],
-                      f"{pretty_midi.program_to_instrument_name(program)} (new)")
+        track = Track(
+            track_id, program, False, [], f"{pretty_midi.program_to_instrument_name(program)} (new)"
+        )
     return Song(song.tracks + [track], list(song.time_signatures), list(song.tempos)), track_id

@@ -1,4 +1,5 @@
 """Typed errors that every face (OSC, CLI, demo) can show to a person."""
+
 from __future__ import annotations
 
 import reprlib
@@ -31,12 +32,12 @@ def quote(value, limit: int = QUOTE_CHARS) -> str:
         text = _QUOTER.repr(value)
     except Exception:  # a hostile __repr__; say what it is instead
         text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def clip(text: str, limit: int) -> str:
     text = str(text)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class MidifillError(Exception):

@@ -1,4 +1,5 @@
 """Writing files so that a reader never sees half of one."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,9 @@ def atomic_path(path: str | os.PathLike):
     """Yield a temporary path beside `path`; when the block succeeds it
     replaces `path` in one step, when it fails it is removed."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".tmp-",
-                               suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent if str(path.parent) else ".", prefix=".tmp-", suffix=path.suffix
+    )
     os.close(fd)
     try:
         yield tmp

@@ -4,6 +4,7 @@ other key), on a 32nd grid, compared bar against bar. The engine keeps the
 sampled drum fills closest to the part (model/generation/choose.py); the
 evaluation's matched onset F1 against the original is
 model/evaluation/drum_metrics.py."""
+
 from __future__ import annotations
 
 from .song import Note
@@ -19,8 +20,11 @@ def drum_group(key: int) -> int:
 
 def onset_set(notes: list[Note], start: float, end: float) -> frozenset[tuple[int, int]]:
     """The (drum group, 32nd slot from `start`) onsets of the hits in [start, end)."""
-    return frozenset((drum_group(n.pitch), int(round((n.start - start) / SLOT_BEATS)))
-                     for n in notes if start - 1e-9 <= n.start < end - 1e-9)
+    return frozenset(
+        (drum_group(n.pitch), int(round((n.start - start) / SLOT_BEATS)))
+        for n in notes
+        if start - 1e-9 <= n.start < end - 1e-9
+    )
 
 
 def f1(a: frozenset, b: frozenset) -> float:
@@ -28,8 +32,7 @@ def f1(a: frozenset, b: frozenset) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a or b else 1.0
 
 
-def groove_closeness(bars: list[tuple[frozenset, float, float]],
-                     part: list[frozenset]) -> float:
+def groove_closeness(bars: list[tuple[frozenset, float, float]], part: list[frozenset]) -> float:
     """The mean over a fill's bars of their best F1 against any of the part's
     bars. Each fill bar is (its onset set, and the slots [lo, hi) it covers,
     from its bar's start): a part bar is compared inside those slots only,

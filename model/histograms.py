@@ -2,6 +2,7 @@
 histograms. One measure for the engine, which keeps the sampled fills whose
 pitch classes are closest to the part's (model/generation/choose.py), and for
 the evaluation, which compares fills with the originals (model/evaluation/)."""
+
 from __future__ import annotations
 
 from collections import Counter

@@ -8,6 +8,7 @@ Python tree for a second definition of any of them.
 Plain values only: `midifill request` imports this module (the payload
 limit, the default port), and it must start without NumPy or the engine.
 """
+
 from __future__ import annotations
 
 # What a request may hold (docs/osc.md, Limits; model/generation/request.py
@@ -37,6 +38,7 @@ def version() -> str:
         # imported here: importlib.metadata costs ~50 ms, which `midifill
         # request` (run once per fill by REAPER) should not pay at start
         from importlib import metadata
+
         try:
             _version.append(metadata.version(DIST_NAME))
         except metadata.PackageNotFoundError:

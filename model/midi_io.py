@@ -12,6 +12,7 @@ last event, so a file of a few bytes with one note at a late tick would
 cost minutes and gigabytes (one such file: docs/speed.md). The limits are
 the table in docs/osc.md.
 """
+
 from __future__ import annotations
 
 import io
@@ -35,16 +36,30 @@ DRUM_CHANNEL = 9
 # Read limits (docs/osc.md, Limits): the file's bytes, the bars and notes
 # are model/limits.py's, shared with the engine and the demo.
 MAX_EVENTS = 200_000
-MAX_TICK = 4_000_000  # 1,024 bars of 4/4 at 960 ticks a beat; pretty_midi builds 8-byte tables per tick
+MAX_TICK = (
+    4_000_000  # 1,024 bars of 4/4 at 960 ticks a beat; pretty_midi builds 8-byte tables per tick
+)
 # data bytes after a status byte, as mido reads them (0xF4, 0xF5, 0xF9, 0xFD undefined)
-_DATA_BYTES = {**{s: 2 for s in range(0x80, 0xC0)}, **{s: 1 for s in range(0xC0, 0xE0)},
-               **{s: 2 for s in range(0xE0, 0xF0)}, 0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0,
-               0xF8: 0, 0xFA: 0, 0xFB: 0, 0xFC: 0, 0xFE: 0}
+_DATA_BYTES = {
+    **{s: 2 for s in range(0x80, 0xC0)},
+    **{s: 1 for s in range(0xC0, 0xE0)},
+    **{s: 2 for s in range(0xE0, 0xF0)},
+    0xF1: 1,
+    0xF2: 2,
+    0xF3: 1,
+    0xF6: 0,
+    0xF8: 0,
+    0xFA: 0,
+    0xFB: 0,
+    0xFC: 0,
+    0xFE: 0,
+}
 
 
 @dataclass
 class MidiFacts:
     """What a file would cost to parse, found without parsing it."""
+
     resolution: int
     tracks: int = 0
     events: int = 0
@@ -58,9 +73,14 @@ class MidiFacts:
         """Bars from beat 0 to the last event, as Song.bars counts them."""
         # numerator 0 is refused by pretty_midi; a denominator of 2**255 makes
         # bars so short that Song.bars() would build billions of them
-        return count_bars([(tick / self.resolution, num * 4.0 / den)
-                           for tick, num, den in self.time_signatures if num > 0],
-                          self.last_tick / self.resolution)
+        return count_bars(
+            [
+                (tick / self.resolution, num * 4.0 / den)
+                for tick, num, den in self.time_signatures
+                if num > 0
+            ],
+            self.last_tick / self.resolution,
+        )
 
 
 def count_bars(changes: list[tuple[float, float]], end: float) -> int:
@@ -94,7 +114,9 @@ def scan_midi(data: bytes) -> MidiFacts:
     try:
         return _scan(data)
     except (_Corrupt, IndexError) as exc:  # IndexError: the data ran out mid-event
-        reason = str(exc) if isinstance(exc, _Corrupt) else "the file ends in the middle of an event"
+        reason = (
+            str(exc) if isinstance(exc, _Corrupt) else "the file ends in the middle of an event"
+        )
         raise MidiFileError(f"corrupt MIDI file: {reason}") from None
 
 
@@ -118,8 +140,10 @@ def _scan(data: bytes) -> MidiFacts:
         raise _Corrupt("the header chunk is cut short")
     _, n_tracks, division = struct.unpack(">hhh", data[8:14])
     if division <= 0:
-        raise _Corrupt(f"time division {division}: SMPTE time (or 0 ticks per beat) is not "
-                       "supported; export with ticks per quarter note")
+        raise _Corrupt(
+            f"time division {division}: SMPTE time (or 0 ticks per beat) is not "
+            "supported; export with ticks per quarter note"
+        )
     if n_tracks <= 0:
         raise _Corrupt("the header declares no tracks")
     facts = MidiFacts(division)
@@ -127,9 +151,9 @@ def _scan(data: bytes) -> MidiFacts:
     for t in range(n_tracks):
         if pos + 8 > end:
             raise _Corrupt(f"the header declares {n_tracks} tracks, the file ends after {t}")
-        if data[pos:pos + 4] != b"MTrk":
+        if data[pos : pos + 4] != b"MTrk":
             raise _Corrupt(f"track {t + 1} does not start with 'MTrk' (byte {pos})")
-        length = struct.unpack(">L", data[pos + 4:pos + 8])[0]
+        length = struct.unpack(">L", data[pos + 4 : pos + 8])[0]
         pos = _scan_track(data, pos + 8, length, t, facts)
     return facts
 
@@ -142,8 +166,9 @@ def _scan_track(data: bytes, start: int, length: int, t: int, facts: MidiFacts) 
     tick, status_kept = 0, None
     while pos - start != length:  # mido's rule: a chunk ends exactly where it says
         if pos >= end:
-            raise _Corrupt(f"track {t + 1} is cut short: it claims {length} bytes, "
-                           f"{end - start} remain")
+            raise _Corrupt(
+                f"track {t + 1} is cut short: it claims {length} bytes, {end - start} remain"
+            )
         delta, pos = _varint(data, pos)
         tick += delta
         status = data[pos]
@@ -151,8 +176,9 @@ def _scan_track(data: bytes, start: int, length: int, t: int, facts: MidiFacts) 
         peek = 0
         if status < 0x80:
             if status_kept is None:
-                raise _Corrupt(f"track {t + 1}: a data byte where an event should start "
-                               f"(byte {pos - 1})")
+                raise _Corrupt(
+                    f"track {t + 1}: a data byte where an event should start (byte {pos - 1})"
+                )
             status, peek = status_kept, 1
             pos -= 1
         elif status != 0xFF:
@@ -166,7 +192,7 @@ def _scan_track(data: bytes, start: int, length: int, t: int, facts: MidiFacts) 
             n, pos = _varint(data, pos)
         elif status in _DATA_BYTES:
             n = _DATA_BYTES[status]
-            body = data[pos:pos + n]
+            body = data[pos : pos + n]
             if len(body) < n:
                 raise IndexError
             if max(body, default=0) > 127:
@@ -176,8 +202,9 @@ def _scan_track(data: bytes, start: int, length: int, t: int, facts: MidiFacts) 
             elif status & 0xF0 == 0xE0:
                 facts.bends += 1
         else:
-            raise _Corrupt(f"track {t + 1}: undefined status byte 0x{status:02x} "
-                           f"(byte {pos - 1 + peek})")
+            raise _Corrupt(
+                f"track {t + 1}: undefined status byte 0x{status:02x} (byte {pos - 1 + peek})"
+            )
         pos += n
         if pos > end:
             raise IndexError
@@ -194,8 +221,10 @@ def _over_a_limit(facts: MidiFacts, tick: int) -> None:
         raise MidiLimitError(f"more than {MAX_NOTES:,} notes; the limit is {MAX_NOTES:,}")
     if facts.events > MAX_EVENTS:
         raise MidiLimitError(f"more than {MAX_EVENTS:,} events; the limit is {MAX_EVENTS:,}")
-    raise MidiLimitError(f"an event at tick {tick:,} (beat {tick / facts.resolution:,.0f}); "
-                         f"files are read up to tick {MAX_TICK:,}")
+    raise MidiLimitError(
+        f"an event at tick {tick:,} (beat {tick / facts.resolution:,.0f}); "
+        f"files are read up to tick {MAX_TICK:,}"
+    )
 
 
 def read_midi(path: str | os.PathLike) -> Song:
@@ -216,8 +245,9 @@ def read_midi(path: str | os.PathLike) -> Song:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise MidiLimitError(f"{path}: {size:,} bytes; MIDI files are read up to "
-                                 f"{MAX_FILE_BYTES:,} bytes")
+            raise MidiLimitError(
+                f"{path}: {size:,} bytes; MIDI files are read up to {MAX_FILE_BYTES:,} bytes"
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise MidiFileError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
@@ -226,9 +256,11 @@ def read_midi(path: str | os.PathLike) -> Song:
     try:
         facts = scan_midi(data)
         if facts.bars > MAX_BARS:
-            raise MidiLimitError(f"the last event lies in bar {facts.bars:,} (tick "
-                                 f"{facts.last_tick:,} at {facts.resolution} ticks per beat); "
-                                 f"the limit is {MAX_BARS:,} bars")
+            raise MidiLimitError(
+                f"the last event lies in bar {facts.bars:,} (tick "
+                f"{facts.last_tick:,} at {facts.resolution} ticks per beat); "
+                f"the limit is {MAX_BARS:,} bars"
+            )
     except MidiFileError as exc:
         raise type(exc)(f"{path}: {exc}") from None
     try:
@@ -239,8 +271,9 @@ def read_midi(path: str | os.PathLike) -> Song:
     # the same count on what pretty_midi made of the file, before anyone calls bars()
     bars = count_bars([(s.beat, s.bar_beats) for s in song.time_signatures], song.end_beat)
     if bars > MAX_BARS:
-        raise MidiLimitError(f"{path}: the notes reach bar {bars:,}; the limit is "
-                             f"{MAX_BARS:,} bars")
+        raise MidiLimitError(
+            f"{path}: the notes reach bar {bars:,}; the limit is {MAX_BARS:,} bars"
+        )
     return song
 
 
@@ -257,16 +290,34 @@ def _from_pretty_midi(pm: pretty_midi.PrettyMIDI) -> Song:
 
     tracks = []
     for i, inst in enumerate(pm.instruments):
-        notes = [Note(int(n.pitch), beats(n.start), max(0.0, beats(n.end) - beats(n.start)),
-                      int(n.velocity)) for n in inst.notes]
+        notes = [
+            Note(
+                int(n.pitch),
+                beats(n.start),
+                max(0.0, beats(n.end) - beats(n.start)),
+                int(n.velocity),
+            )
+            for n in inst.notes
+        ]
         notes.sort(key=lambda n: (n.start, n.pitch))
-        tracks.append(Track(id=str(i), program=int(inst.program), is_drum=bool(inst.is_drum),
-                            notes=notes, name=inst.name.strip()))
-    sigs = [TimeSignature(beats(ts.time), int(ts.numerator), int(ts.denominator))
-            for ts in pm.time_signature_changes]
+        tracks.append(
+            Track(
+                id=str(i),
+                program=int(inst.program),
+                is_drum=bool(inst.is_drum),
+                notes=notes,
+                name=inst.name.strip(),
+            )
+        )
+    sigs = [
+        TimeSignature(beats(ts.time), int(ts.numerator), int(ts.denominator))
+        for ts in pm.time_signature_changes
+    ]
     sigs = _dedupe_by_beat(sigs) or [TimeSignature(0.0, 4, 4)]
     times, bpms = pm.get_tempo_changes()
-    tempos = _dedupe_by_beat([TempoChange(beats(t), round(float(b), 3)) for t, b in zip(times, bpms)])
+    tempos = _dedupe_by_beat(
+        [TempoChange(beats(t), round(float(b), 3)) for t, b in zip(times, bpms)]
+    )
     return Song(tracks, sigs, tempos or [TempoChange(0.0, 120.0)])
 
 
@@ -284,15 +335,24 @@ def song_to_midifile(song: Song, ppq: int = WRITE_PPQ) -> mido.MidiFile:
     def tick(beat: float) -> int:
         return max(0, int(round(beat * ppq)))
 
-    conductor = [(tick(t.beat), 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(t.bpm)))
-                 for t in song.tempos]
-    conductor += [(tick(s.beat), 0, mido.MetaMessage("time_signature", numerator=s.numerator,
-                                                     denominator=s.denominator))
-                  for s in song.time_signatures]
+    conductor = [
+        (tick(t.beat), 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(t.bpm)))
+        for t in song.tempos
+    ]
+    conductor += [
+        (
+            tick(s.beat),
+            0,
+            mido.MetaMessage("time_signature", numerator=s.numerator, denominator=s.denominator),
+        )
+        for s in song.time_signatures
+    ]
     mf.tracks.append(_to_track(conductor))
     for track, ch in zip(song.tracks, track_channels(song.tracks)):
-        events = [(0, 0, mido.MetaMessage("track_name", name=track.name or f"track {track.id}")),
-                  (0, 1, mido.Message("program_change", channel=ch, program=track.program))]
+        events = [
+            (0, 0, mido.MetaMessage("track_name", name=track.name or f"track {track.id}")),
+            (0, 1, mido.Message("program_change", channel=ch, program=track.program)),
+        ]
         for n in track.notes:
             on, off = tick(n.start), tick(n.end)
             off = max(off, on + 1)

@@ -31,6 +31,7 @@ program change and the notes, on the drum channel for drums, else on the
 first channel no event of the file uses (the last pitched channel when all
 16 are taken).
 """
+
 from __future__ import annotations
 
 import io
@@ -85,14 +86,16 @@ def pair_notes(track: mido.MidiTrack) -> tuple[list, list]:
                 continue
             close = [o for o in open_notes[key] if o[0] != tick]
             stay = [o for o in open_notes[key] if o[0] == tick]
-            closed += [(program[msg.channel], msg.channel, start, msg.note, on, i)
-                       for start, on in close]
+            closed += [
+                (program[msg.channel], msg.channel, start, msg.note, on, i) for start, on in close
+            ]
             if close and stay:
                 open_notes[key] = stay
             else:
                 del open_notes[key]
-    never = [(ch, start, pitch, on) for (ch, pitch), opened in open_notes.items()
-             for start, on in opened]
+    never = [
+        (ch, start, pitch, on) for (ch, pitch), opened in open_notes.items() for start, on in opened
+    ]
     return closed, never
 
 
@@ -101,10 +104,10 @@ def _chunks(data: bytes) -> tuple[bytes, list[bytes]]:
     them, if any]) as raw bytes, each chunk with its 8-byte head."""
     size = struct.unpack(">L", data[4:8])[0]
     n_tracks = struct.unpack(">h", data[10:12])[0]
-    header, pos, out = data[:8 + size], 8 + size, []
+    header, pos, out = data[: 8 + size], 8 + size, []
     for _ in range(n_tracks):
-        length = struct.unpack(">L", data[pos + 4:pos + 8])[0]
-        out.append(data[pos:pos + 8 + length])
+        length = struct.unpack(">L", data[pos + 4 : pos + 8])[0]
+        out.append(data[pos : pos + 8 + length])
         pos += 8 + length
     if pos < len(data):
         out.append(data[pos:])
@@ -123,19 +126,27 @@ def min_ticks(resolution: int, is_drum: bool) -> int:
     return 1 if is_drum else max(1, math.ceil(resolution * MIN_PITCHED_BEATS - 1e-9))
 
 
-def patch_midi(data: bytes, track_index: int, start: float, end: float,
-               notes: list[Note], new_track: Track | None = None) -> bytes:
+def patch_midi(
+    data: bytes,
+    track_index: int,
+    start: float,
+    end: float,
+    notes: list[Note],
+    new_track: Track | None = None,
+) -> bytes:
     """The bytes of `data` with Song track `track_index`'s notes that start in
     beats [start, end) replaced by `notes`; with `new_track`, `notes` go to a
     new file track made for it instead (track_index is then not used).
 
     Raises MidiFileError where the file does not hold the instrument."""
-    return patch_targets(data, [(None if new_track is not None else track_index,
-                                 start, end, notes)], new_track)
+    return patch_targets(
+        data, [(None if new_track is not None else track_index, start, end, notes)], new_track
+    )
 
 
-def patch_variation(data: bytes, song: Song, request: dict, variation: dict,
-                    new_track: Track | None = None) -> tuple[bytes, list[list[Note]]]:
+def patch_variation(
+    data: bytes, song: Song, request: dict, variation: dict, new_track: Track | None = None
+) -> tuple[bytes, list[list[Note]]]:
     """(the bytes of `data` with every target of one variation of the
     response written in, [the notes written for each target, in the
     variation's order]), for `midifill generate` and the demo alike.
@@ -145,6 +156,7 @@ def patch_variation(data: bytes, song: Song, request: dict, variation: dict,
     go through front.fill_notes (snapped, the same-pitch rule, notes in any
     range of the request not kept), then patch_targets writes them all."""
     from .generation.front import fill_notes
+
     filled = variation.get("targets") or [dict(request["target"], notes=variation["notes"])]
     ranges = request.get("targets", [])
     index = {t.id: i for i, t in enumerate(song.tracks)}
@@ -152,14 +164,18 @@ def patch_variation(data: bytes, song: Song, request: dict, variation: dict,
     for target in filled:
         notes = fill_notes(song, target, target["notes"], ranges)
         is_new = new_track is not None and target["track"] == new_track.id
-        fills.append((None if is_new else index[target["track"]], target["start"],
-                      target["end"], notes))
+        fills.append(
+            (None if is_new else index[target["track"]], target["start"], target["end"], notes)
+        )
         written.append(notes)
     return patch_targets(data, fills, new_track), written
 
 
-def patch_targets(data: bytes, fills: list[tuple[int | None, float, float, list[Note]]],
-                  new_track: Track | None = None) -> bytes:
+def patch_targets(
+    data: bytes,
+    fills: list[tuple[int | None, float, float, list[Note]]],
+    new_track: Track | None = None,
+) -> bytes:
     """The bytes of `data` with several fills written in, each (Song track
     index, start, end, notes) as patch_midi takes one; an index of None puts
     its notes on `new_track`, a file track added after the others.
@@ -184,17 +200,20 @@ def patch_targets(data: bytes, fills: list[tuple[int | None, float, float, list[
             added += notes
             continue
         if not 0 <= index < len(insts):
-            raise MidiFileError(f"the input file holds {len(insts)} instruments, not track "
-                                f"{index}; was it changed while the fill was made?")
+            raise MidiFileError(
+                f"the input file holds {len(insts)} instruments, not track "
+                f"{index}; was it changed while the fill was made?"
+            )
         inst = insts[index]
-        groups.setdefault((inst.program, inst.channel, inst.track), []).append(
-            (start, end, notes))
+        groups.setdefault((inst.program, inst.channel, inst.track), []).append((start, end, notes))
     tracks = list(mf.tracks)
     for key, ranges in groups.items():
         found = _instrument(tracks[key[2]], *key)
         if found is None:  # cannot happen with a file read once; said rather than guessed
-            raise MidiFileError(f"instrument (program {key[0]}, channel {key[1] + 1}) is no "
-                                f"longer in file track {key[2]}")
+            raise MidiFileError(
+                f"instrument (program {key[0]}, channel {key[1] + 1}) is no "
+                f"longer in file track {key[2]}"
+            )
         tracks[key[2]] = _refilled(tracks[key[2]], found, ranges, res)
         chunks[key[2]] = _encode(tracks[key[2]])
     if new_track is None:
@@ -210,24 +229,29 @@ def _read_again(data: bytes) -> mido.MidiFile:
     try:
         return mido.MidiFile(file=io.BytesIO(data))
     except Exception as exc:  # the file was read once already; say so if it changed
-        raise MidiFileError(f"the input file cannot be read again to write the fill "
-                            f"({type(exc).__name__})") from exc
+        raise MidiFileError(
+            f"the input file cannot be read again to write the fill ({type(exc).__name__})"
+        ) from exc
 
 
-def _instrument(track: mido.MidiTrack, program: int, channel: int,
-                index: int) -> Instrument | None:
+def _instrument(track: mido.MidiTrack, program: int, channel: int, index: int) -> Instrument | None:
     """Instrument (program, channel) of file track `index`, as it is now."""
-    notes = [(s, p, on, off) for prog, ch, s, p, on, off in pair_notes(track)[0]
-             if (prog, ch) == (program, channel)]
+    notes = [
+        (s, p, on, off)
+        for prog, ch, s, p, on, off in pair_notes(track)[0]
+        if (prog, ch) == (program, channel)
+    ]
     return Instrument(program, channel, index, notes) if notes else None
 
 
-def _refilled(track: mido.MidiTrack, inst: Instrument,
-              ranges: list[tuple[float, float, list[Note]]], res: int) -> mido.MidiTrack:
+def _refilled(
+    track: mido.MidiTrack, inst: Instrument, ranges: list[tuple[float, float, list[Note]]], res: int
+) -> mido.MidiTrack:
     """`track` without inst's notes that start in any range [start, end),
     with every range's notes."""
-    drop_on = {on for s, _, on, _ in inst.notes
-               if any(start <= s / res < end for start, end, _ in ranges)}
+    drop_on = {
+        on for s, _, on, _ in inst.notes if any(start <= s / res < end for start, end, _ in ranges)
+    }
     ticks, t = [], 0
     for msg in track:
         t += msg.time
@@ -235,17 +259,30 @@ def _refilled(track: mido.MidiTrack, inst: Instrument,
     # a note-off goes with the notes it closes only when it closes no other
     # note (of this instrument or of another program on the channel)
     closers, never = _channel_notes(track, inst.channel)
-    drop = drop_on | {off for off, starts in closers.items()
-                      if all(on in drop_on for _, _, on in starts)}
-    kept = [(p, s, ticks[off]) for off, starts in closers.items()
-            for s, p, on in starts if on not in drop_on]
+    drop = drop_on | {
+        off for off, starts in closers.items() if all(on in drop_on for _, _, on in starts)
+    }
+    kept = [
+        (p, s, ticks[off])
+        for off, starts in closers.items()
+        for s, p, on in starts
+        if on not in drop_on
+    ]
     # a note-on never closed sounds on to the end: no new note of its pitch after it
     kept += [(p, s, math.inf) for p, s, _ in never]
-    new = [(n.pitch, int(round(n.start * res)), int(round(n.end * res)), n.velocity)
-           for _, _, notes in ranges for n in notes]
+    new = [
+        (n.pitch, int(round(n.start * res)), int(round(n.end * res)), n.velocity)
+        for _, _, notes in ranges
+        for n in notes
+    ]
     new = [(p, s, e, v) for p, s, e, v in new if e > s]
-    new = tidy(new, kept, key=lambda n: n[:3], make=lambda n, s, e: (n[0], s, e) + n[3:],
-               min_len=min_ticks(res, inst.channel == DRUM_CHANNEL))
+    new = tidy(
+        new,
+        kept,
+        key=lambda n: n[:3],
+        make=lambda n, s, e: (n[0], s, e) + n[3:],
+        min_len=min_ticks(res, inst.channel == DRUM_CHANNEL),
+    )
     events = []  # (tick, order, msg): new offs first at a tick, new ons after the file's
     eot = None
     for i, (msg, tick) in enumerate(zip(track, ticks)):
@@ -257,10 +294,10 @@ def _refilled(track: mido.MidiTrack, inst: Instrument,
         events.append((tick, 1, i, msg))
     for k, (p, s, e, v) in enumerate(new):
         vel = min(127, max(1, int(v)))
-        events.append((s, 2, k, mido.Message("note_on", channel=inst.channel, note=p,
-                                              velocity=vel)))
-        events.append((e, 0, k, mido.Message("note_off", channel=inst.channel, note=p,
-                                              velocity=0)))
+        events.append(
+            (s, 2, k, mido.Message("note_on", channel=inst.channel, note=p, velocity=vel))
+        )
+        events.append((e, 0, k, mido.Message("note_off", channel=inst.channel, note=p, velocity=0)))
     events.sort(key=lambda ev: ev[:3])
     out, last = mido.MidiTrack(), 0
     for tick, _, _, msg in events:
@@ -290,16 +327,32 @@ def _free_channel(mf: mido.MidiFile) -> int:
 
 
 def _new_track(spec: Track, channel: int, notes: list[Note], res: int) -> mido.MidiTrack:
-    new = [(n.pitch, int(round(n.start * res)), int(round(n.end * res)), n.velocity)
-           for n in notes]
-    new = tidy([n for n in new if n[2] > n[1]], [], key=lambda n: n[:3],
-               make=lambda n, s, e: (n[0], s, e) + n[3:], min_len=min_ticks(res, spec.is_drum))
-    events = [(0, 0, mido.MetaMessage("track_name", name=spec.name or "midifill")),
-              (0, 1, mido.Message("program_change", channel=channel,
-                                  program=0 if spec.is_drum else spec.program))]
+    new = [(n.pitch, int(round(n.start * res)), int(round(n.end * res)), n.velocity) for n in notes]
+    new = tidy(
+        [n for n in new if n[2] > n[1]],
+        [],
+        key=lambda n: n[:3],
+        make=lambda n, s, e: (n[0], s, e) + n[3:],
+        min_len=min_ticks(res, spec.is_drum),
+    )
+    events = [
+        (0, 0, mido.MetaMessage("track_name", name=spec.name or "midifill")),
+        (
+            0,
+            1,
+            mido.Message(
+                "program_change", channel=channel, program=0 if spec.is_drum else spec.program
+            ),
+        ),
+    ]
     for p, s, e, v in new:
-        events.append((s, 3, mido.Message("note_on", channel=channel, note=p,
-                                          velocity=min(127, max(1, int(v))))))
+        events.append(
+            (
+                s,
+                3,
+                mido.Message("note_on", channel=channel, note=p, velocity=min(127, max(1, int(v)))),
+            )
+        )
         events.append((e, 2, mido.Message("note_off", channel=channel, note=p, velocity=0)))
     out, last = mido.MidiTrack(), 0
     for tick, _, msg in sorted(events, key=lambda ev: ev[:2]):
@@ -309,13 +362,21 @@ def _new_track(spec: Track, channel: int, notes: list[Note], res: int) -> mido.M
     return out
 
 
-def write_patched(path, data: bytes, track_index: int, start: float, end: float,
-                  notes: list[Note], new_track: Track | None = None):
+def write_patched(
+    path,
+    data: bytes,
+    track_index: int,
+    start: float,
+    end: float,
+    notes: list[Note],
+    new_track: Track | None = None,
+):
     """patch_midi's bytes written to `path` atomically (model/files.py): a
     reader sees the old file or the whole new one, never half of one."""
     from pathlib import Path
 
     from .files import atomic_path
+
     out = patch_midi(data, track_index, start, end, notes, new_track)
     path = Path(path)
     with atomic_path(path) as tmp:

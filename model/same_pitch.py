@@ -26,19 +26,26 @@ durations to 6 decimals, so an end can pass the next start by 1e-6 beat.
 so rounding alone never makes notes overlap (and never raises the polyphony
 a response was sampled under).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TypeVar
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 N = TypeVar("N")
 
 EPS_BEATS = 1e-5  # responses round to 6 decimals; their grid is far coarser than this
 
 
-def tidy(new: Sequence[N], kept: Sequence[N], key: Callable[[N], tuple],
-         make: Callable[[N, float, float], N], min_len: float, eps: float = 0.0) -> list[N]:
+def tidy(
+    new: Sequence[N],
+    kept: Sequence[N],
+    key: Callable[[N], tuple],
+    make: Callable[[N, float, float], N],
+    min_len: float,
+    eps: float = 0.0,
+) -> list[N]:
     """`new` with the rule above applied against itself and `kept`.
 
     `key(note)` gives (pitch, start, end); `make(note, start, end)` a copy of
@@ -86,13 +93,18 @@ def _against_kept(s, e, kept, min_len, eps):
     return e
 
 
-def snap(notes: Sequence[N], key: Callable[[N], tuple], make: Callable[[N, float, float], N],
-         eps: float = EPS_BEATS) -> list[N]:
+def snap(
+    notes: Sequence[N],
+    key: Callable[[N], tuple],
+    make: Callable[[N, float, float], N],
+    eps: float = EPS_BEATS,
+) -> list[N]:
     """Each end that lies within `eps` of some note's start moved onto it."""
     starts = sorted({key(n)[1] for n in notes})
     if not starts:
         return list(notes)
     import bisect
+
     out = []
     for n in notes:
         _, s, e = key(n)

@@ -1,4 +1,5 @@
 """Keys and scales for the key-lock control ("E minor", "Bb dorian", "F# major")."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -20,8 +21,7 @@ SCALES = {
     "minor pentatonic": (0, 3, 5, 7, 10),
     "blues": (0, 3, 5, 6, 7, 10),
 }
-_ALIASES = {"maj": "major", "ionian": "major", "min": "minor", "aeolian": "minor",
-            "m": "minor"}
+_ALIASES = {"maj": "major", "ionian": "major", "min": "minor", "aeolian": "minor", "m": "minor"}
 
 
 @lru_cache(maxsize=256)
@@ -46,8 +46,9 @@ def scale_pitch_classes(key: str) -> frozenset[int]:
             raise RequestError("controls.key", f"'{key}': unknown accidental '{accidental}'")
     mode = _ALIASES.get(mode.lower(), mode.lower()) or "major"
     if mode not in SCALES:
-        raise RequestError("controls.key", f"'{key}': unknown scale '{mode}'; known: "
-                           + ", ".join(SCALES))
+        raise RequestError(
+            "controls.key", f"'{key}': unknown scale '{mode}'; known: " + ", ".join(SCALES)
+        )
     return frozenset((root + step) % 12 for step in SCALES[mode])
 
 

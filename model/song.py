@@ -3,6 +3,7 @@
 A beat is a quarter note, as REAPER (QN) and Live count it. Beat 0 is a bar
 line. Tempo and time signatures are lists of changes, each at a beat.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -134,16 +135,22 @@ class Song:
         raise KeyError(track_id)
 
     # --- edits ----------------------------------------------------------
-    def with_notes_replaced(self, track_id: str, start: float, end: float,
-                            notes: list[Note]) -> Song:
+    def with_notes_replaced(
+        self, track_id: str, start: float, end: float, notes: list[Note]
+    ) -> Song:
         """A copy in which the target track's notes that start in [start, end)
         are replaced by `notes`; every other note is kept as it was."""
         tracks = []
         for t in self.tracks:
             if t.id == track_id:
                 kept = [n for n in t.notes if not (start <= n.start < end)]
-                t = Track(t.id, t.program, t.is_drum, sorted(kept + list(notes),
-                          key=lambda n: (n.start, n.pitch)), t.name)
+                t = Track(
+                    t.id,
+                    t.program,
+                    t.is_drum,
+                    sorted(kept + list(notes), key=lambda n: (n.start, n.pitch)),
+                    t.name,
+                )
             else:
                 t = Track(t.id, t.program, t.is_drum, list(t.notes), t.name)
             tracks.append(t)
@@ -156,8 +163,16 @@ class Song:
         payload = {
             "time_signature": [sigs[0].numerator, sigs[0].denominator] if sigs else [4, 4],
             "tempo": float(self.tempo),
-            "tracks": [{"id": t.id, "name": t.name, "program": t.program, "is_drum": t.is_drum,
-                        "notes": [n.to_list() for n in t.sorted_notes()]} for t in self.tracks],
+            "tracks": [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "program": t.program,
+                    "is_drum": t.is_drum,
+                    "notes": [n.to_list() for n in t.sorted_notes()],
+                }
+                for t in self.tracks
+            ],
         }
         if len(sigs) > 1:
             payload["time_signatures"] = [[s.beat, s.numerator, s.denominator] for s in sigs]

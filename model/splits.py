@@ -5,6 +5,7 @@ A piece's split follows from a hash of its id alone, so every file of one
 piece (its transpositions, its MMA grooves) lands in the same split, and a
 corpus built again, or grown, keeps every piece where it was.
 """
+
 from __future__ import annotations
 
 import hashlib

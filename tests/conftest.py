@@ -1,5 +1,6 @@
 """Shared fixtures. `tiny_checkpoint` trains a real (tiny) model on the
 committed fixtures for a few steps, once per test session."""
+
 from __future__ import annotations
 
 import importlib
@@ -20,10 +21,17 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 try:  # Hypothesis under CI: the same examples every run, and no .hypothesis/ in the tree
     # (recent Hypothesis does this by itself when CI is set; this holds for every version)
-    from hypothesis import HealthCheck as _HealthCheck, settings as _hypothesis_settings
+    from hypothesis import HealthCheck as _HealthCheck
+    from hypothesis import settings as _hypothesis_settings
+
     _hypothesis_settings.register_profile(
-        "midifill-ci", derandomize=True, database=None, print_blob=True, deadline=None,
-        suppress_health_check=[_HealthCheck.too_slow])
+        "midifill-ci",
+        derandomize=True,
+        database=None,
+        print_blob=True,
+        deadline=None,
+        suppress_health_check=[_HealthCheck.too_slow],
+    )
     if IN_CI:
         _hypothesis_settings.load_profile("midifill-ci")
 except ImportError:  # the test extra is not installed; the tests that need it say so
@@ -47,8 +55,9 @@ def require_module(name: str):
         return importlib.import_module(name)
     except ImportError as exc:
         if IN_CI:
-            pytest.fail(f"{name} is required under CI=true but cannot be imported: {exc}",
-                        pytrace=False)
+            pytest.fail(
+                f"{name} is required under CI=true but cannot be imported: {exc}", pytrace=False
+            )
         pytest.skip(f"{name} is not installed", allow_module_level=True)
 
 
@@ -86,8 +95,11 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "trained_model: needs the tiny model trained once per "
-                            "session (tests/conftest.py tiny_checkpoint)")
+    config.addinivalue_line(
+        "markers",
+        "trained_model: needs the tiny model trained once per "
+        "session (tests/conftest.py tiny_checkpoint)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -98,17 +110,35 @@ def fixtures_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
     from midifill.model.training.train import train
+
     out = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
     data = tmp_path_factory.mktemp("tinydata")
     for f in ("pop_4-4_tempo_change.mid", "waltz_3-4.mid", "jig_6-8.mid"):
         shutil.copy(FIXTURES / f, data / f)
-    train(data=data, out=out, steps=12, batch_size=4, lr=3e-3, warmup=2, n_layer=2, n_head=2,
-          n_embd=48, block_size=768, dropout=0.0, eval_every=12, eval_batches=1, save_every=12,
-          seed=1, name="tiny-test", quiet=True)
+    train(
+        data=data,
+        out=out,
+        steps=12,
+        batch_size=4,
+        lr=3e-3,
+        warmup=2,
+        n_layer=2,
+        n_head=2,
+        n_embd=48,
+        block_size=768,
+        dropout=0.0,
+        eval_every=12,
+        eval_batches=1,
+        save_every=12,
+        seed=1,
+        name="tiny-test",
+        quiet=True,
+    )
     return out
 
 
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_checkpoint):
     from midifill.model import Engine
+
     return Engine.from_checkpoint(tiny_checkpoint)

@@ -8,6 +8,7 @@ why no test can tell it from the original) counts as equivalent, not as a
 survivor. score = killed / (mutants - equivalent - not run); a timeout
 counts as killed (the mutant hung the tests), "no tests" as survived.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,11 +67,15 @@ def main(argv: list[str]) -> int:
         print(f"no {root}/: run `make mutate` first", file=sys.stderr)
         return 2
     rows, survivors = scores(root)
-    print(f"{'module':<20} {'mutants':>7} {'killed':>7} {'survived':>8} {'equiv.':>6} "
-          f"{'not run':>7} {'score':>6}")
+    print(
+        f"{'module':<20} {'mutants':>7} {'killed':>7} {'survived':>8} {'equiv.':>6} "
+        f"{'not run':>7} {'score':>6}"
+    )
     for module, total, c, score in rows:
-        print(f"{module:<20} {total:>7} {c['killed']:>7} {c['survived']:>8} "
-              f"{c['equivalent']:>6} {c['not run']:>7} {score:>6.1%}")
+        print(
+            f"{module:<20} {total:>7} {c['killed']:>7} {c['survived']:>8} "
+            f"{c['equivalent']:>6} {c['not run']:>7} {score:>6.1%}"
+        )
     if show:
         print("\n".join(["", "survivors:"] + survivors))
     return 0

@@ -7,6 +7,7 @@ key signature, copyright, two markers), "Keys" on channel 3 (MIDI channel
 index 2: program, volume, pan, sustain pedal, pitch bends, a note every
 beat) and "Kit" on channel 10 (index 9: a CC and a hit every half beat).
 """
+
 from __future__ import annotations
 
 import mido
@@ -27,32 +28,42 @@ def _track(events) -> mido.MidiTrack:
 
 def build(path) -> None:
     beats = BARS * 4
-    conductor = [(0, mido.MetaMessage("set_tempo", tempo=500_000)),
-                 (0, mido.MetaMessage("time_signature", numerator=4, denominator=4)),
-                 (0, mido.MetaMessage("key_signature", key="C")),
-                 (0, mido.MetaMessage("copyright", text="(c) test")),
-                 (0, mido.MetaMessage("marker", text="Verse")),
-                 (16 * TPB, mido.MetaMessage("marker", text="Chorus"))]
-    keys = [(0, mido.MetaMessage("track_name", name="Keys")),
-            (0, mido.Message("program_change", channel=2, program=4)),
-            (0, mido.Message("control_change", channel=2, control=7, value=100)),
-            (0, mido.Message("control_change", channel=2, control=10, value=30))]
+    conductor = [
+        (0, mido.MetaMessage("set_tempo", tempo=500_000)),
+        (0, mido.MetaMessage("time_signature", numerator=4, denominator=4)),
+        (0, mido.MetaMessage("key_signature", key="C")),
+        (0, mido.MetaMessage("copyright", text="(c) test")),
+        (0, mido.MetaMessage("marker", text="Verse")),
+        (16 * TPB, mido.MetaMessage("marker", text="Chorus")),
+    ]
+    keys = [
+        (0, mido.MetaMessage("track_name", name="Keys")),
+        (0, mido.Message("program_change", channel=2, program=4)),
+        (0, mido.Message("control_change", channel=2, control=7, value=100)),
+        (0, mido.Message("control_change", channel=2, control=10, value=30)),
+    ]
     for b in range(beats):
         pitch = (60, 64, 67, 72)[b % 4]
-        keys += [(b * TPB, mido.Message("note_on", channel=2, note=pitch, velocity=80)),
-                 (b * TPB + 400, mido.Message("note_off", channel=2, note=pitch, velocity=0))]
+        keys += [
+            (b * TPB, mido.Message("note_on", channel=2, note=pitch, velocity=80)),
+            (b * TPB + 400, mido.Message("note_off", channel=2, note=pitch, velocity=0)),
+        ]
         keys.append((b * TPB + 240, mido.Message("pitchwheel", channel=2, pitch=(b % 5) * 700)))
         if b % 4 == 0:
-            keys += [(b * TPB + 10, mido.Message("control_change", channel=2, control=64,
-                                                 value=127)),
-                     (b * TPB + 1900, mido.Message("control_change", channel=2, control=64,
-                                                   value=0))]
-    kit = [(0, mido.MetaMessage("track_name", name="Kit")),
-           (0, mido.Message("control_change", channel=9, control=91, value=40))]
+            keys += [
+                (b * TPB + 10, mido.Message("control_change", channel=2, control=64, value=127)),
+                (b * TPB + 1900, mido.Message("control_change", channel=2, control=64, value=0)),
+            ]
+    kit = [
+        (0, mido.MetaMessage("track_name", name="Kit")),
+        (0, mido.Message("control_change", channel=9, control=91, value=40)),
+    ]
     for h in range(beats * 2):
         note = 36 if h % 4 == 0 else 42
-        kit += [(h * TPB // 2, mido.Message("note_on", channel=9, note=note, velocity=100)),
-                (h * TPB // 2 + 60, mido.Message("note_off", channel=9, note=note, velocity=0))]
+        kit += [
+            (h * TPB // 2, mido.Message("note_on", channel=9, note=note, velocity=100)),
+            (h * TPB // 2 + 60, mido.Message("note_off", channel=9, note=note, velocity=0)),
+        ]
     mf = mido.MidiFile(type=1, ticks_per_beat=TPB)
     mf.tracks += [_track(conductor), _track(keys), _track(kit)]
     mf.save(path)
@@ -91,8 +102,10 @@ def assert_only_the_fill_changed(original, written, target: int, lo: int, hi: in
         if k != target:
             assert timed(b) == timed(a), f"track {k} changed"
             continue
+
         def other(track):
             return [e for e in timed(track) if not e[1].startswith(("note_on", "note_off"))]
+
         assert other(b) == other(a)
         outside = [n for n in notes(a) if not lo <= n[0] < hi]
         assert [n for n in notes(b) if not lo <= n[0] < hi] == outside

@@ -5,6 +5,7 @@ The device's JavaScript runs under Node with a stand-in LiveAPI; its OSC goes
 over real UDP to the server started here, and the replies come back the way
 Max's [udpreceive] would deliver them.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import require_tool
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
-
-from conftest import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_TESTS = ROOT / "tests" / "ableton"
@@ -67,9 +67,20 @@ def server_port(tiny_checkpoint, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("ableton") / "serve.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "midifill.bridge.cli", "serve", "--port", str(port),
-             "--model", str(tiny_checkpoint)],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "midifill.bridge.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--model",
+                str(tiny_checkpoint),
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         try:
             _wait_for_pong(port, proc)
@@ -88,12 +99,17 @@ def node_report_problems(stdout: str) -> list[str]:
     """What is wrong with the closing summary of a `node --test` run (TAP):
     no summary, no test run, a test that did not pass (failed, cancelled,
     skipped or todo), or a test file that ran no test."""
-    counts = {k: int(v) for k, v in re.findall(
-        r"^# (tests|pass|fail|cancelled|skipped|todo) (\d+)$", stdout, re.M)}
+    counts = {
+        k: int(v)
+        for k, v in re.findall(r"^# (tests|pass|fail|cancelled|skipped|todo) (\d+)$", stdout, re.M)
+    }
     if "tests" not in counts:
         return ["no summary: did node --test run?"]
-    problems = [f"{k} {counts.get(k, 0)}" for k in ("fail", "cancelled", "skipped", "todo")
-                if counts.get(k, 0)]
+    problems = [
+        f"{k} {counts.get(k, 0)}"
+        for k in ("fail", "cancelled", "skipped", "todo")
+        if counts.get(k, 0)
+    ]
     if counts["tests"] == 0:
         problems.append("no test ran")
     if counts.get("pass", 0) != counts["tests"]:
@@ -109,13 +125,24 @@ def node_report_problems(stdout: str) -> list[str]:
 def test_max_for_live_device_under_node(server_port):
     node, npm = _tool("node"), _tool("npm")
     if not (NODE_TESTS / "node_modules" / "acorn").is_dir():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_TESTS, check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=NODE_TESTS,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     env = dict(os.environ, MIDIFILL_PORT=str(server_port))
     started = time.monotonic()
     # One file at a time: the tests share one server and two CPU cores.
-    result = subprocess.run([node, "--test", "--test-concurrency=1"], cwd=NODE_TESTS, env=env,
-                            capture_output=True, text=True, timeout=240)
+    result = subprocess.run(
+        [node, "--test", "--test-concurrency=1"],
+        cwd=NODE_TESTS,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     elapsed = time.monotonic() - started
     report = result.stdout[-12000:] + result.stderr[-3000:]
     assert result.returncode == 0, report
@@ -129,10 +156,10 @@ def _amxd_chunks(data: bytes) -> list[tuple[str, bytes]]:
     chunks, at = [], 0
     while at < len(data):
         assert at + 8 <= len(data), "a chunk header is cut short"
-        tag = data[at:at + 4].decode("ascii")
-        size = struct.unpack("<I", data[at + 4:at + 8])[0]
+        tag = data[at : at + 4].decode("ascii")
+        size = struct.unpack("<I", data[at + 4 : at + 8])[0]
         assert at + 8 + size <= len(data), f"chunk {tag} runs past the end of the file"
-        chunks.append((tag, data[at + 8:at + 8 + size]))
+        chunks.append((tag, data[at + 8 : at + 8 + size]))
         at += 8 + size
     return chunks
 
@@ -151,8 +178,11 @@ def test_amxd_reads_back_as_a_midi_effect_holding_the_patcher():
     assert device["project"]["amxdtype"] == int.from_bytes(b"mmmm", "big")
     assert device["openinpresentation"] == 1
     # the unfrozen device finds its script in its own folder
-    scripts = [b["box"]["text"].split()[1] for b in device["boxes"]
-               if b["box"].get("text", "").startswith("js ")]
+    scripts = [
+        b["box"]["text"].split()[1]
+        for b in device["boxes"]
+        if b["box"].get("text", "").startswith("js ")
+    ]
     assert scripts == ["midifill.js"]
     assert (AMXD.parent / scripts[0]).is_file()
     assert [d["name"] for d in device["dependency_cache"]] == scripts
@@ -160,8 +190,12 @@ def test_amxd_reads_back_as_a_midi_effect_holding_the_patcher():
 
 def test_amxd_is_current_with_the_maxpat():
     """The .maxpat is the source: the committed .amxd is what `make device` builds from it."""
-    result = subprocess.run([sys.executable, str(DEVICE_DIR / "build_amxd.py"), "--check"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(DEVICE_DIR / "build_amxd.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -169,6 +203,7 @@ def test_the_device_controls_and_menus_are_written_from_the_table():
     """midifill.js's CONTROLS and the patcher's menus come from the control
     table (python -m midifill.bridge.faces); no number stands for "auto"."""
     from midifill.bridge import faces
+
     assert not [f for f in faces.stale() if "ableton" in f]
     script = (DEVICE_DIR / "midifill.js").read_text(encoding="utf-8")
     assert "HARMONY_AUTO" not in script and "0.3" not in script

@@ -1,5 +1,6 @@
 """`midifill bench --quick` runs end to end (real engine, real OSC server,
 real `midifill request` processes) and its JSON holds every figure."""
+
 import json
 import subprocess
 import sys
@@ -10,9 +11,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_quick_bench_writes_every_figure(tiny_checkpoint, tmp_path):
     out = tmp_path / "bench.json"
-    r = subprocess.run([sys.executable, "-m", "midifill.bridge.cli", "bench", "--quick", "--model",
-                        str(tiny_checkpoint), "--json", str(out)], cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "midifill.bridge.cli",
+            "bench",
+            "--quick",
+            "--model",
+            str(tiny_checkpoint),
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "tokens/s DRAM bandwidth allows" in r.stdout
     assert "tokens/s cache bandwidth allows" in r.stdout

@@ -1,5 +1,6 @@
 """A busy port is one line naming the flag that changes it, and `serve
 --demo` starts nothing (no OSC server) when the demo cannot have its port."""
+
 import socket
 import subprocess
 import sys
@@ -26,12 +27,19 @@ def free_udp_port():
 
 
 def midifill(*args):
-    return subprocess.run([sys.executable, "-m", "midifill.bridge.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "midifill.bridge.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-@pytest.mark.parametrize("args, flag", [(["demo", "--port"], "--port"),
-                                        (["serve", "--demo", "--demo-port"], "--demo-port")])
+@pytest.mark.parametrize(
+    "args, flag",
+    [(["demo", "--port"], "--port"), (["serve", "--demo", "--demo-port"], "--demo-port")],
+)
 def test_a_busy_demo_port_is_one_line_naming_the_flag(args, flag):
     sock, port = held_tcp_port()
     try:

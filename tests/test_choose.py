@@ -1,9 +1,16 @@
 """Choosing among sampled fills (model/generation/choose.py): the pool's
 size, the ranking, and, through the engine with the tiny trained
 model, that a response is the sampled fills closest to the part."""
+
 import pytest
 
-from midifill.model.generation.choose import CANDIDATES, DRUM_CANDIDATES, closest, closest_groove, pool_size
+from midifill.model.generation.choose import (
+    CANDIDATES,
+    DRUM_CANDIDATES,
+    closest,
+    closest_groove,
+    pool_size,
+)
 from midifill.model.groove import groove_closeness, onset_set
 from midifill.model.histograms import pitch_class_overlap
 from midifill.model.song import Bar, Note
@@ -31,11 +38,17 @@ def test_closest_ranks_by_overlap_and_keeps_sampling_order_on_ties():
 
 def band(drum_target=False):
     """A part on C, E, G (pitched, or a drum kit) and held chords beside it."""
-    part = [[[60, 64, 67][k % 3] if not drum_target else 36 + k % 3, b * 4.0 + k, 0.5, 90]
-            for b in range(12) for k in range(4) if not 16 <= b * 4.0 < 24]
+    part = [
+        [[60, 64, 67][k % 3] if not drum_target else 36 + k % 3, b * 4.0 + k, 0.5, 90]
+        for b in range(12)
+        for k in range(4)
+        if not 16 <= b * 4.0 < 24
+    ]
     keys = [[p, b * 4.0, 4.0, 70] for b in range(12) for p in (60, 64, 67)]
-    return [{"id": "p", "program": 0, "is_drum": drum_target, "notes": part},
-            {"id": "keys", "program": 0, "is_drum": False, "notes": keys}]
+    return [
+        {"id": "p", "program": 0, "is_drum": drum_target, "notes": part},
+        {"id": "keys", "program": 0, "is_drum": False, "notes": keys},
+    ]
 
 
 def run_recorded(engine, monkeypatch, tracks, mode="fill", end=24.0, **controls):
@@ -47,10 +60,16 @@ def run_recorded(engine, monkeypatch, tracks, mode="fill", end=24.0, **controls)
         states = loop(run, prompt, *args, **kwargs)
         batches.append([sorted((t, p) for t, p, _, _ in st.notes) for st in states])
         return states
+
     monkeypatch.setattr(engine, "_decode_loop", recording)
-    resp = engine.run({"mode": mode, "tracks": tracks,
-                       "target": {"track": "p", "start": 16.0, "end": end},
-                       "controls": {"seed": 3, "temperature": 1.3, **controls}})
+    resp = engine.run(
+        {
+            "mode": mode,
+            "tracks": tracks,
+            "target": {"track": "p", "start": 16.0, "end": end},
+            "controls": {"seed": 3, "temperature": 1.3, **controls},
+        }
+    )
     monkeypatch.undo()
     return resp, batches
 
@@ -79,8 +98,9 @@ def test_a_response_is_the_sampled_fills_closest_to_the_part(tiny_engine, monkey
 def test_later_chunks_choose_per_variation(tiny_engine, monkeypatch):
     """A fill of 8 bars is two chunks: the first samples the whole pool, the
     second each variation's share from that variation's own first chunk."""
-    resp, batches = run_recorded(tiny_engine, monkeypatch, band(), end=48.0, variations=2,
-                                 seed=4)  # a seed whose later draws are best past the first
+    resp, batches = run_recorded(
+        tiny_engine, monkeypatch, band(), end=48.0, variations=2, seed=4
+    )  # a seed whose later draws are best past the first
     assert [len(b) for b in batches] == [CANDIDATES, CANDIDATES // 2, CANDIDATES // 2]
     part = [Note.from_list(n) for n in band()[0]["notes"] if not 16 <= n[1] < 48]
     for v, batch in zip(resp["variations"], batches[1:]):
@@ -111,8 +131,10 @@ def hits(*onsets, key=36):
 
 def test_closest_groove_ranks_by_onsets_per_drum_group_bar_against_bar():
     bar = Bar(0, 0.0, 4, 4)
-    part = (onset_set(hits(0, 2) + hits(1, 3, key=38), 0.0, 4.0),  # kick 1 3, snare 2 4
-            onset_set(hits(0.5, 1.5, key=42), 0.0, 4.0))  # two off-beat hats
+    part = (
+        onset_set(hits(0, 2) + hits(1, 3, key=38), 0.0, 4.0),  # kick 1 3, snare 2 4
+        onset_set(hits(0.5, 1.5, key=42), 0.0, 4.0),
+    )  # two off-beat hats
     same = hits(0, 2) + hits(1, 3, key=38)
     swapped = hits(1, 3) + hits(0, 2, key=38)  # the same onsets, kick and snare traded
     half = hits(0, 2)
@@ -120,10 +142,10 @@ def test_closest_groove_ranks_by_onsets_per_drum_group_bar_against_bar():
     fills = [swapped, half, same, hats, []]
     assert closest_groove(fills, [bar], 0.0, 4.0, part, 5) == [2, 3, 1, 0, 4]
     # a fill over the second half of the bar is held to that half of each part bar
-    assert groove_closeness([(onset_set(hits(2), 0.0, 4.0), 16 - 0.5, 32 - 0.5)],
-                            [part[0]]) == 2 / 3  # kick 3 matched; snare 4 missed
-    assert closest_groove([hits(2) + hits(3, key=38), hits(0, 2)], [bar], 2.0, 4.0,
-                          part, 1) == [0]
+    assert (
+        groove_closeness([(onset_set(hits(2), 0.0, 4.0), 16 - 0.5, 32 - 0.5)], [part[0]]) == 2 / 3
+    )  # kick 3 matched; snare 4 missed
+    assert closest_groove([hits(2) + hits(3, key=38), hits(0, 2)], [bar], 2.0, 4.0, part, 1) == [0]
 
 
 def test_drum_fills_are_the_sampled_fills_closest_to_the_parts_groove(tiny_engine, monkeypatch):
@@ -136,8 +158,10 @@ def test_drum_fills_are_the_sampled_fills_closest_to_the_parts_groove(tiny_engin
 
     def score(fill):
         f = [Note(p, t / 24, 0.25) for t, p in fill]
-        return groove_closeness([(onset_set(f, b.start, b.end), -0.5, 31.5) for b in bars],
-                                list(near))
+        return groove_closeness(
+            [(onset_set(f, b.start, b.end), -0.5, 31.5) for b in bars], list(near)
+        )
+
     ranked = sorted(batches[0], key=lambda f: -score(f))
     assert [ticks(v["notes"]) for v in resp["variations"]] == ranked[:2]
     assert len({score(f) for f in batches[0]}) > 1

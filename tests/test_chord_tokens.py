@@ -1,6 +1,7 @@
 """The CHORD tokens that open each pitched fill bar: the other tracks'
 harmony, computed once (model/generation/harmony.py), given to the model by the grammar
 at inference and written the same way into training examples."""
+
 import random
 import shutil
 
@@ -8,16 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from midifill.model.training.dataset import make_example
 from midifill.model.generation.grammar import FillPlan, FillState
 from midifill.model.generation.harmony import bar_pitch_classes
 from midifill.model.generation.prompt import build_prompt, fill_chords
-from midifill.model.song import Bar, Note, Song, TimeSignature, Track
-from midifill.model.network.tokenizer import Tokenizer, TokenizerConfig
-from midifill.model.training.train import train
 from midifill.model.network.checkpoint import load_checkpoint
 from midifill.model.network.config import ModelConfig
+from midifill.model.network.tokenizer import Tokenizer, TokenizerConfig
 from midifill.model.network.transformer import Transformer, grow_vocabulary
+from midifill.model.song import Bar, Note, Song, TimeSignature, Track
+from midifill.model.training.dataset import make_example
+from midifill.model.training.train import train
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]
@@ -26,11 +27,23 @@ SPANS = [(0, 96), (96, 192)]
 
 def band():
     # bar 0: C E G held the whole bar, B for one beat, F# for one 16th (passing)
-    keys = Track("keys", 0, False, [Note(60, 0.0, 4.0), Note(64, 0.0, 4.0), Note(67, 0.0, 4.0),
-                                    Note(71, 1.0, 1.0), Note(66, 2.0, 0.25),
-                                    # bar 1: D F, and A an octave apart twice over
-                                    Note(62, 4.0, 4.0), Note(65, 4.0, 2.0), Note(57, 6.0, 2.0),
-                                    Note(69, 6.0, 2.0)])
+    keys = Track(
+        "keys",
+        0,
+        False,
+        [
+            Note(60, 0.0, 4.0),
+            Note(64, 0.0, 4.0),
+            Note(67, 0.0, 4.0),
+            Note(71, 1.0, 1.0),
+            Note(66, 2.0, 0.25),
+            # bar 1: D F, and A an octave apart twice over
+            Note(62, 4.0, 4.0),
+            Note(65, 4.0, 2.0),
+            Note(57, 6.0, 2.0),
+            Note(69, 6.0, 2.0),
+        ],
+    )
     drums = Track("drums", 0, True, [Note(37, 0.0, 8.0), Note(42, 0.0, 8.0)])
     lead = Track("lead", 0, False, [Note(73, 0.0, 8.0)])  # the target: not its own harmony
     return Song([lead, keys, drums], [TimeSignature(0.0, 4, 4)])
@@ -52,14 +65,17 @@ def test_the_plan_carries_them_for_pitched_fills_only():
     song, bars = band(), BARS
     ids = fill_chords(TOK, song, bars, song.track("lead"), "fill")
     assert [[TOK.names[t] for t in bar] for bar in ids] == [
-        ["CHORD_0", "CHORD_4", "CHORD_7", "CHORD_11"], ["CHORD_2", "CHORD_5", "CHORD_9"]]
+        ["CHORD_0", "CHORD_4", "CHORD_7", "CHORD_11"],
+        ["CHORD_2", "CHORD_5", "CHORD_9"],
+    ]
     assert fill_chords(TOK, song, bars, song.track("drums"), "fill") is None
     assert fill_chords(TOK, song, bars, song.track("lead"), "generate") is None  # sees no notes
     old = Tokenizer(TokenizerConfig(chord_tokens=0))
     assert fill_chords(old, song, bars, song.track("lead"), "fill") is None
     assert "CHORD" not in old.offset and old.vocab_size == TOK.vocab_size - 12
-    p = build_prompt(TOK, song, song.bars(until=8), "lead", (0, 2), (0, 2), 0, 192, "fill",
-                     10_000, None)
+    p = build_prompt(
+        TOK, song, song.bars(until=8), "lead", (0, 2), (0, 2), 0, 192, "fill", 10_000, None
+    )
     assert p.plan.chords == ids
 
 
@@ -68,8 +84,15 @@ def walk(plan, density=3, pick=None):
     rng = random.Random(0)
     while not st.done:
         ranges = st.allowed_ranges()
-        t = st.forced[0] if st.forced else (pick(st, ranges) if pick else
-                                            rng.choice([x for a, b in ranges for x in range(a, b)]))
+        t = (
+            st.forced[0]
+            if st.forced
+            else (
+                pick(st, ranges)
+                if pick
+                else rng.choice([x for a, b in ranges for x in range(a, b)])
+            )
+        )
         st.advance(t)
     return st
 
@@ -87,7 +110,7 @@ def test_the_grammar_forces_each_bars_chords_right_after_its_bar_line_and_before
     st = walk(plan)
     names = [TOK.names[t] for t in st.tokens]
     second = names.index("BAR_4/4", names.index("BAR_4/4") + 1)
-    assert names[second + 1:second + 4] == ["CHORD_2", "CHORD_5", "CHORD_9"]
+    assert names[second + 1 : second + 4] == ["CHORD_2", "CHORD_5", "CHORD_9"]
     assert names[second + 4] != "CHORD_2"
     # a CHORD token the plan did not give is refused
     st = FillState(TOK, FillPlan(BARS, 0, 192, False, [], 200, chords=chords), 3)
@@ -113,8 +136,9 @@ def test_the_budget_counts_the_chords_still_to_come(max_tokens):
                 return names[hits[0]]
         return min(names.values())
 
-    st = walk(FillPlan(BARS, 0, 192, False, [], max_tokens, chords=chords), density=None,
-              pick=greedy)
+    st = walk(
+        FillPlan(BARS, 0, 192, False, [], max_tokens, chords=chords), density=None, pick=greedy
+    )
     assert len(st.tokens) <= max_tokens and st.tokens[-1] == TOK.FILL_END
     assert [TOK.names[t] for t in st.tokens].count("CHORD_4") == 2
     assert st.closing == [1 + 1 + 3, 1]
@@ -124,9 +148,12 @@ def test_training_examples_hold_the_same_chords_the_engine_gives():
     song = band()
     song.tracks[0] = Track("lead", 0, False, [Note(72 + (i % 3), i * 0.5, 0.5) for i in range(16)])
     # the target is drawn at random: each pitched track hears the other one
-    want = {tid: [[f"CHORD_{pc}" for pc in bar]
-                  for bar in bar_pitch_classes(song, tid, SPANS, TOK.tpb, 4)]
-            for tid in ("lead", "keys")}
+    want = {
+        tid: [
+            [f"CHORD_{pc}" for pc in bar] for bar in bar_pitch_classes(song, tid, SPANS, TOK.tpb, 4)
+        ]
+        for tid in ("lead", "keys")
+    }
     assert want["lead"][0] == ["CHORD_0", "CHORD_4", "CHORD_7", "CHORD_11"]
     assert want["keys"][0] == ["CHORD_0", "CHORD_1", "CHORD_2"]
     rng = random.Random(3)
@@ -135,9 +162,11 @@ def test_training_examples_hold_the_same_chords_the_engine_gives():
         ex = make_example(song, TOK, 512, rng, transpose=False)
         if ex is None or ex.mode == "generate":
             continue
-        fill = ex.tokens[ex.tokens.index(TOK.FILL_START):]
+        fill = ex.tokens[ex.tokens.index(TOK.FILL_START) :]
         bars = [i for i, t in enumerate(fill) if TOK.kind(t) == "BAR"]
-        heads = [[TOK.names[t] for t in fill[i + 1:i + 5] if TOK.kind(t) == "CHORD"] for i in bars]
+        heads = [
+            [TOK.names[t] for t in fill[i + 1 : i + 5] if TOK.kind(t) == "CHORD"] for i in bars
+        ]
         if len(bars) == 2 and any(heads):  # a pitched fill of both bars
             assert heads in (want["lead"], want["keys"])
             seen.add(heads == want["lead"])
@@ -145,35 +174,56 @@ def test_training_examples_hold_the_same_chords_the_engine_gives():
 
 
 def test_fine_tuning_an_older_checkpoint_adds_the_chord_rows_and_keeps_the_rest(
-        fixtures_dir, tmp_path):
+    fixtures_dir, tmp_path
+):
     old = Tokenizer(TokenizerConfig(chord_tokens=0, unseen_bars=False))
     torch.manual_seed(0)
-    model = Transformer(ModelConfig(vocab_size=old.vocab_size, block_size=256, n_layer=1,
-                                    n_head=2, n_embd=32, dropout=0.0))
+    model = Transformer(
+        ModelConfig(
+            vocab_size=old.vocab_size, block_size=256, n_layer=1, n_head=2, n_embd=32, dropout=0.0
+        )
+    )
     before = model.wte.weight.detach().clone()
     grow_vocabulary(model, TOK.vocab_size)
     assert model.lm_head.weight is model.wte.weight and model.config.vocab_size == 1067
-    assert torch.equal(model.wte.weight[:old.vocab_size], before)
-    assert float(model.wte.weight[old.vocab_size:].detach().std()) > 0.005
+    assert torch.equal(model.wte.weight[: old.vocab_size], before)
+    assert float(model.wte.weight[old.vocab_size :].detach().std()) > 0.005
     with pytest.raises(ValueError, match="can only grow"):
         grow_vocabulary(model, 10)
 
     from midifill.model.network.checkpoint import save_checkpoint
+
     base = tmp_path / "old.pt"
-    model = Transformer(ModelConfig(vocab_size=old.vocab_size, block_size=256, n_layer=1,
-                                    n_head=2, n_embd=32, dropout=0.0))
+    model = Transformer(
+        ModelConfig(
+            vocab_size=old.vocab_size, block_size=256, n_layer=1, n_head=2, n_embd=32, dropout=0.0
+        )
+    )
     cfg = {k: v for k, v in old.config.to_dict().items() if k != "chord_tokens"}
     save_checkpoint(base, model, cfg, {"name": "old"})
     data = tmp_path / "data"
     data.mkdir()
     for f in ("pop_4-4_tempo_change.mid", "waltz_3-4.mid"):
         shutil.copy(fixtures_dir / f, data / f)
-    train(data=data, out=tmp_path / "new.pt", init=base, steps=1, batch_size=2, eval_every=1,
-          eval_batches=1, save_every=1, quiet=True, threads=1)
+    train(
+        data=data,
+        out=tmp_path / "new.pt",
+        init=base,
+        steps=1,
+        batch_size=2,
+        eval_every=1,
+        eval_batches=1,
+        save_every=1,
+        quiet=True,
+        threads=1,
+    )
     tuned, tok_cfg, _ = load_checkpoint(tmp_path / "new.pt")
     assert tok_cfg["chord_tokens"] == 4 and tuned.config.vocab_size == TOK.vocab_size
-    assert np.allclose(tuned.wte.weight[:old.vocab_size].detach().numpy(),
-                       model.wte.weight.detach().numpy(), atol=0.05)
+    assert np.allclose(
+        tuned.wte.weight[: old.vocab_size].detach().numpy(),
+        model.wte.weight.detach().numpy(),
+        atol=0.05,
+    )
 
 
 def test_some_fill_examples_are_a_new_part_beside_whole_other_tracks():
@@ -190,7 +240,7 @@ def test_some_fill_examples_are_a_new_part_beside_whole_other_tracks():
         if ex is None or ex.mode != "fill":
             continue
         sections = []
-        for t in ex.tokens[:ex.tokens.index(TOK.FILL_START)]:
+        for t in ex.tokens[: ex.tokens.index(TOK.FILL_START)]:
             if t == TOK.TRACK:
                 sections.append([])
             elif sections:
@@ -198,8 +248,9 @@ def test_some_fill_examples_are_a_new_part_beside_whole_other_tracks():
         target = [sec for sec in sections if "FILL_BAR" in sec]
         others = [sec for sec in sections if "FILL_BAR" not in sec]
         assert len(target) == 1 and len(others) == 2  # every track is in the prompt
-        assert all(k in ("PITCH", "DRUM") for sec in others for k in sec if k in (
-            "PITCH", "DRUM")) and all(sum(k in ("PITCH", "DRUM") for k in sec) for sec in others)
+        assert all(
+            k in ("PITCH", "DRUM") for sec in others for k in sec if k in ("PITCH", "DRUM")
+        ) and all(sum(k in ("PITCH", "DRUM") for k in sec) for sec in others)
         own = sum(k in ("PITCH", "DRUM") for k in target[0])
         shown_bars = target[0].count("BAR")
         if shown_bars:  # the target has bars outside its fill in the prompt

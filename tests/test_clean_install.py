@@ -5,6 +5,7 @@ that sees no system site-packages and no apt package, then the bridge,
 missing, and the demo's SoundFont render through the midirenderer wheel.
 
 It reaches the package index (as `make setup` does): about a minute here."""
+
 import os
 import shutil
 import socket
@@ -21,8 +22,9 @@ LIMIT_MB = 300
 
 
 def run(cmd, **kw):
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
-                          timeout=kw.pop("timeout", 120), **kw)
+    return subprocess.run(
+        [str(c) for c in cmd], capture_output=True, text=True, timeout=kw.pop("timeout", 120), **kw
+    )
 
 
 def free_udp_port():
@@ -32,8 +34,9 @@ def free_udp_port():
 
 
 def size_mb(folder: Path) -> float:
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()
-               and not f.is_symlink()) / 1e6
+    return (
+        sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink()) / 1e6
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +47,21 @@ def venv(tmp_path_factory):
     bindir = where / ("Scripts" if os.name == "nt" else "bin")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     t = time.monotonic()
-    done = run([bindir / "python", "-m", "pip", "install", "--progress-bar", "off",
-                "-c", ROOT / "constraints.txt", ROOT], env=env, timeout=600)
+    done = run(
+        [
+            bindir / "python",
+            "-m",
+            "pip",
+            "install",
+            "--progress-bar",
+            "off",
+            "-c",
+            ROOT / "constraints.txt",
+            ROOT,
+        ],
+        env=env,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     print(f"pip install . : {time.monotonic() - t:.0f} s, {size_mb(where):.0f} MB")
     shutil.rmtree(ROOT / "build", ignore_errors=True)  # setuptools' in-tree leftovers
@@ -65,8 +81,10 @@ def test_the_base_install_is_small_and_has_no_torch_nor_gradio(venv):
 
 def test_site_packages_gets_only_midifill_and_its_metadata(venv):
     bindir, env = venv
-    code = ("import importlib.metadata as m; "
-            "print('\\n'.join(sorted({str(f).split('/')[0] for f in m.files('midifill')})))")
+    code = (
+        "import importlib.metadata as m; "
+        "print('\\n'.join(sorted({str(f).split('/')[0] for f in m.files('midifill')})))"
+    )
     done = run([bindir / "python", "-c", code], env=env, cwd=bindir)  # not the checkout's egg-info
     assert done.returncode == 0, done.stderr
     tops = set(done.stdout.split()) - {".."}  # ../../../bin/midifill: the entry point's script
@@ -81,8 +99,9 @@ def test_serve_request_and_generate_run_from_it(venv, tmp_path):
     bindir, env = venv
     midifill = bindir / "midifill"
     port = free_udp_port()
-    server = subprocess.Popen([midifill, "serve", "--port", str(port)], env=env,
-                              stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [midifill, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -94,15 +113,36 @@ def test_serve_request_and_generate_run_from_it(venv, tmp_path):
         server.terminate()
         server.wait(10)
     out = tmp_path / "out.mid"
-    done = run([midifill, "generate", ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid",
-                "-o", out, "--track", "1", "--bars", "5-6", "--seed", "1"], env=env)
+    done = run(
+        [
+            midifill,
+            "generate",
+            ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid",
+            "-o",
+            out,
+            "--track",
+            "1",
+            "--bars",
+            "5-6",
+            "--seed",
+            "1",
+        ],
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     assert out.stat().st_size > 100
 
 
-@pytest.mark.parametrize("args, extra", [(["demo"], "demo"), (["demo", "--help"], "demo"),
-                                         (["serve", "--demo"], "demo"), (["train", "--help"], "train"),
-                                         (["corpus", "--out", "x"], "train")])
+@pytest.mark.parametrize(
+    "args, extra",
+    [
+        (["demo"], "demo"),
+        (["demo", "--help"], "demo"),
+        (["serve", "--demo"], "demo"),
+        (["train", "--help"], "train"),
+        (["corpus", "--out", "x"], "train"),
+    ],
+)
 def test_a_missing_extra_is_one_line_and_exit_2(venv, args, extra):
     bindir, env = venv
     done = run([bindir / "midifill", *args], env=env)
@@ -114,15 +154,34 @@ def test_a_missing_extra_is_one_line_and_exit_2(venv, args, extra):
 
 def test_the_demo_renders_audio_through_the_wheel_synth(venv, tmp_path):
     bindir, env = venv
-    added = run([bindir / "python", "-m", "pip", "install", "--progress-bar", "off",
-                 "-c", ROOT / "constraints.txt", "midirenderer"], env=env, timeout=300)
+    added = run(
+        [
+            bindir / "python",
+            "-m",
+            "pip",
+            "install",
+            "--progress-bar",
+            "off",
+            "-c",
+            ROOT / "constraints.txt",
+            "midirenderer",
+        ],
+        env=env,
+        timeout=300,
+    )
     assert added.returncode == 0, added.stderr[-2000:]
     wav = tmp_path / "pop.wav"
-    code = ("import sys; from midifill.demo import render; from midifill.model.midi_io import read_midi; "
-            "print(render.synth_name()); "
-            "render.write_wav(render.render_song(read_midi(sys.argv[1])), sys.argv[2])")
-    done = run([bindir / "python", "-c", code,
-                ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid", wav], env=env, cwd=tmp_path)
+    code = (
+        "import sys; from midifill.demo import render; "
+        "from midifill.model.midi_io import read_midi; "
+        "print(render.synth_name()); "
+        "render.write_wav(render.render_song(read_midi(sys.argv[1])), sys.argv[2])"
+    )
+    done = run(
+        [bindir / "python", "-c", code, ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid", wav],
+        env=env,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "midirenderer"  # no libfluidsynth binding in this venv
     assert wav.stat().st_size > 44100 * 4 * 5  # more than 5 s of 16-bit stereo

@@ -2,6 +2,7 @@
 control is written: every entry, iterated here, reaches request validation
 and its default, the CLI's flags, the demo's form and API, the docs' table,
 the REAPER settings and the Live device; "auto" is a state of its own."""
+
 import argparse
 import dataclasses
 import inspect
@@ -48,8 +49,10 @@ def test_request_validation_and_defaults_come_from_the_entry(c):
                 parse_controls({c.name: word})
             assert err.value.field == field
         else:
-            assert getattr(parse_controls({c.name: word}), c.name) is state or \
-                getattr(parse_controls({c.name: word}), c.name) == state
+            assert (
+                getattr(parse_controls({c.name: word}), c.name) is state
+                or getattr(parse_controls({c.name: word}), c.name) == state
+            )
     value = front.from_text(c.name, typed(c))  # a value typed, read, checked
     got = getattr(parse_controls({c.name: value}), c.name)
     assert got == c.parse(value, field) and got is not c.default
@@ -64,8 +67,9 @@ def test_request_validation_and_defaults_come_from_the_entry(c):
 
 def test_the_follow_the_part_controls_default_to_auto_not_a_number():
     follow = [c.name for c in TABLE if c.default is AUTO]
-    assert {"pitch_range", "max_polyphony", "harmony", "kit", "groove", "durations",
-            "feel"} <= set(follow)
+    assert {"pitch_range", "max_polyphony", "harmony", "kit", "groove", "durations", "feel"} <= set(
+        follow
+    )
     controls = parse_controls({})
     assert all(getattr(controls, name) is AUTO for name in follow)
     assert parse_controls({"harmony": 0.3}).harmony == 0.3  # no value stands for auto
@@ -77,12 +81,14 @@ def test_each_cli_control_is_a_flag_whose_value_reaches_the_request(c):
     add_arguments(parser)
     help_text = " ".join(parser.format_help().split())
     assert c.flag in help_text and " ".join(c.help.split()) in help_text
-    args = parser.parse_args(["in.mid", "-o", "out.mid", "--track", "1", "--bars", "1",
-                              c.flag, typed(c)])
+    args = parser.parse_args(
+        ["in.mid", "-o", "out.mid", "--track", "1", "--bars", "1", c.flag, typed(c)]
+    )
     controls = control_flags.read(args)
     assert list(controls) == [c.name]
-    assert getattr(parse_controls(controls), c.name) == \
-        c.parse(front.from_text(c.name, typed(c)), c.name)
+    assert getattr(parse_controls(controls), c.name) == c.parse(
+        front.from_text(c.name, typed(c)), c.name
+    )
 
 
 def test_max_polyphony_is_reachable_from_every_face():
@@ -92,7 +98,9 @@ def test_max_polyphony_is_reachable_from_every_face():
 
 @pytest.mark.parametrize("c", for_face("demo"), ids=[c.name for c in for_face("demo")])
 def test_each_demo_control_is_on_the_form_in_the_api_and_reaches_the_request(c):
-    from midifill.demo import controls_form as form, task as tk
+    from midifill.demo import controls_form as form
+    from midifill.demo import task as tk
+
     assert c.name in {f.name for f in dataclasses.fields(tk.Task)}
     value = typed(c) if c.kind != "key" else "C major"
     sent = form.request_controls({c.name: value})
@@ -104,6 +112,7 @@ def test_each_demo_control_is_on_the_form_in_the_api_and_reaches_the_request(c):
 def test_the_demo_page_shows_one_box_per_demo_control_in_the_table_order():
     pytest.importorskip("gradio")
     from midifill.demo import app
+
     params = list(inspect.signature(app.generate).parameters)
     names = [c.name for c in for_face("demo")]
     assert [p for p in params if p in names] == names

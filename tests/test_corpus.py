@@ -1,5 +1,6 @@
 """The corpus builder on a few real sources: music21 scores and tunes, and
 MMA renders (Debian's `mma`). Kept small: a few items, one groove each."""
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,9 @@ require_module("music21")
 from midifill.model.corpus import build as corpus  # noqa: E402
 from midifill.model.corpus.harmony import harmonize  # noqa: E402
 from midifill.model.corpus.items import Item, enumerate_items  # noqa: E402
-from midifill.model.splits import split_of  # noqa: E402
 from midifill.model.midi_io import read_midi  # noqa: E402
 from midifill.model.song import Note  # noqa: E402
+from midifill.model.splits import split_of  # noqa: E402
 
 MANIFEST_KEYS = {"path", "source", "licence", "piece", "tracks", "bars", "split"}
 
@@ -119,9 +120,11 @@ def test_duplicates_are_removed_and_failures_listed(tmp_path, jobs):
     path = Path(enumerate_items(["bach"], 1, 0)[0].args[0])
     bad = tmp_path / "broken.mxl"
     bad.write_bytes(b"PK\x03\x04 this is not a zip archive")
-    items = [Item("bach", "bach:a", "bach/a", (str(path), ".mxl")),
-             Item("bach", "bach:b", "bach/b", (str(path), ".mxl")),  # same notes
-             Item("other", "other:broken", "other/broken", (str(bad), ".mxl"))]
+    items = [
+        Item("bach", "bach:a", "bach/a", (str(path), ".mxl")),
+        Item("bach", "bach:b", "bach/b", (str(path), ".mxl")),  # same notes
+        Item("other", "other:broken", "other/broken", (str(bad), ".mxl")),
+    ]
     out = tmp_path / "c"
     summary = corpus.build(out, [], progress=False, items=items, jobs=jobs)
     rows = manifest(out)
@@ -139,17 +142,42 @@ def test_duplicates_are_removed_and_failures_listed(tmp_path, jobs):
 
 def test_command_line(tmp_path, capsys):
     from midifill.bridge.cli import main
+
     out = tmp_path / "c"
-    assert main(["corpus", "--out", str(out), "--sources", "bach", "--limit", "1",
-                 "--jobs", "1", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "corpus",
+                "--out",
+                str(out),
+                "--sources",
+                "bach",
+                "--limit",
+                "1",
+                "--jobs",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "1 files" in text and "failures: 0" in text
-    assert len(corpus.load_split(out, "train") + corpus.load_split(out, "valid")
-               + corpus.load_split(out, "test")) == 1
+    assert (
+        len(
+            corpus.load_split(out, "train")
+            + corpus.load_split(out, "valid")
+            + corpus.load_split(out, "test")
+        )
+        == 1
+    )
     assert main(["corpus", "--out", str(out), "--sources", "nonsense"]) == 2
     assert "unknown source" in capsys.readouterr().err
-    assert corpus.parse_limit("palestrina=3,mma=2") == {"palestrina": 3, "mma-folk": 2,
-                                                        "mma-prog": 2}
+    assert corpus.parse_limit("palestrina=3,mma=2") == {
+        "palestrina": 3,
+        "mma-folk": 2,
+        "mma-prog": 2,
+    }
     with pytest.raises(Exception, match="limit"):
         corpus.parse_limit("-4")
 

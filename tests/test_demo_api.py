@@ -1,6 +1,7 @@
 """`midifill demo` as a process, as an API user meets it: the documented
 gradio_client example runs as written, the API listing says what the target
 track is, and the terminal shows one line per refused input, no traceback."""
+
 import re
 import subprocess
 import sys
@@ -35,7 +36,7 @@ def server(tiny_checkpoint, tmp_path_factory):
 
 def docs_example() -> str:
     text = (ROOT / "docs" / "demo.md").read_text()
-    section = text[text.index("## The API"):]
+    section = text[text.index("## The API") :]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
@@ -44,8 +45,9 @@ def test_the_documented_api_example_runs(server):
     code = docs_example()
     assert 'Client("http://127.0.0.1:7860/")' in code
     code = code.replace("http://127.0.0.1:7860/", url)
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "4 tracks, 12 bars" in r.stdout
     assert "track 1: Bass (Synth Bass 1), 24 notes in bars 1-12\n" in r.stdout
@@ -62,16 +64,20 @@ def test_view_api_says_what_the_target_takes(server):
     assert target.get("type") == "string" and "enum" not in target  # was Literal[]
     # a parameter per control of the table the demo shows, "auto" a value of its own
     from midifill.demo.controls_form import CONTROLS
+
     assert [c.name for c in CONTROLS] == [n for n in params if n in {c.name for c in CONTROLS}]
     assert params["harmony"]["parameter_default"] == "auto"
 
 
-@pytest.mark.parametrize("call, message", [
-    ({"bar_start": 6, "bar_end": 2}, "out of range"),
-    ({"target": "7"}, "does not exist"),
-    ({"midi": b"this is text, not MIDI\n"}, "not a MIDI file"),
-    ({"describe": b"MThd garbage that is not a MIDI header"}, "cannot be used"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        ({"bar_start": 6, "bar_end": 2}, "out of range"),
+        ({"target": "7"}, "does not exist"),
+        ({"midi": b"this is text, not MIDI\n"}, "not a MIDI file"),
+        ({"describe": b"MThd garbage that is not a MIDI header"}, "cannot be used"),
+    ],
+)
 def test_a_refused_input_is_one_log_line(server, tmp_path, call, message):
     url, log = server
     client = Client(url, verbose=False)
@@ -85,12 +91,18 @@ def test_a_refused_input_is_one_log_line(server, tmp_path, call, message):
         if "describe" in call:
             client.predict(handle_file(str(path)), api_name="/describe")
         else:
-            args = dict(midi=handle_file(str(path)), target="3", bar_start=1, bar_end=1,
-                        variations=1, seed=1)
+            args = dict(
+                midi=handle_file(str(path)),
+                target="3",
+                bar_start=1,
+                bar_end=1,
+                variations=1,
+                seed=1,
+            )
             args.update(call)
             client.predict(**args, api_name="/generate")
     client.predict(handle_file(str(POP)), api_name="/describe")  # it still answers
-    new = log.read_text()[len(before):]
+    new = log.read_text()[len(before) :]
     assert "Traceback" not in new, new
     refused = [line for line in new.splitlines() if "refused:" in line]
     assert len(refused) == 1 and message in refused[0], new
@@ -98,6 +110,7 @@ def test_a_refused_input_is_one_log_line(server, tmp_path, call, message):
 
 def test_midifill_bench_reports_the_demo(tiny_checkpoint, tmp_path):
     from midifill.bridge.bench import _demo_rows, demo_figures
+
     res = demo_figures(str(tiny_checkpoint), 1)
     if "skipped" in res and not IN_CI:
         pytest.skip(res["skipped"])
@@ -106,6 +119,8 @@ def test_midifill_bench_reports_the_demo(tiny_checkpoint, tmp_path):
     rows = _demo_rows(res)
     assert len(rows) == 2 and "demo, 2 variation(s), through gradio_client" in rows[1]
     from midifill.demo.bench import format_result  # what `python -m midifill.demo.bench` prints
+
     for n in (1, 2):
-        assert re.search(rf"{n} variation\(s\)  median \d+\.\d\d s  p95 \d+\.\d\d s  \(n=1\)",
-                         format_result(res))
+        assert re.search(
+            rf"{n} variation\(s\)  median \d+\.\d\d s  p95 \d+\.\d\d s  \(n=1\)", format_result(res)
+        )

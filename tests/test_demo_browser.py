@@ -7,6 +7,7 @@ can replace docs/demo.png as it stands.
 Chromium is Debian's /usr/bin/chromium driven by Python Playwright; nothing
 is downloaded (`playwright install` is never run).
 """
+
 import os
 import re
 import shutil
@@ -22,8 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "demo" / "examples" / "pop_c_major_8_bars.mid"
 OUTPUT = ROOT / "tests" / "_output" / "demo"
 CHROMIUM = os.environ.get("MIDIFILL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def need(ok: bool, why: str):
@@ -35,8 +43,10 @@ def need(ok: bool, why: str):
 
 @pytest.fixture(scope="module")
 def url():
-    need(Path(CHROMIUM).is_file() or shutil.which(CHROMIUM) is not None,
-         f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    need(
+        Path(CHROMIUM).is_file() or shutil.which(CHROMIUM) is not None,
+        f"Chromium not found at {CHROMIUM} (apt-get install chromium)",
+    )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -45,6 +55,7 @@ def url():
     need(ok, why)
     from midifill.demo import app
     from midifill.model import Engine
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -57,6 +68,7 @@ def url():
 
 def test_upload_generate_and_hear_it(url):
     from playwright.sync_api import expect, sync_playwright
+
     OUTPUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -75,16 +87,16 @@ def test_upload_generate_and_hear_it(url):
             page.locator("#target input").click()
             page.get_by_role("option", name=re.compile("a new track")).click()
             expect(instrument).to_be_visible()
-            page.locator("#target .token", has_text="a new track").locator(
-                ".token-remove").click()
+            page.locator("#target .token", has_text="a new track").locator(".token-remove").click()
             expect(instrument).to_be_hidden()
             # several tracks, filled together over the same bars (issue 31)
             page.locator("#target input").click()
             page.get_by_role("option", name=re.compile("^0: Drums")).click()
             expect(page.locator("#target .token")).to_have_count(2)
             page.click("#generate")
-            expect(page.locator("#summary")).to_contain_text("variations of Lead and Drums",
-                                                             timeout=180_000)
+            expect(page.locator("#summary")).to_contain_text(
+                "variations of Lead and Drums", timeout=180_000
+            )
             expect(page.locator("#summary")).to_contain_text("written in the order Drums")
             # the player is ready when it knows the length of the rendered audio
             duration = page.locator("#audio-1 #duration")
@@ -109,6 +121,7 @@ ERROR_MARKS = """() => [...document.querySelectorAll('span.error')]
 
 def _browser(p, width, height=896):
     from playwright.sync_api import expect
+
     browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     page = browser.new_page(viewport={"width": width, "height": height})
     return browser, page, expect
@@ -123,14 +136,16 @@ def test_a_phone_sees_the_whole_track_table(url):
     """At 414 px (issue 27) the table scrolled sideways and cut 'notes' and
     'bars'; now every cell is inside it and the page is no wider than the screen."""
     from playwright.sync_api import sync_playwright
+
     OUTPUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser, page, expect = _browser(p, 414)
         try:
             page.goto(url)
             page.set_input_files("#midi-input input[type=file]", str(EXAMPLE))
-            expect(page.locator("#tracks")).to_contain_text("Electric Bass (finger)",
-                                                            timeout=60_000)
+            expect(page.locator("#tracks")).to_contain_text(
+                "Electric Bass (finger)", timeout=60_000
+            )
             fit = page.evaluate("""() => {
                 const t = document.querySelector('#tracks'), r = t.getBoundingClientRect();
                 // every piece of text in it: headers and cells (the rows are not all <td>)
@@ -155,6 +170,7 @@ def test_error_marks_go_with_the_next_run_or_file(url):
     """A refused Generate marks each output 'Error'; the next successful run
     clears them, and so does choosing another file."""
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser, page, expect = _browser(p, 1280)
         try:
@@ -169,12 +185,12 @@ def test_error_marks_go_with_the_next_run_or_file(url):
                 if recover == "run":
                     _bars(page, 5, 6)
                     page.click("#generate")
-                    expect(page.locator("#summary")).to_contain_text("variations of Lead",
-                                                                     timeout=180_000)
+                    expect(page.locator("#summary")).to_contain_text(
+                        "variations of Lead", timeout=180_000
+                    )
                 else:
                     page.get_by_role("button", name="waltz_d_minor_16_bars.mid").click()
-                    expect(page.locator("#song-info")).to_contain_text("16 bars",
-                                                                       timeout=60_000)
+                    expect(page.locator("#song-info")).to_contain_text("16 bars", timeout=60_000)
                     expect(page.locator("#summary span.error")).to_be_hidden(timeout=10_000)
                 assert page.evaluate(ERROR_MARKS) == 0, recover
         finally:

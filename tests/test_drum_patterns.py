@@ -1,4 +1,5 @@
 """Made-up drum grooves for training (model/training/drum_patterns.py)."""
+
 import random
 
 from midifill.model.song import Note, Song, Track
@@ -9,14 +10,23 @@ def song(bars=16, drums=True):
     piano = Track("piano", 0, False, [Note(60, b * 4.0, 4.0, 80) for b in range(bars)])
     tracks = [piano]
     if drums:
-        tracks.append(Track("kit", 0, True, [Note(82, b * 4.0 + k / 4, 0.1, 70)
-                                             for b in range(bars) for k in range(16)], "kit"))
+        tracks.append(
+            Track(
+                "kit",
+                0,
+                True,
+                [Note(82, b * 4.0 + k / 4, 0.1, 70) for b in range(bars) for k in range(16)],
+                "kit",
+            )
+        )
     return Song(tracks)
 
 
 def per_bar(track, bars):
-    return [{(n.pitch, round(n.start - b.start, 6)) for n in track.notes
-             if b.start <= n.start < b.end} for b in bars]
+    return [
+        {(n.pitch, round(n.start - b.start, 6)) for n in track.notes if b.start <= n.start < b.end}
+        for b in bars
+    ]
 
 
 def test_the_drum_part_is_replaced_and_the_rest_kept():

@@ -1,9 +1,18 @@
 """The effects chain alone: presets, loudness normalisation and the limiter."""
+
 import numpy as np
 import pytest
 
-from midifill.demo.effects import (CEILING_DB, PRESETS, FxSettings, apply, integrated_loudness, limit,
-                          peak_dbfs, preset)
+from midifill.demo.effects import (
+    CEILING_DB,
+    PRESETS,
+    FxSettings,
+    apply,
+    integrated_loudness,
+    limit,
+    peak_dbfs,
+    preset,
+)
 
 SR = 44100
 
@@ -17,7 +26,7 @@ def plucks(seconds=3.0, silence=2.0, seed=0):
     for i in range(int(seconds / 0.5)):
         f = rng.choice([110.0, 220.0, 330.0, 440.0])
         tone = sum(np.sin(2 * np.pi * f * k * t) / k for k in range(1, 12)) * np.exp(-t * 8)
-        out[i * len(t):(i + 1) * len(t)] += 0.3 * tone
+        out[i * len(t) : (i + 1) * len(t)] += 0.3 * tone
     return np.stack([out, out * 0.9]).astype(np.float32)
 
 
@@ -67,8 +76,10 @@ def test_every_preset_changes_the_signal_measurably(signal, name):
 
 def test_presets_differ_in_the_way_their_names_say(signal):
     dry_tail = tail_seconds(signal)
-    room, hall = tail_seconds(apply(signal, SR, PRESETS["room"])), tail_seconds(
-        apply(signal, SR, PRESETS["hall"]))
+    room, hall = (
+        tail_seconds(apply(signal, SR, PRESETS["room"])),
+        tail_seconds(apply(signal, SR, PRESETS["hall"])),
+    )
     assert hall > room > dry_tail, (dry_tail, room, hall)
     assert hall > dry_tail + 0.5
     lofi = apply(signal, SR, PRESETS["lo-fi"])
@@ -116,15 +127,24 @@ def test_loud_target_with_limiter_stays_under_ceiling(signal):
 
 def test_each_control_alone_changes_the_signal(signal):
     base = rms_db(signal), centroid_hz(signal), tail_seconds(signal)
-    for fx in [FxSettings(eq_low_db=6), FxSettings(eq_mid_db=-6), FxSettings(eq_high_db=6),
-               FxSettings(compression=0.8), FxSettings(chorus=0.5), FxSettings(delay=0.5),
-               FxSettings(reverb=0.5), FxSettings(lofi=1.0)]:
+    for fx in [
+        FxSettings(eq_low_db=6),
+        FxSettings(eq_mid_db=-6),
+        FxSettings(eq_high_db=6),
+        FxSettings(compression=0.8),
+        FxSettings(chorus=0.5),
+        FxSettings(delay=0.5),
+        FxSettings(reverb=0.5),
+        FxSettings(lofi=1.0),
+    ]:
         out = apply(signal, SR, fx)
-        assert not np.array_equal(out[:, :signal.shape[1]], signal), fx
-        changed = (abs(rms_db(out) - base[0]) > 0.2 or
-                   abs(centroid_hz(out) - base[1]) / base[1] > 0.01 or
-                   tail_seconds(out) - base[2] > 0.05 or
-                   np.max(np.abs(out[:, :signal.shape[1]] - signal)) > 0.01)
+        assert not np.array_equal(out[:, : signal.shape[1]], signal), fx
+        changed = (
+            abs(rms_db(out) - base[0]) > 0.2
+            or abs(centroid_hz(out) - base[1]) / base[1] > 0.01
+            or tail_seconds(out) - base[2] > 0.05
+            or np.max(np.abs(out[:, : signal.shape[1]] - signal)) > 0.01
+        )
         assert changed, fx
 
 

@@ -1,4 +1,5 @@
 """The Engine end to end with a real (tiny) trained model."""
+
 import math
 import threading
 
@@ -6,8 +7,8 @@ import pytest
 
 from midifill.model import Engine
 from midifill.model.errors import Cancelled, CheckpointError, RequestError
-from midifill.model.midi_io import read_midi
 from midifill.model.generation.request import LIMITS
+from midifill.model.midi_io import read_midi
 
 
 @pytest.fixture(scope="module")
@@ -16,13 +17,20 @@ def pop(fixtures_dir):
 
 
 def request(song, track="1", start=8.0, end=16.0, mode="fill", **controls):
-    return dict(song.to_payload(), mode=mode, target={"track": track, "start": start, "end": end},
-                controls=controls)
+    return dict(
+        song.to_payload(),
+        mode=mode,
+        target={"track": track, "start": start, "end": end},
+        controls=controls,
+    )
 
 
 def inside(resp, start, end):
-    return all(start - 1e-9 <= n[1] and n[1] + n[2] <= end + 1e-9
-               for v in resp["variations"] for n in v["notes"])
+    return all(
+        start - 1e-9 <= n[1] and n[1] + n[2] <= end + 1e-9
+        for v in resp["variations"]
+        for n in v["notes"]
+    )
 
 
 def test_fill_returns_notes_inside_the_range(tiny_engine, pop):
@@ -54,8 +62,17 @@ def test_other_modes(tiny_engine, pop, mode):
 
 
 def test_pitch_range_key_and_polyphony_hold(tiny_engine, pop):
-    resp = tiny_engine.run(request(pop, track="2", seed=4, pitch_range=[60, 72], key="C major",
-                                   max_polyphony=2, variations=2))
+    resp = tiny_engine.run(
+        request(
+            pop,
+            track="2",
+            seed=4,
+            pitch_range=[60, 72],
+            key="C major",
+            max_polyphony=2,
+            variations=2,
+        )
+    )
     for v in resp["variations"]:
         assert all(60 <= n[0] <= 72 and n[0] % 12 in {0, 2, 4, 5, 7, 9, 11} for n in v["notes"])
         # never more than two notes sounding at once, counted on the grid (the
@@ -67,8 +84,9 @@ def test_pitch_range_key_and_polyphony_hold(tiny_engine, pop):
 
 def test_never_empty_unless_sparse_is_asked(tiny_engine, pop):
     for seed in range(8):
-        resp = tiny_engine.run(request(pop, track="3", start=4.0, end=8.0, seed=seed,
-                                       temperature=1.5))
+        resp = tiny_engine.run(
+            request(pop, track="3", start=4.0, end=8.0, seed=seed, temperature=1.5)
+        )
         assert resp["variations"][0]["notes"], f"seed {seed} came back empty"
 
 
@@ -87,11 +105,21 @@ def test_density_control_changes_the_fill(tiny_engine, pop):
 
 
 def test_long_song_is_cropped_to_fit(tiny_engine):
-    tracks = [{"id": str(i), "program": i * 5, "is_drum": i == 9,
-               "notes": [[40 + i, b * 4.0 + k, 0.5, 90] for b in range(200) for k in range(4)]}
-              for i in range(16)]
-    req = {"mode": "fill", "tracks": tracks, "target": {"track": "3", "start": 400.0, "end": 416.0},
-           "controls": {"seed": 1}}
+    tracks = [
+        {
+            "id": str(i),
+            "program": i * 5,
+            "is_drum": i == 9,
+            "notes": [[40 + i, b * 4.0 + k, 0.5, 90] for b in range(200) for k in range(4)],
+        }
+        for i in range(16)
+    ]
+    req = {
+        "mode": "fill",
+        "tracks": tracks,
+        "target": {"track": "3", "start": 400.0, "end": 416.0},
+        "controls": {"seed": 1},
+    }
     resp = tiny_engine.run(req)
     assert inside(resp, 400.0, 416.0)
 
@@ -128,8 +156,11 @@ BAD = [
 
 @pytest.mark.parametrize("change, field", BAD)
 def test_bad_requests_name_the_field(tiny_engine, change, field):
-    base = {"mode": "fill", "tracks": [{"id": "1", "notes": [[60, 0, 1, 90]]}],
-            "target": {"track": "1", "start": 0, "end": 4}}
+    base = {
+        "mode": "fill",
+        "tracks": [{"id": "1", "notes": [[60, 0, 1, 90]]}],
+        "target": {"track": "1", "start": 0, "end": 4},
+    }
     req = change if isinstance(change, str) else dict(base, **change)
     with pytest.raises(RequestError) as err:
         tiny_engine.run(req)
@@ -138,8 +169,12 @@ def test_bad_requests_name_the_field(tiny_engine, change, field):
 
 @pytest.mark.parametrize("what", ["tracks", "notes", "variations", "bars"])
 def test_limits_are_enforced_before_work(tiny_engine, what):
-    req = {"mode": "fill", "tracks": [{"id": "1", "notes": []}],
-           "target": {"track": "1", "start": 0, "end": 4}, "controls": {}}
+    req = {
+        "mode": "fill",
+        "tracks": [{"id": "1", "notes": []}],
+        "target": {"track": "1", "start": 0, "end": 4},
+        "controls": {},
+    }
     if what == "tracks":
         req["tracks"] += [{"id": f"x{i}"} for i in range(LIMITS["tracks"])]
     elif what == "notes":
@@ -154,6 +189,7 @@ def test_limits_are_enforced_before_work(tiny_engine, what):
 
 def test_missing_bundled_model_is_a_clear_error(monkeypatch, tmp_path):
     import midifill.model.generation.engine as eng
+
     monkeypatch.setattr(eng, "BUNDLED_MODEL", tmp_path / "none.pt")
     with pytest.raises(CheckpointError, match="bundled model"):
         Engine.from_checkpoint()
@@ -166,14 +202,17 @@ def test_register_and_density_default_to_the_parts_own_nearby_bars(tiny_engine, 
     assert hi - lo >= 7  # wide enough that the minimum width does not apply
     resp = tiny_engine.run(request(pop, seed=2, variations=4, temperature=1.5))
     assert all(lo <= n[0] <= hi for v in resp["variations"] for n in v["notes"])
-    wide = tiny_engine.run(request(pop, seed=2, variations=4, temperature=1.5,
-                                   pitch_range=[0, 127]))  # an explicit range wins
+    wide = tiny_engine.run(
+        request(pop, seed=2, variations=4, temperature=1.5, pitch_range=[0, 127])
+    )  # an explicit range wins
     assert wide["variations"] != resp["variations"]
 
 
 def test_a_part_on_few_pitches_still_gets_a_fifths_room():
     from midifill.model.generation.engine import context_register
-    from midifill.model.song import Song, TimeSignature, Track, Note as N
+    from midifill.model.song import Note as N
+    from midifill.model.song import Song, TimeSignature, Track
+
     pedal = Track("b", 33, False, [N(40 + (i % 2) * 2, float(i), 1.0) for i in range(32)])
     bars = Song([pedal], [TimeSignature(0.0, 4, 4)]).bars()
     assert context_register(pedal, bars, 3, 4) == (38, 45)  # 40-42, widened to 7 semitones

@@ -2,6 +2,7 @@
 to end with the real (tiny) trained model: the fill order, each later target
 written into a song that holds the earlier targets' new notes of the same
 variation, and the single-target response unchanged."""
+
 import pytest
 
 from midifill.model import Engine
@@ -20,8 +21,7 @@ def pop(fixtures_dir):
 class Recording(Engine):
     """The engine as it is, noting the songs each target is written into."""
 
-    def _fill(self, req, gen, timing, progress, cancel, songs=None, prompt_mode=None,
-              heard=()):
+    def _fill(self, req, gen, timing, progress, cancel, songs=None, prompt_mode=None, heard=()):
         self.seen.append((req.track_id, req.start, req.end, list(songs), prompt_mode, heard))
         return super()._fill(req, gen, timing, progress, cancel, songs, prompt_mode, heard)
 
@@ -68,23 +68,49 @@ def test_later_target_is_written_into_the_earlier_targets_new_notes(engine, pop)
     for v in resp["variations"]:
         assert [t["track"] for t in v["targets"]] == ["1", "0"]
         for t in v["targets"]:
-            assert t["notes"] and all(t["start"] - 1e-9 <= n[1] and n[1] + n[2] <= t["end"] + 1e-9
-                                      for n in t["notes"])
+            assert t["notes"] and all(
+                t["start"] - 1e-9 <= n[1] and n[1] + n[2] <= t["end"] + 1e-9 for n in t["notes"]
+            )
 
 
 def test_the_later_prompt_shows_the_new_drums(engine, pop):
     """The prompt built for the bass from variation 0's song carries the new
     drum bars' tokens, which the original song's prompt does not."""
     from midifill.model.generation.prompt import build_prompt
+
     engine.run(request(pop, [tgt("0"), tgt("1")], seed=2))
     song = engine.seen[1][3][0]
     tok = engine.tok
     bars = song.bars()
     lo, hi = tok.range_ticks(8.0, 16.0)
-    new = build_prompt(tok, song, bars, "1", (2, 4), (2, 4), lo, hi, "fill",
-                       engine.config.block_size, None, written_from=2).tokens
-    old = build_prompt(tok, pop, bars, "1", (2, 4), (2, 4), lo, hi, "fill",
-                       engine.config.block_size, None, written_from=2).tokens
+    new = build_prompt(
+        tok,
+        song,
+        bars,
+        "1",
+        (2, 4),
+        (2, 4),
+        lo,
+        hi,
+        "fill",
+        engine.config.block_size,
+        None,
+        written_from=2,
+    ).tokens
+    old = build_prompt(
+        tok,
+        pop,
+        bars,
+        "1",
+        (2, 4),
+        (2, 4),
+        lo,
+        hi,
+        "fill",
+        engine.config.block_size,
+        None,
+        written_from=2,
+    ).tokens
     drums = type(song.track("0"))("0", 0, True, [Note(*n) for n in notes_in(song, "0", 8, 16)])
     drum_bars = tok.encode_bars(drums, bars[2:4])
 
@@ -96,33 +122,38 @@ def test_the_later_prompt_shows_the_new_drums(engine, pop):
 
 
 def test_given_order_and_one_track_twice(engine, pop):
-    resp = engine.run(dict(request(pop, [tgt("1", 16.0, 20.0), tgt("0"), tgt("1", 8.0, 12.0)],
-                                   seed=1), order="given"))
+    resp = engine.run(
+        dict(
+            request(pop, [tgt("1", 16.0, 20.0), tgt("0"), tgt("1", 8.0, 12.0)], seed=1),
+            order="given",
+        )
+    )
     assert resp["order"] == [0, 1, 2]
-    assert [s[:3] for s in engine.seen] == [("1", 16.0, 20.0), ("0", 8.0, 16.0),
-                                            ("1", 8.0, 12.0)]
+    assert [s[:3] for s in engine.seen] == [("1", 16.0, 20.0), ("0", 8.0, 16.0), ("1", 8.0, 12.0)]
     first = resp["variations"][0]["targets"][0]["notes"]
     assert notes_in(engine.seen[2][3][0], "1", 16.0, 20.0) == sorted(first)
 
 
 def test_one_target_keeps_the_old_response_and_its_notes(engine, pop):
-    old = engine.run(dict(pop.to_payload(), target=tgt("1"), controls={"seed": 9,
-                                                                       "variations": 2}))
+    old = engine.run(dict(pop.to_payload(), target=tgt("1"), controls={"seed": 9, "variations": 2}))
     assert set(old) == {"variations", "model", "seed", "timing_ms"}
     assert all(set(v) == {"notes"} for v in old["variations"])
     new = engine.run(request(pop, [tgt("1")], seed=9, variations=2))
-    assert [v["targets"][0]["notes"] for v in new["variations"]] == \
-        [v["notes"] for v in old["variations"]]
+    assert [v["targets"][0]["notes"] for v in new["variations"]] == [
+        v["notes"] for v in old["variations"]
+    ]
     assert new["variations"][0]["targets"][0]["track"] == "1" and new["order"] == [0]
 
 
 def test_generate_shows_a_later_target_only_the_new_notes(engine, pop):
-    resp = engine.run(dict(request(pop, [tgt("0", 32.0, 40.0), tgt("2", 32.0, 40.0)], seed=4),
-                           mode="generate"))
+    resp = engine.run(
+        dict(request(pop, [tgt("0", 32.0, 40.0), tgt("2", 32.0, 40.0)], seed=4), mode="generate")
+    )
     keys_song = engine.seen[1][3][0]
     assert engine.seen[1][4] == "fill" and engine.seen[0][4] is None
-    assert sum(len(t.notes) for t in keys_song.tracks) == \
-        len(resp["variations"][0]["targets"][0]["notes"])
+    assert sum(len(t.notes) for t in keys_song.tracks) == len(
+        resp["variations"][0]["targets"][0]["notes"]
+    )
 
 
 def test_progress_runs_once_across_the_targets(engine, pop):
@@ -132,12 +163,15 @@ def test_progress_runs_once_across_the_targets(engine, pop):
     assert any(0.4 < f < 0.6 for f in seen)  # the first target ends half way
 
 
-@pytest.mark.parametrize("targets, field, error", [
-    ([tgt("0")] * 9, "targets", LimitError),
-    ([tgt("0", 0.0, 256.0), tgt("1", 0.0, 256.0), tgt("2", 0.0, 8.0)], "targets", LimitError),
-    ([tgt("0"), tgt("0", 12.0, 20.0)], "targets[1]", RequestError),
-    ([tgt("0"), tgt("9")], "targets[1].track", RequestError),
-])
+@pytest.mark.parametrize(
+    "targets, field, error",
+    [
+        ([tgt("0")] * 9, "targets", LimitError),
+        ([tgt("0", 0.0, 256.0), tgt("1", 0.0, 256.0), tgt("2", 0.0, 8.0)], "targets", LimitError),
+        ([tgt("0"), tgt("0", 12.0, 20.0)], "targets[1]", RequestError),
+        ([tgt("0"), tgt("9")], "targets[1].track", RequestError),
+    ],
+)
 def test_refused_before_any_work(engine, pop, targets, field, error):
     with pytest.raises(error) as exc:
         engine.run(request(pop, targets))
@@ -148,17 +182,34 @@ def test_the_earlier_targets_tracks_are_kept_first_in_a_short_block(engine, pop)
     """A pitched target ranks drums last among the other tracks, so a short
     block drops them; a request that wrote them first keeps them."""
     from midifill.model.generation.prompt import build_prompt
+
     engine.run(request(pop, [tgt("3"), tgt("0"), tgt("1")], seed=2))
     assert [s[5] for s in engine.seen] == [(), ("0",), ("0", "1")]
     tok, bars = engine.tok, pop.bars()
     lo, hi = tok.range_ticks(8.0, 16.0)
 
     def kept(block, first=()):
-        return build_prompt(tok, pop, bars, "3", (2, 4), (2, 4), lo, hi, "fill", block, None,
-                            written_from=2, first=first).tracks
+        return build_prompt(
+            tok,
+            pop,
+            bars,
+            "3",
+            (2, 4),
+            (2, 4),
+            lo,
+            hi,
+            "fill",
+            block,
+            None,
+            written_from=2,
+            first=first,
+        ).tracks
 
     assert len(kept(engine.config.block_size)) == 4
-    blocks = [b for b in range(150, engine.config.block_size, 5)
-              if "0" not in kept(b) and "0" in kept(b, ("0",))]
+    blocks = [
+        b
+        for b in range(150, engine.config.block_size, 5)
+        if "0" not in kept(b) and "0" in kept(b, ("0",))
+    ]
     assert blocks  # where the drums are dropped by rank, writing them first keeps them
     assert kept(blocks[0])[0] == "1"  # the bass, the most useful by rank

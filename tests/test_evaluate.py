@@ -1,4 +1,5 @@
 """`midifill eval` on a tiny model, and the pieces it is made of."""
+
 import json
 import shutil
 import subprocess
@@ -33,17 +34,41 @@ def test_metrics():
 
 
 def test_eval_command_on_a_tiny_model(tiny_checkpoint, fixtures_dir, tmp_path):
-    rows = [("pop_4-4_tempo_change.mid", "train"), ("waltz_3-4.mid", "train"),
-            ("jig_6-8.mid", "test")]
+    rows = [
+        ("pop_4-4_tempo_change.mid", "train"),
+        ("waltz_3-4.mid", "train"),
+        ("jig_6-8.mid", "test"),
+    ]
     for name, _ in rows:
         shutil.copy(fixtures_dir / name, tmp_path / name)
     (tmp_path / "manifest.jsonl").write_text(
-        "\n".join(json.dumps({"path": n, "split": s}) for n, s in rows))
+        "\n".join(json.dumps({"path": n, "split": s}) for n, s in rows)
+    )
     out = tmp_path / "eval.json"
-    r = subprocess.run([sys.executable, "-m", "midifill.bridge.cli", "eval", "--model", str(tiny_checkpoint),
-                        "--data", str(tmp_path), "--sequences", "6", "--train-sequences", "30",
-                        "--fills", "4", "--json", str(out)], cwd=ROOT, capture_output=True,
-                       text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "midifill.bridge.cli",
+            "eval",
+            "--model",
+            str(tiny_checkpoint),
+            "--data",
+            str(tmp_path),
+            "--sequences",
+            "6",
+            "--train-sequences",
+            "30",
+            "--fills",
+            "4",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "NLL ratio model/n-gram" in r.stdout
     res = json.loads(out.read_text())

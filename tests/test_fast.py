@@ -8,20 +8,21 @@ their logits differ from the reference by float32 rounding only; we require
 max |difference| <= 1e-4 for logits of magnitude ~1-10. The engine's
 tokens must be identical on every path.
 """
+
 import random
 
 import numpy as np
 import pytest
 import torch
+from conftest import IN_CI
 
 from midifill.model import Engine
-from conftest import IN_CI
 from midifill.model.generation import decoders
 from midifill.model.generation.fast import KV, FastDecoder, PromptCache
-from midifill.model.midi_io import read_midi
 from midifill.model.generation.sampling import Controls, Noise, sample
-from midifill.model.network.tokenizer import Tokenizer
+from midifill.model.midi_io import read_midi
 from midifill.model.network.config import ModelConfig
+from midifill.model.network.tokenizer import Tokenizer
 from midifill.model.network.transformer import KVCache, Transformer
 from midifill.model.network.weights import Weights
 
@@ -31,8 +32,16 @@ KINDS = ["compiled", "numpy", "reference"]
 
 def random_model(bias, n_embd=64):
     torch.manual_seed(0)
-    model = Transformer(ModelConfig(vocab_size=Tokenizer().vocab_size, block_size=256,
-                                    n_layer=3, n_head=4, n_embd=n_embd, bias=bias)).eval()
+    model = Transformer(
+        ModelConfig(
+            vocab_size=Tokenizer().vocab_size,
+            block_size=256,
+            n_layer=3,
+            n_head=4,
+            n_embd=n_embd,
+            bias=bias,
+        )
+    ).eval()
     with torch.no_grad():  # non-trivial layer-norm gains and biases, to test the folding
         for name, p in model.named_parameters():
             if "ln" in name or name.endswith("bias"):
@@ -130,10 +139,10 @@ def test_numpy_prefill_matches_the_torch_forward():
             assert torch.allclose(torch.from_numpy(x), y[0], atol=1e-5)
         return ran
 
-    assert run(a) == len(a)          # cold
-    assert run(a) == 0               # the same prompt again: nothing runs
-    assert run(b) == len(b) - 145    # only the tokens after the shared prefix
-    assert run(b[:30]) == 1          # a prefix of the cached prompt: its last token
+    assert run(a) == len(a)  # cold
+    assert run(a) == 0  # the same prompt again: nothing runs
+    assert run(b) == len(b) - 145  # only the tokens after the shared prefix
+    assert run(b[:30]) == 1  # a prefix of the cached prompt: its last token
 
 
 REQUESTS = [
@@ -159,9 +168,12 @@ def test_engine_notes_identical_on_every_decoder(tiny_checkpoint, fixtures_dir):
     pop = read_midi(fixtures_dir / "pop_4-4_tempo_change.mid")
     for spec in REQUESTS + REQUESTS:  # the second pass finds the prompt cache warm
         spec = dict(spec)
-        req = dict(pop.to_payload(), mode=spec.pop("mode", "fill"),
-                   target={"track": spec.pop("track"), "start": spec.pop("start"),
-                           "end": spec.pop("end")}, controls=spec)
+        req = dict(
+            pop.to_payload(),
+            mode=spec.pop("mode", "fill"),
+            target={"track": spec.pop("track"), "start": spec.pop("start"), "end": spec.pop("end")},
+            controls=spec,
+        )
         got = {kind: e.run(req)["variations"] for kind, e in engines.items()}
         assert all(v == got["reference"] for v in got.values()), spec
         assert any(v["notes"] for v in got["reference"])
@@ -195,8 +207,11 @@ def test_sampler_draws_from_the_filtered_distribution():
         logits = (g.standard_normal(1054) * rng.choice([0.5, 2.0, 4.0])).astype(np.float32)
         n_allowed = rng.choice([2, 12, 96])
         logits[g.permutation(1054)[n_allowed:]] = -np.inf
-        controls = Controls(temperature=rng.choice([0.7, 1.0, 1.5]),
-                            top_p=rng.choice([0.5, 0.9, 1.0]), top_k=rng.choice([0, 5]))
+        controls = Controls(
+            temperature=rng.choice([0.7, 1.0, 1.5]),
+            top_p=rng.choice([0.5, 0.9, 1.0]),
+            top_k=rng.choice([0, 5]),
+        )
         want = reference_probs(logits, controls)
         draw = Noise(case)
         got = np.bincount([sample(logits, controls, draw) for _ in range(n)], minlength=1054) / n
@@ -204,8 +219,9 @@ def test_sampler_draws_from_the_filtered_distribution():
         err = np.sqrt(want * (1 - want) / n) + 1e-9
         assert (np.abs(got - want) <= 4.5 * err + 1e-3).all(), case
         first, second = Noise(case), Noise(case)
-        assert [sample(logits, controls, first) for _ in range(50)] == \
-            [sample(logits, controls, second) for _ in range(50)]
+        assert [sample(logits, controls, first) for _ in range(50)] == [
+            sample(logits, controls, second) for _ in range(50)
+        ]
 
 
 def test_compiled_sampler_picks_what_the_numpy_sampler_picks():
@@ -213,6 +229,7 @@ def test_compiled_sampler_picks_what_the_numpy_sampler_picks():
     top-k with ties, top-p, a single allowed token, greedy) give the same
     token in both, from the same seeds, and consume the same draws."""
     from midifill.model.generation.fast_c import CSampler
+
     compiled = CSampler.build()
     if compiled is None:
         if IN_CI:
@@ -224,9 +241,12 @@ def test_compiled_sampler_picks_what_the_numpy_sampler_picks():
         logits = (g.standard_normal(1054) * rng.choice([0.5, 2.0, 5.0])).astype(np.float32)
         if case % 10 == 0:
             logits = np.round(logits)  # ties, for top-k
-        logits[g.permutation(1054)[rng.choice([1, 2, 12, 96, 1054]):]] = -np.inf
-        controls = Controls(temperature=rng.choice([0, 0.7, 1.0, 1.5]),
-                            top_p=rng.choice([0.5, 0.9, 0.95, 1.0]), top_k=rng.choice([0, 0, 5]))
+        logits[g.permutation(1054)[rng.choice([1, 2, 12, 96, 1054]) :]] = -np.inf
+        controls = Controls(
+            temperature=rng.choice([0, 0.7, 1.0, 1.5]),
+            top_p=rng.choice([0.5, 0.9, 0.95, 1.0]),
+            top_k=rng.choice([0, 0, 5]),
+        )
         a, b = Noise(case), Noise(case)
         assert sample(logits, controls, a) == compiled(logits, controls, b), (case, controls)
         assert a.pos == b.pos and a.take(1) == b.take(1)

@@ -1,11 +1,20 @@
-"""The fit measures (model/evaluation/fit.py) and the fit table's baselines (model/evaluation/fit_eval.py)."""
+"""The fit measures (model/evaluation/fit.py) and the fit table's baselines
+(model/evaluation/fit_eval.py)."""
+
 import random
 
 import pytest
 
 from midifill.model.evaluation import fit as F
-from midifill.model.evaluation.fit_eval import (SPAN, Case, draw_cases, fit_table, paste_previous,
-                                       paste_random, random_notes)
+from midifill.model.evaluation.fit_eval import (
+    SPAN,
+    Case,
+    draw_cases,
+    fit_table,
+    paste_previous,
+    paste_random,
+    random_notes,
+)
 from midifill.model.generation.sampling import HARMONY_DEFAULT
 from midifill.model.song import Bar, Note, Song, TimeSignature, Track
 
@@ -13,10 +22,16 @@ TPB = 24
 
 
 def chord_song(lead_notes):
-    keys = Track("keys", 0, False, [Note(p, 0.0, 4.0) for p in (60, 64, 67)] +
-                 [Note(p, 4.0, 4.0) for p in (62, 65, 69)])
-    return Song([Track("lead", 0, False, lead_notes), keys,
-                 Track("drums", 0, True, [Note(38, 0.0, 8.0)])], [TimeSignature(0.0, 4, 4)])
+    keys = Track(
+        "keys",
+        0,
+        False,
+        [Note(p, 0.0, 4.0) for p in (60, 64, 67)] + [Note(p, 4.0, 4.0) for p in (62, 65, 69)],
+    )
+    return Song(
+        [Track("lead", 0, False, lead_notes), keys, Track("drums", 0, True, [Note(38, 0.0, 8.0)])],
+        [TimeSignature(0.0, 4, 4)],
+    )
 
 
 def test_harmonic_fit_counts_notes_on_the_other_tracks_classes():
@@ -68,16 +83,18 @@ def looped_song():
     riff = [Note(40 + (i % 3) * 2, float(i), 0.5) for i in range(4)]
     bass = [Note(n.pitch + (b % 2), n.start + 4 * b, n.duration) for b in range(16) for n in riff]
     keys = [Note(p, 4.0 * b, 4.0) for b in range(16) for p in (60, 64, 67)]
-    return Song([Track("bass", 33, False, bass), Track("keys", 0, False, keys)],
-                [TimeSignature(0.0, 4, 4)])
+    return Song(
+        [Track("bass", 33, False, bass), Track("keys", 0, False, keys)], [TimeSignature(0.0, 4, 4)]
+    )
 
 
 def test_baselines_write_inside_the_span_from_the_tracks_own_bars():
     song = looped_song()
     case = Case(song, song.tracks[0], song.bars(), 6)
     prev = paste_previous(case, random.Random(0))
-    assert [(n.pitch, n.start) for n in prev] == \
-        [(n.pitch, n.start + 16) for n in case.notes_in(case.bars[2:6])]
+    assert [(n.pitch, n.start) for n in prev] == [
+        (n.pitch, n.start + 16) for n in case.notes_in(case.bars[2:6])
+    ]
     for system in (paste_previous, paste_random, random_notes):
         notes = system(case, random.Random(1))
         assert notes and all(case.start <= n.start and n.end <= case.end + 1e-9 for n in notes)

@@ -2,6 +2,7 @@
 parts, resolve turning every AUTO into a value, each new filter forbidding
 exactly what it should, and fills of the bundled model that keep a solo
 line single and a drum part on its own keys."""
+
 import dataclasses
 
 import numpy as np
@@ -10,8 +11,15 @@ import pytest
 from midifill.model.generation import follow
 from midifill.model.generation.follow import CORE_KIT, PartProfile, feel_grid, profile, resolve
 from midifill.model.generation.grammar import FillPlan, FillState
-from midifill.model.generation.sampling import (AUTO, Controls, Step, apply_filters, durations_filter,
-                                       feel_filter, kit_filter)
+from midifill.model.generation.sampling import (
+    AUTO,
+    Controls,
+    Step,
+    apply_filters,
+    durations_filter,
+    feel_filter,
+    kit_filter,
+)
 from midifill.model.network.tokenizer import Tokenizer
 from midifill.model.song import Bar, Note, Song, Track
 
@@ -25,11 +33,11 @@ def prof(notes, is_drum=False, program=0):
 
 
 def line(step=0.5, length=0.5, beats=16.0, start=0.0):
-    return [Note(60 + int(i) % 7, start + i * step, length, 90)
-            for i in range(int(beats / step))]
+    return [Note(60 + int(i) % 7, start + i * step, length, 90) for i in range(int(beats / step))]
 
 
 # --- the profile -----------------------------------------------------------------
+
 
 def test_a_solo_line_is_one_note_at_a_time_even_played_legato():
     assert prof(line()).max_at_once == 1 and prof(line()).per_onset == 1
@@ -53,9 +61,11 @@ def test_durations_are_the_parts_quantiles_in_ticks():
 
 
 def test_a_hat_led_kit_is_its_keys_and_its_bars_onsets():
-    kit = [Note(42, b * 4 + i / 2, 0.1, 80) for b in range(4) for i in range(8)] + \
-          [Note(36, b * 4.0, 0.1, 90) for b in range(4)] + \
-          [Note(38, b * 4 + 1.0, 0.1, 90) for b in range(4)]
+    kit = (
+        [Note(42, b * 4 + i / 2, 0.1, 80) for b in range(4) for i in range(8)]
+        + [Note(36, b * 4.0, 0.1, 90) for b in range(4)]
+        + [Note(38, b * 4 + 1.0, 0.1, 90) for b in range(4)]
+    )
     p = prof(kit, is_drum=True)
     assert p.drum_keys == (36, 38, 42) and p.register is None and p.durations is None
     assert p.max_at_once == 2  # kick or snare with a hat
@@ -63,12 +73,15 @@ def test_a_hat_led_kit_is_its_keys_and_its_bars_onsets():
     assert {s for g, s in p.drum_bars[0] if g == 2} == set(range(0, 32, 4))
 
 
-@pytest.mark.parametrize("onsets, feel", [
-    ([i / 4 for i in range(64)], "straight"),  # 16ths
-    ([i / 3 for i in range(48)], "triplet"),  # 8th triplets
-    ([b + f for b in range(16) for f in (0.0, 2 / 3)], "swing"),  # swung 8ths
-    ([i * 0.29 for i in range(50)], "loose"),  # off every grid
-])
+@pytest.mark.parametrize(
+    "onsets, feel",
+    [
+        ([i / 4 for i in range(64)], "straight"),  # 16ths
+        ([i / 3 for i in range(48)], "triplet"),  # 8th triplets
+        ([b + f for b in range(16) for f in (0.0, 2 / 3)], "swing"),  # swung 8ths
+        ([i * 0.29 for i in range(50)], "loose"),  # off every grid
+    ],
+)
 def test_the_feel_is_where_the_onsets_sit_in_the_beat(onsets, feel):
     p = prof([Note(60, t, 0.1, 80) for t in onsets])
     assert p.feel == feel
@@ -92,8 +105,15 @@ def test_a_part_of_few_notes_has_no_feel_and_a_named_feel_its_grid():
 FOLLOWING = ("pitch_range", "max_polyphony", "harmony", "kit", "groove", "durations", "feel")
 
 
-@pytest.mark.parametrize("is_drum, notes", [(False, line()), (True, []), (False, []),
-                                            (True, [Note(36, float(b), 0.1) for b in range(16)])])
+@pytest.mark.parametrize(
+    "is_drum, notes",
+    [
+        (False, line()),
+        (True, []),
+        (False, []),
+        (True, [Note(36, float(b), 0.1) for b in range(16)]),
+    ],
+)
 @pytest.mark.parametrize("mode", ["fill", "generate"])
 def test_resolve_turns_every_auto_into_a_value(is_drum, notes, mode):
     track = Track("t", 33, is_drum, notes)
@@ -105,13 +125,28 @@ def test_resolve_turns_every_auto_into_a_value(is_drum, notes, mode):
 def test_resolve_reads_the_profile_and_keeps_what_the_request_set():
     solo = Track("t", 0, False, line())
     c = resolve(Controls(), prof(line()), solo, "fill", TOK)
-    assert (c.max_polyphony, c.pitch_range, c.feel, c.kit, c.groove) == \
-        (1, (60, 67), "straight", None, False)  # 60-66, widened to 7 semitones
+    assert (c.max_polyphony, c.pitch_range, c.feel, c.kit, c.groove) == (
+        1,
+        (60, 67),
+        "straight",
+        None,
+        False,
+    )  # 60-66, widened to 7 semitones
     assert c.durations == (6, 12)  # 8ths: [10th percentile / 2, 90th]
-    kept = resolve(Controls(max_polyphony=3, pitch_range=None, feel=None, durations=None,
-                            harmony=0.0), prof(line()), solo, "fill", TOK)
-    assert (kept.max_polyphony, kept.pitch_range, kept.feel, kept.durations, kept.harmony) == \
-        (3, None, None, None, 0.0)
+    kept = resolve(
+        Controls(max_polyphony=3, pitch_range=None, feel=None, durations=None, harmony=0.0),
+        prof(line()),
+        solo,
+        "fill",
+        TOK,
+    )
+    assert (kept.max_polyphony, kept.pitch_range, kept.feel, kept.durations, kept.harmony) == (
+        3,
+        None,
+        None,
+        None,
+        0.0,
+    )
 
 
 def test_a_new_part_gets_the_documented_defaults():
@@ -125,11 +160,11 @@ def test_a_new_part_gets_the_documented_defaults():
     assert piano.pitch_range == (36, 96) and piano.max_polyphony is None
     assert piano.durations is None and piano.feel is None
     # generate reads none of the part: a new part, whatever the profile holds
-    assert resolve(Controls(), prof(line()), Track("b", 33, False, line()), "generate",
-                   TOK) == bass
+    assert resolve(Controls(), prof(line()), Track("b", 33, False, line()), "generate", TOK) == bass
 
 
 # --- the filters -----------------------------------------------------------------
+
 
 def state(is_drum=False, grid=None, *names):
     st = FillState(TOK, FillPlan(BARS[:2], 0, 192, is_drum, [], 200, grid=grid), 3)
@@ -142,7 +177,9 @@ def state(is_drum=False, grid=None, *names):
 
 def forbidden(f, st, **controls):
     zeros = np.zeros(TOK.vocab_size, np.float32)
-    return {TOK.names[i] for i in np.flatnonzero(np.isinf(f(zeros, Step(st, Controls(**controls)))))}
+    return {
+        TOK.names[i] for i in np.flatnonzero(np.isinf(f(zeros, Step(st, Controls(**controls)))))
+    }
 
 
 def test_the_kit_filter_forbids_exactly_the_drum_keys_outside_the_kit():
@@ -165,11 +202,14 @@ def test_the_feel_filter_forbids_exactly_the_positions_off_the_grid():
 
 def test_the_durations_filter_forbids_exactly_the_lengths_outside_the_range():
     st = state(False, None, "POS_0", "PITCH_60", "VEL_10")
-    assert forbidden(durations_filter, st, durations=(3, 24)) == \
-        {f"DUR_{d}" for d in range(1, TOK.max_dur + 1)} - {f"DUR_{d}" for d in range(3, 25)}
+    assert forbidden(durations_filter, st, durations=(3, 24)) == {
+        f"DUR_{d}" for d in range(1, TOK.max_dur + 1)
+    } - {f"DUR_{d}" for d in range(3, 25)}
     assert forbidden(durations_filter, st, durations=None) == set()
-    assert forbidden(durations_filter, state(True, None, "POS_0", "DRUM_36"),
-                     durations=(3, 24)) == set()  # a drum hit has no length
+    assert (
+        forbidden(durations_filter, state(True, None, "POS_0", "DRUM_36"), durations=(3, 24))
+        == set()
+    )  # a drum hit has no length
 
 
 def test_the_grammar_floor_follows_a_part_with_notes_below_a_32nd():
@@ -187,26 +227,40 @@ def test_the_grammar_floor_follows_a_part_with_notes_below_a_32nd():
 
 # --- the bundled model ------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def bundled():
     from midifill.model import Engine
+
     return Engine.from_checkpoint()
 
 
 def fill(engine, target, tracks, **controls):
-    return engine.run({"mode": "fill", "tracks": tracks,
-                       "target": {"track": target, "start": 16.0, "end": 24.0},
-                       "controls": {"seed": 7, "variations": 2, "candidates": 2, **controls}})
+    return engine.run(
+        {
+            "mode": "fill",
+            "tracks": tracks,
+            "target": {"track": target, "start": 16.0, "end": 24.0},
+            "controls": {"seed": 7, "variations": 2, "candidates": 2, **controls},
+        }
+    )
 
 
 def band():
     sax = [[62 + (i * 5) % 12, i * 0.5, 0.45, 90] for i in range(96) if not 16 <= i * 0.5 < 24]
     keys = [[p, b * 4.0, 4.0, 70] for b in range(12) for p in (50, 57, 60, 64)]
-    kit = [[k, b * 4 + i / 2, 0.1, 90] for b in range(12) if b not in (4, 5) for i in range(8)
-           for k in ([42] + ([36] if i % 4 == 0 else [38] if i % 4 == 2 else []))]
-    return [{"id": "sax", "program": 65, "notes": sax},
-            {"id": "keys", "program": 0, "notes": keys},
-            {"id": "drums", "is_drum": True, "notes": kit}]
+    kit = [
+        [k, b * 4 + i / 2, 0.1, 90]
+        for b in range(12)
+        if b not in (4, 5)
+        for i in range(8)
+        for k in ([42] + ([36] if i % 4 == 0 else [38] if i % 4 == 2 else []))
+    ]
+    return [
+        {"id": "sax", "program": 65, "notes": sax},
+        {"id": "keys", "program": 0, "notes": keys},
+        {"id": "drums", "is_drum": True, "notes": kit},
+    ]
 
 
 def at_once(notes):

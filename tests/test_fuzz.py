@@ -8,6 +8,7 @@ more than 2 s or raise the process's peak memory by 200 MB. The default run
 (~2,600 cases) is CI's; MIDIFILL_FUZZ_SCALE=10 (or more) is the larger run,
 and `-s` prints the counts.
 """
+
 from __future__ import annotations
 
 import collections
@@ -78,24 +79,31 @@ class Tally:
             self.counts["large"] += 1
         elif seconds > SECONDS or grown > MEGABYTES:
             self.counts["over budget"] += 1
-            self.failures.append(f"{kind} over budget ({seconds:.2f} s, +{grown:.0f} MB) "
-                                 f"<- {what!s:.300}")
+            self.failures.append(
+                f"{kind} over budget ({seconds:.2f} s, +{grown:.0f} MB) <- {what!s:.300}"
+            )
         # stop at once rather than let the kernel's OOM killer end the run (a file
         # whose bars were 2**-40 beats long once took 20 GB this way)
-        assert current_rss_mb() < RSS_CEILING_MB, f"{kind} case took the process to " \
-            f"{current_rss_mb():.0f} MB <- {what!s:.300}"
+        assert current_rss_mb() < RSS_CEILING_MB, (
+            f"{kind} case took the process to {current_rss_mb():.0f} MB <- {what!s:.300}"
+        )
         if seconds > self.slowest[0]:
             self.slowest = (seconds, f"{kind}: {what!s:.120}")
 
     def summary(self) -> str:
         keys = ("tried", "valid", "typed", "untyped", "lost", "over budget", "large")
-        kinds = "; ".join(f"{kind} " + "/".join(f"{c[k]}" for k in ("valid", "typed"))
-                          for kind, c in self.by_kind.items())
-        return ", ".join(f"{k} {self.counts[k]}" for k in keys) + \
-            f" (valid/typed: {kinds}); slowest {self.slowest[0]:.2f} s ({self.slowest[1]:.60})"
+        kinds = "; ".join(
+            f"{kind} " + "/".join(f"{c[k]}" for k in ("valid", "typed"))
+            for kind, c in self.by_kind.items()
+        )
+        return (
+            ", ".join(f"{k} {self.counts[k]}" for k in keys)
+            + f" (valid/typed: {kinds}); slowest {self.slowest[0]:.2f} s ({self.slowest[1]:.60})"
+        )
 
 
 # --- hostile values ------------------------------------------------------------
+
 
 def nested(depth, inner=1):
     for _ in range(depth):
@@ -106,39 +114,78 @@ def nested(depth, inner=1):
 def hostile(rng: random.Random, json_only: bool = False):
     """One value a careless or hostile client might send anywhere."""
     choices = [
-        lambda: 10 ** rng.randint(3, 400), lambda: -10 ** rng.randint(1, 30), lambda: 1e308,
-        lambda: -1e308, lambda: math.nan, lambda: math.inf, lambda: -0.0,
-        lambda: rng.uniform(-1e6, 1e6), lambda: rng.randint(-3, 200), lambda: 2**63 - 1,
-        lambda: 2**63, lambda: 2**53 + 1, lambda: True, lambda: None, lambda: "",
-        lambda: "x" * rng.choice([1, 81, 70_000]), lambda: [], lambda: {},
-        lambda: nested(rng.choice([2, 40, 900, 5000])), lambda: [60, 0, 1, 90],
-        lambda: [[0, 4, 4], [8, 0, 4]], lambda: {"k" * rng.choice([3, 70_000]): 1},
+        lambda: 10 ** rng.randint(3, 400),
+        lambda: -(10 ** rng.randint(1, 30)),
+        lambda: 1e308,
+        lambda: -1e308,
+        lambda: math.nan,
+        lambda: math.inf,
+        lambda: -0.0,
+        lambda: rng.uniform(-1e6, 1e6),
+        lambda: rng.randint(-3, 200),
+        lambda: 2**63 - 1,
+        lambda: 2**63,
+        lambda: 2**53 + 1,
+        lambda: True,
+        lambda: None,
+        lambda: "",
+        lambda: "x" * rng.choice([1, 81, 70_000]),
+        lambda: [],
+        lambda: {},
+        lambda: nested(rng.choice([2, 40, 900, 5000])),
+        lambda: [60, 0, 1, 90],
+        lambda: [[0, 4, 4], [8, 0, 4]],
+        lambda: {"k" * rng.choice([3, 70_000]): 1},
         lambda: rng.choice(["fill", "continue", "generate", "sing", "E minor", "H major"]),
         lambda: [rng.randint(-5, 130) for _ in range(rng.randint(0, 5))],
     ]
     if not json_only:
-        choices += [lambda: np.int64(rng.randint(0, 127)), lambda: np.float32(rng.random() * 8),
-                    lambda: np.array([1, 2]), lambda: np.float64("nan"), lambda: np.bool_(True),
-                    lambda: (1, 2), lambda: np.uint64(7)]
+        choices += [
+            lambda: np.int64(rng.randint(0, 127)),
+            lambda: np.float32(rng.random() * 8),
+            lambda: np.array([1, 2]),
+            lambda: np.float64("nan"),
+            lambda: np.bool_(True),
+            lambda: (1, 2),
+            lambda: np.uint64(7),
+        ]
     return rng.choice(choices)()
 
 
 def base_request(rng: random.Random) -> dict:
     bars = rng.randint(2, 6)
-    notes = [[rng.randint(36, 84), i * 0.5, 0.5, rng.randint(40, 120)]
-             for i in range(bars * 8)]
+    notes = [[rng.randint(36, 84), i * 0.5, 0.5, rng.randint(40, 120)] for i in range(bars * 8)]
     start = float(rng.randint(0, bars - 1) * 4)
-    return {"mode": rng.choice(["fill", "continue", "generate"]), "time_signature": [4, 4],
-            "tempo": 120.0,
-            "tracks": [{"id": "a", "program": 33, "is_drum": False, "notes": notes},
-                       {"id": "d", "program": 0, "is_drum": True,
-                        "notes": [[36, b * 1.0, 0.25, 100] for b in range(bars * 4)]}],
-            "target": {"track": rng.choice(["a", "d"]), "start": start, "end": start + 4.0},
-            "controls": {"seed": rng.randint(0, 9), "variations": rng.randint(1, 2)}}
+    return {
+        "mode": rng.choice(["fill", "continue", "generate"]),
+        "time_signature": [4, 4],
+        "tempo": 120.0,
+        "tracks": [
+            {"id": "a", "program": 33, "is_drum": False, "notes": notes},
+            {
+                "id": "d",
+                "program": 0,
+                "is_drum": True,
+                "notes": [[36, b * 1.0, 0.25, 100] for b in range(bars * 4)],
+            },
+        ],
+        "target": {"track": rng.choice(["a", "d"]), "start": start, "end": start + 4.0},
+        "controls": {"seed": rng.randint(0, 9), "variations": rng.randint(1, 2)},
+    }
 
 
-CONTROLS = ["temperature", "top_p", "top_k", "seed", "variations", "pitch_range", "key",
-            "density", "max_polyphony", "harmony"]
+CONTROLS = [
+    "temperature",
+    "top_p",
+    "top_k",
+    "seed",
+    "variations",
+    "pitch_range",
+    "key",
+    "density",
+    "max_polyphony",
+    "harmony",
+]
 
 
 def mild(rng: random.Random, req: dict) -> dict:
@@ -166,18 +213,35 @@ def mutate_request(rng: random.Random, req: dict, json_only: bool) -> dict:
         return mild(rng, req)
     for _ in range(rng.randint(1, 3)):
         op = rng.random()
-        track = req["tracks"][0] if isinstance(req.get("tracks"), list) and req["tracks"] \
-            and isinstance(req["tracks"][0], dict) else {}
+        track = (
+            req["tracks"][0]
+            if isinstance(req.get("tracks"), list)
+            and req["tracks"]
+            and isinstance(req["tracks"][0], dict)
+            else {}
+        )
         if op < 0.1:
-            req[rng.choice(["mode", "time_signature", "time_signatures", "tempo", "tracks",
-                            "target", "controls"])] = hostile(rng, json_only)
+            req[
+                rng.choice(
+                    [
+                        "mode",
+                        "time_signature",
+                        "time_signatures",
+                        "tempo",
+                        "tracks",
+                        "target",
+                        "controls",
+                    ]
+                )
+            ] = hostile(rng, json_only)
         elif op < 0.35 and isinstance(req.get("controls"), dict):
             req["controls"][rng.choice(CONTROLS + ["colour"])] = hostile(rng, json_only)
         elif op < 0.5 and isinstance(req.get("target"), dict):
             req["target"][rng.choice(["track", "start", "end"])] = hostile(rng, json_only)
         elif op < 0.6 and track:
-            track[rng.choice(["id", "program", "is_drum", "name", "notes"])] = \
-                hostile(rng, json_only)
+            track[rng.choice(["id", "program", "is_drum", "name", "notes"])] = hostile(
+                rng, json_only
+            )
         elif op < 0.8 and isinstance(track.get("notes"), list) and track["notes"]:
             i = rng.randrange(len(track["notes"]))
             if rng.random() < 0.5 or not isinstance(track["notes"][i], list):
@@ -210,8 +274,12 @@ def check_response(response: dict, req: dict) -> str | None:
     start, end = float(target["start"]), float(target["end"])
     for variation in response["variations"]:
         for pitch, onset, duration, velocity in variation["notes"]:
-            if not (start - 1e-6 <= onset and onset + duration <= end + 1e-6
-                    and 0 <= pitch <= 127 and 1 <= velocity <= 127):
+            if not (
+                start - 1e-6 <= onset
+                and onset + duration <= end + 1e-6
+                and 0 <= pitch <= 127
+                and 1 <= velocity <= 127
+            ):
                 return f"note {[pitch, onset, duration, velocity]} outside the target"
     return None
 
@@ -226,6 +294,7 @@ def judge_engine_error(exc: Exception, outcome: dict) -> None:
 
 
 # --- the sections -------------------------------------------------------------------
+
 
 def fuzz_engine(engine, tally: Tally, rng: random.Random, n: int) -> None:
     for _ in range(n):
@@ -266,8 +335,9 @@ def fuzz_osc(server, tally: Tally, rng: random.Random, n: int) -> None:
 
 
 def midi_seeds(fixtures_dir) -> list[bytes]:
-    files = sorted(fixtures_dir.glob("*.mid")) + \
-        sorted((fixtures_dir.parents[1] / "demo" / "examples").glob("*.mid"))
+    files = sorted(fixtures_dir.glob("*.mid")) + sorted(
+        (fixtures_dir.parents[1] / "demo" / "examples").glob("*.mid")
+    )
     return [f.read_bytes() for f in files]
 
 
@@ -276,9 +346,9 @@ def mutate_midi(rng: random.Random, seeds: list[bytes]) -> bytes:
     for _ in range(rng.randint(1, 6)):
         op, i = rng.random(), rng.randrange(max(1, len(data)))
         if op < 0.35:
-            data[i:i + 1] = bytes([rng.randrange(256)])
+            data[i : i + 1] = bytes([rng.randrange(256)])
         elif op < 0.5:
-            del data[i:i + rng.randint(1, 40)]
+            del data[i : i + rng.randint(1, 40)]
         elif op < 0.6:
             data[i:i] = os.urandom(rng.randint(1, 8))
         elif op < 0.7:  # a huge delta time: the costly case pretty_midi allocates for
@@ -289,12 +359,13 @@ def mutate_midi(rng: random.Random, seeds: list[bytes]) -> bytes:
             data[10:12] = rng.choice([0, 1, 9, 0xFFFF]).to_bytes(2, "big")
         elif op < 0.87 and b"\xff\x58\x04" in data:  # a time signature's denominator
             j = data.index(b"\xff\x58\x04") + 4
-            data[j:j + 1] = bytes([rng.choice([0, 1, 6, 7, 40, 255])])
+            data[j : j + 1] = bytes([rng.choice([0, 1, 6, 7, 40, 255])])
         elif op < 0.92:
-            data = data[:rng.randrange(max(1, len(data)))]
+            data = data[: rng.randrange(max(1, len(data)))]
         else:  # many notes
-            data[i:i] = bytes([0x00, 0x90, 0x3C, 0x40, 0x00, 0x80, 0x3C, 0x00]) * \
-                rng.randint(10, 7000)
+            data[i:i] = bytes([0x00, 0x90, 0x3C, 0x40, 0x00, 0x80, 0x3C, 0x00]) * rng.randint(
+                10, 7000
+            )
     return bytes(data)
 
 
@@ -323,8 +394,7 @@ def fuzz_midi(tally: Tally, rng: random.Random, n: int, seeds, tmp_path) -> None
                 out["result"], out["why"] = "untyped", repr(exc)[:200]
 
 
-def fuzz_cli(tally: Tally, rng: random.Random, n: int, seeds, checkpoint, tmp_path,
-             capsys) -> None:
+def fuzz_cli(tally: Tally, rng: random.Random, n: int, seeds, checkpoint, tmp_path, capsys) -> None:
     (tmp_path / "afile").write_text("x")
     (tmp_path / "adir").mkdir(exist_ok=True)
     for k in range(n):
@@ -334,15 +404,31 @@ def fuzz_cli(tally: Tally, rng: random.Random, n: int, seeds, checkpoint, tmp_pa
 
         def pick(good, bad):  # each argument is good 80 % of the time
             return rng.choice(good) if rng.random() < 0.8 else rng.choice(bad)
-        source = pick([src], [tmp_path / "missing.mid", tmp_path / "adir", "/dev/null",
-                              tmp_path / "afile"])
-        output = pick([tmp_path / "out.mid"], [tmp_path / "no/such/out.mid", tmp_path / "adir",
-                                               tmp_path / "afile/out.mid"])
-        args = ["generate", str(source), "-o", str(output), "--model", str(checkpoint),
-                "--track", pick(["1", "2", "new"], ["zzz", "", "-1"]),
-                "--bars", pick(["1-2", "2", "3-4"], ["0-1", "3-1", "x-y", "1-65", "1024",
-                                                     "5000000-5000001", "100000000-100000001"]),
-                "--seed", "1"]
+
+        source = pick(
+            [src], [tmp_path / "missing.mid", tmp_path / "adir", "/dev/null", tmp_path / "afile"]
+        )
+        output = pick(
+            [tmp_path / "out.mid"],
+            [tmp_path / "no/such/out.mid", tmp_path / "adir", tmp_path / "afile/out.mid"],
+        )
+        args = [
+            "generate",
+            str(source),
+            "-o",
+            str(output),
+            "--model",
+            str(checkpoint),
+            "--track",
+            pick(["1", "2", "new"], ["zzz", "", "-1"]),
+            "--bars",
+            pick(
+                ["1-2", "2", "3-4"],
+                ["0-1", "3-1", "x-y", "1-65", "1024", "5000000-5000001", "100000000-100000001"],
+            ),
+            "--seed",
+            "1",
+        ]
         if rng.random() < 0.3:
             args += ["--pitch-range", pick(["28-80", "40"], ["60-28", "a-b", "0-200"])]
         with tally.case("cli", " ".join(args[1:])) as out:
@@ -366,8 +452,9 @@ def mutate_checkpoint(rng: random.Random, stored: dict):
     ckpt = {k: (dict(v) if isinstance(v, dict) else v) for k, v in stored.items()}
     section = rng.choice(["model_config", "tokenizer_config", "state_dict", "meta", "top"])
     if section == "top":
-        key = rng.choice(["format", "version", "model_config", "state_dict",
-                          "tokenizer_config", "meta"])
+        key = rng.choice(
+            ["format", "version", "model_config", "state_dict", "tokenizer_config", "meta"]
+        )
     else:
         key = rng.choice(list(ckpt[section]) + ["extra"])
     where = ckpt if section == "top" else ckpt[section]
@@ -375,14 +462,24 @@ def mutate_checkpoint(rng: random.Random, stored: dict):
     if rng.random() < 0.15:
         where.pop(key, None)
     elif isinstance(old, torch.Tensor) and rng.random() < 0.7:
-        where[key] = rng.choice([lambda t: t * math.nan, lambda t: t[:-1], lambda t: t.long(),
-                                 lambda t: t.flip(0), lambda t: t * math.inf,
-                                 lambda t: t.reshape(-1)])(old)
+        where[key] = rng.choice(
+            [
+                lambda t: t * math.nan,
+                lambda t: t[:-1],
+                lambda t: t.long(),
+                lambda t: t.flip(0),
+                lambda t: t * math.inf,
+                lambda t: t.reshape(-1),
+            ]
+        )(old)
     else:
         value = hostile(rng, json_only=True)
         # torch.save pickles recursively: a list 5,000 deep would fail here, not in the loader
-        where[key] = nested(50) if isinstance(value, list) and value and \
-            isinstance(value[0], list) else value
+        where[key] = (
+            nested(50)
+            if isinstance(value, list) and value and isinstance(value[0], list)
+            else value
+        )
     return ckpt
 
 
@@ -398,7 +495,7 @@ def fuzz_checkpoints(tally: Tally, rng: random.Random, n: int, checkpoint, tmp_p
             for _ in range(rng.randint(1, 5)):
                 i = rng.randrange(len(data))
                 data[i] = rng.randrange(256)
-            path.write_bytes(bytes(data[:rng.choice([len(data), rng.randrange(len(data))])]))
+            path.write_bytes(bytes(data[: rng.choice([len(data), rng.randrange(len(data))])]))
         # a checkpoint is never under 64 KB, and its cost is bounded all the same
         with tally.case("checkpoint", path.stat().st_size) as out:
             try:
@@ -415,6 +512,7 @@ def fuzz_checkpoints(tally: Tally, rng: random.Random, n: int, checkpoint, tmp_p
 
 # --- the test -------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def engine(tiny_checkpoint):
     threads = torch.get_num_threads()
@@ -425,8 +523,9 @@ def engine(tiny_checkpoint):
     torch.set_num_threads(threads)
 
 
-def test_fuzz_every_input_ends_typed_delivered_and_cheap(engine, tiny_checkpoint, fixtures_dir,
-                                                        tmp_path, capsys):
+def test_fuzz_every_input_ends_typed_delivered_and_cheap(
+    engine, tiny_checkpoint, fixtures_dir, tmp_path, capsys
+):
     rng = random.Random(SEED)
     tally = Tally()
     seeds = midi_seeds(fixtures_dir)

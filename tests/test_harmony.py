@@ -1,27 +1,50 @@
 """The other tracks' harmony (model/generation/harmony.py) and the harmony control."""
+
 import numpy as np
 import pytest
 
 from midifill.model.errors import RequestError
-from midifill.model.generation.grammar import FillPlan, FillState
 from midifill.model.generation.engine import context_harmony
-from midifill.model.generation.harmony import (FOLLOW_MAX, FOLLOW_OFFSET, Sounding, follow_strength,
-                                      harmonic_fit, sounding_at_onsets)
+from midifill.model.generation.grammar import FillPlan, FillState
+from midifill.model.generation.harmony import (
+    FOLLOW_MAX,
+    FOLLOW_OFFSET,
+    Sounding,
+    follow_strength,
+    harmonic_fit,
+    sounding_at_onsets,
+)
 from midifill.model.generation.request import parse_controls
-from midifill.model.generation.sampling import (HARMONY_DEFAULT, HARMONY_NATS, Controls, Step, apply_filters,
-                                       harmony_filter)
-from midifill.model.song import Bar, Note, Song, TimeSignature, Track
+from midifill.model.generation.sampling import (
+    HARMONY_DEFAULT,
+    HARMONY_NATS,
+    Controls,
+    Step,
+    apply_filters,
+    harmony_filter,
+)
 from midifill.model.network.tokenizer import Tokenizer
+from midifill.model.song import Bar, Note, Song, TimeSignature, Track
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]
 
 
 def song():
-    chords = Track("keys", 0, False, [Note(60, 0.0, 1.0), Note(64, 0.0, 1.0), Note(67, 0.0, 1.0),
-                                      Note(62, 4.0, 4.0), Note(65, 4.0, 4.0)])
+    chords = Track(
+        "keys",
+        0,
+        False,
+        [
+            Note(60, 0.0, 1.0),
+            Note(64, 0.0, 1.0),
+            Note(67, 0.0, 1.0),
+            Note(62, 4.0, 4.0),
+            Note(65, 4.0, 4.0),
+        ],
+    )
     drums = Track("drums", 0, True, [Note(37, 0.0, 8.0)])  # drums carry no harmony
-    lead = Track("lead", 0, False, [Note(71, 0.0, 8.0)])   # the target: not its own harmony
+    lead = Track("lead", 0, False, [Note(71, 0.0, 8.0)])  # the target: not its own harmony
     return Song([lead, chords, drums], [TimeSignature(0.0, 4, 4)])
 
 
@@ -39,8 +62,8 @@ def test_sounding_names_the_other_pitched_tracks_classes_tick_by_tick():
 
 def test_a_rest_keeps_the_last_two_beats_harmony_then_falls_silent():
     held = Sounding.of(song(), "lead", 0, 96, TOK.tpb)
-    assert classes(held.at(24)) == {0, 4, 7}   # just after the chord ends
-    assert classes(held.at(71)) == {0, 4, 7}   # 2 beats minus a tick later
+    assert classes(held.at(24)) == {0, 4, 7}  # just after the chord ends
+    assert classes(held.at(71)) == {0, 4, 7}  # 2 beats minus a tick later
     assert classes(held.at(72)) == set()
     strict = Sounding.of(song(), "lead", 0, 96, TOK.tpb, hold=False)
     assert classes(strict.at(24)) == set()
@@ -70,7 +93,7 @@ def test_harmony_filter_adds_the_bonus_to_sounding_classes_only():
     for pitch in (61, 62, 65, 71):
         assert out[a + pitch] == 0
     assert not logits.any()  # pure: the input is untouched
-    assert (out[:a] == 0).all() and (out[a + 128:] == 0).all()
+    assert (out[:a] == 0).all() and (out[a + 128 :] == 0).all()
 
 
 def test_harmony_filter_follows_the_chord_and_leaves_drums_and_zero_alone():
@@ -99,6 +122,7 @@ def test_harmony_in_the_chain_keeps_the_grammar():
 
 def test_harmony_control_parses_with_its_default_and_range():
     from midifill.model.generation.sampling import AUTO
+
     assert parse_controls({}).harmony is AUTO  # left out: the engine follows the part
     assert parse_controls({"harmony": None}).harmony is AUTO
     assert parse_controls({"harmony": "auto"}).harmony is AUTO
@@ -131,24 +155,32 @@ def test_the_engine_leans_a_fill_onto_the_other_tracks(tiny_engine):
 
 # --- harmony that follows the part ----------------------------------------------------
 
+
 def chord_loop(lead_pitches):
     """C major triads on every beat of 16 bars; the lead plays one note a beat
     from `lead_pitches`, round and round."""
-    keys = Track("keys", 0, False, [Note(p, float(b), 1.0) for b in range(64) for p in (60, 64, 67)])
-    lead = Track("lead", 0, False, [Note(lead_pitches[b % len(lead_pitches)], float(b), 1.0)
-                                    for b in range(64)])
+    keys = Track(
+        "keys", 0, False, [Note(p, float(b), 1.0) for b in range(64) for p in (60, 64, 67)]
+    )
+    lead = Track(
+        "lead",
+        0,
+        False,
+        [Note(lead_pitches[b % len(lead_pitches)], float(b), 1.0) for b in range(64)],
+    )
     return Song([lead, keys], [TimeSignature(0.0, 4, 4)])
 
 
 def test_follow_strength_is_the_parts_own_fit_less_the_offset_within_bounds():
-    chordal = chord_loop([72, 76])           # every note on the chord: fit 1
-    passing = chord_loop([72, 74, 76, 77])   # half the notes pass: fit 0.5
-    outside = chord_loop([73, 75])           # none on the chord: fit 0
+    chordal = chord_loop([72, 76])  # every note on the chord: fit 1
+    passing = chord_loop([72, 74, 76, 77])  # half the notes pass: fit 0.5
+    outside = chord_loop([73, 75])  # none on the chord: fit 0
     for s, fit in ((chordal, 1.0), (passing, 0.5), (outside, 0.0)):
         lead = s.track("lead").notes
         assert harmonic_fit(lead, s, "lead", TOK.tpb) == fit
-        assert follow_strength(lead, s, "lead", TOK.tpb) == \
-            pytest.approx(min(FOLLOW_MAX, max(0.0, fit - FOLLOW_OFFSET)))
+        assert follow_strength(lead, s, "lead", TOK.tpb) == pytest.approx(
+            min(FOLLOW_MAX, max(0.0, fit - FOLLOW_OFFSET))
+        )
     assert follow_strength(chordal.track("lead").notes, chordal, "lead", TOK.tpb) == FOLLOW_MAX
     assert follow_strength(outside.track("lead").notes, outside, "lead", TOK.tpb) == 0
     # two notes say too little about a part: the caller falls back
@@ -159,9 +191,12 @@ def test_context_harmony_reads_the_parts_nearby_bars_only():
     s = chord_loop([72, 74, 76, 77])
     bars = s.bars()
     # the fill's own bars (4-7) are rewritten to sit on the chord: they must not count
-    s.track("lead").notes = [Note(72, n.start, 1.0) if 16 <= n.start < 32 else n
-                             for n in s.track("lead").notes]
-    assert context_harmony(TOK, s, s.track("lead"), bars, 4, 8) == pytest.approx(0.5 - FOLLOW_OFFSET)
+    s.track("lead").notes = [
+        Note(72, n.start, 1.0) if 16 <= n.start < 32 else n for n in s.track("lead").notes
+    ]
+    assert context_harmony(TOK, s, s.track("lead"), bars, 4, 8) == pytest.approx(
+        0.5 - FOLLOW_OFFSET
+    )
     s.track("lead").notes = [n for n in s.track("lead").notes if 16 <= n.start < 32]
     assert context_harmony(TOK, s, s.track("lead"), bars, 4, 8) == HARMONY_DEFAULT  # nothing nearby
 

@@ -1,5 +1,6 @@
 """The overlap of note histograms (model/histograms.py), the one measure the
 engine chooses fills by and the evaluation compares them with."""
+
 from collections import Counter
 
 import pytest

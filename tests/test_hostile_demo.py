@@ -1,6 +1,7 @@
 """The demo's upload, as a visitor's browser sends it to the real `midifill
 demo` process: over the cap is refused by Gradio while uploading (HTTP 413,
 nothing stored), a normal MIDI file is stored (issue 15)."""
+
 import os
 
 import pytest

@@ -1,6 +1,7 @@
 """MIDI files built to be expensive or broken: each is refused by read_midi
 from a scan of its bytes before pretty_midi parses it, in well under 2 s,
 with a sentence naming the file and the problem (issue 15)."""
+
 import io
 import os
 import random
@@ -27,15 +28,18 @@ def smf(events, ppq=96, tracks=None):
 
 
 def note(delta=0, length=48, pitch=60):
-    return [(delta, mido.Message("note_on", note=pitch, velocity=90)),
-            (length, mido.Message("note_off", note=pitch, velocity=0))]
+    return [
+        (delta, mido.Message("note_on", note=pitch, velocity=90)),
+        (length, mido.Message("note_off", note=pitch, velocity=0)),
+    ]
 
 
 def time_signature(num, den_power):
-    data = smf([(0, mido.MetaMessage("time_signature", numerator=num, denominator=4))]
-               + note(0, 96 * 40))
+    data = smf(
+        [(0, mido.MetaMessage("time_signature", numerator=num, denominator=4))] + note(0, 96 * 40)
+    )
     i = data.index(b"\xff\x58\x04")
-    return data[:i + 3] + bytes([num, den_power]) + data[i + 5:]
+    return data[: i + 3] + bytes([num, den_power]) + data[i + 5 :]
 
 
 def refused(tmp_path, data, words, kind=MidiFileError):
@@ -48,25 +52,48 @@ def refused(tmp_path, data, words, kind=MidiFileError):
     assert str(path) in str(err.value) and words in str(err.value), str(err.value)
 
 
-@pytest.mark.parametrize("make, words, kind", [
-    (lambda: smf(note(9_999_990), ppq=1), "read up to tick 4,000,000", MidiLimitError),
-    (lambda: smf(note(3_000_000), ppq=480), "the limit is 1,024 bars", MidiLimitError),
-    (lambda: time_signature(1, 40), "the limit is 1,024 bars", MidiLimitError),  # 2**40
-    (lambda: time_signature(1, 255), "the limit is 1,024 bars", MidiLimitError),
-    (lambda: smf([e for i in range(50_001) for e in note(0, 1)]), "50,000 notes",
-     MidiLimitError),
-    (lambda: smf([(0, mido.Message("control_change", control=1, value=i % 128))
-                  for i in range(200_001)]), "200,000 events", MidiLimitError),
-    (lambda: b"MThd\x00\x00\x00\x06\x00\x01\x00\x00\x00\x60", "no tracks", MidiFileError),
-    (lambda: b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\xe7\x28" + smf(note())[14:], "SMPTE",
-     MidiFileError),
-    (lambda: smf(note())[:-5], "ends in the middle of an event", MidiFileError),
-    (lambda: b"MThd\x00\x00\x00\x06\x00\x00\x00\x02\x00\x60" + smf(note())[14:],
-     "declares 2 tracks", MidiFileError),
-    (lambda: b"MThd\x00\x00", "header chunk is cut short", MidiFileError),
-    (lambda: b"MThd" + b"\x00" * (MAX_FILE_BYTES + 1), "bytes; MIDI files are read up to",
-     MidiLimitError),
-])
+@pytest.mark.parametrize(
+    "make, words, kind",
+    [
+        (lambda: smf(note(9_999_990), ppq=1), "read up to tick 4,000,000", MidiLimitError),
+        (lambda: smf(note(3_000_000), ppq=480), "the limit is 1,024 bars", MidiLimitError),
+        (lambda: time_signature(1, 40), "the limit is 1,024 bars", MidiLimitError),  # 2**40
+        (lambda: time_signature(1, 255), "the limit is 1,024 bars", MidiLimitError),
+        (
+            lambda: smf([e for i in range(50_001) for e in note(0, 1)]),
+            "50,000 notes",
+            MidiLimitError,
+        ),
+        (
+            lambda: smf(
+                [
+                    (0, mido.Message("control_change", control=1, value=i % 128))
+                    for i in range(200_001)
+                ]
+            ),
+            "200,000 events",
+            MidiLimitError,
+        ),
+        (lambda: b"MThd\x00\x00\x00\x06\x00\x01\x00\x00\x00\x60", "no tracks", MidiFileError),
+        (
+            lambda: b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\xe7\x28" + smf(note())[14:],
+            "SMPTE",
+            MidiFileError,
+        ),
+        (lambda: smf(note())[:-5], "ends in the middle of an event", MidiFileError),
+        (
+            lambda: b"MThd\x00\x00\x00\x06\x00\x00\x00\x02\x00\x60" + smf(note())[14:],
+            "declares 2 tracks",
+            MidiFileError,
+        ),
+        (lambda: b"MThd\x00\x00", "header chunk is cut short", MidiFileError),
+        (
+            lambda: b"MThd" + b"\x00" * (MAX_FILE_BYTES + 1),
+            "bytes; MIDI files are read up to",
+            MidiLimitError,
+        ),
+    ],
+)
 def test_expensive_and_broken_files_are_refused_before_parsing(tmp_path, make, words, kind):
     refused(tmp_path, make(), words, kind)
 
@@ -105,6 +132,7 @@ def test_the_scan_counts_what_mido_reads(fixtures_dir):
 def test_file_limits_are_the_engine_limits():
     from midifill.model import midi_io
     from midifill.model.generation.request import LIMITS
+
     assert (midi_io.MAX_NOTES, midi_io.MAX_BARS) == (LIMITS["notes"], LIMITS["bars"])
 
 
@@ -112,8 +140,12 @@ def test_a_delta_time_that_never_ends_is_a_corrupt_file(tmp_path):
     """5 KB of continuation bytes once raised ValueError (an int too long to
     print) while the limit's message was written (issue 30)."""
     body = b"\x80" * 5000 + b"\x00\x90\x3c\x40"
-    data = (b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0" + b"MTrk"
-            + len(body).to_bytes(4, "big") + body)
+    data = (
+        b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0"
+        + b"MTrk"
+        + len(body).to_bytes(4, "big")
+        + body
+    )
     path = tmp_path / "endless.mid"
     path.write_bytes(data)
     with pytest.raises(MidiFileError, match="longer than 4 bytes"):

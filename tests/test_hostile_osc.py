@@ -1,6 +1,7 @@
 """The OSC server under hostile datagrams, over real UDP with the real
 engine (the tiny test checkpoint): every answer is typed and arrives, address
 patterns are not expanded, and a flood costs a few log lines (issue 15)."""
+
 import json
 import logging
 import socket
@@ -24,6 +25,7 @@ LOG = "midifill.bridge"
 @pytest.fixture(scope="module")
 def server(tiny_checkpoint):
     from midifill.model import Engine
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     with Server(Engine.from_checkpoint(tiny_checkpoint), "127.0.0.1", 0) as srv:
@@ -61,31 +63,43 @@ def nested(depth):
 
 
 def request(start=4.0, end=8.0, **controls):
-    return {"tracks": [{"id": "bass", "notes": [[40, i * 0.5, 0.5, 90] for i in range(16)]}],
-            "target": {"track": "bass", "start": start, "end": end},
-            "controls": {"seed": 1, **controls}}
+    return {
+        "tracks": [{"id": "bass", "notes": [[40, i * 0.5, 0.5, 90] for i in range(16)]}],
+        "target": {"track": "bass", "start": start, "end": end},
+        "controls": {"seed": 1, **controls},
+    }
 
 
-@pytest.mark.parametrize("address", ["/midifill/*", "/midifill/{ping,status}",
-                                     "/midifill/[a-z]*", "/midifill/p?ng", "/nope"])
+@pytest.mark.parametrize(
+    "address",
+    ["/midifill/*", "/midifill/{ping,status}", "/midifill/[a-z]*", "/midifill/p?ng", "/nope"],
+)
 def test_address_patterns_are_unknown_addresses(server, address, caplog):
     caplog.set_level(logging.WARNING, logger=LOG)
     raw = Raw(server.port)
     raw.send(address, raw.port, "pat-1")
-    assert raw.answer()[:2] == (p.ERROR, ["pat-1", "unknown_address",
-                                          f"unknown address {address!r}; known: "
-                                          + ", ".join(p.SCHEMAS)])
+    assert raw.answer()[:2] == (
+        p.ERROR,
+        [
+            "pat-1",
+            "unknown_address",
+            f"unknown address {address!r}; known: " + ", ".join(p.SCHEMAS),
+        ],
+    )
     assert not [r for r in caplog.records if r.exc_info], "no traceback"
     raw.send(address, 1.5)  # no id or port: answered at the port it came from
     assert raw.answer()[1][:2] == ["", "unknown_address"]
 
 
-@pytest.mark.parametrize("change", [
-    lambda r: r["controls"].update({"k" * 70_000: 1}),
-    lambda r: r["tracks"][0].update(id="t" * 70_000),
-    lambda r: r["target"].update(track="t" * 70_000),
-    lambda r: r["controls"].update(key="E" + "q" * 70_000),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda r: r["controls"].update({"k" * 70_000: 1}),
+        lambda r: r["tracks"][0].update(id="t" * 70_000),
+        lambda r: r["target"].update(track="t" * 70_000),
+        lambda r: r["controls"].update(key="E" + "q" * 70_000),
+    ],
+)
 def test_errors_quoting_huge_values_still_fit_one_datagram(server, change):
     req = request()
     change(req)
@@ -94,12 +108,15 @@ def test_errors_quoting_huge_values_still_fit_one_datagram(server, change):
     assert err.value.code == "bad_request" and len(err.value.message) <= 600
 
 
-@pytest.mark.parametrize("change, code", [
-    (lambda r: r["target"].update(end=1e308), "too_large"),
-    (lambda r: r["tracks"][0]["notes"].append([60, 1e308, 1e308, 100]), "too_large"),
-    (lambda r: r["controls"].update(variations=10**400), "bad_request"),
-    (lambda r: r["tracks"][0]["notes"].append(nested(40)), "bad_json"),
-])
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        (lambda r: r["target"].update(end=1e308), "too_large"),
+        (lambda r: r["tracks"][0]["notes"].append([60, 1e308, 1e308, 100]), "too_large"),
+        (lambda r: r["controls"].update(variations=10**400), "bad_request"),
+        (lambda r: r["tracks"][0]["notes"].append(nested(40)), "bad_json"),
+    ],
+)
 def test_overflow_and_depth_are_typed_over_osc(server, change, code):
     req = request()
     change(req)
@@ -169,8 +186,22 @@ def test_midifill_request_gets_the_error_for_a_huge_key(server, tmp_path):
     req = request()
     req["controls"]["k" * 70_000] = 1
     path.write_text(json.dumps(req))
-    r = subprocess.run([sys.executable, "-m", "midifill.bridge.cli", "request", str(path), "--port",
-                        str(server.port), "--timeout", "5"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "midifill.bridge.cli",
+            "request",
+            str(path),
+            "--port",
+            str(server.port),
+            "--timeout",
+            "5",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2, r.stderr  # was 3, "stopped answering"
     assert json.loads(r.stdout)["error"]["code"] == "bad_request"

@@ -1,5 +1,6 @@
 """Broken training folders: each is reported in a sentence, nothing outside
 the corpus folder is read, and a missing matplotlib costs only the plot."""
+
 import json
 import logging
 import shutil
@@ -17,14 +18,16 @@ def test_bad_manifest_lines_are_skipped_and_reported(tmp_path, fixtures_dir, cap
     shutil.copy(fixtures_dir / "jig_6-8.mid", corpus / "midi" / "jig.mid")
     outside = tmp_path / "secret.mid"
     shutil.copy(fixtures_dir / "jig_6-8.mid", outside)
-    rows = [json.dumps({"path": "midi/jig.mid", "split": "train"}),
-            "this is not json",
-            json.dumps({"path": "../secret.mid", "split": "train"}),
-            json.dumps({"path": str(outside), "split": "train"}),
-            json.dumps({"path": "../../../../../../etc/passwd", "split": "train"}),
-            json.dumps(["midi/jig.mid"]),
-            json.dumps({"path": 7, "split": "train"}),
-            "[" * 5000]
+    rows = [
+        json.dumps({"path": "midi/jig.mid", "split": "train"}),
+        "this is not json",
+        json.dumps({"path": "../secret.mid", "split": "train"}),
+        json.dumps({"path": str(outside), "split": "train"}),
+        json.dumps({"path": "../../../../../../etc/passwd", "split": "train"}),
+        json.dumps(["midi/jig.mid"]),
+        json.dumps({"path": 7, "split": "train"}),
+        "[" * 5000,
+    ]
     (corpus / "manifest.jsonl").write_text("\n".join(rows) + "\n")
     caplog.set_level(logging.WARNING)
     assert midi_files(corpus, "train") == [corpus / "midi" / "jig.mid"]

@@ -1,6 +1,7 @@
 """Humanised timing for quantised training songs: onsets move, within
 bounds; swing moves only off-beat eighths; velocities follow a curve; the
 same seed gives the same song."""
+
 from __future__ import annotations
 
 import random
@@ -13,12 +14,14 @@ from midifill.model.training.humanise import JITTER, JITTER_CUT, SWING, humanise
 
 def grid_song(drums: bool = False, bars: int = 8) -> Song:
     """Eighth notes on a pitched track (and drums on every beat)."""
-    lead = Track("0", 73, False, [Note(60 + (i % 12), i * 0.5, 0.5, 80)
-                                  for i in range(bars * 8)], "melody")
+    lead = Track(
+        "0", 73, False, [Note(60 + (i % 12), i * 0.5, 0.5, 80) for i in range(bars * 8)], "melody"
+    )
     tracks = [lead]
     if drums:
-        tracks.append(Track("1", 0, True, [Note(36, float(i), 0.25, 100)
-                                           for i in range(bars * 4)], "drums"))
+        tracks.append(
+            Track("1", 0, True, [Note(36, float(i), 0.25, 100) for i in range(bars * 4)], "drums")
+        )
     return Song(tracks)
 
 
@@ -68,8 +71,9 @@ def test_swing_moves_only_the_off_beat_eighths_of_songs_with_drums():
     plain = grid_song()
     for seed in range(20):
         out = humanise(plain, random.Random(seed))
-        assert all(abs(y.start - x.start) <= JITTER * JITTER_CUT + 1e-9
-                   for x, y in moves(plain, out))
+        assert all(
+            abs(y.start - x.start) <= JITTER * JITTER_CUT + 1e-9 for x, y in moves(plain, out)
+        )
 
 
 def test_make_example_humanises_only_quantised_songs_and_is_reproducible():
@@ -84,8 +88,9 @@ def test_make_example_humanises_only_quantised_songs_and_is_reproducible():
     pos0, npos = tok.offset["POS"], tok.sizes["POS"]
 
     def off_eighths(examples):  # positions off the song's eighth-note grid (12 ticks)
-        return sum((t - pos0) % 12 != 0 for e in examples if e for t in e.tokens
-                   if pos0 <= t < pos0 + npos)
+        return sum(
+            (t - pos0) % 12 != 0 for e in examples if e for t in e.tokens if pos0 <= t < pos0 + npos
+        )
 
     assert off_eighths([draw(song, seed, 0.0) for seed in range(8)]) == 0
     assert off_eighths(got) > 10

@@ -1,6 +1,7 @@
 """model/limits.py is the one home of the limits and shared constants: the
 Python tree defines none of them a second time, the copies that the Lua and
 JS scripts must keep equal them, and the version is the package metadata's."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,9 +19,25 @@ ROOT = Path(__file__).resolve().parents[1]
 HOME = ROOT / "model" / "limits.py"
 SOURCES = sorted(p for d in ("model", "bridge", "demo") for p in (ROOT / d).rglob("*.py"))
 
-NAMES = ("MAX_PAYLOAD_BYTES", "MAX_REQUEST_CHARS", "MAX_NOTES", "MAX_BARS", "MAX_FILE_BYTES",
-         "CHUNK_BARS", "SPAN", "FILL_BARS", "CONTEXT_BARS", "OWN_CONTEXT_BARS", "CONTEXT",
-         "MIN_PITCHED_BEATS", "SHORT_TICKS", "OSC_PORT", "DEMO_PORT", "__version__", "VERSION")
+NAMES = (
+    "MAX_PAYLOAD_BYTES",
+    "MAX_REQUEST_CHARS",
+    "MAX_NOTES",
+    "MAX_BARS",
+    "MAX_FILE_BYTES",
+    "CHUNK_BARS",
+    "SPAN",
+    "FILL_BARS",
+    "CONTEXT_BARS",
+    "OWN_CONTEXT_BARS",
+    "CONTEXT",
+    "MIN_PITCHED_BEATS",
+    "SHORT_TICKS",
+    "OSC_PORT",
+    "DEMO_PORT",
+    "__version__",
+    "VERSION",
+)
 # A second definition: one of those names bound to a number or string, or one
 # of the literal values itself (the version goes through midifill.model.limits.version)
 SECOND = [
@@ -42,7 +59,7 @@ def _hits(path: Path) -> list[str]:
     out = []
     for pattern, what in SECOND:
         for m in pattern.finditer(text):
-            line = text[text.rfind("\n", 0, m.start()) + 1:text.find("\n", m.end())]
+            line = text[text.rfind("\n", 0, m.start()) + 1 : text.find("\n", m.end())]
             if not any(rel == f and s in line for f, s in ELSEWHERE):
                 out.append(f"{rel}: {what}: {line.strip()}")
     return out
@@ -59,8 +76,12 @@ def test_the_layers_read_the_same_values():
     from midifill.bridge import client, cmd_serve, protocol
     from midifill.model import midi_io
     from midifill.model.generation import engine, prompt, request
+
     assert protocol.MAX_REQUEST_CHARS == request.LIMITS["payload_bytes"] == 8 * 1024 * 1024
-    assert (midi_io.MAX_NOTES, midi_io.MAX_BARS) == (request.LIMITS["notes"], request.LIMITS["bars"])
+    assert (midi_io.MAX_NOTES, midi_io.MAX_BARS) == (
+        request.LIMITS["notes"],
+        request.LIMITS["bars"],
+    )
     assert engine.CONTEXT_BARS == prompt.OWN_CONTEXT_BARS == limits.CONTEXT_BARS
     assert engine.CHUNK_BARS == limits.CHUNK_BARS
     parser = argparse.ArgumentParser()
@@ -78,6 +99,7 @@ def _pyproject_version() -> str:
 def test_the_version_is_the_package_metadata():
     assert limits.version() == _pyproject_version()
     from midifill.bridge.cli import main
+
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0
@@ -88,8 +110,10 @@ def test_the_scripts_copies_equal_the_python_constants():
     reaper = ROOT / "daw_scripts" / "reaper"
     common = (reaper / "midifill_common.lua").read_text()
     assert re.search(r'^M\.VERSION = "([^"]+)"', common, re.M).group(1) == version
-    heads = {p.name: re.search(r"^-- @version (\S+)$", p.read_text(), re.M)
-             for p in reaper.glob("midifill - *.lua")}
+    heads = {
+        p.name: re.search(r"^-- @version (\S+)$", p.read_text(), re.M)
+        for p in reaper.glob("midifill - *.lua")
+    }
     assert len(heads) >= 4 and {h.group(1) for h in heads.values()} == {version}, heads
     assert re.search(r'key = "port",.*default = "(\d+)"', common).group(1) == port
     live = ROOT / "daw_scripts" / "ableton"
@@ -113,8 +137,12 @@ def test_training_flags_read_their_defaults_from_the_config():
 
 def test_training_config_loads_without_torch():
     import subprocess
-    code = ("import sys, midifill.model.training.config, midifill.model.training.pretokenise; "
-            "print('torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=ROOT, check=True)
+
+    code = (
+        "import sys, midifill.model.training.config, midifill.model.training.pretokenise; "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert out.stdout.strip() == "False"

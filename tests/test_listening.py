@@ -1,10 +1,16 @@
 """The chord response: which positions it reads, how it moves the CHORD
 tokens, and that it tells a network that follows its CHORD tokens from one
 that ignores them."""
+
 import numpy as np
 import pytest
 
-from midifill.model.evaluation.listening import chord_mass, chord_response, chord_targets, move_chords
+from midifill.model.evaluation.listening import (
+    chord_mass,
+    chord_response,
+    chord_targets,
+    move_chords,
+)
 from midifill.model.network.tokenizer import Tokenizer
 
 TOK = Tokenizer()
@@ -16,11 +22,37 @@ def seq(*names):
 
 
 # a prompt, then a 2-bar fill: bar 1 names C E G, bar 2 names no chord
-SEQ = seq("BOS", "TRACK", "PROGRAM_0", "BAR_4/4", "POS_0", "PITCH_50", "VEL_20", "DUR_12",
-          "TRACK_END", "FILL_START", "DENSITY_3",
-          "BAR_4/4", "CHORD_0", "CHORD_4", "CHORD_7", "POS_0", "PITCH_60", "VEL_20", "DUR_12",
-          "POS_12", "PITCH_67", "VEL_20", "DUR_12",
-          "BAR_4/4", "POS_0", "PITCH_62", "VEL_20", "DUR_12", "FILL_END")
+SEQ = seq(
+    "BOS",
+    "TRACK",
+    "PROGRAM_0",
+    "BAR_4/4",
+    "POS_0",
+    "PITCH_50",
+    "VEL_20",
+    "DUR_12",
+    "TRACK_END",
+    "FILL_START",
+    "DENSITY_3",
+    "BAR_4/4",
+    "CHORD_0",
+    "CHORD_4",
+    "CHORD_7",
+    "POS_0",
+    "PITCH_60",
+    "VEL_20",
+    "DUR_12",
+    "POS_12",
+    "PITCH_67",
+    "VEL_20",
+    "DUR_12",
+    "BAR_4/4",
+    "POS_0",
+    "PITCH_62",
+    "VEL_20",
+    "DUR_12",
+    "FILL_END",
+)
 
 
 def test_targets_are_the_fill_pitches_of_bars_that_name_a_chord():
@@ -66,6 +98,7 @@ def listener(follow: bool):
             for p in range(128):
                 out[i, plo + p] = 4.0 if p % 12 in heard else 0.0
         return out
+
     return logits_of
 
 

@@ -1,4 +1,5 @@
 """MIDI files in and out through the tick grid."""
+
 import pytest
 
 from midifill.model.errors import MidiFileError
@@ -17,8 +18,10 @@ def test_reads_multitrack_with_drums_and_tempo_change(fixtures_dir):
 
 def test_time_signature_changes_and_triplets(fixtures_dir):
     jig = read_midi(fixtures_dir / "jig_6-8.mid")
-    assert [(s.beat, s.numerator, s.denominator) for s in jig.time_signatures] == \
-        [(0.0, 6, 8), (24.0, 12, 8)]
+    assert [(s.beat, s.numerator, s.denominator) for s in jig.time_signatures] == [
+        (0.0, 6, 8),
+        (24.0, 12, 8),
+    ]
     assert [b.beats for b in jig.bars()] == [3.0] * 8 + [6.0] * 2
     waltz = read_midi(fixtures_dir / "waltz_3-4.mid")
     starts = sorted(n.start for n in waltz.tracks[2].notes)[:5]
@@ -30,8 +33,9 @@ def test_empty_file_gives_an_empty_song(fixtures_dir):
     assert song.tracks == [] and song.end_beat == 0
 
 
-@pytest.mark.parametrize("name, words", [("corrupt.mid", "corrupt"),
-                                         ("not_midi.mid", "not a MIDI file")])
+@pytest.mark.parametrize(
+    "name, words", [("corrupt.mid", "corrupt"), ("not_midi.mid", "not a MIDI file")]
+)
 def test_bad_files_raise_clear_errors(fixtures_dir, name, words):
     with pytest.raises(MidiFileError, match=words):
         read_midi(fixtures_dir / name)
@@ -49,15 +53,18 @@ def test_write_and_read_back(fixtures_dir, tmp_path):
     song = read_midi(fixtures_dir / "jig_6-8.mid")
     out = write_midi(song, tmp_path / "again.mid")
     again = read_midi(out)
-    assert [(n.pitch, n.start, n.duration) for n in again.tracks[1].notes] == \
-        [(n.pitch, n.start, n.duration) for n in song.tracks[1].notes]
+    assert [(n.pitch, n.start, n.duration) for n in again.tracks[1].notes] == [
+        (n.pitch, n.start, n.duration) for n in song.tracks[1].notes
+    ]
     assert again.time_signatures == song.time_signatures
     assert not list(tmp_path.glob(".tmp-*"))  # nothing half-written left behind
 
 
 def test_one_channel_assignment_for_files_and_the_synth():
     from types import SimpleNamespace
+
     from midifill.model.midi_io import DRUM_CHANNEL, track_channels
+
     tracks = [SimpleNamespace(is_drum=d) for d in [False] * 9 + [True] + [False] * 7 + [True]]
     chans = track_channels(tracks)
     assert chans[9] == chans[-1] == DRUM_CHANNEL

@@ -1,6 +1,7 @@
 """The demo's wheel synthesizer (demo/midirenderer_synth.py): the SoundFont
 player a pip-only install on macOS and Windows gets, held against FluidSynth
 where both exist."""
+
 import io
 from pathlib import Path
 
@@ -48,8 +49,8 @@ def test_midirenderer_plays_the_song_as_fluidsynth_does(monkeypatch):
     assert wheel.shape[0] == 2 and wheel.dtype == np.float32 and seen[-1] == 1.0
     assert 0.05 < np.abs(wheel).max() < 1.0
     # the last second is the tail: releases fade, nothing is cut off
-    tail = wheel[:, -render.SAMPLE_RATE // 10:]
-    assert np.sqrt(np.mean(tail ** 2)) < 0.01
+    tail = wheel[:, -render.SAMPLE_RATE // 10 :]
+    assert np.sqrt(np.mean(tail**2)) < 0.01
     monkeypatch.setenv(render.SYNTH_ENV, "fluidsynth")
     ok, why = render.synth_available()
     if not ok:

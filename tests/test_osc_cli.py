@@ -1,5 +1,6 @@
 """`midifill request` and `midifill serve` as the REAPER scripts and people
 run them: real processes, real UDP, the real engine."""
+
 import json
 import re
 import signal
@@ -11,16 +12,22 @@ from argparse import Namespace
 from pathlib import Path
 
 import pytest
+from test_osc_server import Gate, Peer, assert_inside, engine, fill, serve  # noqa: F401
 
 from midifill.bridge import protocol as p
-from test_osc_server import Gate, Peer, assert_inside, engine, fill, serve  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def midifill(*args, stdin=None, timeout=30):
-    return subprocess.run([sys.executable, "-m", "midifill.bridge.cli", *args], cwd=ROOT, input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "midifill.bridge.cli", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def dead_port():
@@ -46,8 +53,9 @@ def test_request_from_stdin_and_from_a_file(serve, tmp_path):
     assert done.returncode == 0 and json.loads(done.stdout)["queue_limit"] == 16
 
 
-@pytest.mark.parametrize("text, word", [("{not json", "not JSON"), ("[1, 2]", "JSON object"),
-                                        ("", "not JSON")])
+@pytest.mark.parametrize(
+    "text, word", [("{not json", "not JSON"), ("[1, 2]", "JSON object"), ("", "not JSON")]
+)
 def test_bad_input_exits_2(text, word):
     done = midifill("request", "--port", str(dead_port()), stdin=text)
     assert done.returncode == 2
@@ -68,8 +76,7 @@ def test_a_request_the_engine_rejects_exits_2_naming_the_field(serve):
 def test_no_server_exits_3_and_says_how_to_start_one():
     started = time.monotonic()
     port = dead_port()
-    done = midifill("request", "--port", str(port), "--timeout", "0.5",
-                    stdin=json.dumps(fill()))
+    done = midifill("request", "--port", str(port), "--timeout", "0.5", stdin=json.dumps(fill()))
     assert done.returncode == 3
     assert f"midifill serve --port {port}" in done.stderr
     assert json.loads(done.stdout)["error"]["code"] == "no_server"
@@ -94,14 +101,32 @@ def test_busy_exits_4(serve):
 
 def test_request_starts_without_torch_or_the_model():
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "midifill.bridge.cli", "request", "--ping",
-         "--port", str(dead_port()), "--timeout", "0.1"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "midifill.bridge.cli",
+            "request",
+            "--ping",
+            "--port",
+            str(dead_port()),
+            "--timeout",
+            "0.1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 3
     modules = re.findall(r"^import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)$", done.stderr, re.M)
     names = {name for _, _, name in modules}
     # of the engine's package only its plain constants (the payload limit, the port)
-    assert {n for n in names if n.startswith("midifill.model")} == {"midifill.model", "midifill.model.limits"}
+    assert {n for n in names if n.startswith("midifill.model")} == {
+        "midifill.model",
+        "midifill.model.limits",
+    }
     assert not {n for n in names if n == "torch" or n.startswith("torch.")}
     # how long those imports take is a figure of `midifill bench`
     # (request_import_ms), not a timed assertion that a busy machine fails
@@ -114,8 +139,16 @@ def test_serve_refuses_a_network_address_without_a_token():
 
 def test_serve_warns_on_a_network_address_with_a_token(capsys):
     from midifill.bridge import cmd_serve
-    args = Namespace(host="0.0.0.0", port=0, token="t", model="/no/such/model.pt",
-                     queue_limit=16, demo=False, demo_port=7860)
+
+    args = Namespace(
+        host="0.0.0.0",
+        port=0,
+        token="t",
+        model="/no/such/model.pt",
+        queue_limit=16,
+        demo=False,
+        demo_port=7860,
+    )
     assert cmd_serve.run(args) == 1
     err = capsys.readouterr().err
     assert "WARNING" in err and "cannot load the model" in err
@@ -123,9 +156,23 @@ def test_serve_warns_on_a_network_address_with_a_token(capsys):
 
 def test_serve_and_request_as_processes(tiny_checkpoint):
     port = dead_port()
-    proc = subprocess.Popen([sys.executable, "-m", "midifill.bridge.cli", "--log-level", "INFO", "serve",
-                             "--port", str(port), "--model", str(tiny_checkpoint)],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "midifill.bridge.cli",
+            "--log-level",
+            "INFO",
+            "serve",
+            "--port",
+            str(port),
+            "--model",
+            str(tiny_checkpoint),
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while midifill("request", "--ping", "--port", str(port), "--timeout", "1").returncode:

@@ -3,12 +3,14 @@ ways, over real UDP with the real engine, while pings are answered.
 
 Its own file because the result takes the tiny model 20-30 s to write on two
 shared cores: a 64 KB result is ~2,500 notes."""
+
 import threading
 import time
 
+from test_osc_server import assert_inside, engine, fill, serve  # noqa: F401 (fixtures)
+
 from midifill.bridge import protocol as p
 from midifill.bridge.client import Client
-from test_osc_server import assert_inside, engine, fill, serve  # noqa: F401 (fixtures)
 
 
 def test_request_and_result_over_64_kb_while_pings_are_answered(serve):
@@ -25,8 +27,9 @@ def test_request_and_result_over_64_kb_while_pings_are_answered(serve):
     def send():
         try:
             with Client(port=server.port, timeout=30) as client:
-                answer["response"] = client.request(request, msg_id="big",
-                                                    on_progress=progress.append)
+                answer["response"] = client.request(
+                    request, msg_id="big", on_progress=progress.append
+                )
         except Exception as exc:  # reported below, on the test's thread
             answer["error"] = exc
 
@@ -48,8 +51,10 @@ def test_request_and_result_over_64_kb_while_pings_are_answered(serve):
     assert "error" not in answer, answer["error"]
     response = answer["response"]
     size = len(p.encode_json(response))
-    print(f"result {size} bytes in {len(p.split_json(response))} chunks; "
-          f"ping max {max(latencies) * 1000:.0f} ms")
+    print(
+        f"result {size} bytes in {len(p.split_json(response))} chunks; "
+        f"ping max {max(latencies) * 1000:.0f} ms"
+    )
     assert len(latencies) >= 3, "the generation ended before 3 pings: make it longer"
     assert max(latencies) < 0.5, latencies
     assert size > 64 * 1024

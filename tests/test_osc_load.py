@@ -1,10 +1,12 @@
 """The OSC bridge under load, over real UDP with the real engine: 8 clients
 sending 25 requests each at once."""
+
 import concurrent.futures
 import time
 
-from midifill.bridge.client import Client
 from test_osc_server import assert_inside, engine, fill, serve  # noqa: F401 (fixtures)
+
+from midifill.bridge.client import Client
 
 
 def test_eight_clients_times_25_requests_each_get_their_own_answer(serve):
@@ -28,6 +30,5 @@ def test_eight_clients_times_25_requests_each_get_their_own_answer(serve):
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         notes = list(pool.map(one_client, range(8)))
-    print(f"200 requests from 8 clients in {time.monotonic() - started:.1f} s, "
-          f"{sum(notes)} notes")
+    print(f"200 requests from 8 clients in {time.monotonic() - started:.1f} s, {sum(notes)} notes")
     assert sum(notes) >= 100  # the range check above had notes to look at

@@ -1,4 +1,5 @@
 """The wire protocol alone: ids, argument checks, chunking and reassembly."""
+
 import random
 
 import pytest
@@ -7,16 +8,38 @@ from midifill.bridge import protocol as p
 
 
 def test_addresses_live_under_midifill():
-    for name in ("PING", "STATUS", "REQUEST", "RESEND", "CANCEL", "PONG", "ACK", "PROGRESS",
-                 "RESULT", "ERROR", "CANCELLED"):
+    for name in (
+        "PING",
+        "STATUS",
+        "REQUEST",
+        "RESEND",
+        "CANCEL",
+        "PONG",
+        "ACK",
+        "PROGRESS",
+        "RESULT",
+        "ERROR",
+        "CANCELLED",
+    ):
         assert getattr(p, name).startswith("/midifill/")
 
 
-@pytest.mark.parametrize("value, ok", [
-    ("req-42", True), ("a", True), ("A.b:c_d-9", True), ("x" * 64, True),
-    ("", False), ("x" * 65, False), ("has space", False), ("é", False), ("a/b", False),
-    (42, False), (None, False),
-])
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        ("req-42", True),
+        ("a", True),
+        ("A.b:c_d-9", True),
+        ("x" * 64, True),
+        ("", False),
+        ("x" * 65, False),
+        ("has space", False),
+        ("é", False),
+        ("a/b", False),
+        (42, False),
+        (None, False),
+    ],
+)
 def test_ids(value, ok):
     assert p.is_valid_id(value) is ok
 
@@ -77,6 +100,7 @@ def test_chunks_round_trip_in_any_order_with_duplicates():
 
 def test_a_chunk_datagram_stays_under_8_kb():
     from pythonosc.osc_message_builder import OscMessageBuilder
+
     builder = OscMessageBuilder(address=p.RESULT)
     for arg in ("x" * 64, p.MAX_CHUNKS - 1, p.MAX_CHUNKS, "y" * p.CHUNK_CHARS):
         builder.add_arg(arg)
@@ -94,17 +118,26 @@ def test_assembly_rejects_bad_chunks():
     assert assembly.add(1, 3, "a") is True
     assert assembly.add(1, 3, "a") is False  # duplicate
     for index, count, chunk, code, word in [
-            (3, 3, "x", "bad_chunk", "out of range"), (-1, 3, "x", "bad_chunk", "out of range"),
-            (0, 4, "x", "bad_chunk", "count changed"),
-            (0, 3, "x" * (p.CHUNK_CHARS + 1), "too_large", "over the limit")]:
+        (3, 3, "x", "bad_chunk", "out of range"),
+        (-1, 3, "x", "bad_chunk", "out of range"),
+        (0, 4, "x", "bad_chunk", "count changed"),
+        (0, 3, "x" * (p.CHUNK_CHARS + 1), "too_large", "over the limit"),
+    ]:
         with pytest.raises(p.ProtocolError) as err:
             assembly.add(index, count, chunk)
         assert err.value.code == code and word in err.value.message
     assert assembly.missing() == [0, 2]
 
 
-@pytest.mark.parametrize("text, word", [("{", "not valid JSON"), ("[1]", "JSON object"),
-                                        ("", "not valid JSON"), ("[" * 100000, "JSON")])
+@pytest.mark.parametrize(
+    "text, word",
+    [
+        ("{", "not valid JSON"),
+        ("[1]", "JSON object"),
+        ("", "not valid JSON"),
+        ("[" * 100000, "JSON"),
+    ],
+)
 def test_bad_json(text, word):
     with pytest.raises(p.ProtocolError) as err:
         p.decode_json_object(text)
@@ -121,11 +154,13 @@ def test_exit_codes():
 
 def test_payload_limit_matches_the_engine():
     from midifill.model.generation.request import LIMITS
+
     assert p.MAX_REQUEST_CHARS == LIMITS["payload_bytes"]
 
 
 def test_docs_list_every_address_and_error_code():
     from pathlib import Path
+
     doc = (Path(__file__).parents[1] / "docs" / "osc.md").read_text()
     for address in p.SCHEMAS:
         assert f"`{address}`" in doc
@@ -136,7 +171,9 @@ def test_docs_list_every_address_and_error_code():
 
 def test_handler_docstrings_show_the_documented_examples():
     from pathlib import Path
+
     from midifill.bridge import handlers
+
     doc = (Path(__file__).parents[1] / "docs" / "osc.md").read_text()
     for address, handler in handlers.HANDLERS.items():
         example = handler.__doc__.split(address + " ", 1)[1].splitlines()[0]

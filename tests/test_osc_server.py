@@ -1,6 +1,7 @@
 """The OSC bridge over real UDP: the real server on a free loopback port, the
 real engine (the tiny test checkpoint), the Python client, raw datagrams and
 liblo's oscsend/oscdump as clients written elsewhere."""
+
 import logging
 import os
 import random
@@ -10,13 +11,13 @@ import threading
 import time
 
 import pytest
+from conftest import read_lines, require_tool
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from midifill.bridge import protocol as p
 from midifill.bridge.client import Client, NoServerError, ServerError
 from midifill.bridge.server import Server
-from conftest import read_lines, require_tool
 
 LOG = "midifill.bridge"
 
@@ -24,7 +25,9 @@ LOG = "midifill.bridge"
 @pytest.fixture(scope="module")
 def engine(tiny_checkpoint):
     import torch
+
     from midifill.model import Engine
+
     # On this shared 2-core machine torch's second thread mostly spins while
     # the other cores are busy: one thread is several times faster.
     threads = torch.get_num_threads()
@@ -42,6 +45,7 @@ def serve(engine):
         server = Server(engine, "127.0.0.1", 0, **options).start()
         servers.append(server)
         return server
+
     yield start
     for server in servers:
         assert server.alive(), "the server stopped serving"
@@ -51,10 +55,14 @@ def serve(engine):
 def fill(start=4.0, end=8.0, variations=1, seed=1, notes=None, mode="fill"):
     """A bass line over two bars around the target, as a DAW script sends it."""
     notes = notes if notes is not None else [[40 + i % 5, i * 0.5, 0.5, 96] for i in range(32)]
-    return {"mode": mode, "time_signature": [4, 4], "tempo": 120.0,
-            "tracks": [{"id": "bass", "program": 33, "is_drum": False, "notes": notes}],
-            "target": {"track": "bass", "start": start, "end": end},
-            "controls": {"seed": seed, "variations": variations}}
+    return {
+        "mode": mode,
+        "time_signature": [4, 4],
+        "tempo": 120.0,
+        "tracks": [{"id": "bass", "program": 33, "is_drum": False, "notes": notes}],
+        "target": {"track": "bass", "start": start, "end": end},
+        "controls": {"seed": seed, "variations": variations},
+    }
 
 
 def assert_inside(response, start, end):
@@ -124,6 +132,7 @@ class Peer:
 
 # --- round trips -----------------------------------------------------------------
 
+
 def test_ping_status_and_a_fill_round_trip(serve, engine):
     server = serve()
     with Client(port=server.port) as client:
@@ -153,12 +162,16 @@ def test_answers_go_to_the_named_reply_port_not_the_source_port(serve):
 
 # --- a generation in progress: ping, status, cancel, busy ----------------------------
 
+
 def test_ping_and_status_answer_while_a_generation_runs(serve):
     gate = Gate()
     server = serve(progress_hook=gate)
     result = {}
-    worker = threading.Thread(target=lambda: result.update(
-        answer=Client(port=server.port, timeout=30).request(fill(), msg_id="long-1")))
+    worker = threading.Thread(
+        target=lambda: result.update(
+            answer=Client(port=server.port, timeout=30).request(fill(), msg_id="long-1")
+        )
+    )
     worker.start()
     assert gate.entered.wait(20), "the engine never reported progress"
     with Client(port=server.port, timeout=2) as client:
@@ -277,6 +290,7 @@ def test_no_datagram_is_sent_while_the_shared_state_is_locked(engine):
     def checked_send(host, port, address, *args):
         sent.append((address, args[0] if args else None, jobs.lock._is_owned()))
         send(host, port, address, *args)
+
     server.send = checked_send
     server.start()
     peer = Peer(server.port)
@@ -306,8 +320,10 @@ def test_no_datagram_is_sent_while_the_shared_state_is_locked(engine):
 
 # --- bad input and lost datagrams ------------------------------------------------------
 
+
 def malformed_datagrams(port, rng):
     """(datagram, id or None, expected error code or None) of every kind."""
+
     def msg(address, *args):
         builder = OscMessageBuilder(address=address)
         for arg in args:
@@ -316,14 +332,14 @@ def malformed_datagrams(port, rng):
 
     kinds = [
         lambda i: (bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 300))), None, None),
-        lambda i: (b"/midifill/ping\x00\x00,is\x00\x00\x00", None, None),       # truncated
+        lambda i: (b"/midifill/ping\x00\x00,is\x00\x00\x00", None, None),  # truncated
         lambda i: (b"#bundle\x00" + os.urandom(20), None, None),
         lambda i: (b"/midifill/request\x00\x00\x00,s\x00\x00\xff\xfe\xfd\x00", None, None),
         lambda i: (msg("/midifill/nope", port, f"u{i}"), f"u{i}", "unknown_address"),
         lambda i: (msg("/midifill/*", port, f"w{i}"), f"w{i}", "unknown_address"),  # a pattern
         lambda i: (msg("/other/app", 1.5), "", "unknown_address"),  # to the source port
-        lambda i: (msg(p.PING, str(port), f"x{i}"), None, None),                  # port as string
-        lambda i: (msg(p.PING, f"x{i}", port), None, None),                       # swapped
+        lambda i: (msg(p.PING, str(port), f"x{i}"), None, None),  # port as string
+        lambda i: (msg(p.PING, f"x{i}", port), None, None),  # swapped
         lambda i: (msg(p.STATUS, port, (1.5, "f")), None, None),
         lambda i: (msg(p.REQUEST, f"m{i}", port, 5, 2, "{}"), f"m{i}", "bad_chunk"),
         lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 0, "{}"), f"m{i}", "bad_chunk"),
@@ -335,7 +351,7 @@ def malformed_datagrams(port, rng):
         lambda i: (msg(p.REQUEST, f"m{i}", port, 0, 1, "x" * 7000), f"m{i}", "too_large"),
         lambda i: (msg(p.REQUEST, "bad id!", port, 0, 1, "{}"), "bad id!", "bad_args"),
         lambda i: (msg(p.CANCEL, f"m{i}", port, ("extra", "s"), 3), f"m{i}", "bad_args"),
-        lambda i: (msg(p.RESEND, f"m{i}", port, 0), f"m{i}", "bad_chunk"),         # unknown id
+        lambda i: (msg(p.RESEND, f"m{i}", port, 0), f"m{i}", "bad_chunk"),  # unknown id
         lambda i: (msg(p.PING, port, f"m{i}", True), f"m{i}", "bad_args"),
     ]
     for i in range(1000):
@@ -365,8 +381,13 @@ def test_a_thousand_malformed_datagrams_then_a_normal_request(serve, caplog):
                 pacer.ping()
         pacer.close()
         # A few requests the engine rejects: each one names the field.
-        for i, bad in enumerate([{"mode": "sing"}, {**fill(), "tracks": "none"},
-                                 {**fill(), "controls": {"variations": 99}}]):
+        for i, bad in enumerate(
+            [
+                {"mode": "sing"},
+                {**fill(), "tracks": "none"},
+                {**fill(), "controls": {"variations": 99}},
+            ]
+        ):
             peer.send(p.REQUEST, f"engine-{i}", peer.port, 0, 1, p.encode_json(bad))
             expected[f"engine-{i}"] = "bad_request"
         with Client(port=server.port, timeout=20) as client:
@@ -383,8 +404,14 @@ def test_a_thousand_malformed_datagrams_then_a_normal_request(serve, caplog):
     assert 10 <= len(dropped) < 300
     assert not [r for r in caplog.records if r.exc_info], "no traceback for bad input"
     text = caplog.text
-    for phrase in ("not OSC", "unknown address", "bad_chunk", "bad_json", "bad_args",
-                   "bad_request"):
+    for phrase in (
+        "not OSC",
+        "unknown address",
+        "bad_chunk",
+        "bad_json",
+        "bad_args",
+        "bad_request",
+    ):
         assert phrase in text
 
 
@@ -430,8 +457,13 @@ class LossyClient(Client):
 
 def test_the_client_retries_lost_chunks_both_ways(serve):
     server = serve()
-    request = fill(0.0, 8.0, variations=4, seed=5,
-                   notes=[[40 + i % 7, 8 + i * 0.25, 0.25, 90] for i in range(1500)])
+    request = fill(
+        0.0,
+        8.0,
+        variations=4,
+        seed=5,
+        notes=[[40 + i % 7, 8 + i * 0.25, 0.25, 90] for i in range(1500)],
+    )
     with LossyClient(port=server.port, timeout=20) as client:
         response = client.request(request)
     assert_inside(response, 0.0, 8.0)
@@ -470,6 +502,7 @@ def test_no_server_is_a_clear_error(serve):
 
 # --- liblo: an OSC implementation written elsewhere -------------------------------------
 
+
 def _liblo(name):
     return require_tool(name)  # Debian liblo-tools
 
@@ -483,12 +516,17 @@ def test_liblo_oscsend_ping_and_oscdump_receives_the_pong(serve, engine):
     dump = subprocess.Popen([oscdump, "-L", str(dump_port)], stdout=subprocess.PIPE, text=True)
     try:
         time.sleep(0.3)  # let oscdump bind
-        for address, types, values in [(p.PING, "is", [str(dump_port), "liblo-1"]),
-                                       (p.STATUS, "is", [str(dump_port), "liblo-2"]),
-                                       (p.PING, "ss", ["nine", "liblo-3"]),
-                                       (p.CANCEL, "si", ["liblo-4", str(dump_port)])]:
-            subprocess.run([oscsend, "127.0.0.1", str(server.port), address, types, *values],
-                           check=True, timeout=5)
+        for address, types, values in [
+            (p.PING, "is", [str(dump_port), "liblo-1"]),
+            (p.STATUS, "is", [str(dump_port), "liblo-2"]),
+            (p.PING, "ss", ["nine", "liblo-3"]),
+            (p.CANCEL, "si", ["liblo-4", str(dump_port)]),
+        ]:
+            subprocess.run(
+                [oscsend, "127.0.0.1", str(server.port), address, types, *values],
+                check=True,
+                timeout=5,
+            )
         # "<timetag> <address> <types> <args>"; a lost reply ends the wait, not the run
         lines = [line.strip().split(" ", 1)[-1] for line in read_lines(dump.stdout, 3, 5.0)]
     finally:
@@ -505,9 +543,22 @@ def test_liblo_oscsend_sends_a_whole_request(serve):
     server = serve()
     peer = Peer(server.port)
     try:
-        subprocess.run([oscsend, "127.0.0.1", str(server.port), p.REQUEST, "siiis", "liblo-req",
-                        str(peer.port), "0", "1", p.encode_json(fill(4.0, 5.0))],
-                       check=True, timeout=5)
+        subprocess.run(
+            [
+                oscsend,
+                "127.0.0.1",
+                str(server.port),
+                p.REQUEST,
+                "siiis",
+                "liblo-req",
+                str(peer.port),
+                "0",
+                "1",
+                p.encode_json(fill(4.0, 5.0)),
+            ],
+            check=True,
+            timeout=5,
+        )
         assert peer.wait_for(p.ACK, "liblo-req") == ["liblo-req", 0]
         _, index, count, chunk = peer.wait_for(p.RESULT, "liblo-req", timeout=20)
         assert (index, count) == (0, 1) and '"variations"' in chunk
@@ -516,6 +567,7 @@ def test_liblo_oscsend_sends_a_whole_request(serve):
 
 
 # --- no loops, no amplification, clients apart (issue 30) --------------------------
+
 
 class Counted:
     """The server's socket, counting what it sends (sendto is read-only on a
@@ -564,12 +616,14 @@ def test_a_bundle_of_resends_is_answered_at_most_four_times_its_size(serve):
     server = serve()
     peer = Peer(server.port)
     try:
-        response = Client(port=server.port, timeout=30).request(fill(0.0, 16.0, variations=8),
-                                                                  msg_id="big-1")
+        response = Client(port=server.port, timeout=30).request(
+            fill(0.0, 16.0, variations=8), msg_id="big-1"
+        )
         assert response["variations"]
         # the Client's reply port owns "big-1"; resends for it from the peer's
         # port are another client's, and name the owner's port to be answered
-        from pythonosc.osc_bundle_builder import OscBundleBuilder, IMMEDIATELY
+        from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+
         owner_port = server.jobs.kept["big-1"].reply[1]
         bundle = OscBundleBuilder(IMMEDIATELY)
         for _ in range(400):

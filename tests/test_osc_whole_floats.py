@@ -6,6 +6,7 @@ not documented. So the server takes 9001.0 as 9001 for every int argument
 (ports, chunk index and count), and still refuses 9001.5, NaN and numbers
 outside int32.
 """
+
 import json
 import math
 import socket
@@ -26,7 +27,7 @@ def test_parse_args_takes_whole_floats_as_ints():
     assert p.parse_args(p.RESEND, ("r1", 9001.0, 3.0))["index"] == 3
 
 
-@pytest.mark.parametrize("bad", [9001.5, math.nan, math.inf, 2.0 ** 31, -(2.0 ** 31) - 1])
+@pytest.mark.parametrize("bad", [9001.5, math.nan, math.inf, 2.0**31, -(2.0**31) - 1])
 def test_parse_args_still_refuses_other_floats(bad):
     with pytest.raises(p.ProtocolError) as err:
         p.parse_args(p.REQUEST, ("r1", 9001, bad, 1, "{}"))
@@ -56,13 +57,24 @@ def test_a_client_that_sends_only_floats_is_answered(tiny_engine):
             pong = OscMessage(sock.recv(65535))
             assert (pong.address, pong.params[0]) == (p.PONG, "f-ping")
 
-            request = {"mode": "fill", "time_signature": [4, 4], "tempo": 120.0,
-                       "tracks": [{"id": "a", "program": 0, "is_drum": False,
-                                   "notes": [[60 + i % 5, i * 0.5, 0.5, 90] for i in range(16)]}],
-                       "target": {"track": "a", "start": 4.0, "end": 8.0},
-                       "controls": {"seed": 3, "variations": 1}}
-            sock.sendto(_message(p.REQUEST, "f-req", port, 0.0, 1.0, json.dumps(request)),
-                        server.address)
+            request = {
+                "mode": "fill",
+                "time_signature": [4, 4],
+                "tempo": 120.0,
+                "tracks": [
+                    {
+                        "id": "a",
+                        "program": 0,
+                        "is_drum": False,
+                        "notes": [[60 + i % 5, i * 0.5, 0.5, 90] for i in range(16)],
+                    }
+                ],
+                "target": {"track": "a", "start": 4.0, "end": 8.0},
+                "controls": {"seed": 3, "variations": 1},
+            }
+            sock.sendto(
+                _message(p.REQUEST, "f-req", port, 0.0, 1.0, json.dumps(request)), server.address
+            )
             seen = []
             while not seen or seen[-1].address not in (p.RESULT, p.ERROR):
                 seen.append(OscMessage(sock.recv(65535)))

@@ -1,6 +1,7 @@
 """bridge/osc_wire.py, the client's own OSC codec, against python-osc (which
 the server uses): the same bytes for the same arguments, the same
 arguments read back, and a clear refusal of what is not a message."""
+
 import random
 import struct
 
@@ -20,10 +21,31 @@ def _python_osc(address, args) -> bytes:
 
 def _values(rng: random.Random):
     return [
-        "", "x", "abc", "abcd", "ünï€ode", "req-" + "f" * 16, '{"notes": [[60, 0.5]]}' * rng.randint(0, 40),
-        0, 1, -1, 2**31 - 1, -2**31, 2**31, -2**31 - 1, 2**40, rng.randint(-2**62, 2**62),
-        0.0, 0.5, -3.25, rng.random(), True, False, None,
-        b"a", b"abcd",  # python-osc refuses an empty blob
+        "",
+        "x",
+        "abc",
+        "abcd",
+        "ünï€ode",
+        "req-" + "f" * 16,
+        '{"notes": [[60, 0.5]]}' * rng.randint(0, 40),
+        0,
+        1,
+        -1,
+        2**31 - 1,
+        -(2**31),
+        2**31,
+        -(2**31) - 1,
+        2**40,
+        rng.randint(-(2**62), 2**62),
+        0.0,
+        0.5,
+        -3.25,
+        rng.random(),
+        True,
+        False,
+        None,
+        b"a",
+        b"abcd",  # python-osc refuses an empty blob
         bytes(rng.randrange(256) for _ in range(rng.randint(1, 9))),
     ]
 
@@ -46,8 +68,17 @@ def test_what_python_osc_writes_for_the_server_reads_back():
     assert osc_wire.decode(_python_osc("/midifill/pong", [])) == ("/midifill/pong", ())
 
 
-@pytest.mark.parametrize("data", [b"", b"no slash\0\0\0\0", b"/a\0\0,i\0\0\0\0",
-                                  b"/a\0\0,q\0\0", b"/a\0\0,b\0\0\x7f\0\0\0", b"/a\0\0xyz\0"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"no slash\0\0\0\0",
+        b"/a\0\0,i\0\0\0\0",
+        b"/a\0\0,q\0\0",
+        b"/a\0\0,b\0\0\x7f\0\0\0",
+        b"/a\0\0xyz\0",
+    ],
+)
 def test_what_is_not_a_message_is_refused(data):
     with pytest.raises((ValueError, struct.error)):
         osc_wire.decode(data)

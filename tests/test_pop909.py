@@ -3,6 +3,7 @@ songs: a few bars of MIDI with a beat file written here (no POP909 data is
 committed). The MIDI is written at a fixed 100 bpm while the beat file says
 the song was played with a drifting beat, so a right mapping has to go
 through the beat file."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,14 @@ import mido
 import pytest
 
 from midifill.model.corpus import build as corpus
-from midifill.model.corpus.pop909 import (TRACKS, BeatFileError, bar_starts, read_beats,
-                                 song_folders, song_from_folder)
+from midifill.model.corpus.pop909 import (
+    TRACKS,
+    BeatFileError,
+    bar_starts,
+    read_beats,
+    song_folders,
+    song_from_folder,
+)
 from midifill.model.corpus.reserve import ReserveCheckError
 from midifill.model.splits import split_of
 
@@ -26,7 +33,8 @@ DOWN2 = [1, 0, 1, 0, 1, 0, 1, 0, 1, 0]
 def write_beats(folder: Path, times, duple, quad) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "beat_midi.txt").write_text(
-        "".join(f"{t} {float(a)} {float(b)}\n" for t, a, b in zip(times, duple, quad)))
+        "".join(f"{t} {float(a)} {float(b)}\n" for t, a, b in zip(times, duple, quad))
+    )
 
 
 def write_song(folder: Path, notes: dict[str, list[tuple[int, float, float, int]]]) -> Path:
@@ -36,10 +44,16 @@ def write_song(folder: Path, notes: dict[str, list[tuple[int, float, float, int]
     for ch, (name, items) in enumerate(notes.items()):
         events = []
         for pitch, a, b, vel in items:
-            events.append((round(a / 0.6 * 480), 1, mido.Message("note_on", channel=ch, note=pitch,
-                                                                   velocity=vel)))
-            events.append((round(b / 0.6 * 480), 0, mido.Message("note_off", channel=ch,
-                                                                  note=pitch)))
+            events.append(
+                (
+                    round(a / 0.6 * 480),
+                    1,
+                    mido.Message("note_on", channel=ch, note=pitch, velocity=vel),
+                )
+            )
+            events.append(
+                (round(b / 0.6 * 480), 0, mido.Message("note_off", channel=ch, note=pitch))
+            )
         track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
         now = 0
         for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
@@ -62,15 +76,24 @@ def pop(tmp_path):
     root = tmp_path / "POP909"
     for name in ("001", "002"):
         write_beats(root / name, BEATS, DOWN2, DOWN4)
-        write_song(root / name, {
-            # the pickup (beat 0), the first downbeat (beat 1), an off-beat eighth
-            # played 3 % late (beat 2.53), the second bar's downbeat (beat 5)
-            "MELODY": [(60, mid_time(0), mid_time(0.5), 90), (62, mid_time(1), mid_time(2), 100),
-                       (64, mid_time(2.53), mid_time(3), 80), (65, mid_time(5), mid_time(7), 70)],
-            "PIANO": [(48, mid_time(1), mid_time(5), 60), (50 + int(name), mid_time(5),
-                                                           mid_time(9), 60)],
-            "BRIDGE": [],
-        })
+        write_song(
+            root / name,
+            {
+                # the pickup (beat 0), the first downbeat (beat 1), an off-beat eighth
+                # played 3 % late (beat 2.53), the second bar's downbeat (beat 5)
+                "MELODY": [
+                    (60, mid_time(0), mid_time(0.5), 90),
+                    (62, mid_time(1), mid_time(2), 100),
+                    (64, mid_time(2.53), mid_time(3), 80),
+                    (65, mid_time(5), mid_time(7), 70),
+                ],
+                "PIANO": [
+                    (48, mid_time(1), mid_time(5), 60),
+                    (50 + int(name), mid_time(5), mid_time(9), 60),
+                ],
+                "BRIDGE": [],
+            },
+        )
     return root
 
 
@@ -109,7 +132,12 @@ def test_triple_time_and_irregular_bars(tmp_path):
     write_song(folder, {"MELODY": [(60 + i, 0.5 * i, 0.5 * i + 0.4, 80) for i in range(14)]})
     song = song_from_folder(folder)
     assert [(b.start, b.numerator) for b in song.bars()] == [
-        (0.0, 3), (3.0, 3), (6.0, 3), (9.0, 2), (11.0, 3)]
+        (0.0, 3),
+        (3.0, 3),
+        (6.0, 3),
+        (9.0, 2),
+        (11.0, 3),
+    ]
 
 
 def test_a_long_annotated_bar_is_cut_to_the_tokenizer_s_longest():
@@ -170,8 +198,7 @@ def test_a_corpus_built_unchecked_is_checked_on_the_next_build(pop, tmp_path):
     assert summary["items_not_reserve_checked"] == 0 and summary["items_built_now"] == {}
     assert not (out / "midi/pop909/001.mid").exists()
     # and it stays out on a later build with the same checker
-    assert corpus.build(out, ["pop909"], progress=False, pop909=pop,
-                        reserved=check)["files"] == 1
+    assert corpus.build(out, ["pop909"], progress=False, pop909=pop, reserved=check)["files"] == 1
 
 
 def test_a_bad_checker_is_refused(tmp_path):
@@ -184,16 +211,31 @@ def test_a_bad_checker_is_refused(tmp_path):
 
 def test_the_command_line_names_what_is_wrong(pop, tmp_path, capsys):
     from midifill.bridge.cli import main
+
     out = str(tmp_path / "c")
     assert main(["corpus", "--out", out, "--sources", "pop909"]) == 2
     assert "--pop909 DIR" in capsys.readouterr().err
     assert main(["corpus", "--out", out, "--pop909", str(tmp_path / "none")]) == 2
     assert "no such folder" in capsys.readouterr().err
-    assert main(["corpus", "--out", out, "--pop909", str(pop), "--reserved",
-                 str(tmp_path)]) == 2
+    assert main(["corpus", "--out", out, "--pop909", str(pop), "--reserved", str(tmp_path)]) == 2
     assert "reserved.py" in capsys.readouterr().err
     check = reserve_checker(tmp_path / "res", "False")
-    assert main(["corpus", "--out", out, "--sources", "pop909", "--pop909", str(pop),
-                 "--reserved", str(check / "reserved.py"), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "corpus",
+                "--out",
+                out,
+                "--sources",
+                "pop909",
+                "--pop909",
+                str(pop),
+                "--reserved",
+                str(check / "reserved.py"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "files by source: pop909 2" in printed and "reserved files left out: 0" in printed

@@ -1,4 +1,5 @@
 """Examples drawn once into arrays (`midifill pretokenise`) and training from them."""
+
 import json
 import random
 import shutil
@@ -6,8 +7,8 @@ import shutil
 import numpy as np
 import pytest
 
-from midifill.model.training.pretokenise import ExampleArrays, pretokenise
 from midifill.model.network.tokenizer import Tokenizer, TokenizerConfig
+from midifill.model.training.pretokenise import ExampleArrays, pretokenise
 from midifill.model.training.train import train
 
 TOK = Tokenizer()
@@ -45,33 +46,67 @@ def test_the_file_holds_plain_arrays_only(arrays_file):
 
 def test_training_from_the_file_learns_and_names_it(arrays_file, tmp_path):
     out = tmp_path / "m.pt"
-    r = train(examples=arrays_file, out=out, steps=20, batch_size=4, lr=3e-3, warmup=2,
-              n_layer=1, n_head=2, n_embd=32, block_size=768, dropout=0.0, eval_every=10,
-              eval_batches=2, save_every=20, seed=3, quiet=True, device="cpu")
+    r = train(
+        examples=arrays_file,
+        out=out,
+        steps=20,
+        batch_size=4,
+        lr=3e-3,
+        warmup=2,
+        n_layer=1,
+        n_head=2,
+        n_embd=32,
+        block_size=768,
+        dropout=0.0,
+        eval_every=10,
+        eval_batches=2,
+        save_every=20,
+        seed=3,
+        quiet=True,
+        device="cpu",
+    )
     valid = [v for _, v in r["history"]["valid"]]
     assert valid[-1] < valid[0]
     import torch
+
     meta = torch.load(out, weights_only=True)["meta"]
     assert meta["data"] == str(arrays_file)
 
 
-def test_a_file_cut_for_another_tokenizer_or_block_is_refused(arrays_file, tmp_path,
-                                                              tiny_checkpoint):
+def test_a_file_cut_for_another_tokenizer_or_block_is_refused(
+    arrays_file, tmp_path, tiny_checkpoint
+):
     with pytest.raises(SystemExit, match="block of 768"):
-        train(examples=arrays_file, out=tmp_path / "a.pt", steps=1, block_size=512, n_layer=1,
-              n_head=2, n_embd=32, quiet=True, device="cpu")
+        train(
+            examples=arrays_file,
+            out=tmp_path / "a.pt",
+            steps=1,
+            block_size=512,
+            n_layer=1,
+            n_head=2,
+            n_embd=32,
+            quiet=True,
+            device="cpu",
+        )
     other = tmp_path / "other.npz"
     with np.load(arrays_file) as z:
         parts = dict(z)
     parts["tokenizer_config"] = np.array(json.dumps(TokenizerConfig(velocity_bins=16).to_dict()))
     np.savez(other, **parts)
     with pytest.raises(SystemExit, match="another tokenizer"):  # fine-tuning a model of ours
-        train(examples=other, out=tmp_path / "b.pt", init=tiny_checkpoint, steps=1, quiet=True,
-              device="cpu")
+        train(
+            examples=other,
+            out=tmp_path / "b.pt",
+            init=tiny_checkpoint,
+            steps=1,
+            quiet=True,
+            device="cpu",
+        )
 
 
 def test_asking_for_cuda_without_one_is_a_clear_refusal(arrays_file, tmp_path):
     import torch
+
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     with pytest.raises(SystemExit, match="no CUDA device"):

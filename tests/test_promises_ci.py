@@ -2,6 +2,7 @@
 fails instead of skipping, the Node suite must have run every file, a lost
 reply ends a wait instead of hanging it, and Hypothesis draws the same
 examples every run without writing into the tree."""
+
 import os
 import re
 import subprocess
@@ -11,7 +12,6 @@ import threading
 import time
 
 import pytest
-
 from conftest import IN_CI, ROOT, read_lines
 
 TESTS = ROOT / "tests"
@@ -25,25 +25,32 @@ def test_ci_is_asked_in_one_place():
     """CI=1 or CI=yes count as CI too: every test asks conftest.IN_CI (and
     the Node tests tests/ableton/ci.js), never CI == "true" by itself."""
     bare = re.compile(r"""environ(\.get\(|\[)\s*["']CI["']\s*\)?\]?\s*==|process\.env\.CI\s*===?""")
-    offenders = [str(p.relative_to(ROOT)) for p in python_files() + list(
-        (TESTS / "ableton").glob("*.js")) if p.name != "test_promises_ci.py"
-                 and bare.search(p.read_text())]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in python_files() + list((TESTS / "ableton").glob("*.js"))
+        if p.name != "test_promises_ci.py" and bare.search(p.read_text())
+    ]
     assert offenders == []
 
 
 def test_no_test_skips_a_missing_package_under_ci():
     """pytest.importorskip skips even under CI=true; conftest.require_module
     fails there. (conftest.py itself names importorskip in a docstring.)"""
-    offenders = [str(p.relative_to(ROOT)) for p in python_files()
-                 if p.name not in ("conftest.py", "test_promises_ci.py")
-                 and "importorskip(" in p.read_text()]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in python_files()
+        if p.name not in ("conftest.py", "test_promises_ci.py") and "importorskip(" in p.read_text()
+    ]
     assert offenders == []
 
 
-@pytest.mark.parametrize("ci, outcome", [("true", "failed"), ("YES", "failed"), ("1", "failed"),
-                                         ("", "skipped"), ("false", "skipped")])
+@pytest.mark.parametrize(
+    "ci, outcome",
+    [("true", "failed"), ("YES", "failed"), ("1", "failed"), ("", "skipped"), ("false", "skipped")],
+)
 def test_require_module_fails_under_ci_and_skips_elsewhere(tmp_path, ci, outcome):
-    (tmp_path / "test_needs.py").write_text(textwrap.dedent(f"""
+    (tmp_path / "test_needs.py").write_text(
+        textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(TESTS)!r})
         from conftest import require_module
@@ -51,11 +58,17 @@ def test_require_module_fails_under_ci_and_skips_elsewhere(tmp_path, ci, outcome
 
         def test_it():
             pass
-    """))
+    """)
+    )
     env = dict(os.environ, CI=ci)
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        "test_needs.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_needs.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     out = r.stdout + r.stderr
     if outcome == "failed":
         assert r.returncode != 0 and "required under CI=true" in out, out
@@ -73,14 +86,21 @@ def test_hypothesis_is_derandomised_without_a_database_under_ci():
     """)
     without_ci = {k: v for k, v in os.environ.items() if k != "CI"}
     for env, expect in [(dict(without_ci, CI="true"), "True None"), (without_ci, "False")]:
-        r = subprocess.run([sys.executable, "-c", code], env=env,
-                           capture_output=True, text=True, timeout=120, cwd=TESTS)
+        r = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=TESTS,
+        )
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip().startswith(expect), (env.get("CI"), r.stdout)
 
 
 def test_hypothesis_under_ci_writes_nothing_into_the_tree(tmp_path):
-    (tmp_path / "test_prop.py").write_text(textwrap.dedent(f"""
+    (tmp_path / "test_prop.py").write_text(
+        textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(TESTS)!r})
         import conftest
@@ -89,10 +109,16 @@ def test_hypothesis_under_ci_writes_nothing_into_the_tree(tmp_path):
         @given(st.integers())
         def test_any(x):
             assert x == x
-    """))
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        "test_prop.py"], cwd=tmp_path, env=dict(os.environ, CI="true"),
-                       capture_output=True, text=True, timeout=120)
+    """)
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_prop.py"],
+        cwd=tmp_path,
+        env=dict(os.environ, CI="true"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert not (tmp_path / ".hypothesis").exists()
 
@@ -100,15 +126,19 @@ def test_hypothesis_under_ci_writes_nothing_into_the_tree(tmp_path):
 def test_read_lines_ends_at_its_deadline_when_a_reply_is_lost():
     """What the liblo test reads from oscdump: two lines come, the third is
     lost; the read ends after its timeout with the two, instead of hanging."""
-    proc = subprocess.Popen([sys.executable, "-u", "-c",
-                             "import time; print('one'); print('two'); time.sleep(60)"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-c", "import time; print('one'); print('two'); time.sleep(60)"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     got = {}
     try:
+
         def read():
             started = time.monotonic()
             got["lines"] = read_lines(proc.stdout, 3, 1.0)
             got["seconds"] = time.monotonic() - started
+
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
         reader.join(10)
@@ -121,9 +151,15 @@ def test_read_lines_ends_at_its_deadline_when_a_reply_is_lost():
 
 
 def test_read_lines_returns_as_soon_as_it_has_enough():
-    proc = subprocess.Popen([sys.executable, "-u", "-c",
-                             "import time; print('a\\nb\\nc\\nd', flush=True); time.sleep(60)"],
-                            stdout=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-u",
+            "-c",
+            "import time; print('a\\nb\\nc\\nd', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
     try:
         started = time.monotonic()
         assert read_lines(proc.stdout, 3, 20.0) == ["a", "b", "c"]
@@ -133,20 +169,25 @@ def test_read_lines_returns_as_soon_as_it_has_enough():
         proc.wait(5)
 
 
-TAP_END = "1..{n}\n# tests {n}\n# suites 0\n# pass {p}\n# fail {f}\n# cancelled 0\n" \
-          "# skipped {s}\n# todo 0\n# duration_ms 12.5\n"
+TAP_END = (
+    "1..{n}\n# tests {n}\n# suites 0\n# pass {p}\n# fail {f}\n# cancelled 0\n"
+    "# skipped {s}\n# todo 0\n# duration_ms 12.5\n"
+)
 
 
 def tap(names, passed=None, failed=0, skipped=0):
-    body = "TAP version 13\n" + "".join(f"# Subtest: {n}\nok {i + 1} - {n}\n"
-                                        for i, n in enumerate(names))
+    body = "TAP version 13\n" + "".join(
+        f"# Subtest: {n}\nok {i + 1} - {n}\n" for i, n in enumerate(names)
+    )
     n = len(names)
-    return body + TAP_END.format(n=n, p=n - failed - skipped if passed is None else passed,
-                                 f=failed, s=skipped)
+    return body + TAP_END.format(
+        n=n, p=n - failed - skipped if passed is None else passed, f=failed, s=skipped
+    )
 
 
 def test_the_node_suite_must_run_every_file_and_pass_every_test():
     from test_ableton import NODE_TESTS, node_report_problems
+
     first = {}
     for path in sorted(NODE_TESTS.glob("*.test.js")):
         m = re.search(r'^test\("((?:[^"\\]|\\.)*)"', path.read_text(), re.M)

@@ -3,6 +3,7 @@ checked for what they promise rather than for "something changed":
 density null follows the part's own nearby bars, the density control goes
 the way it says, and pitch_range auto is the instrument's General MIDI range
 when the part has fewer than 3 notes nearby."""
+
 from collections import Counter
 
 import pytest
@@ -12,18 +13,29 @@ FILL = (16.0, 24.0)  # bars 5-6 of 4/4
 
 def song(per_bar, pitches=(36, 43, 48, 55, 60, 67, 72), bars=12):
     """Target "p": `per_bar` notes in every bar but the fill's; "keys": chords."""
-    notes = [[pitches[k % len(pitches)], b * 4.0 + k * 4.0 / per_bar, 4.0 / per_bar / 2, 90]
-             for b in range(bars) for k in range(per_bar) if not FILL[0] <= b * 4.0 < FILL[1]]
+    notes = [
+        [pitches[k % len(pitches)], b * 4.0 + k * 4.0 / per_bar, 4.0 / per_bar / 2, 90]
+        for b in range(bars)
+        for k in range(per_bar)
+        if not FILL[0] <= b * 4.0 < FILL[1]
+    ]
     keys = [[p, b * 4.0, 4.0, 70] for b in range(bars) for p in (60, 64, 67)]
-    return [{"id": "p", "program": 0, "is_drum": False, "notes": notes},
-            {"id": "keys", "program": 0, "is_drum": False, "notes": keys}]
+    return [
+        {"id": "p", "program": 0, "is_drum": False, "notes": notes},
+        {"id": "keys", "program": 0, "is_drum": False, "notes": keys},
+    ]
 
 
 def run(engine, tracks, **controls):
     controls = {"seed": 5, "variations": 4, "temperature": 1.2, **controls}
-    return engine.run({"mode": "fill", "tracks": tracks,
-                       "target": {"track": "p", "start": FILL[0], "end": FILL[1]},
-                       "controls": controls})
+    return engine.run(
+        {
+            "mode": "fill",
+            "tracks": tracks,
+            "target": {"track": "p", "start": FILL[0], "end": FILL[1]},
+            "controls": controls,
+        }
+    )
 
 
 def per_bar(variation):
@@ -63,11 +75,13 @@ def test_the_density_control_goes_the_way_it_says(tiny_engine):
     assert_sparse(run(tiny_engine, tracks, density=1, candidates=1))
     # polyphony off, as above; durations off: this part's 8th notes would
     # hold a bar of a single line to 16 notes at most
-    assert_busy(run(tiny_engine, tracks, density=24, candidates=1, max_polyphony="off",
-                    durations="off"))
+    assert_busy(
+        run(tiny_engine, tracks, density=24, candidates=1, max_polyphony="off", durations="off")
+    )
     # density 0: sparse output allowed, and never more than the model's choice
-    assert all(isinstance(v["notes"], list) for v in run(tiny_engine, tracks,
-                                                        density=0)["variations"])
+    assert all(
+        isinstance(v["notes"], list) for v in run(tiny_engine, tracks, density=0)["variations"]
+    )
 
 
 def test_pitch_range_auto_is_the_instruments_range_with_fewer_than_3_nearby_notes(tiny_engine):
@@ -93,9 +107,14 @@ def test_pitch_range_auto_is_the_instruments_range_with_fewer_than_3_nearby_note
 @pytest.mark.parametrize("start, end", [(16.0, 24.0), (17.25, 22.6)])
 def test_every_note_ends_inside_the_target(tiny_engine, start, end):
     tracks = song(4)
-    resp = tiny_engine.run({"mode": "fill", "tracks": tracks,
-                            "target": {"track": "p", "start": start, "end": end},
-                            "controls": {"seed": 3, "variations": 4, "temperature": 1.5}})
+    resp = tiny_engine.run(
+        {
+            "mode": "fill",
+            "tracks": tracks,
+            "target": {"track": "p", "start": start, "end": end},
+            "controls": {"seed": 3, "variations": 4, "temperature": 1.5},
+        }
+    )
     notes = [n for v in resp["variations"] for n in v["notes"]]
     assert notes
     assert all(start <= n[1] and n[1] + n[2] <= end + 1e-6 and n[2] > 0 for n in notes)

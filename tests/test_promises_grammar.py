@@ -2,6 +2,7 @@
 can reach, not in one hand-picked state: every filter leaves its input as it
 was, and fills sampled through the Engine decode from their own tokens to
 exactly the notes the response holds. Fast: an untrained network."""
+
 import random
 
 import numpy as np
@@ -9,11 +10,19 @@ import pytest
 import torch
 
 from midifill.model.generation.grammar import FillPlan, FillState
-from midifill.model.generation.sampling import (FILTERS, NEG_INF, Controls, Noise, Step, apply_filters,
-                                       grammar_filter, sample)
 from midifill.model.generation.harmony import Sounding
-from midifill.model.song import Bar, Note, Song, Track
+from midifill.model.generation.sampling import (
+    FILTERS,
+    NEG_INF,
+    Controls,
+    Noise,
+    Step,
+    apply_filters,
+    grammar_filter,
+    sample,
+)
 from midifill.model.network.tokenizer import Tokenizer, TokenizerConfig
+from midifill.model.song import Bar, Note, Song, Track
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4), Bar(2, 8.0, 3, 4)]
@@ -25,28 +34,43 @@ def walks(n, seed):
     rng = random.Random(seed)
     g = np.random.default_rng(seed)
     noise = Noise(seed)
-    chords = Song([Track("c", 0, False, [Note(p, 0.0, 12.0, 80) for p in (60, 64, 67)]),
-                   Track("t", 0, False, [])], [])
+    chords = Song(
+        [
+            Track("c", 0, False, [Note(p, 0.0, 12.0, 80) for p in (60, 64, 67)]),
+            Track("t", 0, False, []),
+        ],
+        [],
+    )
     for _ in range(n):
         is_drum = rng.random() < 0.3
         lo, hi = rng.choice([(0, 264), (13, 200), (50, 70), (100, 264)])
-        prefix = [Note(40, 0.0, 1.0, 80), Note(43, 0.25, 4.0, 80)] if lo and lo < 96 \
-            and not is_drum else []
+        prefix = (
+            [Note(40, 0.0, 1.0, 80), Note(43, 0.25, 4.0, 80)]
+            if lo and lo < 96 and not is_drum
+            else []
+        )
         plan = FillPlan(BARS, lo, hi, is_drum, prefix, rng.choice([40, 160]))
         plan.sounding = Sounding.of(chords, "t", lo, hi, TOK.tpb)
         st = FillState(TOK, plan, rng.choice([None, 0, 1, 3, 8]))
-        controls = Controls(max_polyphony=rng.choice([None, 1, 3]),
-                            key=rng.choice([None, "D dorian"]),
-                            pitch_range=rng.choice([None, (48, 72)]),
-                            density=rng.choice([None, 0, 6.0]),
-                            harmony=rng.choice([0.0, 0.5, 1.0]))
+        controls = Controls(
+            max_polyphony=rng.choice([None, 1, 3]),
+            key=rng.choice([None, "D dorian"]),
+            pitch_range=rng.choice([None, (48, 72)]),
+            density=rng.choice([None, 0, 6.0]),
+            harmony=rng.choice([0.0, 0.5, 1.0]),
+        )
         while not st.done:
             yield st, controls
             if st.forced:
                 t = st.forced[0]
             else:
-                t = sample(apply_filters(g.standard_normal(TOK.vocab_size, np.float32) * 3,
-                                         Step(st, controls)), controls, noise)
+                t = sample(
+                    apply_filters(
+                        g.standard_normal(TOK.vocab_size, np.float32) * 3, Step(st, controls)
+                    ),
+                    controls,
+                    noise,
+                )
             st.advance(t)
 
 
@@ -86,9 +110,11 @@ def untrained():
     from midifill.model import Engine
     from midifill.model.network.config import ModelConfig
     from midifill.model.network.transformer import Transformer
+
     torch.manual_seed(0)
-    net = Transformer(ModelConfig(vocab_size=TOK.vocab_size, block_size=512, n_layer=1,
-                                  n_head=2, n_embd=32))
+    net = Transformer(
+        ModelConfig(vocab_size=TOK.vocab_size, block_size=512, n_layer=1, n_head=2, n_embd=32)
+    )
     return Engine(net, TOK, "random")
 
 
@@ -104,25 +130,38 @@ def test_fills_through_the_engine_decode_from_their_own_tokens(untrained, monkey
         states = loop(run, prompt, *args, **kwargs)
         seen.extend((prompt.plan, st) for st in states)
         return states
+
     monkeypatch.setattr(untrained, "_decode_loop", recording)
     rng = random.Random(4)
     fills = 0
     for k in range(25):
-        tracks = [{"id": "d", "is_drum": True, "notes": [[36, b, 0.25, 100] for b in range(24)]},
-                  {"id": "p", "program": 0, "notes": [[60 + b % 5, b, 1.0, 80]
-                                                      for b in range(24)]}]
+        tracks = [
+            {"id": "d", "is_drum": True, "notes": [[36, b, 0.25, 100] for b in range(24)]},
+            {"id": "p", "program": 0, "notes": [[60 + b % 5, b, 1.0, 80] for b in range(24)]},
+        ]
         start = rng.choice([0.0, 4.0, 2.5, 7.25])
         end = start + rng.choice([0.5, 1.0, 4.0, 6.0, 17.0])  # 17 beats: two chunks
         # candidates 1: row i is variation i (choosing reorders rows; tests/test_choose.py)
-        controls = {"seed": k, "variations": 8, "candidates": 1,
-                    "temperature": rng.choice([1.0, 1.5]),
-                    "max_polyphony": rng.choice([None, 3]), "key": rng.choice([None, "A minor"]),
-                    "density": rng.choice([None, 0, 3])}
+        controls = {
+            "seed": k,
+            "variations": 8,
+            "candidates": 1,
+            "temperature": rng.choice([1.0, 1.5]),
+            "max_polyphony": rng.choice([None, 3]),
+            "key": rng.choice([None, "A minor"]),
+            "density": rng.choice([None, 0, 3]),
+        }
         seen.clear()
         mode = rng.choice(["fill", "continue", "generate"])
         target = rng.choice("dp")
-        resp = untrained.run({"mode": mode, "tracks": tracks, "controls": controls,
-                              "target": {"track": target, "start": start, "end": end}})
+        resp = untrained.run(
+            {
+                "mode": mode,
+                "tracks": tracks,
+                "controls": controls,
+                "target": {"track": target, "start": start, "end": end},
+            }
+        )
         got = {v: [] for v in range(8)}
         chunks = len(seen) // 8 if len(seen) > 8 else 1
         for i, (plan, st) in enumerate(seen):
@@ -149,6 +188,7 @@ def test_fills_through_the_engine_decode_from_their_own_tokens(untrained, monkey
 
 
 # --- the grammar at its edges ----------------------------------------------------------
+
 
 def fresh(lo=0, hi=264, is_drum=False, prefix=(), max_tokens=200, density=3, bars=BARS):
     st = FillState(TOK, FillPlan(bars, lo, hi, is_drum, list(prefix), max_tokens), density)
@@ -191,11 +231,13 @@ def greedy_fill(max_tokens, bars=BARS):
             t = TOK.ids["DENSITY_5"]
         elif st.phase == "in_bar":
             pitches = sorted(n for n in names if n.startswith("PITCH_"))
-            positions = sorted((n for n in names if n.startswith("POS_")),
-                               key=lambda n: int(n[4:]))
+            positions = sorted((n for n in names if n.startswith("POS_")), key=lambda n: int(n[4:]))
             pick = pitches[0] if pitches else positions[0] if positions else None
-            t = TOK.ids[pick] if pick else next(TOK.ids[n] for n in names
-                                                if n.startswith("BAR") or n == "FILL_END")
+            t = (
+                TOK.ids[pick]
+                if pick
+                else next(TOK.ids[n] for n in names if n.startswith("BAR") or n == "FILL_END")
+            )
         else:
             t = min(TOK.ids[n] for n in names)
         st.advance(t)
@@ -217,8 +259,13 @@ def test_notes_in_a_bar_count_only_those_in_the_target():
     target do not count towards the bar's density."""
     bars = [Bar(2, 8.0, 4, 4)]
     lo = 8 * 24 + 48  # beat 10
-    st = fresh(lo=lo, hi=12 * 24, prefix=[Note(40, 8.0, 1.0, 80), Note(43, 9.0, 0.5, 80)],
-               density=3, bars=bars)
+    st = fresh(
+        lo=lo,
+        hi=12 * 24,
+        prefix=[Note(40, 8.0, 1.0, 80), Note(43, 9.0, 0.5, 80)],
+        density=3,
+        bars=bars,
+    )
     while st.forced:
         st.advance(st.forced[0])
     assert st.notes_in_bar == 0 and len(st.prefix_notes) == 2 and st.notes == []
@@ -228,9 +275,14 @@ def test_notes_in_a_bar_count_only_those_in_the_target():
 
 
 def test_a_drum_fill_forces_its_earlier_hits_as_drum_tokens():
-    st = fresh(lo=48, hi=96, is_drum=True, prefix=[Note(36, 0.0, 0.25, 100),
-                                                   Note(42, 1.0, 0.25, 80)], density=None,
-               bars=[Bar(0, 0.0, 4, 4)])
+    st = fresh(
+        lo=48,
+        hi=96,
+        is_drum=True,
+        prefix=[Note(36, 0.0, 0.25, 100), Note(42, 1.0, 0.25, 80)],
+        density=None,
+        bars=[Bar(0, 0.0, 4, 4)],
+    )
     st.advance(TOK.ids["DENSITY_4"])
     forced = [TOK.names[t] for t in st.forced]
     assert forced[0] == "BAR_4/4"
@@ -244,11 +296,13 @@ def test_the_budget_edges_for_a_new_position_and_a_further_pitch():
     """A new position needs 4 tokens besides those that close the fill, a
     further pitch at the open position 3; the closing cost counts the bars
     still to come, in the last bar too."""
+
     def after(max_tokens, *names, bars=BARS[:1]):
         st = fresh(max_tokens=max_tokens, density=None, bars=bars)
         for n in ("DENSITY_4",) + names:
             st.advance(TOK.ids[n])
         return allowed_names(st)
+
     note = ("BAR_4/4", "POS_0", "PITCH_60", "VEL_3", "DUR_2")
     assert "PITCH_61" in after(10, *note) and "POS_1" not in after(10, *note)
     assert "PITCH_61" not in after(9, *note)
@@ -291,5 +345,9 @@ def test_on_a_grid_coarser_than_a_32nd_the_floor_is_one_tick():
     assert tok.offset["POS"] + 9 in range(*st.allowed_ranges()[1])
     for n in ("POS_6", "PITCH_60", "VEL_3"):
         st.advance(tok.ids[n])
-    assert [tok.names[t] for a, b in st.allowed_ranges() for t in range(a, b)] == \
-        ["DUR_1", "DUR_2", "DUR_3", "DUR_4"]
+    assert [tok.names[t] for a, b in st.allowed_ranges() for t in range(a, b)] == [
+        "DUR_1",
+        "DUR_2",
+        "DUR_3",
+        "DUR_4",
+    ]

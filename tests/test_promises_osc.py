@@ -2,14 +2,15 @@
 exactly 8 MiB of JSON is reassembled and answered; one character more is
 refused with too_large; the client refuses what the server would before
 sending it."""
+
 import time
 
 import pytest
+from test_osc_server import Peer, assert_inside, engine, fill, serve  # noqa: F401 (fixtures)
 
 from midifill.bridge import protocol as p
 from midifill.bridge.client import Client, TooLarge
 from midifill.model.generation.request import LIMITS
-from test_osc_server import Peer, assert_inside, engine, fill, serve  # noqa: F401 (fixtures)
 
 
 def padded(size):

@@ -8,14 +8,21 @@ the fill first, while prompt plus the fill's token budget (by density level)
 fit the block. The other tracks' bars outside their window are one
 UNSEEN_BAR each. `continue` sees nothing after the fill; `generate` sees no
 notes but the bars written before."""
+
 import math
 
 import pytest
 
-from midifill.model.generation.prompt import (FILL_OVERHEAD, TOKENS_PER_BAR_BUDGET, TOKENS_PER_NOTE,
-                                     build_prompt, fill_budget, own_context_shown)
-from midifill.model.song import Note, Song, Track
+from midifill.model.generation.prompt import (
+    FILL_OVERHEAD,
+    TOKENS_PER_BAR_BUDGET,
+    TOKENS_PER_NOTE,
+    build_prompt,
+    fill_budget,
+    own_context_shown,
+)
 from midifill.model.network.tokenizer import Tokenizer, TokenizerConfig
+from midifill.model.song import Note, Song, Track
 
 TOK = Tokenizer()
 BAR = 96  # ticks in a 4/4 bar
@@ -23,8 +30,16 @@ BAR = 96  # ticks in a 4/4 bar
 
 def busy_track(tid, per_bar, bars=16, pitch=60):
     """`per_bar` notes at their own positions in every bar."""
-    return Track(tid, 0, False, [Note(pitch, b * 4.0 + k * 4.0 / per_bar, 0.1, 90)
-                                 for b in range(bars) for k in range(per_bar)])
+    return Track(
+        tid,
+        0,
+        False,
+        [
+            Note(pitch, b * 4.0 + k * 4.0 / per_bar, 0.1, 90)
+            for b in range(bars)
+            for k in range(per_bar)
+        ],
+    )
 
 
 def bar_cost(track, b):
@@ -33,8 +48,9 @@ def bar_cost(track, b):
 
 def prompt(song, fill=(6, 8), mode="fill", block=768, density=None, until=64, **kw):
     bars = song.bars(until=until)
-    return build_prompt(TOK, song, bars, "t", fill, fill, fill[0] * BAR, fill[1] * BAR, mode,
-                        block, density, **kw)
+    return build_prompt(
+        TOK, song, bars, "t", fill, fill, fill[0] * BAR, fill[1] * BAR, mode, block, density, **kw
+    )
 
 
 def test_of_equally_useful_tracks_whose_fill_bars_do_not_all_fit_the_heaviest_goes_first():
@@ -72,8 +88,14 @@ def test_the_window_grows_one_bar_at_a_time_nearest_first_earlier_on_a_tie():
     per_bar = bar_cost(target, 0)  # every bar costs the same
     budget = 20
     base = 2 + 3 + 2 + budget  # the fill's own two bars, as FILL_BAR
-    for extra, window in [(0, (6, 8)), (1, (5, 8)), (2, (5, 9)), (3, (4, 9)), (4, (4, 10)),
-                          (5, (3, 10))]:
+    for extra, window in [
+        (0, (6, 8)),
+        (1, (5, 8)),
+        (2, (5, 9)),
+        (3, (4, 9)),
+        (4, (4, 10)),
+        (5, (3, 10)),
+    ]:
         p = prompt(song, block=base + extra * per_bar, budget=budget)
         assert p.window == window, (extra, p.window)
         assert len(p.tokens) + budget <= base + extra * per_bar
@@ -125,23 +147,26 @@ def test_a_drum_fill_budget_counts_three_tokens_a_hit_and_no_chords():
     assert not TOK.config.drum_durations
     level = 3
     hi = TOK.density_range(level)[1]
-    assert fill_budget(4, 10_000, TOK, level, is_drum=True) == \
-        FILL_OVERHEAD + 4 * min(TOKENS_PER_BAR_BUDGET, 2 + (TOKENS_PER_NOTE - 1) * math.ceil(hi))
-    assert fill_budget(4, 10_000, TOK, None, is_drum=True) == \
-        FILL_OVERHEAD + 4 * TOKENS_PER_BAR_BUDGET
+    assert fill_budget(4, 10_000, TOK, level, is_drum=True) == FILL_OVERHEAD + 4 * min(
+        TOKENS_PER_BAR_BUDGET, 2 + (TOKENS_PER_NOTE - 1) * math.ceil(hi)
+    )
+    assert (
+        fill_budget(4, 10_000, TOK, None, is_drum=True) == FILL_OVERHEAD + 4 * TOKENS_PER_BAR_BUDGET
+    )
     assert fill_budget(4, 10_000, TOK, level, is_drum=True) < fill_budget(4, 10_000, TOK, level)
 
 
 def test_the_fill_budget_follows_the_density_level():
     for level in range(TOK.n_density):
         hi = TOK.density_range(level)[1]
-        per_bar = TOKENS_PER_BAR_BUDGET if not math.isfinite(hi) else \
-            min(TOKENS_PER_BAR_BUDGET, 2 + TOKENS_PER_NOTE * math.ceil(hi))
-        assert fill_budget(4, 10_000, TOK, level) == FILL_OVERHEAD + 4 * (per_bar + CHORDS), \
-            level
+        per_bar = (
+            TOKENS_PER_BAR_BUDGET
+            if not math.isfinite(hi)
+            else min(TOKENS_PER_BAR_BUDGET, 2 + TOKENS_PER_NOTE * math.ceil(hi))
+        )
+        assert fill_budget(4, 10_000, TOK, level) == FILL_OVERHEAD + 4 * (per_bar + CHORDS), level
     assert fill_budget(4, 10_000) == FILL_OVERHEAD + 4 * TOKENS_PER_BAR_BUDGET
-    assert fill_budget(4, 10_000, TOK, None) == \
-        FILL_OVERHEAD + 4 * (TOKENS_PER_BAR_BUDGET + CHORDS)
+    assert fill_budget(4, 10_000, TOK, None) == FILL_OVERHEAD + 4 * (TOKENS_PER_BAR_BUDGET + CHORDS)
     assert fill_budget(1, 10_000, TOK, 1) == FILL_OVERHEAD + 2 + TOKENS_PER_NOTE * 2 + CHORDS
     assert CHORDS == 4  # each bar's CHORD tokens are reserved on top of its notes
     assert fill_budget(64, 512, TOK, 8) == 256  # never more than half the block
@@ -187,13 +212,20 @@ def test_the_heaviest_track_is_weighed_in_the_fills_bars_only():
     # the target plays only in the fill: its own six bars before it are a BAR
     # token each, and each other track pays six UNSEEN_BAR tokens for them
     target = Track("t", 0, False, [Note(60, 24.0 + k, 0.5, 90) for k in range(8)])
-    early = Track("early", 0, False, [Note(50, b * 4.0 + k * 0.25, 0.1, 90)
-                                      for b in range(6) for k in range(16)]
-                  + [Note(50, 24.0, 0.1, 90)])  # busy before the fill, one note in it
+    early = Track(
+        "early",
+        0,
+        False,
+        [Note(50, b * 4.0 + k * 0.25, 0.1, 90) for b in range(6) for k in range(16)]
+        + [Note(50, 24.0, 0.1, 90)],
+    )  # busy before the fill, one note in it
     late = busy_track("late", 3, pitch=70)  # three notes in each fill bar
     song = Song([target, early, late])
-    own = {"t": 5 + 6, "early": 3 + bar_cost(early, 6) + bar_cost(early, 7) + 6,
-           "late": 3 + bar_cost(late, 6) + bar_cost(late, 7) + 6}
+    own = {
+        "t": 5 + 6,
+        "early": 3 + bar_cost(early, 6) + bar_cost(early, 7) + 6,
+        "late": 3 + bar_cost(late, 6) + bar_cost(late, 7) + 6,
+    }
     p = prompt(song, block=2 + sum(own.values()) + 40 - 1, budget=40, until=32)
     assert p.tracks == ["t", "early"] and p.window == (0, 8)
 
@@ -215,8 +247,7 @@ def test_generate_forces_no_earlier_notes_and_shows_none_at_the_fill_start():
     song = Song([target])
     bars = song.bars(until=64)
     lo = 6 * BAR + 48
-    g = build_prompt(TOK, song, bars, "t", (6, 8), (6, 8), lo, 8 * BAR, "generate", 10_000,
-                     None)
+    g = build_prompt(TOK, song, bars, "t", (6, 8), (6, 8), lo, 8 * BAR, "generate", 10_000, None)
     assert g.plan.prefix == [] and g.plan.max_tokens == fill_budget(2, 10_000, TOK, None)
 
 
@@ -284,8 +315,13 @@ def test_the_targets_own_bars_come_first_and_reach_further_than_the_other_tracks
     assert p.tracks == ["t"] and p.window == (0, 32)
     # the own bars are added nearest first, the earlier on a tie
     for n, window in [(0, (10, 12)), (1, (9, 12)), (2, (9, 13)), (5, (7, 14)), (16, (2, 20))]:
-        p = prompt(song, fill=(10, 12), block=fixed + budget + fill + n * ct + ct - 1,
-                   budget=budget, until=128)
+        p = prompt(
+            song,
+            fill=(10, 12),
+            block=fixed + budget + fill + n * ct + ct - 1,
+            budget=budget,
+            until=128,
+        )
         assert p.window == window and p.tracks == ["t"], n
 
 
@@ -303,8 +339,7 @@ def test_own_bars_stop_at_eight_a_side_and_every_track_shows_what_fits():
     # fill bars 3 + 4 * 33 and 16 UNSEEN_BAR; its bars inside the target's
     # window cost 32 each: 6 of them in 200 more
     fixed, budget, first = 2, 40, (3 + 4) + 16 * 5 + (3 + 4 * 33 + 16)
-    p = prompt(song, fill=(16, 20), block=fixed + budget + first + 200, budget=budget,
-               until=160)
+    p = prompt(song, fill=(16, 20), block=fixed + budget + first + 200, budget=budget, until=160)
     assert p.window == (8, 28)
     t_sec, o_sec = sections(p.tokens)
     assert unseen_bars(p, t_sec) == ([], 20)
@@ -326,7 +361,19 @@ def test_a_tokenizer_of_the_older_format_crops_every_track_alike():
     target, other = busy_track("t", 1, bars=32), busy_track("o", 8, bars=32, pitch=40)
     song = Song([target, other])
     bars = song.bars(until=128)
-    p = build_prompt(old, song, bars, "t", (10, 12), (10, 12), 10 * BAR, 12 * BAR, "fill",
-                     2 + 5 + 69 + 40 + 120, None, budget=40)
+    p = build_prompt(
+        old,
+        song,
+        bars,
+        "t",
+        (10, 12),
+        (10, 12),
+        10 * BAR,
+        12 * BAR,
+        "fill",
+        2 + 5 + 69 + 40 + 120,
+        None,
+        budget=40,
+    )
     # the room, 120, buys the 3 nearest bars of both tracks at ct + co = 38 each
     assert p.window == (8, 13) and all(old.kind(t) != "UNSEEN" for t in p.tokens)

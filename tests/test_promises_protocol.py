@@ -2,6 +2,7 @@
 floats as int32, ids, tokens, compact ASCII JSON, chunk sizes, the JSON depth
 limit (brackets inside strings do not count), error messages cut to one
 datagram, and every refusal with its error code."""
+
 import json
 import math
 
@@ -18,16 +19,22 @@ def code_of(call, *args, **kwargs):
 
 
 def test_ports_are_1_to_65535():
-    assert [p.is_valid_port(v) for v in (0, 1, 2, 65535, 65536, -1)] == \
-        [False, True, True, True, False, False]
+    assert [p.is_valid_port(v) for v in (0, 1, 2, 65535, 65536, -1)] == [
+        False,
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
     assert not p.is_valid_port(True) and not p.is_valid_port(9000.0) and not p.is_valid_port("9")
 
 
 def test_whole_floats_are_int32_and_nothing_else():
-    assert p.whole_int(-2.0**31) == -2**31 and type(p.whole_int(-2.0**31)) is int
+    assert p.whole_int(-(2.0**31)) == -(2**31) and type(p.whole_int(-(2.0**31))) is int
     assert p.whole_int(2.0**31 - 1) == 2**31 - 1
     assert p.whole_int(2.0**31) == 2.0**31 and type(p.whole_int(2.0**31)) is float
-    assert type(p.whole_int(-2.0**31 - 1)) is float
+    assert type(p.whole_int(-(2.0**31) - 1)) is float
     assert type(p.whole_int(-63.0)) is int and p.whole_int(-63.0) == -63
     assert p.whole_int(1.5) == 1.5 and p.whole_int("7") == "7" and p.whole_int(7) == 7
     assert math.isnan(p.whole_int(math.nan))
@@ -55,8 +62,13 @@ def test_signatures_name_every_argument():
 
 
 def test_parse_args_by_name_and_each_refusal_with_its_code():
-    assert p.parse_args(p.REQUEST, ("r1", 9001, 0, 2, "{")) == \
-        {"id": "r1", "reply_port": 9001, "index": 0, "count": 2, "chunk": "{"}
+    assert p.parse_args(p.REQUEST, ("r1", 9001, 0, 2, "{")) == {
+        "id": "r1",
+        "reply_port": 9001,
+        "index": 0,
+        "count": 2,
+        "chunk": "{",
+    }
     assert p.parse_args(p.PING, (9001.0, "r1")) == {"reply_port": 9001, "id": "r1"}
     code, msg = code_of(p.parse_args, p.PING, (9001,))
     assert code == "bad_args" and "takes 2 arguments" in msg and "got 1" in msg
@@ -73,10 +85,17 @@ def test_parse_args_by_name_and_each_refusal_with_its_code():
 
 
 def test_a_token_is_the_extra_last_argument():
-    assert p.parse_args(p.PING, (9001, "r1", "s3cret"), token="s3cret") == \
-        {"reply_port": 9001, "id": "r1"}
-    for args in [(9001, "r1"), (9001, "r1", "wrong"), (9001, "r1", 7), ("s3cret",),
-                 (9001, "r1", "s3cret", "s3cret")]:
+    assert p.parse_args(p.PING, (9001, "r1", "s3cret"), token="s3cret") == {
+        "reply_port": 9001,
+        "id": "r1",
+    }
+    for args in [
+        (9001, "r1"),
+        (9001, "r1", "wrong"),
+        (9001, "r1", 7),
+        ("s3cret",),
+        (9001, "r1", "s3cret", "s3cret"),
+    ]:
         code, msg = code_of(p.parse_args, p.PING, args, token="s3cret")
         assert code == "unauthorized" and "token" in msg, args
     # without a token configured, an extra argument is just one too many
@@ -168,5 +187,9 @@ def test_an_assembly_takes_1_to_max_chunks_in_any_order():
 
 def test_the_chunk_limit_is_the_payload_limit():
     assert p.MAX_CHUNKS == math.ceil(p.MAX_REQUEST_CHARS / p.CHUNK_CHARS) == 1399
-    assert (p.CHUNK_CHARS, p.MAX_DATAGRAM, p.MAX_JSON_DEPTH, p.MAX_ERROR_CHARS) == \
-        (6000, 8192, 32, 2000)
+    assert (p.CHUNK_CHARS, p.MAX_DATAGRAM, p.MAX_JSON_DEPTH, p.MAX_ERROR_CHARS) == (
+        6000,
+        8192,
+        32,
+        2000,
+    )

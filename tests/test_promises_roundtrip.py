@@ -1,11 +1,12 @@
 """Round trips compare everything they promise to keep, not pitch and start
 alone: durations, velocities, programs, drum flags, names, tempo changes and
 time signatures, through the tokenizer and through a MIDI file."""
+
 import pytest
 
 from midifill.model.midi_io import read_midi, write_midi
-from midifill.model.song import Note, Song, TempoChange, TimeSignature, Track
 from midifill.model.network.tokenizer import Tokenizer
+from midifill.model.song import Note, Song, TempoChange, TimeSignature, Track
 
 TOK = Tokenizer()
 FIXTURES = ("pop_4-4_tempo_change.mid", "waltz_3-4.mid", "jig_6-8.mid")
@@ -22,13 +23,15 @@ def expected_tokens_notes(track):
         key = (t, n.pitch)
         if key not in kept or kept[key][0] < dur:
             kept[key] = (dur, TOK.bin_velocity(TOK.velocity_bin(n.velocity)))
-    return sorted((t, p, TOK.drum_ticks if track.is_drum else d, v)
-                  for (t, p), (d, v) in kept.items())
+    return sorted(
+        (t, p, TOK.drum_ticks if track.is_drum else d, v) for (t, p), (d, v) in kept.items()
+    )
 
 
 def ticks(notes):
-    return sorted((round(n.start * TOK.tpb), n.pitch, round(n.duration * TOK.tpb), n.velocity)
-                  for n in notes)
+    return sorted(
+        (round(n.start * TOK.tpb), n.pitch, round(n.duration * TOK.tpb), n.velocity) for n in notes
+    )
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -63,27 +66,39 @@ def test_velocity_bins_hold_their_middle_and_cover_1_to_127():
 def test_fixture_midi_round_trip_keeps_every_field(fixtures_dir, tmp_path, name):
     song = read_midi(fixtures_dir / name)
     again = read_midi(write_midi(song, tmp_path / name))
-    assert [(t.program, t.is_drum, t.name) for t in again.tracks] == \
-        [(t.program, t.is_drum, t.name) for t in song.tracks]
+    assert [(t.program, t.is_drum, t.name) for t in again.tracks] == [
+        (t.program, t.is_drum, t.name) for t in song.tracks
+    ]
     for a, b in zip(song.tracks, again.tracks):
-        assert [(n.pitch, n.start, n.duration, n.velocity) for n in b.sorted_notes()] == \
-            [(n.pitch, n.start, n.duration, n.velocity) for n in a.sorted_notes()], (name, a.id)
+        assert [(n.pitch, n.start, n.duration, n.velocity) for n in b.sorted_notes()] == [
+            (n.pitch, n.start, n.duration, n.velocity) for n in a.sorted_notes()
+        ], (name, a.id)
     assert again.tempos == song.tempos
     assert again.time_signatures == song.time_signatures
 
 
 def test_a_written_song_keeps_tempo_changes_signatures_and_edge_values(tmp_path):
-    song = Song([Track("0", 81, False, [Note(0, 0.0, 0.5, 1), Note(127, 3.25, 10.0, 127),
-                                        Note(60, 3.25, 0.125, 64)], "lead"),
-                 Track("1", 0, True, [Note(36, 1.0, 0.25, 100), Note(42, 1.5, 0.25, 50)], "kit"),
-                 Track("2", 127, False, [Note(40, 0.5, 2.0, 90)], "")],
-                [TimeSignature(0.0, 4, 4), TimeSignature(8.0, 7, 8), TimeSignature(11.5, 3, 4)],
-                [TempoChange(0.0, 97.5), TempoChange(6.0, 140.0), TempoChange(12.0, 60.0)])
+    song = Song(
+        [
+            Track(
+                "0",
+                81,
+                False,
+                [Note(0, 0.0, 0.5, 1), Note(127, 3.25, 10.0, 127), Note(60, 3.25, 0.125, 64)],
+                "lead",
+            ),
+            Track("1", 0, True, [Note(36, 1.0, 0.25, 100), Note(42, 1.5, 0.25, 50)], "kit"),
+            Track("2", 127, False, [Note(40, 0.5, 2.0, 90)], ""),
+        ],
+        [TimeSignature(0.0, 4, 4), TimeSignature(8.0, 7, 8), TimeSignature(11.5, 3, 4)],
+        [TempoChange(0.0, 97.5), TempoChange(6.0, 140.0), TempoChange(12.0, 60.0)],
+    )
     again = read_midi(write_midi(song, tmp_path / "edge.mid"))
     assert again.tempos == song.tempos
     assert again.time_signatures == song.time_signatures
     assert [(t.program, t.is_drum) for t in again.tracks] == [(81, False), (0, True), (127, False)]
     assert [t.name for t in again.tracks][:2] == ["lead", "kit"]
     for a, b in zip(song.tracks, again.tracks):
-        assert [(n.pitch, n.start, n.duration, n.velocity) for n in b.sorted_notes()] == \
-            [(n.pitch, n.start, n.duration, n.velocity) for n in a.sorted_notes()]
+        assert [(n.pitch, n.start, n.duration, n.velocity) for n in b.sorted_notes()] == [
+            (n.pitch, n.start, n.duration, n.velocity) for n in a.sorted_notes()
+        ]

@@ -4,6 +4,7 @@ whose probability reaches top_p); greedy at temperature 0; a lone allowed
 token costs no draw. Noise hands out one seed's uniform draws in order,
 whatever the block sizes. apply_filters skips a marked filter only after the
 grammar has run, and falls back to the grammar when a chain leaves nothing."""
+
 import ctypes
 from collections import Counter
 
@@ -11,10 +12,18 @@ import numpy as np
 import pytest
 
 from midifill.model.generation.grammar import FillPlan, FillState
-from midifill.model.generation.sampling import (NEG_INF, Controls, Noise, Step, acts_in, apply_filters,
-                                       grammar_filter, sample)
-from midifill.model.song import Bar
+from midifill.model.generation.sampling import (
+    NEG_INF,
+    Controls,
+    Noise,
+    Step,
+    acts_in,
+    apply_filters,
+    grammar_filter,
+    sample,
+)
 from midifill.model.network.tokenizer import Tokenizer
+from midifill.model.song import Bar
 
 TOK = Tokenizer()
 N = 20_000
@@ -22,7 +31,7 @@ N = 20_000
 
 def logits_of(values, size=12):
     out = np.full(size, NEG_INF, np.float32)
-    out[:len(values)] = values
+    out[: len(values)] = values
     return out
 
 
@@ -47,8 +56,10 @@ def assert_close(freq, probs, tol=0.015):
 @pytest.mark.parametrize("temperature", [0.5, 1.0, 2.0])
 def test_each_token_is_drawn_with_its_probability(temperature):
     values = [0.0, 0.5, 1.0, 1.5, -1.0]
-    assert_close(frequencies(logits_of(values), temperature=temperature, top_p=1.0),
-                 softmax([v / temperature for v in values]))
+    assert_close(
+        frequencies(logits_of(values), temperature=temperature, top_p=1.0),
+        softmax([v / temperature for v in values]),
+    )
 
 
 def test_large_logits_do_not_overflow():
@@ -58,20 +69,26 @@ def test_large_logits_do_not_overflow():
 
 def test_top_k_keeps_the_k_best_and_those_tied_with_the_kth():
     values = [0.0, 2.0, 1.0, 1.5, -0.5]
-    assert_close(frequencies(logits_of(values), top_k=2, top_p=1.0),
-                 softmax([NEG_INF if v < 1.5 else v for v in values]))
+    assert_close(
+        frequencies(logits_of(values), top_k=2, top_p=1.0),
+        softmax([NEG_INF if v < 1.5 else v for v in values]),
+    )
     assert_close(frequencies(logits_of(values), top_k=1, top_p=1.0), [0, 1, 0, 0, 0])
     tied = [1.0, 1.0, 0.0, 1.0]
     assert_close(frequencies(logits_of(tied), top_k=2, top_p=1.0), [1 / 3, 1 / 3, 0, 1 / 3])
     # k at or past the number of allowed tokens, or 0: no cut (with top-p too)
     for k in (0, 5, 6, 100):
         assert_close(frequencies(logits_of(values), top_k=k, top_p=1.0), softmax(values))
-    assert_close(frequencies(logits_of(values), draws=5000, top_k=100, top_p=0.999),
-                 softmax(values), tol=0.03)
+    assert_close(
+        frequencies(logits_of(values), draws=5000, top_k=100, top_p=0.999),
+        softmax(values),
+        tol=0.03,
+    )
 
 
-@pytest.mark.parametrize("top_p, kept", [(0.4, 1), (0.5, 1), (0.6, 2), (0.75, 2), (0.9, 3),
-                                         (0.97, 4), (1.0, 4)])
+@pytest.mark.parametrize(
+    "top_p, kept", [(0.4, 1), (0.5, 1), (0.6, 2), (0.75, 2), (0.9, 3), (0.97, 4), (1.0, 4)]
+)
 def test_top_p_keeps_the_fewest_tokens_that_reach_it(top_p, kept):
     probs = [0.5, 0.3, 0.15, 0.05]
     values = list(np.log(probs))
@@ -84,8 +101,9 @@ def test_top_k_then_top_p():
     # top-2 leaves 0.5 and 0.3 (5/8, 3/8); 0.6 of that is reached by the first alone,
     # 0.7 needs both
     assert_close(frequencies(logits_of(list(np.log(probs))), top_k=2, top_p=0.6), [0, 1, 0, 0])
-    assert_close(frequencies(logits_of(list(np.log(probs))), top_k=2, top_p=0.7),
-                 [0, 5 / 8, 3 / 8, 0])
+    assert_close(
+        frequencies(logits_of(list(np.log(probs))), top_k=2, top_p=0.7), [0, 5 / 8, 3 / 8, 0]
+    )
 
 
 def test_ties_keep_their_order_so_a_seed_draws_the_same_token_everywhere():
@@ -126,7 +144,7 @@ def test_noise_is_the_seeds_uniform_draws_in_order():
         got.append(noise.take(n).copy())
     got = np.concatenate(got)
     assert got.dtype == np.float32 and len(got) == 9207
-    assert np.array_equal(got[:len(ref)], ref[:len(got)])
+    assert np.array_equal(got[: len(ref)], ref[: len(got)])
     assert got.min() > 0 and got.max() <= 1
 
 
@@ -148,8 +166,12 @@ def state_in(phase):
     st = FillState(TOK, FillPlan(BARS, 0, 96, False, [], 100), 3)
     while st.forced:
         st.advance(st.forced[0])
-    steps = {"in_bar": [], "after_pos": ["POS_0"], "after_pitch": ["POS_0", "PITCH_60"],
-             "after_vel": ["POS_0", "PITCH_60", "VEL_3"]}[phase]
+    steps = {
+        "in_bar": [],
+        "after_pos": ["POS_0"],
+        "after_pitch": ["POS_0", "PITCH_60"],
+        "after_vel": ["POS_0", "PITCH_60", "VEL_3"],
+    }[phase]
     for name in steps:
         st.advance(TOK.ids[name])
     assert st.phase == phase
@@ -160,14 +182,19 @@ def recorder(calls, name, phases=None):
     def f(logits, step):
         calls.append(name)
         return logits
+
     return acts_in(*phases)(f) if phases else f
 
 
 @pytest.mark.parametrize("phase", ["in_bar", "after_pos", "after_pitch", "after_vel"])
 def test_a_marked_filter_is_skipped_only_after_the_grammar_and_outside_its_phases(phase):
     calls = []
-    filters = [recorder(calls, "before", ("in_bar",)), grammar_filter,
-               recorder(calls, "marked", ("in_bar",)), recorder(calls, "plain")]
+    filters = [
+        recorder(calls, "before", ("in_bar",)),
+        grammar_filter,
+        recorder(calls, "marked", ("in_bar",)),
+        recorder(calls, "plain"),
+    ]
     logits = np.zeros(TOK.vocab_size, np.float32)
     out = apply_filters(logits, Step(state_in(phase), Controls()), filters)
     assert calls == (["before", "marked", "plain"] if phase == "in_bar" else ["before", "plain"])

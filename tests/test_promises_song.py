@@ -1,20 +1,32 @@
 """model/song.py: the write-back rule every face uses (Song.with_notes_replaced,
 by the engine between chunks, `midifill generate` and the demo), the bar
 grid and the request payload, at their edges."""
+
 import pytest
 
 from midifill.model.song import Bar, Note, Song, TempoChange, TimeSignature, Track
 
 
 def song():
-    target = Track("t", 33, False, [Note(40, 3.5, 2.0, 90),   # before the range, sounding into it
-                                    Note(41, 4.0, 0.5, 91),   # at the range start
-                                    Note(42, 7.75, 1.0, 92),  # inside, sounding past the end
-                                    Note(43, 8.0, 0.5, 93),   # at the range end
-                                    Note(44, 1.0, 0.5, 94)], "Bass")
+    target = Track(
+        "t",
+        33,
+        False,
+        [
+            Note(40, 3.5, 2.0, 90),  # before the range, sounding into it
+            Note(41, 4.0, 0.5, 91),  # at the range start
+            Note(42, 7.75, 1.0, 92),  # inside, sounding past the end
+            Note(43, 8.0, 0.5, 93),  # at the range end
+            Note(44, 1.0, 0.5, 94),
+        ],
+        "Bass",
+    )
     other = Track("o", 0, True, [Note(36, 4.0, 0.25, 100), Note(38, 5.0, 0.25, 100)], "Kit")
-    return Song([target, other], [TimeSignature(0.0, 4, 4), TimeSignature(8.0, 3, 4)],
-                [TempoChange(0.0, 100.0), TempoChange(8.0, 90.0)])
+    return Song(
+        [target, other],
+        [TimeSignature(0.0, 4, 4), TimeSignature(8.0, 3, 4)],
+        [TempoChange(0.0, 100.0), TempoChange(8.0, 90.0)],
+    )
 
 
 def test_notes_starting_in_the_range_are_replaced_and_nothing_else_changes():
@@ -22,8 +34,14 @@ def test_notes_starting_in_the_range_are_replaced_and_nothing_else_changes():
     new = [Note(60, 6.0, 1.0, 80), Note(50, 4.0, 4.0, 70), Note(55, 4.0, 1.0, 70)]
     after = before.with_notes_replaced("t", 4.0, 8.0, new)
     t = after.track("t")
-    assert [(n.pitch, n.start) for n in t.notes] == \
-        [(44, 1.0), (40, 3.5), (50, 4.0), (55, 4.0), (60, 6.0), (43, 8.0)]  # by start, pitch
+    assert [(n.pitch, n.start) for n in t.notes] == [
+        (44, 1.0),
+        (40, 3.5),
+        (50, 4.0),
+        (55, 4.0),
+        (60, 6.0),
+        (43, 8.0),
+    ]  # by start, pitch
     assert (t.id, t.program, t.is_drum, t.name) == ("t", 33, False, "Bass")
     o = after.track("o")
     assert o == before.track("o") and o is not before.track("o")
@@ -41,9 +59,15 @@ def test_notes_starting_in_the_range_are_replaced_and_nothing_else_changes():
 def test_bars_follow_the_signatures_and_a_change_mid_bar_cuts_the_bar():
     s = Song([], [TimeSignature(0.0, 4, 4), TimeSignature(6.0, 3, 4), TimeSignature(9.0, 6, 8)])
     bars = s.bars(until=20.0)
-    assert [(b.index, b.start, b.numerator, b.denominator) for b in bars] == \
-        [(0, 0.0, 4, 4), (1, 4.0, 4, 4), (2, 6.0, 3, 4), (3, 9.0, 6, 8), (4, 12.0, 6, 8),
-         (5, 15.0, 6, 8), (6, 18.0, 6, 8)]
+    assert [(b.index, b.start, b.numerator, b.denominator) for b in bars] == [
+        (0, 0.0, 4, 4),
+        (1, 4.0, 4, 4),
+        (2, 6.0, 3, 4),
+        (3, 9.0, 6, 8),
+        (4, 12.0, 6, 8),
+        (5, 15.0, 6, 8),
+        (6, 18.0, 6, 8),
+    ]
     assert bars[1].beats == 4.0 and bars[1].end == 8.0  # the bar itself is whole
     assert [b.start for b in s.bars(until=18.0)][-1] == 15.0  # bars cover until, no more
     assert len(s.bars(until=18.0 + 1e-12)) == 6
@@ -53,8 +77,10 @@ def test_bars_before_the_first_signature_and_at_the_edges():
     late = Song([], [TimeSignature(6.0, 3, 4)])  # no change at beat 0: the first rules from 0
     assert [(b.start, b.numerator) for b in late.bars(until=9.0)] == [(0.0, 3), (3.0, 3), (6.0, 3)]
     none = Song([], [])
-    assert [(b.start, b.numerator, b.denominator) for b in none.bars(until=8.0)] == \
-        [(0.0, 4, 4), (4.0, 4, 4)]
+    assert [(b.start, b.numerator, b.denominator) for b in none.bars(until=8.0)] == [
+        (0.0, 4, 4),
+        (4.0, 4, 4),
+    ]
     assert [b.start for b in Song().bars(until=0.0)] == [0.0]  # always at least one bar
     assert [b.start for b in Song().bars(until=-3.0)] == [0.0]
     assert [b.start for b in Song().bars(until=0.5)] == [0.0]
@@ -64,8 +90,10 @@ def test_bars_before_the_first_signature_and_at_the_edges():
 
 
 def test_bar_span_counts_from_1_and_reaches_past_the_end():
-    s = Song([Track("a", 0, False, [Note(60, 0.0, 1.0, 90)])],
-             [TimeSignature(0.0, 4, 4), TimeSignature(4.0, 3, 4)])
+    s = Song(
+        [Track("a", 0, False, [Note(60, 0.0, 1.0, 90)])],
+        [TimeSignature(0.0, 4, 4), TimeSignature(4.0, 3, 4)],
+    )
     assert s.bar_span(1, 1) == (0.0, 4.0)
     assert s.bar_span(2, 3) == (4.0, 10.0)
     assert s.bar_span(5, 40) == (13.0, 121.0)  # the last signature goes on
@@ -82,8 +110,11 @@ def test_payload_is_the_request_contracts_song_part():
     t = payload["tracks"][0]
     assert (t["id"], t["name"], t["program"], t["is_drum"]) == ("t", "Bass", 33, False)
     assert t["notes"][:2] == [[44, 1.0, 0.5, 94], [40, 3.5, 2.0, 90]]  # sorted by start
-    plain = Song([Track("a", 5, False, [Note(60, 1 / 3, 0.25, 90)])],
-                 [TimeSignature(0.0, 7, 8)], [TempoChange(0.0, 77.5)]).to_payload()
+    plain = Song(
+        [Track("a", 5, False, [Note(60, 1 / 3, 0.25, 90)])],
+        [TimeSignature(0.0, 7, 8)],
+        [TempoChange(0.0, 77.5)],
+    ).to_payload()
     assert set(plain) == {"time_signature", "tempo", "tracks"}
     assert plain["time_signature"] == [7, 8] and plain["tempo"] == 77.5
     assert plain["tracks"][0]["notes"] == [[60, 0.333333, 0.25, 90]]

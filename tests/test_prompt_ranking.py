@@ -2,6 +2,7 @@
 ranked by what they tell about the fill, never by weight alone, and always
 after the target's own bars. On songs of 12 tracks a 768-token block shows
 the target's 16 own context bars and the track it most depends on."""
+
 from midifill.model.generation.engine import context_density
 from midifill.model.generation.prompt import Part, build_prompt, own_context_shown, usefulness
 from midifill.model.network.tokenizer import Tokenizer
@@ -13,36 +14,49 @@ BAR = 96  # ticks in a 4/4 bar
 
 def part(is_drum=False, program=0, pitches=(60,), per_onset=1):
     """A Part of one bar per pitch, `per_onset` notes at a time."""
-    notes = [Note(p + 2 * k, float(i), 0.5, 90) for i, p in enumerate(pitches)
-             for k in range(per_onset)]
+    notes = [
+        Note(p + 2 * k, float(i), 0.5, 90) for i, p in enumerate(pitches) for k in range(per_onset)
+    ]
     return Part.of(Track("x", program, is_drum, notes), notes, TOK.tpb)
 
 
 def test_a_drum_part_ranks_the_other_drums_then_the_bass_then_the_rest():
     drums = part(is_drum=True, pitches=(36, 38, 42))
-    ranks = [usefulness(drums, other) for other in [
-        part(is_drum=True, pitches=(82,)), part(program=33, pitches=(60,)),
-        part(program=0, pitches=(36, 40)), part(program=48, per_onset=4),
-        part(pitches=())]]
+    ranks = [
+        usefulness(drums, other)
+        for other in [
+            part(is_drum=True, pitches=(82,)),
+            part(program=33, pitches=(60,)),
+            part(program=0, pitches=(36, 40)),
+            part(program=48, per_onset=4),
+            part(pitches=()),
+        ]
+    ]
     # another kit; a bass by family (even up high); one by register; a pad; silence
     assert ranks == [5, 4, 4, 2, 0]
 
 
 def test_a_pitched_part_ranks_the_bass_then_chords_and_its_register_and_drums_last():
     lead = part(program=65, pitches=(62, 65, 67, 69, 72))
-    ranks = [usefulness(lead, other) for other in [
-        part(program=33, pitches=(40, 43)),  # the bass
-        part(program=48, pitches=(60, 64), per_onset=3),  # a pad in its register
-        part(program=48, pitches=(84, 88), per_onset=3),  # a pad above it
-        part(program=73, pitches=(64, 70)),  # a line in its register
-        part(program=73, pitches=(84, 91)),  # a line above it
-        part(is_drum=True, pitches=(36, 38)),
-        part(program=0, pitches=())]]  # silent near the fill
+    ranks = [
+        usefulness(lead, other)
+        for other in [
+            part(program=33, pitches=(40, 43)),  # the bass
+            part(program=48, pitches=(60, 64), per_onset=3),  # a pad in its register
+            part(program=48, pitches=(84, 88), per_onset=3),  # a pad above it
+            part(program=73, pitches=(64, 70)),  # a line in its register
+            part(program=73, pitches=(84, 91)),  # a line above it
+            part(is_drum=True, pitches=(36, 38)),
+            part(program=0, pitches=()),
+        ]
+    ]  # silent near the fill
     assert ranks == [5, 4, 3, 3, 2, 1, 0]
     # without notes of its own, no register is shared: chords still count
     new = part(program=65, pitches=())
-    assert [usefulness(new, part(program=48, pitches=(60,), per_onset=3)),
-            usefulness(new, part(program=73, pitches=(64,)))] == [3, 2]
+    assert [
+        usefulness(new, part(program=48, pitches=(60,), per_onset=3)),
+        usefulness(new, part(program=73, pitches=(64,))),
+    ] == [3, 2]
 
 
 def fill_only(tracks):
@@ -51,8 +65,9 @@ def fill_only(tracks):
 
 
 def kept(song, bars, target, block, budget=40):
-    return build_prompt(TOK, song, bars, target, (0, 2), (0, 2), 0, 2 * BAR, "fill", block,
-                        None, budget=budget).tracks
+    return build_prompt(
+        TOK, song, bars, target, (0, 2), (0, 2), 0, 2 * BAR, "fill", block, None, budget=budget
+    ).tracks
 
 
 def cost(track):
@@ -63,8 +78,9 @@ def cost(track):
 def test_the_bass_is_kept_over_a_lighter_pad_and_drums_go_before_either():
     lead = Track("lead", 65, False, [Note(67 + k % 5, k * 1.0, 1.0, 90) for k in range(8)])
     bass = Track("bass", 33, False, [Note(40 + k % 3, k * 0.25, 0.25, 90) for k in range(32)])
-    pad = Track("pad", 48, False, [Note(p, b * 4.0, 4.0, 70) for b in range(2)
-                                   for p in (60, 64, 67)])
+    pad = Track(
+        "pad", 48, False, [Note(p, b * 4.0, 4.0, 70) for b in range(2) for p in (60, 64, 67)]
+    )
     drums = Track("drums", 0, True, [Note(36, k * 4.0, 0.1, 90) for k in range(2)])
     song, bars = fill_only([lead, drums, pad, bass])
     assert cost(bass) > cost(pad) > cost(drums)  # the heaviest would have gone first
@@ -85,35 +101,61 @@ def twelve_tracks(n_bars=40):
     """A song of 12 busy tracks, as arrangements are: two kits, a bass, a
     string pad struck on every 8th, piano and guitar comping, a lead, and
     five more lines and chords."""
+
     def every(program, is_drum, times, pitches, dur=0.2, tid=None):
-        return Track(tid or str(program), program, is_drum,
-                     [Note(p, b * 4.0 + t, dur, 90) for b in range(n_bars) for t in times
-                      for p in pitches])
+        return Track(
+            tid or str(program),
+            program,
+            is_drum,
+            [Note(p, b * 4.0 + t, dur, 90) for b in range(n_bars) for t in times for p in pitches],
+        )
+
     eighths = [k / 2 for k in range(8)]
-    return Song([
-        Track("drums", 0, True, [Note(p, b * 4.0 + t, 0.1, 100) for b in range(n_bars)
-                                 for t, p in [(0, 36), (1, 38), (2, 36), (3, 38)]
-                                 + [(k + 0.5, 42) for k in range(4)]]),
-        every(0, True, [k / 4 for k in range(16)], (82,), tid="shaker"),
-        every(33, False, [0, 1, 2, 3], (40,), 0.9, tid="bass"),
-        every(48, False, eighths, (55, 59, 62, 67), 0.5, tid="pad"),
-        every(65, False, [0, 1, 2.5, 3], (69,), 0.9, tid="lead"),
-        every(0, False, [0, 1, 2, 3], (60, 64, 67)),
-        every(25, False, eighths, (52, 59)),
-        every(61, False, [0], (58, 62, 65)),
-        every(73, False, eighths, (84,)),
-        every(46, False, [k / 4 for k in range(16)], (72,)),
-        every(71, False, [0, 2], (50,), 1.9),
-        every(56, False, [0.5, 2.5], (77,)),
-    ])
+    return Song(
+        [
+            Track(
+                "drums",
+                0,
+                True,
+                [
+                    Note(p, b * 4.0 + t, 0.1, 100)
+                    for b in range(n_bars)
+                    for t, p in [(0, 36), (1, 38), (2, 36), (3, 38)]
+                    + [(k + 0.5, 42) for k in range(4)]
+                ],
+            ),
+            every(0, True, [k / 4 for k in range(16)], (82,), tid="shaker"),
+            every(33, False, [0, 1, 2, 3], (40,), 0.9, tid="bass"),
+            every(48, False, eighths, (55, 59, 62, 67), 0.5, tid="pad"),
+            every(65, False, [0, 1, 2.5, 3], (69,), 0.9, tid="lead"),
+            every(0, False, [0, 1, 2, 3], (60, 64, 67)),
+            every(25, False, eighths, (52, 59)),
+            every(61, False, [0], (58, 62, 65)),
+            every(73, False, eighths, (84,)),
+            every(46, False, [k / 4 for k in range(16)], (72,)),
+            every(71, False, [0, 2], (50,), 1.9),
+            every(56, False, [0.5, 2.5], (77,)),
+        ]
+    )
 
 
 def prompt_for(song, target, f0=16):
     bars = song.bars()
     track = song.track(target)
     density = context_density(TOK, track, bars, f0, f0 + 4)
-    p = build_prompt(TOK, song, bars, target, (f0, f0 + 4), (f0, f0 + 4), f0 * BAR,
-                     (f0 + 4) * BAR, "fill", 768, density)
+    p = build_prompt(
+        TOK,
+        song,
+        bars,
+        target,
+        (f0, f0 + 4),
+        (f0, f0 + 4),
+        f0 * BAR,
+        (f0 + 4) * BAR,
+        "fill",
+        768,
+        density,
+    )
     assert len(p.tokens) + (density is not None) + p.plan.max_tokens <= 768
     return p
 
@@ -140,11 +182,13 @@ def test_own_context_shown_counts_the_targets_bars_with_notes_8_a_side():
     song = twelve_tracks()
     bars = song.bars()
     # a fill of 2 bars whose next 3 stay blank for later chunks: they are not shown
-    p = build_prompt(TOK, song, bars, "bass", (16, 18), (16, 21), 16 * BAR, 18 * BAR, "fill",
-                     100_000, None)
+    p = build_prompt(
+        TOK, song, bars, "bass", (16, 18), (16, 21), 16 * BAR, 18 * BAR, "fill", 100_000, None
+    )
     assert p.window == (0, 40) and own_context_shown(TOK, p, "bass") == 8 + 5
-    p = build_prompt(TOK, song, bars, "bass", (2, 4), (2, 4), 2 * BAR, 4 * BAR, "continue",
-                     100_000, None)
+    p = build_prompt(
+        TOK, song, bars, "bass", (2, 4), (2, 4), 2 * BAR, 4 * BAR, "continue", 100_000, None
+    )
     assert own_context_shown(TOK, p, "bass") == 2  # bars 0 and 1; nothing after the fill
 
 
@@ -153,23 +197,41 @@ def test_the_ranking_does_not_read_the_bars_being_filled():
     must not decide which tracks the prompt shows."""
     # the target plays at 72 around the fill and low in it; were its low fill
     # notes read, the low line would share its register and go in first
-    lead = Track("t", 65, False, [Note(72, b * 4.0, 1.0, 90) for b in range(20)
-                                  if not 8 <= b < 12]
-                 + [Note(48, b * 4.0 + k, 1.0, 90) for b in range(8, 12) for k in range(4)])
-    low = Track("low", 73, False, [Note(50, b * 4.0 + k * 2, 1.0, 90) for b in range(20)
-                                   for k in range(2)])
+    lead = Track(
+        "t",
+        65,
+        False,
+        [Note(72, b * 4.0, 1.0, 90) for b in range(20) if not 8 <= b < 12]
+        + [Note(48, b * 4.0 + k, 1.0, 90) for b in range(8, 12) for k in range(4)],
+    )
+    low = Track(
+        "low", 73, False, [Note(50, b * 4.0 + k * 2, 1.0, 90) for b in range(20) for k in range(2)]
+    )
     high = Track("high", 73, False, [Note(90, b * 4.0, 1.0, 90) for b in range(20)])
     song = Song([lead, low, high])
     # the lead's fill and 16 own bars, then room for the low line or the high
     block = 2 + 40 + (3 + 4) + 16 * 5 + (3 + 4 * 9 + 16)
-    p = build_prompt(TOK, song, song.bars(), "t", (8, 12), (8, 12), 8 * BAR, 12 * BAR, "fill",
-                     block, None, budget=40)
+    p = build_prompt(
+        TOK,
+        song,
+        song.bars(),
+        "t",
+        (8, 12),
+        (8, 12),
+        8 * BAR,
+        12 * BAR,
+        "fill",
+        block,
+        None,
+        budget=40,
+    )
     assert p.tracks == ["t", "high"]  # equally useful: the lighter
 
 
 def test_the_coverage_script_layers_the_demo_and_counts_what_prompts_show():
     from midifill.model.evaluation.prompt_coverage import DEMO, coverage, layered
     from midifill.model.midi_io import read_midi
+
     song = layered(read_midi(DEMO / "pop_c_major_8_bars.mid"), 12)
     assert len(song.tracks) == 12 and len(song.bars()) == 48
     out = coverage([song], TOK)

@@ -1,13 +1,14 @@
 """The README's commands run as written: every `midifill` subcommand and flag
 it names exists (checked against `midifill <command> --help`), every extra it
 installs is declared, and the shell lines that can run here, run."""
+
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from midifill.bridge.cli import SUBCOMMANDS
 
@@ -36,8 +37,13 @@ def midifill_uses() -> dict[str, set[str]]:
 
 
 def help_text(command: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "midifill.bridge.cli", command, "--help"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "midifill.bridge.cli", command, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, f"midifill {command} --help: {done.stderr[-500:]}"
     return done.stdout
 
@@ -50,22 +56,30 @@ def test_the_readme_names_the_commands_a_producer_needs():
 @pytest.mark.parametrize("command", sorted(midifill_uses()))
 def test_every_flag_the_readme_gives_a_command_exists(command):
     text = help_text(command)
-    missing = sorted(f for f in midifill_uses()[command]
-                     if not re.search(rf"(?<![\w-]){re.escape(f)}\b", text))
+    missing = sorted(
+        f for f in midifill_uses()[command] if not re.search(rf"(?<![\w-]){re.escape(f)}\b", text)
+    )
     assert not missing, f"README gives `midifill {command}` {missing}, which its --help lacks"
 
 
 def test_every_extra_the_readme_installs_is_declared():
-    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())
-                   ["project"]["optional-dependencies"])
+    declared = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    )
     named = {e for spec in re.findall(r'"\.\[([\w,]+)\]"', README) for e in spec.split(",")}
     assert named and named <= declared, named - declared
 
 
 def run_line(line: str, tmp_path: Path):
-    done = subprocess.run(line, shell=True, cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-                                            "HOME": str(tmp_path)})
+    done = subprocess.run(
+        line,
+        shell=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     assert done.returncode == 0, f"{line}: {done.stdout[-500:]}{done.stderr[-500:]}"
     return done
 
@@ -79,7 +93,9 @@ def test_the_lines_that_can_run_here_run(tmp_path):
     assert "midifill --version" in lines
     assert run_line("midifill --version", tmp_path).stdout.startswith("midifill ")
     # the generate line with a real song for song.mid and a file here for out.mid
-    generate = next(ln.split(" #")[0] for ln in lines if ln.startswith("midifill generate song.mid"))
+    generate = next(
+        ln.split(" #")[0] for ln in lines if ln.startswith("midifill generate song.mid")
+    )
     generate = re.sub(r"\s*\[.*\]", "", generate)  # the optional part is optional
     generate = generate.replace("song.mid", str(ROOT / "demo/examples/pop_c_major_8_bars.mid"))
     run_line(generate.replace("out.mid", str(tmp_path / "out.mid")), tmp_path)

@@ -2,6 +2,7 @@
 (model/evaluation/drum_metrics.py, part_metrics.py), the draws and the
 table (real_songs.py, real_table.py), the dev set's manifest and rebuild
 (devset.py)."""
+
 import json
 import random
 import struct
@@ -41,13 +42,22 @@ def test_onset_f1_hand_computed_with_the_32nd_tolerance():
     assert D.onset_f1(both, hits((42, 0)), "hats") == 1
     assert D.onset_f1(both, hits((42, 0)), "kick") is None
     # the snare (2 gen, 1 orig, 1 match) and hats (1 and 1, matched): 2 * 2 / 5
-    assert D.onset_f1(hits((38, 0), (38, 1), (42, 0)), hits((38, 1), (42, 0))) == \
-        pytest.approx(0.8)
+    assert D.onset_f1(hits((38, 0), (38, 1), (42, 0)), hits((38, 1), (42, 0))) == pytest.approx(0.8)
 
 
 def test_groups_follow_general_midi():
-    assert [D.group_of(p) for p in (35, 36, 37, 40, 42, 44, 46, 41, 49, 82)] == \
-        ["kick", "kick", "snare", "snare", "hats", "hats", "hats", "other", "other", "other"]
+    assert [D.group_of(p) for p in (35, 36, 37, 40, 42, 44, 46, 41, 49, 82)] == [
+        "kick",
+        "kick",
+        "snare",
+        "snare",
+        "hats",
+        "hats",
+        "hats",
+        "other",
+        "other",
+        "other",
+    ]
 
 
 def test_kit_share_and_grid_share():
@@ -92,14 +102,17 @@ def test_part_measures_hand_computed():
 def band(n_bars=24, tracks=5):
     """A looped song: drums, bass, chords, a lead, and pads up to `tracks`."""
     notes = lambda f: [n for b in range(n_bars) for n in f(4.0 * b)]  # noqa: E731
-    parts = [Track("drums", 0, True, notes(lambda s: hits((36, s), (38, s + 1), (36, s + 2),
-                                                          (38, s + 3)))),
-             Track("bass", 33, False, notes(lambda s: [Note(36, s, 1.0), Note(43, s + 2, 1.0)])),
-             Track("keys", 0, False, notes(lambda s: [Note(p, s, 4.0) for p in (60, 64, 67)])),
-             Track("lead", 73, False, notes(lambda s: [Note(72 + k, s + k, 1.0)
-                                                       for k in range(4)]))]
-    parts += [Track(f"pad{i}", 48, False, notes(lambda s: [Note(55, s, 4.0)]))
-              for i in range(tracks - 4)]
+    parts = [
+        Track(
+            "drums", 0, True, notes(lambda s: hits((36, s), (38, s + 1), (36, s + 2), (38, s + 3)))
+        ),
+        Track("bass", 33, False, notes(lambda s: [Note(36, s, 1.0), Note(43, s + 2, 1.0)])),
+        Track("keys", 0, False, notes(lambda s: [Note(p, s, 4.0) for p in (60, 64, 67)])),
+        Track("lead", 73, False, notes(lambda s: [Note(72 + k, s + k, 1.0) for k in range(4)])),
+    ]
+    parts += [
+        Track(f"pad{i}", 48, False, notes(lambda s: [Note(55, s, 4.0)])) for i in range(tracks - 4)
+    ]
     return Song(parts, [TimeSignature(0.0, 4, 4)])
 
 
@@ -142,8 +155,10 @@ def wad(lumps):
 
 def test_wad_lumps_and_members(tmp_path):
     (tmp_path / "music.wad").write_bytes(wad({"D_ONE": b"MThd1", "D_TWO": b"MThd22"}))
-    assert DS.wad_lumps((tmp_path / "music.wad").read_bytes()) == {"D_ONE": b"MThd1",
-                                                                  "D_TWO": b"MThd22"}
+    assert DS.wad_lumps((tmp_path / "music.wad").read_bytes()) == {
+        "D_ONE": b"MThd1",
+        "D_TWO": b"MThd22",
+    }
     assert DS.member_bytes(tmp_path, "music.wad#D_TWO") == b"MThd22"
     with pytest.raises(DS.DevsetError):
         DS.member_bytes(tmp_path, "music.wad#D_THREE")
@@ -155,8 +170,10 @@ def test_the_manifest_is_a_fixed_set_of_many_track_songs():
     m = DS.load_manifest()
     assert 30 <= len(m["songs"]) <= 80
     assert len({s["sha256"] for s in m["songs"]}) == len(m["songs"])
-    assert all(5 <= s["tracks"] <= 16 and s["package"] in m["packages"] and s["licence"]
-               for s in m["songs"])
+    assert all(
+        5 <= s["tracks"] <= 16 and s["package"] in m["packages"] and s["licence"]
+        for s in m["songs"]
+    )
     assert DS.download_line(m).startswith("apt-get download ")
     with pytest.raises(DS.DevsetError, match="apt-get download"):
         DS.find_deb(__import__("pathlib").Path("/nonexistent"), "freedoom", "0.12.1-2")
@@ -166,6 +183,7 @@ def test_the_manifest_is_a_fixed_set_of_many_track_songs():
 def test_the_table_runs_on_the_bundled_model():
     from midifill.model import Engine
     from midifill.model.evaluation.real_songs import DEFAULT, ORIGINAL, real_table
+
     out = real_table(Engine.from_checkpoint(), [band(tracks=6)], fills=2, seed=1)
     assert out["fills"] == {"drums": 1, "pitched": 1}
     assert out["drums"][ORIGINAL]["onset_f1"] == 1
@@ -179,6 +197,7 @@ def test_the_table_runs_on_the_bundled_model():
 def test_follow_off_names_every_follow_the_part_control_and_the_engine_takes_it():
     from midifill.model.evaluation.real_songs import follow_off
     from midifill.model.generation.request import parse_controls
+
     off = follow_off()
     assert {"kit", "groove", "max_polyphony", "harmony", "pitch_range"} <= set(off)
     assert set(off.values()) == {"off"}

@@ -2,6 +2,7 @@
 one command writes it from the scripts' headers; it parses, lists every
 action as a main source and every library file, each URL names a file that
 exists, and the version is the scripts' own."""
+
 import re
 import subprocess
 import sys
@@ -17,8 +18,12 @@ SCRIPTS = ROOT / "daw_scripts" / "reaper"
 
 def make_index(tmp_path, *extra) -> ET.Element:
     out = tmp_path / "index.xml"
-    done = subprocess.run([sys.executable, str(SCRIPTS / "reapack_index.py"), "--out", str(out),
-                           *extra], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / "reapack_index.py"), "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert out.as_uri() in done.stdout  # what to paste into ReaPack
     return ET.parse(out).getroot()
@@ -59,24 +64,30 @@ def test_the_version_and_description_come_from_the_headers(tmp_path):
 def test_a_hosted_url_template(tmp_path):
     index = make_index(tmp_path, "--url-template", "https://host.invalid/m/{commit}/{path}")
     urls = [s.text for s in sources(index)]
-    assert all(re.match(r"https://host\.invalid/m/\w+/daw_scripts/reaper/midifill", u)
-               for u in urls), urls
+    assert all(
+        re.match(r"https://host\.invalid/m/\w+/daw_scripts/reaper/midifill", u) for u in urls
+    ), urls
     assert "https://host.invalid/m/" in urls[0] and "%20-%20Fill.lua" in urls[0]
 
 
-@pytest.mark.parametrize("broken, why", [("[both] x.lua", "not understood"),
-                                         ("[nomain] missing.lua", "missing.lua")])
+@pytest.mark.parametrize(
+    "broken, why", [("[both] x.lua", "not understood"), ("[nomain] missing.lua", "missing.lua")]
+)
 def test_a_broken_provides_line_is_refused(tmp_path, broken, why):
     folder = tmp_path / "reaper"
     folder.mkdir()
     for script in SCRIPTS.glob("*.lua"):
         (folder / script.name).write_bytes(script.read_bytes())
-    text = (SCRIPTS / "midifill - Fill.lua").read_text().replace(
-        "--   [nomain] midifill_json.lua", f"--   {broken}")
+    text = (
+        (SCRIPTS / "midifill - Fill.lua")
+        .read_text()
+        .replace("--   [nomain] midifill_json.lua", f"--   {broken}")
+    )
     (folder / "midifill - Fill.lua").write_text(text)
     sys.path.insert(0, str(SCRIPTS))
     try:
         import reapack_index
+
         with pytest.raises(ValueError, match=re.escape(why)):
             reapack_index.build(folder, "{path}", "c")
     finally:

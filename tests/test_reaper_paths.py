@@ -4,6 +4,7 @@ tests/reaper/test_command_lines.lua): each line is split as its system
 splits it, and the program must receive exactly the intended arguments:
 paths with spaces and backslashes, a trailing backslash, a token with shell
 characters, the request file in %TEMP% (never /tmp) or $TMPDIR."""
+
 import json
 import shutil
 import subprocess
@@ -57,8 +58,9 @@ def windows_argv(line: str) -> list[str]:
 
 def posix_argv(line: str) -> list[str]:
     """The words /bin/sh makes of the line (nothing runs: `set --` takes them)."""
-    done = subprocess.run(["/bin/sh", "-c", f"set -- {line}; printf '%s\\0' \"$@\""],
-                          capture_output=True, timeout=10)
+    done = subprocess.run(
+        ["/bin/sh", "-c", f"set -- {line}; printf '%s\\0' \"$@\""], capture_output=True, timeout=10
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.decode().split("\0")[:-1]
 
@@ -67,9 +69,14 @@ def cases():
     lua = shutil.which("lua5.4")
     if lua is None:  # test_every_case_is_built says so (a failure under CI)
         return []
-    done = subprocess.run([lua, str(DRIVERS / "test_command_lines.lua")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60,
-                          env={"MIDIFILL_REPO": str(ROOT), "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [lua, str(DRIVERS / "test_command_lines.lua")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"MIDIFILL_REPO": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

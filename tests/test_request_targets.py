@@ -1,6 +1,7 @@
 """`targets`: several targets in one request (docs/contract.md, "Several
 targets"), parsed and limited before any work; `target` works as before.
 Fast: parse_request only, no model."""
+
 import pytest
 
 from midifill.model.errors import LimitError, RequestError
@@ -13,11 +14,14 @@ TOK = Tokenizer()
 
 
 def base(targets=None, **change):
-    req = {"tracks": [{"id": "d", "is_drum": True, "notes": [[36, 0.0, 0.25, 90]]},
-                      {"id": "b", "program": 33, "notes": [[40, 0.0, 1.0, 90]]},
-                      {"id": "k", "program": 0, "notes": [[60, 0.0, 1.0, 90],
-                                                          [64, 0.0, 1.0, 90]]},
-                      {"id": "m", "program": 73, "notes": [[72, 0.0, 1.0, 90]]}]}
+    req = {
+        "tracks": [
+            {"id": "d", "is_drum": True, "notes": [[36, 0.0, 0.25, 90]]},
+            {"id": "b", "program": 33, "notes": [[40, 0.0, 1.0, 90]]},
+            {"id": "k", "program": 0, "notes": [[60, 0.0, 1.0, 90], [64, 0.0, 1.0, 90]]},
+            {"id": "m", "program": 73, "notes": [[72, 0.0, 1.0, 90]]},
+        ]
+    }
     if targets is not None:
         req["targets"] = targets
     req.update(change)
@@ -57,35 +61,41 @@ def test_fill_order_by_role_or_as_given():
     assert fill_order(parse_request(two, TOK), TOK.tpb) == [1, 3, 0, 2]
 
 
-@pytest.mark.parametrize("track, expected", [
-    (Track("x", 0, True, []), DRUMS),
-    (Track("x", 33, False, []), BASS),
-    (Track("x", 0, False, [Note(38, 0, 1, 90), Note(40, 1, 1, 90)]), BASS),  # low
-    (Track("x", 0, False, []), HARMONY),  # an empty piano
-    (Track("x", 89, False, []), HARMONY),  # an empty pad
-    (Track("x", 73, False, []), MELODY),  # an empty flute
-    (Track("x", 73, False, [Note(60, 0, 1, 90), Note(64, 0, 1, 90)]), HARMONY),  # chords
-    (Track("x", 0, False, [Note(60, 0, 1, 90), Note(64, 1, 1, 90)]), MELODY),  # a line
-])
+@pytest.mark.parametrize(
+    "track, expected",
+    [
+        (Track("x", 0, True, []), DRUMS),
+        (Track("x", 33, False, []), BASS),
+        (Track("x", 0, False, [Note(38, 0, 1, 90), Note(40, 1, 1, 90)]), BASS),  # low
+        (Track("x", 0, False, []), HARMONY),  # an empty piano
+        (Track("x", 89, False, []), HARMONY),  # an empty pad
+        (Track("x", 73, False, []), MELODY),  # an empty flute
+        (Track("x", 73, False, [Note(60, 0, 1, 90), Note(64, 0, 1, 90)]), HARMONY),  # chords
+        (Track("x", 0, False, [Note(60, 0, 1, 90), Note(64, 1, 1, 90)]), MELODY),  # a line
+    ],
+)
 def test_roles(track, expected):
     assert role(track, TOK.tpb) == expected
 
 
-@pytest.mark.parametrize("change, field, kind", [
-    (dict(targets=[t("b")] * (LIMITS["targets"] + 1)), "targets", LimitError),
-    (dict(targets=[]), "targets", RequestError),
-    (dict(targets=t("b")), "targets", RequestError),
-    (dict(targets=[t("b")], target=t("b")), "targets", RequestError),
-    (dict(targets=[t("b"), [0, 4]]), "targets[1]", RequestError),
-    (dict(targets=[t("b"), t("x")]), "targets[1].track", RequestError),
-    (dict(targets=[t("b"), t("d", 4.0, 4.0)]), "targets[1].end", RequestError),
-    (dict(targets=[t("b"), t("d", -1.0, 4.0)]), "targets[1].start", RequestError),
-    (dict(targets=[t("b"), t("d", 0.0, 0.01)]), "targets[1]", RequestError),
-    (dict(targets=[t("b", 0, 8), t("b", 4, 12)]), "targets[1]", RequestError),
-    (dict(targets=[t("b"), t("d", 0, 4.0 * 65)]), "targets[1]", LimitError),
-    (dict(targets=[t("b"), t("d", 0, 4.0 * 2000)]), "targets[1].end", LimitError),
-    (dict(targets=[t("b")], order="jazz"), "order", RequestError),
-])
+@pytest.mark.parametrize(
+    "change, field, kind",
+    [
+        (dict(targets=[t("b")] * (LIMITS["targets"] + 1)), "targets", LimitError),
+        (dict(targets=[]), "targets", RequestError),
+        (dict(targets=t("b")), "targets", RequestError),
+        (dict(targets=[t("b")], target=t("b")), "targets", RequestError),
+        (dict(targets=[t("b"), [0, 4]]), "targets[1]", RequestError),
+        (dict(targets=[t("b"), t("x")]), "targets[1].track", RequestError),
+        (dict(targets=[t("b"), t("d", 4.0, 4.0)]), "targets[1].end", RequestError),
+        (dict(targets=[t("b"), t("d", -1.0, 4.0)]), "targets[1].start", RequestError),
+        (dict(targets=[t("b"), t("d", 0.0, 0.01)]), "targets[1]", RequestError),
+        (dict(targets=[t("b", 0, 8), t("b", 4, 12)]), "targets[1]", RequestError),
+        (dict(targets=[t("b"), t("d", 0, 4.0 * 65)]), "targets[1]", LimitError),
+        (dict(targets=[t("b"), t("d", 0, 4.0 * 2000)]), "targets[1].end", LimitError),
+        (dict(targets=[t("b")], order="jazz"), "order", RequestError),
+    ],
+)
 def test_refusals_name_the_target(change, field, kind):
     refused(base(**change), field, kind)
 
@@ -105,8 +115,9 @@ def test_all_target_bars_together():
     err = refused(base(ok + [t("k", 0, 4.0)]), "targets", LimitError)
     assert f"{cap + 1} bars in all targets" in str(err)
     # bars are counted per target, also where two ranges share bars
-    refused(base([t("d", 0, 4.0 * 64), t("b", 0, 4.0 * 64), t("k", 2.0, 3.0)]), "targets",
-            LimitError)
+    refused(
+        base([t("d", 0, 4.0 * 64), t("b", 0, 4.0 * 64), t("k", 2.0, 3.0)]), "targets", LimitError
+    )
 
 
 def test_ranges_of_one_track_that_only_touch_are_fine():

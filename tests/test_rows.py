@@ -2,6 +2,7 @@
 for all live rows at once give exactly what they give row by row, on
 random walks with every filter on, and the engine writes the same notes
 for the same seed either way (drums and pitched, several seeds)."""
+
 import copy
 import random
 
@@ -13,13 +14,27 @@ from midifill.model.generation.grammar import FillPlan, FillState
 from midifill.model.generation.harmony import Sounding
 from midifill.model.generation.rows import filter_rows, sample_rows
 from midifill.model.generation.sampling import Controls, Noise, Step, apply_filters, sample
-from midifill.model.song import Bar, Note, Song, Track
 from midifill.model.network.tokenizer import Tokenizer
+from midifill.model.song import Bar, Note, Song, Track
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]
-CHORDS = Song([Track("keys", 0, False, [Note(p, 2.0 * k, 2.0, 70) for k in range(4)
-                                        for p in ((60, 64, 67), (57, 60, 64))[k % 2]])], [], [])
+CHORDS = Song(
+    [
+        Track(
+            "keys",
+            0,
+            False,
+            [
+                Note(p, 2.0 * k, 2.0, 70)
+                for k in range(4)
+                for p in ((60, 64, 67), (57, 60, 64))[k % 2]
+            ],
+        )
+    ],
+    [],
+    [],
+)
 
 
 def _plan(rng, is_drum):
@@ -33,12 +48,17 @@ def _plan(rng, is_drum):
 
 
 def _controls(rng, is_drum):
-    return Controls(max_polyphony=rng.choice([None, 1, 2]), key=rng.choice([None, "D dorian"]),
-                    pitch_range=rng.choice([None, (48, 72), (60, 61)]),
-                    density=rng.choice([None, 0, 8.0]), harmony=rng.choice([None, 0.3, 1.0]),
-                    kit=rng.choice([None, (36, 38, 42)]) if is_drum else None,
-                    durations=rng.choice([None, (2, 12), (30, 31)]),
-                    top_k=rng.choice([0, 5]), top_p=rng.choice([0.95, 1.0]))
+    return Controls(
+        max_polyphony=rng.choice([None, 1, 2]),
+        key=rng.choice([None, "D dorian"]),
+        pitch_range=rng.choice([None, (48, 72), (60, 61)]),
+        density=rng.choice([None, 0, 8.0]),
+        harmony=rng.choice([None, 0.3, 1.0]),
+        kit=rng.choice([None, (36, 38, 42)]) if is_drum else None,
+        durations=rng.choice([None, (2, 12), (30, 31)]),
+        top_k=rng.choice([0, 5]),
+        top_p=rng.choice([0.95, 1.0]),
+    )
 
 
 @pytest.mark.parametrize("sampler", ["compiled", "numpy"])
@@ -51,7 +71,9 @@ def test_rows_together_filter_and_draw_as_row_by_row(sampler):
     for walk in range(40):
         is_drum = rng.random() < 0.4
         plan, controls = _plan(rng, is_drum), _controls(rng, is_drum)
-        states = [FillState(TOK, plan, rng.choice([None, 0, 2, 5])) for _ in range(rng.randint(1, 8))]
+        states = [
+            FillState(TOK, plan, rng.choice([None, 0, 2, 5])) for _ in range(rng.randint(1, 8))
+        ]
         noise = Noise(walk)
         memo: dict = {}  # the fixed filters' masks, kept for the walk as the engine keeps them
         while not all(st.done for st in states):
@@ -82,17 +104,23 @@ def test_rows_together_filter_and_draw_as_row_by_row(sampler):
 
 def _request(song, track, seed, **controls):
     bars = song.bars()
-    return dict(song.to_payload(), mode="fill",
-                target={"track": track.id, "start": bars[8].start, "end": bars[12].start},
-                controls={"seed": seed, **controls})
+    return dict(
+        song.to_payload(),
+        mode="fill",
+        target={"track": track.id, "start": bars[8].start, "end": bars[12].start},
+        controls={"seed": seed, **controls},
+    )
 
 
-@pytest.mark.parametrize("extra", [{}, {"key": "C major", "harmony": 1.0, "max_polyphony": 2},
-                                   {"variations": 3, "top_k": 8}])
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"key": "C major", "harmony": 1.0, "max_polyphony": 2}, {"variations": 3, "top_k": 8}],
+)
 def test_the_engine_writes_the_same_notes_rows_together_and_row_by_row(extra):
     from midifill.model import Engine
     from midifill.model.evaluation.prompt_coverage import DEMO, layered
     from midifill.model.midi_io import read_midi
+
     engine = Engine.from_checkpoint()
     song = layered(read_midi(sorted(DEMO.glob("*.mid"))[0]), 12, 24)
     drums = next(t for t in song.tracks if t.is_drum and t.notes)

@@ -1,4 +1,5 @@
 """Each logit filter alone, then the grammar under random models."""
+
 import random
 
 import numpy as np
@@ -6,11 +7,21 @@ import pytest
 import torch
 
 from midifill.model.generation.grammar import FillPlan, FillState
-from midifill.model.generation.sampling import (Controls, Noise, Step, apply_filters, family_filter,
-                                       grammar_filter, no_silence_filter, pitch_range_filter,
-                                       polyphony_filter, sample, scale_filter)
-from midifill.model.song import Bar, Note
+from midifill.model.generation.sampling import (
+    Controls,
+    Noise,
+    Step,
+    apply_filters,
+    family_filter,
+    grammar_filter,
+    no_silence_filter,
+    pitch_range_filter,
+    polyphony_filter,
+    sample,
+    scale_filter,
+)
 from midifill.model.network.tokenizer import Tokenizer
+from midifill.model.song import Bar, Note
 
 TOK = Tokenizer()
 BARS = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 4, 4)]
@@ -42,8 +53,16 @@ def test_filters_are_pure():
     feed(st, "POS_0")
     logits = np.zeros(TOK.vocab_size, np.float32)
     from midifill.model.generation.sampling import density_filter
-    for f in (grammar_filter, family_filter, pitch_range_filter, scale_filter, polyphony_filter,
-              no_silence_filter, density_filter):
+
+    for f in (
+        grammar_filter,
+        family_filter,
+        pitch_range_filter,
+        scale_filter,
+        polyphony_filter,
+        no_silence_filter,
+        density_filter,
+    ):
         f(logits, step(st, pitch_range=(40, 50), key="C major", max_polyphony=1))
     assert not np.isinf(logits).any()
 
@@ -79,7 +98,9 @@ def test_family_filter():
 
 def test_pitch_range_filter():
     st = feed(state(), "POS_0")
-    ok = allowed(pitch_range_filter(np.zeros(TOK.vocab_size, np.float32), step(st, pitch_range=(40, 45))))
+    ok = allowed(
+        pitch_range_filter(np.zeros(TOK.vocab_size, np.float32), step(st, pitch_range=(40, 45)))
+    )
     assert {f"PITCH_{p}" for p in range(40, 46)} <= ok
     assert "PITCH_39" not in ok and "PITCH_46" not in ok and "DRUM_30" in ok
 
@@ -102,14 +123,17 @@ def test_no_silence_filter():
     st = FillState(TOK, FillPlan(BARS, 0, 192, False, [], 200), None)
     ok = allowed(no_silence_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert "DENSITY_0" not in ok and "DENSITY_1" in ok
-    assert "DENSITY_0" in allowed(no_silence_filter(np.zeros(TOK.vocab_size, np.float32),
-                                                    step(st, density=0)))
+    assert "DENSITY_0" in allowed(
+        no_silence_filter(np.zeros(TOK.vocab_size, np.float32), step(st, density=0))
+    )
     st = state(density=1)
     feed(st, "BAR_4/4")  # into the last bar with no note yet
     ok = allowed(no_silence_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert "FILL_END" not in ok
     busy = state(density=4)  # more than a note a bar: no empty bar
-    assert "BAR_4/4" not in allowed(no_silence_filter(np.zeros(TOK.vocab_size, np.float32), step(busy)))
+    assert "BAR_4/4" not in allowed(
+        no_silence_filter(np.zeros(TOK.vocab_size, np.float32), step(busy))
+    )
 
 
 def test_prefix_notes_are_forced_then_generation_starts_at_the_range():
@@ -149,13 +173,19 @@ def test_random_logits_always_decode(is_drum):
             if st.forced:
                 t = st.forced[0]
             else:
-                t = sample(apply_filters(g.standard_normal(TOK.vocab_size, np.float32) * 3,
-                                         Step(st, controls)), controls, noise)
+                t = sample(
+                    apply_filters(
+                        g.standard_normal(TOK.vocab_size, np.float32) * 3, Step(st, controls)
+                    ),
+                    controls,
+                    noise,
+                )
             st.advance(t)
         notes = TOK.decode_bars([t for t in st.tokens if TOK.kind(t) != "DENSITY"], BARS, hi)
         assert notes, "a fill came back empty"
-        assert [(round(n.start * 24), n.pitch, round(n.duration * 24)) for n in notes] == \
-            [(t, p, d) for t, p, d, _ in st.notes]  # the tokens say what the state holds
+        assert [(round(n.start * 24), n.pitch, round(n.duration * 24)) for n in notes] == [
+            (t, p, d) for t, p, d, _ in st.notes
+        ]  # the tokens say what the state holds
         assert all(lo <= round(n.start * 24) and round(n.end * 24) <= hi for n in notes)
         assert len(st.tokens) <= 120
 
@@ -167,22 +197,36 @@ def test_a_thousand_samples_from_a_randomly_initialised_model_decode():
     from midifill.model import Engine
     from midifill.model.network.config import ModelConfig
     from midifill.model.network.transformer import Transformer
+
     torch.manual_seed(0)
-    net = Transformer(ModelConfig(vocab_size=TOK.vocab_size, block_size=512, n_layer=1, n_head=2,
-                                  n_embd=32))
+    net = Transformer(
+        ModelConfig(vocab_size=TOK.vocab_size, block_size=512, n_layer=1, n_head=2, n_embd=32)
+    )
     engine = Engine(net, TOK, "random")
     rng = random.Random(3)
     samples = 0
     for k in range(125):
-        tracks = [{"id": "d", "is_drum": True, "notes": [[36, b, 0.25, 100] for b in range(16)]},
-                  {"id": "p", "program": 0, "notes": [[60 + b % 5, b, 1.0, 80] for b in range(16)]}]
+        tracks = [
+            {"id": "d", "is_drum": True, "notes": [[36, b, 0.25, 100] for b in range(16)]},
+            {"id": "p", "program": 0, "notes": [[60 + b % 5, b, 1.0, 80] for b in range(16)]},
+        ]
         start = rng.choice([0.0, 4.0, 2.5, 7.25])
         end = start + rng.choice([0.5, 1.0, 4.0, 6.0])
-        controls = {"seed": k, "variations": 8, "temperature": rng.choice([0.7, 1.0, 1.5]),
-                    "max_polyphony": rng.choice([None, 3]), "key": rng.choice([None, "A minor"])}
-        resp = engine.run({"mode": rng.choice(["fill", "continue", "generate"]), "tracks": tracks,
-                           "target": {"track": rng.choice("dp"), "start": start, "end": end},
-                           "controls": controls})
+        controls = {
+            "seed": k,
+            "variations": 8,
+            "temperature": rng.choice([0.7, 1.0, 1.5]),
+            "max_polyphony": rng.choice([None, 3]),
+            "key": rng.choice([None, "A minor"]),
+        }
+        resp = engine.run(
+            {
+                "mode": rng.choice(["fill", "continue", "generate"]),
+                "tracks": tracks,
+                "target": {"track": rng.choice("dp"), "start": start, "end": end},
+                "controls": controls,
+            }
+        )
         for var in resp["variations"]:
             assert var["notes"], "an empty fill"
             assert all(start <= n[1] and n[1] + n[2] <= end + 1e-9 for n in var["notes"])
@@ -192,6 +236,7 @@ def test_a_thousand_samples_from_a_randomly_initialised_model_decode():
 
 def test_density_filter():
     from midifill.model.generation.sampling import density_filter
+
     lo, hi = TOK.density_range(3)  # 3 to 5 notes a bar
     st = state(density=3)
     ok = allowed(density_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
@@ -201,10 +246,14 @@ def test_density_filter():
     ok = allowed(density_filter(np.zeros(TOK.vocab_size, np.float32), step(st)))
     assert "BAR_4/4" in ok and not any(n.startswith(("POS_", "PITCH_")) for n in ok)
     half = state(density=3, lo=96)  # half the bar in range: half the notes asked
-    feed(half, *[x for k in range(int(lo * 0.5)) for x in (f"POS_{96 + k}", "PITCH_60", "VEL_1", "DUR_1")])
+    feed(
+        half,
+        *[x for k in range(int(lo * 0.5)) for x in (f"POS_{96 + k}", "PITCH_60", "VEL_1", "DUR_1")],
+    )
     assert "BAR_4/4" in allowed(density_filter(np.zeros(TOK.vocab_size, np.float32), step(half)))
-    assert "BAR_4/4" in allowed(density_filter(np.zeros(TOK.vocab_size, np.float32),
-                                               step(state(density=3), density=0)))  # sparse
+    assert "BAR_4/4" in allowed(
+        density_filter(np.zeros(TOK.vocab_size, np.float32), step(state(density=3), density=0))
+    )  # sparse
 
 
 def test_skipping_filters_outside_their_phases_changes_nothing():
@@ -213,6 +262,7 @@ def test_skipping_filters_outside_their_phases_changes_nothing():
     control, forced prefix notes included) the result is identical to
     running every filter at every step."""
     from midifill.model.generation.sampling import FILTERS
+
     unmarked = [lambda lg, s, f=f: f(lg, s) for f in FILTERS]  # nothing to skip
     g = np.random.default_rng(5)
     noise = Noise(5)
@@ -224,10 +274,12 @@ def test_skipping_filters_outside_their_phases_changes_nothing():
         prefix = [Note(40, 0.0, 1.0, 80)] if lo and not is_drum else []
         plan = FillPlan(BARS, lo, hi, is_drum, prefix, 120)
         st = FillState(TOK, plan, rng.choice([None, 0, 2, 5]))
-        controls = Controls(max_polyphony=rng.choice([None, 1, 2]),
-                            key=rng.choice([None, "D dorian"]),
-                            pitch_range=rng.choice([None, (48, 72)]),
-                            density=rng.choice([None, 0, 8.0]))
+        controls = Controls(
+            max_polyphony=rng.choice([None, 1, 2]),
+            key=rng.choice([None, "D dorian"]),
+            pitch_range=rng.choice([None, (48, 72)]),
+            density=rng.choice([None, 0, 8.0]),
+        )
         while not st.done:
             logits = g.standard_normal(TOK.vocab_size, np.float32) * 3
             fast = apply_filters(logits, Step(st, controls))

@@ -2,6 +2,7 @@
 rows change what the model computes only through their sums, a checkpoint
 holds a plain model that computes the same, --resume splits the sums again,
 and the loss weights fall where the fill starts."""
+
 import torch
 
 from midifill.model.network.checkpoint import load_checkpoint, load_weights
@@ -16,8 +17,9 @@ from tests.test_train import SMALL, data_dir
 
 def small_model(tok):
     torch.manual_seed(0)
-    return Transformer(ModelConfig(vocab_size=tok.vocab_size, block_size=64, n_layer=1,
-                                   n_head=2, n_embd=16)).eval()
+    return Transformer(
+        ModelConfig(vocab_size=tok.vocab_size, block_size=64, n_layer=1, n_head=2, n_embd=16)
+    ).eval()
 
 
 def test_shared_rows_reach_every_pitch_of_a_class_and_the_chord_token():
@@ -49,8 +51,13 @@ def test_attached_rows_start_at_zero_and_a_checkpoint_holds_their_sums(tmp_path)
     trained, _ = model(idx)
     assert not torch.allclose(trained, before)
     from midifill.model.network.checkpoint import save_checkpoint
-    save_checkpoint(tmp_path / "m.pt", model, tok.config.to_dict(),
-                    extra={"shared_rows": model.shared.state_dict()})
+
+    save_checkpoint(
+        tmp_path / "m.pt",
+        model,
+        tok.config.to_dict(),
+        extra={"shared_rows": model.shared.state_dict()},
+    )
     plain, _, ckpt = load_checkpoint(tmp_path / "m.pt")
     assert plain.shared is None and "shared.pitch_class" not in ckpt["state_dict"]
     assert torch.allclose(plain(idx)[0], trained, atol=1e-5)
@@ -75,15 +82,37 @@ def test_target_weights_split_at_fill_start():
 
 def test_a_run_with_shared_rows_and_a_light_prompt_resumes(fixtures_dir, tmp_path):
     data, out = data_dir(fixtures_dir, tmp_path), tmp_path / "s.pt"
-    run = train(data=data, out=out, steps=30, lr=3e-3, warmup=3, eval_every=15, save_every=15,
-                seed=5, shared_rows=True, context_weight=0.3, **SMALL)
+    run = train(
+        data=data,
+        out=out,
+        steps=30,
+        lr=3e-3,
+        warmup=3,
+        eval_every=15,
+        save_every=15,
+        seed=5,
+        shared_rows=True,
+        context_weight=0.3,
+        **SMALL,
+    )
     valid = [v for _, v in run["history"]["valid"]]
     assert valid[-1] < valid[0], valid
     ckpt = torch.load(out, weights_only=True)
     assert ckpt["shared_rows"]["pitch_class"].abs().sum() > 0  # they were trained
     assert not any(k.startswith("shared.") for k in ckpt["state_dict"])
-    more = train(data=data, out=out, resume=True, steps=36, lr=3e-3, warmup=3, eval_every=6,
-                 save_every=6, seed=5, context_weight=0.3, **SMALL)
+    more = train(
+        data=data,
+        out=out,
+        resume=True,
+        steps=36,
+        lr=3e-3,
+        warmup=3,
+        eval_every=6,
+        save_every=6,
+        seed=5,
+        context_weight=0.3,
+        **SMALL,
+    )
     assert more["step"] == 36
     after = torch.load(out, weights_only=True)
     moved = (after["shared_rows"]["pitch_class"] - ckpt["shared_rows"]["pitch_class"]).abs()

@@ -1,5 +1,6 @@
 """One split rule (model/splits.py) for the corpus builder and for training
 from a plain folder of MIDI files."""
+
 from midifill.model.midi_io import write_midi
 from midifill.model.song import Note, Song, TimeSignature, Track
 from midifill.model.splits import SPLITS, split_of

@@ -1,13 +1,14 @@
 """Tokenizer: round trips, grid snapping, config save-and-reload."""
+
 import json
 
 import pytest
-
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from midifill.model.midi_io import read_midi
-from midifill.model.song import Note, Song, TimeSignature, Track
 from midifill.model.network.tokenizer import SPECIALS, Tokenizer, TokenizerConfig
+from midifill.model.song import Note, Song, TimeSignature, Track
 
 TOK = Tokenizer()
 SIGS = [(2, 4), (3, 4), (4, 4), (5, 4), (6, 8), (7, 8), (12, 8)]
@@ -22,8 +23,11 @@ def songs_on_grid(draw):
     tracks = []
     for i in range(draw(st.integers(1, 4))):
         is_drum = draw(st.booleans())
-        cells = draw(st.lists(st.tuples(st.integers(0, total - 1), st.integers(0, 127)),
-                              max_size=30, unique=True))
+        cells = draw(
+            st.lists(
+                st.tuples(st.integers(0, total - 1), st.integers(0, 127)), max_size=30, unique=True
+            )
+        )
         notes = []
         for tick, pitch in cells:
             dur = draw(st.integers(1, TOK.max_dur))
@@ -35,8 +39,10 @@ def songs_on_grid(draw):
 
 def canon(notes, hit_ticks=None):
     """Notes on the grid; with hit_ticks, every duration reads as that (drum hits)."""
-    return sorted((n.pitch, round(n.start * TOK.tpb),
-                   hit_ticks or round(n.duration * TOK.tpb), n.velocity) for n in notes)
+    return sorted(
+        (n.pitch, round(n.start * TOK.tpb), hit_ticks or round(n.duration * TOK.tpb), n.velocity)
+        for n in notes
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -52,8 +58,11 @@ def test_round_trip_is_exact_on_the_grid(song):
         assert canon(a.notes, hit) == canon(b.notes)
 
 
-OLD = Tokenizer(TokenizerConfig.from_dict(
-    {k: v for k, v in TokenizerConfig().to_dict().items() if k != "drum_durations"}))
+OLD = Tokenizer(
+    TokenizerConfig.from_dict(
+        {k: v for k, v in TokenizerConfig().to_dict().items() if k != "drum_durations"}
+    )
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -73,8 +82,13 @@ def test_drum_hits_have_no_duration_token():
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.floats(0, 30, allow_nan=False), st.floats(1 / 24, 8),
-                          st.integers(0, 127)), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 30, allow_nan=False), st.floats(1 / 24, 8), st.integers(0, 127)),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_off_grid_notes_move_by_at_most_half_a_step(raw):
     """Notes at least a grid step long; shorter ones become one step long."""
     seen, notes = set(), []
@@ -88,8 +102,10 @@ def test_off_grid_notes_move_by_at_most_half_a_step(raw):
     back = TOK.decode_song(TOK.encode_song(song, bars), bars)[0].notes
     assert len(back) == len(notes)
     half = 0.5 / TOK.tpb + 1e-9
-    for a, b in zip(sorted(notes, key=lambda n: (round(n.start * TOK.tpb), n.pitch)),
-                    sorted(back, key=lambda n: (round(n.start * TOK.tpb), n.pitch))):
+    for a, b in zip(
+        sorted(notes, key=lambda n: (round(n.start * TOK.tpb), n.pitch)),
+        sorted(back, key=lambda n: (round(n.start * TOK.tpb), n.pitch)),
+    ):
         assert a.pitch == b.pitch
         assert abs(a.start - b.start) <= half
         assert abs(a.end - b.end) <= 2 * half  # start and end each snap by half a step
@@ -122,8 +138,9 @@ def test_fixture_round_trip(fixtures_dir):
         bars = song.bars()
         tracks = TOK.decode_song(TOK.encode_song(song, bars), bars)
         for a, b in zip(song.tracks, tracks):
-            assert [(n.pitch, round(n.start * TOK.tpb)) for n in a.sorted_notes()] == \
-                [(n.pitch, round(n.start * TOK.tpb)) for n in b.sorted_notes()], name
+            assert [(n.pitch, round(n.start * TOK.tpb)) for n in a.sorted_notes()] == [
+                (n.pitch, round(n.start * TOK.tpb)) for n in b.sorted_notes()
+            ], name
 
 
 def test_time_signatures_of_the_issue_are_supported():
@@ -147,7 +164,7 @@ def test_every_token_has_the_kind_and_value_its_name_says():
             with pytest.raises(ValueError, match="carries no value"):
                 tok.value(i)
         elif kind != "BAR":  # BAR_4/4 carries the index of its time signature
-            assert tok.value(i) == int(name[len(kind) + 1:])
+            assert tok.value(i) == int(name[len(kind) + 1 :])
     for bad in (-1, tok.vocab_size):
         with pytest.raises(ValueError, match="outside the vocabulary"):
             tok.kind(bad)

@@ -1,4 +1,5 @@
 """The network: shapes, the key/value cache, checkpoints."""
+
 import pytest
 import torch
 
@@ -10,7 +11,9 @@ from midifill.model.network.transformer import KVCache, Transformer
 
 def small():
     torch.manual_seed(0)
-    return Transformer(ModelConfig(vocab_size=50, block_size=64, n_layer=2, n_head=2, n_embd=32)).eval()
+    return Transformer(
+        ModelConfig(vocab_size=50, block_size=64, n_layer=2, n_head=2, n_embd=32)
+    ).eval()
 
 
 def test_forward_shapes_and_loss():
@@ -81,7 +84,9 @@ def test_foreign_and_broken_files_give_clear_errors(tmp_path):
 
 def test_pickled_code_is_refused(tmp_path):
     import argparse  # any class outside torch's weights_only allow-list
-    torch.save({"format": "midifill-checkpoint", "obj": argparse.Namespace(a=1)},
-               tmp_path / "evil.pt")
+
+    torch.save(
+        {"format": "midifill-checkpoint", "obj": argparse.Namespace(a=1)}, tmp_path / "evil.pt"
+    )
     with pytest.raises(CheckpointError):
         load_checkpoint(tmp_path / "evil.pt")

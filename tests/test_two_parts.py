@@ -1,4 +1,5 @@
 """The two-part measures of model/evaluation/two_parts.py on notes built by hand."""
+
 import random
 
 from midifill.model.evaluation.two_parts import PAIRS, draw_pairs, kick_bass_f1, pair_fit
@@ -27,11 +28,17 @@ def test_pair_fit_is_the_share_of_notes_the_other_part_sounds():
 
 def test_pairs_are_drawn_where_both_roles_play():
     beats = range(4 * 24)  # 24 bars of 4/4: room for 8 + 4 + 8
-    song = Song([Track("d", 0, True, [n(36, b, 0.25) for b in beats]),
-                 Track("b", 33, False, [n(40, b) for b in beats]),
-                 Track("k", 0, False, [n(p, b, 1) for b in beats for p in (60, 64)])])
-    for name, roles, ids in [("drums + bass", PAIRS["drums + bass"], ("d", "b")),
-                             ("bass + harmony", PAIRS["bass + harmony"], ("b", "k"))]:
+    song = Song(
+        [
+            Track("d", 0, True, [n(36, b, 0.25) for b in beats]),
+            Track("b", 33, False, [n(40, b) for b in beats]),
+            Track("k", 0, False, [n(p, b, 1) for b in beats for p in (60, 64)]),
+        ]
+    )
+    for name, roles, ids in [
+        ("drums + bass", PAIRS["drums + bass"], ("d", "b")),
+        ("bass + harmony", PAIRS["bass + harmony"], ("b", "k")),
+    ]:
         cases = draw_pairs([song], roles, 24, random.Random(0), per_song=2)
         assert len(cases) == 2, name
         for _, a, b, bars, b0 in cases:

@@ -1,5 +1,6 @@
 """Weights without torch (model/network/weights.py): the .safetensors form that
 ships, its checks, and an inference path that never imports torch."""
+
 import json
 import math
 import subprocess
@@ -11,8 +12,8 @@ import pytest
 import torch
 
 from midifill.model import Engine
-from midifill.model.generation.engine import BUNDLED_MODEL
 from midifill.model.errors import CheckpointError
+from midifill.model.generation.engine import BUNDLED_MODEL
 from midifill.model.midi_io import read_midi
 from midifill.model.network.checkpoint import export_checkpoint, load_checkpoint, load_weights
 from midifill.model.network.config import ModelConfig, state_shapes
@@ -24,8 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("bias", [False, True])
 def test_state_shapes_are_the_torch_modules(bias):
     config = ModelConfig(vocab_size=70, block_size=32, n_layer=3, n_head=2, n_embd=16, bias=bias)
-    torch_shapes = {k: tuple(v.shape) for k, v in Transformer(config).state_dict().items()
-                    if k != "lm_head.weight"}
+    torch_shapes = {
+        k: tuple(v.shape)
+        for k, v in Transformer(config).state_dict().items()
+        if k != "lm_head.weight"
+    }
     assert list(state_shapes(config).items()) == list(torch_shapes.items())
 
 
@@ -47,10 +51,15 @@ def test_safetensors_holds_what_the_torch_export_holds(exported, fixtures_dir):
     assert all(np.array_equal(a.arrays[k], b.arrays[k]) for k in a.arrays)
     # the same notes from either file; the torch route reads the new form too
     song = read_midi(fixtures_dir / "pop_4-4_tempo_change.mid")
-    req = dict(song.to_payload(), target={"track": "1", "start": 8.0, "end": 16.0},
-               controls={"seed": 2, "variations": 2})
-    assert Engine.from_checkpoint(st).run(req)["variations"] == \
-        Engine.from_checkpoint(pt).run(req)["variations"]
+    req = dict(
+        song.to_payload(),
+        target={"track": "1", "start": 8.0, "end": 16.0},
+        controls={"seed": 2, "variations": 2},
+    )
+    assert (
+        Engine.from_checkpoint(st).run(req)["variations"]
+        == Engine.from_checkpoint(pt).run(req)["variations"]
+    )
     model, tok_cfg, ckpt = load_checkpoint(st)
     assert tok_cfg == a.tokenizer_config and ckpt["meta"]["name"] == "tiny-test"
     assert torch.equal(model.wte.weight, torch.from_numpy(a.arrays["wte.weight"]))
@@ -58,8 +67,9 @@ def test_safetensors_holds_what_the_torch_export_holds(exported, fixtures_dir):
 
 def rewrite(src, dst, tensors=None, metadata=None):
     """A copy of a .safetensors file with tensors and metadata edited."""
-    from safetensors.numpy import load_file, save_file
     from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
     with safe_open(str(src), framework="np") as f:
         meta = dict(f.metadata())
     data = load_file(str(src))
@@ -81,21 +91,25 @@ def nan(a):
     return np.full_like(a, math.nan)
 
 
-@pytest.mark.parametrize("tensors, metadata, words", [
-    (None, {"format": None}, "format marker"),
-    (None, {"version": "2"}, "version '2' is not supported"),
-    (None, {"model_config": "{"}, "model_config is not valid JSON"),
-    (None, {"tokenizer_config": None}, "no tokenizer_config"),
-    (None, {"model_config": json.dumps({"n_layer": "2"})}, "n_layer must be an integer"),
-    (None, {"meta": json.dumps(["x"])}, "meta must be a dict"),
-    ({"wte.weight": nan}, None, "wte.weight holds NaN"),
-    ({"wte.weight": lambda a: a[:-1]}, None, "has shape"),
-    ({"wpe.weight": None}, None, "wpe.weight is missing"),
-    ({"extra": lambda a: np.zeros(2, np.float32)}, None, "unexpected tensor 'extra'"),
-    ({"wpe.weight": lambda a: a.astype(np.int32)}, None, "floating-point"),
-])
-def test_a_malformed_safetensors_file_is_one_named_error(exported, tmp_path, tensors, metadata,
-                                                         words):
+@pytest.mark.parametrize(
+    "tensors, metadata, words",
+    [
+        (None, {"format": None}, "format marker"),
+        (None, {"version": "2"}, "version '2' is not supported"),
+        (None, {"model_config": "{"}, "model_config is not valid JSON"),
+        (None, {"tokenizer_config": None}, "no tokenizer_config"),
+        (None, {"model_config": json.dumps({"n_layer": "2"})}, "n_layer must be an integer"),
+        (None, {"meta": json.dumps(["x"])}, "meta must be a dict"),
+        ({"wte.weight": nan}, None, "wte.weight holds NaN"),
+        ({"wte.weight": lambda a: a[:-1]}, None, "has shape"),
+        ({"wpe.weight": None}, None, "wpe.weight is missing"),
+        ({"extra": lambda a: np.zeros(2, np.float32)}, None, "unexpected tensor 'extra'"),
+        ({"wpe.weight": lambda a: a.astype(np.int32)}, None, "floating-point"),
+    ],
+)
+def test_a_malformed_safetensors_file_is_one_named_error(
+    exported, tmp_path, tensors, metadata, words
+):
     bad = rewrite(exported[0], tmp_path / "bad.safetensors", tensors, metadata)
     with pytest.raises(CheckpointError, match="bad.safetensors") as err:
         Engine.from_checkpoint(bad)
@@ -104,7 +118,7 @@ def test_a_malformed_safetensors_file_is_one_named_error(exported, tmp_path, ten
 
 def test_a_damaged_safetensors_file_is_refused(exported, tmp_path):
     data = exported[0].read_bytes()
-    (tmp_path / "cut.safetensors").write_bytes(data[:len(data) // 2])
+    (tmp_path / "cut.safetensors").write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="not a midifill checkpoint"):
         Engine.from_checkpoint(tmp_path / "cut.safetensors")
 
@@ -134,8 +148,13 @@ def test_inference_never_imports_torch(tmp_path):
     """`midifill generate` and the OSC server with the bundled model, with
     torch made unimportable: they must not need it."""
     assert BUNDLED_MODEL.suffix == ".safetensors"
-    r = subprocess.run([sys.executable, "-c", TORCH_FREE, str(tmp_path / "out.mid")], cwd=ROOT,
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", TORCH_FREE, str(tmp_path / "out.mid")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0 and "torch-free" in r.stdout, r.stderr[-2000:]
     assert (tmp_path / "out-1.mid").is_file() and (tmp_path / "out-2.mid").is_file()
 
@@ -144,5 +163,7 @@ def test_the_bundled_model_ships_as_safetensors_only():
     """A torch checkpoint in model/ would be a second, stale copy: the engine
     reads only the .safetensors file."""
     stray = sorted(p.name for p in BUNDLED_MODEL.parent.glob("*.pt"))
-    assert not stray, (f"{stray} in model/: ship a checkpoint with export_checkpoint("
-                       f"'runs/X.pt', 'model/{BUNDLED_MODEL.name}') (docs/training.md)")
+    assert not stray, (
+        f"{stray} in model/: ship a checkpoint with export_checkpoint("
+        f"'runs/X.pt', 'model/{BUNDLED_MODEL.name}') (docs/training.md)"
+    )

@@ -18,6 +18,7 @@ The benchmarks live in bridge/: they time the faces (a `midifill request`
 process, the OSC server) as well as the engine, and `midifill bench` is a
 shipped command, so they must be in an installed package (tests/ is not).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,7 @@ import time
 from pathlib import Path
 
 from .decode import decode_rows
-from .process import (bridge_figures, demo_figures, generate_figures,
-                      request_import_figures, stats)
+from .process import bridge_figures, demo_figures, generate_figures, request_import_figures, stats
 from .songs import song_figures, song_rows
 
 
@@ -38,12 +38,18 @@ def add_arguments(p):
     p.add_argument("--runs", type=int, default=20, help="fill runs for each latency figure")
     p.add_argument("--quick", action="store_true", help="a few runs of each measure (for CI)")
     p.add_argument("--json", default="bench.json", help="where to write the results")
-    p.add_argument("--songs", default=None,
-                   help="a folder of many-track MIDI songs to time fills on (e.g. the dev set, "
-                        "docs/devset.md); default: the demo's examples layered to 8-16 tracks")
+    p.add_argument(
+        "--songs",
+        default=None,
+        help="a folder of many-track MIDI songs to time fills on (e.g. the dev set, "
+        "docs/devset.md); default: the demo's examples layered to 8-16 tracks",
+    )
     p.add_argument("--fills", type=int, default=24, help="many-track fills (half drums)")
-    p.add_argument("--songs-only", action="store_true",
-                   help="only the many-track fills (engine, midifill request, OSC client)")
+    p.add_argument(
+        "--songs-only",
+        action="store_true",
+        help="only the many-track fills (engine, midifill request, OSC client)",
+    )
 
 
 def run(args) -> int:
@@ -51,6 +57,7 @@ def run(args) -> int:
     fills = 4 if args.quick else args.fills
     if args.songs_only:
         from midifill.model import Engine
+
         results = song_figures(Engine.from_checkpoint(args.model), args.model, args.songs, fills)
         print("\n".join(song_rows(results)))
     else:
@@ -62,6 +69,7 @@ def run(args) -> int:
 
 
 # --- the reference case ------------------------------------------------------
+
 
 def reference_request(context_bars=8, tracks=5, fill_bars=4, variations=1, seed=0) -> dict:
     """A fill of `fill_bars` bars of one track, `tracks - 1` other tracks, and
@@ -82,13 +90,19 @@ def reference_request(context_bars=8, tracks=5, fill_bars=4, variations=1, seed=
                 notes += [[60 + iv, t0 + h * 2.0, 2.0, 70] for h in range(2) for iv in (0, 4, 7)]
             else:
                 notes += [[67 + (b + k) % 5, t0 + k, 0.75, 85] for k in range(4)]
-        parts.append({"id": f"t{i}", "program": [0, 33, 4, 73][kind], "is_drum": kind == 0,
-                      "notes": notes})
+        parts.append(
+            {"id": f"t{i}", "program": [0, 33, 4, 73][kind], "is_drum": kind == 0, "notes": notes}
+        )
     target = "t1" if tracks > 1 else "t0"
     start = context_bars * 4.0
-    return {"mode": "fill", "time_signature": [4, 4], "tempo": 120.0, "tracks": parts,
-            "target": {"track": target, "start": start, "end": start + fill_bars * 4.0},
-            "controls": {"seed": seed, "variations": variations}}
+    return {
+        "mode": "fill",
+        "time_signature": [4, 4],
+        "tempo": 120.0,
+        "tracks": parts,
+        "target": {"track": target, "start": start, "end": start + fill_bars * 4.0},
+        "controls": {"seed": seed, "variations": variations},
+    }
 
 
 def _latency(engine, req, runs, cold=False):
@@ -104,17 +118,24 @@ def _latency(engine, req, runs, cold=False):
         prefill.append(r["timing_ms"]["prefill"])
         decode.append(r["timing_ms"]["decode"])
         notes.append(sum(len(v["notes"]) for v in r["variations"]))
-    return {"total": stats(total), "prefill": stats(prefill), "decode": stats(decode),
-            "notes": statistics.median(notes)}
+    return {
+        "total": stats(total),
+        "prefill": stats(prefill),
+        "decode": stats(decode),
+        "notes": statistics.median(notes),
+    }
 
 
 # --- training ---------------------------------------------------------------------
+
 
 def training_throughput(engine, steps: int, quick=False) -> float:
     """Tokens/s of training steps (forward, backward, AdamW) at torch's
     default thread count, on batches of 8 x 512 tokens (2 x 128 quick)."""
     import torch
+
     from midifill.model.network.transformer import Transformer
+
     model = Transformer(engine.config).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     shape = (2, 128) if quick else (8, min(512, model.config.block_size))
@@ -131,18 +152,24 @@ def training_throughput(engine, steps: int, quick=False) -> float:
 
 # --- all of it ----------------------------------------------------------------------
 
+
 def bench(model_path=None, runs=20, quick=False, songs=None, fills=24) -> dict:
     from midifill.model import Engine
+
     from .decode import bandwidth, decode_speeds
+
     t_start = time.perf_counter()
     engine = Engine.from_checkpoint(model_path)
     weight_bytes = engine.weights.decode_bytes()
-    res = {"model": engine.name, "decoder": engine.decoder.name,
-           "params": sum(a.size for a in engine.weights.arrays.values()),
-           "weight_bytes_per_token": weight_bytes,
-           "machine": f"{_cpu_name()}, {os.cpu_count()} cores, "
-                      f"Python {platform.python_version()}",
-           "load_average_before": round(os.getloadavg()[0], 2), "quick": quick}
+    res = {
+        "model": engine.name,
+        "decoder": engine.decoder.name,
+        "params": sum(a.size for a in engine.weights.arrays.values()),
+        "weight_bytes_per_token": weight_bytes,
+        "machine": f"{_cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "load_average_before": round(os.getloadavg()[0], 2),
+        "quick": quick,
+    }
     res["decode_tok_s"] = decode_speeds(engine, 16 if quick else 256, 1 if quick else 5)
     res["bandwidth_gb_s"] = bandwidth(weight_bytes, quick)
     # one stream reads every weight once a token: the bandwidth that holds
@@ -152,7 +179,8 @@ def bench(model_path=None, runs=20, quick=False, songs=None, fills=24) -> dict:
         limit = res["bandwidth_gb_s"][kind] * 1e9 / weight_bytes
         res.setdefault("bandwidth_limit_tok_s", {})[kind] = round(limit, 1)
         res.setdefault("fraction_of_limit", {})[kind] = round(
-            res["decode_tok_s"][f"{engine.decoder.name}_b1"] / limit, 4)
+            res["decode_tok_s"][f"{engine.decoder.name}_b1"] / limit, 4
+        )
     ref = reference_request()
     engine.run(ref)  # warm-up
     res["reference_fill_engine"] = _latency(engine, ref, runs)
@@ -163,10 +191,14 @@ def bench(model_path=None, runs=20, quick=False, songs=None, fills=24) -> dict:
     res["request_import_ms"] = request_import_figures(1 if quick else 5)
     few = 1 if quick else 5
     # scaling runs cold (prompt cache emptied): a changed song each time
-    res["context_scaling_ms"] = {str(b): _brief(_latency(engine, reference_request(context_bars=b),
-                                                         few, cold=True)) for b in (8, 32, 128)}
-    res["track_scaling_ms"] = {str(t): _brief(_latency(engine, reference_request(tracks=t), few,
-                                                       cold=True)) for t in (1, 4, 16)}
+    res["context_scaling_ms"] = {
+        str(b): _brief(_latency(engine, reference_request(context_bars=b), few, cold=True))
+        for b in (8, 32, 128)
+    }
+    res["track_scaling_ms"] = {
+        str(t): _brief(_latency(engine, reference_request(tracks=t), few, cold=True))
+        for t in (1, 4, 16)
+    }
     res["variation_scaling_ms"] = variation_scaling(engine, (1, 2, 4, 8), 2 if quick else runs)
     res["demo_s"] = demo_figures(model_path, 1 if quick else 7)
     res["training_tok_s"] = training_throughput(engine, 1 if quick else 5, quick)
@@ -178,9 +210,11 @@ def bench(model_path=None, runs=20, quick=False, songs=None, fills=24) -> dict:
 def _demo_rows(demo: dict) -> list[str]:
     if "skipped" in demo:
         return [f"{'demo through gradio_client':44} skipped: {demo['skipped']}"]
-    return [f"{f'demo, {n} variation(s), through gradio_client':44} {s['median']:>10.2f} s"
-            f"    p95 {s['p95']:.2f} (n={s['n']}; {demo['case']})"
-            for n, s in demo["seconds"]["this"].items()]
+    return [
+        f"{f'demo, {n} variation(s), through gradio_client':44} {s['median']:>10.2f} s"
+        f"    p95 {s['p95']:.2f} (n={s['n']}; {demo['case']})"
+        for n, s in demo["seconds"]["this"].items()
+    ]
 
 
 def _yes_no(flag) -> str:
@@ -217,27 +251,40 @@ def variation_scaling(engine, counts, runs) -> dict:
             for part in ("total", "prefill", "decode"):
                 seen[v][part].append(r["timing_ms"][part])
             seen[v]["notes"].append(sum(len(x["notes"]) for x in r["variations"]))
-    return {v: {part: round(statistics.median(x), 1) for part, x in d.items()}
-            for v, d in seen.items()}
+    return {
+        v: {part: round(statistics.median(x), 1) for part, x in d.items()} for v, d in seen.items()
+    }
 
 
 def _brief(lat: dict) -> dict:
-    return {"total": lat["total"]["median"], "prefill": lat["prefill"]["median"],
-            "decode": lat["decode"]["median"], "notes": lat["notes"]}
+    return {
+        "total": lat["total"]["median"],
+        "prefill": lat["prefill"]["median"],
+        "decode": lat["decode"]["median"],
+        "notes": lat["notes"],
+    }
 
 
 def format_table(r: dict) -> str:
-    ref, cold, osc = r["reference_fill_engine"], r["reference_fill_engine_cold"], r["reference_fill_osc"]
+    ref, cold, osc = (
+        r["reference_fill_engine"],
+        r["reference_fill_engine_cold"],
+        r["reference_fill_osc"],
+    )
     var = r["variation_scaling_ms"]
 
     def lat(name, x):
-        return (f"{name:44} {x['total']['median']:>10.1f} ms   p95 {x['total']['p95']:.1f} "
-                f"(prefill {x['prefill']['median']:.1f}, decode {x['decode']['median']:.1f}; "
-                f"{x['notes']:.0f} notes; n={x['total']['n']})")
+        return (
+            f"{name:44} {x['total']['median']:>10.1f} ms   p95 {x['total']['p95']:.1f} "
+            f"(prefill {x['prefill']['median']:.1f}, decode {x['decode']['median']:.1f}; "
+            f"{x['notes']:.0f} notes; n={x['total']['n']})"
+        )
 
     def scaling(name, key):
-        return f"{name:21}" + ", ".join(f"{k}: {v['total']:.0f} ({v['prefill']:.0f}+{v['decode']:.0f})"
-                                        for k, v in r[key].items())
+        return f"{name:21}" + ", ".join(
+            f"{k}: {v['total']:.0f} ({v['prefill']:.0f}+{v['decode']:.0f})"
+            for k, v in r[key].items()
+        )
 
     rows = [
         f"model {r['model']}, {r['params'] / 1e6:.2f} M parameters, {r['machine']}, "
@@ -245,7 +292,8 @@ def format_table(r: dict) -> str:
         "",
         *decode_rows(r),
         f"{'weights read per token (fp32)':44} {r['weight_bytes_per_token'] / 1e6:>10.2f} MB",
-        f"{'bandwidth, large array / weights-sized':44} {r['bandwidth_gb_s']['large_array']:>10.2f} GB/s"
+        f"{'bandwidth, large array / weights-sized':44} "
+        f"{r['bandwidth_gb_s']['large_array']:>10.2f} GB/s"
         f"   {r['bandwidth_gb_s']['weights_sized']:.2f} GB/s",
         f"{'tokens/s DRAM bandwidth allows, achieved':44} "
         f"{r['bandwidth_limit_tok_s']['large_array']:>10.0f} tok/s"
@@ -257,7 +305,8 @@ def format_table(r: dict) -> str:
         lat("  the same, prompt cache emptied each run", cold),
         f"{'reference 4-bar fill, midifill request':44} {osc['request_ms']['median']:>10.1f} ms"
         f"   p95 {osc['request_ms']['p95']:.1f} (n={osc['request_ms']['n']})",
-        f"{'  the same over OSC from this process':44} {osc['client_in_process_ms']['median']:>10.1f} ms"
+        f"{'  the same over OSC from this process':44} "
+        f"{osc['client_in_process_ms']['median']:>10.1f} ms"
         f"   p95 {osc['client_in_process_ms']['p95']:.1f}",
         f"{'server start until pong':44} {osc['startup_s']:>10.2f} s"
         f"   (torch loaded: {_yes_no(osc.get('torch_loaded'))})",

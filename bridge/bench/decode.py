@@ -4,6 +4,7 @@ bandwidth that bounds them (bridge/bench/__init__.py runs them). The
 reference decoder is the torch module's own prefill and decode, so the
 compiled path is compared with torch without re-implementing its forward
 pass here."""
+
 from __future__ import annotations
 
 import statistics
@@ -20,7 +21,9 @@ def decode_speeds(engine, steps: int, rounds: int) -> dict:
     within each round, the median round counts. A decoder that cannot be
     built here is left out."""
     import numpy as np
+
     from midifill.model.generation import decoders
+
     rng = np.random.default_rng(0)
     prompt = rng.integers(10, engine.config.vocab_size, 300).tolist()
 
@@ -56,14 +59,16 @@ def bandwidth(weight_bytes: int, quick=False) -> dict:
     small model do, in a 32 MB L3). Read as one BLAS dot product of the two
     halves: NumPy's sum is compute-bound (pairwise) and reads at ~1/3 the rate."""
     import numpy as np
+
     from midifill.model.generation.fast import single_thread_blas
+
     single_thread_blas()
     big = np.ones((16 if quick else 64) * 1024 * 1024, dtype=np.float32)
     small = np.ones(max(2, weight_bytes // 4), dtype=np.float32)
     out = {}
     for name, arr, reps in (("large_array", big, 3 if quick else 5), ("weights_sized", small, 200)):
         h = len(arr) // 2
-        a, b = arr[:h], arr[h:2 * h]
+        a, b = arr[:h], arr[h : 2 * h]
         np.dot(a, b)
         best = float("inf")
         for _ in range(2 if quick else 5):

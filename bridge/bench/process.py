@@ -3,6 +3,7 @@ starts it: the OSC server (start, memory, whether torch is loaded),
 `midifill request` (bridge/bench/songs.py times it on many-track songs),
 `midifill generate`, and the demo (demo/bench.py, run as
 `python -m midifill.demo.bench --json`, so bridge/ does not import demo/ here)."""
+
 from __future__ import annotations
 
 import json
@@ -53,9 +54,18 @@ def server(model_path):
     """`midifill serve` in a process of its own, answering ping: yields
     (port, seconds from start to the first pong, the process)."""
     from midifill.bridge.client import Client
+
     port = _free_port()
-    cmd = [sys.executable, "-m", "midifill.bridge.cli", "--log-level", "WARNING", "serve",
-           "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "midifill.bridge.cli",
+        "--log-level",
+        "WARNING",
+        "serve",
+        "--port",
+        str(port),
+    ]
     if model_path:
         cmd += ["--model", str(model_path)]
     t0 = time.perf_counter()
@@ -71,8 +81,10 @@ def server(model_path):
                 except Exception:
                     time.sleep(0.05)
         if startup is None:
-            raise RuntimeError("the server did not answer ping: "
-                               + (proc.stderr.read().decode()[-500:] if proc.poll() is not None else ""))
+            raise RuntimeError(
+                "the server did not answer ping: "
+                + (proc.stderr.read().decode()[-500:] if proc.poll() is not None else "")
+            )
         yield port, startup, proc
     finally:
         proc.terminate()
@@ -81,6 +93,7 @@ def server(model_path):
 
 def bridge_figures(model_path, req, runs) -> dict:
     from midifill.bridge.client import Client
+
     with server(model_path) as (port, startup, proc):
         rss, torch_loaded = _rss_mb(proc.pid), _has_torch(proc.pid)
         # the same requests from this process: the server and OSC alone,
@@ -97,14 +110,31 @@ def bridge_figures(model_path, req, runs) -> dict:
                 f = Path(tmp) / f"r{k}.json"
                 f.write_text(json.dumps(dict(req, controls=dict(req["controls"], seed=k))))
                 t = time.perf_counter()
-                r = subprocess.run([sys.executable, "-m", "midifill.bridge.cli", "request", "--port",
-                                    str(port), "--timeout", "30", str(f)], capture_output=True)
+                r = subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "midifill.bridge.cli",
+                        "request",
+                        "--port",
+                        str(port),
+                        "--timeout",
+                        "30",
+                        str(f),
+                    ],
+                    capture_output=True,
+                )
                 if r.returncode != 0:
                     raise RuntimeError(f"midifill request failed: {r.stderr.decode()[-300:]}")
                 lat.append((time.perf_counter() - t) * 1000)
-        return {"startup_s": round(startup, 2), "rss_mb": rss, "torch_loaded": torch_loaded,
-                "rss_mb_after_requests": _rss_mb(proc.pid), "request_ms": stats(lat),
-                "client_in_process_ms": stats(inproc)}
+        return {
+            "startup_s": round(startup, 2),
+            "rss_mb": rss,
+            "torch_loaded": torch_loaded,
+            "rss_mb_after_requests": _rss_mb(proc.pid),
+            "request_ms": stats(lat),
+            "client_in_process_ms": stats(inproc),
+        }
 
 
 def request_import_figures(runs) -> dict:
@@ -114,15 +144,37 @@ def request_import_figures(runs) -> dict:
     start this process for every action). Measured against a port where
     nothing listens, so no server is needed."""
     import re
+
     ms, heavy = [], set()
     for _ in range(runs):
-        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "midifill.bridge.cli",
-                               "request", "--ping", "--port", str(_free_port()), "--timeout", "0.1"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-X",
+                "importtime",
+                "-m",
+                "midifill.bridge.cli",
+                "request",
+                "--ping",
+                "--port",
+                str(_free_port()),
+                "--timeout",
+                "0.1",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         rows = re.findall(r"^import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)$", done.stderr, re.M)
         ms.append(sum(int(us) for us, indent, _ in rows if len(indent) == 1) / 1000)
-        heavy |= {n for _, _, n in rows if n == "torch" or n.startswith(("torch.", "midifill.model"))
-                  and n not in ("midifill.model", "midifill.model.limits")}  # plain constants: expected
+        heavy |= {
+            n
+            for _, _, n in rows
+            if n == "torch"
+            or n.startswith(("torch.", "midifill.model"))
+            and n not in ("midifill.model", "midifill.model.limits")
+        }  # plain constants: expected
     return {**stats(ms), "heavy_modules": sorted(heavy)}
 
 
@@ -133,8 +185,21 @@ def generate_figures(model_path, runs) -> dict:
     seconds = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(runs):
-            cmd = [sys.executable, "-m", "midifill.bridge.cli", "generate", str(song), "-o",
-                   str(Path(tmp) / "out.mid"), "--track", "1", "--bars", "5-8", "--seed", str(k)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "midifill.bridge.cli",
+                "generate",
+                str(song),
+                "-o",
+                str(Path(tmp) / "out.mid"),
+                "--track",
+                "1",
+                "--bars",
+                "5-8",
+                "--seed",
+                str(k),
+            ]
             if model_path:
                 cmd += ["--model", str(model_path)]
             t = time.perf_counter()
@@ -143,8 +208,11 @@ def generate_figures(model_path, runs) -> dict:
             if r.returncode != 0:
                 raise RuntimeError(f"midifill generate failed: {r.stderr[-300:]}")
     ms = stats([1000 * s for s in seconds])
-    return {"median": round(ms["median"] / 1000, 2), "p95": round(ms["p95"] / 1000, 2),
-            "n": ms["n"]}
+    return {
+        "median": round(ms["median"] / 1000, 2),
+        "p95": round(ms["p95"] / 1000, 2),
+        "n": ms["n"],
+    }
 
 
 def demo_figures(model_path, runs) -> dict:

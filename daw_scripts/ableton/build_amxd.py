@@ -19,6 +19,7 @@ it inside.
     python3 daw_scripts/ableton/build_amxd.py            # writes midifill.amxd
     python3 daw_scripts/ableton/build_amxd.py --check    # fails if it is stale
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,14 +41,28 @@ def device_patcher(maxpat: dict) -> dict:
     it) and the script as a dependency found next to the device."""
     patcher = json.loads(json.dumps(maxpat["patcher"]))  # a deep copy
     patcher["project"] = {
-        "version": 1, "amxdtype": int.from_bytes(MIDI_EFFECT, "big"), "readonly": 0,
-        "devpathtype": 0, "devpath": ".", "sortmode": 0, "viewmode": 0, "includepackages": 0,
-        "contents": {"patchers": {}, "media": {}, "data": {}, "other": {},
-                     "code": {SCRIPT: {"kind": "javascript", "local": 1}}},
-        "layout": {}, "searchpath": {}, "detailsvisible": 0,
+        "version": 1,
+        "amxdtype": int.from_bytes(MIDI_EFFECT, "big"),
+        "readonly": 0,
+        "devpathtype": 0,
+        "devpath": ".",
+        "sortmode": 0,
+        "viewmode": 0,
+        "includepackages": 0,
+        "contents": {
+            "patchers": {},
+            "media": {},
+            "data": {},
+            "other": {},
+            "code": {SCRIPT: {"kind": "javascript", "local": 1}},
+        },
+        "layout": {},
+        "searchpath": {},
+        "detailsvisible": 0,
     }
     patcher["dependency_cache"] = [
-        {"name": SCRIPT, "patcherrelativepath": ".", "type": "TEXT", "implicit": 1}]
+        {"name": SCRIPT, "patcherrelativepath": ".", "type": "TEXT", "implicit": 1}
+    ]
     return {"patcher": patcher}
 
 
@@ -58,14 +73,18 @@ def chunk(tag: bytes, data: bytes) -> bytes:
 
 def build(maxpat: dict) -> bytes:
     text = json.dumps(device_patcher(maxpat), indent="\t", ensure_ascii=False, sort_keys=False)
-    return (chunk(b"ampf", MIDI_EFFECT) + chunk(b"meta", struct.pack("<I", 1))
-            + chunk(b"ptch", text.encode("utf-8") + b"\0"))
+    return (
+        chunk(b"ampf", MIDI_EFFECT)
+        + chunk(b"meta", struct.pack("<I", 1))
+        + chunk(b"ptch", text.encode("utf-8") + b"\0")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if midifill.amxd differs from a fresh build")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if midifill.amxd differs from a fresh build"
+    )
     args = parser.parse_args(argv)
     fresh = build(json.loads(SOURCE.read_text(encoding="utf-8")))
     if args.check:

@@ -12,6 +12,7 @@ import the index into their own REAPER from the clone they installed from;
 whoever hosts the repository passes the host's raw-file URL template.
 Prints where the index was written and the URL to give ReaPack.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,15 +61,21 @@ def provides(tags: dict) -> list[tuple[str, bool]]:
 
 def rtf(lines: list[str]) -> str:
     """ReaPack shows a package's `about` as RTF: plain paragraphs here."""
+
     def esc(s):
         return s.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}")
+
     return "{\\rtf1\\ansi\\deff0 " + "\\par\n".join(esc(s.lstrip("# ")) for s in lines) + "}"
 
 
 def git_commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
-                              text=True, timeout=10).stdout.strip() or "HEAD"
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or "HEAD"
+        )
     except (OSError, subprocess.SubprocessError):
         return "HEAD"
 
@@ -91,12 +98,12 @@ def build(folder: Path, url_template: str, commit: str) -> ET.Element:
             if not tags.get(needed):
                 raise ValueError(f"{script.name}: no @{needed}")
         listed = provides(tags)
-        pkg = ET.SubElement(category, "reapack", name=script.name, type="script",
-                            desc=tags["description"][0])
+        pkg = ET.SubElement(
+            category, "reapack", name=script.name, type="script", desc=tags["description"][0]
+        )
         if tags.get("about"):
             ET.SubElement(ET.SubElement(pkg, "metadata"), "description").text = rtf(tags["about"])
-        version = ET.SubElement(pkg, "version", name=tags["version"][0],
-                                author=tags["author"][0])
+        version = ET.SubElement(pkg, "version", name=tags["version"][0], author=tags["author"][0])
         ET.SubElement(version, "source", main="main").text = url(script.name)
         for name, is_action in listed:
             if not (folder / name).is_file():
@@ -109,9 +116,12 @@ def build(folder: Path, url_template: str, commit: str) -> ET.Element:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--url-template", default="{root}/{path}",
-                    help="URL of each file: {path} (inside the repository), {commit}, {root} "
-                         "(this clone as a file:// URL; the default: {root}/{path})")
+    ap.add_argument(
+        "--url-template",
+        default="{root}/{path}",
+        help="URL of each file: {path} (inside the repository), {commit}, {root} "
+        "(this clone as a file:// URL; the default: {root}/{path})",
+    )
     ap.add_argument("--out", default=str(HERE / "index.xml"), help="where to write the index")
     args = ap.parse_args(argv)
     try:
@@ -121,8 +131,10 @@ def main(argv=None) -> int:
         return 1
     out = Path(args.out)
     ET.ElementTree(index).write(out, encoding="utf-8", xml_declaration=True)
-    print(f"written: {out}\nReaPack: Extensions > ReaPack > Import repositories, paste "
-          f"{out.resolve().as_uri()}")
+    print(
+        f"written: {out}\nReaPack: Extensions > ReaPack > Import repositories, paste "
+        f"{out.resolve().as_uri()}"
+    )
     return 0
 
 

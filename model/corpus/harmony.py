@@ -7,16 +7,32 @@ melody there, with notes on the segment's downbeat counting more, a small
 preference for the primary chords, for staying put, and for the tonic at the
 end.
 """
+
 from __future__ import annotations
 
 from ..scales import NOTE_NAMES
 from ..song import Note
 
 # (semitones above the tonic, MMA suffix, prior weight)
-MAJOR = [(0, "", 0.3), (5, "", 0.2), (7, "", 0.2), (7, "7", -0.15), (9, "m", 0.05),
-         (2, "m", 0.0), (4, "m", -0.05)]
-MINOR = [(0, "m", 0.3), (5, "m", 0.2), (7, "", 0.15), (7, "7", -0.1), (3, "", 0.05),
-         (8, "", 0.05), (10, "", 0.05), (7, "m", 0.0)]
+MAJOR = [
+    (0, "", 0.3),
+    (5, "", 0.2),
+    (7, "", 0.2),
+    (7, "7", -0.15),
+    (9, "m", 0.05),
+    (2, "m", 0.0),
+    (4, "m", -0.05),
+]
+MINOR = [
+    (0, "m", 0.3),
+    (5, "m", 0.2),
+    (7, "", 0.15),
+    (7, "7", -0.1),
+    (3, "", 0.05),
+    (8, "", 0.05),
+    (10, "", 0.05),
+    (7, "m", 0.0),
+]
 TONES = {"": (0, 4, 7), "m": (0, 3, 7), "7": (0, 4, 7, 10)}
 
 
@@ -29,8 +45,9 @@ def segment_beats(numerator: int, denominator: int) -> float:
     return bar / 2 if (numerator, denominator) in ((4, 4), (2, 2)) else bar
 
 
-def harmonize(melody: list[Note], tonic: int, minor: bool, numerator: int,
-              denominator: int) -> list[tuple[float, str]]:
+def harmonize(
+    melody: list[Note], tonic: int, minor: bool, numerator: int, denominator: int
+) -> list[tuple[float, str]]:
     """(beat, MMA chord name) per harmonic segment; repeated chords merged."""
     if not melody:
         return []

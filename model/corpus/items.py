@@ -5,6 +5,7 @@ tune, one folk tune rendered in several grooves, or one progression rendered
 in several keys and grooves. Every file an item writes shares the item's
 piece id, so the split by piece keeps them together.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,24 +22,39 @@ from ..song import Song
 BUILT_IN = ["bach", "palestrina", "other", "folk", "mma-folk", "mma-prog"]
 # sources read from a folder the user names (--pop909 DIR); not part of "all"
 SOURCES = BUILT_IN + ["pop909"]
-ALIASES = {"mma": ["mma-folk", "mma-prog"], "music21": ["bach", "palestrina", "other", "folk"],
-           "all": BUILT_IN}
-FOLK_COLLECTIONS = ["ryansMammoth", "oneills1850", "essenFolksong", "airdsAirs", "miscFolk",
-                    "nottingham-dataset"]
-FIDDLE_COLLECTIONS = {"ryansMammoth", "oneills1850", "airdsAirs", "miscFolk",
-                      "nottingham-dataset"}
-LICENCE_M21 = ("public-domain composition, encoding from the music21 corpus, redistributed "
-               "with the encoders' permission (music21/corpus/license.txt)")
-LICENCE_MMA = ("accompaniment generated with the MMA groove library (GPL-2.0-or-later); "
-               "melody: public-domain folk tune from the music21 corpus")
-LICENCE_PROG = ("generated with the MMA groove library (GPL-2.0-or-later) over "
-                "chord progressions written for midifill")
+ALIASES = {
+    "mma": ["mma-folk", "mma-prog"],
+    "music21": ["bach", "palestrina", "other", "folk"],
+    "all": BUILT_IN,
+}
+FOLK_COLLECTIONS = [
+    "ryansMammoth",
+    "oneills1850",
+    "essenFolksong",
+    "airdsAirs",
+    "miscFolk",
+    "nottingham-dataset",
+]
+FIDDLE_COLLECTIONS = {"ryansMammoth", "oneills1850", "airdsAirs", "miscFolk", "nottingham-dataset"}
+LICENCE_M21 = (
+    "public-domain composition, encoding from the music21 corpus, redistributed "
+    "with the encoders' permission (music21/corpus/license.txt)"
+)
+LICENCE_MMA = (
+    "accompaniment generated with the MMA groove library (GPL-2.0-or-later); "
+    "melody: public-domain folk tune from the music21 corpus"
+)
+LICENCE_PROG = (
+    "generated with the MMA groove library (GPL-2.0-or-later) over "
+    "chord progressions written for midifill"
+)
 
 
 def licence_for(source: str) -> str:
     """The licence note of a manifest source ('music21/bach', 'mma/folk', ...)."""
     if source == "pop909":
         from .pop909 import LICENCE_POP909
+
         return LICENCE_POP909
     if source == "mma/folk":
         return LICENCE_MMA
@@ -49,10 +65,10 @@ def licence_for(source: str) -> str:
 
 @dataclass(frozen=True)
 class Item:
-    source: str   # one of SOURCES
-    key: str      # unique, stable: the cache key
-    piece: str    # shared by every variant of one tune
-    args: tuple   # what the builder needs (paths, tune number, ...)
+    source: str  # one of SOURCES
+    key: str  # unique, stable: the cache key
+    piece: str  # shared by every variant of one tune
+    args: tuple  # what the builder needs (paths, tune number, ...)
 
 
 def safe_name(text: str) -> str:
@@ -61,12 +77,18 @@ def safe_name(text: str) -> str:
 
 # --- enumerating ----------------------------------------------------------------
 
-def enumerate_items(sources: list[str], limit: int | dict | None,
-                    progressions: int, pop909: str | Path | None = None) -> list[Item]:
+
+def enumerate_items(
+    sources: list[str],
+    limit: int | dict | None,
+    progressions: int,
+    pop909: str | Path | None = None,
+) -> list[Item]:
     """Items of the chosen sources in a fixed order. `limit`: at most that
     many per source, or a dict source -> limit (absent: no limit). `pop909`:
     the POP909 folder, needed by the pop909 source."""
     from . import music21 as m21
+
     root = m21.music21_corpus_root() if set(sources) & set(BUILT_IN) else Path(".")
     items: list[Item] = []
     for source in sources:
@@ -74,16 +96,24 @@ def enumerate_items(sources: list[str], limit: int | dict | None,
             if pop909 is None:
                 raise ValueError("the pop909 source reads the folder named by --pop909 DIR")
             from .pop909 import song_folders
-            found = [Item("pop909", f"pop909:{d.name}", f"pop909/{d.name}", (str(d),))
-                     for d in song_folders(pop909)]
+
+            found = [
+                Item("pop909", f"pop909:{d.name}", f"pop909/{d.name}", (str(d),))
+                for d in song_folders(pop909)
+            ]
         elif source in ("bach", "palestrina"):
             found = _score_items(source, sorted((root / source).rglob("*")), root)
         elif source == "other":
             skip = {"bach", "palestrina", *FOLK_COLLECTIONS}
             # smallest first: --limit then takes many short pieces, not one symphony
-            paths = sorted((p for p in root.rglob("*")
-                            if p.is_file() and p.relative_to(root).parts[0] not in skip),
-                           key=lambda p: (p.stat().st_size, str(p)))
+            paths = sorted(
+                (
+                    p
+                    for p in root.rglob("*")
+                    if p.is_file() and p.relative_to(root).parts[0] not in skip
+                ),
+                key=lambda p: (p.stat().st_size, str(p)),
+            )
             found = _score_items("other", paths, root)
         elif source in ("folk", "mma-folk"):
             found = _folk_items(source, root)
@@ -96,8 +126,20 @@ def enumerate_items(sources: list[str], limit: int | dict | None,
     return items
 
 
-_SCORE_SUFFIXES = {".mxl", ".xml", ".musicxml", ".krn", ".abc", ".rntxt", ".mid", ".midi",
-                   ".md", ".mei", ".capx", ".nwctxt"}
+_SCORE_SUFFIXES = {
+    ".mxl",
+    ".xml",
+    ".musicxml",
+    ".krn",
+    ".abc",
+    ".rntxt",
+    ".mid",
+    ".midi",
+    ".md",
+    ".mei",
+    ".capx",
+    ".nwctxt",
+}
 
 
 def _score_items(source: str, paths: list[Path], root: Path) -> list[Item]:
@@ -114,6 +156,7 @@ def _score_items(source: str, paths: list[Path], root: Path) -> list[Item]:
 def _folk_items(source: str, root: Path) -> list[Item]:
     """One item per tune, collections interleaved so that --limit samples all."""
     from .music21 import split_abc
+
     per_collection = []
     for coll in FOLK_COLLECTIONS:
         found = []
@@ -133,10 +176,14 @@ def _folk_items(source: str, root: Path) -> list[Item]:
 
 def _progression_items(made_up: int) -> list[Item]:
     from .mma import NAMED
-    items = [Item("mma-prog", f"mma-prog:{name}", f"prog/{name}", ("named", name))
-             for name in NAMED]
-    items += [Item("mma-prog", f"mma-prog:made-up-{i:04d}", f"prog/made-up-{i:04d}",
-                   ("made-up", i)) for i in range(made_up)]
+
+    items = [
+        Item("mma-prog", f"mma-prog:{name}", f"prog/{name}", ("named", name)) for name in NAMED
+    ]
+    items += [
+        Item("mma-prog", f"mma-prog:made-up-{i:04d}", f"prog/made-up-{i:04d}", ("made-up", i))
+        for i in range(made_up)
+    ]
     return items
 
 
@@ -153,21 +200,32 @@ def input_files(item: Item) -> list[Path]:
 
 # --- building one item ------------------------------------------------------------
 
+
 def note_hash(song: Song) -> str:
     """A hash of the note content (pitch, onset, duration of every track, on a
     1/48-beat grid), blind to track order, names, programs and velocities."""
     parts = []
     for t in song.tracks:
-        notes = sorted((n.pitch, round(float(n.start) * 48), round(float(n.duration) * 48))
-                       for n in t.notes)
+        notes = sorted(
+            (n.pitch, round(float(n.start) * 48), round(float(n.duration) * 48)) for n in t.notes
+        )
         parts.append(repr((bool(t.is_drum), notes)))
     return hashlib.sha1("\n".join(sorted(parts)).encode()).hexdigest()
 
 
 def describe(song: Song) -> dict:
-    return {"tracks": [{"name": t.name, "program": int(t.program), "is_drum": bool(t.is_drum),
-                        "notes": len(t.notes)} for t in song.tracks],
-            "bars": len(song.bars())}
+    return {
+        "tracks": [
+            {
+                "name": t.name,
+                "program": int(t.program),
+                "is_drum": bool(t.is_drum),
+                "notes": len(t.notes),
+            }
+            for t in song.tracks
+        ],
+        "bars": len(song.bars()),
+    }
 
 
 class ItemTimeout(Exception):
@@ -182,17 +240,25 @@ def _on_alarm(signum, frame):
     raise ItemTimeout()
 
 
-def build_item(item: Item, out_dir: str, grooves: int = 4, timeout: int = 120,
-               reserved: str | None = None) -> dict:
+def build_item(
+    item: Item, out_dir: str, grooves: int = 4, timeout: int = 120, reserved: str | None = None
+) -> dict:
     """Build one item: write its files, return its cache record. Never raises
     for bad input: a failure is part of the record. `reserved`: the reserve
     checker (model/corpus/reserve.py); an item made from a reserved file is
     not built, and a written file that is reserved is deleted, both recorded."""
-    record = {"item": item.key, "source": item.source, "piece": item.piece,
-              "inputs": [str(p) for p in input_files(item)], "entries": [], "failures": []}
+    record = {
+        "item": item.key,
+        "source": item.source,
+        "piece": item.piece,
+        "inputs": [str(p) for p in input_files(item)],
+        "entries": [],
+        "failures": [],
+    }
     check = None
     if reserved:
         from .reserve import load_reserve_check
+
         check = load_reserve_check(reserved)
         record["reserve_checked"] = check.fingerprint
         hits = [p for p in record["inputs"] if check(p, remember=True)]
@@ -225,9 +291,16 @@ def build_item(item: Item, out_dir: str, grooves: int = 4, timeout: int = 120,
                 (Path(out_dir) / rel).unlink()
                 record.setdefault("reserved", []).append(rel.as_posix())
                 continue
-            record["entries"].append({"path": rel.as_posix(), "source": source,
-                                      "licence": licence, "piece": item.piece,
-                                      **describe(song), "hash": note_hash(song)})
+            record["entries"].append(
+                {
+                    "path": rel.as_posix(),
+                    "source": source,
+                    "licence": licence,
+                    "piece": item.piece,
+                    **describe(song),
+                    "hash": note_hash(song),
+                }
+            )
     except SkipItem as exc:
         record["skipped"] = str(exc)
     except ItemTimeout:
@@ -249,6 +322,7 @@ def _reason(exc: BaseException) -> str:
 def _songs(item: Item, grooves: int):
     """Yield (variant, licence, manifest source, Song or the Exception)."""
     from . import music21 as m21
+
     if item.source in ("bach", "palestrina", "other"):
         path, suffix = item.args
         variant = "" if suffix in (".mxl", ".krn") else suffix.lstrip(".")
@@ -271,11 +345,13 @@ def _songs(item: Item, grooves: int):
         yield from _mma_prog(item, grooves)
     elif item.source == "pop909":
         from .pop909 import LICENCE_POP909, song_from_folder
+
         yield "", LICENCE_POP909, "pop909", song_from_folder(item.args[0])
 
 
 def _folk_score(item: Item):
     from .music21 import parse_abc_tune, split_abc
+
     path, index, coll = item.args
     text = split_abc(Path(path).read_text(encoding="utf-8", errors="replace"))[index][1]
     return parse_abc_tune(text), coll
@@ -284,6 +360,7 @@ def _folk_score(item: Item):
 def _mma_folk(item: Item, grooves: int):
     from . import mma
     from . import music21 as m21
+
     score, _ = _folk_score(item)
     sigs = m21.time_signatures(score, 0.0)
     if len({(s.numerator, s.denominator) for s in sigs}) > 1:
@@ -299,6 +376,7 @@ def _mma_folk(item: Item, grooves: int):
     chords = m21.chord_timeline(score)
     if len({c for _, c in chords}) < 3:  # no usable chord symbols: harmonize the melody
         from .harmony import harmonize
+
         key = score.analyze("key")
         chords = harmonize(melody, key.tonic.pitchClass, key.mode == "minor", *meter)
     if len({c for _, c in chords}) < 2:
@@ -313,14 +391,19 @@ def _mma_folk(item: Item, grooves: int):
         shift = "orig" if transpose == 0 else f"{'up' if transpose > 0 else 'down'}{abs(transpose)}"
         variant = f"{groove.name}_{shift}"
         try:
-            yield variant, LICENCE_MMA, "mma/folk", mma.folk_song(
-                melody, chords, meter, groove, transpose, tempo, pickup, program)
+            yield (
+                variant,
+                LICENCE_MMA,
+                "mma/folk",
+                mma.folk_song(melody, chords, meter, groove, transpose, tempo, pickup, program),
+            )
         except Exception as exc:
             yield variant, LICENCE_MMA, "mma/folk", exc
 
 
 def _mma_prog(item: Item, grooves: int):
     from . import mma
+
     kind, which = item.args
     if kind == "named":
         bars, family = mma.NAMED[which]
@@ -329,8 +412,11 @@ def _mma_prog(item: Item, grooves: int):
     rng = mma.stable_rng(item.piece)
     choices = mma.grooves_for(family)
     if which.startswith("blues") if isinstance(which, str) else False:
-        choices = [g for g in choices if "blues" in g.name.lower() or "swing" in g.name.lower()
-                   or "boggie" in g.name.lower()] or choices
+        choices = [
+            g
+            for g in choices
+            if "blues" in g.name.lower() or "swing" in g.name.lower() or "boggie" in g.name.lower()
+        ] or choices
     keys = rng.sample(range(12), 2)
     picked = rng.sample(choices, min(grooves, len(choices)))
     for j, groove in enumerate(picked):
@@ -338,7 +424,11 @@ def _mma_prog(item: Item, grooves: int):
         tempo = rng.randint(*groove.tempo)
         variant = f"{groove.name}_{NOTE_NAMES[tonic]}"
         try:
-            yield variant, LICENCE_PROG, "mma/progressions", mma.progression_song(
-                bars, family, groove, tonic, tempo)
+            yield (
+                variant,
+                LICENCE_PROG,
+                "mma/progressions",
+                mma.progression_song(bars, family, groove, tonic, tempo),
+            )
         except Exception as exc:
             yield variant, LICENCE_PROG, "mma/progressions", exc

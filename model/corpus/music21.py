@@ -7,6 +7,7 @@ Positions come from music21 in quarter lengths, which are our beats. A
 pickup (anacrusis) is shifted right so that the first full bar starts on a
 bar line, as Song.bars() expects bars from beat 0.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,6 +26,7 @@ _X_LINE = re.compile(r"^X:\s*(\S*)", re.M)
 
 def music21_corpus_root() -> Path:
     from music21 import common
+
     return Path(str(common.getCorpusFilePath()))
 
 
@@ -35,10 +37,10 @@ def split_abc(text: str) -> list[tuple[str, str]]:
     starts = [m.start() for m in _X_LINE.finditer(text)]
     if not starts:
         return [("1", text)] if text.strip() else []
-    header = text[:starts[0]]
+    header = text[: starts[0]]
     tunes = []
     for i, s in enumerate(starts):
-        body = text[s:starts[i + 1] if i + 1 < len(starts) else len(text)]
+        body = text[s : starts[i + 1] if i + 1 < len(starts) else len(text)]
         number = _X_LINE.match(body).group(1) or str(i + 1)
         tunes.append((number, header + body))
     return tunes
@@ -46,12 +48,14 @@ def split_abc(text: str) -> list[tuple[str, str]]:
 
 def parse_abc_tune(tune_text: str):
     from music21 import converter
+
     score = converter.parse(tune_text, format="abc", forceSource=True)
     return score
 
 
 def parse_file(path: str | Path):
     from music21 import converter
+
     return converter.parse(str(path))
 
 
@@ -76,6 +80,7 @@ def pickup_shift(score) -> float:
 
 def _notes_of(part, shift: float) -> list[Note]:
     from music21 import harmony
+
     flat = part.flatten().stripTies()
     notes = []
     for el in flat.notes:
@@ -95,6 +100,7 @@ def _notes_of(part, shift: float) -> list[Note]:
 
 def time_signatures(score, shift: float) -> list[TimeSignature]:
     from music21 import meter
+
     flat = _parts(score)[0].flatten()
     sigs = []
     for ts in flat.getElementsByClass(meter.TimeSignature):
@@ -120,6 +126,7 @@ def time_signatures(score, shift: float) -> list[TimeSignature]:
 
 def _tempo(score, default: float) -> float:
     from music21 import tempo
+
     for mm in score.flatten().getElementsByClass(tempo.MetronomeMark):
         try:
             bpm = float(mm.getQuarterBPM())
@@ -137,14 +144,20 @@ def _part_name(part, i: int) -> str:
 
 def _part_program(part, default: int) -> int:
     from music21 import instrument
+
     inst = part.getInstrument(returnDefault=False) if hasattr(part, "getInstrument") else None
     if isinstance(inst, instrument.Instrument) and inst.midiProgram is not None:
         return int(inst.midiProgram)
     return default
 
 
-def score_to_song(score, program: int | None = None, default_program: int = PIANO,
-                  tempo: float = 100.0, names: list[str] | None = None) -> Song:
+def score_to_song(
+    score,
+    program: int | None = None,
+    default_program: int = PIANO,
+    tempo: float = 100.0,
+    names: list[str] | None = None,
+) -> Song:
     """One track per part. `program` forces a GM program for every part
     (chorales are sung); otherwise the part's instrument is used when known."""
     shift = pickup_shift(score)
@@ -159,8 +172,9 @@ def score_to_song(score, program: int | None = None, default_program: int = PIAN
         if used[name] > 1:  # Palestrina masses repeat voice names per section
             name = f"{name} {used[name]}"
         prog = program if program is not None else _part_program(part, default_program)
-        tracks.append(Track(id=str(len(tracks)), program=prog, is_drum=False, notes=notes,
-                            name=name))
+        tracks.append(
+            Track(id=str(len(tracks)), program=prog, is_drum=False, notes=notes, name=name)
+        )
     return Song(tracks, time_signatures(score, shift), [TempoChange(0.0, _tempo(score, tempo))])
 
 
@@ -168,12 +182,24 @@ def score_to_song(score, program: int | None = None, default_program: int = PIAN
 
 # music21 chordKind -> MMA chord suffix. Anything else falls back to its triad.
 _MMA_SUFFIX = {
-    "major": "", "minor": "m", "dominant-seventh": "7", "major-seventh": "maj7",
-    "minor-seventh": "m7", "diminished": "dim", "diminished-seventh": "dim7",
-    "augmented": "aug", "half-diminished-seventh": "m7b5", "suspended-fourth": "sus4",
-    "suspended-second": "sus2", "major-sixth": "6", "minor-sixth": "m6",
-    "dominant-ninth": "9", "minor-ninth": "m9", "major-ninth": "maj9",
-    "power": "5", "minor-major-seventh": "mM7",
+    "major": "",
+    "minor": "m",
+    "dominant-seventh": "7",
+    "major-seventh": "maj7",
+    "minor-seventh": "m7",
+    "diminished": "dim",
+    "diminished-seventh": "dim7",
+    "augmented": "aug",
+    "half-diminished-seventh": "m7b5",
+    "suspended-fourth": "sus4",
+    "suspended-second": "sus2",
+    "major-sixth": "6",
+    "minor-sixth": "m6",
+    "dominant-ninth": "9",
+    "minor-ninth": "m9",
+    "major-ninth": "maj9",
+    "power": "5",
+    "minor-major-seventh": "mM7",
 }
 
 
@@ -197,6 +223,7 @@ def mma_chord_name(cs) -> str | None:
 def chord_timeline(score) -> list[tuple[float, str]]:
     """(beat, MMA chord name) for each chord symbol, after the pickup shift."""
     from music21 import harmony
+
     shift = pickup_shift(score)
     out = []
     for cs in score.flatten().getElementsByClass(harmony.ChordSymbol):

@@ -20,6 +20,7 @@ written as a tempo change, so the file still sounds as performed.
 
 Only the main `NNN.mid` is read, never `versions/`.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -30,14 +31,15 @@ from ..errors import MidifillError
 from ..midi_io import read_midi
 from ..song import Note, Song, TempoChange, TimeSignature, Track
 
-LICENCE_POP909 = ("MIT licence, (c) 2020 Music X Lab: POP909 dataset "
-                  "(github.com/music-x-lab/POP909-Dataset)")
+LICENCE_POP909 = (
+    "MIT licence, (c) 2020 Music X Lab: POP909 dataset (github.com/music-x-lab/POP909-Dataset)"
+)
 MAX_BAR = 8  # beats; the tokenizer's longest bar
 # POP909 track -> (our name, General MIDI programs to choose from, 0-based). Every
 # track is piano in the files; the melody is a sung line, the bridge a
 # counter-melody. A song takes one program per track, fixed by its number.
 TRACKS = {
-    "MELODY": ("melody", (73, 53, 65, 80, 40, 56, 0)),   # flute, voice, alto sax, square lead...
+    "MELODY": ("melody", (73, 53, 65, 80, 40, 56, 0)),  # flute, voice, alto sax, square lead...
     "BRIDGE": ("counter-melody", (48, 11, 24, 71, 68, 4, 0)),  # strings, vibes, guitar...
     "PIANO": ("piano", (0,)),
 }
@@ -59,15 +61,18 @@ def song_folders(root: str | Path) -> list[Path]:
         root = root / "POP909"
     found = _songs_in(root)
     if not found:
-        raise FileNotFoundError(f"--pop909 {root}: no song folders (NNN/NNN.mid with "
-                                f"NNN/beat_midi.txt)")
+        raise FileNotFoundError(
+            f"--pop909 {root}: no song folders (NNN/NNN.mid with NNN/beat_midi.txt)"
+        )
     return found
 
 
 def _songs_in(root: Path) -> list[Path]:
-    return sorted(d for d in root.iterdir()
-                  if d.is_dir() and (d / f"{d.name}.mid").is_file()
-                  and (d / "beat_midi.txt").is_file())
+    return sorted(
+        d
+        for d in root.iterdir()
+        if d.is_dir() and (d / f"{d.name}.mid").is_file() and (d / "beat_midi.txt").is_file()
+    )
 
 
 def read_beats(path: str | Path) -> tuple[list[float], list[int], int]:
@@ -147,6 +152,7 @@ def _seconds_of(song: Song):
     def seconds(beat: float) -> float:
         k = max(bisect.bisect_right(beats, beat) - 1, 0)
         return marks[k] + (beat - changes[k].beat) * 60.0 / changes[k].bpm
+
     return seconds
 
 
@@ -182,8 +188,17 @@ def song_from_folder(folder: str | Path) -> Song:
         bpm = round(60.0 * (b - a) / (grid.seconds(b) - grid.seconds(a)), 2)
         if not tempos or abs(tempos[-1].bpm - bpm) > 0.5:
             tempos.append(TempoChange(a - origin, bpm))
-    out = [Track(str(i), program, False,
-                 sorted((Note(p, a - origin, d, v) for p, a, d, v in notes),
-                        key=lambda n: (n.start, n.pitch)), name)
-           for i, (name, program, notes) in enumerate(tracks)]
+    out = [
+        Track(
+            str(i),
+            program,
+            False,
+            sorted(
+                (Note(p, a - origin, d, v) for p, a, d, v in notes),
+                key=lambda n: (n.start, n.pitch),
+            ),
+            name,
+        )
+        for i, (name, program, notes) in enumerate(tracks)
+    ]
     return Song(out, sigs, tempos)

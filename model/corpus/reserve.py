@@ -12,6 +12,7 @@ A checker's fingerprint (a hash of the checker and the lists beside it)
 is stored with each item it passed, so a rebuild checks again the items a
 different checker, or none, has seen.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,9 @@ class ReserveCheck:
         path = Path(path)
         script = path / "reserved.py" if path.is_dir() else path
         if not script.is_file() or script.suffix != ".py":
-            raise ReserveCheckError(f"--reserved {path}: give the checker (reserved.py) "
-                                    f"or the folder that holds it")
+            raise ReserveCheckError(
+                f"--reserved {path}: give the checker (reserved.py) or the folder that holds it"
+            )
         spec = importlib.util.spec_from_file_location("midifill_reserve_check", script)
         if spec is None or spec.loader is None:
             raise ReserveCheckError(f"--reserved {path}: {script} cannot be loaded as Python")
@@ -42,8 +44,9 @@ class ReserveCheck:
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
-            raise ReserveCheckError(f"--reserved {script}: cannot be loaded "
-                                    f"({type(exc).__name__}: {exc})") from exc
+            raise ReserveCheckError(
+                f"--reserved {script}: cannot be loaded ({type(exc).__name__}: {exc})"
+            ) from exc
         if not callable(getattr(module, "is_reserved", None)):
             raise ReserveCheckError(f"--reserved {script}: has no is_reserved(path) function")
         self.path = script.resolve()
@@ -72,12 +75,14 @@ def load_reserve_check(path: str) -> ReserveCheck:
     return ReserveCheck(path)
 
 
-def recheck_cached(cache: dict[str, dict], items: dict, todo: set[str], out: Path,
-                   check: ReserveCheck) -> list[dict]:
+def recheck_cached(
+    cache: dict[str, dict], items: dict, todo: set[str], out: Path, check: ReserveCheck
+) -> list[dict]:
     """Run the reserve check on cached items it has not passed: their inputs
     (one reserved: all the item's files go) and each file they wrote. Returns
     the records it changed (the build appends them to its cache log)."""
     from .items import input_files
+
     changed = []
     for key, rec in cache.items():
         if key in todo or rec.get("reserve_checked") == check.fingerprint:

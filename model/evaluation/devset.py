@@ -16,6 +16,7 @@ inside a Doom WAD (Freedoom's music lumps are MIDI files) is named
 (model/corpus/reserve.py) is run on every file written, and a hit stops the
 rebuild: the set must hold none.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -57,7 +58,7 @@ def wad_lumps(data: bytes) -> dict[str, bytes]:
         pos, size, name = struct.unpack_from("<ii8s", data, table + 16 * i)
         if pos < 0 or size < 0 or pos + size > len(data):
             raise DevsetError(f"WAD lump {i} lies outside the file")
-        out[name.rstrip(b"\0").decode("ascii", "replace")] = data[pos:pos + size]
+        out[name.rstrip(b"\0").decode("ascii", "replace")] = data[pos : pos + size]
     return out
 
 
@@ -78,8 +79,9 @@ def member_bytes(root: Path, member: str) -> bytes:
 
 
 def download_line(manifest: dict) -> str:
-    return "apt-get download " + " ".join(f"{name}={p['version']}"
-                                          for name, p in sorted(manifest["packages"].items()))
+    return "apt-get download " + " ".join(
+        f"{name}={p['version']}" for name, p in sorted(manifest["packages"].items())
+    )
 
 
 def find_deb(debs: Path, name: str, version: str) -> Path:
@@ -87,8 +89,10 @@ def find_deb(debs: Path, name: str, version: str) -> Path:
     stem = f"{name}_{version.split(':')[-1]}_"
     found = sorted(debs.glob(stem + "*.deb"))
     if not found:
-        raise DevsetError(f"no {stem}*.deb in {debs}; fetch the packages with: "
-                          f"(cd {debs} && {download_line(load_manifest())})")
+        raise DevsetError(
+            f"no {stem}*.deb in {debs}; fetch the packages with: "
+            f"(cd {debs} && {download_line(load_manifest())})"
+        )
     return found[0]
 
 
@@ -100,8 +104,12 @@ def unpack(deb: Path, into: Path) -> None:
         raise DevsetError(f"dpkg-deb -x {deb.name}: {done.stderr.strip()[:300]}")
 
 
-def rebuild(out: str | Path, debs: str | Path, reserved: str | Path | None = None,
-            manifest: dict | None = None) -> list[Path]:
+def rebuild(
+    out: str | Path,
+    debs: str | Path,
+    reserved: str | Path | None = None,
+    manifest: dict | None = None,
+) -> list[Path]:
     """Write every song of the manifest under `out`, its bytes checked
     against the manifest's sha256; returns the files written."""
     manifest = manifest or load_manifest()
@@ -109,6 +117,7 @@ def rebuild(out: str | Path, debs: str | Path, reserved: str | Path | None = Non
     check = None
     if reserved is not None:
         from ..corpus.reserve import load_reserve_check
+
         check = load_reserve_check(str(Path(reserved).resolve()))
     written = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,8 +128,10 @@ def rebuild(out: str | Path, debs: str | Path, reserved: str | Path | None = Non
                 data = member_bytes(root, song["member"])
                 digest = hashlib.sha256(data).hexdigest()
                 if digest != song["sha256"]:
-                    raise DevsetError(f"{name} {song['member']}: sha256 {digest[:12]}... is not "
-                                      f"the manifest's {song['sha256'][:12]}...")
+                    raise DevsetError(
+                        f"{name} {song['member']}: sha256 {digest[:12]}... is not "
+                        f"the manifest's {song['sha256'][:12]}..."
+                    )
                 dest = out / song["file"]
                 if not dest.resolve().is_relative_to(out.resolve()):
                     raise DevsetError(f"{song['file']}: outside {out}")
@@ -128,8 +139,9 @@ def rebuild(out: str | Path, debs: str | Path, reserved: str | Path | None = Non
                 dest.write_bytes(data)
                 if check is not None and check(dest):
                     dest.unlink()
-                    raise DevsetError(f"{song['file']} is in the evaluation reserve: "
-                                      "the dev set must hold none")
+                    raise DevsetError(
+                        f"{song['file']} is in the evaluation reserve: the dev set must hold none"
+                    )
                 written.append(dest)
             shutil.rmtree(root)
     return written
@@ -137,12 +149,19 @@ def rebuild(out: str | Path, debs: str | Path, reserved: str | Path | None = Non
 
 def add_arguments(p):
     p.add_argument("--out", help="folder to write the songs into")
-    p.add_argument("--debs", default=".", help="folder with the packages' .deb files "
-                   "(default: here)")
-    p.add_argument("--reserved", default=None,
-                   help="the reserve checker (reserved.py) to run on every song written")
-    p.add_argument("--print-download", action="store_true",
-                   help="print the apt-get line that fetches the packages, and stop")
+    p.add_argument(
+        "--debs", default=".", help="folder with the packages' .deb files (default: here)"
+    )
+    p.add_argument(
+        "--reserved",
+        default=None,
+        help="the reserve checker (reserved.py) to run on every song written",
+    )
+    p.add_argument(
+        "--print-download",
+        action="store_true",
+        help="print the apt-get line that fetches the packages, and stop",
+    )
 
 
 def run(args) -> int:
@@ -156,6 +175,8 @@ def run(args) -> int:
         files = rebuild(args.out, args.debs, args.reserved, manifest)
     except DevsetError as exc:
         raise SystemExit(f"midifill devset: {exc}") from None
-    print(f"{len(files)} songs from {len(manifest['packages'])} packages written to {args.out}"
-          + ("" if args.reserved else " (no --reserved check run)"))
+    print(
+        f"{len(files)} songs from {len(manifest['packages'])} packages written to {args.out}"
+        + ("" if args.reserved else " (no --reserved check run)")
+    )
     return 0

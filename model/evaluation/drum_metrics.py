@@ -4,14 +4,18 @@ Times are beats; `tpb` is the tokenizer's grid (ticks a beat). Drum keys
 are grouped as General MIDI names them: kick (35, 36), snare (37-40:
 side stick, snare, clap, electric snare), hats (42, 44, 46) and the rest.
 """
+
 from __future__ import annotations
 
 import statistics
 
 from ..song import Bar, Note
 
-GROUPS = {"kick": frozenset({35, 36}), "snare": frozenset({37, 38, 39, 40}),
-          "hats": frozenset({42, 44, 46})}
+GROUPS = {
+    "kick": frozenset({35, 36}),
+    "snare": frozenset({37, 38, 39, 40}),
+    "hats": frozenset({42, 44, 46}),
+}
 GROUP_NAMES = ("kick", "snare", "hats", "other")
 TOLERANCE = 0.125  # beats: a 32nd note either way
 
@@ -40,8 +44,9 @@ def _matches(a: list[float], b: list[float], tol: float) -> int:
     return found
 
 
-def onset_f1(generated: list[Note], original: list[Note], group: str | None = None,
-             tol: float = TOLERANCE) -> float | None:
+def onset_f1(
+    generated: list[Note], original: list[Note], group: str | None = None, tol: float = TOLERANCE
+) -> float | None:
     """F1 of the fill's onsets against the original's, each group matched
     apart (a kick does not answer a snare) within `tol` beats; `group`: one
     group only. None when neither has a hit there."""
@@ -81,8 +86,9 @@ def _shifted(notes: list[Note], by: float) -> list[Note]:
     return [Note(n.pitch, n.start + by, n.duration, n.velocity) for n in notes]
 
 
-def bar_features(notes: list[Note], bar: Bar, context: list[Note], context_bars: list[Bar],
-                 tpb: int) -> list[float]:
+def bar_features(
+    notes: list[Note], bar: Bar, context: list[Note], context_bars: list[Bar], tpb: int
+) -> list[float]:
     """What the real-vs-generated classifier sees of one drum bar, read
     against the part's own context: hits over the context's hits a bar,
     shares on the 16th and 8th grids, share on the context's keys, distinct
@@ -95,14 +101,36 @@ def bar_features(notes: list[Note], bar: Bar, context: list[Note], context_bars:
     vel = statistics.fmean([n.velocity for n in context]) if context else 96.0
     if not inside:
         return [0.0] * 11
-    best = max((onset_f1(inside, _shifted(_bar(context, b), bar.start - b.start)) or 0.0
-                for b in context_bars), default=0.0)
+    best = max(
+        (
+            onset_f1(inside, _shifted(_bar(context, b), bar.start - b.start)) or 0.0
+            for b in context_bars
+        ),
+        default=0.0,
+    )
     groups = [sum(group_of(n.pitch) == g for n in inside) / len(inside) for g in GROUP_NAMES]
-    return [len(inside) / max(rate, 0.5), grid_share(inside, tpb, 4), grid_share(inside, tpb, 2),
-            kit_share(inside, context), len({n.pitch for n in inside}) / max(1, len(kit)),
-            *groups, statistics.fmean([n.velocity for n in inside]) / vel, best]
+    return [
+        len(inside) / max(rate, 0.5),
+        grid_share(inside, tpb, 4),
+        grid_share(inside, tpb, 2),
+        kit_share(inside, context),
+        len({n.pitch for n in inside}) / max(1, len(kit)),
+        *groups,
+        statistics.fmean([n.velocity for n in inside]) / vel,
+        best,
+    ]
 
 
-FEATURE_NAMES = ["hits per bar / context", "on the 16th grid", "on the 8th grid",
-                 "on the context's keys", "keys / context keys", "kick share", "snare share",
-                 "hats share", "other share", "velocity / context", "best F1 with a context bar"]
+FEATURE_NAMES = [
+    "hits per bar / context",
+    "on the 16th grid",
+    "on the 8th grid",
+    "on the context's keys",
+    "keys / context keys",
+    "kick share",
+    "snare share",
+    "hats share",
+    "other share",
+    "velocity / context",
+    "best F1 with a context bar",
+]

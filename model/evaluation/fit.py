@@ -4,6 +4,7 @@ Each takes the fill's notes (and what it needs of the song) and returns a
 number; model/evaluation/fit_eval.py runs them over the model, the paste baselines and
 the originals. Times are beats; `tpb` is the tokenizer's grid (ticks a beat).
 """
+
 from __future__ import annotations
 
 import math
@@ -20,12 +21,16 @@ from ..song import Bar, Note, Song
 def bar_pattern(notes: list[Note], bar: Bar, tpb: int) -> frozenset:
     """What a bar holds, as (tick from the bar line, pitch) pairs: two bars
     with the same pattern are the same bar pasted."""
-    return frozenset((round((n.start - bar.start) * tpb), n.pitch) for n in notes
-                     if bar.start - 1e-9 <= n.start < bar.end - 1e-9)
+    return frozenset(
+        (round((n.start - bar.start) * tpb), n.pitch)
+        for n in notes
+        if bar.start - 1e-9 <= n.start < bar.end - 1e-9
+    )
 
 
-def copy_rate(notes: list[Note], fill_bars: list[Bar], context: list[Note],
-              context_bars: list[Bar], tpb: int) -> float | None:
+def copy_rate(
+    notes: list[Note], fill_bars: list[Bar], context: list[Note], context_bars: list[Bar], tpb: int
+) -> float | None:
     """Share of the fill's non-empty bars identical to a bar of the track's
     context; None when every fill bar is empty."""
     seen = {bar_pattern(context, b, tpb) for b in context_bars} - {frozenset()}
@@ -39,8 +44,10 @@ def copy_rate(notes: list[Note], fill_bars: list[Bar], context: list[Note],
 def onset_grid_agreement(a: list[Note], b: list[Note], tpb: int) -> float:
     """Overlap of the histograms of onset positions within the beat (ticks
     modulo a beat): straight 8ths, 16ths, triplets or swing, as in the original."""
-    return histogram_overlap(Counter(round(n.start * tpb) % tpb for n in a),
-                             Counter(round(n.start * tpb) % tpb for n in b))
+    return histogram_overlap(
+        Counter(round(n.start * tpb) % tpb for n in a),
+        Counter(round(n.start * tpb) % tpb for n in b),
+    )
 
 
 def is_short(note: Note, tpb: int) -> bool:
@@ -55,8 +62,15 @@ def short_share(notes: list[Note], tpb: int) -> float | None:
     return sum(is_short(n, tpb) for n in notes) / len(notes)
 
 
-def bar_features(notes: list[Note], bar: Bar, context: list[Note], context_bars: int,
-                 song: Song, target_id: str, tpb: int) -> list[float]:
+def bar_features(
+    notes: list[Note],
+    bar: Bar,
+    context: list[Note],
+    context_bars: int,
+    song: Song,
+    target_id: str,
+    tpb: int,
+) -> list[float]:
     """The features of one pitched bar the real-vs-generated classifier sees,
     relative to the track's own context where that makes them comparable
     across songs: notes per bar (over the context's), mean and spread of
@@ -64,8 +78,10 @@ def bar_features(notes: list[Note], bar: Bar, context: list[Note], context_bars:
     velocity (over the context's), notes per onset, share of onsets on the
     8th and 16th grids, harmonic fit, pitch-class entropy, mean melodic
     interval, share of notes outside the context's pitch range."""
-    inside = sorted((n for n in notes if bar.start - 1e-9 <= n.start < bar.end - 1e-9),
-                    key=lambda n: (n.start, n.pitch))
+    inside = sorted(
+        (n for n in notes if bar.start - 1e-9 <= n.start < bar.end - 1e-9),
+        key=lambda n: (n.start, n.pitch),
+    )
     ctx_rate = len(context) / max(1, context_bars)
     pitches = [n.pitch for n in context] or [60]
     mu, sd = statistics.fmean(pitches), statistics.pstdev(pitches) or 1.0
@@ -90,20 +106,32 @@ def bar_features(notes: list[Note], bar: Bar, context: list[Note], context_bars:
         sum(t % (tpb // 4) == 0 for t in ticks) / len(ticks),
         harmonic_fit(inside, song, target_id, tpb) or 0.0,
         entropy,
-        statistics.fmean([abs(a - b) for a, b in zip(melody, melody[1:])]) if len(melody) > 1
+        statistics.fmean([abs(a - b) for a, b in zip(melody, melody[1:])])
+        if len(melody) > 1
         else 0.0,
         sum(not lo <= p <= hi for p in ps) / len(ps),
     ]
 
 
-FEATURE_NAMES = ["notes per bar / context", "mean pitch (context sd)", "pitch spread (context sd)",
-                 "log mean duration", "velocity / context", "notes per onset", "on the 8th grid",
-                 "on the 16th grid", "harmonic fit", "pitch-class entropy", "melodic interval",
-                 "outside the context's range"]
+FEATURE_NAMES = [
+    "notes per bar / context",
+    "mean pitch (context sd)",
+    "pitch spread (context sd)",
+    "log mean duration",
+    "velocity / context",
+    "notes per onset",
+    "on the 8th grid",
+    "on the 16th grid",
+    "harmonic fit",
+    "pitch-class entropy",
+    "melodic interval",
+    "outside the context's range",
+]
 
 
-def classifier_auc(real: list[list[float]], generated: list[list[float]], folds: int = 5,
-                   seed: int = 0) -> float | None:
+def classifier_auc(
+    real: list[list[float]], generated: list[list[float]], folds: int = 5, seed: int = 0
+) -> float | None:
     """Cross-validated ROC AUC of a logistic regression telling generated bars
     from real ones: 0.5 means it cannot tell them apart. None with too few
     bars of either kind to cross-validate."""
@@ -113,6 +141,7 @@ def classifier_auc(real: list[list[float]], generated: list[list[float]], folds:
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+
     x = real + generated
     y = [0] * len(real) + [1] * len(generated)
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
@@ -127,6 +156,7 @@ def feature_aucs(real: list[list[float]], generated: list[list[float]]) -> dict[
     if not real or not generated:
         return {}
     from sklearn.metrics import roc_auc_score
+
     y = [0] * len(real) + [1] * len(generated)
     out = {}
     for i, name in enumerate(FEATURE_NAMES):

@@ -13,6 +13,7 @@ It needs only forward passes (no sampling), so it tells in seconds what the
 fit table's "harmony off against other tracks emptied" rows tell in minutes,
 and it reads the network alone: no decoding control is involved.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,8 +47,10 @@ def move_chords(tokens: list[int], tok: Tokenizer, shift: int = TRITONE) -> list
     """The sequence with the fill section's CHORD tokens moved `shift` semitones."""
     clo, chi = tok.range("CHORD")
     fill_from = tokens.index(tok.FILL_START)
-    return [clo + (t - clo + shift) % 12 if i > fill_from and clo <= t < chi else t
-            for i, t in enumerate(tokens)]
+    return [
+        clo + (t - clo + shift) % 12 if i > fill_from and clo <= t < chi else t
+        for i, t in enumerate(tokens)
+    ]
 
 
 def chord_mass(logits: np.ndarray, pcs: frozenset[int], tok: Tokenizer) -> float:
@@ -73,8 +76,16 @@ def chord_response(logits_of, sequences: list[list[int]], tok: Tokenizer) -> dic
             true.append(chord_mass(a[i], pcs, tok))
             moved.append(chord_mass(b[i], pcs, tok))
     if not true:
-        return {"chord_positions": 0, "chord_mass": None, "chord_mass_moved": None,
-                "chord_response": None}
+        return {
+            "chord_positions": 0,
+            "chord_mass": None,
+            "chord_mass_moved": None,
+            "chord_response": None,
+        }
     t, m = float(np.mean(true)), float(np.mean(moved))
-    return {"chord_positions": len(true), "chord_mass": round(t, 4),
-            "chord_mass_moved": round(m, 4), "chord_response": round(t - m, 4)}
+    return {
+        "chord_positions": len(true),
+        "chord_mass": round(t, 4),
+        "chord_mass_moved": round(m, 4),
+        "chord_response": round(t - m, 4),
+    }

@@ -1,4 +1,5 @@
 """Fill-quality measures: a generated span beside the original it replaced."""
+
 from __future__ import annotations
 
 from collections import Counter

@@ -5,6 +5,7 @@ Witten-Bell interpolation: each order backs off to the next shorter context
 in proportion to how many different tokens followed its context, down to a
 uniform distribution over the vocabulary, so no token has zero probability.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,9 +23,10 @@ class NGram:
                 for n in range(self.order):  # n = context length
                     if i - n < 0:
                         break
-                    self.counts[n][tuple(seq[i - n:i])][w] += 1
-        self._totals = [{h: (sum(c.values()), len(c)) for h, c in level.items()}
-                        for level in self.counts]
+                    self.counts[n][tuple(seq[i - n : i])][w] += 1
+        self._totals = [
+            {h: (sum(c.values()), len(c)) for h, c in level.items()} for level in self.counts
+        ]
         return self
 
     def prob(self, history: tuple, w: int) -> float:
@@ -32,7 +34,7 @@ class NGram:
         for n in range(self.order):
             if n > len(history):
                 break
-            h = tuple(history[len(history) - n:]) if n else ()
+            h = tuple(history[len(history) - n :]) if n else ()
             total, types = self._totals[n].get(h, (0, 0))
             if total == 0:
                 continue
@@ -43,6 +45,6 @@ class NGram:
         """Sum of -log p over tokens seq[start:], and their count."""
         total = 0.0
         for i in range(start, len(seq)):
-            h = tuple(seq[max(0, i - self.order + 1):i])
+            h = tuple(seq[max(0, i - self.order + 1) : i])
             total -= math.log(self.prob(h, seq[i]))
         return total, len(seq) - start

@@ -4,6 +4,7 @@ Small pure measures beside model/evaluation/fit.py's (pitch-class overlap,
 harmonic fit, copy rate): chords against lines, note lengths, register.
 Times are beats; `tpb` is the tokenizer's grid (ticks a beat).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -29,7 +30,9 @@ def pitch_offset(generated: list[Note], original: list[Note]) -> float | None:
     either has no notes."""
     if not generated or not original:
         return None
-    return statistics.fmean(n.pitch for n in generated) - statistics.fmean(n.pitch for n in original)
+    return statistics.fmean(n.pitch for n in generated) - statistics.fmean(
+        n.pitch for n in original
+    )
 
 
 def ratio(a: float | None, b: float | None) -> float | None:

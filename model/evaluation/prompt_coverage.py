@@ -13,15 +13,16 @@ and third drum kit).
 
     python -m midifill.model.evaluation.prompt_coverage [--demo] [FILE.mid | DIR ...]
 """
+
 from __future__ import annotations
 
 import argparse
 import statistics
 from pathlib import Path
 
+from ..errors import MidiFileError
 from ..generation.engine import context_density
 from ..generation.prompt import OWN_CONTEXT_BARS, build_prompt, own_context_shown
-from ..errors import MidiFileError
 from ..limits import CHUNK_BARS
 from ..midi_io import read_midi
 from ..network.tokenizer import Tokenizer
@@ -55,40 +56,91 @@ def layered(song: Song, n_tracks: int, n_bars: int = 48) -> Song:
     bars0 = song.bars()
     length = bars0[-1].end
     reps = -(-n_bars // len(bars0))
-    tracks = [Track(t.id, t.program, t.is_drum,
-                    [Note(n.pitch, n.start + r * length, n.duration, n.velocity)
-                     for r in range(reps) for n in t.notes], t.name) for t in song.tracks]
+    tracks = [
+        Track(
+            t.id,
+            t.program,
+            t.is_drum,
+            [
+                Note(n.pitch, n.start + r * length, n.duration, n.velocity)
+                for r in range(reps)
+                for n in t.notes
+            ],
+            t.name,
+        )
+        for t in song.tracks
+    ]
     base = Song(tracks, song.time_signatures, song.tempos)
     bars = base.bars()[:n_bars]
     chords = _chords(base, bars)
-    lead = max((t for t in tracks if not t.is_drum), key=lambda t: sum(n.pitch for n in t.notes)
-               / max(1, len(t.notes)))
-    bass = min((t for t in tracks if not t.is_drum), key=lambda t: sum(n.pitch for n in t.notes)
-               / max(1, len(t.notes)))
+    lead = max(
+        (t for t in tracks if not t.is_drum),
+        key=lambda t: sum(n.pitch for n in t.notes) / max(1, len(t.notes)),
+    )
+    bass = min(
+        (t for t in tracks if not t.is_drum),
+        key=lambda t: sum(n.pitch for n in t.notes) / max(1, len(t.notes)),
+    )
 
     def part(program, is_drum, make):
         return (program, is_drum, [n for b, pcs in zip(bars, chords) for n in make(b, pcs)])
 
     recipes = [
         part(48, False, lambda b, pcs: [Note(p, b.start, 4.0, 70) for p in _voiced(pcs, 55)]),
-        part(0, False, lambda b, pcs: [Note(p, b.start + k, 0.9, 80)
-                                       for k in range(4) for p in _voiced(pcs[:3], 60)]),
-        part(0, True, lambda b, pcs: [Note(82, b.start + k / 4, 0.1, 60) for k in range(16)]
-             + [Note(54, b.start + k, 0.1, 70) for k in (1, 3)]),
-        part(46, False, lambda b, pcs: [Note(_voiced(pcs, 60)[k % len(pcs)] + 12 * (k // 8 % 2),
-                                             b.start + k / 4, 0.25, 75) for k in range(16)]),
-        part(61, False, lambda b, pcs: [Note(p, b.start + k, 0.5, 95)
-                                        for k in (0, 2.5) for p in _voiced(pcs[:3], 58)]),
+        part(
+            0,
+            False,
+            lambda b, pcs: [
+                Note(p, b.start + k, 0.9, 80) for k in range(4) for p in _voiced(pcs[:3], 60)
+            ],
+        ),
+        part(
+            0,
+            True,
+            lambda b, pcs: (
+                [Note(82, b.start + k / 4, 0.1, 60) for k in range(16)]
+                + [Note(54, b.start + k, 0.1, 70) for k in (1, 3)]
+            ),
+        ),
+        part(
+            46,
+            False,
+            lambda b, pcs: [
+                Note(_voiced(pcs, 60)[k % len(pcs)] + 12 * (k // 8 % 2), b.start + k / 4, 0.25, 75)
+                for k in range(16)
+            ],
+        ),
+        part(
+            61,
+            False,
+            lambda b, pcs: [
+                Note(p, b.start + k, 0.5, 95) for k in (0, 2.5) for p in _voiced(pcs[:3], 58)
+            ],
+        ),
         (71, False, [Note(n.pitch - 12, n.start, n.duration, n.velocity) for n in lead.notes]),
         (33, False, [Note(n.pitch + 12, n.start, n.duration, n.velocity) for n in bass.notes]),
         part(0, True, lambda b, pcs: [Note(42, b.start + k / 2, 0.1, 80) for k in range(8)]),
-        part(50, False, lambda b, pcs: [Note(p, b.start, 2.0, 60) for p in _voiced(pcs, 67)]
-             + [Note(p, b.start + 2, 2.0, 60) for p in _voiced(pcs, 67)]),
-        part(25, False, lambda b, pcs: [Note(p, b.start + k / 2, 0.4, 75)
-                                        for k in range(8) for p in _voiced(pcs[:3], 52)]),
+        part(
+            50,
+            False,
+            lambda b, pcs: (
+                [Note(p, b.start, 2.0, 60) for p in _voiced(pcs, 67)]
+                + [Note(p, b.start + 2, 2.0, 60) for p in _voiced(pcs, 67)]
+            ),
+        ),
+        part(
+            25,
+            False,
+            lambda b, pcs: [
+                Note(p, b.start + k / 2, 0.4, 75) for k in range(8) for p in _voiced(pcs[:3], 52)
+            ],
+        ),
         (56, False, [Note(n.pitch, n.start, n.duration, n.velocity) for n in lead.notes]),
-        part(0, True, lambda b, pcs: [Note(63 + k % 2, b.start + k * 0.75, 0.1, 70)
-                                      for k in range(5)]),
+        part(
+            0,
+            True,
+            lambda b, pcs: [Note(63 + k % 2, b.start + k * 0.75, 0.1, 70) for k in range(5)],
+        ),
     ]
     k = 0
     while len(tracks) < min(n_tracks, 16):
@@ -96,8 +148,14 @@ def layered(song: Song, n_tracks: int, n_bars: int = 48) -> Song:
         tracks.append(Track(str(len(tracks)), program, is_drum, notes))
         k += 1
     cut = bars[-1].end
-    return Song([Track(t.id, t.program, t.is_drum, [n for n in t.notes if n.start < cut], t.name)
-                 for t in tracks], song.time_signatures, song.tempos)
+    return Song(
+        [
+            Track(t.id, t.program, t.is_drum, [n for n in t.notes if n.start < cut], t.name)
+            for t in tracks
+        ],
+        song.time_signatures,
+        song.tempos,
+    )
 
 
 def coverage(songs: list[Song], tok: Tokenizer, block: int = BLOCK) -> dict[str, list[tuple]]:
@@ -110,12 +168,17 @@ def coverage(songs: list[Song], tok: Tokenizer, block: int = BLOCK) -> dict[str,
                 f1 = f0 + FILL_BARS
                 density = context_density(tok, t, bars, f0, f1)
                 lo, hi = tok.to_tick(bars[f0].start), tok.to_tick(bars[f1 - 1].end)
-                p = build_prompt(tok, song, bars, t.id, (f0, f1), (f0, f1), lo, hi, "fill",
-                                 block, density)
+                p = build_prompt(
+                    tok, song, bars, t.id, (f0, f1), (f0, f1), lo, hi, "fill", block, density
+                )
                 fixed = 1 if density is not None else 0
                 out["drums" if t.is_drum else "pitched"].append(
-                    (own_context_shown(tok, p, t.id), len(p.tracks) - 1,
-                     len(p.tokens) + fixed + p.plan.max_tokens))
+                    (
+                        own_context_shown(tok, p, t.id),
+                        len(p.tracks) - 1,
+                        len(p.tokens) + fixed + p.plan.max_tokens,
+                    )
+                )
     return out
 
 
@@ -125,10 +188,12 @@ def report(out: dict[str, list[tuple]], block: int = BLOCK) -> str:
         if not rows:
             continue
         shown = [r[0] for r in rows]
-        lines.append(f"{kind}: {len(rows)} fills, own context bars shown (of 16) median "
-                     f"{statistics.median(shown)}, none {sum(s == 0 for s in shown)}, "
-                     f"other tracks kept median {statistics.median(r[1] for r in rows)}, "
-                     f"longest prompt + fill budget {max(r[2] for r in rows)} of {block}")
+        lines.append(
+            f"{kind}: {len(rows)} fills, own context bars shown (of 16) median "
+            f"{statistics.median(shown)}, none {sum(s == 0 for s in shown)}, "
+            f"other tracks kept median {statistics.median(r[1] for r in rows)}, "
+            f"longest prompt + fill budget {max(r[2] for r in rows)} of {block}"
+        )
     return "\n".join(lines)
 
 
@@ -141,8 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     tok = Tokenizer()
     songs = []
     if args.demo:
-        songs += [layered(read_midi(f), n) for f in sorted(DEMO.glob("*.mid"))
-                  for n in (8, 12, 16)]
+        songs += [layered(read_midi(f), n) for f in sorted(DEMO.glob("*.mid")) for n in (8, 12, 16)]
     files = [f for a in args.files for f in (sorted(a.rglob("*.mid*")) if a.is_dir() else [a])]
     for f in files:
         try:
@@ -151,8 +215,8 @@ def main(argv: list[str] | None = None) -> None:
             continue
         song.tracks = [t for t in song.tracks if t.notes]
         if 8 <= len(song.tracks) <= 16 and all(
-                tok.supports_time_signature(s.numerator, s.denominator)
-                for s in song.time_signatures):
+            tok.supports_time_signature(s.numerator, s.denominator) for s in song.time_signatures
+        ):
             songs.append(song)
     print(f"{len(songs)} songs of 8-16 tracks")
     print(report(coverage(songs, tok, args.block), args.block))

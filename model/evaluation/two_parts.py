@@ -26,6 +26,7 @@ the second part heard. Measured on the pair's span:
 
     nice -n 10 python -m midifill.model.evaluation.two_parts DEVSET_DIR --spans 20
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,21 +35,27 @@ import random
 import statistics
 import time
 
-from . import fit as F
-from .fit_eval import CONTEXT, SPAN, Case
-from .real_songs import load_folder
 from ..generation.harmony import harmonic_fit
 from ..generation.targets import BASS, DRUMS, HARMONY, role
 from ..groove import KICK
 from ..song import Note, Song, Track
+from . import fit as F
+from .fit_eval import CONTEXT, SPAN, Case
+from .real_songs import load_folder
 
 PAIRS = {"drums + bass": (DRUMS, BASS), "bass + harmony": (BASS, HARMONY)}
 SYSTEMS = ("together", "one at a time", "the original")
 
 
-def draw_pairs(songs: list[Song], roles: tuple[int, int], tpb: int, rng: random.Random,
-               per_song: int = 1, limit: int = 20,
-               tries: int = 40) -> list[tuple[Song, Track, Track, list, int]]:
+def draw_pairs(
+    songs: list[Song],
+    roles: tuple[int, int],
+    tpb: int,
+    rng: random.Random,
+    per_song: int = 1,
+    limit: int = 20,
+    tries: int = 40,
+) -> list[tuple[Song, Track, Track, list, int]]:
     """Up to `per_song` spans a song and `limit` in all, (song, part A, part
     B, bars, b0), where a track of each role plays in the span and every bar
     of the window has one length."""
@@ -70,7 +77,7 @@ def draw_pairs(songs: list[Song], roles: tuple[int, int], tpb: int, rng: random.
             if found == per_song:
                 break
             b0 = rng.randrange(CONTEXT, len(bars) - SPAN - CONTEXT + 1)
-            if len({b.beats for b in bars[b0 - CONTEXT:b0 + SPAN + CONTEXT]}) > 1:
+            if len({b.beats for b in bars[b0 - CONTEXT : b0 + SPAN + CONTEXT]}) > 1:
                 continue
             start, end = bars[b0].start, bars[b0 + SPAN - 1].end
             a = [t for t in by_role[roles[0]] if t.notes_in(start, end)]
@@ -95,8 +102,9 @@ def pair_fit(a: list[Note], b: list[Note], tpb: int) -> float | None:
     if not a or not b:
         return None
     song = Song([Track("a", 0, False, a), Track("b", 0, False, b)])
-    return (harmonic_fit(a, song, "a", tpb) * len(a) + harmonic_fit(b, song, "b", tpb) * len(b)) \
-        / (len(a) + len(b))
+    return (harmonic_fit(a, song, "a", tpb) * len(a) + harmonic_fit(b, song, "b", tpb) * len(b)) / (
+        len(a) + len(b)
+    )
 
 
 def _fill(engine, song, targets, seed):
@@ -120,8 +128,12 @@ def write_pair(engine, case, seed: int) -> dict:
     (sa,), t_a = _fill(engine, song, [ta], seed)
     (sb,), t_b = _fill(engine, song, [tb], seed)
     inside = lambda t: [n for n in t.notes if start <= n.start < end]  # noqa: E731
-    return {"together": (ja, jb), "one at a time": (sa, sb),
-            "the original": (inside(a), inside(b)), "ms": (t_joint, t_a + t_b)}
+    return {
+        "together": (ja, jb),
+        "one at a time": (sa, sb),
+        "the original": (inside(a), inside(b)),
+        "ms": (t_joint, t_a + t_b),
+    }
 
 
 def table(engine, songs: list[Song], seed: int = 0, per_song: int = 1, limit: int = 20) -> dict:
@@ -140,33 +152,46 @@ def table(engine, songs: list[Song], seed: int = 0, per_song: int = 1, limit: in
             times.append(written.pop("ms"))
             c = Case(song, b, all_bars, b0)
             for system, (na, nb) in written.items():
-                agree[system].append(kick_bass_f1(na, nb) if roles[0] == DRUMS
-                                     else pair_fit(na, nb, tpb))
-                heard = song.with_notes_replaced(a.id, start, end, na) \
-                    .with_notes_replaced(b.id, start, end, nb)
+                agree[system].append(
+                    kick_bass_f1(na, nb) if roles[0] == DRUMS else pair_fit(na, nb, tpb)
+                )
+                heard = song.with_notes_replaced(a.id, start, end, na).with_notes_replaced(
+                    b.id, start, end, nb
+                )
                 for bar in c.fill_bars:
-                    bars[system].append(F.bar_features(nb, bar, c.context, len(c.context_bars),
-                                                       heard, b.id, tpb))
+                    bars[system].append(
+                        F.bar_features(nb, bar, c.context, len(c.context_bars), heard, b.id, tpb)
+                    )
         measure = "kick-bass onset F1" if roles[0] == DRUMS else "pair harmonic fit"
         rows = {}
         for system in SYSTEMS:
             vals = [x for x in agree[system] if x is not None]
-            auc = None if system == "the original" else \
-                F.classifier_auc(bars["the original"], bars[system])
-            rows[system] = {measure: round(statistics.fmean(vals), 3) if vals else None,
-                            "second part AUC": None if auc is None else round(auc, 3)}
+            auc = (
+                None
+                if system == "the original"
+                else F.classifier_auc(bars["the original"], bars[system])
+            )
+            rows[system] = {
+                measure: round(statistics.fmean(vals), 3) if vals else None,
+                "second part AUC": None if auc is None else round(auc, 3),
+            }
         joint, apart = zip(*times) if times else ((), ())
-        out[name] = {"cases": len(cases), "measure": measure, "rows": rows,
-                     "time_ms": {"together": round(sum(joint)),
-                                 "one at a time": round(sum(apart))}}
+        out[name] = {
+            "cases": len(cases),
+            "measure": measure,
+            "rows": rows,
+            "time_ms": {"together": round(sum(joint)), "one at a time": round(sum(apart))},
+        }
     return out
 
 
 def format_table(res: dict) -> str:
     lines = []
     for name, r in res.items():
-        lines.append(f"{name} ({r['cases']} spans of {SPAN} bars): together "
-                     f"{r['time_ms']['together']} ms, one at a time {r['time_ms']['one at a time']} ms")
+        lines.append(
+            f"{name} ({r['cases']} spans of {SPAN} bars): together "
+            f"{r['time_ms']['together']} ms, one at a time {r['time_ms']['one at a time']} ms"
+        )
         lines.append(f"| system | {r['measure']} | second part's classifier AUC |")
         lines.append("|---|---|---|")
         for system, row in r["rows"].items():
@@ -186,6 +211,7 @@ def main(argv=None) -> None:
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     from ..generation.engine import Engine
+
     engine = Engine.from_checkpoint(args.model)
     songs = load_folder(args.devset, engine.tok)
     random.Random(args.seed).shuffle(songs)

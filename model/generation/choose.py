@@ -12,6 +12,7 @@ had lowered it. Drum fills are chosen the same way by their groove: how
 close their onsets per drum group come to the part's own bars
 (model/groove.py), where controls.groove is on.
 """
+
 from __future__ import annotations
 
 from ..groove import SLOT_BEATS, groove_closeness, onset_set
@@ -41,17 +42,28 @@ def closest(fills: list[list[Note]], part: list[Note], keep: int) -> list[int]:
     return sorted(range(len(fills)), key=lambda i: -score[i])[:keep]
 
 
-def closest_groove(fills: list[list[Note]], bars: list[Bar], lo: float, hi: float,
-                   part: tuple[frozenset, ...], keep: int) -> list[int]:
+def closest_groove(
+    fills: list[list[Note]],
+    bars: list[Bar],
+    lo: float,
+    hi: float,
+    part: tuple[frozenset, ...],
+    keep: int,
+) -> list[int]:
     """The indices of the `keep` drum fills over beats [lo, hi) of `bars`
     whose onsets per drum group come closest to the part's bars (`part`:
     each bar's onset set, model/groove.py), closest first; equal ones keep
     the order they were sampled in."""
     spans = [(b, max(lo, b.start), min(hi, b.end)) for b in bars if b.start < hi and b.end > lo]
-    slots = [((a - b.start) / SLOT_BEATS - 0.5, (z - b.start) / SLOT_BEATS - 0.5)
-             for b, a, z in spans]
+    slots = [
+        ((a - b.start) / SLOT_BEATS - 0.5, (z - b.start) / SLOT_BEATS - 0.5) for b, a, z in spans
+    ]
     # a fill holds notes inside [lo, hi) only: its onsets in a bar are those in the span
-    score = [groove_closeness([(onset_set(f, b.start, b.end), s0, s1)
-                               for (b, _, _), (s0, s1) in zip(spans, slots)], list(part))
-             for f in fills]
+    score = [
+        groove_closeness(
+            [(onset_set(f, b.start, b.end), s0, s1) for (b, _, _), (s0, s1) in zip(spans, slots)],
+            list(part),
+        )
+        for f in fills
+    ]
     return sorted(range(len(fills)), key=lambda i: -score[i])[:keep]

@@ -21,6 +21,7 @@ A face that takes text (the CLI's flags, the demo's boxes, REAPER's dialog)
 reads it with `Control.from_text`, the same spelling with `5-8` for a range
 and `36,38,42` for a list of keys, so the request carries what was typed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -119,8 +120,9 @@ class Control:
         return getattr(self, "_parse_" + self.kind)(value, field)
 
     def _states(self) -> str:
-        return " or ".join(f"'{w}'" for w, s in ((AUTO_TEXT, self.auto), (OFF_TEXT, self.off))
-                           if s is not NO)
+        return " or ".join(
+            f"'{w}'" for w, s in ((AUTO_TEXT, self.auto), (OFF_TEXT, self.off)) if s is not NO
+        )
 
     def _parse_number(self, value, field):
         if isinstance(value, str) and self._states():
@@ -142,25 +144,29 @@ class Control:
 
     def _parse_keys(self, value, field):
         if not isinstance(value, (list, tuple)) or not value:
-            raise RequestError(field, f"expected a list of drum keys or {self._states()}, "
-                               f"got {quote(value)}")
+            raise RequestError(
+                field, f"expected a list of drum keys or {self._states()}, got {quote(value)}"
+            )
         if len(value) > 128:
             raise RequestError(field, f"{len(value)} keys; there are 128")
-        keys = [number(k, f"{field}[{i}]", self.lo, self.hi, integer=True)
-                for i, k in enumerate(value)]
+        keys = [
+            number(k, f"{field}[{i}]", self.lo, self.hi, integer=True) for i, k in enumerate(value)
+        ]
         return tuple(sorted(set(keys)))
 
     def _parse_switch(self, value, field):
         if not isinstance(value, bool):
-            raise RequestError(field, f"expected true, false or {self._states()}, "
-                               f"got {quote(value)}")
+            raise RequestError(
+                field, f"expected true, false or {self._states()}, got {quote(value)}"
+            )
         return value
 
     def _parse_choice(self, value, field):
         if not isinstance(value, str) or value.strip().lower() not in self.choices:
             allowed = ", ".join(f"'{c}'" for c in self.choices)
-            raise RequestError(field, f"expected one of {allowed}, {self._states()}, "
-                               f"got {quote(value)}")
+            raise RequestError(
+                field, f"expected one of {allowed}, {self._states()}, got {quote(value)}"
+            )
         return value.strip().lower()
 
     def _parse_state(self, value, field):
@@ -188,8 +194,9 @@ class Control:
             try:
                 return [int(k) for k in s.replace(" ", ",").split(",") if k]
             except ValueError:
-                raise ValueError(f"expected drum keys such as 36,38,42 or {self._states()}, "
-                                 f"got {s[:40]!r}") from None
+                raise ValueError(
+                    f"expected drum keys such as 36,38,42 or {self._states()}, got {s[:40]!r}"
+                ) from None
         if self.kind == "switch":
             if word in ("on", "true", "yes"):
                 return True
@@ -217,7 +224,7 @@ def _text(value) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return f"{value:.1f}"
     if isinstance(value, int) and value >= 2**31:
-        return f"2^{value.bit_length()}−1" if value == 2**value.bit_length() - 1 else str(value)
+        return f"2^{value.bit_length()}−1" if value == 2 ** value.bit_length() - 1 else str(value)
     return str(value)
 
 
@@ -226,85 +233,211 @@ def _text(value) -> str:
 _FOLLOW: dict[str, Any] = dict(default=AUTO, auto=AUTO)
 
 TABLE: tuple[Control, ...] = (
-    Control("temperature", "number", "sampling temperature 0-5; 0 is greedy, higher is wilder",
-            default=1.0, lo=0, hi=5, ui=(0.1, 2.0, 0.05), metavar="T",
-            doc="sampling temperature; 0 is greedy"),
-    Control("top_p", "number", "nucleus sampling: draw from the likeliest tokens that make up P "
-            "of the probability, 0 < P <= 1", default=0.95, lo=0, hi=1, lo_open=True,
-            ui=(0.05, 1.0, 0.01), faces=frozenset({"cli", "demo"}), metavar="P"),
-    Control("top_k", "number", "draw only from the K likeliest tokens; 0: no limit", default=0,
-            lo=0, hi=100_000, integer=True, faces=frozenset({"cli"}), metavar="K"),
-    Control("seed", "number", "the same input and seed give the same notes", default=None,
-            default_text="a random seed, returned with the notes (the CLI prints it, the "
-                         "demo shows it) so a result can be repeated",
-            lo=0, hi=2**63 - 1, integer=True, faces=frozenset({"cli", "demo"}), metavar="N"),
-    Control("variations", "number", "fills to write, generated as one batch, the closest to the "
-            "track's own pitch classes first", default=1, lo=1, hi=8, integer=True,
-            ui=(1, 8, 1), face_defaults={"demo": 2, "reaper": 3, "live": 3}, metavar="K"),
-    Control("candidates", "number", "fills to sample, keeping those closest to the track's "
-            "nearby notes; 1 keeps one draw, faster", lo=1, hi=16, integer=True,
-            ui=(1, 16, 1), faces=frozenset({"cli", "demo", "reaper"}), metavar="N",
-            default=AUTO, auto=AUTO, suggestions=("auto", "1", "2", "4", "8", "16"),
-            default_text=f"auto: {CANDIDATES}, or {DRUM_CANDIDATES} for a drum track",
-            doc=f"fills sampled for each chunk of up to {CHUNK_BARS} bars, shared among the "
-                "variations (each keeps the closest of its share, at least itself): where the "
-                f"target track has notes in the {CONTEXT_BARS} bars on each side, the engine "
-                "keeps the sampled fills whose pitch-class histogram is closest to theirs "
-                "([fit.md](fit.md#choosing-among-sampled-fills)), or for a drum track those "
-                "whose onsets per drum group are (`groove`); `\"auto\"`: "
-                f"{CANDIDATES}, {DRUM_CANDIDATES} for a drum track (its fills are longer, and "
-                "4 chose as well on the dev set: [speed.md](speed.md)); `1`: one sample per "
-                "variation, kept whatever it holds. `generate` samples only the variations"),
-    Control("pitch_range", "range", "MIDI pitches a pitched fill stays inside, e.g. 28-60",
-            default_text="auto: the track's nearby register, at least 7 semitones wide",
-            lo=0, hi=127, off=None, suggestions=("auto", "off", "28-60", "36-72", "48-84",
-                                                  "60-96"), metavar="LOW-HIGH", **_FOLLOW,
-            doc="pitched notes only inside it (inclusive); `\"auto\"`: the register of the "
-                "target track's own notes in the 8 bars on each side, widened evenly to at least "
-                "7 semitones (no limit when it has fewer than 3 notes there); `\"off\"`: no "
-                "limit"),
-    Control("key", "key", 'key lock, e.g. "E minor", "Bb dorian"', default=None, off=None,
-            doc='key lock: `"E minor"`, `"Bb dorian"`, `"F# major pentatonic"`, ...'),
-    Control("max_polyphony", "number", "at most this many notes sounding at once",
-            default_text="auto: the track's own most notes at once in its nearby bars",
-            lo=1, hi=32, integer=True, off=None, ui=(1, 32, 1),
-            suggestions=("auto", "off", "1", "2", "3", "4", "6", "8"), metavar="N", **_FOLLOW),
-    Control("density", "number", "notes per bar; 0 allows sparse or empty output",
-            default=None, auto=None, lo=0, hi=64, ui=(0, 16, 0.5),
-            default_text="auto: as busy as the track's own notes nearby, or the model's choice",
-            suggestions=("auto", "0", "2", "4", "8", "16"),
-            doc="notes per bar for the fill; `\"auto\"`: as busy as the target track's own "
-                "notes in the 8 bars on each side, or the model's choice when there are none "
-                "(never an empty fill); `0`: sparse output allowed, may be empty"),
-    Control("harmony", "number", "0-1: how strongly notes lean towards the pitch classes the "
-            "other tracks sound; 0 off, 1 strong", off=0.0, lo=0, hi=1, ui=(0, 1, 0.05),
-            default_text="auto: it follows the track, from how often its nearby notes agree with "
-                         "the other tracks",
-            suggestions=("auto", "off", "0.2", "0.4", "0.6", "0.8", "1"), **_FOLLOW,
-            doc="lean the fill towards the pitch classes the other pitched tracks sound at each "
-                "of its onsets (or sounded in the 2 beats before, across a rest): a soft bias of "
-                "up to 4 nats, never a lock; `\"auto\"`: a strength that follows the target "
-                "track, its own nearby notes' share on the other tracks' pitch classes less 0.35, "
-                "within 0–0.6 (about 0.4 for a chordal pop part, 0.1 for a contrapuntal voice), "
-                "or 0.3 where it has fewer than 3 nearby notes or in `generate` mode, chosen on "
-                "held-out songs ([fit.md](fit.md)); `0` or `\"off\"`: off"),
-    Control("kit", "keys", "the drum keys a drum fill may play, e.g. 36,38,42",
-            default_text="auto: the keys the part plays nearby; a new or empty drum part gets a "
-                         "core kit (kick, snare, hats, toms, crash, ride)",
-            lo=0, hi=127, off=None, suggestions=("auto", "off", "36,38,42,46,49"),
-            metavar="KEYS", **_FOLLOW),
-    Control("groove", "switch", "choose drum fills among the sampled candidates by how close "
-            "their onsets per drum group come to the part's own bars", off=False,
-            default_text="auto: on where the drum part has notes nearby",
-            suggestions=("auto", "on", "off"), metavar="on|off|auto", **_FOLLOW),
-    Control("durations", "state", "note lengths follow the part's own (staccato stays "
-            "staccato, pads stay long)", off=None, default_text="auto",
-            suggestions=("auto", "off"), metavar="auto|off", **_FOLLOW),
-    Control("feel", "choice", "rhythmic feel: straight, triplet, swing or loose (unquantised)",
-            choices=("straight", "triplet", "swing", "loose"), off=None,
-            default_text="auto: as the part's onsets show",
-            suggestions=("auto", "off", "straight", "triplet", "swing", "loose"),
-            metavar="FEEL", **_FOLLOW),
+    Control(
+        "temperature",
+        "number",
+        "sampling temperature 0-5; 0 is greedy, higher is wilder",
+        default=1.0,
+        lo=0,
+        hi=5,
+        ui=(0.1, 2.0, 0.05),
+        metavar="T",
+        doc="sampling temperature; 0 is greedy",
+    ),
+    Control(
+        "top_p",
+        "number",
+        "nucleus sampling: draw from the likeliest tokens that make up P "
+        "of the probability, 0 < P <= 1",
+        default=0.95,
+        lo=0,
+        hi=1,
+        lo_open=True,
+        ui=(0.05, 1.0, 0.01),
+        faces=frozenset({"cli", "demo"}),
+        metavar="P",
+    ),
+    Control(
+        "top_k",
+        "number",
+        "draw only from the K likeliest tokens; 0: no limit",
+        default=0,
+        lo=0,
+        hi=100_000,
+        integer=True,
+        faces=frozenset({"cli"}),
+        metavar="K",
+    ),
+    Control(
+        "seed",
+        "number",
+        "the same input and seed give the same notes",
+        default=None,
+        default_text="a random seed, returned with the notes (the CLI prints it, the "
+        "demo shows it) so a result can be repeated",
+        lo=0,
+        hi=2**63 - 1,
+        integer=True,
+        faces=frozenset({"cli", "demo"}),
+        metavar="N",
+    ),
+    Control(
+        "variations",
+        "number",
+        "fills to write, generated as one batch, the closest to the "
+        "track's own pitch classes first",
+        default=1,
+        lo=1,
+        hi=8,
+        integer=True,
+        ui=(1, 8, 1),
+        face_defaults={"demo": 2, "reaper": 3, "live": 3},
+        metavar="K",
+    ),
+    Control(
+        "candidates",
+        "number",
+        "fills to sample, keeping those closest to the track's "
+        "nearby notes; 1 keeps one draw, faster",
+        lo=1,
+        hi=16,
+        integer=True,
+        ui=(1, 16, 1),
+        faces=frozenset({"cli", "demo", "reaper"}),
+        metavar="N",
+        default=AUTO,
+        auto=AUTO,
+        suggestions=("auto", "1", "2", "4", "8", "16"),
+        default_text=f"auto: {CANDIDATES}, or {DRUM_CANDIDATES} for a drum track",
+        doc=f"fills sampled for each chunk of up to {CHUNK_BARS} bars, shared among the "
+        "variations (each keeps the closest of its share, at least itself): where the "
+        f"target track has notes in the {CONTEXT_BARS} bars on each side, the engine "
+        "keeps the sampled fills whose pitch-class histogram is closest to theirs "
+        "([fit.md](fit.md#choosing-among-sampled-fills)), or for a drum track those "
+        'whose onsets per drum group are (`groove`); `"auto"`: '
+        f"{CANDIDATES}, {DRUM_CANDIDATES} for a drum track (its fills are longer, and "
+        "4 chose as well on the dev set: [speed.md](speed.md)); `1`: one sample per "
+        "variation, kept whatever it holds. `generate` samples only the variations",
+    ),
+    Control(
+        "pitch_range",
+        "range",
+        "MIDI pitches a pitched fill stays inside, e.g. 28-60",
+        default_text="auto: the track's nearby register, at least 7 semitones wide",
+        lo=0,
+        hi=127,
+        off=None,
+        suggestions=("auto", "off", "28-60", "36-72", "48-84", "60-96"),
+        metavar="LOW-HIGH",
+        **_FOLLOW,
+        doc='pitched notes only inside it (inclusive); `"auto"`: the register of the '
+        "target track's own notes in the 8 bars on each side, widened evenly to at least "
+        '7 semitones (no limit when it has fewer than 3 notes there); `"off"`: no '
+        "limit",
+    ),
+    Control(
+        "key",
+        "key",
+        'key lock, e.g. "E minor", "Bb dorian"',
+        default=None,
+        off=None,
+        doc='key lock: `"E minor"`, `"Bb dorian"`, `"F# major pentatonic"`, ...',
+    ),
+    Control(
+        "max_polyphony",
+        "number",
+        "at most this many notes sounding at once",
+        default_text="auto: the track's own most notes at once in its nearby bars",
+        lo=1,
+        hi=32,
+        integer=True,
+        off=None,
+        ui=(1, 32, 1),
+        suggestions=("auto", "off", "1", "2", "3", "4", "6", "8"),
+        metavar="N",
+        **_FOLLOW,
+    ),
+    Control(
+        "density",
+        "number",
+        "notes per bar; 0 allows sparse or empty output",
+        default=None,
+        auto=None,
+        lo=0,
+        hi=64,
+        ui=(0, 16, 0.5),
+        default_text="auto: as busy as the track's own notes nearby, or the model's choice",
+        suggestions=("auto", "0", "2", "4", "8", "16"),
+        doc='notes per bar for the fill; `"auto"`: as busy as the target track\'s own '
+        "notes in the 8 bars on each side, or the model's choice when there are none "
+        "(never an empty fill); `0`: sparse output allowed, may be empty",
+    ),
+    Control(
+        "harmony",
+        "number",
+        "0-1: how strongly notes lean towards the pitch classes the "
+        "other tracks sound; 0 off, 1 strong",
+        off=0.0,
+        lo=0,
+        hi=1,
+        ui=(0, 1, 0.05),
+        default_text="auto: it follows the track, from how often its nearby notes agree with "
+        "the other tracks",
+        suggestions=("auto", "off", "0.2", "0.4", "0.6", "0.8", "1"),
+        **_FOLLOW,
+        doc="lean the fill towards the pitch classes the other pitched tracks sound at each "
+        "of its onsets (or sounded in the 2 beats before, across a rest): a soft bias of "
+        'up to 4 nats, never a lock; `"auto"`: a strength that follows the target '
+        "track, its own nearby notes' share on the other tracks' pitch classes less 0.35, "
+        "within 0–0.6 (about 0.4 for a chordal pop part, 0.1 for a contrapuntal voice), "
+        "or 0.3 where it has fewer than 3 nearby notes or in `generate` mode, chosen on "
+        'held-out songs ([fit.md](fit.md)); `0` or `"off"`: off',
+    ),
+    Control(
+        "kit",
+        "keys",
+        "the drum keys a drum fill may play, e.g. 36,38,42",
+        default_text="auto: the keys the part plays nearby; a new or empty drum part gets a "
+        "core kit (kick, snare, hats, toms, crash, ride)",
+        lo=0,
+        hi=127,
+        off=None,
+        suggestions=("auto", "off", "36,38,42,46,49"),
+        metavar="KEYS",
+        **_FOLLOW,
+    ),
+    Control(
+        "groove",
+        "switch",
+        "choose drum fills among the sampled candidates by how close "
+        "their onsets per drum group come to the part's own bars",
+        off=False,
+        default_text="auto: on where the drum part has notes nearby",
+        suggestions=("auto", "on", "off"),
+        metavar="on|off|auto",
+        **_FOLLOW,
+    ),
+    Control(
+        "durations",
+        "state",
+        "note lengths follow the part's own (staccato stays staccato, pads stay long)",
+        off=None,
+        default_text="auto",
+        suggestions=("auto", "off"),
+        metavar="auto|off",
+        **_FOLLOW,
+    ),
+    Control(
+        "feel",
+        "choice",
+        "rhythmic feel: straight, triplet, swing or loose (unquantised)",
+        choices=("straight", "triplet", "swing", "loose"),
+        off=None,
+        default_text="auto: as the part's onsets show",
+        suggestions=("auto", "off", "straight", "triplet", "swing", "loose"),
+        metavar="FEEL",
+        **_FOLLOW,
+    ),
 )
 
 BY_NAME = {c.name: c for c in TABLE}
@@ -330,6 +463,18 @@ def to_json(value):
     return value
 
 
-__all__ = ["AUTO", "AUTO_TEXT", "BY_NAME", "Control", "FACES", "NAMES", "NO",
-           "OFF_TEXT", "TABLE", "defaults", "for_face", "range_from_text",
-           "to_json"]
+__all__ = [
+    "AUTO",
+    "AUTO_TEXT",
+    "BY_NAME",
+    "Control",
+    "FACES",
+    "NAMES",
+    "NO",
+    "OFF_TEXT",
+    "TABLE",
+    "defaults",
+    "for_face",
+    "range_from_text",
+    "to_json",
+]

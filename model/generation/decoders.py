@@ -23,6 +23,7 @@ MIDIFILL_DECODER chooses for an engine built without a choice (the CLI,
 the server, the demo), MIDIFILL_THREADS sets the torch thread counts; both
 are read here and nowhere else.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .fast import KV, FastDecoder, PromptCache
 from ..network.weights import Weights
+from .fast import KV, FastDecoder, PromptCache
 
 KINDS = ("auto", "compiled", "numpy", "reference")
 # Decoding multiplies tiny matrices: one thread is fastest, and on a busy
@@ -61,12 +62,15 @@ def build(kind: str | None, weights: Weights) -> Decoder:
         return ReferenceDecoder(weights)
     if kind in ("auto", "compiled"):
         from .fast_c import CDecoder
+
         compiled = CDecoder.build(weights)
         if compiled is not None:
             return CompiledDecoder(compiled)
         if kind == "compiled":
-            raise RuntimeError("the compiled decoder cannot be built here (no C compiler "
-                               "found, the build failed, or n_embd is not a multiple of 8)")
+            raise RuntimeError(
+                "the compiled decoder cannot be built here (no C compiler "
+                "found, the build failed, or n_embd is not a multiple of 8)"
+            )
     return NumpyDecoder(FastDecoder(weights))
 
 
@@ -75,6 +79,7 @@ class Run:
     `step(tokens, rows)` -> (len(rows), V), token j continuing row rows[j].
     `rows` lists the rows still live, in increasing order; a row that has
     left does not come back. Use it as a context manager around the steps."""
+
     logits: np.ndarray
 
     def step(self, tokens: list[int], rows: list[int]) -> np.ndarray:
@@ -89,6 +94,7 @@ class Run:
 
 class Decoder(Protocol):
     """What every decoder offers (build() returns one)."""
+
     name: str  # "compiled", "numpy" or "reference"
 
     def start(self, tokens: list[int], batch: int, room: int) -> Run:
@@ -171,6 +177,7 @@ def prefill_threads() -> int:
 @contextmanager
 def torch_threads(n: int):
     import torch
+
     before = torch.get_num_threads()
     if n != before:
         torch.set_num_threads(n)
@@ -183,6 +190,7 @@ def torch_threads(n: int):
 
 class ReferenceDecoder:
     """Transformer.prefill and Transformer.decode, as written in torch."""
+
     name = "reference"
 
     def __init__(self, weights: Weights):
@@ -198,7 +206,9 @@ class ReferenceDecoder:
 class _ReferenceRun(Run):
     def __init__(self, model, tokens, batch, room):
         import torch
+
         from ..network.transformer import KVCache
+
         self.torch, self.model, self.batch = torch, model, batch
         self.cache = KVCache(model.config, batch, len(tokens) + room)
         with torch_threads(prefill_threads()):

@@ -2,6 +2,7 @@
 with temperature, top-k and top-p, from a request's seeded uniform draws.
 The compiled sampler (model/generation/sample_step.c) does the same, step
 for step."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -32,7 +33,7 @@ class Noise:
         """The next n draws (at least), without taking them."""
         if self.pos + n > len(self.buf):
             self._refill(n)
-        return self.buf[self.pos:self.pos + n]
+        return self.buf[self.pos : self.pos + n]
 
     def address(self, n: int) -> int:
         """The memory address of the next n draws, for the compiled sampler
@@ -44,7 +45,7 @@ class Noise:
 
     def _refill(self, n: int) -> None:
         fresh = 1 - self.gen.random(max(n, self.BLOCK), dtype=np.float32)
-        self.buf = np.concatenate([self.buf[self.pos:], fresh])
+        self.buf = np.concatenate([self.buf[self.pos :], fresh])
         self.pos = 0
         self._base = self.buf.ctypes.data
 

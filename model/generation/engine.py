@@ -4,6 +4,7 @@ A fill of more than CHUNK_BARS bars is written in chunks of at most that
 many bars, each chunk seeing the bars written before it, so a long fill
 never outgrows the model's block.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,27 +12,26 @@ import os
 import random
 import threading
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
-from . import choose, decoders
-from ..network.checkpoint_check import check_tokenizer
 from ..errors import Cancelled, CheckpointError, TooSlow
 from ..limits import CHUNK_BARS, CONTEXT_BARS
+from ..network.checkpoint import load_weights
+from ..network.checkpoint_check import check_tokenizer
+from ..network.tokenizer import Tokenizer
+from ..network.weights import Weights
+from ..song import Note, Song, Track
+from . import choose, decoders, follow
 from .fast_c import CSampler
-from .grammar import FillState
-from . import follow
 from .follow import register
+from .grammar import FillState
 from .harmony import Sounding, follow_strength
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
-from .targets import fill_order
 from .rows import filter_rows, sample_rows
 from .sampling import HARMONY_DEFAULT, Noise, Step, apply_filters, sample
-from ..song import Note, Song, Track
-from ..network.tokenizer import Tokenizer
-from ..network.checkpoint import load_weights
-from ..network.weights import Weights
+from .targets import fill_order
 
 BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "midifill-small-v5.safetensors"
 # The most one request may spend in the engine before it ends with TooSlow
@@ -42,8 +42,9 @@ TIME_BUDGET_S = float(os.environ.get("MIDIFILL_TIME_BUDGET_S", "30"))
 
 def _nearby_bars(bars, b0: int, b1: int) -> list[int]:
     """Indices of up to CONTEXT_BARS bars on each side of bars [b0, b1)."""
-    return list(range(max(0, b0 - CONTEXT_BARS), b0)) + \
-        list(range(b1, min(len(bars), b1 + CONTEXT_BARS)))
+    return list(range(max(0, b0 - CONTEXT_BARS), b0)) + list(
+        range(b1, min(len(bars), b1 + CONTEXT_BARS))
+    )
 
 
 def _nearby_notes(track, bars, b0: int, b1: int) -> tuple[list[Note], int]:
@@ -53,8 +54,11 @@ def _nearby_notes(track, bars, b0: int, b1: int) -> tuple[list[Note], int]:
     if not near:
         return [], 0
     lo, hi = bars[near[0]].start, bars[near[-1]].end
-    notes = [n for n in track.notes if lo <= n.start < hi
-             and not bars[b0].start <= n.start < bars[b1 - 1].end]
+    notes = [
+        n
+        for n in track.notes
+        if lo <= n.start < hi and not bars[b0].start <= n.start < bars[b1 - 1].end
+    ]
     return notes, len(near)
 
 
@@ -105,8 +109,14 @@ class Engine:
     rows_together = True  # False: filter and draw row by row (the reference, tests/test_rows.py)
     _deadline: float | None = None  # perf_counter time the running request must end by
 
-    def __init__(self, model, tokenizer: Tokenizer, name: str = "midifill",
-                 meta: dict | None = None, decoder: str | None = None):
+    def __init__(
+        self,
+        model,
+        tokenizer: Tokenizer,
+        name: str = "midifill",
+        meta: dict | None = None,
+        decoder: str | None = None,
+    ):
         """`model`: the network's `Weights`, or a torch `Transformer`.
         `decoder`: "auto" (compiled where a C compiler is found, else NumPy),
         "compiled", "numpy" or "reference" (model/generation/decoders.py); None: auto
@@ -114,8 +124,10 @@ class Engine:
         self.weights = model if isinstance(model, Weights) else Weights.from_model(model)
         self.config = self.weights.config
         if tokenizer.vocab_size != self.config.vocab_size:
-            raise CheckpointError(f"tokenizer vocabulary {tokenizer.vocab_size} != model "
-                                  f"vocabulary {self.config.vocab_size}")
+            raise CheckpointError(
+                f"tokenizer vocabulary {tokenizer.vocab_size} != model "
+                f"vocabulary {self.config.vocab_size}"
+            )
         self.decoder = decoders.build(decoder, self.weights)
         # the same draws as sampling.sample (model/generation/sample_step.c), compiled
         # where it builds, whichever decoder runs
@@ -131,23 +143,27 @@ class Engine:
         return self.weights.module()
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path | None = None,
-                        decoder: str | None = None) -> Engine:
+    def from_checkpoint(cls, path: str | Path | None = None, decoder: str | None = None) -> Engine:
         """Load a .safetensors file or a torch checkpoint; with no path, the
         bundled model."""
         if path is None:
             path = BUNDLED_MODEL
             if not path.is_file():
-                raise CheckpointError(f"the bundled model {path.name} is not in {path.parent}; "
-                                      "train one with `midifill train` or pass a checkpoint path")
+                raise CheckpointError(
+                    f"the bundled model {path.name} is not in {path.parent}; "
+                    "train one with `midifill train` or pass a checkpoint path"
+                )
         weights = load_weights(path)  # config and tensors checked there
         tok = check_tokenizer(weights.tokenizer_config, weights.config.vocab_size, str(path))
-        return cls(weights, tok, weights.meta.get("name", Path(path).stem), weights.meta,
-                   decoder)
+        return cls(weights, tok, weights.meta.get("name", Path(path).stem), weights.meta, decoder)
 
     # --- the contract -------------------------------------------------------
-    def run(self, request: dict, progress: Callable[[float], None] | None = None,
-            cancel: threading.Event | None = None) -> dict:
+    def run(
+        self,
+        request: dict,
+        progress: Callable[[float], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> dict:
         t0 = time.perf_counter()
         req = parse_request(request, self.tok)
         # the time budget is per target: N targets may take N times one's
@@ -161,43 +177,90 @@ class Engine:
         # (`generate` sees no notes of the song: with several targets, each
         # sees the earlier targets' new notes only, in a song emptied of all
         # others, and its harmony leans on them alone)
-        start_song = req.song if req.mode != "generate" or len(order) == 1 else Song(
-            [Track(t.id, t.program, t.is_drum, [], t.name) for t in req.song.tracks],
-            req.song.time_signatures, req.song.tempos)
+        start_song = (
+            req.song
+            if req.mode != "generate" or len(order) == 1
+            else Song(
+                [Track(t.id, t.program, t.is_drum, [], t.name) for t in req.song.tracks],
+                req.song.time_signatures,
+                req.song.tempos,
+            )
+        )
         songs = [start_song] * req.controls.variations
         written: dict[int, list[list[Note]]] = {}
         for k, i in enumerate(order):
             t = req.targets[i]
-            one = dataclasses.replace(req, track_id=t.track_id, start=t.start, end=t.end,
-                                      targets=(t,))
+            one = dataclasses.replace(
+                req, track_id=t.track_id, start=t.start, end=t.end, targets=(t,)
+            )
 
             def step(frac, k=k):
                 if progress:
                     progress((k + frac) / len(order))
 
-            heard = tuple(dict.fromkeys(req.targets[j].track_id for j in order[:k]
-                                        if req.targets[j].track_id != t.track_id))
-            written[i] = self._fill(one, gen, timing, step if progress else None, cancel,
-                                    songs, "fill" if req.mode == "generate" and k else None,
-                                    heard)
-            songs = [s.with_notes_replaced(t.track_id, t.start, t.end, notes)
-                     for s, notes in zip(songs, written[i])]
+            heard = tuple(
+                dict.fromkeys(
+                    req.targets[j].track_id
+                    for j in order[:k]
+                    if req.targets[j].track_id != t.track_id
+                )
+            )
+            written[i] = self._fill(
+                one,
+                gen,
+                timing,
+                step if progress else None,
+                cancel,
+                songs,
+                "fill" if req.mode == "generate" and k else None,
+                heard,
+            )
+            songs = [
+                s.with_notes_replaced(t.track_id, t.start, t.end, notes)
+                for s, notes in zip(songs, written[i])
+            ]
         timing["total"] = (time.perf_counter() - t0) * 1000
-        out = {"model": self.name, "seed": seed,
-               "timing_ms": {k: round(v, 1) for k, v in timing.items()}}
+        out = {
+            "model": self.name,
+            "seed": seed,
+            "timing_ms": {k: round(v, 1) for k, v in timing.items()},
+        }
         if not req.multi:
-            return {"variations": [{"notes": [n.to_list() for n in notes]}
-                                   for notes in written[0]], **out}
-        return {"variations": [
-            {"targets": [{"track": t.track_id, "start": t.start, "end": t.end,
-                          "notes": [n.to_list() for n in written[i][v]]}
-                         for i, t in enumerate(req.targets)]}
-            for v in range(req.controls.variations)], "order": order, **out}
+            return {
+                "variations": [{"notes": [n.to_list() for n in notes]} for notes in written[0]],
+                **out,
+            }
+        return {
+            "variations": [
+                {
+                    "targets": [
+                        {
+                            "track": t.track_id,
+                            "start": t.start,
+                            "end": t.end,
+                            "notes": [n.to_list() for n in written[i][v]],
+                        }
+                        for i, t in enumerate(req.targets)
+                    ]
+                }
+                for v in range(req.controls.variations)
+            ],
+            "order": order,
+            **out,
+        }
 
     # --- the work -----------------------------------------------------------
-    def _fill(self, req: FillRequest, gen, timing, progress, cancel,
-              songs: list | None = None, prompt_mode: str | None = None,
-              heard: tuple[str, ...] = ()) -> list[list[Note]]:
+    def _fill(
+        self,
+        req: FillRequest,
+        gen,
+        timing,
+        progress,
+        cancel,
+        songs: list | None = None,
+        prompt_mode: str | None = None,
+        heard: tuple[str, ...] = (),
+    ) -> list[list[Note]]:
         """The variations of req's one target. `songs`: the song each
         variation is written into (the earlier targets' notes of that
         variation in it); by default req.song for all. The part's own nearby
@@ -210,8 +273,15 @@ class Engine:
         ends = {id(s): s.end_beat for s in songs or ()}  # a new target may reach further
         bars = song.bars(until=max(req.end, song.end_beat, *ends.values()))
         lo_tick, hi_tick = tok.range_ticks(req.start, req.end)
-        b0 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) > lo_tick)
-        b1 = next(i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) >= hi_tick) + 1
+        b0 = next(
+            i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) > lo_tick
+        )
+        b1 = (
+            next(
+                i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) >= hi_tick
+            )
+            + 1
+        )
         chunks = [(c, min(c + CHUNK_BARS, b1)) for c in range(b0, b1, CHUNK_BARS)]
         track = song.track(req.track_id)
         # the part's own nearby bars, read once: every control the request
@@ -220,8 +290,11 @@ class Engine:
         following = req.mode != "generate"
         near = _nearby_bars(bars, b0, b1)
         part, _ = _nearby_notes(track, bars, b0, b1)
-        prof = follow.profile(tok, song, track, part, [bars[i] for i in near]) \
-            if following else follow.EMPTY
+        prof = (
+            follow.profile(tok, song, track, part, [bars[i] for i in near])
+            if following
+            else follow.EMPTY
+        )
         controls = follow.resolve(req.controls, prof, track, req.mode, tok)
         grid = follow.feel_grid(controls.feel, prof, tok.tpb)
         min_dur = follow.min_duration(controls, prof, tok)
@@ -237,14 +310,20 @@ class Engine:
         # the other tracks' harmony, the same for every chunk (only the target
         # changes), per variation where the variations' songs differ
         harmony = controls.harmony > 0 and not track.is_drum
-        soundings = {id(s): Sounding.of(s, req.track_id, lo_tick, hi_tick, tok.tpb)
-                     if harmony else None for s in songs}
+        soundings = {
+            id(s): Sounding.of(s, req.track_id, lo_tick, hi_tick, tok.tpb) if harmony else None
+            for s in songs
+        }
         sounding = [soundings[id(s)] for s in songs]
         # more fills are sampled than asked for and those closest to the part
         # kept (choose.py): a pitched part's by pitch classes where it has notes
         # nearby, a drum part's by groove where controls.groove is on
-        choosing = controls.candidates > 1 and following and bool(part) and \
-            (not track.is_drum or bool(controls.groove and any(prof.drum_bars)))
+        choosing = (
+            controls.candidates > 1
+            and following
+            and bool(part)
+            and (not track.is_drum or bool(controls.groove and any(prof.drum_bars)))
+        )
         results: list[list[Note]] = [[] for _ in range(n)]
         for ci, (c0, c1) in enumerate(chunks):
             lo = max(lo_tick, tok.to_tick(bars[c0].start))
@@ -254,10 +333,21 @@ class Engine:
             groups = [list(range(n))] if ci == 0 and shared else [[v] for v in range(n)]
             for rows in groups:
                 # bars of earlier chunks are shown as written, later ones stay blank
-                prompt = build_prompt(tok, songs[rows[0]], bars, req.track_id, (c0, c1),
-                                      (c0, b1), lo, hi, prompt_mode or req.mode,
-                                      self.config.block_size,
-                                      density, written_from=b0, first=heard)
+                prompt = build_prompt(
+                    tok,
+                    songs[rows[0]],
+                    bars,
+                    req.track_id,
+                    (c0, c1),
+                    (c0, b1),
+                    lo,
+                    hi,
+                    prompt_mode or req.mode,
+                    self.config.block_size,
+                    density,
+                    written_from=b0,
+                    first=heard,
+                )
                 prompt.plan.sounding = sounding[rows[0]]
                 prompt.plan.velocities = velocities
                 prompt.plan.grid, prompt.plan.min_dur = grid, min_dur
@@ -266,24 +356,34 @@ class Engine:
                     if progress:
                         progress((ci + frac) / len(chunks))
 
-                width = choose.pool_size(len(rows), n, controls.candidates) \
-                    if choosing else len(rows)
-                states = self._decode(prompt, width, density, controls, gen, timing,
-                                      report, cancel)
-                fills = [[Note(p, t / tok.tpb, d / tok.tpb, tok.bin_velocity(vel))
-                          for t, p, d, vel in st.notes] for st in states]
+                width = (
+                    choose.pool_size(len(rows), n, controls.candidates) if choosing else len(rows)
+                )
+                states = self._decode(prompt, width, density, controls, gen, timing, report, cancel)
+                fills = [
+                    [
+                        Note(p, t / tok.tpb, d / tok.tpb, tok.bin_velocity(vel))
+                        for t, p, d, vel in st.notes
+                    ]
+                    for st in states
+                ]
                 if not choosing:
                     kept = range(len(rows))
                 elif track.is_drum:
-                    kept = choose.closest_groove(fills, prompt.plan.bars, lo / tok.tpb,
-                                                 hi / tok.tpb, prof.drum_bars, len(rows))
+                    kept = choose.closest_groove(
+                        fills,
+                        prompt.plan.bars,
+                        lo / tok.tpb,
+                        hi / tok.tpb,
+                        prof.drum_bars,
+                        len(rows),
+                    )
                 else:
                     kept = choose.closest(fills, part, len(rows))
                 for v, notes in zip(rows, (fills[i] for i in kept)):
                     results[v] += notes
                     seg_start, seg_end = lo / tok.tpb, hi / tok.tpb
-                    songs[v] = songs[v].with_notes_replaced(req.track_id, seg_start, seg_end,
-                                                            notes)
+                    songs[v] = songs[v].with_notes_replaced(req.track_id, seg_start, seg_end, notes)
         if progress:
             progress(1.0)
         return [sorted(r, key=lambda x: (x.start, x.pitch)) for r in results]
@@ -313,19 +413,24 @@ class Engine:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("the request was cancelled")
             if self._deadline is not None and time.perf_counter() > self._deadline:
-                raise TooSlow(f"the request ran past the engine's time budget of "
-                              f"{self.time_budget_s:g} s; ask for fewer bars, variations "
-                              "or candidates")
+                raise TooSlow(
+                    f"the request ran past the engine's time budget of "
+                    f"{self.time_budget_s:g} s; ask for fewer bars, variations "
+                    "or candidates"
+                )
             going = [b for b, st in enumerate(states) if not st.done]
             drawn = [b for b in going if not states[b].forced]
             steps = [Step(states[b], controls) for b in drawn]
             if self.rows_together and drawn:
                 lines = logits[[at[b] for b in drawn]]
-                tokens = sample_rows(self.sample, filter_rows(lines, steps, memo=memo), controls,
-                                     gen)
+                tokens = sample_rows(
+                    self.sample, filter_rows(lines, steps, memo=memo), controls, gen
+                )
             else:
-                tokens = [self.sample(apply_filters(logits[at[b]], s), controls, gen)
-                          for b, s in zip(drawn, steps)]
+                tokens = [
+                    self.sample(apply_filters(logits[at[b]], s), controls, gen)
+                    for b, s in zip(drawn, steps)
+                ]
             chosen = dict(zip(drawn, tokens))
             for b in going:
                 st = states[b]

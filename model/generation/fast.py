@@ -16,11 +16,13 @@ prefills only the tokens that differ.
 The logits equal the reference within float32 rounding (tests/test_fast.py
 states the tolerance); the engine's tokens are identical for the same seed.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from ..network.config import LN_EPS as EPS, ModelConfig
+from ..network.config import LN_EPS as EPS
+from ..network.config import ModelConfig
 from ..network.weights import Weights
 
 GELU_C = np.float32(np.sqrt(2.0 / np.pi))
@@ -33,6 +35,7 @@ def single_thread_blas() -> bool:
     busy machine threads waiting on each other cost more than they share.
     False where the library is not found (NumPy then keeps its default)."""
     import ctypes
+
     try:
         with open("/proc/self/maps") as f:
             libs = {line.split()[-1] for line in f if "openblas" in line.lower()}
@@ -40,8 +43,12 @@ def single_thread_blas() -> bool:
         return False
     for path in libs:
         lib = ctypes.CDLL(path)
-        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-                     "openblas_set_num_threads64_", "openblas_set_num_threads"):
+        for name in (
+            "scipy_openblas_set_num_threads64_",
+            "scipy_openblas_set_num_threads",
+            "openblas_set_num_threads64_",
+            "openblas_set_num_threads",
+        ):
             if hasattr(lib, name):
                 getattr(lib, name)(1)
                 return True
@@ -54,7 +61,7 @@ def empty_aligned(shape) -> np.ndarray:
     size = int(np.prod(shape))
     buf = np.empty(size + 16, dtype=np.float32)
     start = (-buf.ctypes.data % 64) // 4
-    return buf[start:start + size].reshape(shape)
+    return buf[start : start + size].reshape(shape)
 
 
 class KV:
@@ -94,15 +101,19 @@ class FastDecoder:
             if qkv_b is not None:
                 qkv_b[:C] *= self.scale
             fc_w, fc_b = self._fold(a, blk + "ln_2", blk + "mlp.fc")
-            self.layers.append({
-                "qkv_w": qkv_w, "qkv_b": qkv_b,
-                "proj_w": a[blk + "attn.proj.weight"].T.copy(),
-                "proj_b": a.get(blk + "attn.proj.bias"),
-                "fc_w": fc_w, "fc_b": fc_b,
-                # GELU's factor 0.5 goes into the matrix after it
-                "mproj_w": np.ascontiguousarray(0.5 * a[blk + "mlp.proj.weight"].T),
-                "mproj_b": a.get(blk + "mlp.proj.bias"),
-            })
+            self.layers.append(
+                {
+                    "qkv_w": qkv_w,
+                    "qkv_b": qkv_b,
+                    "proj_w": a[blk + "attn.proj.weight"].T.copy(),
+                    "proj_b": a.get(blk + "attn.proj.bias"),
+                    "fc_w": fc_w,
+                    "fc_b": fc_b,
+                    # GELU's factor 0.5 goes into the matrix after it
+                    "mproj_w": np.ascontiguousarray(0.5 * a[blk + "mlp.proj.weight"].T),
+                    "mproj_b": a.get(blk + "mlp.proj.bias"),
+                }
+            )
         # the output head is tied to the token embedding
         self.head_w, self.head_b = self._fold(a, "ln_f", "wte")
 
@@ -122,7 +133,7 @@ class FastDecoder:
         out = KV(self.config, len(rows), cache.length)
         for src, dst in ((cache.k, out.k), (cache.v, out.v)):
             for a, b in zip(src, dst):
-                b[:, :, :cache.pos] = a[rows, :, :cache.pos]
+                b[:, :, : cache.pos] = a[rows, :, : cache.pos]
         out.pos = cache.pos
         return out
 
@@ -172,8 +183,9 @@ class FastDecoder:
         T, H, hd = len(tokens), self.n_head, self.hd
         C, end = H * hd, start + len(tokens)
         if end > self.config.block_size:
-            raise ValueError(f"sequence of {end} tokens exceeds block_size "
-                             f"{self.config.block_size}")
+            raise ValueError(
+                f"sequence of {end} tokens exceeds block_size {self.config.block_size}"
+            )
         x = self.wte[np.asarray(tokens)] + self.wpe[start:end]
         R = PREFILL_ROWS
         # within a block of queries, query i sees the block's keys up to i
@@ -181,8 +193,8 @@ class FastDecoder:
         y = np.empty((T, C), dtype=np.float32)
         for L, k, v in zip(self.layers, ks, vs):
             qkv = self._linear(self._norm(x), L["qkv_w"], L["qkv_b"])
-            k[:, start:end] = qkv[:, C:2 * C].reshape(T, H, hd).transpose(1, 0, 2)
-            v[:, start:end] = qkv[:, 2 * C:].reshape(T, H, hd).transpose(1, 0, 2)
+            k[:, start:end] = qkv[:, C : 2 * C].reshape(T, H, hd).transpose(1, 0, 2)
+            v[:, start:end] = qkv[:, 2 * C :].reshape(T, H, hd).transpose(1, 0, 2)
             q = qkv[:, :C].reshape(T, H, hd).transpose(1, 0, 2)
             # queries in blocks, each against the positions it can see: most
             # of the masked half of the scores is never computed, a block's
@@ -191,13 +203,13 @@ class FastDecoder:
             for r0 in range(0, T, R):
                 n = min(T, r0 + R) - r0
                 seen = start + r0 + n
-                s = q[:, r0:r0 + n] @ k[:, :seen].transpose(0, 2, 1)  # (H, n, seen)
-                s[:, :, seen - n:] += tri[:n, :n]
+                s = q[:, r0 : r0 + n] @ k[:, :seen].transpose(0, 2, 1)  # (H, n, seen)
+                s[:, :, seen - n :] += tri[:n, :n]
                 s -= s.max(-1, keepdims=True)
                 np.exp(s, out=s)
                 o = s @ v[:, :seen]  # (H, n, hd)
                 o /= s.sum(-1, keepdims=True)
-                y[r0:r0 + n] = o.transpose(1, 0, 2).reshape(n, C)
+                y[r0 : r0 + n] = o.transpose(1, 0, 2).reshape(n, C)
             x += self._linear(y, L["proj_w"], L["proj_b"])
             self._mlp(x, L)
         return self._head(x[-1:])[0]
@@ -212,15 +224,15 @@ class FastDecoder:
         x = self.wte[np.asarray(tokens)] + self.wpe[p]
         for L, kc, vc in zip(self.layers, cache.k, cache.v):  # (B, H, len, hd)
             qkv = self._linear(self._norm(x), L["qkv_w"], L["qkv_b"])
-            kc[:, :, p, :] = qkv[:, C:2 * C].reshape(B, H, hd)
-            vc[:, :, p, :] = qkv[:, 2 * C:].reshape(B, H, hd)
+            kc[:, :, p, :] = qkv[:, C : 2 * C].reshape(B, H, hd)
+            vc[:, :, p, :] = qkv[:, 2 * C :].reshape(B, H, hd)
             # keys as the left operand: each (b, h) slice is contiguous, so
             # matmul hands it to BLAS; a transposed view would not be
-            s = kc[:, :, :p + 1] @ qkv[:, :C].reshape(B, H, hd, 1)  # (B, H, T, 1)
+            s = kc[:, :, : p + 1] @ qkv[:, :C].reshape(B, H, hd, 1)  # (B, H, T, 1)
             s -= s.max(-2, keepdims=True)
             np.exp(s, out=s)
             s /= s.sum(-2, keepdims=True)
-            y = (s.reshape(B, H, 1, p + 1) @ vc[:, :, :p + 1]).reshape(B, C)
+            y = (s.reshape(B, H, 1, p + 1) @ vc[:, :, : p + 1]).reshape(B, C)
             x += self._linear(y, L["proj_w"], L["proj_b"])
             self._mlp(x, L)
         cache.pos = p + 1

@@ -10,6 +10,7 @@ compiler is found or the build fails, `CDecoder.build` returns None and the
 engine keeps the NumPy path (`FastDecoder`), so nothing breaks on a machine
 without a compiler (model/generation/decoders.py chooses).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -25,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .fast import KV, FastDecoder, PromptCache, empty_aligned
-from .sampling import Controls, Noise
 from ..network.config import LN_EPS, ModelConfig
 from ..network.weights import Weights
+from .fast import KV, FastDecoder, PromptCache, empty_aligned
+from .sampling import Controls, Noise
 
 log = logging.getLogger("midifill.fast_c")
 SOURCES = [Path(__file__).with_name(n) for n in ("decode_step.c", "sample_step.c")]
@@ -56,8 +57,9 @@ def load_library():
         log.info("no C compiler found: decoding with NumPy")
         return None
     src = b"".join(p.read_bytes() for p in SOURCES)
-    tag = hashlib.sha1(src + " ".join(FLAGS).encode() + platform.machine().encode()
-                       + platform.node().encode()).hexdigest()[:12]
+    tag = hashlib.sha1(
+        src + " ".join(FLAGS).encode() + platform.machine().encode() + platform.node().encode()
+    ).hexdigest()[:12]
     lib = _cache_dir() / f"decode_step-{tag}.so"
     if not lib.is_file():
         try:
@@ -65,9 +67,22 @@ def load_library():
             with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
                 out = Path(tmp) / lib.name
                 for flags in (["-march=native"], []):
-                    r = subprocess.run([cc, *FLAGS, *flags, "-shared", "-fPIC",
-                                        "-o", str(out), *map(str, SOURCES), "-lm"],
-                                       capture_output=True, text=True, timeout=120)
+                    r = subprocess.run(
+                        [
+                            cc,
+                            *FLAGS,
+                            *flags,
+                            "-shared",
+                            "-fPIC",
+                            "-o",
+                            str(out),
+                            *map(str, SOURCES),
+                            "-lm",
+                        ],
+                        capture_output=True,
+                        text=True,
+                        timeout=120,
+                    )
                     if r.returncode == 0:
                         break
                 if r.returncode != 0:
@@ -118,7 +133,7 @@ def pack_bias(b: np.ndarray | None) -> np.ndarray | None:
     if b is None:
         return None
     out = np.zeros(_up(len(b)), dtype=np.float32)
-    out[:len(b)] = b
+    out[: len(b)] = b
     return aligned(out)
 
 
@@ -155,15 +170,30 @@ _P, _I = ctypes.c_void_p, ctypes.c_int
 
 class _Model(ctypes.Structure):
     """decode_step.c's Model."""
+
     _fields_ = [("L", _I), ("C", _I), ("H", _I), ("V", _I), ("wte", _P), ("wpe", _P)] + [
-        (k, _P) for k in ("qkv_w", "qkv_b", "proj_w", "proj_b", "fc_w", "fc_b", "mproj_w",
-                          "mproj_b", "head_w", "head_b")]
+        (k, _P)
+        for k in (
+            "qkv_w",
+            "qkv_b",
+            "proj_w",
+            "proj_b",
+            "fc_w",
+            "fc_b",
+            "mproj_w",
+            "mproj_b",
+            "head_w",
+            "head_b",
+        )
+    ]
 
 
 class _Batch(ctypes.Structure):
     """decode_step.c's Batch."""
+
     _fields_ = [("np", _I), ("T", _I)] + [
-        (k, _P) for k in ("kT", "vp", "kc", "vc", "tokens", "rows", "x", "logits", "scratch")]
+        (k, _P) for k in ("kT", "vp", "kc", "vc", "tokens", "rows", "x", "logits", "scratch")
+    ]
 
 
 class StepBuffers:
@@ -188,9 +218,12 @@ class StepBuffers:
         # ctypes holds only addresses: the pointer arrays are kept here
         self._keep = [_ptrs(t) if t is not None else None for t in (kt, vp, own.k, own.v)]
         addr = [None if a is None else ctypes.addressof(a) for a in self._keep]
-        self.struct = _Batch(n_prefix, own.length, *addr,
-                             *(a.ctypes.data for a in (self.tokens, self.rows, self.x,
-                                                       self.logits, self.scratch)))
+        self.struct = _Batch(
+            n_prefix,
+            own.length,
+            *addr,
+            *(a.ctypes.data for a in (self.tokens, self.rows, self.x, self.logits, self.scratch)),
+        )
         self.at = ctypes.addressof(self.struct)
 
 
@@ -211,20 +244,38 @@ class CDecoder(FastDecoder):
         P = ctypes.c_void_p * n
         # the kernel's packed copies; kept alive here, as ctypes holds only
         # their addresses
-        self._arrays = {k: [(pack_bias if k.endswith("_b") else pack)(L[k]) for L in self.layers]
-                        for k in ("qkv_w", "qkv_b", "proj_w", "proj_b", "fc_w", "fc_b",
-                                  "mproj_w", "mproj_b")}
+        self._arrays = {
+            k: [(pack_bias if k.endswith("_b") else pack)(L[k]) for L in self.layers]
+            for k in ("qkv_w", "qkv_b", "proj_w", "proj_b", "fc_w", "fc_b", "mproj_w", "mproj_b")
+        }
         self._ptrs = {k: P(*[_ptr(a) for a in v]) for k, v in self._arrays.items()}
         self.head_p, self.head_bp = pack(self.head_w), pack_bias(self.head_b)
         self.wte = np.ascontiguousarray(self.wte, dtype=np.float32)
         self.wpe = np.ascontiguousarray(self.wpe, dtype=np.float32)
         cfg = self.config
-        self._model = _Model(n, cfg.n_embd, self.n_head, cfg.vocab_size, self.wte.ctypes.data,
-                             self.wpe.ctypes.data,
-                             *(ctypes.addressof(self._ptrs[k]) for k in (
-                                 "qkv_w", "qkv_b", "proj_w", "proj_b", "fc_w", "fc_b",
-                                 "mproj_w", "mproj_b")),
-                             self.head_p.ctypes.data, _ptr(self.head_bp))
+        self._model = _Model(
+            n,
+            cfg.n_embd,
+            self.n_head,
+            cfg.vocab_size,
+            self.wte.ctypes.data,
+            self.wpe.ctypes.data,
+            *(
+                ctypes.addressof(self._ptrs[k])
+                for k in (
+                    "qkv_w",
+                    "qkv_b",
+                    "proj_w",
+                    "proj_b",
+                    "fc_w",
+                    "fc_b",
+                    "mproj_w",
+                    "mproj_b",
+                )
+            ),
+            self.head_p.ctypes.data,
+            _ptr(self.head_bp),
+        )
         self._model_at = ctypes.addressof(self._model)
         f = lib.decode_step
         f.argtypes = [_P, _P, _I, _I]
@@ -256,7 +307,7 @@ class CDecoder(FastDecoder):
 
 
 class CSampler:
-    """`midifill.model.generation.sampling.sample` compiled (model/generation/sample_step.c): the same
+    """`sampling.sample` compiled (model/generation/sample_step.c): the same
     steps and the same draws from the request's `Noise`, so the same token,
     at a fraction of NumPy's per-call cost.
 
@@ -291,13 +342,20 @@ class CSampler:
         V = len(logits)
         b = self._buffers(V)
         np.copyto(b.logits, logits)
-        t = self.f(b.logits_at, V, controls.temperature, controls.top_k or 0, controls.top_p,
-                   noise.address(V), b.used_at, b.work_at)
+        t = self.f(
+            b.logits_at,
+            V,
+            controls.temperature,
+            controls.top_k or 0,
+            controls.top_p,
+            noise.address(V),
+            b.used_at,
+            b.work_at,
+        )
         if t < 0:
             raise ValueError("no token is allowed")
         noise.take(b.used.value)
         return t
-
 
     def rows(self, logits: np.ndarray, controls: Controls, noise: Noise) -> list[int]:
         """A token for each row of filtered logits (B, V), in order: the
@@ -307,8 +365,18 @@ class CSampler:
         logits = np.ascontiguousarray(logits, dtype=np.float32)
         b = self._buffers(V)
         out = np.empty(B, dtype=np.int32)
-        bad = self.g(logits.ctypes.data, B, V, controls.temperature, controls.top_k or 0,
-                     controls.top_p, noise.address(B * V), b.used_at, b.work_at, out.ctypes.data)
+        bad = self.g(
+            logits.ctypes.data,
+            B,
+            V,
+            controls.temperature,
+            controls.top_k or 0,
+            controls.top_p,
+            noise.address(B * V),
+            b.used_at,
+            b.work_at,
+            out.ctypes.data,
+        )
         noise.take(b.used.value)
         if bad >= 0:
             raise ValueError("no token is allowed")

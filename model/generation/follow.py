@@ -12,6 +12,7 @@ snare, hats, toms, crash, ride), a pitched part its General MIDI
 instrument's usual range, and a single line for the instruments that play
 one (basses, brass, reeds, pipes, synth leads).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from .choose import CANDIDATES, DRUM_CANDIDATES
-from .harmony import follow_strength
 from ..groove import onset_set
 from ..limits import MIN_PITCHED_BEATS
-from .sampling import AUTO, HARMONY_DEFAULT, Controls
-from ..song import Bar, Note, Song, Track
 from ..network.tokenizer import Tokenizer
+from ..song import Bar, Note, Song, Track
+from .choose import CANDIDATES, DRUM_CANDIDATES
+from .harmony import follow_strength
+from .sampling import AUTO, HARMONY_DEFAULT, Controls
 
 # The register: the part's own nearby range, no wider (docs/fit.md: notes
 # outside it gave generated bars away); a part that stays on a few pitches
@@ -48,16 +49,66 @@ LEGATO_BEATS = 1 / 8
 
 # A new part's register by General MIDI program: the usual range of the
 # instrument (family-wide where one range fits the family)
-_FAMILY_RANGE = [(36, 96), (48, 96), (36, 96), (40, 88), (28, 60), None, (36, 96), None,
-                 None, None, (48, 96), (36, 96), (36, 96), (48, 88), (36, 84), None]
-_PROGRAM_RANGE = {40: (55, 100), 41: (48, 88), 42: (36, 76), 43: (28, 60), 44: (36, 96),
-                  45: (36, 96), 46: (24, 103), 47: (40, 57), 52: (48, 81), 53: (48, 81),
-                  54: (48, 81), 55: (36, 96), 48: (36, 96), 49: (36, 96), 50: (36, 96),
-                  51: (36, 96), 56: (54, 84), 57: (40, 72), 58: (28, 58), 59: (54, 84),
-                  60: (41, 77), 61: (36, 84), 62: (36, 84), 63: (36, 84), 64: (56, 88),
-                  65: (49, 81), 66: (44, 76), 67: (36, 69), 68: (58, 91), 69: (52, 81),
-                  70: (34, 75), 71: (50, 94), 72: (74, 108), 73: (60, 96), 74: (60, 96),
-                  75: (60, 96), 76: (60, 96), 77: (60, 96), 78: (60, 96), 79: (60, 96)}
+_FAMILY_RANGE = [
+    (36, 96),
+    (48, 96),
+    (36, 96),
+    (40, 88),
+    (28, 60),
+    None,
+    (36, 96),
+    None,
+    None,
+    None,
+    (48, 96),
+    (36, 96),
+    (36, 96),
+    (48, 88),
+    (36, 84),
+    None,
+]
+_PROGRAM_RANGE = {
+    40: (55, 100),
+    41: (48, 88),
+    42: (36, 76),
+    43: (28, 60),
+    44: (36, 96),
+    45: (36, 96),
+    46: (24, 103),
+    47: (40, 57),
+    52: (48, 81),
+    53: (48, 81),
+    54: (48, 81),
+    55: (36, 96),
+    48: (36, 96),
+    49: (36, 96),
+    50: (36, 96),
+    51: (36, 96),
+    56: (54, 84),
+    57: (40, 72),
+    58: (28, 58),
+    59: (54, 84),
+    60: (41, 77),
+    61: (36, 84),
+    62: (36, 84),
+    63: (36, 84),
+    64: (56, 88),
+    65: (49, 81),
+    66: (44, 76),
+    67: (36, 69),
+    68: (58, 91),
+    69: (52, 81),
+    70: (34, 75),
+    71: (50, 94),
+    72: (74, 108),
+    73: (60, 96),
+    74: (60, 96),
+    75: (60, 96),
+    76: (60, 96),
+    77: (60, 96),
+    78: (60, 96),
+    79: (60, 96),
+}
 # instruments that play one note at a time: basses, solo brass, reeds, pipes, synth leads
 MONO_PROGRAMS = frozenset([*range(32, 40), *range(56, 61), *range(64, 88)])
 
@@ -72,6 +123,7 @@ def gm_range(program: int) -> tuple[int, int] | None:
 @dataclass(frozen=True)
 class PartProfile:
     """What the part's own nearby bars show (ticks at the tokenizer's grid)."""
+
     notes: int = 0
     drum_keys: tuple[int, ...] = ()
     max_at_once: int = 0  # most notes sounding together (legato overlaps aside)
@@ -101,8 +153,9 @@ def register(notes: list[Note]) -> tuple[int, int] | None:
     return max(0, lo), min(127, hi)
 
 
-def profile(tok: Tokenizer, song: Song, track: Track, notes: list[Note],
-            bars: list[Bar]) -> PartProfile:
+def profile(
+    tok: Tokenizer, song: Song, track: Track, notes: list[Note], bars: list[Bar]
+) -> PartProfile:
     """The profile of `track` from its `notes` in the nearby `bars`."""
     if not notes:
         return EMPTY
@@ -118,17 +171,26 @@ def profile(tok: Tokenizer, song: Song, track: Track, notes: list[Note],
     held_to = np.maximum(ends - legato, starts + 1)
     at_once = ((starts[None, :] <= onsets[:, None]) & (held_to[None, :] > onsets[:, None])).sum(1)
     lengths = np.sort(ends - starts)
-    durations = None if track.is_drum or len(notes) < MIN_NOTES else \
-        _four(int(np.percentile(lengths, q, method="nearest")) for q in (5, 10, 50, 90))
+    durations = (
+        None
+        if track.is_drum or len(notes) < MIN_NOTES
+        else _four(int(np.percentile(lengths, q, method="nearest")) for q in (5, 10, 50, 90))
+    )
     bar_ticks = [(tok.to_tick(b.start), tok.bar_ticks(b)) for b in bars]
     feel, grid = _feel(_offsets(starts, bar_ticks, tpb), tpb)
     drum_bars = tuple(onset_set(notes, b.start, b.end) for b in bars) if track.is_drum else ()
     return PartProfile(
-        notes=len(notes), drum_keys=tuple(sorted({n.pitch for n in notes})) if track.is_drum
-        else (), max_at_once=int(at_once.max()), per_onset=len(notes) / len(onsets),
-        durations=durations, register=None if track.is_drum else register(notes),
-        feel=feel, grid=grid, drum_bars=drum_bars,
-        harmony=None if track.is_drum else follow_strength(notes, song, track.id, tpb))
+        notes=len(notes),
+        drum_keys=tuple(sorted({n.pitch for n in notes})) if track.is_drum else (),
+        max_at_once=int(at_once.max()),
+        per_onset=len(notes) / len(onsets),
+        durations=durations,
+        register=None if track.is_drum else register(notes),
+        feel=feel,
+        grid=grid,
+        drum_bars=drum_bars,
+        harmony=None if track.is_drum else follow_strength(notes, song, track.id, tpb),
+    )
 
 
 def _offsets(starts: np.ndarray, bar_ticks: list[tuple[int, int]], tpb: int) -> np.ndarray:
@@ -154,17 +216,26 @@ def _feel(offsets: np.ndarray, tpb: int) -> tuple[str | None, tuple[int, ...] | 
         return share[np.arange(0, tpb, tpb // step)].sum() if tpb % step == 0 else 0.0
 
     # on the grid of 32nds or of 16th triplets
-    gridded = share[[o for o in range(tpb) if o % (tpb // 8 or 1) == 0
-                     or o % (tpb // 6 or 1) == 0]].sum()
+    gridded = share[
+        [o for o in range(tpb) if o % (tpb // 8 or 1) == 0 or o % (tpb // 6 or 1) == 0]
+    ].sum()
     if gridded < 0.8:
         return "loose", None
-    used = tuple(int(o) for o in np.flatnonzero(counts)
-                 if o % (tpb // 8 or 1) == 0 or o % (tpb // 6 or 1) == 0)
+    used = tuple(
+        int(o)
+        for o in np.flatnonzero(counts)
+        if o % (tpb // 8 or 1) == 0 or o % (tpb // 6 or 1) == 0
+    )
     triplet = on(6) - on(2)  # onsets on 16th triplets and not on 8ths
     sixteenth = on(8) - on(2)  # on 32nds and not on 8ths
     late = share[2 * tpb // 3] if tpb % 3 == 0 else 0.0  # the triplet's last third
-    if tpb % 3 == 0 and late > 0 and share[tpb // 2] < late / 4 and share[tpb // 3] < late / 4 \
-            and triplet <= late * 1.5:
+    if (
+        tpb % 3 == 0
+        and late > 0
+        and share[tpb // 2] < late / 4
+        and share[tpb // 3] < late / 4
+        and triplet <= late * 1.5
+    ):
         return "swing", used
     if triplet > sixteenth:
         return "triplet", used
@@ -177,8 +248,11 @@ def feel_grid(feel: str | None, prof: PartProfile, tpb: int) -> tuple[int, ...] 
     feel the user names, that feel's grid; None (any) for loose or off."""
     if feel is None or feel == "loose":
         return None
-    base = {"straight": range(0, tpb, tpb // 4), "triplet": range(0, tpb, tpb // 6),
-            "swing": sorted({0, tpb // 3, tpb // 2, 2 * tpb // 3})}[feel]
+    base = {
+        "straight": range(0, tpb, tpb // 4),
+        "triplet": range(0, tpb, tpb // 6),
+        "swing": sorted({0, tpb // 3, tpb // 2, 2 * tpb // 3}),
+    }[feel]
     if feel == prof.feel and prof.grid:
         return tuple(sorted(set(prof.grid) | {0, tpb // 2}))
     return tuple(base)
@@ -189,8 +263,9 @@ def _four(values) -> tuple[int, int, int, int]:
     return a, b, c, d
 
 
-def resolve(controls: Controls, prof: PartProfile, track: Track, mode: str,
-            tok: Tokenizer) -> Controls:
+def resolve(
+    controls: Controls, prof: PartProfile, track: Track, mode: str, tok: Tokenizer
+) -> Controls:
     """A copy of `controls` with every AUTO set from the part's profile (the
     request's own values, and None, kept). `generate` writes a new part: it
     reads nothing of the track's notes and takes a new part's defaults."""
@@ -205,8 +280,11 @@ def resolve(controls: Controls, prof: PartProfile, track: Track, mode: str,
             rng = gm_range(track.program)
         auto["pitch_range"] = None if drum else rng
     if controls.max_polyphony is AUTO:
-        auto["max_polyphony"] = prof.max_at_once if enough else \
-            (1 if not drum and track.program in MONO_PROGRAMS else None)
+        auto["max_polyphony"] = (
+            prof.max_at_once
+            if enough
+            else (1 if not drum and track.program in MONO_PROGRAMS else None)
+        )
     if controls.kit is AUTO:
         auto["kit"] = (prof.drum_keys or CORE_KIT) if drum else None
     if controls.candidates is AUTO:
@@ -214,13 +292,20 @@ def resolve(controls: Controls, prof: PartProfile, track: Track, mode: str,
     if controls.groove is AUTO:
         auto["groove"] = drum and any(prof.drum_bars)
     if controls.durations is AUTO:
-        auto["durations"] = None if drum or prof.durations is None else \
-            (max(1, prof.durations[1] // 2), min(tok.max_dur, DURATION_TOP * prof.durations[3]))
+        auto["durations"] = (
+            None
+            if drum or prof.durations is None
+            else (
+                max(1, prof.durations[1] // 2),
+                min(tok.max_dur, DURATION_TOP * prof.durations[3]),
+            )
+        )
     if controls.feel is AUTO:
         auto["feel"] = prof.feel
     if controls.harmony is AUTO or controls.harmony is None:
-        auto["harmony"] = HARMONY_DEFAULT if mode == "generate" or drum or prof.harmony is None \
-            else prof.harmony
+        auto["harmony"] = (
+            HARMONY_DEFAULT if mode == "generate" or drum or prof.harmony is None else prof.harmony
+        )
     return dataclasses.replace(controls, **auto)
 
 

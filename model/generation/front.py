@@ -21,21 +21,34 @@ what to change. Nothing here imports torch (tests/test_front.py checks), so
 the CLI checks its arguments and the demo builds its page before the engine
 loads.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..song import Note, Song
 from . import controls as _table
 from .request import MODES, parse_controls
-from ..song import Note, Song
 
 EXTRA_BARS = 16  # a selection may reach this far past the last bar, in any mode
 
 CONTROLS = _table.defaults()  # as parse_request fills them in
 
-__all__ = ["MODES", "CONTROLS", "EXTRA_BARS", "InputError", "controls", "from_text",
-           "check_controls", "check_mode",
-           "bar_range", "build_request", "build_targets_request", "apply_response", "fill_notes"]
+__all__ = [
+    "MODES",
+    "CONTROLS",
+    "EXTRA_BARS",
+    "InputError",
+    "controls",
+    "from_text",
+    "check_controls",
+    "check_mode",
+    "bar_range",
+    "build_request",
+    "build_targets_request",
+    "apply_response",
+    "fill_notes",
+]
 
 
 class InputError(ValueError):
@@ -85,33 +98,43 @@ def bar_range(song: Song, mode: str, bar_start, bar_end) -> tuple[float, float]:
     if a != bar_start or b != bar_end:
         raise InputError("Bars: enter whole bar numbers for 'from bar' and 'to bar'.")
     if not (1 <= a <= b <= top):
-        raise InputError(f"Bars {a} to {b} are out of range: the song has {n_bars} bars, and "
-                         f"a {mode} may reach {EXTRA_BARS} bars past its end (bar {top}). "
-                         "Choose a first bar no larger than the last, inside that range.")
+        raise InputError(
+            f"Bars {a} to {b} are out of range: the song has {n_bars} bars, and "
+            f"a {mode} may reach {EXTRA_BARS} bars past its end (bar {top}). "
+            "Choose a first bar no larger than the last, inside that range."
+        )
     return song.bar_span(a, b)
 
 
-def build_request(song: Song, track: str, bars: tuple[int, int], mode: str,
-                  controls: dict) -> dict:
+def build_request(song: Song, track: str, bars: tuple[int, int], mode: str, controls: dict) -> dict:
     """The engine request for bars `bars` = (first, last), 1-based and both
     included, of track id `track` of `song` (a new, empty track already in
     it); `controls` as controls() makes them."""
     check_mode(mode)
     start, end = bar_range(song, mode, *bars)
-    return dict(song.to_payload(), mode=mode, controls=dict(controls),
-                target={"track": track, "start": start, "end": end})
+    return dict(
+        song.to_payload(),
+        mode=mode,
+        controls=dict(controls),
+        target={"track": track, "start": start, "end": end},
+    )
 
 
-def build_targets_request(song: Song, targets: list[tuple[str, tuple[int, int]]], mode: str,
-                          controls: dict) -> dict:
+def build_targets_request(
+    song: Song, targets: list[tuple[str, tuple[int, int]]], mode: str, controls: dict
+) -> dict:
     """The engine request for several targets, each (track id, (first, last)
     bars) as build_request takes one; one target gives build_request's."""
     if len(targets) == 1:
         return build_request(song, targets[0][0], targets[0][1], mode, controls)
     check_mode(mode)
     spans = [(track, bar_range(song, mode, *bars)) for track, bars in targets]
-    return dict(song.to_payload(), mode=mode, controls=dict(controls),
-                targets=[{"track": track, "start": a, "end": b} for track, (a, b) in spans])
+    return dict(
+        song.to_payload(),
+        mode=mode,
+        controls=dict(controls),
+        targets=[{"track": track, "start": a, "end": b} for track, (a, b) in spans],
+    )
 
 
 def apply_response(song: Song, request: dict, response: dict) -> list[Song]:
@@ -120,22 +143,30 @@ def apply_response(song: Song, request: dict, response: dict) -> list[Song]:
     follow the same-pitch rule of model/same_pitch.py (fill_notes)."""
     if "targets" not in request:
         target = request["target"]
-        return [song.with_notes_replaced(target["track"], target["start"], target["end"],
-                                         fill_notes(song, target, v["notes"]))
-                for v in response["variations"]]
+        return [
+            song.with_notes_replaced(
+                target["track"],
+                target["start"],
+                target["end"],
+                fill_notes(song, target, v["notes"]),
+            )
+            for v in response["variations"]
+        ]
     out = []
     for v in response["variations"]:
         new = song
         for target in v["targets"]:
-            new = new.with_notes_replaced(target["track"], target["start"], target["end"],
-                                          fill_notes(song, target, target["notes"],
-                                                     request["targets"]))
+            new = new.with_notes_replaced(
+                target["track"],
+                target["start"],
+                target["end"],
+                fill_notes(song, target, target["notes"], request["targets"]),
+            )
         out.append(new)
     return out
 
 
-def fill_notes(song: Song, target: dict, notes: list,
-               ranges: Sequence[dict] = ()) -> list[Note]:
+def fill_notes(song: Song, target: dict, notes: list, ranges: Sequence[dict] = ()) -> list[Note]:
     """A variation's notes (lists, as the response holds them) as the target
     track will hold them: ends that miss a start by rounding snapped onto it,
     then no two notes of one pitch sounding at once (model/same_pitch.py).
@@ -145,11 +176,14 @@ def fill_notes(song: Song, target: dict, notes: list,
     not kept notes for the rule, only the notes outside all of them."""
     from ..limits import MIN_PITCHED_BEATS
     from ..same_pitch import EPS_BEATS, snap, tidy
+
     track = next((t for t in song.tracks if t.id == target["track"]), None)
     spans = [(target["start"], target["end"])] + [
-        (r["start"], r["end"]) for r in ranges if r["track"] == target["track"]]
-    kept = [n for n in track.notes
-            if not any(lo <= n.start < hi for lo, hi in spans)] if track else []
+        (r["start"], r["end"]) for r in ranges if r["track"] == target["track"]
+    ]
+    kept = (
+        [n for n in track.notes if not any(lo <= n.start < hi for lo, hi in spans)] if track else []
+    )
     drum = bool(track and track.is_drum)
 
     def key(n):

@@ -12,21 +12,22 @@ notes below a 32nd, 9 % of them in the songs of issue 32; the corpus the
 floor was chosen on had none). The CHORD tokens are the plan's,
 forced after each BAR.
 """
+
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
 
-from .harmony import Sounding
-from ..song import Bar, Note
 from ..limits import MIN_PITCHED_BEATS  # a 32nd note
 from ..network.tokenizer import Tokenizer
-
+from ..song import Bar, Note
+from .harmony import Sounding
 
 
 @dataclass
 class FillPlan:
     """What one fill section must cover (identical for every row of a batch)."""
+
     bars: list[Bar]
     lo_tick: int  # absolute ticks, target range [lo, hi)
     hi_tick: int
@@ -53,8 +54,10 @@ class FillState:
         self.bar_closers = [tok.bar_token(b) for b in plan.bars[1:]] + [tok.FILL_END]
         self.chords = plan.chords or [[] for _ in plan.bars]
         # tokens that close the fill after bar i: later BARs, their CHORDs, FILL_END
-        self.closing = [len(self.chords) - i + sum(len(c) for c in self.chords[i + 1:])
-                        for i in range(len(self.chords))]
+        self.closing = [
+            len(self.chords) - i + sum(len(c) for c in self.chords[i + 1 :])
+            for i in range(len(self.chords))
+        ]
         self.note_kind = "DRUM" if plan.is_drum else "PITCH"
         # a drum hit ends at its velocity (no DUR token), as long as the range allows
         self.hits = plan.is_drum and not tok.config.drum_durations
@@ -73,8 +76,7 @@ class FillState:
         if density is not None:
             self.forced.append(tok.offset["DENSITY"] + density)
         # the shortest note the fill may write, and so the latest tick it may start one
-        self.min_dur = 1 if plan.is_drum else \
-            max(1, plan.min_dur or tok.to_tick(MIN_PITCHED_BEATS))
+        self.min_dur = 1 if plan.is_drum else max(1, plan.min_dur or tok.to_tick(MIN_PITCHED_BEATS))
 
     # --- queries ------------------------------------------------------------
     @property
@@ -195,6 +197,7 @@ class FillState:
         if not self.plan.prefix:
             return []
         from ..song import Track
+
         bar = self.plan.bars[0]
         track = Track("prefix", 0, self.plan.is_drum, list(self.plan.prefix))
         return self.tok.encode_bars(track, [bar])[0][1:]  # without the BAR token

@@ -6,6 +6,7 @@ range of ticks; the harmony control (model/generation/sampling.py) leans the fil
 towards it, and the fit measures (model/evaluation/fit.py) count how often a fill's
 notes land on it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,8 +42,9 @@ class Sounding:
         self._silent = np.zeros(12, dtype=bool)
 
     @classmethod
-    def of(cls, song: Song, target_id: str, lo_tick: int, hi_tick: int, tpb: int,
-           hold: bool = True) -> Sounding:
+    def of(
+        cls, song: Song, target_id: str, lo_tick: int, hi_tick: int, tpb: int, hold: bool = True
+    ) -> Sounding:
         n = max(0, hi_tick - lo_tick)
         heard = np.zeros((n, 12), dtype=bool)
         held = np.zeros((n, 12), dtype=bool)
@@ -55,9 +57,9 @@ class Sounding:
                 b = max(a + 1, int(round(note.end * tpb))) - lo_tick
                 pc = note.pitch % 12
                 if b > 0 and a < n:
-                    heard[max(a, 0):min(b, n), pc] = True
+                    heard[max(a, 0) : min(b, n), pc] = True
                 if reach and b + reach > 0 and b < n:
-                    held[max(b, 0):min(b + reach, n), pc] = True
+                    held[max(b, 0) : min(b + reach, n), pc] = True
         if reach:
             quiet = ~heard.any(axis=1)
             heard[quiet] = held[quiet]
@@ -70,8 +72,9 @@ class Sounding:
         return self._silent
 
 
-def bar_pitch_classes(song: Song, target_id: str, spans: list[tuple[int, int]], tpb: int,
-                      most: int) -> list[list[int]]:
+def bar_pitch_classes(
+    song: Song, target_id: str, spans: list[tuple[int, int]], tpb: int, most: int
+) -> list[list[int]]:
     """For each bar, given as ticks [a, b), the pitch classes the other
     pitched tracks sound there, longest first (the lower class on a tie), at
     most `most` of them; a class heard for less than a quarter of the
@@ -83,7 +86,7 @@ def bar_pitch_classes(song: Song, target_id: str, spans: list[tuple[int, int]], 
     table = Sounding.of(song, target_id, lo, max(b for _, b in spans), tpb, hold=False).table
     out = []
     for a, b in spans:
-        heard = table[a - lo:b - lo].sum(axis=0)
+        heard = table[a - lo : b - lo].sum(axis=0)
         order = sorted(range(12), key=lambda pc: (-heard[pc], pc))[:most]
         out.append([pc for pc in order if heard[pc] > 0 and 4 * heard[pc] >= heard.max()])
     return out

@@ -23,17 +23,18 @@ With a tokenizer of the older format (no UNSEEN_BAR) step 1 keeps only the
 fill's bars. `continue` sees nothing after the fill; `generate` sees no
 notes but the target's bars written by earlier chunks.
 """
+
 from __future__ import annotations
 
 import bisect
 import math
 from dataclasses import dataclass
 
+from ..limits import CONTEXT_BARS as OWN_CONTEXT_BARS  # the target's own bars shown each side
+from ..network.tokenizer import Tokenizer
+from ..song import Bar, Note, Song, Track
 from .grammar import FillPlan
 from .harmony import bar_pitch_classes
-from ..limits import CONTEXT_BARS as OWN_CONTEXT_BARS  # the target's own bars shown each side
-from ..song import Bar, Note, Song, Track
-from ..network.tokenizer import Tokenizer
 
 TOKENS_PER_BAR_BUDGET = 80  # room for about 20 notes a bar in the fill section
 FILL_OVERHEAD = 3  # FILL_START, DENSITY, FILL_END
@@ -79,8 +80,7 @@ class LazyBars:
             half = 0.5 / self.tok.tpb
             lo = bisect.bisect_left(self.starts, bar.start - half)
             hi = bisect.bisect_left(self.starts, bar.end)
-            part = Track(self.track.id, self.track.program, self.track.is_drum,
-                         self.notes[lo:hi])
+            part = Track(self.track.id, self.track.program, self.track.is_drum, self.notes[lo:hi])
             self.done[b] = self.tok.encode_bars(part, [bar])[0]
         return self.done[b]
 
@@ -89,6 +89,7 @@ class LazyBars:
 class Part:
     """What the ranking of tracks reads of one: its kind, and the notes it
     plays in the bars around the fill that the prompt may show."""
+
     is_drum: bool
     program: int
     pitches: list[int]  # sorted
@@ -97,14 +98,21 @@ class Part:
     @classmethod
     def of(cls, track: Track, notes: list[Note], tpb: int) -> Part:
         onsets = len({round(n.start * tpb) for n in notes})
-        return cls(track.is_drum, int(track.program), sorted(int(n.pitch) for n in notes),
-                   len(notes) / onsets if onsets else 0.0)
+        return cls(
+            track.is_drum,
+            int(track.program),
+            sorted(int(n.pitch) for n in notes),
+            len(notes) / onsets if onsets else 0.0,
+        )
 
     @property
     def bass(self) -> bool:
         """A pitched part of General MIDI's bass family, or pitched low."""
-        return not self.is_drum and (self.program in BASS_PROGRAMS or bool(self.pitches)
-                                     and self.pitches[len(self.pitches) // 2] < BASS_BELOW)
+        return not self.is_drum and (
+            self.program in BASS_PROGRAMS
+            or bool(self.pitches)
+            and self.pitches[len(self.pitches) // 2] < BASS_BELOW
+        )
 
     @property
     def harmonic(self) -> bool:
@@ -113,8 +121,7 @@ class Part:
     def register(self) -> tuple[int, int] | None:
         """The middle 80 % of its pitches, lowest to highest."""
         p = self.pitches
-        return (p[len(p) // 10], p[len(p) - 1 - len(p) // 10]) if p and not self.is_drum \
-            else None
+        return (p[len(p) // 10], p[len(p) - 1 - len(p) // 10]) if p and not self.is_drum else None
 
 
 def usefulness(target: Part, other: Part) -> int:
@@ -137,8 +144,11 @@ def usefulness(target: Part, other: Part) -> int:
     if other.bass:
         return 5
     mine, theirs = target.register(), other.register()
-    near = mine is not None and theirs is not None and \
-        max(mine[0], theirs[0]) <= min(mine[1], theirs[1])
+    near = (
+        mine is not None
+        and theirs is not None
+        and max(mine[0], theirs[0]) <= min(mine[1], theirs[1])
+    )
     return 2 + other.harmonic + near
 
 
@@ -150,8 +160,13 @@ def note_tokens(tok: Tokenizer | None, is_drum: bool) -> int:
     return TOKENS_PER_NOTE
 
 
-def fill_budget(n_bars: int, block_size: int, tok: Tokenizer | None = None,
-                density_level: int | None = None, is_drum: bool = False) -> int:
+def fill_budget(
+    n_bars: int,
+    block_size: int,
+    tok: Tokenizer | None = None,
+    density_level: int | None = None,
+    is_drum: bool = False,
+) -> int:
     """Tokens reserved for the fill section. With a known density level the
     density filter caps each bar at the level's upper edge, so only that
     much is reserved (a bar line and `note_tokens` a note: 3 for a drum hit
@@ -168,8 +183,9 @@ def fill_budget(n_bars: int, block_size: int, tok: Tokenizer | None = None,
     return min(block_size // 2, FILL_OVERHEAD + n_bars * per_bar)
 
 
-def fill_chords(tok: Tokenizer, song: Song, bars: list[Bar], target: Track,
-                mode: str) -> list[list[int]] | None:
+def fill_chords(
+    tok: Tokenizer, song: Song, bars: list[Bar], target: Track, mode: str
+) -> list[list[int]] | None:
     """The CHORD tokens that open each fill bar: the other pitched tracks'
     harmony there. None for a drum part, in `generate` mode (which sees no
     other notes) and for a tokenizer without them."""
@@ -177,15 +193,28 @@ def fill_chords(tok: Tokenizer, song: Song, bars: list[Bar], target: Track,
         return None
     spans = [(tok.to_tick(b.start), tok.to_tick(b.start) + tok.bar_ticks(b)) for b in bars]
     off = tok.offset["CHORD"]
-    return [[off + pc for pc in pcs]
-            for pcs in bar_pitch_classes(song, target.id, spans, tok.tpb, tok.config.chord_tokens)]
+    return [
+        [off + pc for pc in pcs]
+        for pcs in bar_pitch_classes(song, target.id, spans, tok.tpb, tok.config.chord_tokens)
+    ]
 
 
-def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
-                 fill: tuple[int, int], blank: tuple[int, int], lo_tick: int, hi_tick: int,
-                 mode: str, block_size: int, density_level: int | None,
-                 written_from: int | None = None, budget: int | None = None,
-                 first: tuple[str, ...] = ()) -> Prompt:
+def build_prompt(
+    tok: Tokenizer,
+    song: Song,
+    bars: list[Bar],
+    target_id: str,
+    fill: tuple[int, int],
+    blank: tuple[int, int],
+    lo_tick: int,
+    hi_tick: int,
+    mode: str,
+    block_size: int,
+    density_level: int | None,
+    written_from: int | None = None,
+    budget: int | None = None,
+    first: tuple[str, ...] = (),
+) -> Prompt:
     """The prompt for filling bars [fill[0], fill[1]) of the target track.
 
     `blank` ([fill[0], b1) ⊇ fill) are the target's bars shown as FILL_BAR:
@@ -208,12 +237,15 @@ def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
         bar_tokens[target_id].blank(b)
 
     bar0 = bars[f0]
-    prefix = [n for n in target.notes
-              if tok.to_tick(bar0.start) <= tok.to_tick(n.start) < lo_tick] \
-        if mode != "generate" else []
+    prefix = (
+        [n for n in target.notes if tok.to_tick(bar0.start) <= tok.to_tick(n.start) < lo_tick]
+        if mode != "generate"
+        else []
+    )
     if budget is None:  # the notes forced in before the target start come on top
-        budget = fill_budget(f1 - f0, block_size, tok, density_level, target.is_drum) + \
-            note_tokens(tok, target.is_drum) * len(prefix)
+        budget = fill_budget(f1 - f0, block_size, tok, density_level, target.is_drum) + note_tokens(
+            tok, target.is_drum
+        ) * len(prefix)
     fixed = 1 + 1 + (1 if density_level is not None else 0)  # BOS, FILL_START, DENSITY
     crop = _Crop(bar_tokens, fill, last_bar, block_size - budget - fixed)
     own = crop.own_window(target_id, OWN_CONTEXT_BARS if tok.UNSEEN_BAR is not None else 0)
@@ -235,21 +267,37 @@ def build_prompt(tok: Tokenizer, song: Song, bars: list[Bar], target_id: str,
         seq.append(tok.TRACK_END)
     seq.append(tok.FILL_START)
 
-    plan = FillPlan(bars[f0:f1], lo_tick, hi_tick, target.is_drum, prefix, budget,
-                    chords=fill_chords(tok, song, bars[f0:f1], target, mode))
+    plan = FillPlan(
+        bars[f0:f1],
+        lo_tick,
+        hi_tick,
+        target.is_drum,
+        prefix,
+        budget,
+        chords=fill_chords(tok, song, bars[f0:f1], target, mode),
+    )
     return Prompt(seq, plan, (s0, s1), ids)
 
 
-def _ranked(tok: Tokenizer, bar_tokens: dict[str, LazyBars], target_id: str,
-            fill: tuple[int, int], blank: tuple[int, int], last_bar: int) -> list[str]:
+def _ranked(
+    tok: Tokenizer,
+    bar_tokens: dict[str, LazyBars],
+    target_id: str,
+    fill: tuple[int, int],
+    blank: tuple[int, int],
+    last_bar: int,
+) -> list[str]:
     """The other tracks, most useful first (`usefulness`, on the bars the
     prompt may show around the fill: the target's own outside its FILL_BAR
     ones), the lighter first of equally useful ones (so more of them fit),
     then in the song's order."""
     near0, near1 = max(0, fill[0] - OWN_CONTEXT_BARS), min(last_bar, fill[1] + OWN_CONTEXT_BARS)
     mine = bar_tokens[target_id]
-    target = Part.of(mine.track, mine.notes_in(near0, fill[0])
-                     + mine.notes_in(max(blank[1], fill[1]), near1), tok.tpb)
+    target = Part.of(
+        mine.track,
+        mine.notes_in(near0, fill[0]) + mine.notes_in(max(blank[1], fill[1]), near1),
+        tok.tpb,
+    )
     scored = []
     for k, (i, lazy) in enumerate(bar_tokens.items()):
         if i != target_id:
@@ -264,8 +312,9 @@ class _Crop:
     `left` starts as the room the block leaves for the tracks' sections once
     the fill's budget and the fixed tokens are taken; each step spends it."""
 
-    def __init__(self, bar_tokens: dict[str, LazyBars], fill: tuple[int, int], last_bar: int,
-                 room: int):
+    def __init__(
+        self, bar_tokens: dict[str, LazyBars], fill: tuple[int, int], last_bar: int, room: int
+    ):
         self.bar_tokens, self.fill, self.last_bar, self.left = bar_tokens, fill, last_bar, room
 
     def fill_cost(self, i: str) -> int:
@@ -304,6 +353,7 @@ class _Crop:
             if own[0] <= b < own[1]:
                 return sum(len(self.bar_tokens[i][b]) - 1 for i in others)
             return sum(len(self.bar_tokens[i][b]) for i in ids)
+
         return self._grow(cost, self.last_bar)
 
     def _grow(self, cost, limit: int) -> tuple[int, int]:
@@ -318,8 +368,11 @@ class _Crop:
             after = w1 if w1 < min(self.last_bar, f1 + limit) else None
             if before is None and after is None:
                 break
-            pick = before if after is None or (before is not None
-                                               and f0 - before <= after - f1 + 1) else after
+            pick = (
+                before
+                if after is None or (before is not None and f0 - before <= after - f1 + 1)
+                else after
+            )
             extra = cost(pick)
             if extra > self.left:
                 break
@@ -346,6 +399,7 @@ def own_context_shown(tok: Tokenizer, prompt: Prompt, target_id: str) -> int:
         elif inside and (t == tok.FILL_BAR or tok.kind(t) in ("BAR", "UNSEEN")):
             slot += 1
             b = prompt.window[0] + slot
-            shown += tok.kind(t) == "BAR" and (f0 - OWN_CONTEXT_BARS <= b < f0
-                                               or f1 <= b < f1 + OWN_CONTEXT_BARS)
+            shown += tok.kind(t) == "BAR" and (
+                f0 - OWN_CONTEXT_BARS <= b < f0 or f1 <= b < f1 + OWN_CONTEXT_BARS
+            )
     return shown

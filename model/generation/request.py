@@ -6,17 +6,21 @@ checked from cheap facts (list lengths, beat positions) before anything is
 built, and values quoted in messages are cut short (midifill.model.errors.quote).
 From Python, numpy scalars count as the numbers they are; arrays are refused.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..errors import LimitError, RequestError, quote
 from ..limits import MAX_BARS, MAX_NOTES, MAX_PAYLOAD_BYTES
-from .controls import BY_NAME as _CONTROL, NAMES as _CONTROL_NAMES, defaults
-from .sampling import Controls
-from .values import number as _number, plain as _plain
 from ..scales import scale_pitch_classes
 from ..song import Note, Song, TempoChange, TimeSignature, Track
+from .controls import BY_NAME as _CONTROL
+from .controls import NAMES as _CONTROL_NAMES
+from .controls import defaults
+from .sampling import Controls
+from .values import number as _number
+from .values import plain as _plain
 
 MODES = ("fill", "continue", "generate")
 
@@ -49,6 +53,7 @@ class Target:
 class FillRequest:
     """A checked request. track_id, start and end are its first target's; a
     request of `targets` (multi) holds them all in `targets`, in its order."""
+
     mode: str
     song: Song
     track_id: str
@@ -68,11 +73,13 @@ def _beat(value, field: str, max_beat: float, lo: float = 0) -> float:
     """A position in beats; past the longest possible timeline is a limit."""
     value = _plain(value, field)
     # compared before float(), which overflows on an int such as 10**400
-    if (not isinstance(value, (int, float)) or isinstance(value, bool)
-            or not value > max_beat):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > max_beat:
         return _number(value, field, lo)
-    raise LimitError(field, f"{quote(value)} reaches past the {LIMITS['bars']}-bar "
-                     f"timeline limit (at most {max_beat:g} beats here)")
+    raise LimitError(
+        field,
+        f"{quote(value)} reaches past the {LIMITS['bars']}-bar "
+        f"timeline limit (at most {max_beat:g} beats here)",
+    )
 
 
 def _time_signature(value, field: str, tokenizer, first: int = 0) -> tuple[int, int]:
@@ -84,16 +91,23 @@ def _time_signature(value, field: str, tokenizer, first: int = 0) -> tuple[int, 
     num = _number(value[0], f"{field}[{first}]", 1, 64, integer=True)
     den = _number(value[1], f"{field}[{first + 1}]", 1, 64, integer=True)
     if not tokenizer.supports_time_signature(num, den):
-        raise RequestError(field, f"time signature {num}/{den} is not supported (denominator 2, "
-                           f"4, 8 or 16 and a bar of at most {tokenizer.config.max_bar_beats} "
-                           "beats)")
+        raise RequestError(
+            field,
+            f"time signature {num}/{den} is not supported (denominator 2, "
+            f"4, 8 or 16 and a bar of at most {tokenizer.config.max_bar_beats} "
+            "beats)",
+        )
     return num, den
 
 
 def _track_id(value, field: str) -> str:
     value = _plain(value, field)
-    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "" \
-            or (isinstance(value, int) and abs(value) >= 2**63):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (str, int))
+        or value == ""
+        or (isinstance(value, int) and abs(value) >= 2**63)
+    ):
         raise RequestError(field, f"expected a non-empty string, got {quote(value)}")
     return str(value)
 
@@ -102,8 +116,11 @@ def _count_notes(tracks_raw) -> None:
     """The track and note limits, from list lengths alone, before any note is read."""
     if len(tracks_raw) > LIMITS["tracks"]:
         raise LimitError("tracks", f"{len(tracks_raw)} tracks; the limit is {LIMITS['tracks']}")
-    total = sum(len(t["notes"]) for t in tracks_raw
-                if isinstance(t, dict) and isinstance(t.get("notes"), list))
+    total = sum(
+        len(t["notes"])
+        for t in tracks_raw
+        if isinstance(t, dict) and isinstance(t.get("notes"), list)
+    )
     if total > LIMITS["notes"]:
         raise LimitError("tracks", f"{total} notes in all; the limit is {LIMITS['notes']}")
 
@@ -128,16 +145,27 @@ def parse_request(req, tokenizer) -> FillRequest:
     if raw_targets is None:
         targets = [Target(*_target(req.get("target"), tracks, tokenizer, max_beat))]
     else:
-        targets = [Target(*_target(t, tracks, tokenizer, max_beat, f"targets[{i}]"))
-                   for i, t in enumerate(raw_targets)]
+        targets = [
+            Target(*_target(t, tracks, tokenizer, max_beat, f"targets[{i}]"))
+            for i, t in enumerate(raw_targets)
+        ]
         _check_overlaps(targets)
     song = Song(tracks, sigs, [TempoChange(0.0, float(tempo))])
     _check_bars(song, targets, "target" if raw_targets is None else "targets")
     controls = _plain(req.get("controls"), "controls")
     controls = parse_controls({} if controls is None else controls)
     first = targets[0]
-    return FillRequest(mode, song, first.track_id, first.start, first.end, controls,
-                       tuple(targets), raw_targets is not None, order)
+    return FillRequest(
+        mode,
+        song,
+        first.track_id,
+        first.start,
+        first.end,
+        controls,
+        tuple(targets),
+        raw_targets is not None,
+        order,
+    )
 
 
 def _targets_list(req: dict) -> list | None:
@@ -160,8 +188,9 @@ def _check_overlaps(targets: list[Target]) -> None:
     for j, b in enumerate(targets):
         for i, a in enumerate(targets[:j]):
             if a.track_id == b.track_id and a.start < b.end and b.start < a.end:
-                raise RequestError(f"targets[{j}]", f"overlaps targets[{i}] on track "
-                                   f"{quote(a.track_id)}")
+                raise RequestError(
+                    f"targets[{j}]", f"overlaps targets[{i}] on track {quote(a.track_id)}"
+                )
 
 
 def _time_signatures(req: dict, tokenizer, max_beat: float) -> list[TimeSignature]:
@@ -174,8 +203,10 @@ def _time_signatures(req: dict, tokenizer, max_beat: float) -> list[TimeSignatur
     if not isinstance(raw, list) or not raw:
         raise RequestError("time_signatures", "expected a list of [beat, num, den]")
     if len(raw) > LIMITS["bars"]:
-        raise LimitError("time_signatures", f"{len(raw)} changes; a timeline of "
-                         f"{LIMITS['bars']} bars holds at most as many")
+        raise LimitError(
+            "time_signatures",
+            f"{len(raw)} changes; a timeline of {LIMITS['bars']} bars holds at most as many",
+        )
     sigs = []
     for i, item in enumerate(raw):
         f = f"time_signatures[{i}]"
@@ -220,13 +251,18 @@ def _track(t, i: int, ids: set[str], max_beat: float) -> Track:
     notes_raw = _plain(t.get("notes", []), f"{f}.notes")
     if not isinstance(notes_raw, list):
         raise RequestError(f"{f}.notes", "expected a list of [pitch, start, duration, velocity]")
-    return Track(tid, program, is_drum,
-                 [_note(n, f"{f}.notes[{j}]", max_beat) for j, n in enumerate(notes_raw)],
-                 name or "")
+    return Track(
+        tid,
+        program,
+        is_drum,
+        [_note(n, f"{f}.notes[{j}]", max_beat) for j, n in enumerate(notes_raw)],
+        name or "",
+    )
 
 
-def _target(target, tracks: list[Track], tokenizer, max_beat: float,
-            f: str = "target") -> tuple[str, float, float]:
+def _target(
+    target, tracks: list[Track], tokenizer, max_beat: float, f: str = "target"
+) -> tuple[str, float, float]:
     """(track id, start, end) of `target` (named `f` in messages): a known
     track and a range that holds at least one step of the tokenizer's grid."""
     if not isinstance(target, dict):
@@ -257,19 +293,24 @@ def _check_bars(song: Song, targets: list[Target], f: str) -> None:
     if n_bars > LIMITS["bars"]:
         where = next(i for i, t in enumerate(targets) if t.end == end)
         field = "target.end" if f == "target" else f"targets[{where}].end"
-        raise LimitError(field if end >= last_note_end else "tracks",
-                         f"the timeline spans more than {LIMITS['bars']} bars")
+        raise LimitError(
+            field if end >= last_note_end else "tracks",
+            f"the timeline spans more than {LIMITS['bars']} bars",
+        )
     bars = song.bars(until=end)
     total = 0
     for i, t in enumerate(targets):
         target_bars = sum(1 for b in bars if b.end > t.start and b.start < t.end)
         if target_bars > LIMITS["target_bars"]:
-            raise LimitError(f if f == "target" else f"targets[{i}]",
-                             f"{target_bars} bars; the limit is {LIMITS['target_bars']}")
+            raise LimitError(
+                f if f == "target" else f"targets[{i}]",
+                f"{target_bars} bars; the limit is {LIMITS['target_bars']}",
+            )
         total += target_bars
     if total > LIMITS["all_target_bars"]:
-        raise LimitError(f, f"{total} bars in all targets; the limit is "
-                         f"{LIMITS['all_target_bars']}")
+        raise LimitError(
+            f, f"{total} bars in all targets; the limit is {LIMITS['all_target_bars']}"
+        )
 
 
 def _count_bars(song: Song, until: float) -> int:
@@ -288,10 +329,16 @@ def _note(item, field: str, max_beat: float) -> Note:
     # _note_slowly bounds it (a sum would round differently at the last bit)
     if type(item) in (list, tuple) and len(item) == 4:
         pitch, start, duration, velocity = item
-        if (type(pitch) is int and type(velocity) is int and type(start) in (int, float)
-                and type(duration) in (int, float) and 0 <= pitch <= 127
-                and 0 <= velocity <= 127 and 0 <= start <= max_beat
-                and 0 <= duration <= max_beat - start):
+        if (
+            type(pitch) is int
+            and type(velocity) is int
+            and type(start) in (int, float)
+            and type(duration) in (int, float)
+            and 0 <= pitch <= 127
+            and 0 <= velocity <= 127
+            and 0 <= start <= max_beat
+            and 0 <= duration <= max_beat - start
+        ):
             return Note(pitch, float(start), float(duration), max(1, velocity))
     return _note_slowly(item, field, max_beat)
 
@@ -316,8 +363,9 @@ def parse_controls(c) -> Controls:
     unknown = [k for k in c if k not in CONTROL_FIELDS]
     if unknown:
         name = unknown[0] if isinstance(unknown[0], str) else quote(unknown[0])
-        raise RequestError(f"controls.{name}",
-                           f"unknown control; known: {', '.join(sorted(CONTROL_FIELDS))}")
+        raise RequestError(
+            f"controls.{name}", f"unknown control; known: {', '.join(sorted(CONTROL_FIELDS))}"
+        )
     values = defaults()
     for name, control in _CONTROL.items():  # in the table's order: the first wrong is named
         value = _plain(c.get(name), f"controls.{name}")
@@ -328,6 +376,5 @@ def parse_controls(c) -> Controls:
         classes = scale_pitch_classes(out.key)
         lo, hi = out.pitch_range or (0, 127)  # AUTO is falsy: the whole range
         if not any(p % 12 in classes for p in range(lo, hi + 1)):
-            raise RequestError("controls.key", f"no pitch of {quote(out.key)} lies in "
-                               "pitch_range")
+            raise RequestError("controls.key", f"no pitch of {quote(out.key)} lies in pitch_range")
     return out

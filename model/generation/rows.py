@@ -27,17 +27,31 @@ that read the row's state (no silence, polyphony, density, harmony) run
 per row as before. Most tokens of a fill (pitch, velocity, duration) have
 only fixed filters: their rows cost a dictionary look-up.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from .sampling import (FILTERS, NEG_INF, Controls, Noise, Step, apply_filters, grammar_filter,
-                       harmony_bonus, harmony_filter, sample)
+from .sampling import (
+    FILTERS,
+    NEG_INF,
+    Controls,
+    Noise,
+    Step,
+    apply_filters,
+    grammar_filter,
+    harmony_bonus,
+    harmony_filter,
+    sample,
+)
 
 
 def _batchable(filters) -> bool:
-    return bool(filters) and filters[0] is grammar_filter and all(
-        f is harmony_filter or hasattr(f, "spec") for f in filters[1:])
+    return (
+        bool(filters)
+        and filters[0] is grammar_filter
+        and all(f is harmony_filter or hasattr(f, "spec") for f in filters[1:])
+    )
 
 
 def _by_phase(filters) -> dict:
@@ -81,8 +95,9 @@ def _fixed_mask(ranges, step: Step, fixed, V: int):
     return mask, None
 
 
-def filter_rows(logits: np.ndarray, steps: list[Step], filters=FILTERS,
-                memo: dict | None = None) -> np.ndarray:
+def filter_rows(
+    logits: np.ndarray, steps: list[Step], filters=FILTERS, memo: dict | None = None
+) -> np.ndarray:
     """apply_filters on each row of `logits` (rows, V) with its `steps[r]`.
     `memo`: a dict kept for steps of one request's controls and plan (the
     module's doc), or None."""

@@ -9,18 +9,19 @@ and the request controls. Filters and the draw run in NumPy, not torch: on a
 vocabulary of about a thousand tokens a torch op's fixed cost is most of a
 step (docs/speed.md), and they run for every row of every token.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from collections.abc import Callable
 
 import numpy as np
 
+from ..scales import scale_pitch_classes
 from .draw import NEG_INF, Noise, sample  # noqa: F401  (the draw, model/generation/draw.py)
 from .grammar import FillState
-from ..scales import scale_pitch_classes
 
 
 class _Auto:
@@ -29,6 +30,7 @@ class _Auto:
     None, off) before any filter reads it. Its own state, not a number. It is
     falsy, so code that reads a control before it is resolved treats it as
     off, never as a value."""
+
     _one = None
 
     def __new__(cls):
@@ -61,6 +63,7 @@ class Controls:
     max_polyphony, kit, groove, durations, feel, harmony) default to AUTO:
     the engine sets them from the part's own nearby bars
     (model/generation/follow.py); None switches one off."""
+
     temperature: float = 1.0
     top_p: float = 0.95
     top_k: int = 0
@@ -102,9 +105,11 @@ def acts_in(*phases: str):
     change nothing, so apply_filters skips it: half of a fill's tokens are
     velocities and durations, and the chain runs for every row of every
     token. The filter alone still works in every phase."""
+
     def mark(f):
         f.phases = frozenset(phases)
         return f
+
     return mark
 
 
@@ -130,6 +135,7 @@ def forbids(*phases: str, fixed: tuple[str, ...] = ()):
     the tokenizer and the phase, never the rest of the row's state, so that
     its items there hold for every row and step of a request
     (model/generation/rows.py works those out once per request)."""
+
     def make(spec):
         def f(logits, step: Step):
             items = spec(step)
@@ -142,10 +148,12 @@ def forbids(*phases: str, fixed: tuple[str, ...] = ()):
                 else:
                     out[a:b][m] = NEG_INF
             return out
+
         f.__name__, f.__qualname__, f.__doc__ = spec.__name__, spec.__qualname__, spec.__doc__
         f.spec = spec
         f.fixed = frozenset(fixed)
         return acts_in(*phases)(f)
+
     return make
 
 
@@ -267,8 +275,9 @@ def no_silence_filter(step: Step) -> Forbid:
         return [(d, d + 1, None)]
     if st.phase == "in_bar":
         # the last bar that can hold a note of the target range
-        closing_fill = st.bar_i == len(st.plan.bars) - 1 or \
-            st.bar_starts[st.bar_i + 1] >= st.plan.hi_tick
+        closing_fill = (
+            st.bar_i == len(st.plan.bars) - 1 or st.bar_starts[st.bar_i + 1] >= st.plan.hi_tick
+        )
         busy = st.density is not None and st.density >= 2
         if (closing_fill and not st.notes) or (busy and st.notes_in_bar == 0):
             t = st.next_bar_token()
@@ -357,9 +366,20 @@ def _harmony_bonus(classes: int, strength: float) -> np.ndarray:
     return on * np.float32(strength * HARMONY_NATS)
 
 
-FILTERS: list[Filter] = [grammar_filter, family_filter, pitch_range_filter, scale_filter,
-                         kit_filter, feel_filter, durations_filter, velocity_filter,
-                         no_silence_filter, polyphony_filter, density_filter, harmony_filter]
+FILTERS: list[Filter] = [
+    grammar_filter,
+    family_filter,
+    pitch_range_filter,
+    scale_filter,
+    kit_filter,
+    feel_filter,
+    durations_filter,
+    velocity_filter,
+    no_silence_filter,
+    polyphony_filter,
+    density_filter,
+    harmony_filter,
+]
 
 
 def apply_filters(logits: np.ndarray, step: Step, filters: list[Filter] = FILTERS):

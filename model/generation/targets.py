@@ -14,10 +14,11 @@ one that sounds 1.5 or more notes per onset plays chords. A track with no
 notes falls back on its program: pianos, chromatic percussion, organs,
 guitars, ensembles and pads play chords, everything else a line.
 """
+
 from __future__ import annotations
 
-from .prompt import Part
 from ..song import Track
+from .prompt import Part
 
 DRUMS, BASS, HARMONY, MELODY = range(4)
 ROLE_NAMES = ("drums", "bass", "harmony", "melody")

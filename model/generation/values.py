@@ -2,6 +2,7 @@
 it holds, and a number checked against its bounds. Shared by the request
 (request.py) and its controls (controls.py); each problem raises
 RequestError naming the field, with the value quoted short."""
+
 from __future__ import annotations
 
 import math
@@ -17,13 +18,20 @@ def plain(value, field: str):
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
-        raise RequestError(field, f"expected a single value, got an array of shape "
-                           f"{tuple(value.shape)}")
+        raise RequestError(
+            field, f"expected a single value, got an array of shape {tuple(value.shape)}"
+        )
     return value
 
 
-def number(value, field: str, lo: float | None = None, hi: float | None = None,
-           integer: bool = False, lo_open: bool = False):
+def number(
+    value,
+    field: str,
+    lo: float | None = None,
+    hi: float | None = None,
+    integer: bool = False,
+    lo_open: bool = False,
+):
     value = plain(value, field)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RequestError(field, f"expected a number, got {type(value).__name__} {quote(value)}")

@@ -10,6 +10,7 @@ use). Everything is checked before it is used (`checkpoint_check.py`); any
 problem is one CheckpointError that names it. torch is imported only by the
 functions that need it.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,25 +31,41 @@ def load_weights(path) -> Weights:
         try:
             import torch  # noqa: F401  (only to say clearly when it is missing)
         except ImportError:
-            raise CheckpointError(f"{path}: not a .safetensors file, and PyTorch, which reads "
-                                  "other checkpoints, is not installed") from None
+            raise CheckpointError(
+                f"{path}: not a .safetensors file, and PyTorch, which reads "
+                "other checkpoints, is not installed"
+            ) from None
         model, tok_cfg, ckpt = load_checkpoint(path)
         return Weights.from_model(model, tok_cfg, ckpt.get("meta") or {})
     return read_safetensors(path)
 
 
-def save_checkpoint(path, model, tokenizer_config: dict, meta: dict | None = None,
-                    half: bool = False, extra: dict | None = None) -> None:
+def save_checkpoint(
+    path,
+    model,
+    tokenizer_config: dict,
+    meta: dict | None = None,
+    half: bool = False,
+    extra: dict | None = None,
+) -> None:
     """Write a self-describing checkpoint atomically. `half` stores weights as
     float16 (the bundled model), restored to float32 on load. Rows shared
     in training are stored summed into the token table: the checkpoint is a
     plain model."""
     import torch
-    state = {k: (v.half() if half and v.is_floating_point() else v).clone()
-             for k, v in model.plain_state_dict().items()}
-    ckpt = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
-            "model_config": model.config.to_dict(), "tokenizer_config": tokenizer_config,
-            "state_dict": state, "meta": meta or {}}
+
+    state = {
+        k: (v.half() if half and v.is_floating_point() else v).clone()
+        for k, v in model.plain_state_dict().items()
+    }
+    ckpt = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "model_config": model.config.to_dict(),
+        "tokenizer_config": tokenizer_config,
+        "state_dict": state,
+        "meta": meta or {},
+    }
     if extra:
         ckpt.update(extra)
     with atomic_path(path) as tmp:
@@ -70,22 +87,34 @@ def load_checkpoint(path) -> tuple:
         raise CheckpointError(f"{path}: the file is empty (0 bytes), not a checkpoint")
     if is_safetensors(path):
         w = read_safetensors(path)
-        return w.module(), w.tokenizer_config, {
-            "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
-            "model_config": w.config.to_dict(), "tokenizer_config": w.tokenizer_config,
-            "meta": w.meta}
+        return (
+            w.module(),
+            w.tokenizer_config,
+            {
+                "format": CHECKPOINT_FORMAT,
+                "version": CHECKPOINT_VERSION,
+                "model_config": w.config.to_dict(),
+                "tokenizer_config": w.tokenizer_config,
+                "meta": w.meta,
+            },
+        )
     import torch
+
     from .transformer import Transformer
+
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise CheckpointError(f"{path}: not a midifill checkpoint ({_load_failure(exc)})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: not a midifill checkpoint (no '{CHECKPOINT_FORMAT}' "
-                              "format marker)")
+        raise CheckpointError(
+            f"{path}: not a midifill checkpoint (no '{CHECKPOINT_FORMAT}' format marker)"
+        )
     if ckpt.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointError(f"{path}: checkpoint version {quote(ckpt.get('version'))} is not "
-                              f"supported (expected {CHECKPOINT_VERSION})")
+        raise CheckpointError(
+            f"{path}: checkpoint version {quote(ckpt.get('version'))} is not "
+            f"supported (expected {CHECKPOINT_VERSION})"
+        )
     for key in ("model_config", "tokenizer_config", "state_dict"):
         if key not in ckpt:
             raise CheckpointError(f"{path}: the checkpoint has no {key}")

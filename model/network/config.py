@@ -1,10 +1,10 @@
 """The network's shape and the checkpoint format's constants: plain data,
 imported by every decoder, the checks and training alike (no torch, no
 NumPy arrays)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-
 
 CHECKPOINT_FORMAT = "midifill-checkpoint"
 CHECKPOINT_VERSION = 1

@@ -32,10 +32,11 @@ the same bars, and a bar of another track outside its window is one
 UNSEEN_BAR token: "something plays here, not shown", which an empty bar
 (a bare BAR token) would misstate.
 """
+
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, asdict
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 from ..song import Bar, Note, Song, Track
@@ -59,8 +60,7 @@ class TokenizerConfig:
     velocity_bins: int = 32
     max_duration_beats: int = 16
     # notes per bar: a fill whose density is below edge[i] gets level i
-    density_edges: list[float] = field(
-        default_factory=lambda: [1e-9, 1.5, 3, 5, 7, 10, 14, 20, 28])
+    density_edges: list[float] = field(default_factory=lambda: [1e-9, 1.5, 3, 5, 7, 10, 14, 20, 28])
     time_signatures: list[list[int]] = field(default_factory=_default_time_signatures)
     # drum notes carry a DUR token (the format of checkpoints written before
     # this field existed, which load with it set)
@@ -136,15 +136,27 @@ class Tokenizer:
             setattr(self, n, i)
         self.UNSEEN_BAR = self.offset.get("UNSEEN")  # None in the older format
         self._ts_index = {tuple(ts): i for i, ts in enumerate(c.time_signatures)}
-        self.sizes = {"PROGRAM": 128, "BAR": len(c.time_signatures), "POS": self.max_pos,
-                      "PITCH": 128, "DRUM": 128, "VEL": c.velocity_bins, "DUR": self.max_dur,
-                      "DENSITY": self.n_density, "CHORD": 12, "UNSEEN": 1}
+        self.sizes = {
+            "PROGRAM": 128,
+            "BAR": len(c.time_signatures),
+            "POS": self.max_pos,
+            "PITCH": 128,
+            "DRUM": 128,
+            "VEL": c.velocity_bins,
+            "DUR": self.max_dur,
+            "DENSITY": self.n_density,
+            "CHORD": 12,
+            "UNSEEN": 1,
+        }
         # every token's kind and value, looked up rather than searched for:
         # the decoder asks for each sampled token of each row
         self._kinds = list(SPECIALS) + [k for k in self.offset for _ in range(self.sizes[k])]
         self._values: list[int | None] = [None] * len(SPECIALS)
-        self._values += [None if k == "UNSEEN" else v + (k == "DUR")
-                         for k in self.offset for v in range(self.sizes[k])]
+        self._values += [
+            None if k == "UNSEEN" else v + (k == "DUR")
+            for k in self.offset
+            for v in range(self.sizes[k])
+        ]
         self.density_bounds = [0.0] + list(c.density_edges) + [float("inf")]
 
     # --- token kinds ------------------------------------------------------
@@ -175,8 +187,10 @@ class Tokenizer:
         try:
             return self.offset["BAR"] + self._ts_index[(bar.numerator, bar.denominator)]
         except KeyError:
-            raise ValueError(f"time signature {bar.numerator}/{bar.denominator} is not supported"
-                             f" (bars up to {self.config.max_bar_beats} beats)") from None
+            raise ValueError(
+                f"time signature {bar.numerator}/{bar.denominator} is not supported"
+                f" (bars up to {self.config.max_bar_beats} beats)"
+            ) from None
 
     def bar_ticks(self, bar: Bar) -> int:
         return int(round(bar.beats * self.tpb))
@@ -250,8 +264,9 @@ class Tokenizer:
             out.append(toks)
         return out
 
-    def decode_bars(self, tokens: list[int], bars: list[Bar],
-                    end_tick: int | None = None) -> list[Note]:
+    def decode_bars(
+        self, tokens: list[int], bars: list[Bar], end_tick: int | None = None
+    ) -> list[Note]:
         """Notes from a run of BAR-led groups, placed on `bars` in order.
 
         Tokens other than BAR/POS/PITCH/DRUM/VEL/DUR are ignored; a note
@@ -267,8 +282,14 @@ class Tokenizer:
             if bar_i < 0:
                 raise ValueError("a note before the first BAR token")
             start = Fraction(self.to_tick(bars[bar_i].start) + pos, self.tpb)
-            notes.append(Note(pending[0], float(start), duration_ticks / self.tpb,
-                              self.bin_velocity(pending[1])))
+            notes.append(
+                Note(
+                    pending[0],
+                    float(start),
+                    duration_ticks / self.tpb,
+                    self.bin_velocity(pending[1]),
+                )
+            )
 
         for tok in tokens:
             k = self.kind(tok)
@@ -285,8 +306,11 @@ class Tokenizer:
                 pending.append(self.value(tok))
                 if hit:  # a drum hit is complete without a duration
                     at = self.to_tick(bars[bar_i].start) + pos if bar_i >= 0 else 0
-                    close(self.drum_ticks if end_tick is None
-                          else max(1, min(self.drum_ticks, end_tick - at)))
+                    close(
+                        self.drum_ticks
+                        if end_tick is None
+                        else max(1, min(self.drum_ticks, end_tick - at))
+                    )
                     pending = []
             elif k == "DUR" and len(pending) == 2:
                 close(self.value(tok))
@@ -318,8 +342,14 @@ class Tokenizer:
                 j = tokens.index(self.TRACK_END, i)
                 is_drum = kind_tok == self.DRUMS
                 program = 0 if is_drum else self.value(kind_tok)
-                tracks.append(Track(str(len(tracks)), program, is_drum,
-                                    self.decode_bars(tokens[i + 2:j], bars)))
+                tracks.append(
+                    Track(
+                        str(len(tracks)),
+                        program,
+                        is_drum,
+                        self.decode_bars(tokens[i + 2 : j], bars),
+                    )
+                )
                 i = j + 1
             else:
                 i += 1

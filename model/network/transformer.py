@@ -6,6 +6,7 @@ against (model/generation/decoders.py; inference runs without torch).
 `forward(idx, targets)` trains; `prefill` and `decode` run incremental
 inference against a preallocated key/value cache (`KVCache`).
 """
+
 from __future__ import annotations
 
 import math
@@ -20,8 +21,14 @@ from .config import LN_EPS, ModelConfig
 class KVCache:
     """Keys and values of every layer for a batch, preallocated to `length`."""
 
-    def __init__(self, config: ModelConfig, batch: int, length: int | None = None,
-                 dtype=torch.float32, device="cpu"):
+    def __init__(
+        self,
+        config: ModelConfig,
+        batch: int,
+        length: int | None = None,
+        dtype=torch.float32,
+        device="cpu",
+    ):
         length = length or config.block_size
         hd = config.n_embd // config.n_head
         shape = (batch, config.n_head, length, hd)
@@ -58,12 +65,13 @@ class SelfAttention(nn.Module):
         v = v.view(B, T, self.n_head, -1).transpose(1, 2)
         if cache is None:
             y = F.scaled_dot_product_attention(
-                q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+                q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
+            )
         else:
             p = cache.pos
-            cache.k[layer][:, :, p:p + T] = k
-            cache.v[layer][:, :, p:p + T] = v
-            keys, values = cache.k[layer][:, :, :p + T], cache.v[layer][:, :, :p + T]
+            cache.k[layer][:, :, p : p + T] = k
+            cache.v[layer][:, :, p : p + T] = v
+            keys, values = cache.k[layer][:, :, : p + T], cache.v[layer][:, :, : p + T]
             if T == 1:
                 y = F.scaled_dot_product_attention(q, keys, values)
             elif p == 0:
@@ -139,14 +147,16 @@ class Transformer(nn.Module):
         rows shared in training summed into the token table, and the tied
         output layer left out."""
         state = dict(self.state_dict(), **{"wte.weight": self.token_table().detach()})
-        return {k: v for k, v in state.items()
-                if k != "lm_head.weight" and not k.startswith("shared.")}
+        return {
+            k: v for k, v in state.items() if k != "lm_head.weight" and not k.startswith("shared.")
+        }
 
     def _trunk(self, idx, start: int, cache: KVCache | None):
         T = idx.shape[1]
         if start + T > self.config.block_size:
-            raise ValueError(f"sequence of {start + T} tokens exceeds block_size "
-                             f"{self.config.block_size}")
+            raise ValueError(
+                f"sequence of {start + T} tokens exceeds block_size {self.config.block_size}"
+            )
         pos = torch.arange(start, start + T, device=idx.device)
         x = self.drop(F.embedding(idx, self.token_table()) + self.wpe(pos))
         for i, block in enumerate(self.blocks):
@@ -161,8 +171,9 @@ class Transformer(nn.Module):
         logits = F.linear(x, self.token_table())
         loss = None
         if targets is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1),
-                                   ignore_index=-1)
+            loss = F.cross_entropy(
+                logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1
+            )
         return logits, loss
 
     @torch.no_grad()
@@ -188,7 +199,7 @@ def grow_vocabulary(model: Transformer, vocab_size: int) -> None:
     wte = nn.Embedding(vocab_size, old.shape[1]).to(old.device, old.dtype)
     nn.init.normal_(wte.weight, mean=0.0, std=0.02)
     with torch.no_grad():
-        wte.weight[:old.shape[0]] = old
+        wte.weight[: old.shape[0]] = old
     model.wte = wte
     model.lm_head = nn.Linear(old.shape[1], vocab_size, bias=False)
     model.lm_head.weight = wte.weight

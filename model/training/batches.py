@@ -7,6 +7,7 @@ transposed, for every draw: model/training/dataset.py) or read from a file that
 drawn once, from its own seed, so every evaluation of a run reads the same
 batches and the valid losses of one run compare.
 """
+
 from __future__ import annotations
 
 import random
@@ -26,8 +27,8 @@ def batch(examples, pad: int):
     y = torch.full((len(examples), n - 1), -1, dtype=torch.long)
     for i, e in enumerate(examples):
         t = torch.tensor(e.tokens, dtype=torch.long)
-        x[i, :len(t) - 1] = t[:-1]
-        y[i, :len(t) - 1] = t[1:]
+        x[i, : len(t) - 1] = t[:-1]
+        y[i, : len(t) - 1] = t[1:]
     return x, y
 
 
@@ -44,8 +45,9 @@ def draw(songs, tok, block_size, rng, k, transpose=True, humanise=0.0, drum_patt
     """k examples from random songs; a song too short for one is drawn again."""
     out = []
     while len(out) < k:
-        ex = make_example(rng.choice(songs), tok, block_size, rng, transpose, humanise,
-                          drum_patterns)
+        ex = make_example(
+            rng.choice(songs), tok, block_size, rng, transpose, humanise, drum_patterns
+        )
         if ex is not None:
             out.append(ex)
     return out
@@ -55,24 +57,32 @@ class LengthBuckets:
     """Draws examples eight batches at a time and hands them out sorted by
     length, so a batch pads little."""
 
-    def __init__(self, songs, tok, block_size, rng, batch_size, pool=8, humanise=0.0,
-                 drum_patterns=0.0):
+    def __init__(
+        self, songs, tok, block_size, rng, batch_size, pool=8, humanise=0.0, drum_patterns=0.0
+    ):
         self.args = (songs, tok, block_size, rng)
         self.humanise, self.drum_patterns = humanise, drum_patterns
         self.batch_size, self.pool, self.ready = batch_size, pool, []
 
     def next(self):
         if not self.ready:
-            exs = sorted(draw(*self.args, self.batch_size * self.pool, humanise=self.humanise,
-                              drum_patterns=self.drum_patterns),
-                         key=lambda e: len(e.tokens))
-            self.ready = [exs[i:i + self.batch_size] for i in range(0, len(exs), self.batch_size)]
+            exs = sorted(
+                draw(
+                    *self.args,
+                    self.batch_size * self.pool,
+                    humanise=self.humanise,
+                    drum_patterns=self.drum_patterns,
+                ),
+                key=lambda e: len(e.tokens),
+            )
+            self.ready = [exs[i : i + self.batch_size] for i in range(0, len(exs), self.batch_size)]
             self.args[3].shuffle(self.ready)
         return self.ready.pop()
 
 
-def from_songs(data, tok, block_size, rng, batch_size, eval_batches, seed, humanise=0.0,
-               drum_patterns=0.0):
+def from_songs(
+    data, tok, block_size, rng, batch_size, eval_batches, seed, humanise=0.0, drum_patterns=0.0
+):
     """(training batches, validation set, a line saying what was read): drawn
     from the songs of a corpus; without a valid split, from a twentieth of
     the training songs. `humanise` and `drum_patterns` apply to the training
@@ -83,13 +93,24 @@ def from_songs(data, tok, block_size, rng, batch_size, eval_batches, seed, human
         raise SystemExit(f"no usable MIDI files in {data} (skipped {len(skipped)})")
     valid_songs = valid_songs or train_songs[: max(1, len(train_songs) // 20)]
     vrng = random.Random(seed + VALID_SEED_OFFSET)
-    valid_set = [draw(valid_songs, tok, block_size, vrng, batch_size, transpose=False)
-                 for _ in range(eval_batches)]
-    return (LengthBuckets(train_songs, tok, block_size, rng, batch_size, humanise=humanise,
-                          drum_patterns=drum_patterns),
-            valid_set,
-            f"{len(train_songs)} training songs, {len(valid_songs)} validation songs, "
-            f"{len(skipped)} files skipped")
+    valid_set = [
+        draw(valid_songs, tok, block_size, vrng, batch_size, transpose=False)
+        for _ in range(eval_batches)
+    ]
+    return (
+        LengthBuckets(
+            train_songs,
+            tok,
+            block_size,
+            rng,
+            batch_size,
+            humanise=humanise,
+            drum_patterns=drum_patterns,
+        ),
+        valid_set,
+        f"{len(train_songs)} training songs, {len(valid_songs)} validation songs, "
+        f"{len(skipped)} files skipped",
+    )
 
 
 class _ArrayBatches:
@@ -107,11 +128,15 @@ def from_arrays(arrays, tok, block_size, rng, batch_size, eval_batches, seed):
     if arrays.tokenizer_config != tok.config.to_dict():
         raise SystemExit("--examples: cut for another tokenizer configuration than the model's")
     if arrays.block_size > block_size:
-        raise SystemExit(f"--examples: cut for a block of {arrays.block_size} tokens; the model's "
-                         f"is {block_size}")
+        raise SystemExit(
+            f"--examples: cut for a block of {arrays.block_size} tokens; the model's "
+            f"is {block_size}"
+        )
     if not arrays.count("valid"):
         raise SystemExit("--examples: the file holds no validation examples")
     vrng = random.Random(seed + VALID_SEED_OFFSET)
-    valid_set = [[Example(t, "") for t in arrays.batch("valid", vrng, batch_size)]
-                 for _ in range(eval_batches)]
+    valid_set = [
+        [Example(t, "") for t in arrays.batch("valid", vrng, batch_size)]
+        for _ in range(eval_batches)
+    ]
     return _ArrayBatches(arrays, rng, batch_size), valid_set

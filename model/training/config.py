@@ -3,6 +3,7 @@ training default, and the `midifill train` flags, which read their defaults
 from it (one flag a field, the same name). No torch here: `midifill
 pretokenise` and `midifill train --help` read it without loading torch.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 @dataclass
 class TrainConfig:
     """Everything one training run is told; the CLI flags map onto it one to one."""
+
     data: str | None = None
     out: str | os.PathLike | None = None
     init: str | os.PathLike | None = None
@@ -52,16 +54,23 @@ C = TrainConfig  # the defaults, as class attributes
 
 def add_arguments(p):
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--data", help="corpus folder (with manifest.jsonl) or any folder of .mid "
-                     "files")
-    src.add_argument("--examples", help="a file of examples from `midifill pretokenise` "
-                     "(no corpus needed: for a GPU machine)")
+    src.add_argument(
+        "--data", help="corpus folder (with manifest.jsonl) or any folder of .mid files"
+    )
+    src.add_argument(
+        "--examples",
+        help="a file of examples from `midifill pretokenise` (no corpus needed: for a GPU machine)",
+    )
     p.add_argument("--out", required=True, help="checkpoint to write")
     p.add_argument("--init", help="fine-tune from this checkpoint (e.g. the bundled model)")
     p.add_argument("--resume", action="store_true", help="continue the run saved at --out")
     p.add_argument("--steps", type=int, default=C.steps)
-    p.add_argument("--max-minutes", type=float, default=C.max_minutes,
-                   help="stop (and save) after this much wall time")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=C.max_minutes,
+        help="stop (and save) after this much wall time",
+    )
     p.add_argument("--batch-size", type=int, default=C.batch_size)
     p.add_argument("--lr", type=float, default=C.lr)
     p.add_argument("--min-lr", type=float, default=C.min_lr)
@@ -77,22 +86,41 @@ def add_arguments(p):
     p.add_argument("--eval-batches", type=int, default=C.eval_batches)
     p.add_argument("--save-every", type=int, default=C.save_every)
     p.add_argument("--seed", type=int, default=C.seed)
-    p.add_argument("--context-weight", type=float, default=C.context_weight,
-                   help="weight of the prompt's tokens in the loss, against 1 for the fill's "
-                   "(below 1: the model's capacity goes to writing fills)")
-    p.add_argument("--humanise", type=float, default=C.humanise,
-                   help="share of training draws from quantised songs that get humanised "
-                   "onsets, swing and a velocity curve (model/training/humanise.py; default "
-                   f"{C.humanise}; 0: off)")
-    p.add_argument("--drum-patterns", type=float, default=C.drum_patterns,
-                   help="share of training draws whose drum part is a made-up groove, the "
-                   "part to fill (model/training/drum_patterns.py; default "
-                   f"{C.drum_patterns}; 0: off)")
-    p.add_argument("--shared-rows", action="store_true",
-                   help="train PITCH and CHORD rows with shared pitch-class and octave rows "
-                   "(model/training/shared_rows.py); checkpoints hold the sums")
+    p.add_argument(
+        "--context-weight",
+        type=float,
+        default=C.context_weight,
+        help="weight of the prompt's tokens in the loss, against 1 for the fill's "
+        "(below 1: the model's capacity goes to writing fills)",
+    )
+    p.add_argument(
+        "--humanise",
+        type=float,
+        default=C.humanise,
+        help="share of training draws from quantised songs that get humanised "
+        "onsets, swing and a velocity curve (model/training/humanise.py; default "
+        f"{C.humanise}; 0: off)",
+    )
+    p.add_argument(
+        "--drum-patterns",
+        type=float,
+        default=C.drum_patterns,
+        help="share of training draws whose drum part is a made-up groove, the "
+        "part to fill (model/training/drum_patterns.py; default "
+        f"{C.drum_patterns}; 0: off)",
+    )
+    p.add_argument(
+        "--shared-rows",
+        action="store_true",
+        help="train PITCH and CHORD rows with shared pitch-class and octave rows "
+        "(model/training/shared_rows.py); checkpoints hold the sums",
+    )
     p.add_argument("--name", default=C.name, help="model name stored in the checkpoint")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half size)")
     p.add_argument("--threads", type=int, default=C.threads, help="torch CPU threads")
-    p.add_argument("--device", default=C.device, choices=["auto", "cpu", "cuda"],
-                   help="auto: cuda where there is one (bfloat16 where it has the units)")
+    p.add_argument(
+        "--device",
+        default=C.device,
+        choices=["auto", "cpu", "cuda"],
+        help="auto: cuda where there is one (bfloat16 where it has the units)",
+    )

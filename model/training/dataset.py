@@ -2,6 +2,7 @@
 songs, built by the same prompt code the Engine uses, so training and
 inference see identical sequences.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,13 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MidiFileError
-from ..midi_io import read_midi
 from ..generation.prompt import build_prompt, fill_budget, fill_chords
-from .drum_patterns import with_drum_pattern
-from .humanise import humanise as humanise_song, is_quantised
+from ..midi_io import read_midi
+from ..network.tokenizer import Tokenizer
 from ..song import Note, Song, Track
 from ..splits import split_of
-from ..network.tokenizer import Tokenizer
+from .drum_patterns import with_drum_pattern
+from .humanise import humanise as humanise_song
+from .humanise import is_quantised
 
 log = logging.getLogger(__name__)
 MODE_WEIGHTS = {"fill": 0.7, "continue": 0.15, "generate": 0.15}
@@ -34,8 +36,11 @@ def midi_files(data: str | Path, split: str) -> list[Path]:
     name before any "__" in the file name."""
     data = Path(data)
     if not data.is_dir():  # else "no usable MIDI files (skipped 0)" hides the typo
-        raise SystemExit(f"--data {data}: no such folder" if not data.exists() else
-                         f"--data {data}: not a folder; give the corpus folder")
+        raise SystemExit(
+            f"--data {data}: no such folder"
+            if not data.exists()
+            else f"--data {data}: not a folder; give the corpus folder"
+        )
     manifest = data / "manifest.jsonl"
     if manifest.is_file():
         return sorted(_manifest_files(data, manifest, split))
@@ -79,11 +84,16 @@ def load_songs(files: list[Path], tok: Tokenizer) -> tuple[list[Song], list[str]
         except MidiFileError as exc:
             skipped.append(f"{f}: {exc}")
             continue
-        bad = [s for s in song.time_signatures
-               if not tok.supports_time_signature(s.numerator, s.denominator)]
+        bad = [
+            s
+            for s in song.time_signatures
+            if not tok.supports_time_signature(s.numerator, s.denominator)
+        ]
         song.tracks = [t for t in song.tracks if t.notes]
         if bad:
-            skipped.append(f"{f}: unsupported time signature {bad[0].numerator}/{bad[0].denominator}")
+            skipped.append(
+                f"{f}: unsupported time signature {bad[0].numerator}/{bad[0].denominator}"
+            )
         elif not song.tracks:
             skipped.append(f"{f}: no notes")
         else:
@@ -101,9 +111,15 @@ def _transpose(song: Song, shift: int) -> Song:
             continue
         if any(not 0 <= n.pitch + shift <= 127 for n in t.notes):
             return song
-        tracks.append(Track(t.id, t.program, t.is_drum,
-                            [Note(n.pitch + shift, n.start, n.duration, n.velocity) for n in t.notes],
-                            t.name))
+        tracks.append(
+            Track(
+                t.id,
+                t.program,
+                t.is_drum,
+                [Note(n.pitch + shift, n.start, n.duration, n.velocity) for n in t.notes],
+                t.name,
+            )
+        )
     return Song(tracks, song.time_signatures, song.tempos)
 
 
@@ -113,9 +129,15 @@ class Example:
     mode: str
 
 
-def make_example(song: Song, tok: Tokenizer, block_size: int, rng: random.Random,
-                 transpose: bool = True, humanise: float = 0.0,
-                 drum_patterns: float = 0.0) -> Example | None:
+def make_example(
+    song: Song,
+    tok: Tokenizer,
+    block_size: int,
+    rng: random.Random,
+    transpose: bool = True,
+    humanise: float = 0.0,
+    drum_patterns: float = 0.0,
+) -> Example | None:
     """One random training sequence (prompt + fill section), or None when the
     draw does not fit (the caller draws again). `humanise`: the share of
     draws from a quantised song that get humanised timing, swing and a
@@ -144,13 +166,20 @@ def make_example(song: Song, tok: Tokenizer, block_size: int, rng: random.Random
         blank_end = min(len(bars), f1 + rng.randint(1, 8))
     lo, hi = tok.to_tick(bars[f0].start), tok.to_tick(bars[f1 - 1].end)
     notes = [n for n in target.notes if lo <= tok.to_tick(n.start) < hi]
-    notes = [Note(n.pitch, n.start, min(n.duration, hi / tok.tpb - n.start), n.velocity)
-             for n in notes]
+    notes = [
+        Note(n.pitch, n.start, min(n.duration, hi / tok.tpb - n.start), n.velocity) for n in notes
+    ]
     density = tok.density_level(len(notes) / span)
     fill_track = Track(target.id, target.program, target.is_drum, notes)
     if mode == "fill" and rng.random() < NEW_PART_SHARE:
-        song = Song([Track(t.id, t.program, t.is_drum, [], t.name) if t.id == target.id else t
-                     for t in song.tracks], song.time_signatures, song.tempos)
+        song = Song(
+            [
+                Track(t.id, t.program, t.is_drum, [], t.name) if t.id == target.id else t
+                for t in song.tracks
+            ],
+            song.time_signatures,
+            song.tempos,
+        )
     chords = fill_chords(tok, song, bars[f0:f1], target, mode) or [[] for _ in range(span)]
     fill = [tok.offset["DENSITY"] + density]
     for group, chord in zip(tok.encode_bars(fill_track, bars[f0:f1]), chords):
@@ -162,8 +191,20 @@ def make_example(song: Song, tok: Tokenizer, block_size: int, rng: random.Random
     if budget > block_size // 2:
         return None
     try:
-        prompt = build_prompt(tok, song, bars, target.id, (f0, f1), (f0, blank_end), lo, hi, mode,
-                              block_size, None, budget=budget)
+        prompt = build_prompt(
+            tok,
+            song,
+            bars,
+            target.id,
+            (f0, f1),
+            (f0, blank_end),
+            lo,
+            hi,
+            mode,
+            block_size,
+            None,
+            budget=budget,
+        )
     except ValueError:
         return None
     return Example(prompt.tokens + fill, mode)

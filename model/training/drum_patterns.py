@@ -22,6 +22,7 @@ these fills falls only as the network learns to copy a part's own bars,
 which is what real songs ask of it (their drum parts repeat a bar of the
 context about three times in four).
 """
+
 from __future__ import annotations
 
 import random
@@ -98,16 +99,25 @@ class Groove:
                 if hits and rng.random() < 0.5:
                     hits.pop(rng.randrange(len(hits)))
                 else:
-                    hits.append((rng.randrange(steps),
-                                 rng.choice((self.kick, self.snare, self.keeper)),
-                                 rng.randint(60, 110)))
+                    hits.append(
+                        (
+                            rng.randrange(steps),
+                            rng.choice((self.kick, self.snare, self.keeper)),
+                            rng.randint(60, 110),
+                        )
+                    )
         if n % self.phrase == self.phrase - 1 and rng.random() < self.fill_share:
             start = steps - g * rng.choice((1, 2))
             hits = [h for h in hits if h[0] < start or h[1] == self.kick]
             toms = sorted(rng.sample(TOMS, 3), reverse=True)
             for i, s in enumerate(range(max(0, start), steps, rng.choice((1, 2)))):
-                hits.append((s, toms[i % len(toms)] if rng.random() < 0.6 else self.snare,
-                             rng.randint(85, 125)))
+                hits.append(
+                    (
+                        s,
+                        toms[i % len(toms)] if rng.random() < 0.6 else self.snare,
+                        rng.randint(85, 125),
+                    )
+                )
         if n % self.phrase == 0 and n and rng.random() < 0.5:
             hits.append((0, rng.choice(CRASHES), rng.randint(90, 120)))
         seen, notes = set(), []
@@ -131,6 +141,5 @@ def with_drum_pattern(song: Song, rng: random.Random) -> tuple[Song, str]:
         tracks = list(song.tracks) + [drums]
     else:
         tracks = list(song.tracks)
-    tracks = [Track(t.id, t.program, t.is_drum, notes, t.name) if t is drums else t
-              for t in tracks]
+    tracks = [Track(t.id, t.program, t.is_drum, notes, t.name) if t is drums else t for t in tracks]
     return Song(tracks, song.time_signatures, song.tempos), drums.id

@@ -16,6 +16,7 @@ on the tokenizer's grid is played a little less like a machine:
 Everything is drawn from the caller's random generator, so a run's seed
 fixes it. A song that is not on the grid (a performance) is left as it is.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,18 +24,19 @@ import random
 
 from ..song import Note, Song, Track
 
-JITTER = 1 / 48       # beats, standard deviation of an onset's move
-JITTER_CUT = 2        # moves are cut at this many standard deviations
-SWING_SHARE = 0.3     # of the humanised songs with drums
+JITTER = 1 / 48  # beats, standard deviation of an onset's move
+JITTER_CUT = 2  # moves are cut at this many standard deviations
+SWING_SHARE = 0.3  # of the humanised songs with drums
 SWING = (1 / 12, 1 / 6)  # beats an off-beat eighth moves later
 VELOCITY_DEPTH = (0.05, 0.2)
-GRID = 24             # onsets per beat that count as quantised
+GRID = 24  # onsets per beat that count as quantised
 
 
 def is_quantised(song: Song, grid: int = GRID) -> bool:
     """Do all onsets lie on a 1/grid-beat grid?"""
-    return all(abs(n.start * grid - round(n.start * grid)) < 1e-3
-               for t in song.tracks for n in t.notes)
+    return all(
+        abs(n.start * grid - round(n.start * grid)) < 1e-3 for t in song.tracks for n in t.notes
+    )
 
 
 def humanise(song: Song, rng: random.Random) -> Song:
@@ -46,8 +48,9 @@ def humanise(song: Song, rng: random.Random) -> Song:
     phases = (rng.uniform(0, 2 * math.pi), rng.uniform(0, 2 * math.pi))
 
     def gain(beat: float) -> float:
-        wave = (0.7 * math.sin(2 * math.pi * beat / periods[0] + phases[0])
-                + 0.3 * math.sin(2 * math.pi * beat / periods[1] + phases[1]))
+        wave = 0.7 * math.sin(2 * math.pi * beat / periods[0] + phases[0]) + 0.3 * math.sin(
+            2 * math.pi * beat / periods[1] + phases[1]
+        )
         return 1.0 + depth * wave
 
     cut = JITTER * JITTER_CUT

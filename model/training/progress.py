@@ -1,5 +1,6 @@
 """How a training run shows its progress: a bar while it runs (rank 0
 only, unless quiet) and the loss curve written beside each checkpoint."""
+
 from __future__ import annotations
 
 import logging
@@ -17,6 +18,7 @@ class Progress:
 
     def __init__(self, total: int, initial: int):
         from tqdm import tqdm
+
         self.bar = tqdm(total=total, initial=initial, desc="train", unit="step")
         self.tokens, self.since = 0, time.time()
 
@@ -40,18 +42,20 @@ def plot_loss(history: dict, path: Path) -> None:
     except ImportError:
         if not getattr(plot_loss, "warned", False):
             plot_loss.warned = True
-            log.warning("matplotlib is not installed: no loss plot (pip install "
-                        "'midifill[train]' for one)")
+            log.warning(
+                "matplotlib is not installed: no loss plot (pip install 'midifill[train]' for one)"
+            )
         return
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(7, 4))
     tr = history["train"]
     if tr:
         k = max(1, len(tr) // 200)
-        xs = [s for s, _ in tr][k - 1::k]
-        ys = [sum(v for _, v in tr[i:i + k]) / k for i in range(0, len(tr) - k + 1, k)]
-        ax.plot(xs[:len(ys)], ys, label=f"train (mean over {k} steps)")
+        xs = [s for s, _ in tr][k - 1 :: k]
+        ys = [sum(v for _, v in tr[i : i + k]) / k for i in range(0, len(tr) - k + 1, k)]
+        ax.plot(xs[: len(ys)], ys, label=f"train (mean over {k} steps)")
     if history["valid"]:
         ax.plot(*zip(*history["valid"]), "o-", label="validation")
     ax.set_xlabel("step")

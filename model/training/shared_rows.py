@@ -14,6 +14,7 @@ into the model's own table (`Transformer.token_table`), so every reader of a
 checkpoint, the decoders included, sees a plain model; the shared rows are
 stored beside it only so that `--resume` can go on with them.
 """
+
 from __future__ import annotations
 
 import torch

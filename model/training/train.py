@@ -5,6 +5,7 @@ gloo on CPU, nccl on GPU). Checkpoints are written every --save-every steps
 and at the end, with the optimizer state, so `--resume` goes on where a run
 stopped.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,16 +22,16 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from .config import TrainConfig, add_arguments  # noqa: F401  (the CLI reads add_arguments here)
+from ..network.checkpoint import load_checkpoint, save_checkpoint
+from ..network.checkpoint_check import check_tokenizer
+from ..network.config import ModelConfig
+from ..network.tokenizer import Tokenizer, TokenizerConfig
+from ..network.transformer import Transformer, grow_vocabulary
 from .batches import batch, from_arrays, from_songs, target_weights
+from .config import TrainConfig, add_arguments  # noqa: F401  (the CLI reads add_arguments here)
 from .pretokenise import ExampleArrays
 from .progress import Progress, plot_loss
 from .shared_rows import attach as attach_shared_rows
-from ..network.checkpoint_check import check_tokenizer
-from ..network.tokenizer import Tokenizer, TokenizerConfig
-from ..network.checkpoint import load_checkpoint, save_checkpoint
-from ..network.config import ModelConfig
-from ..network.transformer import Transformer, grow_vocabulary
 
 log = logging.getLogger("midifill.train")
 
@@ -91,17 +92,32 @@ def _load_model(cfg: TrainConfig, out: Path, arrays):
         # hits without a DUR token, fill bars opened by CHORD tokens and prompts
         # with UNSEEN_BAR tokens, whose rows are added to the model's vocabulary
         today = TokenizerConfig()
-        tok = Tokenizer(TokenizerConfig.from_dict(dict(
-            tok_cfg, drum_durations=today.drum_durations, chord_tokens=today.chord_tokens,
-            unseen_bars=today.unseen_bars)))
+        tok = Tokenizer(
+            TokenizerConfig.from_dict(
+                dict(
+                    tok_cfg,
+                    drum_durations=today.drum_durations,
+                    chord_tokens=today.chord_tokens,
+                    unseen_bars=today.unseen_bars,
+                )
+            )
+        )
         if tok.vocab_size > model.config.vocab_size:
             grow_vocabulary(model, tok.vocab_size)
     else:
-        tok = Tokenizer(TokenizerConfig.from_dict(arrays.tokenizer_config)) if arrays \
-            else Tokenizer()
-        model = Transformer(ModelConfig(vocab_size=tok.vocab_size, block_size=cfg.block_size,
-                                        n_layer=cfg.n_layer, n_head=cfg.n_head,
-                                        n_embd=cfg.n_embd, dropout=cfg.dropout))
+        tok = (
+            Tokenizer(TokenizerConfig.from_dict(arrays.tokenizer_config)) if arrays else Tokenizer()
+        )
+        model = Transformer(
+            ModelConfig(
+                vocab_size=tok.vocab_size,
+                block_size=cfg.block_size,
+                n_layer=cfg.n_layer,
+                n_head=cfg.n_head,
+                n_embd=cfg.n_embd,
+                dropout=cfg.dropout,
+            )
+        )
     saved_rows = state.get("shared_rows") if state is not None else None
     if cfg.shared_rows or saved_rows is not None:
         attach_shared_rows(model, tok, saved_rows)
@@ -116,9 +132,14 @@ def _optimizer(model, cfg: TrainConfig):
     """AdamW with weight decay on the matrices only (not on norms and biases)."""
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr,
-                             betas=(0.9, 0.95))
+    return torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": cfg.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=cfg.lr,
+        betas=(0.9, 0.95),
+    )
 
 
 @torch.no_grad()
@@ -137,13 +158,29 @@ def _valid_loss(model, valid_set, pad: int, device: str, amp) -> float:
     return total / max(1, count)
 
 
-def _save(cfg: TrainConfig, out: Path, model, tok, opt, history: dict, step: int,
-          seconds: float, tokens_seen: int, machine: str) -> None:
+def _save(
+    cfg: TrainConfig,
+    out: Path,
+    model,
+    tok,
+    opt,
+    history: dict,
+    step: int,
+    seconds: float,
+    tokens_seen: int,
+    machine: str,
+) -> None:
     """The checkpoint with the optimizer state (for --resume), and the loss plot."""
-    meta = {"name": cfg.name or out.stem, "steps": step, "train_seconds": round(seconds, 1),
-            "data": str(cfg.examples or cfg.data),
-            "valid_loss": history["valid"][-1][1] if history["valid"] else None,
-            "tokens_seen": tokens_seen, "params": model.num_params(), "machine": machine}
+    meta = {
+        "name": cfg.name or out.stem,
+        "steps": step,
+        "train_seconds": round(seconds, 1),
+        "data": str(cfg.examples or cfg.data),
+        "valid_loss": history["valid"][-1][1] if history["valid"] else None,
+        "tokens_seen": tokens_seen,
+        "params": model.num_params(),
+        "machine": machine,
+    }
     extra = {"optimizer": opt.state_dict(), "step": step, "history": json.dumps(history)}
     if model.shared is not None:  # for --resume: the table holds their sums
         extra["shared_rows"] = {k: v.detach().clone() for k, v in model.shared.state_dict().items()}
@@ -158,8 +195,9 @@ def _step(net, model, opt, x, y, w, amp, lr: float, grad_clip: float):
         g["lr"] = lr
     with amp:
         logits, _ = net(x)
-        ce = F.cross_entropy(logits.float().flatten(0, 1), y.flatten().clamp(min=0),
-                             reduction="none")
+        ce = F.cross_entropy(
+            logits.float().flatten(0, 1), y.flatten().clamp(min=0), reduction="none"
+        )
         loss = (ce * w.flatten()).sum() / w.sum().clamp(min=1e-9)
     opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -171,6 +209,7 @@ def _step(net, model, opt, x, y, w, amp, lr: float, grad_clip: float):
 @dataclass
 class _Run:
     """What every step of one run reads, once it is set up."""
+
     cfg: TrainConfig
     out: Path
     device: str
@@ -207,13 +246,22 @@ def _set_up(cfg: TrainConfig) -> _Run:
     model.to(device).train()
 
     if arrays is not None:
-        batches, valid_set = from_arrays(arrays, tok, block_size, rng, cfg.batch_size,
-                                         cfg.eval_batches, cfg.seed)
+        batches, valid_set = from_arrays(
+            arrays, tok, block_size, rng, cfg.batch_size, cfg.eval_batches, cfg.seed
+        )
         what = f"{arrays.count('train')} pretokenised examples ({cfg.examples})"
     else:
-        batches, valid_set, what = from_songs(cfg.data, tok, block_size, rng, cfg.batch_size,
-                                              cfg.eval_batches, cfg.seed, cfg.humanise,
-                                              cfg.drum_patterns)
+        batches, valid_set, what = from_songs(
+            cfg.data,
+            tok,
+            block_size,
+            rng,
+            cfg.batch_size,
+            cfg.eval_batches,
+            cfg.seed,
+            cfg.humanise,
+            cfg.drum_patterns,
+        )
     if talk:
         log.info("%s; model %.2fM params on %s", what, model.num_params() / 1e6, device)
 
@@ -222,8 +270,23 @@ def _set_up(cfg: TrainConfig) -> _Run:
         opt.load_state_dict(state["optimizer"])
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     amp = torch.autocast(device, dtype=torch.bfloat16) if _bf16_ok(device) else nullcontext()
-    return _Run(cfg, out, device, distributed, world, main, talk, model, net, tok, opt, amp,
-                batches, valid_set, state)
+    return _Run(
+        cfg,
+        out,
+        device,
+        distributed,
+        world,
+        main,
+        talk,
+        model,
+        net,
+        tok,
+        opt,
+        amp,
+        batches,
+        valid_set,
+        state,
+    )
 
 
 def _so_far(state: dict | None) -> tuple[int, dict, float, int]:
@@ -232,12 +295,17 @@ def _so_far(state: dict | None) -> tuple[int, dict, float, int]:
     if state is None:
         return 0, {"train": [], "valid": []}, 0.0, 0
     meta = state.get("meta", {})
-    return (int(state["step"]), json.loads(state["history"]),
-            float(meta.get("train_seconds", 0.0)), int(meta.get("tokens_seen", 0)))
+    return (
+        int(state["step"]),
+        json.loads(state["history"]),
+        float(meta.get("train_seconds", 0.0)),
+        int(meta.get("tokens_seen", 0)),
+    )
 
 
-def _evaluate_and_save(r: _Run, step: int, loss: float, history: dict, seconds: float,
-                       tokens_seen: int, stopping: bool) -> None:
+def _evaluate_and_save(
+    r: _Run, step: int, loss: float, history: dict, seconds: float, tokens_seen: int, stopping: bool
+) -> None:
     """The valid loss every --eval-every steps, the checkpoint every
     --save-every, and both at the last step."""
     cfg = r.cfg
@@ -247,8 +315,18 @@ def _evaluate_and_save(r: _Run, step: int, loss: float, history: dict, seconds: 
         if r.talk:
             log.info("step %d train %.4f valid %.4f", step, loss, v)
     if r.main and (step % cfg.save_every == 0 or step == cfg.steps or stopping):
-        _save(cfg, r.out, r.model, r.tok, r.opt, history, step, seconds, tokens_seen,
-              f"{r.device}, {torch.get_num_threads()} threads, world {r.world}")
+        _save(
+            cfg,
+            r.out,
+            r.model,
+            r.tok,
+            r.opt,
+            history,
+            step,
+            seconds,
+            tokens_seen,
+            f"{r.device}, {torch.get_num_threads()} threads, world {r.world}",
+        )
 
 
 def train(cfg: TrainConfig | None = None, /, **kwargs) -> dict:
@@ -273,16 +351,28 @@ def train(cfg: TrainConfig | None = None, /, **kwargs) -> dict:
         if bar is not None:
             bar.step(loss.item(), n_tok)
         timeout = cfg.max_minutes is not None and (time.time() - t_start) / 60 >= cfg.max_minutes
-        _evaluate_and_save(r, step, loss.item(), history, seconds_before + time.time() - t_start,
-                           tokens_seen, timeout)
+        _evaluate_and_save(
+            r,
+            step,
+            loss.item(),
+            history,
+            seconds_before + time.time() - t_start,
+            tokens_seen,
+            timeout,
+        )
         if timeout:
             if r.talk:
-                log.info("stopping at step %d after %.1f minutes (--max-minutes)", step,
-                         cfg.max_minutes)
+                log.info(
+                    "stopping at step %d after %.1f minutes (--max-minutes)", step, cfg.max_minutes
+                )
             break
     if bar is not None:
         bar.close()
     if r.distributed:
         dist.destroy_process_group()
-    return {"step": step, "history": history, "tokens_seen": tokens_seen,
-            "seconds": time.time() - t_start}
+    return {
+        "step": step,
+        "history": history,
+        "tokens_seen": tokens_seen,
+        "seconds": time.time() - t_start,
+    }
