@@ -31,6 +31,7 @@ from ..errors import RequestError, quote
 from ..limits import CHUNK_BARS, CONTEXT_BARS
 from ..scales import scale_pitch_classes
 from .choose import CANDIDATES, DRUM_CANDIDATES
+from .groove_lean import GROOVE_NATS
 from .sampling import AUTO
 from .values import number, plain
 
@@ -416,6 +417,28 @@ TABLE: tuple[Control, ...] = (
         suggestions=("auto", "on", "off"),
         metavar="on|off|auto",
         **_FOLLOW,
+    ),
+    Control(
+        "groove_lean",
+        "number",
+        "0-1: how strongly a drum fill leans towards carrying on the part's own "
+        "bars; 0 off, 1 strong",
+        off=0.0,
+        lo=0,
+        hi=1,
+        ui=(0, 1, 0.05),
+        faces=frozenset({"cli", "demo", "reaper"}),  # the Live device has no room left
+        default_text="auto: it follows the drum part, from how often its nearby bars "
+        "repeat; 0 for a pitched track",
+        suggestions=("auto", "off", "0.25", "0.5", "0.75", "1"),
+        **_FOLLOW,
+        doc="lean a drum fill, token by token, towards what the part's own nearby bars of "
+        "the same length that agree with the bar written so far play next (their next "
+        "onset, their keys there, closing the bar where they have no more hits): a soft "
+        f"bias of up to {GROOVE_NATS:g} nats, never a lock, velocities untouched "
+        '([fit.md](fit.md)); `"auto"`: the share of the part\'s nearby non-empty bars '
+        "equal to another of them (1 for a part that repeats one bar, 0 for one that "
+        'never repeats); `0` or `"off"`: off. Pitched tracks: none (yet)',
     ),
     Control(
         "durations",

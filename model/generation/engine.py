@@ -26,6 +26,7 @@ from . import choose, decoders, follow
 from .fast_c import CSampler
 from .follow import register
 from .grammar import FillState
+from .groove_lean import GrooveBars
 from .harmony import Sounding, follow_strength
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
@@ -297,6 +298,8 @@ class Engine:
         )
         controls = follow.resolve(req.controls, prof, track, req.mode, tok)
         grid = follow.feel_grid(controls.feel, prof, tok.tpb)
+        # the part's own bars as hits, read once, for controls.groove_lean (groove_lean.py)
+        groove = GrooveBars(prof.drum_hits) if track.is_drum and controls.groove_lean else None
         min_dur = follow.min_duration(controls, prof, tok)
         density = None
         if controls.density is not None and controls.density > 0:
@@ -351,6 +354,7 @@ class Engine:
                 prompt.plan.sounding = sounding[rows[0]]
                 prompt.plan.velocities = velocities
                 prompt.plan.grid, prompt.plan.min_dur = grid, min_dur
+                prompt.plan.groove = groove
 
                 def report(frac, ci=ci):
                     if progress:

@@ -26,6 +26,7 @@ from ..limits import MIN_PITCHED_BEATS
 from ..network.tokenizer import Tokenizer
 from ..song import Bar, Note, Song, Track
 from .choose import CANDIDATES, DRUM_CANDIDATES
+from .groove_lean import repetition
 from .harmony import follow_strength
 from .sampling import AUTO, HARMONY_DEFAULT, Controls
 
@@ -135,6 +136,8 @@ class PartProfile:
     # each nearby bar's (drum group, 32nd slot) onsets (model/groove.py)
     drum_bars: tuple[frozenset, ...] = ()
     harmony: float | None = None  # the harmony strength that follows it (harmony.py)
+    # each nearby bar's length in ticks and exact (tick from its start, key) hits
+    drum_hits: tuple[tuple[int, frozenset[tuple[int, int]]], ...] = ()
 
 
 EMPTY = PartProfile()
@@ -179,6 +182,7 @@ def profile(
     bar_ticks = [(tok.to_tick(b.start), tok.bar_ticks(b)) for b in bars]
     feel, grid = _feel(_offsets(starts, bar_ticks, tpb), tpb)
     drum_bars = tuple(onset_set(notes, b.start, b.end) for b in bars) if track.is_drum else ()
+    drum_hits = tuple(_hits(tok, notes, b) for b in bars) if track.is_drum else ()
     return PartProfile(
         notes=len(notes),
         drum_keys=tuple(sorted({n.pitch for n in notes})) if track.is_drum else (),
@@ -189,8 +193,16 @@ def profile(
         feel=feel,
         grid=grid,
         drum_bars=drum_bars,
+        drum_hits=drum_hits,
         harmony=None if track.is_drum else follow_strength(notes, song, track.id, tpb),
     )
+
+
+def _hits(tok: Tokenizer, notes: list[Note], bar: Bar) -> tuple[int, frozenset[tuple[int, int]]]:
+    """A bar's length in ticks and its (tick from its start, key) hits."""
+    start = tok.to_tick(bar.start)
+    inside = (n for n in notes if bar.start - 1e-9 <= n.start < bar.end - 1e-9)
+    return tok.bar_ticks(bar), frozenset((tok.to_tick(n.start) - start, n.pitch) for n in inside)
 
 
 def _offsets(starts: np.ndarray, bar_ticks: list[tuple[int, int]], tpb: int) -> np.ndarray:
@@ -291,6 +303,10 @@ def resolve(
         auto["candidates"] = DRUM_CANDIDATES if drum else CANDIDATES
     if controls.groove is AUTO:
         auto["groove"] = drum and any(prof.drum_bars)
+    if controls.groove_lean is AUTO or controls.groove_lean is None:
+        # as strong as the part repeats itself; none for a pitched part (the
+        # lean reads drum hits only) or where the part shows no repetition
+        auto["groove_lean"] = (repetition(prof.drum_hits) or 0.0) if drum else 0.0
     if controls.durations is AUTO:
         auto["durations"] = (
             None

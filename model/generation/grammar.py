@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from ..limits import MIN_PITCHED_BEATS  # a 32nd note
 from ..network.tokenizer import Tokenizer
 from ..song import Bar, Note
+from .groove_lean import GrooveBars
 from .harmony import Sounding
 
 
@@ -41,6 +42,7 @@ class FillPlan:
     # part's feel (follow.py, sampling.feel_filter); None: any
     grid: tuple[int, ...] | None = None
     min_dur: int | None = None  # shortest pitched note in ticks; None: MIN_PITCHED_BEATS
+    groove: GrooveBars | None = None  # the part's own context bars, for controls.groove_lean
 
 
 class FillState:

@@ -23,7 +23,8 @@ and the filters that are `fixed` in the row's phase (sampling.forbids) are
 worked out once per phase and set of ranges, not per row and step: the
 filters a phase runs start with its fixed ones, so the memo holds the mask
 after them and the stage where the chain ran dry, if it did; the filters
-that read the row's state (no silence, polyphony, density, harmony) run
+that read the row's state (no silence, polyphony, density, and the soft
+leans of harmony and groove, which add nats through their `bonus`) run
 per row as before. Most tokens of a fill (pitch, velocity, duration) have
 only fixed filters: their rows cost a dictionary look-up.
 """
@@ -40,8 +41,6 @@ from .sampling import (
     Step,
     apply_filters,
     grammar_filter,
-    harmony_bonus,
-    harmony_filter,
     sample,
 )
 
@@ -50,7 +49,7 @@ def _batchable(filters) -> bool:
     return (
         bool(filters)
         and filters[0] is grammar_filter
-        and all(f is harmony_filter or hasattr(f, "spec") for f in filters[1:])
+        and all(hasattr(f, "bonus") or hasattr(f, "spec") for f in filters[1:])
     )
 
 
@@ -129,9 +128,8 @@ def filter_rows(
             for a, b in ranges:
                 allowed[r, a:b] = True
         for i, f in acting:
-            if f is harmony_filter:
-                x = harmony_bonus(s)
-                if x is not None:
+            if hasattr(f, "bonus"):  # a soft filter: it adds, forbids nothing
+                for x in f.bonus(s) or ():
                     bonus.append((i, r, x))
             else:
                 items = f.spec(s)

@@ -22,6 +22,7 @@ import numpy as np
 from ..scales import scale_pitch_classes
 from .draw import NEG_INF, Noise, sample  # noqa: F401  (the draw, model/generation/draw.py)
 from .grammar import FillState
+from .groove_lean import groove_filter
 
 
 class _Auto:
@@ -60,8 +61,8 @@ AUTO = _Auto()
 @dataclass
 class Controls:
     """A request's controls. The follow-the-part controls (pitch_range,
-    max_polyphony, kit, groove, durations, feel, harmony) default to AUTO:
-    the engine sets them from the part's own nearby bars
+    max_polyphony, kit, groove, groove_lean, durations, feel, harmony)
+    default to AUTO: the engine sets them from the part's own nearby bars
     (model/generation/follow.py); None switches one off."""
 
     temperature: float = 1.0
@@ -81,6 +82,9 @@ class Controls:
     harmony: float | None | _Auto = AUTO
     kit: tuple[int, ...] | None | _Auto = AUTO  # drum keys allowed; None: any
     groove: bool | _Auto = AUTO  # choose drum fills by onsets per drum group
+    # 0-1: lean a drum fill towards carrying on the part's own bars
+    # (model/generation/groove_lean.py); AUTO: from how much the part repeats
+    groove_lean: float | None | _Auto = AUTO
     # AUTO: the part's note lengths, resolved to (lo, hi) ticks; None: off
     durations: tuple[int, int] | None | _Auto = AUTO
     feel: str | None | _Auto = AUTO  # "straight", "triplet", "swing", "loose" (follow.FEELS)
@@ -357,6 +361,14 @@ def harmony_filter(logits, step: Step):
     return out
 
 
+def _harmony_items(step: Step) -> list | None:
+    bonus = harmony_bonus(step)
+    return None if bonus is None else [bonus]
+
+
+# what a soft filter adds, as items (a, b, nats); rows.py adds them for all rows
+harmony_filter.bonus = _harmony_items  # type: ignore[attr-defined]
+
 _BITS = 1 << np.arange(12)
 
 
@@ -379,6 +391,7 @@ FILTERS: list[Filter] = [
     polyphony_filter,
     density_filter,
     harmony_filter,
+    groove_filter,
 ]
 
 
