@@ -33,16 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sampling import (
-    FILTERS,
-    NEG_INF,
-    Controls,
-    Noise,
-    Step,
-    apply_filters,
-    grammar_filter,
-    sample,
-)
+from .sampling import FILTERS, NEG_INF, Controls, Noise, Step, apply_filters, grammar_filter, sample
 
 
 def _batchable(filters) -> bool:
