@@ -107,7 +107,8 @@ def context_harmony(tok: Tokenizer, song, track, bars, b0: int, b1: int) -> floa
 
 class Engine:
     time_budget_s = TIME_BUDGET_S  # per request; set on an instance to change it
-    rows_together = True  # False: filter and draw row by row (the reference, tests/test_rows.py)
+    # False: filter and draw row by row (the reference, tests/model/generation/test_rows.py)
+    rows_together = True
     _deadline: float | None = None  # perf_counter time the running request must end by
 
     def __init__(
