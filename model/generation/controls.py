@@ -6,7 +6,7 @@ it. From this table come the request's validation and defaults
 (request.parse_controls), the client side (front.CONTROLS), the flags of
 `midifill generate`, the demo's form, the control table of docs/contract.md
 and the control settings of the REAPER scripts and the Live device
-(bridge/faces.py writes those three; tests/test_controls.py checks them).
+(bridge/faces.py writes those three; tests/model/generation/test_controls.py checks them).
 
 A follow-the-part control defaults to AUTO (sampling.py), its own state and
 never a number: the engine sets it from the target part's nearby bars. The
@@ -434,8 +434,9 @@ TABLE: tuple[Control, ...] = (
         **_FOLLOW,
         doc="lean a drum fill, token by token, towards what the part's own nearby bars of "
         "the same length that agree with the bar written so far play next (their next "
-        "onset, their keys there, closing the bar where they have no more hits): a soft "
-        f"bias of up to {GROOVE_NATS:g} nats, never a lock, velocities untouched "
+        "onset, their keys there, closing the bar where they have no more hits): a "
+        f"bias of up to {GROOVE_NATS:g} nats that forbids nothing (strong: the network "
+        "overrules it only where it is very sure), velocities untouched "
         '([fit.md](fit.md)); `"auto"`: the share of the part\'s nearby non-empty bars '
         "equal to another of them (1 for a part that repeats one bar, 0 for one that "
         'never repeats); `0` or `"off"`: off. Pitched tracks: none (yet)',

@@ -367,7 +367,7 @@ def _harmony_items(step: Step) -> list | None:
 
 
 # what a soft filter adds, as items (a, b, nats); rows.py adds them for all rows
-harmony_filter.bonus = _harmony_items  # type: ignore[attr-defined]
+harmony_filter.bonus = _harmony_items
 
 _BITS = 1 << np.arange(12)
 
