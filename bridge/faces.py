@@ -9,7 +9,7 @@ per Live control that has menu items: its boxes are the `obj-ctl-` ones.
     python -m midifill.bridge.faces            # rewrite the three blocks
     python -m midifill.bridge.faces --check    # exit 1 if one differs from the table
 
-tests/test_controls.py runs the check, so a control added to the table and
+tests/model/generation/test_controls.py runs the check, so a control added to the table and
 not written out here fails the suite.
 """
 

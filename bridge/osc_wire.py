@@ -6,7 +6,7 @@ for, and python-osc's message modules import logging, datetime and typing
 client needs only the plain types, so it encodes and decodes them here:
 `encode` gives the bytes python-osc's OscMessageBuilder builds for the
 same arguments, `decode` the (address, params) of its OscMessage
-(tests/test_osc_wire.py checks both against python-osc). The server keeps
+(tests/bridge/test_osc_wire.py checks both against python-osc). The server keeps
 python-osc.
 """
 

@@ -2,7 +2,7 @@
 
 The engine, the OSC bridge, the demo and the CLI import them from this
 module; the Lua and JS scripts in daw_scripts/ cannot, so a test
-(tests/test_limits.py) holds their copies equal to these, and greps the
+(tests/model/test_limits.py) holds their copies equal to these, and greps the
 Python tree for a second definition of any of them.
 
 Plain values only: `midifill request` imports this module (the payload
@@ -23,7 +23,7 @@ CHUNK_BARS = 4  # a longer fill is written in chunks of at most this many bars
 CONTEXT_BARS = 8  # the target's own bars on each side that a prompt shows and a fill follows
 MIN_PITCHED_BEATS = 1 / 8  # the shortest pitched note written, a 32nd (drums: one tick)
 
-# Default ports on 127.0.0.1 (daw_scripts/ keep copies; tests/test_limits.py).
+# Default ports on 127.0.0.1 (daw_scripts/ keep copies; tests/model/test_limits.py).
 OSC_PORT = 9000  # the OSC bridge (UDP)
 DEMO_PORT = 7860  # the browser demo (HTTP)
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.clean_install
+from tests.support import ROOT
+
+pytestmark = [pytest.mark.clean_install, pytest.mark.slow]
 LIMIT_MB = 300
 
 

@@ -33,6 +33,9 @@ from midifill.model import Engine
 from midifill.model.errors import CheckpointError, MidiFileError, MidifillError, RequestError
 from midifill.model.midi_io import read_midi
 
+pytestmark = pytest.mark.hostile
+
+
 SEED = int(os.environ.get("MIDIFILL_FUZZ_SEED", "15"))
 SCALE = float(os.environ.get("MIDIFILL_FUZZ_SCALE", "1"))
 SECONDS, MEGABYTES, SMALL = 2.0, 200, 64 * 1024  # the budget of an input under SMALL bytes

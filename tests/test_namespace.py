@@ -8,7 +8,8 @@ import ast
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
 TOP = {"model", "bridge", "demo"}
 FOLDERS = ("model", "bridge", "demo", "tests", "daw_scripts")
 

@@ -11,8 +11,8 @@ import pytest
 import tomllib
 
 from midifill.bridge.cli import SUBCOMMANDS
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
 

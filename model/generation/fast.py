@@ -13,7 +13,7 @@ needs no torch at all.
 repeats it (another seed, more variations, the next chunk's shared head)
 prefills only the tokens that differ.
 
-The logits equal the reference within float32 rounding (tests/test_fast.py
+The logits equal the reference within float32 rounding (tests/model/generation/test_decoders.py
 states the tolerance); the engine's tokens are identical for the same seed.
 """
 

@@ -17,7 +17,7 @@ the same request for the same input.
   target range replaced and nothing else touched.
 
 A selection the user can fix raises InputError with a sentence that says
-what to change. Nothing here imports torch (tests/test_front.py checks), so
+what to change. Nothing here imports torch (tests/model/generation/test_front.py checks), so
 the CLI checks its arguments and the demo builds its page before the engine
 loads.
 """

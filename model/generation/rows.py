@@ -15,7 +15,7 @@ the fallback included (a filter that would leave a row nothing is, for
 that row, where the chain stops: later filters only forbid more, so the
 last stage that leaves something is the one before it), and
 `sample_rows` takes the same uniform draws in the same order as the
-samplers one row at a time (tests/test_rows.py).
+samplers one row at a time (tests/model/generation/test_rows.py).
 
 Given a `memo` (a dict the engine keeps for one request: the controls and
 the plan are then the same for every row and step), the grammar's ranges
