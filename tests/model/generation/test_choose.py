@@ -151,7 +151,9 @@ def test_closest_groove_ranks_by_onsets_per_drum_group_bar_against_bar():
 def test_drum_fills_are_the_sampled_fills_closest_to_the_parts_groove(tiny_engine, monkeypatch):
     tracks = band(drum_target=True)
     part = [Note.from_list(n) for n in tracks[0]["notes"]]
-    resp, batches = run_recorded(tiny_engine, monkeypatch, tracks, variations=2)
+    # the groove lean off: leaning every row towards the part's bars can make
+    # the candidates alike, and this is the choosing among them alone
+    resp, batches = run_recorded(tiny_engine, monkeypatch, tracks, variations=2, groove_lean=0)
     assert len(batches) == 1 and len(batches[0]) == DRUM_CANDIDATES  # a drum part's auto
     bars = [Bar(4 + i, 16.0 + 4 * i, 4, 4) for i in range(2)]
     near = tuple(onset_set(part, b, b + 4) for b in range(0, 48, 4) if not 16 <= b < 24)
