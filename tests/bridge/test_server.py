@@ -113,6 +113,9 @@ def test_cancel_a_queued_and_a_running_request(serve):
         peer.send(p.CANCEL, "queued-1", peer.port)  # its sender
         assert peer.wait_for(p.ERROR, "queued-1")[1] == "cancelled"
         peer.send(p.CANCEL, "run-1", peer.port)
+        # the engine is released only once the server has taken the cancel
+        # (its confirmation), so the run cannot finish before it
+        assert peer.wait_for(p.CANCELLED, "run-1") == ["run-1"]
         gate.release.set()
         assert peer.wait_for(p.ERROR, "run-1")[1] == "cancelled"
         canceller.cancel("never-sent")  # unknown ids are confirmed too

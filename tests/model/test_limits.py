@@ -140,9 +140,11 @@ def test_training_config_loads_without_torch():
 
     code = (
         "import sys, midifill.model.training.config, midifill.model.training.pretokenise; "
-        "print('torch' in sys.modules)"
+        "print('torch loaded:', 'torch' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
-    assert out.stdout.strip() == "False"
+    # a library may print a line of its own on its first import in a new
+    # environment (seen in a fresh clone: "'fluidsynth' was found at ..."): read ours
+    assert "torch loaded: False" in out.stdout.splitlines(), out.stdout
