@@ -25,7 +25,7 @@ def on_ping(server, sender, address, args) -> None:
     """Answer that the server is alive, with its version and model.
 
     /midifill/ping 9001 "p1"
-      -> /midifill/pong "p1" "0.1.0" "midifill-small-v5"
+      -> /midifill/pong "p1" "0.1.0" "midifill-small-v6"
     """
     a = server.parse(address, args)
     server.send(sender[0], a["reply_port"], p.PONG, a["id"], version(), server.model_name)
@@ -35,7 +35,7 @@ def on_status(server, sender, address, args) -> None:
     r"""Report the queue, the model and the uptime as JSON.
 
     /midifill/status 9001 "s1"
-      -> /midifill/status "s1" "{\"version\":\"0.1.0\",\"model\":\"midifill-small-v5\",
+      -> /midifill/status "s1" "{\"version\":\"0.1.0\",\"model\":\"midifill-small-v6\",
          \"uptime_s\":12.5,\"queue\":0,\"queue_limit\":16,\"running\":null}"
     """
     a = server.parse(address, args)

@@ -34,7 +34,7 @@ from .rows import filter_rows, sample_rows
 from .sampling import HARMONY_DEFAULT, Noise, Step, apply_filters, sample
 from .targets import fill_order
 
-BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "midifill-small-v5.safetensors"
+BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "midifill-small-v6.safetensors"
 # The most one request may spend in the engine before it ends with TooSlow
 # (code too_slow) instead of holding the worker: the documented ceiling
 # (docs/osc.md, Limits). MIDIFILL_TIME_BUDGET_S overrides it.
