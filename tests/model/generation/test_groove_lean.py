@@ -190,6 +190,7 @@ def test_the_lean_brings_a_fill_closer_to_a_repeating_groove(bundled):
             )
             notes = [Note(*n) for n in resp["variations"][0]["notes"]]
             f1[strength].append(onset_f1(notes, original) or 0.0)
-    # (seen: 0.53, 0.40, 0.67 off; 0.98, 0.98, 0.91 on)
+    # seen with v5: 0.53, 0.40, 0.67 off, 0.98, 0.98, 0.91 on; with v6, which
+    # was trained on such grooves: 0.94, 0.89, 0.85 off, 0.98, 0.98, 0.91 on
     assert all(on > off for on, off in zip(f1[1.0], f1[0.0])), f1
-    assert sum(f1[1.0]) > sum(f1[0.0]) + 0.6, f1
+    assert sum(f1[1.0]) > sum(f1[0.0]) + 0.1, f1
