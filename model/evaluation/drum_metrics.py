@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import statistics
 
+from ..groove import HATS, KICK, SNARE
 from ..song import Bar, Note
 
-GROUPS = {
-    "kick": frozenset({35, 36}),
-    "snare": frozenset({37, 38, 39, 40}),
-    "hats": frozenset({42, 44, 46}),
-}
+GROUPS = {"kick": KICK, "snare": SNARE, "hats": HATS}  # the groups' one home: model/groove.py
 GROUP_NAMES = ("kick", "snare", "hats", "other")
 TOLERANCE = 0.125  # beats: a 32nd note either way
 

@@ -16,19 +16,11 @@ import random
 from ..generation.engine import Engine
 from ..song import Note, Song, Track
 from ..training.drum_patterns import with_drum_pattern
+from .fit import bar_pattern
 
 
 def copied_bars(engine: Engine, controls: dict, songs: int = 12) -> tuple[int, int]:
     tpb = engine.tok.tpb
-
-    def pattern(notes, bar):
-        half = 0.5 / tpb
-        return frozenset(
-            (n.pitch, round((n.start - bar.start) * tpb))
-            for n in notes
-            if bar.start - half <= n.start < bar.end - half
-        )
-
     copied = total = 0
     for seed in range(songs):
         chords = [Note(48 + (b % 4) * 2, b * 4.0, 4.0, 80) for b in range(24)]
@@ -41,10 +33,14 @@ def copied_bars(engine: Engine, controls: dict, songs: int = 12) -> tuple[int, i
             song.to_payload(), mode="fill", target=target, controls={"seed": seed, **controls}
         )
         fill = [Note.from_list(n) for n in engine.run(req)["variations"][0]["notes"]]
-        context = {pattern(song.track(tid).notes, b) for i, b in enumerate(bars) if not 8 <= i < 12}
+        context = {
+            bar_pattern(song.track(tid).notes, b, tpb)
+            for i, b in enumerate(bars)
+            if not 8 <= i < 12
+        }
         for b in bars[8:12]:
             total += 1
-            copied += pattern(fill, b) in context
+            copied += bar_pattern(fill, b, tpb) in context
     return copied, total
 
 
