@@ -35,9 +35,8 @@ import random
 import statistics
 import time
 
-from ..generation.harmony import harmonic_fit
+from ..generation.agreement import kick_bass_f1, pair_fit
 from ..generation.targets import BASS, DRUMS, HARMONY, role
-from ..groove import KICK
 from ..song import Note, Song, Track
 from . import fit as F
 from .fit_eval import CONTEXT, SPAN, Case
@@ -86,25 +85,6 @@ def draw_pairs(
                 out.append((song, rng.choice(a), rng.choice(b), bars, b0))
                 found += 1
     return out
-
-
-def kick_bass_f1(drums: list[Note], bass: list[Note]) -> float | None:
-    kick = {round(n.start * 4) for n in drums if n.pitch in KICK}
-    low = {round(n.start * 4) for n in bass}
-    if not kick and not low:
-        return None
-    return 2 * len(kick & low) / (len(kick) + len(low))
-
-
-def pair_fit(a: list[Note], b: list[Note], tpb: int) -> float | None:
-    """Share of the notes of a and b whose pitch class the other sounds at
-    their onset; None without notes."""
-    if not a or not b:
-        return None
-    song = Song([Track("a", 0, False, a), Track("b", 0, False, b)])
-    return (harmonic_fit(a, song, "a", tpb) * len(a) + harmonic_fit(b, song, "b", tpb) * len(b)) / (
-        len(a) + len(b)
-    )
 
 
 def _fill(engine, song, targets, seed):

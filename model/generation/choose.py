@@ -10,7 +10,10 @@ fills' pitch-class overlap with the originals above the paste baselines;
 biasing the pitch tokens towards the same classes, one token at a time,
 had lowered it. Drum fills are chosen the same way by their groove: how
 close their onsets per drum group come to the part's own bars
-(model/groove.py), where controls.groove is on.
+(model/groove.py), where controls.groove is on. A target written after
+others in one request is also chosen by how well it agrees with their new
+notes over the same bars (agreement.py): a bass with the new kick, a chord
+part with the new bass.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 from ..groove import SLOT_BEATS, groove_closeness, onset_set
 from ..histograms import pitch_class_overlap
 from ..song import Bar, Note
+from .agreement import agreement
 
 # fills sampled per chunk of a request, shared among its variations
 CANDIDATES = 8
@@ -35,11 +39,56 @@ def pool_size(rows: int, variations: int, candidates: int) -> int:
     return max(rows, candidates * rows // variations)
 
 
+def best(scores: list[float], keep: int) -> list[int]:
+    """The indices of the `keep` highest scores, highest first; equal ones
+    keep the order they were sampled in."""
+    return sorted(range(len(scores)), key=lambda i: -scores[i])[:keep]
+
+
+def pitch_scores(fills: list[list[Note]], part: list[Note]) -> list[float]:
+    """How close each fill's pitch classes come to the part's (model/histograms.py)."""
+    return [pitch_class_overlap(f, part) for f in fills]
+
+
 def closest(fills: list[list[Note]], part: list[Note], keep: int) -> list[int]:
     """The indices of the `keep` fills whose pitch classes are closest to the
-    part's (model/histograms.py), closest first; equal ones keep the order they were sampled in."""
-    score = [pitch_class_overlap(f, part) for f in fills]
-    return sorted(range(len(fills)), key=lambda i: -score[i])[:keep]
+    part's, closest first; equal ones keep the order they were sampled in."""
+    return best(pitch_scores(fills, part), keep)
+
+
+def agreement_scores(
+    fills: list[list[Note]], role: int, heard: list[tuple[int, list[Note]]], tpb: int
+) -> list[float] | None:
+    """How well each fill (of a part of `role`) agrees with the parts written
+    before it, each (role, its new notes over the fill's span): the mean of
+    the measures that apply (agreement.py); None where none applies."""
+    out = []
+    for f in fills:
+        vals = [v for r, notes in heard if (v := agreement(f, role, notes, r, tpb)) is not None]
+        out.append(sum(vals) / len(vals) if vals else None)
+    if all(v is None for v in out):
+        return None
+    return [0.0 if v is None else v for v in out]
+
+
+def groove_scores(
+    fills: list[list[Note]], bars: list[Bar], lo: float, hi: float, part: tuple[frozenset, ...]
+) -> list[float]:
+    """How close each drum fill over beats [lo, hi) of `bars` comes to the
+    part's bars by its onsets per drum group (`part`: each bar's onset set,
+    model/groove.py)."""
+    spans = [(b, max(lo, b.start), min(hi, b.end)) for b in bars if b.start < hi and b.end > lo]
+    slots = [
+        ((a - b.start) / SLOT_BEATS - 0.5, (z - b.start) / SLOT_BEATS - 0.5) for b, a, z in spans
+    ]
+    # a fill holds notes inside [lo, hi) only: its onsets in a bar are those in the span
+    return [
+        groove_closeness(
+            [(onset_set(f, b.start, b.end), s0, s1) for (b, _, _), (s0, s1) in zip(spans, slots)],
+            list(part),
+        )
+        for f in fills
+    ]
 
 
 def closest_groove(
@@ -50,20 +99,32 @@ def closest_groove(
     part: tuple[frozenset, ...],
     keep: int,
 ) -> list[int]:
-    """The indices of the `keep` drum fills over beats [lo, hi) of `bars`
-    whose onsets per drum group come closest to the part's bars (`part`:
-    each bar's onset set, model/groove.py), closest first; equal ones keep
-    the order they were sampled in."""
-    spans = [(b, max(lo, b.start), min(hi, b.end)) for b in bars if b.start < hi and b.end > lo]
-    slots = [
-        ((a - b.start) / SLOT_BEATS - 0.5, (z - b.start) / SLOT_BEATS - 0.5) for b, a, z in spans
-    ]
-    # a fill holds notes inside [lo, hi) only: its onsets in a bar are those in the span
-    score = [
-        groove_closeness(
-            [(onset_set(f, b.start, b.end), s0, s1) for (b, _, _), (s0, s1) in zip(spans, slots)],
-            list(part),
-        )
-        for f in fills
-    ]
-    return sorted(range(len(fills)), key=lambda i: -score[i])[:keep]
+    """The indices of the `keep` drum fills whose groove comes closest to
+    the part's (groove_scores), closest first; equal ones keep the order
+    they were sampled in."""
+    return best(groove_scores(fills, bars, lo, hi, part), keep)
+
+
+def choice(
+    fills: list[list[Note]],
+    keep: int,
+    tpb: int,
+    part: list[Note] | None = None,
+    groove: tuple[list[Bar], float, float, tuple[frozenset, ...]] | None = None,
+    role: int = 0,
+    heard: list[tuple[int, list[Note]]] | None = None,
+) -> list[int]:
+    """The indices of the `keep` fills to keep, best first: scored by their
+    pitch classes against the part's nearby notes (`part`) or, for drums,
+    by their groove against the part's bars (`groove`: bars, lo, hi, the
+    part's onset sets), plus how well they agree with the parts written
+    before them (`heard`, see agreement_scores)."""
+    scores = [0.0] * len(fills)
+    if groove is not None:
+        scores = groove_scores(fills, *groove)
+    elif part:
+        scores = pitch_scores(fills, part)
+    extra = agreement_scores(fills, role, heard, tpb) if heard else None
+    if extra is not None:
+        scores = [s + e for s, e in zip(scores, extra)]
+    return best(scores, keep)

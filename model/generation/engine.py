@@ -23,6 +23,7 @@ from ..network.tokenizer import Tokenizer
 from ..network.weights import Weights
 from ..song import Note, Song, Track
 from . import choose, decoders, follow
+from .agreement import applies
 from .fast_c import CSampler
 from .follow import register
 from .grammar import FillState
@@ -32,7 +33,7 @@ from .prompt import build_prompt
 from .request import FillRequest, parse_request
 from .rows import filter_rows, sample_rows
 from .sampling import HARMONY_DEFAULT, Noise, Step, apply_filters, sample
-from .targets import fill_order
+from .targets import fill_order, role
 
 BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "midifill-small-v6.safetensors"
 # The most one request may spend in the engine before it ends with TooSlow
@@ -322,11 +323,15 @@ class Engine:
         # more fills are sampled than asked for and those closest to the part
         # kept (choose.py): a pitched part's by pitch classes where it has notes
         # nearby, a drum part's by groove where controls.groove is on
-        choosing = (
-            controls.candidates > 1
-            and following
-            and bool(part)
-            and (not track.is_drum or bool(controls.groove and any(prof.drum_bars)))
+        by_groove = track.is_drum and bool(controls.groove and any(prof.drum_bars))
+        # a target written after others is also chosen by how well it agrees
+        # with their new notes over the same bars (agreement.py)
+        roles = (
+            {tid: role(song.track(tid), tok.tpb) for tid in (req.track_id, *heard)} if heard else {}
+        )
+        agreeing = [h for h in heard if applies(roles[req.track_id], roles[h])]
+        choosing = controls.candidates > 1 and (
+            (following and bool(part) and (not track.is_drum or by_groove)) or bool(agreeing)
         )
         results: list[list[Note]] = [[] for _ in range(n)]
         for ci, (c0, c1) in enumerate(chunks):
@@ -372,19 +377,23 @@ class Engine:
                     ]
                     for st in states
                 ]
-                if not choosing:
-                    kept = range(len(rows))
-                elif track.is_drum:
-                    kept = choose.closest_groove(
+                kept: range | list[int] = range(len(rows))
+                if choosing:
+                    b_lo, b_hi = lo / tok.tpb, hi / tok.tpb
+                    kept = choose.choice(
                         fills,
-                        prompt.plan.bars,
-                        lo / tok.tpb,
-                        hi / tok.tpb,
-                        prof.drum_bars,
                         len(rows),
+                        tok.tpb,
+                        part=part if following and not track.is_drum else None,
+                        groove=(prompt.plan.bars, b_lo, b_hi, prof.drum_bars)
+                        if following and part and by_groove
+                        else None,
+                        role=roles.get(req.track_id, 0),
+                        heard=[
+                            (roles[h], songs[rows[0]].track(h).notes_in(b_lo, b_hi))
+                            for h in agreeing
+                        ],
                     )
-                else:
-                    kept = choose.closest(fills, part, len(rows))
                 for v, notes in zip(rows, (fills[i] for i in kept)):
                     results[v] += notes
                     seg_start, seg_end = lo / tok.tpb, hi / tok.tpb

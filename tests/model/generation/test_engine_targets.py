@@ -213,3 +213,33 @@ def test_the_earlier_targets_tracks_are_kept_first_in_a_short_block(engine, pop)
     ]
     assert blocks  # where the drums are dropped by rank, writing them first keeps them
     assert kept(blocks[0])[0] == "1"  # the bass, the most useful by rank
+
+
+class Widths(Engine):
+    """The engine as it is, noting how many fills each decode samples."""
+
+    def _decode(self, prompt, batch, *args):
+        self.widths.append(batch)
+        return super()._decode(prompt, batch, *args)
+
+
+def test_a_new_bass_after_the_drums_is_chosen_among_candidates(tiny_checkpoint, pop):
+    """A bass with no notes of its own has nothing to be chosen by alone; written
+    after new drums it is sampled 8 times and chosen on their kick (choose.choice)."""
+    from midifill.model.song import Song, Track
+
+    empty = Song(
+        [
+            Track(t.id, t.program, t.is_drum, [] if t.id == "1" else t.notes, t.name)
+            for t in pop.tracks
+        ],
+        pop.time_signatures,
+        pop.tempos,
+    )
+    e = Widths.from_checkpoint(tiny_checkpoint)
+    e.widths = []
+    e.run(dict(empty.to_payload(), mode="fill", target=tgt("1"), controls={"seed": 3}))
+    assert e.widths == [1]  # alone: one fill, nothing to choose by
+    e.widths = []
+    e.run(request(empty, [tgt("0"), tgt("1")], seed=3))
+    assert e.widths[-1] == 8  # the bass, after the drums
