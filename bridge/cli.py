@@ -4,16 +4,18 @@ Each subcommand lives in the module that owns its work and exposes
 `add_arguments(parser)` and `run(args) -> int` (or names an object in it
 that does, as "module:object"). Modules are imported only when their
 subcommand runs, so `midifill request` starts without torch, and no
-inference command loads it.
+inference command loads it. `midifill request` with the plain arguments
+the DAW scripts send skips argparse too (bridge/request_args.py): REAPER
+starts it once per fill.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
 
-from . import extras
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import argparse
 
 # name -> (module, one-line help)
 SUBCOMMANDS = {
@@ -43,22 +45,25 @@ SUBCOMMANDS = {
 }
 
 
-class _Version(argparse.Action):
-    """--version: the package metadata's version, read only when asked."""
-
-    def __init__(self, option_strings, dest, **kwargs):
-        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        from midifill.model.limits import version
-
-        print(f"midifill {version()}")  # on stdout, as argparse's own version action does
-        parser.exit()
-
-
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argparse parser; with `only`, the one subcommand's module imported."""
+    import argparse
+    import importlib
+
+    class Version(argparse.Action):
+        """--version: the package metadata's version, read only when asked."""
+
+        def __init__(self, option_strings, dest, **kwargs):
+            super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+        def __call__(self, parser, namespace, values, option_string=None):
+            from midifill.model.limits import version
+
+            print(f"midifill {version()}")  # on stdout, as argparse's version action does
+            parser.exit()
+
     parser = argparse.ArgumentParser(prog="midifill", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action=_Version)
+    parser.add_argument("--version", action=Version)
     parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
@@ -76,6 +81,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["request"]:  # the DAW scripts' line: no argparse, no extras
+        from . import client, request_args
+
+        fast = request_args.parse(argv[1:])
+        if fast is not None:
+            return client.run(fast)
+    from . import extras
+
     chosen = next((a for a in argv if a in SUBCOMMANDS), None)
     missing = extras.missing_before_start(chosen, argv)
     if missing:

@@ -16,7 +16,7 @@ import time
 
 from midifill.model.limits import OSC_PORT
 
-from . import osc_wire
+from . import osc_wire, request_args
 from . import protocol as p
 
 
@@ -79,7 +79,7 @@ class Client:
 
     def __init__(
         self,
-        host: str = "127.0.0.1",
+        host: str = request_args.HOST,
         port: int = OSC_PORT,
         *,
         timeout: float = 5.0,
@@ -90,7 +90,10 @@ class Client:
     ):
         self.host, self.port, self.timeout, self.token = host, port, timeout, token
         self.retry_interval, self.poll_interval, self.gap = retry_interval, poll_interval, gap
-        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        # an ASCII name as bytes: a str goes through the idna codec, whose
+        # import (unicodedata, stringprep) is 1-2 ms of every request's start
+        name = host.encode("ascii") if host.isascii() else host
+        family, _, _, _, address = socket.getaddrinfo(name, port, type=socket.SOCK_DGRAM)[0]
         self.server = address
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         try:  # a roomy buffer so a burst of result chunks is not dropped
@@ -294,17 +297,19 @@ def _is_result(args: tuple) -> bool:
 
 def add_arguments(parser) -> None:
     parser.add_argument(
-        "file", nargs="?", default="-", help="request JSON file (default: read stdin)"
+        "file", nargs="?", default=request_args.FILE, help="request JSON file (default: read stdin)"
     )
-    parser.add_argument("--host", default="127.0.0.1", help="server address (default 127.0.0.1)")
+    parser.add_argument(
+        "--host", default=request_args.HOST, help=f"server address (default {request_args.HOST})"
+    )
     parser.add_argument(
         "--port", type=int, default=OSC_PORT, help=f"server port (default {OSC_PORT})"
     )
     parser.add_argument(
         "--timeout",
         type=float,
-        default=5.0,
-        help="seconds of server silence before giving up (default 5)",
+        default=request_args.TIMEOUT,
+        help=f"seconds of server silence before giving up (default {request_args.TIMEOUT:g})",
     )
     parser.add_argument("--token", default=None, help="the server's shared secret, if any")
     what = parser.add_mutually_exclusive_group()
