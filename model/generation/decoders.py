@@ -15,9 +15,11 @@
   one that imports torch.
 - "auto": compiled where it builds, else NumPy.
 
-The compiled and NumPy decoders prefill in NumPy and keep the last prompt's
-keys and values (`PromptCache`), so a re-roll of the same fill prefills
-nothing. `forget()` empties that cache (the benchmark's cold runs).
+The compiled decoder also runs the prompt in C (model/generation/prefill.c),
+the NumPy one in NumPy; both keep the last prompt's keys and values
+(`PromptCache`), so a re-roll of the same fill prefills nothing and a
+prompt that shares a head with the last one runs only the rest. `forget()`
+empties that cache (the benchmark's cold runs).
 
 MIDIFILL_DECODER chooses for an engine built without a choice (the CLI,
 the server, the demo), MIDIFILL_THREADS sets the torch thread counts; both
@@ -33,7 +35,7 @@ from typing import Protocol
 import numpy as np
 
 from ..network.weights import Weights
-from .fast import KV, FastDecoder, PromptCache
+from .fast import KV, FastDecoder
 
 KINDS = ("auto", "compiled", "numpy", "reference")
 # Decoding multiplies tiny matrices: one thread is fastest, and on a busy
@@ -110,7 +112,7 @@ class _Cached:
 
     def __init__(self, fast: FastDecoder):
         self.fast = fast
-        self.prompt_cache = PromptCache(fast)
+        self.prompt_cache = fast.new_prompt_cache()
 
     def forget(self) -> None:
         self.prompt_cache.clear()

@@ -128,6 +128,10 @@ class FastDecoder:
             b = extra if b is None else b + extra
         return np.ascontiguousarray(g[:, None] * w), b
 
+    def new_prompt_cache(self) -> PromptCache:
+        """An empty prompt cache for this decoder."""
+        return PromptCache(self)
+
     def keep_rows(self, cache: KV, rows: list[int]) -> KV:
         """A cache holding only `rows` of `cache` (rows whose fill is done leave)."""
         out = KV(self.config, len(rows), cache.length)
@@ -274,6 +278,12 @@ class PromptCache:
         for new, old in ((k, self.k), (v, self.v)):
             for a, b in zip(new, old):
                 a[:, :same] = b[:, :same]
-        logits = self.fast.prefill(tokens[same:], same, k, v)
+        logits = self._prefill(tokens[same:], same, k, v)
         self.tokens, self.k, self.v, self.logits = list(tokens), k, v, logits
         return logits, n - same
+
+    def _prefill(self, tokens: list[int], start: int, k: list, v: list) -> np.ndarray:
+        """Run `tokens` at positions start.. into k/v; the last logits (V,).
+        Here in NumPy; the compiled decoder's cache runs it in C
+        (model/generation/prefill_c.py)."""
+        return self.fast.prefill(tokens, start, k, v)

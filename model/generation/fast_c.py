@@ -1,5 +1,6 @@
 """The decode step compiled: model/generation/decode_step.c, built on first use with the
-system C compiler and loaded through ctypes.
+system C compiler and loaded through ctypes (model/generation/c_build.py);
+the prompt's forward pass compiled likewise (model/generation/prefill_c.py).
 
 A token of the small model is ~1 M multiply-adds; in NumPy it also costs
 ~150 calls of fixed overhead, which is most of the time. In C the step is one
@@ -14,90 +15,18 @@ without a compiler (model/generation/decoders.py chooses).
 from __future__ import annotations
 
 import ctypes
-import hashlib
-import logging
-import os
-import platform
-import shutil
-import subprocess
-import tempfile
 import threading
-from pathlib import Path
 
 import numpy as np
 
-from ..network.config import LN_EPS, ModelConfig
+from ..network.config import ModelConfig
 from ..network.weights import Weights
+from .c_build import PANEL, load_library, up
 from .fast import KV, FastDecoder, PromptCache, empty_aligned
+from .prefill_c import PackedPromptCache
 from .sampling import Controls, Noise
 
-log = logging.getLogger("midifill.fast_c")
-SOURCES = [Path(__file__).with_name(n) for n in ("decode_step.c", "sample_step.c")]
-PANEL = 16  # columns per panel of a packed matrix; the C step gets it as PW
-# fused multiply-adds where the CPU has them (-march=native): the logits then
-# differ from torch's by float32 rounding, as NumPy's do (1e-4, tested)
-FLAGS = ["-O3", f"-DPW={PANEL}", f"-DEPS={LN_EPS!r}f"]
-_LIB = None
-_TRIED = False
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "midifill"
-
-
-def load_library():
-    """The compiled step (built once per source version and machine), or None."""
-    global _LIB, _TRIED
-    if _TRIED:
-        return _LIB
-    _TRIED = True
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if not cc:
-        log.info("no C compiler found: decoding with NumPy")
-        return None
-    src = b"".join(p.read_bytes() for p in SOURCES)
-    tag = hashlib.sha1(
-        src + " ".join(FLAGS).encode() + platform.machine().encode() + platform.node().encode()
-    ).hexdigest()[:12]
-    lib = _cache_dir() / f"decode_step-{tag}.so"
-    if not lib.is_file():
-        try:
-            lib.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
-                out = Path(tmp) / lib.name
-                for flags in (["-march=native"], []):
-                    r = subprocess.run(
-                        [
-                            cc,
-                            *FLAGS,
-                            *flags,
-                            "-shared",
-                            "-fPIC",
-                            "-o",
-                            str(out),
-                            *map(str, SOURCES),
-                            "-lm",
-                        ],
-                        capture_output=True,
-                        text=True,
-                        timeout=120,
-                    )
-                    if r.returncode == 0:
-                        break
-                if r.returncode != 0:
-                    log.warning("building the C decode step failed: %s", r.stderr[-500:])
-                    return None
-                os.replace(out, lib)
-        except (OSError, subprocess.SubprocessError) as exc:
-            log.warning("building the C decode step failed: %s", exc)
-            return None
-    try:
-        _LIB = ctypes.CDLL(str(lib))
-    except OSError as exc:
-        log.warning("loading the C decode step failed: %s", exc)
-        return None
-    return _LIB
+_P, _I = ctypes.c_void_p, ctypes.c_int
 
 
 def _ptr(a: np.ndarray | None):
@@ -106,10 +35,6 @@ def _ptr(a: np.ndarray | None):
 
 def _ptrs(arrays) -> ctypes.Array:
     return (ctypes.c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
-
-
-def _up(n: int) -> int:
-    return -(-n // PANEL) * PANEL
 
 
 def aligned(a: np.ndarray) -> np.ndarray:
@@ -124,7 +49,7 @@ def pack(w: np.ndarray) -> np.ndarray:
     """W (in, out) in the kernel's layout: ceil(out / 16) panels of (in, 16),
     the last padded with zeros, so a product reads memory in order."""
     rows, cols = w.shape
-    padded = np.zeros((rows, _up(cols)), dtype=np.float32)
+    padded = np.zeros((rows, up(cols)), dtype=np.float32)
     padded[:, :cols] = w
     return aligned(padded.reshape(rows, -1, PANEL).transpose(1, 0, 2))
 
@@ -132,7 +57,7 @@ def pack(w: np.ndarray) -> np.ndarray:
 def pack_bias(b: np.ndarray | None) -> np.ndarray | None:
     if b is None:
         return None
-    out = np.zeros(_up(len(b)), dtype=np.float32)
+    out = np.zeros(up(len(b)), dtype=np.float32)
     out[: len(b)] = b
     return aligned(out)
 
@@ -144,28 +69,30 @@ class SplitCache:
 
     The prompt's part is packed for the two products that attend to it (per
     head, W = K^T (hd, n) and W = V (n, hd), see `pack`), so that attention
-    to the prompt is a matrix product for all rows at once."""
+    to the prompt is a matrix product for all rows at once. The compiled
+    prefill leaves them packed (`PackedPromptCache`); a NumPy one's are packed
+    here."""
 
     def __init__(self, config: ModelConfig, prompt: PromptCache, batch: int, length: int):
         n = len(prompt.tokens)
-        H, hd = config.n_head, config.n_embd // config.n_head
-        self.prefix_kt, self.prefix_v = [], []
-        for k, v in zip(prompt.k, prompt.v):
-            K = np.zeros((H, _up(n), hd), dtype=np.float32)
-            K[:, :n] = k
-            self.prefix_kt.append(aligned(K.reshape(H, -1, PANEL, hd).transpose(0, 1, 3, 2)))
-            Vp = np.zeros((H, _up(n), _up(hd)), dtype=np.float32)
-            Vp[:, :n, :hd] = v
-            self.prefix_v.append(aligned(Vp.reshape(H, _up(n), -1, PANEL).transpose(0, 2, 1, 3)))
+        if isinstance(prompt, PackedPromptCache):
+            self.prefix_kt, self.prefix_v = prompt.kt, prompt.vp
+        else:
+            self.prefix_kt, self.prefix_v = [], []
+            H, hd = config.n_head, config.n_embd // config.n_head
+            for k, v in zip(prompt.k, prompt.v):
+                K = np.zeros((H, up(n), hd), dtype=np.float32)
+                K[:, :n] = k
+                self.prefix_kt.append(aligned(K.reshape(H, -1, PANEL, hd).transpose(0, 1, 3, 2)))
+                V = np.zeros((H, up(n), up(hd)), dtype=np.float32)
+                V[:, :n, :hd] = v
+                self.prefix_v.append(aligned(V.reshape(H, up(n), -1, PANEL).transpose(0, 2, 1, 3)))
         self.n = n
         self.own = KV(config, batch, length)
         self.pos = self.n
         self.length = self.n + length
         self.io = StepBuffers(config, batch, self.length)
         self.io.bind(n, self.prefix_kt, self.prefix_v, self.own)
-
-
-_P, _I = ctypes.c_void_p, ctypes.c_int
 
 
 class _Model(ctypes.Structure):
@@ -280,6 +207,10 @@ class CDecoder(FastDecoder):
         f = lib.decode_step
         f.argtypes = [_P, _P, _I, _I]
         f.restype = None
+
+    def new_prompt_cache(self) -> PackedPromptCache:
+        """A prompt cache whose prompts run through the compiled prefill."""
+        return PackedPromptCache(self, self.lib, self._model_at)
 
     def split_cache(self, prompt: PromptCache, batch: int, length: int) -> SplitCache:
         """A cache for `batch` rows continuing the prompt in `prompt`, with
