@@ -44,7 +44,11 @@ class Noise:
         return self._base + 4 * self.pos
 
     def _refill(self, n: int) -> None:
-        fresh = 1 - self.gen.random(max(n, self.BLOCK), dtype=np.float32)
+        # four times what is asked: the compiled samplers ask for room for
+        # every token of every row (rows x V) and take a few dozen, so a
+        # refill of n alone came every few steps. The generator's float32
+        # stream does not depend on how it is cut into blocks.
+        fresh = 1 - self.gen.random(max(4 * n, self.BLOCK), dtype=np.float32)
         self.buf = np.concatenate([self.buf[self.pos :], fresh])
         self.pos = 0
         self._base = self.buf.ctypes.data

@@ -31,7 +31,7 @@ from .groove_lean import GrooveBars
 from .harmony import Sounding, follow_strength
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
-from .rows import filter_rows, sample_rows
+from .rows import draw_rows
 from .sampling import HARMONY_DEFAULT, Noise, Step, apply_filters, sample
 from .targets import fill_order, role
 
@@ -436,10 +436,8 @@ class Engine:
             drawn = [b for b in going if not states[b].forced]
             steps = [Step(states[b], controls) for b in drawn]
             if self.rows_together and drawn:
-                lines = logits[[at[b] for b in drawn]]
-                tokens = sample_rows(
-                    self.sample, filter_rows(lines, steps, memo=memo), controls, gen
-                )
+                lines = [at[b] for b in drawn]
+                tokens = draw_rows(self.sample, logits, lines, steps, controls, gen, memo)
             else:
                 tokens = [
                     self.sample(apply_filters(logits[at[b]], s), controls, gen)

@@ -71,6 +71,10 @@ class FillState:
         self.notes: list[tuple[int, int, int, int]] = []  # (abs tick, pitch, dur, vel bin)
         self.notes_in_bar = 0
         self.prefix_notes: list[tuple[int, int, int, int]] = []
+        # the open bar's hits so far, (tick from the bar's start, key), for
+        # the groove lean (groove_lean.py), kept as notes close: it reads
+        # them for every row and step
+        self.bar_hits: frozenset[tuple[int, int]] = frozenset()
         self.ends: list[int] = []  # active_ends
         self.density: int | None = None
         self.tokens: list[int] = []
@@ -146,6 +150,7 @@ class FillState:
     def _open_bar(self):
         self.bar_i += 1
         self.pos, self.last_pitch, self.notes_in_bar = None, -1, 0
+        self.bar_hits = frozenset()
         self.phase = "in_bar"
         self.forced.extendleft(reversed(self.chords[self.bar_i]))  # before bar 0's prefix
 
@@ -190,6 +195,8 @@ class FillState:
         note = (self.abs_tick, self.pitch, duration, self.vel)
         (self.prefix_notes if note[0] < self.plan.lo_tick else self.notes).append(note)
         self.ends.append(note[0] + duration)
+        if self.plan.groove is not None:
+            self.bar_hits = self.bar_hits | {(note[0] - self.bar_starts[self.bar_i], note[1])}
         if note[0] >= self.plan.lo_tick:
             self.notes_in_bar += 1
         self.phase = "in_bar"

@@ -131,9 +131,7 @@ def lean_items(step: Step) -> list[tuple[int, int, float]] | None:
         last = -1
     else:
         last = st.last_pitch if st.pos is not None else -1
-    n = st.notes_in_bar
-    written = (st.prefix_notes if st.bar_i == 0 else []) + (st.notes[-n:] if n else [])
-    hits = frozenset((t - start, p) for t, p, _, _ in written if t >= start)
+    hits = st.bar_hits  # the bar's notes so far, bar 0's prefix included
     first = max(0, plan.lo_tick - start)
     limit = min(length, plan.hi_tick - start)
     closer = st.next_bar_token() if st.phase == "in_bar" else -1

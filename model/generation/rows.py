@@ -6,9 +6,9 @@ model/generation/sampling.py on one row costs a dozen NumPy calls of a few
 microseconds each, for every row of every token: after the compiled step
 got faster it was about as long as the step itself (docs/speed.md). Here
 the grammar's allowed ranges and each filter's forbidden tokens (its
-`spec`, the same items its one-row form applies) are written into one
-(rows, V) mask, each filter's stage is one NumPy operation over the rows it
-touches, and the compiled sampler draws every row in one call.
+`spec`, the same items its one-row form applies) and added nats (its
+`bonus`) make one vector per row, and the compiled sampler draws every row
+in one call.
 
 Exact: row r of `filter_rows` equals `apply_filters(logits[r], steps[r])`,
 the fallback included (a filter that would leave a row nothing is, for
@@ -22,14 +22,25 @@ the plan are then the same for every row and step), the grammar's ranges
 and the filters that are `fixed` in the row's phase (sampling.forbids) are
 worked out once per phase and set of ranges, not per row and step: the
 filters a phase runs start with its fixed ones, so the memo holds the mask
-after them and the stage where the chain ran dry, if it did; the filters
+after them and the stage where the chain ran dry, if it did. The filters
 that read the row's state (no silence, polyphony, density, and the soft
-leans of harmony and groove, which add nats through their `bonus`) run
-per row as before. Most tokens of a fill (pitch, velocity, duration) have
-only fixed filters: their rows cost a dictionary look-up.
+leans of harmony and groove, which add nats through their `bonus`) are
+asked per row what they forbid or add; the row's whole filter is then one
+float32 vector over the vocabulary, kept in the memo under those answers:
+0 where the chain allows a token, -inf where it forbids one, the nats
+where a lean adds them. A row's filtered logits are its logits plus its
+vector (x + 0 is x, x + -inf is -inf, and x + nats is the one addition the
+chain makes, so nothing changes by a bit), and the compiled sampler adds
+and draws every row in one call (`draw_rows`, sample_step.c:
+sample_rows_add), without a (rows, V) array being made in Python. Rows
+that reach a state seen before (most rows of a fill: pitch, velocity and
+duration tokens, and drum bars that repeat) cost a dictionary look-up.
 """
 
 from __future__ import annotations
+
+import ctypes
+import threading
 
 import numpy as np
 
@@ -45,13 +56,13 @@ def _batchable(filters) -> bool:
 
 
 def _by_phase(filters) -> dict:
-    """phase -> ([(stage, filter)] of the filters after the grammar that can
-    act in it (`acts_in`), in chain order; how many of them, from the
-    first, are `fixed` in it)."""
+    """phase -> ([(stage, filter, is_soft)] of the filters after the grammar
+    that can act in it (`acts_in`), in chain order; how many of them, from
+    the first, are `fixed` in it)."""
     phases = set().union(*(f.phases for f in filters[1:]))
     out = {}
     for ph in phases:
-        acting = [(i, f) for i, f in enumerate(filters[1:]) if ph in f.phases]
+        acting = [(i, f, hasattr(f, "bonus")) for i, f in enumerate(filters[1:]) if ph in f.phases]
         lead = 0
         while lead < len(acting) and ph in getattr(acting[lead][1], "fixed", ()):
             lead += 1
@@ -63,26 +74,108 @@ _PHASES: dict = {}
 _NONE: tuple = ((), 0)
 
 
-def _fixed_mask(ranges, step: Step, fixed, V: int):
+def _forbid(mask: np.ndarray, items) -> np.ndarray:
+    """A copy of `mask` with a filter's items (sampling.Forbid) taken out."""
+    cand = mask.copy()
+    for a, b, m in items:
+        if m is None:
+            cand[a:b] = False
+        else:
+            cand[a:b] &= ~m
+    return cand
+
+
+def _vector(mask: np.ndarray, bonus=()) -> tuple[np.ndarray, int]:
+    """0 where `mask` allows, -inf elsewhere, plus a lean's items (a, b,
+    nats); with its address, for the compiled sampler."""
+    vec = np.where(mask, np.float32(0), NEG_INF)
+    for a, b, nats in bonus:
+        vec[a:b] += nats
+    return vec, vec.ctypes.data
+
+
+def _fixed(ranges, step: Step, fixed, V: int):
     """The grammar's `ranges`, then the `fixed` filters in order, for one
-    row: (its allowed mask (V,), the stage where the chain ran dry or None)."""
+    row: (its allowed mask (V,), the stage where the chain ran dry or None,
+    that mask as a row vector and its address)."""
     mask = np.zeros(V, dtype=bool)
     for a, b in ranges:
         mask[a:b] = True
-    for i, f in fixed:
+    for i, f, _ in fixed:
         items = f.spec(step)
         if not items:
             continue
-        cand = mask.copy()
-        for a, b, m in items:
-            if m is None:
-                cand[a:b] = False
-            else:
-                cand[a:b] &= ~m
+        cand = _forbid(mask, items)
         if not cand.any():
-            return mask, i
+            return mask, i, _vector(mask)
         mask = cand
-    return mask, None
+    return mask, None, _vector(mask)
+
+
+def _key(items) -> tuple:
+    """A filter's answer for one row as a dictionary key: a mask or an
+    array of nats by identity (the memo keeps the answer, so the array
+    lives as long as the key), everything else by value."""
+    return tuple((a, b, m if m is None or type(m) is float else id(m)) for a, b, m in items)
+
+
+def row_vector(step: Step, by_phase: dict, memo: dict, V: int) -> tuple | None:
+    """The row's filter as one float32 vector (the module's doc) and its
+    address, or None where it cannot be one: two soft leans adding to the same row (their
+    sum would round apart from adding them one after the other)."""
+    st = step.state
+    ph = st.phase
+    ranges = st.allowed_ranges()
+    acting, lead = by_phase.get(ph, _NONE)
+    hit = memo.get((ph, ranges))
+    if hit is None:
+        hit = memo[(ph, ranges)] = _fixed(ranges, step, acting[:lead], V)
+    if hit[1] is not None or lead == len(acting):
+        return hit[2]  # dry in a fixed filter: the dynamic ones come later in the chain
+    said = []
+    for i, f, soft in acting[lead:]:
+        items = f.bonus(step) if soft else f.spec(step)
+        if items:
+            said.append((i, soft, items))
+    if not said:
+        return hit[2]
+    key = (ph, ranges, tuple((i, _key(items)) for i, _, items in said))
+    got = memo.get(key)
+    if got is None:
+        got = memo[key] = (_dynamic(hit[0], said), said)
+    return got[0]
+
+
+def _dynamic(mask: np.ndarray, said) -> tuple | None:
+    """The vector after the row's own filters' answers, in chain order: a
+    filter that would leave nothing is where the chain stops (later filters
+    only forbid more, so the last stage that leaves something is the one
+    before it), and a lean after that point adds nothing."""
+    bonus = []
+    for _, soft, items in said:
+        if soft:
+            bonus.append(items)
+            continue
+        cand = _forbid(mask, items)
+        if not cand.any():
+            break
+        mask = cand
+    if len(bonus) > 1:
+        return None
+    return _vector(mask, bonus[0] if bonus else ())
+
+
+def _vectors(steps: list[Step], filters, memo: dict | None, V: int) -> list | None:
+    """row_vector for each step, or None where the filters cannot be
+    batched (a filter without `spec` or `bonus`)."""
+    key = tuple(filters)
+    by_phase = _PHASES.get(key)
+    if by_phase is None:
+        by_phase = _PHASES[key] = _by_phase(filters) if _batchable(filters) else {}
+    if not by_phase:
+        return None
+    memo = {} if memo is None else memo
+    return [row_vector(s, by_phase, memo, V) for s in steps]
 
 
 def filter_rows(
@@ -91,66 +184,12 @@ def filter_rows(
     """apply_filters on each row of `logits` (rows, V) with its `steps[r]`.
     `memo`: a dict kept for steps of one request's controls and plan (the
     module's doc), or None."""
-    key = tuple(filters)
-    by_phase = _PHASES.get(key)
-    if by_phase is None:
-        by_phase = _PHASES[key] = _by_phase(filters) if _batchable(filters) else {}
-    if not by_phase:
+    vecs = _vectors(steps, filters, memo, logits.shape[1])
+    if vecs is None:
         return np.stack([apply_filters(x, s, filters) for x, s in zip(logits, steps)])
-    B, V = logits.shape
-    allowed = np.zeros((B, V), dtype=bool)
-    stages: dict[int, list] = {}  # stage -> [(row, items)]
-    bonus = []
-    dry = {}  # row -> the stage at which its chain ran dry
-    for r, s in enumerate(steps):
-        ph = s.state.phase
-        acting, lead = by_phase.get(ph, _NONE)
-        ranges = s.state.allowed_ranges()
-        if memo is not None:
-            hit = memo.get((ph, ranges))
-            if hit is None:
-                hit = memo[(ph, ranges)] = _fixed_mask(ranges, s, acting[:lead], V)
-            allowed[r] = hit[0]
-            if hit[1] is not None:
-                dry[r] = hit[1]
-                continue  # the dynamic filters come later in the chain
-            acting = acting[lead:]
-        else:
-            for a, b in ranges:
-                allowed[r, a:b] = True
-        for i, f in acting:
-            if hasattr(f, "bonus"):  # a soft filter: it adds, forbids nothing
-                for x in f.bonus(s) or ():
-                    bonus.append((i, r, x))
-            else:
-                items = f.spec(s)
-                if items:
-                    stages.setdefault(i, []).append((r, items))
-    for i in sorted(stages):
-        hit = [(r, items) for r, items in stages[i] if r not in dry]
-        if not hit:
-            continue
-        rows = [r for r, _ in hit]
-        cand = allowed[rows]  # a copy
-        for k, (_, items) in enumerate(hit):
-            for a, b, m in items:
-                if m is None:
-                    cand[k, a:b] = False
-                else:
-                    cand[k, a:b] &= ~m
-        left = cand.any(axis=1)
-        if left.all():
-            allowed[rows] = cand
-            continue
-        for k, r in enumerate(rows):
-            if left[k]:
-                allowed[r] = cand[k]
-            else:
-                dry[r] = i  # this filter would leave nothing: the chain stops before it
-    out = np.where(allowed, logits, NEG_INF)
-    for i, r, (a, b, nats) in bonus:
-        if dry.get(r, i + 1) > i:
-            out[r, a:b] += nats
+    out = np.empty_like(logits)
+    for r, (x, v, s) in enumerate(zip(logits, vecs, steps)):
+        out[r] = x + v[0] if v is not None else apply_filters(x, s, filters)
     return out
 
 
@@ -161,3 +200,115 @@ def sample_rows(sampler, logits: np.ndarray, controls: Controls, noise: Noise) -
         return sampler.rows(logits, controls, noise)
     draw = sampler or sample
     return [draw(x, controls, noise) for x in logits]
+
+
+def draw_rows(
+    sampler,
+    logits: np.ndarray,
+    lines: list[int],
+    steps: list[Step],
+    controls: Controls,
+    noise: Noise,
+    memo: dict | None = None,
+    filters=FILTERS,
+) -> list[int]:
+    """A token for each step: steps[r]'s row is logits[lines[r]]. The same
+    tokens and draws as `sample_rows(sampler, filter_rows(logits[lines],
+    steps))`; with the compiled sampler, the rows' vectors are added and
+    drawn in C (`RowSampler`) and no filtered array is made."""
+    rs = RowSampler.build() if hasattr(sampler, "rows") else None
+    V = logits.shape[1]
+    vecs = None if rs is None else _vectors(steps, filters, memo, V)
+    if rs is None or vecs is None:
+        together = filter_rows(logits[lines], steps, filters, memo)
+        return sample_rows(sampler, together, controls, noise)
+    logits = np.ascontiguousarray(logits, dtype=np.float32)
+    base, keep = logits.ctypes.data, []
+    xs, adds = [], []
+    for r, line in enumerate(lines):
+        v = vecs[r]
+        if v is None:  # two leans: the chain's own result, plus nothing
+            x = apply_filters(logits[line], steps[r], filters)
+            keep.append(x)
+            xs.append(x.ctypes.data)
+            adds.append(rs.zeros(V)[1])
+        else:
+            xs.append(base + 4 * V * line)
+            adds.append(v[1])
+    return rs.draw(xs + adds, V, controls, noise)
+
+
+class _Buffers:
+    """One thread's pointer, output, work and count buffers for RowSampler,
+    for up to `rows` rows of V tokens, with their addresses looked up once."""
+
+    def __init__(self, rows: int, V: int):
+        self.rows, self.V = rows, V
+        self.ptrs = np.zeros(2 * rows, dtype=np.uintp)
+        self.out = np.zeros(rows, dtype=np.int32)
+        self.work = np.empty(2 * V, dtype=np.int32)  # (value, id) pairs
+        self.used = ctypes.c_int(0)
+        self.at = (self.ptrs.ctypes.data, self.out.ctypes.data, self.work.ctypes.data)
+        self.used_at = ctypes.addressof(self.used)
+
+
+class RowSampler:
+    """sample_step.c's sample_rows_add through ctypes: one call draws every
+    row from its logits plus its vector. One per process, its buffers per
+    thread (the bridge's worker and the demo may share an engine)."""
+
+    _one: RowSampler | None = None
+    _tried = False
+
+    @classmethod
+    def build(cls) -> RowSampler | None:
+        if not cls._tried:
+            cls._tried = True
+            from . import fast_c  # the compiled library's loader
+
+            lib = fast_c.load_library()
+            cls._one = None if lib is None else cls(lib)
+        return cls._one
+
+    def __init__(self, lib):
+        f = lib.sample_rows_add
+        I, F, P = ctypes.c_int, ctypes.c_float, ctypes.c_void_p
+        f.argtypes = [P, P, I, I, F, I, F, P, P, P, P]
+        f.restype = I
+        self.f = f
+        self._zeros: dict[int, tuple] = {}
+        self._local = threading.local()
+
+    def zeros(self, V: int) -> tuple[np.ndarray, int]:
+        """A vector that adds nothing, and its address."""
+        z = self._zeros.get(V)
+        if z is None:
+            z = self._zeros[V] = _vector(np.ones(V, dtype=bool))
+        return z
+
+    def draw(self, ptrs: list[int], V: int, controls: Controls, noise: Noise) -> list[int]:
+        """`ptrs`: the addresses of B rows of logits (float32, V), then of
+        their B vectors."""
+        B = len(ptrs) // 2
+        buf = getattr(self._local, "buffers", None)
+        if buf is None or buf.rows < B or buf.V != V:
+            buf = self._local.buffers = _Buffers(max(B, 8), V)
+        buf.ptrs[: 2 * B] = ptrs
+        at, out, work = buf.at
+        bad = self.f(
+            at,
+            at + buf.ptrs.itemsize * B,
+            B,
+            V,
+            controls.temperature,
+            controls.top_k or 0,
+            controls.top_p,
+            noise.address(B * V),
+            buf.used_at,
+            work,
+            out,
+        )
+        noise.take(buf.used.value)
+        if bad >= 0:
+            raise ValueError("no token is allowed")
+        return buf.out[:B].tolist()

@@ -20,10 +20,12 @@ static int by_value(const void *a, const void *b) {
 /* One token id from filtered logits (V,), -inf = forbidden; u holds at least
  * V uniforms in (0, 1]; *used is set to how many were taken. work holds V
  * cands. Returns -1 when nothing is allowed. */
+static int race(cand *work, int n, int best, float temperature, int top_k, float top_p,
+                const float *u, int *used);
+
 int sample_row(const float *logits, int V, float temperature, int top_k, float top_p,
                const float *u, int *used, cand *work) {
     int n = 0, best = -1;
-    *used = 0;
     for (int i = 0; i < V; i++) {
         if (logits[i] > -INFINITY) {
             work[n].v = logits[i];
@@ -32,6 +34,14 @@ int sample_row(const float *logits, int V, float temperature, int top_k, float t
             n++;
         }
     }
+    return race(work, n, best, temperature, top_k, top_p, u, used);
+}
+
+/* sample_row after its gather: the n allowed (value, id) in work, best the
+ * id of the largest (the first of equals), -1 when n is 0. */
+static int race(cand *work, int n, int best, float temperature, int top_k, float top_p,
+                const float *u, int *used) {
+    *used = 0;
     if (n <= 1 || temperature <= 0.f) return best;
     for (int k = 0; k < n; k++) work[k].v = work[k].v / temperature;
     const int sorted = (top_k > 0 && top_k < n) || (top_p > 0.f && top_p < 1.f);
@@ -80,6 +90,37 @@ int sample_rows(const float *logits, int B, int V, float temperature, int top_k,
                             work);
         if (out[b] < 0) { *used = total; return b; }
         total += n;
+    }
+    *used = total;
+    return -1;
+}
+
+/* Rows together (model/generation/rows.py): row b's filtered logits are
+ * xs[b][i] + adds[b][i], where adds[b] is 0 for a token the grammar and
+ * filters allow, -inf for one they forbid, and the nats of a soft lean
+ * (harmony, groove) where one adds them; then sample_row's steps, with the
+ * same uniforms taken in the same order as sample_rows on those rows. The
+ * sum is the one float32 addition NumPy makes, so the same token. */
+int sample_rows_add(const float *const *xs, const float *const *adds, int B, int V,
+                    float temperature, int top_k, float top_p, const float *u, int *used,
+                    cand *work, int *out) {
+    int total = 0;
+    for (int b = 0; b < B; b++) {
+        const float *x = xs[b], *a = adds[b];
+        int n = 0, best = -1, k = 0;
+        float top = -INFINITY;
+        for (int i = 0; i < V; i++) {
+            const float v = x[i] + a[i];
+            if (v > -INFINITY) {
+                work[n].v = v;
+                work[n].i = i;
+                if (best < 0 || v > top) { best = i; top = v; }
+                n++;
+            }
+        }
+        out[b] = race(work, n, best, temperature, top_k, top_p, u + total, &k);
+        if (out[b] < 0) { *used = total; return b; }
+        total += k;
     }
     *used = total;
     return -1;

@@ -97,6 +97,29 @@ def test_a_target_that_ends_inside_the_bar_closes_where_the_bars_have_no_more_hi
     assert lean(st) == {TOK.names[st.next_bar_token()]: pytest.approx(GROOVE_NATS)}
 
 
+def test_the_bar_hits_kept_as_notes_close_are_the_bars_notes_so_far():
+    """FillState.bar_hits, which the lean reads, against the bar's notes
+    recomputed from the whole fill (bar 0's prefix included) at every step
+    of random drum fills over two bars."""
+    rng, g = random.Random(5), np.random.default_rng(5)
+    for lo in (0, TOK.tpb + 5):
+        prefix = [Note(36, 0.0, 0.25, 90), Note(42, 0.5, 0.25, 70)] if lo else []
+        plan = FillPlan(BARS, lo, 2 * BAR, True, prefix, 200, groove=GrooveBars([(BAR, A)]))
+        for _ in range(8):
+            st = FillState(TOK, plan, rng.choice([None, 3]))
+            while not st.done:
+                if st.bar_i >= 0:
+                    start, n = st.bar_starts[st.bar_i], st.notes_in_bar
+                    written = (st.prefix_notes if st.bar_i == 0 else []) + (
+                        st.notes[-n:] if n else []
+                    )
+                    assert st.bar_hits == {(t - start, p) for t, p, _, _ in written}
+                logits = g.standard_normal(TOK.vocab_size).astype(np.float32)
+                x = apply_filters(logits, Step(st, Controls(kit=(36, 38, 42))))
+                st.advance(st.forced[0] if st.forced else int(np.argmax(x)))
+            assert st.notes and (not lo or len(st.prefix_notes) == 2)
+
+
 def test_rows_together_add_the_same_lean_as_the_chain():
     steps = [
         Step(s, Controls(groove_lean=0.7, kit=(36, 38, 42)))
