@@ -29,7 +29,7 @@
  * positions [start, n); positions [0, start) are already in k/v (a prefix
  * kept from the last prompt) and are packed here. Per layer: k[l], v[l]
  * (H, n, hd); kT[l] (H, npad / 16, hd, 16) and vp[l] (H, panels(hd) / 16,
- * npad, 16), zeroed by the caller. logits (V) gets the last token's.
+ * npad, 16), their padding zeroed here. logits (V) gets the last token's.
  * scratch: CH * (11 C + npad + 1) floats. */
 typedef struct {
     int T, start, n;
@@ -38,18 +38,24 @@ typedef struct {
     float *logits, *scratch;
 } Prompt;
 
-/* Write the key and value of head h at position t (hd floats each) into the
- * plain and packed caches of one layer. */
-static void put_kv(const Prompt *p, int l, int H, int hd, int h, int t, const float *key,
-                   const float *val) {
+/* Write the key and value of head h at position t (hd floats each; NULL:
+ * zeros, for the padding) into the packed caches of one layer. */
+static void pack_kv(const Prompt *p, int l, int hd, int h, int t, const float *key,
+                    const float *val) {
     const int npad = panels(p->n), ncp = panels(hd) / PW;
+    float *kt = p->kT[l] + (((long)h * (npad / PW) + t / PW) * hd) * PW + t % PW;
+    for (int d = 0; d < hd; d++) kt[(long)d * PW] = key ? key[d] : 0.f;
+    float *vp = p->vp[l] + (long)h * ncp * npad * PW + (long)t * PW;
+    for (int d = 0; d < ncp * PW; d++)  /* V's padding columns too */
+        vp[(long)(d / PW) * npad * PW + d % PW] = val && d < hd ? val[d] : 0.f;
+}
+
+/* The same into the plain caches as well. */
+static void put_kv(const Prompt *p, int l, int hd, int h, int t, const float *key,
+                   const float *val) {
     memcpy(p->k[l] + ((long)h * p->n + t) * hd, key, sizeof(float) * hd);
     memcpy(p->v[l] + ((long)h * p->n + t) * hd, val, sizeof(float) * hd);
-    float *kt = p->kT[l] + (((long)h * (npad / PW) + t / PW) * hd) * PW + t % PW;
-    for (int d = 0; d < hd; d++) kt[(long)d * PW] = key[d];
-    float *vp = p->vp[l] + (long)h * ncp * npad * PW + (long)t * PW;
-    for (int d = 0; d < hd; d++) vp[(long)(d / PW) * npad * PW + d % PW] = val[d];
-    (void)H;
+    pack_kv(p, l, hd, h, t, key, val);
 }
 
 /* Causal attention of R queries at positions [t0, t0 + R) of one layer over
@@ -89,11 +95,13 @@ void prefill(const Model *m, const Prompt *p) {
     const int L = m->L, C = m->C, H = m->H, hd = C / H, npad = panels(p->n);
     float *x = p->scratch, *h = x + CH * C, *qkv = h + CH * C, *y = qkv + CH * 3 * C;
     float *u = y + CH * C, *z = u + CH * 4 * C, *S = z + CH * C, *inv = S + (long)CH * npad;
-    for (int l = 0; l < L; l++)  /* the kept prefix, packed */
-        for (int hh = 0; hh < H; hh++)
-            for (int t = 0; t < p->start; t++)
-                put_kv(p, l, H, hd, hh, t, p->k[l] + ((long)hh * p->n + t) * hd,
-                       p->v[l] + ((long)hh * p->n + t) * hd);
+    for (int l = 0; l < L; l++)
+        for (int hh = 0; hh < H; hh++) {
+            for (int t = 0; t < p->start; t++)  /* the kept prefix, packed */
+                pack_kv(p, l, hd, hh, t, p->k[l] + ((long)hh * p->n + t) * hd,
+                        p->v[l] + ((long)hh * p->n + t) * hd);
+            for (int t = p->n; t < npad; t++) pack_kv(p, l, hd, hh, t, NULL, NULL);
+        }
     for (int c0 = 0; c0 < p->T; c0 += CH) {
         const int R = p->T - c0 < CH ? p->T - c0 : CH, t0 = p->start + c0;
         for (int r = 0; r < R; r++) {
@@ -106,7 +114,7 @@ void prefill(const Model *m, const Prompt *p) {
             for (int r = 0; r < R; r++)
                 for (int hh = 0; hh < H; hh++) {
                     const float *row = qkv + (long)r * 3 * C + hh * hd;
-                    put_kv(p, l, H, hd, hh, t0 + r, row + C, row + 2 * C);
+                    put_kv(p, l, hd, hh, t0 + r, row + C, row + 2 * C);
                 }
             attend(p, l, C, H, t0, R, qkv, y, S, inv);
             matmul(y, C, m->proj_w[l], m->proj_b[l], z, C, R, C, C);

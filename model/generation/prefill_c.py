@@ -33,12 +33,6 @@ class _Prompt(ctypes.Structure):
     ]
 
 
-def _zeros(shape) -> np.ndarray:
-    out = empty_aligned(shape)
-    out.fill(0.0)
-    return out
-
-
 def _ptrs(arrays) -> ctypes.Array:
     return (ctypes.c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
 
@@ -49,6 +43,7 @@ class PackedPromptCache(PromptCache):
 
     def __init__(self, fast: FastDecoder, lib, model_at: int):
         self.lib, self.model_at = lib, model_at
+        self._scratch: np.ndarray | None = None
         f = lib.prefill
         f.argtypes = [_P, _P]
         f.restype = None
@@ -67,12 +62,16 @@ class PackedPromptCache(PromptCache):
         H, C = cfg.n_head, cfg.n_embd
         hd, npad = C // H, up(n)
         # new arrays each prompt, as for k/v: a decode holding the last
-        # prompt's keeps them; zeros, for the padding positions
-        kt = [_zeros((H, npad // PANEL, hd, PANEL)) for _ in range(cfg.n_layer)]
-        vp = [_zeros((H, up(hd) // PANEL, npad, PANEL)) for _ in range(cfg.n_layer)]
+        # prompt's keeps them (prefill.c zeroes their padding)
+        kt = [empty_aligned((H, npad // PANEL, hd, PANEL)) for _ in range(cfg.n_layer)]
+        vp = [empty_aligned((H, up(hd) // PANEL, npad, PANEL)) for _ in range(cfg.n_layer)]
         toks = np.asarray(tokens, dtype=np.int64)
         logits = np.empty(cfg.vocab_size, dtype=np.float32)
-        scratch = np.empty(PREFILL_CHUNK * (11 * C + npad + 1), dtype=np.float32)
+        if self._scratch is None:  # kept: reused by every prompt (block_size at most)
+            self._scratch = np.empty(
+                PREFILL_CHUNK * (11 * C + up(cfg.block_size) + 1), dtype=np.float32
+            )
+        scratch = self._scratch
         keep = [_ptrs(a) for a in (k, v, kt, vp)]  # ctypes holds only addresses
         prompt = _Prompt(
             T,
