@@ -30,7 +30,7 @@
  * kept from the last prompt) and are packed here. Per layer: k[l], v[l]
  * (H, n, hd); kT[l] (H, npad / 16, hd, 16) and vp[l] (H, panels(hd) / 16,
  * npad, 16), their padding zeroed here. logits (V) gets the last token's.
- * scratch: CH * (11 C + npad + 1) floats. */
+ * scratch: CH * 11 C + 8 * (npad + 1) floats. */
 typedef struct {
     int T, start, n;
     const int64_t *tokens;
@@ -59,8 +59,8 @@ static void put_kv(const Prompt *p, int l, int hd, int h, int t, const float *ke
 }
 
 /* Causal attention of R queries at positions [t0, t0 + R) of one layer over
- * positions [0, t0 + R), from qkv (R, 3C) into y (R, C). S: R * npad floats,
- * inv: R. */
+ * positions [0, t0 + R), from qkv (R, 3C) into y (R, C). S: RB * npad
+ * floats, inv: RB. */
 static void attend(const Prompt *p, int l, int C, int H, int t0, int R, const float *qkv,
                    float *y, float *S, float *inv) {
     const int hd = C / H, npad = panels(p->n), ncp = panels(hd) / PW;
@@ -71,20 +71,17 @@ static void attend(const Prompt *p, int l, int C, int H, int t0, int R, const fl
          * query sees: little of the masked triangle is computed */
         for (int r0 = 0; r0 < R; r0 += RB) {
             const int rb = R - r0 < RB ? R - r0 : RB, seen = t0 + r0 + rb;
-            float *Sb = S + (long)r0 * npad;
-            matmul(qkv + (long)r0 * 3 * C + h * hd, 3 * C, kT, NULL, Sb, npad, rb, hd, seen);
-            for (int r = r0; r < r0 + rb; r++) {
+            matmul(qkv + (long)r0 * 3 * C + h * hd, 3 * C, kT, NULL, S, npad, rb, hd, seen);
+            for (int r = 0; r < rb; r++) {
                 float *s = S + (long)r * npad;
-                const int m = t0 + r + 1; /* query t0 + r sees positions [0, m) */
+                const int m = t0 + r0 + r + 1; /* this query sees positions [0, m) */
                 inv[r] = 1.f / exp_shifted(s, m, max_of(s, m, -INFINITY));
                 memset(s + m, 0, sizeof(float) * (seen - m));
             }
-            matmul_ps(Sb, npad, vp, NULL, y + (long)r0 * C + h * hd, C, rb, seen, hd,
-                      (long)npad * PW);
-        }
-        for (int r = 0; r < R; r++) {
-            float *o = y + (long)r * C + h * hd;
-            for (int d = 0; d < hd; d++) o[d] *= inv[r];
+            float *out = y + (long)r0 * C + h * hd;
+            matmul_ps(S, npad, vp, NULL, out, C, rb, seen, hd, (long)npad * PW);
+            for (int r = 0; r < rb; r++)
+                for (int d = 0; d < hd; d++) out[(long)r * C + d] *= inv[r];
         }
     }
 }
@@ -94,7 +91,7 @@ static void attend(const Prompt *p, int l, int C, int H, int t0, int R, const fl
 void prefill(const Model *m, const Prompt *p) {
     const int L = m->L, C = m->C, H = m->H, hd = C / H, npad = panels(p->n);
     float *x = p->scratch, *h = x + CH * C, *qkv = h + CH * C, *y = qkv + CH * 3 * C;
-    float *u = y + CH * C, *z = u + CH * 4 * C, *S = z + CH * C, *inv = S + (long)CH * npad;
+    float *u = y + CH * C, *z = u + CH * 4 * C, *S = z + CH * C, *inv = S + (long)RB * npad;
     for (int l = 0; l < L; l++)
         for (int hh = 0; hh < H; hh++) {
             for (int t = 0; t < p->start; t++)  /* the kept prefix, packed */

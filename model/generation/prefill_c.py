@@ -69,7 +69,7 @@ class PackedPromptCache(PromptCache):
         logits = np.empty(cfg.vocab_size, dtype=np.float32)
         if self._scratch is None:  # kept: reused by every prompt (block_size at most)
             self._scratch = np.empty(
-                PREFILL_CHUNK * (11 * C + up(cfg.block_size) + 1), dtype=np.float32
+                PREFILL_CHUNK * 11 * C + 8 * (up(cfg.block_size) + 1), dtype=np.float32
             )
         scratch = self._scratch
         keep = [_ptrs(a) for a in (k, v, kt, vp)]  # ctypes holds only addresses
