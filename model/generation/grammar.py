@@ -15,6 +15,7 @@ forced after each BAR.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -107,8 +108,8 @@ class FillState:
 
     def active_ends(self) -> list[int]:
         """The end ticks of the notes written so far (the prefix's too), in
-        the order they were written. Kept as they close: the polyphony filter
-        reads them for every row and step."""
+        rising order. Kept sorted as they close: the polyphony filter reads
+        the k-th latest for every row and step."""
         return self.ends
 
     def allowed_ranges(self) -> tuple[tuple[int, int], ...]:
@@ -194,7 +195,7 @@ class FillState:
     def _close_note(self, duration: int) -> None:
         note = (self.abs_tick, self.pitch, duration, self.vel)
         (self.prefix_notes if note[0] < self.plan.lo_tick else self.notes).append(note)
-        self.ends.append(note[0] + duration)
+        insort(self.ends, note[0] + duration)
         if self.plan.groove is not None:
             self.bar_hits = self.bar_hits | {(note[0] - self.bar_starts[self.bar_i], note[1])}
         if note[0] >= self.plan.lo_tick:

@@ -170,3 +170,6 @@ def groove_filter(logits: np.ndarray, step: Step) -> np.ndarray:
 
 groove_filter.phases = frozenset({"in_bar", "after_pos"})  # type: ignore[attr-defined]
 groove_filter.bonus = lean_items  # type: ignore[attr-defined]
+groove_filter.idle = lambda step: (  # type: ignore[attr-defined]
+    not step.controls.groove_lean or not step.state.plan.is_drum or not step.state.plan.groove
+)  # no lean for any row of the request (sampling.py's `idle`)

@@ -116,7 +116,17 @@ def _key(items) -> tuple:
     """A filter's answer for one row as a dictionary key: a mask or an
     array of nats by identity (the memo keeps the answer, so the array
     lives as long as the key), everything else by value."""
-    return tuple((a, b, m if m is None or type(m) is float else id(m)) for a, b, m in items)
+    for _, _, m in items:
+        if m is not None and type(m) is not float:
+            return tuple((a, b, x if x is None or type(x) is float else id(x)) for a, b, x in items)
+    return tuple(items)
+
+
+def _idle(f, step: Step) -> bool:
+    """Whether a filter that reads the row's state says nothing for any row
+    of this request (its `idle`, from the controls and plan alone)."""
+    idle = getattr(f, "idle", None)
+    return idle is not None and idle(step)
 
 
 def row_vector(step: Step, by_phase: dict, memo: dict, V: int) -> tuple | None:
@@ -132,14 +142,18 @@ def row_vector(step: Step, by_phase: dict, memo: dict, V: int) -> tuple | None:
         hit = memo[(ph, ranges)] = _fixed(ranges, step, acting[:lead], V)
     if hit[1] is not None or lead == len(acting):
         return hit[2]  # dry in a fixed filter: the dynamic ones come later in the chain
-    said = []
-    for i, f, soft in acting[lead:]:
+    dynamic = memo.get(ph)  # the filters after the fixed ones, less the idle ones
+    if dynamic is None:
+        dynamic = memo[ph] = [x for x in acting[lead:] if not _idle(x[1], step)]
+    said, parts = [], [ph, ranges]
+    for i, f, soft in dynamic:
         items = f.bonus(step) if soft else f.spec(step)
         if items:
             said.append((i, soft, items))
+            parts += (i, _key(items))
     if not said:
         return hit[2]
-    key = (ph, ranges, tuple((i, _key(items)) for i, _, items in said))
+    key = tuple(parts)
     got = memo.get(key)
     if got is None:
         got = memo[key] = (_dynamic(hit[0], said), said)

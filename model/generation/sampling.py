@@ -256,13 +256,19 @@ def polyphony_filter(step: Step) -> Forbid:
     ends = st.active_ends()
     if len(ends) < limit:
         return None
-    kth = sorted(ends)[-limit]
+    kth = ends[-limit]  # they are kept in rising order
     a, b = st.tok.range("POS")
     out = [(a, a + min(b - a, max(0, kth - st.bar_starts[st.bar_i])), None)]
     if st.pos is not None and kth > st.abs_tick:
         a, b = st.tok.range(st.note_kind)
         out.append((a, b, None))
     return out
+
+
+# `idle(step)`: True where a filter that reads the row's state forbids or
+# adds nothing for any row of the request, from its controls and plan alone
+# (model/generation/rows.py then skips it for the request)
+polyphony_filter.idle = lambda step: not step.controls.max_polyphony
 
 
 @forbids("density", "in_bar", fixed=("density",))
@@ -368,6 +374,9 @@ def _harmony_items(step: Step) -> list | None:
 
 # what a soft filter adds, as items (a, b, nats); rows.py adds them for all rows
 harmony_filter.bonus = _harmony_items
+harmony_filter.idle = lambda step: (
+    not step.controls.harmony or step.state.plan.is_drum or step.state.plan.sounding is None
+)
 
 _BITS = 1 << np.arange(12)
 

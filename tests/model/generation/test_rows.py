@@ -86,7 +86,7 @@ def test_rows_together_filter_and_draw_as_row_by_row(sampler):
     if sampler == "compiled" and draw is None:
         pytest.skip("no C compiler here")
     rng, g = random.Random(7), np.random.default_rng(7)
-    phases, leaned = set(), 0
+    phases, leaned, idle = set(), 0, 0
     for walk in range(40):
         is_drum = rng.random() < 0.4
         plan, controls = _plan(rng, is_drum), _controls(rng, is_drum)
@@ -118,6 +118,11 @@ def test_rows_together_filter_and_draw_as_row_by_row(sampler):
                 assert draw_rows(draw, full, lines, steps, controls, again, memo) == by_row
                 assert np.array_equal(again.peek(4), noise.peek(4))
                 leaned += any(lean_items(s) for s in steps)
+                for f in FILTERS:  # a filter idle for the request says nothing for any row
+                    if hasattr(f, "idle"):
+                        answer = getattr(f, "bonus", None) or f.spec
+                        assert not any(f.idle(s) and answer(s) for s in steps)
+                        idle += any(f.idle(s) for s in steps)
                 for st, t in zip(drawn, tokens):
                     phases.add(st.phase)
                     st.advance(t)
@@ -126,7 +131,7 @@ def test_rows_together_filter_and_draw_as_row_by_row(sampler):
                     st.advance(st.forced[0])
     assert {"density", "in_bar", "after_pos", "after_pitch", "after_vel"} <= phases
     assert any(k[0] == "after_vel" for k in memo) and any(k[0] == "in_bar" for k in memo)
-    assert leaned  # the groove lean added to some rows
+    assert leaned and idle  # the groove lean added to some rows; some filters were idle
 
 
 @acts_in("in_bar", "after_pos")
