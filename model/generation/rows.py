@@ -94,22 +94,39 @@ def _vector(mask: np.ndarray, bonus=()) -> tuple[np.ndarray, int]:
     return vec, vec.ctypes.data
 
 
-def _fixed(ranges, step: Step, fixed, V: int):
-    """The grammar's `ranges`, then the `fixed` filters in order, for one
-    row: (its allowed mask (V,), the stage where the chain ran dry or None,
-    that mask as a row vector and its address)."""
+def _phase(step: Step, acting, lead: int, V: int) -> tuple[list, list]:
+    """What a phase's filters are for this request, worked out on its first
+    row: the allowed mask after each fixed filter that forbids something,
+    cumulated, [(stage, mask)] (their items hold for every row of the
+    phase), and the filters after them that are not idle."""
+    stages, cum = [], np.ones(V, dtype=bool)
+    for i, f, _ in acting[:lead]:
+        items = f.spec(step)
+        if items:
+            cum = _forbid(cum, items)
+            stages.append((i, cum))
+    return stages, [x for x in acting[lead:] if not _idle(x[1], step)]
+
+
+def _fixed(ranges, stages: list, V: int):
+    """The grammar's `ranges`, then the fixed filters' `stages` in order, for
+    one row: (its allowed mask (V,), the stage where the chain ran dry or
+    None, that mask as a row vector and its address). The stages only
+    forbid more, so where the last leaves something, every one does."""
     mask = np.zeros(V, dtype=bool)
     for a, b in ranges:
         mask[a:b] = True
-    for i, f, _ in fixed:
-        items = f.spec(step)
-        if not items:
-            continue
-        cand = _forbid(mask, items)
+    if not stages:
+        return mask, None, _vector(mask)
+    last = mask & stages[-1][1]
+    if last.any():
+        return last, None, _vector(last)
+    for i, cum in stages:
+        cand = mask & cum
         if not cand.any():
             return mask, i, _vector(mask)
         mask = cand
-    return mask, None, _vector(mask)
+    raise AssertionError("unreachable: the last stage left nothing")
 
 
 def _key(items) -> tuple:
@@ -136,15 +153,16 @@ def row_vector(step: Step, by_phase: dict, memo: dict, V: int) -> tuple | None:
     st = step.state
     ph = st.phase
     ranges = st.allowed_ranges()
-    acting, lead = by_phase.get(ph, _NONE)
+    phase = memo.get(ph)
+    if phase is None:
+        acting, lead = by_phase.get(ph, _NONE)
+        phase = memo[ph] = _phase(step, acting, lead, V)
+    stages, dynamic = phase
     hit = memo.get((ph, ranges))
     if hit is None:
-        hit = memo[(ph, ranges)] = _fixed(ranges, step, acting[:lead], V)
-    if hit[1] is not None or lead == len(acting):
+        hit = memo[(ph, ranges)] = _fixed(ranges, stages, V)
+    if hit[1] is not None or not dynamic:
         return hit[2]  # dry in a fixed filter: the dynamic ones come later in the chain
-    dynamic = memo.get(ph)  # the filters after the fixed ones, less the idle ones
-    if dynamic is None:
-        dynamic = memo[ph] = [x for x in acting[lead:] if not _idle(x[1], step)]
     said, parts = [], [ph, ranges]
     for i, f, soft in dynamic:
         items = f.bonus(step) if soft else f.spec(step)
