@@ -43,7 +43,6 @@ class PackedPromptCache(PromptCache):
 
     def __init__(self, fast: FastDecoder, lib, model_at: int):
         self.lib, self.model_at = lib, model_at
-        self._scratch: np.ndarray | None = None
         f = lib.prefill
         f.argtypes = [_P, _P]
         f.restype = None
@@ -66,12 +65,12 @@ class PackedPromptCache(PromptCache):
         kt = [empty_aligned((H, npad // PANEL, hd, PANEL)) for _ in range(cfg.n_layer)]
         vp = [empty_aligned((H, up(hd) // PANEL, npad, PANEL)) for _ in range(cfg.n_layer)]
         toks = np.asarray(tokens, dtype=np.int64)
+        if T and (toks.min() < 0 or toks.max() >= cfg.vocab_size):
+            raise ValueError(f"a token is outside the vocabulary of {cfg.vocab_size}")
         logits = np.empty(cfg.vocab_size, dtype=np.float32)
-        if self._scratch is None:  # kept: reused by every prompt (block_size at most)
-            self._scratch = np.empty(
-                PREFILL_CHUNK * 11 * C + 8 * (up(cfg.block_size) + 1), dtype=np.float32
-            )
-        scratch = self._scratch
+        # prefill.c's scratch: a chunk's activations, and one block's scores
+        # (RB <= 8 queries)
+        scratch = np.empty(PREFILL_CHUNK * 11 * C + 8 * (npad + 1), dtype=np.float32)
         keep = [_ptrs(a) for a in (k, v, kt, vp)]  # ctypes holds only addresses
         prompt = _Prompt(
             T,

@@ -100,8 +100,14 @@ def test_compiled_prefill_agrees_with_numpy_on_the_bundled_model():
     assert packed.kt[0].shape[1] * PANEL == n  # no padding: n is whole panels
 
 
-def test_compiled_prefill_refuses_a_prompt_longer_than_the_model():
+def test_compiled_prefill_refuses_what_the_model_cannot_read():
+    """A prompt longer than the model's context, or a token outside its
+    vocabulary: a ValueError, never a read past the weights."""
     model = random_model(False)
     pc = compiled(Weights.from_model(model)).new_prompt_cache()
     with pytest.raises(ValueError, match="block_size"):
         pc.ensure([5] * (model.config.block_size + 1))
+    for bad in (-1, model.config.vocab_size):
+        with pytest.raises(ValueError, match="vocabulary"):
+            pc.ensure([5, 6, bad])
+    assert pc.ensure([5, 6, 7])[1] == 3  # and it still works
