@@ -40,6 +40,7 @@ class Sounding:
         self.lo_tick = lo_tick
         self.table = table
         self._silent = np.zeros(12, dtype=bool)
+        self._codes: list[int] | None = None  # `code`'s, made on first use
 
     @classmethod
     def of(
@@ -70,6 +71,15 @@ class Sounding:
         if 0 <= i < len(self.table):
             return self.table[i]
         return self._silent
+
+    def code(self, tick: int) -> int:
+        """`at(tick)` as an int, bit c set where pitch class c sounds (0:
+        none). The harmony lean asks it for every row and step, so the whole
+        table is turned into ints once."""
+        if self._codes is None:
+            self._codes = (self.table @ (1 << np.arange(12))).tolist()
+        i = tick - self.lo_tick
+        return self._codes[i] if 0 <= i < len(self._codes) else 0
 
 
 def bar_pitch_classes(

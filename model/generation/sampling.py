@@ -346,11 +346,11 @@ def harmony_bonus(step: Step) -> tuple[int, int, np.ndarray] | None:
     st = step.state
     if not strength or st.plan.is_drum or st.plan.sounding is None or st.pos is None:
         return None
-    classes = st.plan.sounding.at(st.abs_tick)
-    if not classes.any():
+    classes = st.plan.sounding.code(st.abs_tick)  # Sounding.at's classes as bits
+    if not classes:
         return None
     a, b = st.tok.range("PITCH")
-    return a, b, _harmony_bonus(int(classes @ _BITS), float(strength))
+    return a, b, _harmony_bonus(classes, float(strength))
 
 
 @acts_in("in_bar", "after_pos")
@@ -377,8 +377,6 @@ harmony_filter.bonus = _harmony_items
 harmony_filter.idle = lambda step: (
     not step.controls.harmony or step.state.plan.is_drum or step.state.plan.sounding is None
 )
-
-_BITS = 1 << np.arange(12)
 
 
 @lru_cache(maxsize=4096)

@@ -58,6 +58,10 @@ def test_sounding_names_the_other_pitched_tracks_classes_tick_by_tick():
     assert classes(s.at(23)) == {0, 4, 7}
     assert classes(s.at(96)) == {2, 5}
     assert classes(s.at(500)) == set()  # outside the range
+    # code: the same classes as bits, at every tick in range and out of it
+    for t in range(-5, 200):
+        assert s.code(t) == sum(1 << pc for pc in classes(s.at(t)))
+    assert s.code(0) == 1 | 1 << 4 | 1 << 7
 
 
 def test_a_rest_keeps_the_last_two_beats_harmony_then_falls_silent():
