@@ -31,6 +31,12 @@ CANDIDATES = 8
 # set (30 drum fills) the groove choice among 4 kept onset F1 at 0.47
 # against 0.48 among 8 (docs/speed.md)
 DRUM_CANDIDATES = 4
+# how much a later target's agreement with the earlier targets' new notes
+# (agreement.py, 0..1) counts beside its closeness to its own part (0..1):
+# on the dev set's two-part spans (docs/fit.md) weight 1 lifted the pair
+# measures halfway to the originals', 2 to within 0.05 of them with the
+# second part's classifier AUC no worse, 4 a little further at a higher AUC
+AGREEMENT_WEIGHT = 2.0
 
 
 def pool_size(rows: int, variations: int, candidates: int) -> int:
@@ -118,7 +124,7 @@ def choice(
     pitch classes against the part's nearby notes (`part`) or, for drums,
     by their groove against the part's bars (`groove`: bars, lo, hi, the
     part's onset sets), plus how well they agree with the parts written
-    before them (`heard`, see agreement_scores)."""
+    before them (`heard`, see agreement_scores) times AGREEMENT_WEIGHT."""
     scores = [0.0] * len(fills)
     if groove is not None:
         scores = groove_scores(fills, *groove)
@@ -126,5 +132,5 @@ def choice(
         scores = pitch_scores(fills, part)
     extra = agreement_scores(fills, role, heard, tpb) if heard else None
     if extra is not None:
-        scores = [s + e for s, e in zip(scores, extra)]
+        scores = [s + AGREEMENT_WEIGHT * e for s, e in zip(scores, extra)]
     return best(scores, keep)
