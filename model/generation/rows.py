@@ -85,48 +85,52 @@ def _forbid(mask: np.ndarray, items) -> np.ndarray:
     return cand
 
 
-def _vector(mask: np.ndarray, bonus=()) -> tuple[np.ndarray, int]:
-    """0 where `mask` allows, -inf elsewhere, plus a lean's items (a, b,
-    nats); with its address, for the compiled sampler."""
+def _vector(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """0 where `mask` allows, -inf elsewhere; with its address, for the
+    compiled sampler."""
     vec = np.where(mask, np.float32(0), NEG_INF)
-    for a, b, nats in bonus:
-        vec[a:b] += nats
     return vec, vec.ctypes.data
 
 
-def _phase(step: Step, acting, lead: int, V: int) -> tuple[list, list]:
+def _phase(step: Step, acting, lead: int, V: int) -> tuple:
     """What a phase's filters are for this request, worked out on its first
     row: the allowed mask after each fixed filter that forbids something,
     cumulated, [(stage, mask)] (their items hold for every row of the
-    phase), and the filters after them that are not idle."""
+    phase); the last of them as a vector, and how many tokens it allows
+    below each id (a list: a row's count is then two look-ups a range); the
+    filters after them that are not idle."""
     stages, cum = [], np.ones(V, dtype=bool)
     for i, f, _ in acting[:lead]:
         items = f.spec(step)
         if items:
             cum = _forbid(cum, items)
             stages.append((i, cum))
-    return stages, [x for x in acting[lead:] if not _idle(x[1], step)]
+    below = np.concatenate([[0], np.cumsum(cum)]).tolist()
+    dynamic = [x for x in acting[lead:] if not _idle(x[1], step)]
+    return stages, _vector(cum)[0], below, dynamic
 
 
-def _fixed(ranges, stages: list, V: int):
-    """The grammar's `ranges`, then the fixed filters' `stages` in order, for
-    one row: (its allowed mask (V,), the stage where the chain ran dry or
-    None, that mask as a row vector and its address). The stages only
-    forbid more, so where the last leaves something, every one does."""
+def _fixed(ranges, phase: tuple, V: int):
+    """The grammar's `ranges`, then the fixed filters' stages in order, for
+    one row: (its vector and the vector's address, the stage where the
+    chain ran dry or None). The stages only forbid more, so where the last
+    leaves something, every one does: the vector is then the last stage's
+    over the ranges."""
+    stages, last, below = phase[0], phase[1], phase[2]
+    if sum(below[b] - below[a] for a, b in ranges):
+        vec = np.full(V, NEG_INF)
+        for a, b in ranges:
+            vec[a:b] = last[a:b]
+        return vec, vec.ctypes.data, None
     mask = np.zeros(V, dtype=bool)
     for a, b in ranges:
         mask[a:b] = True
-    if not stages:
-        return mask, None, _vector(mask)
-    last = mask & stages[-1][1]
-    if last.any():
-        return last, None, _vector(last)
     for i, cum in stages:
         cand = mask & cum
         if not cand.any():
-            return mask, i, _vector(mask)
+            return (*_vector(mask), i)
         mask = cand
-    raise AssertionError("unreachable: the last stage left nothing")
+    return (*_vector(mask), None)  # the ranges allow nothing at all
 
 
 def _key(items) -> tuple:
@@ -157,12 +161,12 @@ def row_vector(step: Step, by_phase: dict, memo: dict, V: int) -> tuple | None:
     if phase is None:
         acting, lead = by_phase.get(ph, _NONE)
         phase = memo[ph] = _phase(step, acting, lead, V)
-    stages, dynamic = phase
+    dynamic = phase[3]
     hit = memo.get((ph, ranges))
     if hit is None:
-        hit = memo[(ph, ranges)] = _fixed(ranges, stages, V)
-    if hit[1] is not None or not dynamic:
-        return hit[2]  # dry in a fixed filter: the dynamic ones come later in the chain
+        hit = memo[(ph, ranges)] = _fixed(ranges, phase, V)
+    if hit[2] is not None or not dynamic:
+        return hit  # dry in a fixed filter: the dynamic ones come later in the chain
     said, parts = [], [ph, ranges]
     for i, f, soft in dynamic:
         items = f.bonus(step) if soft else f.spec(step)
@@ -170,7 +174,7 @@ def row_vector(step: Step, by_phase: dict, memo: dict, V: int) -> tuple | None:
             said.append((i, soft, items))
             parts += (i, _key(items))
     if not said:
-        return hit[2]
+        return hit
     key = tuple(parts)
     got = memo.get(key)
     if got is None:
@@ -178,23 +182,33 @@ def row_vector(step: Step, by_phase: dict, memo: dict, V: int) -> tuple | None:
     return got[0]
 
 
-def _dynamic(mask: np.ndarray, said) -> tuple | None:
-    """The vector after the row's own filters' answers, in chain order: a
-    filter that would leave nothing is where the chain stops (later filters
-    only forbid more, so the last stage that leaves something is the one
-    before it), and a lean after that point adds nothing."""
-    bonus = []
+def _dynamic(vec: np.ndarray, said) -> tuple | None:
+    """The vector after the row's own filters' answers, in chain order,
+    from the fixed filters' `vec`: a filter that would leave nothing is
+    where the chain stops (later filters only forbid more, so the last
+    stage that leaves something is the one before it), and a lean after
+    that point adds nothing."""
+    bonus, own = [], False  # own: vec is a copy made here, not the fixed filters'
     for _, soft, items in said:
         if soft:
             bonus.append(items)
             continue
-        cand = _forbid(mask, items)
-        if not cand.any():
+        cand = vec.copy()
+        for a, b, m in items:
+            if m is None:
+                cand[a:b] = NEG_INF
+            else:
+                cand[a:b][m] = NEG_INF
+        if not cand.max() > NEG_INF:
             break
-        mask = cand
+        vec, own = cand, True
     if len(bonus) > 1:
         return None
-    return _vector(mask, bonus[0] if bonus else ())
+    if bonus:
+        vec = vec if own else vec.copy()
+        for a, b, nats in bonus[0]:
+            vec[a:b] += nats
+    return vec, vec.ctypes.data
 
 
 def _vectors(steps: list[Step], filters, memo: dict | None, V: int) -> list | None:
