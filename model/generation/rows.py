@@ -18,14 +18,15 @@ last stage that leaves something is the one before it), and
 samplers one row at a time (tests/model/generation/test_rows.py).
 
 Given a `memo` (a dict the engine keeps for one request: the controls and
-the plan are then the same for every row and step), the grammar's ranges
-and the filters that are `fixed` in the row's phase (sampling.forbids) are
-worked out once per phase and set of ranges, not per row and step: the
-filters a phase runs start with its fixed ones, so the memo holds the mask
-after them and the stage where the chain ran dry, if it did. The filters
-that read the row's state (no silence, polyphony, density, and the soft
-leans of harmony and groove, which add nats through their `bonus`) are
-asked per row what they forbid or add; the row's whole filter is then one
+the plan are then the same for every row and step), the filters that are
+`fixed` in a phase (sampling.forbids) are asked once per phase, and the
+grammar's ranges with them worked out once per set of ranges, not per row
+and step: the filters a phase runs start with its fixed ones, so the memo
+holds the vector after them and the stage where the chain ran dry, if it
+did. The filters that read the row's state (no silence, polyphony,
+density, and the soft leans of harmony and groove, which add nats through
+their `bonus`) are asked per row what they forbid or add, except where
+they are `idle` for the request (sampling.py); the row's whole filter is then one
 float32 vector over the vocabulary, kept in the memo under those answers:
 0 where the chain allows a token, -inf where it forbids one, the nats
 where a lean adds them. A row's filtered logits are its logits plus its
@@ -152,8 +153,9 @@ def _idle(f, step: Step) -> bool:
 
 def row_vector(step: Step, by_phase: dict, memo: dict, V: int) -> tuple | None:
     """The row's filter as one float32 vector (the module's doc) and its
-    address, or None where it cannot be one: two soft leans adding to the same row (their
-    sum would round apart from adding them one after the other)."""
+    address, or None where it cannot be one: two soft leans adding to the
+    same row (their sum would round apart from adding them one after the
+    other)."""
     st = step.state
     ph = st.phase
     ranges = st.allowed_ranges()
