@@ -49,13 +49,13 @@ static inline float hsum(v8 v) {
 }
 /* Keep v in a register: without it the compiler reloads a weight vector
  * for every row's multiply-add (a memory operand), and with four rows the
- * loads, not the multiply-adds, set the pace. */
+ * loads, not the multiply-adds, set the pace. Only where one register holds
+ * eight floats (AVX): elsewhere (SSE, NEON) v is two registers, which no
+ * asm constraint names, and the step built with the constraint failed. */
 #if defined(__AVX512VL__)
 #define KEEP(v) __asm__("" : "+v"(v))  /* any of the 32 registers */
-#elif defined(__x86_64__) || defined(__i386__)
+#elif defined(__AVX__)
 #define KEEP(v) __asm__("" : "+x"(v))
-#elif defined(__aarch64__)
-#define KEEP(v) __asm__("" : "+w"(v))
 #else
 #define KEEP(v) ((void)0)
 #endif
