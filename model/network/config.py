@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 CHECKPOINT_FORMAT = "midifill-checkpoint"
 CHECKPOINT_VERSION = 1
 # LayerNorm epsilon: the torch module, the NumPy path and the C step (passed
-# to the compiler by model/generation/fast_c.py) all use this one
+# to the compiler by model/generation/c_build.py) all use this one
 LN_EPS = 1e-5
 
 
