@@ -21,7 +21,7 @@ import statistics
 from pathlib import Path
 
 from ..errors import MidiFileError
-from ..generation.engine import context_density
+from ..generation.nearby import context_density
 from ..generation.prompt import OWN_CONTEXT_BARS, build_prompt, own_context_shown
 from ..limits import CHUNK_BARS
 from ..midi_io import read_midi

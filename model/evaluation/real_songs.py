@@ -15,7 +15,7 @@ import random
 import statistics
 from pathlib import Path
 
-from ..generation.engine import context_density
+from ..generation.nearby import context_density
 from ..generation.prompt import build_prompt
 from ..song import Note, Song, Track
 from .fit_eval import CONTEXT, SPAN, Case, paste_previous, paste_random, random_notes

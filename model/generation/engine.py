@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import Cancelled, CheckpointError, TooSlow
-from ..limits import CHUNK_BARS, CONTEXT_BARS
+from ..limits import CHUNK_BARS
 from ..network.checkpoint import load_weights
 from ..network.checkpoint_check import check_tokenizer
 from ..network.tokenizer import Tokenizer
@@ -25,14 +25,14 @@ from ..song import Note, Song, Track
 from . import choose, decoders, follow
 from .agreement import applies
 from .fast_c import CSampler
-from .follow import register
 from .grammar import FillState
 from .groove_lean import GrooveBars
-from .harmony import Sounding, follow_strength
+from .harmony import Sounding
+from .nearby import nearby_bars, nearby_density, nearby_notes, nearby_velocities
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
 from .rows import draw_rows
-from .sampling import HARMONY_DEFAULT, Noise, Step, apply_filters, sample
+from .sampling import Noise, Step, apply_filters, sample
 from .targets import fill_order, role
 
 BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "midifill-small-v6.safetensors"
@@ -40,70 +40,6 @@ BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "midifill-small-v6.safe
 # (code too_slow) instead of holding the worker: the documented ceiling
 # (docs/osc.md, Limits). MIDIFILL_TIME_BUDGET_S overrides it.
 TIME_BUDGET_S = float(os.environ.get("MIDIFILL_TIME_BUDGET_S", "30"))
-
-
-def _nearby_bars(bars, b0: int, b1: int) -> list[int]:
-    """Indices of up to CONTEXT_BARS bars on each side of bars [b0, b1)."""
-    return list(range(max(0, b0 - CONTEXT_BARS), b0)) + list(
-        range(b1, min(len(bars), b1 + CONTEXT_BARS))
-    )
-
-
-def _nearby_notes(track, bars, b0: int, b1: int) -> tuple[list[Note], int]:
-    """The track's own notes in up to CONTEXT_BARS bars on each side of bars
-    [b0, b1), and how many bars that is."""
-    near = _nearby_bars(bars, b0, b1)
-    if not near:
-        return [], 0
-    lo, hi = bars[near[0]].start, bars[near[-1]].end
-    notes = [
-        n
-        for n in track.notes
-        if lo <= n.start < hi and not bars[b0].start <= n.start < bars[b1 - 1].end
-    ]
-    return notes, len(near)
-
-
-def _density(tok: Tokenizer, notes: list[Note], n_bars: int) -> int | None:
-    return max(1, tok.density_level(len(notes) / n_bars)) if notes else None
-
-
-def _velocities(tok: Tokenizer, notes: list[Note]) -> tuple[int, int] | None:
-    if len(notes) < 3:
-        return None
-    bins = [tok.velocity_bin(n.velocity) for n in notes]
-    return max(0, min(bins) - 1), min(tok.config.velocity_bins - 1, max(bins) + 1)
-
-
-def context_density(tok: Tokenizer, track, bars, b0: int, b1: int) -> int | None:
-    """The density level of the target track's own nearby notes, or None (the
-    model chooses) when it has none there: a producer filling bars of a part
-    expects them about as busy as the rest of it."""
-    return _density(tok, *_nearby_notes(track, bars, b0, b1))
-
-
-def context_register(track, bars, b0: int, b1: int) -> tuple[int, int] | None:
-    """The pitch range of a pitched target track's own nearby notes
-    (follow.register), or None for a drum track or with fewer than 3 of
-    them: a bass fill stays a bass line."""
-    return None if track.is_drum else register(_nearby_notes(track, bars, b0, b1)[0])
-
-
-def context_velocities(tok: Tokenizer, track, bars, b0: int, b1: int) -> tuple[int, int] | None:
-    """The velocity bins of the target track's own nearby notes, one bin wider
-    each way, or None with fewer than 3 of them: a fill plays at the part's
-    dynamics (measured on held-out songs, velocity was what most gave the
-    fills of MMA parts away, docs/fit.md)."""
-    return _velocities(tok, _nearby_notes(track, bars, b0, b1)[0])
-
-
-def context_harmony(tok: Tokenizer, song, track, bars, b0: int, b1: int) -> float:
-    """controls.harmony for a request that leaves it out: the strength that
-    follows the part's own nearby bars (model/generation/harmony.py), or HARMONY_DEFAULT
-    where the part has too few notes there to tell."""
-    notes, _ = _nearby_notes(track, bars, b0, b1)
-    follow = follow_strength(notes, song, track.id, tok.tpb)
-    return HARMONY_DEFAULT if follow is None else follow
 
 
 class Engine:
@@ -291,8 +227,8 @@ class Engine:
         # leaves AUTO is set from them here, before any chunk (follow.py)
         # (`generate` writes a new part: it reads none of them)
         following = req.mode != "generate"
-        near = _nearby_bars(bars, b0, b1)
-        part, _ = _nearby_notes(track, bars, b0, b1)
+        near = nearby_bars(bars, b0, b1)
+        part, _ = nearby_notes(track, bars, b0, b1)
         prof = (
             follow.profile(tok, song, track, part, [bars[i] for i in near])
             if following
@@ -307,8 +243,8 @@ class Engine:
         if controls.density is not None and controls.density > 0:
             density = tok.density_level(controls.density)
         elif controls.density is None and following:
-            density = _density(tok, part, len(near))
-        velocities = _velocities(tok, part) if following else None
+            density = nearby_density(tok, part, len(near))
+        velocities = nearby_velocities(tok, part) if following else None
         n = controls.variations
         songs = list(songs or [song] * n)
         shared = all(s is songs[0] for s in songs)  # one song: the variations share prompts

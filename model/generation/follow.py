@@ -2,7 +2,7 @@
 follow-the-part controls set from it.
 
 `PartProfile` is read once per request from the part's notes in up to 8
-bars each side of the fill (engine.py `_nearby_notes`): its drum keys, its
+bars each side of the fill (nearby.py `nearby_notes`): its drum keys, its
 most notes at once, its note lengths, its register, its feel (where its
 onsets sit in the beat) and, for a drum part, its onsets per drum group bar
 by bar. `resolve` turns every control left AUTO (sampling.py) into a value

@@ -17,8 +17,8 @@ import pytest
 
 from midifill.model import Engine
 from midifill.model.errors import Cancelled, CheckpointError, RequestError
-from midifill.model.generation.engine import context_velocities
 from midifill.model.generation.grammar import FillPlan, FillState
+from midifill.model.generation.nearby import context_velocities
 from midifill.model.generation.request import LIMITS
 from midifill.model.generation.sampling import Controls, Step, velocity_filter
 from midifill.model.midi_io import read_midi
@@ -224,7 +224,7 @@ def test_register_and_density_default_to_the_parts_own_nearby_bars(tiny_engine, 
 
 
 def test_a_part_on_few_pitches_still_gets_a_fifths_room():
-    from midifill.model.generation.engine import context_register
+    from midifill.model.generation.nearby import context_register
     from midifill.model.song import Note as N
     from midifill.model.song import Song, TimeSignature, Track
 

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from midifill.model.errors import RequestError
-from midifill.model.generation.engine import context_harmony
 from midifill.model.generation.grammar import FillPlan, FillState
 from midifill.model.generation.harmony import (
     FOLLOW_MAX,
@@ -14,6 +13,7 @@ from midifill.model.generation.harmony import (
     harmonic_fit,
     sounding_at_onsets,
 )
+from midifill.model.generation.nearby import context_harmony
 from midifill.model.generation.request import parse_controls
 from midifill.model.generation.sampling import (
     HARMONY_DEFAULT,
