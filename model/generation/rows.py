@@ -312,9 +312,9 @@ class RowSampler:
     def build(cls) -> RowSampler | None:
         if not cls._tried:
             cls._tried = True
-            from . import fast_c  # the compiled library's loader
+            from .c_build import load_library  # the compiled kernels, built on first use
 
-            lib = fast_c.load_library()
+            lib = load_library()
             cls._one = None if lib is None else cls(lib)
         return cls._one
 
