@@ -7,6 +7,7 @@ line. Tempo and time signatures are lists of changes, each at a beat.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,10 @@ class Song:
     # --- time -----------------------------------------------------------
     @property
     def end_beat(self) -> float:
-        return max((n.start + n.duration for t in self.tracks for n in t.notes), default=0.0)
+        return max(
+            (max([n.start + n.duration for n in t.notes]) for t in self.tracks if t.notes),
+            default=0.0,
+        )
 
     def bars(self, until: float | None = None) -> list[Bar]:
         """Bars from beat 0 until they cover `until` (default: the last note).
@@ -148,7 +152,7 @@ class Song:
                     t.id,
                     t.program,
                     t.is_drum,
-                    sorted(kept + list(notes), key=lambda n: (n.start, n.pitch)),
+                    sorted(kept + list(notes), key=attrgetter("start", "pitch")),
                     t.name,
                 )
             else:

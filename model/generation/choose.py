@@ -18,7 +18,7 @@ part with the new bass.
 
 from __future__ import annotations
 
-from ..groove import SLOT_BEATS, groove_closeness, onset_set
+from ..groove import SLOT_BEATS, f1, onset_set
 from ..histograms import pitch_class_overlap
 from ..song import Bar, Note
 from .agreement import agreement
@@ -87,14 +87,23 @@ def groove_scores(
     slots = [
         ((a - b.start) / SLOT_BEATS - 0.5, (z - b.start) / SLOT_BEATS - 0.5) for b, a, z in spans
     ]
+    if not spans or not part:
+        return [0.0 for _ in fills]
+    # groove_closeness (model/groove.py) for each fill, with the part's bars
+    # cut to each span's slots once rather than once a fill: the mean over
+    # the spans of the best F1 against any cut part bar
+    cut = [[frozenset(o for o in p if s0 <= o[1] < s1) for p in part] for s0, s1 in slots]
     # a fill holds notes inside [lo, hi) only: its onsets in a bar are those in the span
     return [
-        groove_closeness(
-            [(onset_set(f, b.start, b.end), s0, s1) for (b, _, _), (s0, s1) in zip(spans, slots)],
-            list(part),
-        )
+        sum(max(f1(onsets, c) for c in cuts) for onsets, cuts in zip(_onsets(f, spans), cut))
+        / len(spans)
         for f in fills
     ]
+
+
+def _onsets(fill: list[Note], spans: list) -> list[frozenset]:
+    """The fill's onset set in each span's bar (groove_scores)."""
+    return [onset_set(fill, b.start, b.end) for b, _, _ in spans]
 
 
 def closest_groove(

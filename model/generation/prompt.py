@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass
+from operator import attrgetter
 
 from ..limits import CONTEXT_BARS as OWN_CONTEXT_BARS  # the target's own bars shown each side
 from ..network.tokenizer import Tokenizer
@@ -58,7 +59,7 @@ class LazyBars:
 
     def __init__(self, tok: Tokenizer, track: Track, bars: list[Bar]):
         self.tok, self.track, self.bars = tok, track, bars
-        self.notes = sorted(track.notes, key=lambda n: n.start)
+        self.notes = sorted(track.notes, key=attrgetter("start"))
         self.starts = [n.start for n in self.notes]
         self.done: dict[int, list[int]] = {}
 
@@ -236,12 +237,14 @@ def build_prompt(
     for b in range(max(blank[0], 0), min(blank[1], last_bar)):
         bar_tokens[target_id].blank(b)
 
-    bar0 = bars[f0]
-    prefix = (
-        [n for n in target.notes if tok.to_tick(bar0.start) <= tok.to_tick(n.start) < lo_tick]
-        if mode != "generate"
-        else []
-    )
+    # the target's notes from the fill's first bar line to lo_tick, in the
+    # track's order (a note a beat or more away is never on those ticks)
+    t0, near = tok.to_tick(bars[f0].start), (bars[f0].start - 1, lo_tick / tok.tpb + 1)
+    prefix = [
+        n
+        for n in (target.notes if mode != "generate" else [])
+        if near[0] < n.start < near[1] and t0 <= tok.to_tick(n.start) < lo_tick
+    ]
     if budget is None:  # the notes forced in before the target start come on top
         budget = fill_budget(f1 - f0, block_size, tok, density_level, target.is_drum) + note_tokens(
             tok, target.is_drum

@@ -251,13 +251,7 @@ def _track(t, i: int, ids: set[str], max_beat: float) -> Track:
     notes_raw = _plain(t.get("notes", []), f"{f}.notes")
     if not isinstance(notes_raw, list):
         raise RequestError(f"{f}.notes", "expected a list of [pitch, start, duration, velocity]")
-    return Track(
-        tid,
-        program,
-        is_drum,
-        [_note(n, f"{f}.notes[{j}]", max_beat) for j, n in enumerate(notes_raw)],
-        name or "",
-    )
+    return Track(tid, program, is_drum, _notes(notes_raw, f"{f}.notes", max_beat), name or "")
 
 
 def _target(
@@ -323,24 +317,35 @@ def _count_bars(song: Song, until: float) -> int:
     return len(song.bars(until=until))
 
 
-def _note(item, field: str, max_beat: float) -> Note:
-    # the common case, checked in one expression: four plain numbers in range,
-    # the duration bounded by what the timeline has left after the start, as
-    # _note_slowly bounds it (a sum would round differently at the last bit)
-    if type(item) in (list, tuple) and len(item) == 4:
-        pitch, start, duration, velocity = item
-        if (
-            type(pitch) is int
-            and type(velocity) is int
-            and type(start) in (int, float)
-            and type(duration) in (int, float)
-            and 0 <= pitch <= 127
-            and 0 <= velocity <= 127
-            and 0 <= start <= max_beat
-            and 0 <= duration <= max_beat - start
-        ):
-            return Note(pitch, float(start), float(duration), max(1, velocity))
-    return _note_slowly(item, field, max_beat)
+_SEQUENCES = (list, tuple)
+_NUMBERS = (int, float)
+
+
+def _notes(items: list, field: str, max_beat: float) -> list[Note]:
+    """A track's notes. The common case is checked in one expression a note,
+    in this one loop (a call per note cost more than the checks): four plain
+    numbers in range, the duration bounded by what the timeline has left after
+    the start, as _note_slowly bounds it (a sum would round differently at the
+    last bit). Any other note goes through _note_slowly, which names what is
+    wrong with it or reads it (a numpy scalar, 60.0 for a pitch)."""
+    notes = []
+    for j, item in enumerate(items):
+        if type(item) in _SEQUENCES and len(item) == 4:
+            pitch, start, duration, velocity = item
+            if (
+                type(pitch) is int
+                and type(velocity) is int
+                and type(start) in _NUMBERS
+                and type(duration) in _NUMBERS
+                and 0 <= pitch <= 127
+                and 0 <= velocity <= 127
+                and 0 <= start <= max_beat
+                and 0 <= duration <= max_beat - start
+            ):
+                notes.append(Note(pitch, float(start), float(duration), max(1, velocity)))
+                continue
+        notes.append(_note_slowly(item, f"{field}[{j}]", max_beat))
+    return notes
 
 
 def _note_slowly(item, field: str, max_beat: float) -> Note:

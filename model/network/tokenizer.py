@@ -238,17 +238,19 @@ class Tokenizer:
         starts = [self.to_tick(b.start) for b in bars]
         ends = [s + self.bar_ticks(b) for s, b in zip(starts, bars)]
         per_bar: list[dict[tuple[int, int], tuple[int, int]]] = [{} for _ in bars]
+        tpb, max_dur = self.tpb, self.max_dur  # to_tick below is int(round(beat * tpb))
         for n in track.notes:
-            t = self.to_tick(n.start)
+            t = int(round(n.start * tpb))
             i = _find_bar(starts, ends, t)
             if i is None:
                 continue
-            pos = t - starts[i]
-            dur = min(self.max_dur, max(1, self.to_tick(n.end) - t))
-            key = (pos, int(n.pitch))
-            if key not in per_bar[i] or per_bar[i][key][0] < dur:
+            dur = min(max_dur, max(1, int(round(n.end * tpb)) - t))
+            key = (t - starts[i], int(n.pitch))
+            held = per_bar[i].get(key)
+            if held is None or held[0] < dur:
                 per_bar[i][key] = (dur, self.velocity_bin(n.velocity))
-        pitch_kind = "DRUM" if track.is_drum else "PITCH"
+        pitch_off = self.offset["DRUM" if track.is_drum else "PITCH"]
+        pos_off, vel_off, dur_off = self.offset["POS"], self.offset["VEL"], self.offset["DUR"] - 1
         with_dur = not track.is_drum or self.config.drum_durations
         out = []
         for b, notes in zip(bars, per_bar):
@@ -256,11 +258,13 @@ class Tokenizer:
             last_pos = None
             for (pos, pitch), (dur, vel) in sorted(notes.items()):
                 if pos != last_pos:
-                    toks.append(self.offset["POS"] + pos)
+                    toks.append(pos_off + pos)
                     last_pos = pos
-                toks += [self.offset[pitch_kind] + pitch, self.offset["VEL"] + vel]
-                if with_dur:
-                    toks.append(self.offset["DUR"] + dur - 1)
+                toks += (
+                    (pitch_off + pitch, vel_off + vel, dur_off + dur)
+                    if with_dur
+                    else (pitch_off + pitch, vel_off + vel)
+                )
             out.append(toks)
         return out
 

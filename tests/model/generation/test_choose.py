@@ -2,6 +2,8 @@
 size, the ranking, and, through the engine with the tiny trained
 model, that a response is the sampled fills closest to the part."""
 
+import random
+
 import pytest
 
 from midifill.model.generation.choose import (
@@ -9,6 +11,7 @@ from midifill.model.generation.choose import (
     DRUM_CANDIDATES,
     closest,
     closest_groove,
+    groove_scores,
     pool_size,
 )
 from midifill.model.groove import groove_closeness, onset_set
@@ -167,3 +170,40 @@ def test_drum_fills_are_the_sampled_fills_closest_to_the_parts_groove(tiny_engin
     ranked = sorted(batches[0], key=lambda f: -score(f))
     assert [ticks(v["notes"]) for v in resp["variations"]] == ranked[:2]
     assert len({score(f) for f in batches[0]}) > 1
+
+
+def test_groove_scores_are_groove_closeness_of_each_fill():
+    """groove_scores cuts the part's bars to each span once for all fills:
+    the scores are groove_closeness's to the last bit, a span cut short at
+    either end of the range and an empty fill included."""
+    rng = random.Random(3)
+    keys = (36, 38, 42, 46, 49, 50)
+
+    def drums(start, end, n):
+        return [
+            Note(rng.choice(keys), rng.randrange(int(start * 8), int(end * 8)) / 8, 0.1)
+            for _ in range(n)
+        ]
+
+    bars = [Bar(i, 4.0 * i, 4, 4) for i in range(4)]
+    part = tuple(onset_set(drums(b, b + 4, 12), b, b + 4) for b in range(0, 32, 4))
+    for lo, hi in ((0.0, 16.0), (2.5, 13.0), (4.0, 8.0)):
+        fills = [drums(lo, hi, k) for k in (0, 3, 10, 25)]
+        spans = [b for b in bars if b.start < hi and b.end > lo]
+        want = [
+            groove_closeness(
+                [
+                    (
+                        onset_set(f, b.start, b.end),
+                        (max(lo, b.start) - b.start) * 8 - 0.5,
+                        (min(hi, b.end) - b.start) * 8 - 0.5,
+                    )
+                    for b in spans
+                ],
+                list(part),
+            )
+            for f in fills
+        ]
+        assert groove_scores(fills, bars, lo, hi, part) == want
+        assert len(set(want)) > 1
+    assert groove_scores([drums(0, 4, 5)], bars, 0.0, 4.0, ()) == [0.0]

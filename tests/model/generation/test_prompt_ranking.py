@@ -3,7 +3,7 @@ ranked by what they tell about the fill, never by weight alone, and always
 after the target's own bars. On songs of 12 tracks a 768-token block shows
 the target's 16 own context bars and the track it most depends on."""
 
-from midifill.model.generation.engine import context_density
+from midifill.model.generation.nearby import context_density
 from midifill.model.generation.prompt import Part, build_prompt, own_context_shown, usefulness
 from midifill.model.network.tokenizer import Tokenizer
 from midifill.model.song import Note, Song, Track
