@@ -209,8 +209,9 @@ class Engine:
         keep before any other track."""
         tok = self.tok
         song = req.song
-        ends = {id(s): s.end_beat for s in songs or ()}  # a new target may reach further
-        bars = song.bars(until=max(req.end, song.end_beat, *ends.values()))
+        # a new target may reach further; each song read once (variations share one)
+        ends = [s.end_beat for s in {id(s): s for s in (song, *(songs or ()))}.values()]
+        bars = song.bars(until=max(req.end, *ends))
         lo_tick, hi_tick = tok.range_ticks(req.start, req.end)
         b0 = next(
             i for i, b in enumerate(bars) if tok.to_tick(b.start) + tok.bar_ticks(b) > lo_tick
