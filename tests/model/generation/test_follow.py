@@ -279,3 +279,16 @@ def test_a_drum_fill_plays_the_parts_keys_only(bundled):
     assert keys and keys <= {36, 38, 42}
     # on the part's grid: 8ths
     assert all(round(n[1] * 24) % 12 == 0 for v in resp["variations"] for n in v["notes"])
+
+
+def test_a_drum_bars_notes_are_those_a_pass_over_the_part_keeps():
+    """follow._by_bar bisects for each bar's notes: the same notes as the
+    pass over all of them it replaced (from 1e-9 beat before the bar's
+    start to 1e-9 before its end), out of order and on the bar lines."""
+    bars = [Bar(0, 0.0, 4, 4), Bar(1, 4.0, 3, 4), Bar(2, 7.0, 4, 4)]
+    starts = [7.0 - 1e-9, 0.0, 4.0 - 2e-9, 3.5, 4.0 - 5e-10, 11.0 - 1e-9, 6.99, 11.0, 4.0]
+    notes = [Note(36 + i, s, 0.1) for i, s in enumerate(starts)]
+    got = follow._by_bar(notes, bars)
+    want = [[n for n in notes if b.start - 1e-9 <= n.start < b.end - 1e-9] for b in bars]
+    assert [sorted(ns, key=lambda n: n.pitch) for ns in got] == want
+    assert [len(ns) for ns in got] == [3, 3, 1]
