@@ -1,8 +1,11 @@
-"""Building and loading the compiled kernels: decode_step.c (a decode step),
-prefill.c (a prompt's forward pass), both on kernels.c's arithmetic, and
+"""Building and loading the compiled kernels: decode_step.c (a decode step,
+its rows shared among threads by step_pool.c), prefill.c (a prompt's
+forward pass), both on kernels.c's arithmetic, and
 sample_step.c (the sampler), one shared library built on first use with the
 system C compiler and kept under the user's cache folder, one file per
-source version, flags and machine. Where no compiler is found or the build
+source version, flags and machine. The build is tried with -march=native,
+then without; each with -pthread, then with -DMIDIFILL_NO_THREADS (a step
+on the calling thread only). Where no compiler is found or every build
 fails, `load_library` returns None and the engine keeps the NumPy path.
 """
 
@@ -23,7 +26,15 @@ from ..network.config import LN_EPS
 log = logging.getLogger("midifill.fast_c")
 HERE = Path(__file__).parent
 COMPILED = [HERE / n for n in ("decode_step.c", "prefill.c", "sample_step.c")]
-SOURCES = [*COMPILED, HERE / "kernels.c"]  # kernels.c: included by the first two
+# kernels.c: included by the first two; step_pool.c: by decode_step.c
+SOURCES = [*COMPILED, HERE / "kernels.c", HERE / "step_pool.c"]
+# the fallbacks, in order: the CPU's own instructions, then the compiler's
+# defaults; threads where pthreads build, else none
+VARIANTS = [
+    [*arch, *threads]
+    for arch in (["-march=native"], [])
+    for threads in (["-pthread"], ["-DMIDIFILL_NO_THREADS"])
+]
 PANEL = 16  # columns per panel of a packed matrix; the C step gets it as PW
 PREFILL_CHUNK = 64  # tokens of a prompt run together through every layer (CH)
 # fused multiply-adds where the CPU has them (-march=native): the logits then
@@ -73,7 +84,7 @@ def _build(cc: str, lib: Path) -> bool:
         lib.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
             out = Path(tmp) / lib.name
-            for flags in (["-march=native"], []):
+            for flags in VARIANTS:
                 r = subprocess.run(
                     [cc, *FLAGS, *flags, "-shared", "-fPIC", "-o", str(out), *map(str, COMPILED)]
                     + ["-lm"],

@@ -45,7 +45,9 @@ static void weigh(const float *restrict w, const float *restrict Vv, int n, int 
     }
 }
 
-/* Attention of one layer for B rows at position p, into y (B, C).
+/* Attention of one layer for B rows at position p, into y (B, C): rows
+ * [r0, r0 + B) of a batch of N (the products over the prompt sum each row
+ * as they do for the whole batch, see matmul_rows).
  *
  * The prompt's positions [0, np) are shared by every row and stored once,
  * packed (fast_c.py's SplitCache) for the two products that attend to them,
@@ -54,9 +56,9 @@ static void weigh(const float *restrict w, const float *restrict Vv, int n, int 
  * with zeros to a multiple of 16 (npad). A row's own positions [np, p] sit
  * in row rows[b] of kc/vc (rows, H, T, hd) at index position - np.
  * work needs B * (2 hd + p + 18) floats. */
-static void attention(int B, int C, int H, int p, int np, const float *kT, const float *vp,
-                      int T, float *kc, float *vc, const int64_t *rows, const float *qkv,
-                      float *y, float *work) {
+static void attention(int N, int r0, int B, int C, int H, int p, int np, const float *kT,
+                      const float *vp, int T, float *kc, float *vc, const int64_t *rows,
+                      const float *qkv, float *y, float *work) {
     const int hd = C / H, own = p - np + 1;  /* positions of each row's own */
     const int npad = np ? panels(np) : 0;
     float *Q = work, *Sp = Q + (long)B * hd, *So = Sp + (long)B * npad;
@@ -70,7 +72,9 @@ static void attention(int B, int C, int H, int p, int np, const float *kT, const
             memcpy(Vv + (long)(own - 1) * hd, row + 2 * C + hh * hd, sizeof(float) * hd);
             memcpy(Q + (long)b * hd, row + hh * hd, sizeof(float) * hd);
         }
-        if (np) matmul(Q, hd, kT + (long)hh * npad * hd, NULL, Sp, npad, B, hd, npad);
+        if (np)
+            matmul_rows(Q, hd, kT + (long)hh * npad * hd, NULL, Sp, npad, N, r0, B, hd, npad,
+                        (long)hd * PW);
         for (int b = 0; b < B; b++) {
             const float *K = kc + ((long)(rows[b] * H + hh) * T) * hd;
             float *sp = Sp + (long)b * npad, *so = So + (long)b * own;
@@ -78,7 +82,9 @@ static void attention(int B, int C, int H, int p, int np, const float *kT, const
             inv[b] = 1.f / (exp_shifted(sp, np, mx) + exp_shifted(so, own, mx));
             memset(sp + np, 0, sizeof(float) * (npad - np));  /* the padding weighs nothing */
         }
-        if (np) matmul(Sp, npad, vp + (long)hh * panels(hd) * npad, NULL, Yp, hd, B, npad, hd);
+        if (np)
+            matmul_rows(Sp, npad, vp + (long)hh * panels(hd) * npad, NULL, Yp, hd, N, r0, B,
+                        npad, hd, (long)npad * PW);
         else memset(Yp, 0, sizeof(float) * B * hd);
         for (int b = 0; b < B; b++) {
             const float *Vv = vc + ((long)(rows[b] * H + hh) * T) * hd;
@@ -95,39 +101,54 @@ static void attention(int B, int C, int H, int p, int np, const float *kT, const
  * packed per layer in kT[l] and vp[l] (see attention; np = 0: none).
  * Positions [np, p] are the row's own: batch row b reads and writes row
  * rows[b] of kc[l]/vc[l], (rows, H, T, hd), at index position - np. tokens
- * and rows hold the step's B entries; x (B, C), logits (B, V); scratch needs
- * B * (12 C + p + 18) floats. */
+ * and rows hold the step's B entries; x (B, C), logits (B, V); scratch
+ * holds S = 12 C + np + T + 18 floats per row, row b's from b S. threads:
+ * how many threads may share a step's rows (step_pool.c; <= 1: one). */
 typedef struct {
-    int np, T;
+    int np, T, threads;
     const float *const *kT, *const *vp;
     float *const *kc, *const *vc;
     const int64_t *tokens, *rows;
     float *x, *logits, *scratch;
 } Batch;
 
-/* One decode step: B tokens at position p -> logits (B, V). */
-void decode_step(const Model *m, const Batch *c, int B, int p) {
-    const int L = m->L, C = m->C, H = m->H, V = m->V, np = c->np;
-    float *x = c->x, *scratch = c->scratch;
-    float *qkv = scratch, *h = qkv + (long)B * 3 * C, *y = h + (long)B * C;
+/* Rows [r0, r1) of a step of N rows at position p: each row's arithmetic
+ * is the same whichever thread runs it and whichever other rows it runs. */
+static void step_rows(const Model *m, const Batch *c, int N, int p, int r0, int r1) {
+    const int L = m->L, C = m->C, H = m->H, V = m->V, np = c->np, B = r1 - r0;
+    const long S = 12L * C + np + c->T + 18;
+    const int64_t *tokens = c->tokens + r0, *rows = c->rows + r0;
+    float *x = c->x + (long)r0 * C, *logits = c->logits + (long)r0 * V;
+    float *qkv = c->scratch + r0 * S, *h = qkv + (long)B * 3 * C, *y = h + (long)B * C;
     float *u = y + (long)B * C, *z = u + (long)B * 4 * C, *work = z + (long)B * C;
+#define MATMUL(X, ldx, W, b, Y, ldy, in, out) \
+    matmul_rows(X, ldx, W, b, Y, ldy, N, r0, B, in, out, (long)(in) * PW)
     for (int b = 0; b < B; b++) {
-        const float *e = m->wte + c->tokens[b] * (long)C, *pe = m->wpe + (long)p * C;
+        const float *e = m->wte + tokens[b] * (long)C, *pe = m->wpe + (long)p * C;
         for (int i = 0; i < C; i++) x[(long)b * C + i] = e[i] + pe[i];
     }
     for (int l = 0; l < L; l++) {
         for (int b = 0; b < B; b++) norm(x + (long)b * C, h + (long)b * C, C);
-        matmul(h, C, m->qkv_w[l], m->qkv_b[l], qkv, 3 * C, B, C, 3 * C);
-        attention(B, C, H, p, np, np ? c->kT[l] : NULL, np ? c->vp[l] : NULL, c->T, c->kc[l],
-                  c->vc[l], c->rows, qkv, y, work);
-        matmul(y, C, m->proj_w[l], m->proj_b[l], z, C, B, C, C);
+        MATMUL(h, C, m->qkv_w[l], m->qkv_b[l], qkv, 3 * C, C, 3 * C);
+        attention(N, r0, B, C, H, p, np, np ? c->kT[l] : NULL, np ? c->vp[l] : NULL, c->T,
+                  c->kc[l], c->vc[l], rows, qkv, y, work);
+        MATMUL(y, C, m->proj_w[l], m->proj_b[l], z, C, C, C);
         for (long i = 0; i < (long)B * C; i++) x[i] += z[i];
         for (int b = 0; b < B; b++) norm(x + (long)b * C, h + (long)b * C, C);
-        matmul(h, C, m->fc_w[l], m->fc_b[l], u, 4 * C, B, C, 4 * C);
+        MATMUL(h, C, m->fc_w[l], m->fc_b[l], u, 4 * C, C, 4 * C);
         gelu(u, (long)B * 4 * C);
-        matmul(u, 4 * C, m->mproj_w[l], m->mproj_b[l], z, C, B, 4 * C, C);
+        MATMUL(u, 4 * C, m->mproj_w[l], m->mproj_b[l], z, C, 4 * C, C);
         for (long i = 0; i < (long)B * C; i++) x[i] += z[i];
     }
     for (int b = 0; b < B; b++) norm(x + (long)b * C, h + (long)b * C, C);
-    matmul(h, C, m->head_w, m->head_b, c->logits, V, B, C, V);
+    MATMUL(h, C, m->head_w, m->head_b, logits, V, C, V);
+#undef MATMUL
+}
+
+#include "step_pool.c"
+
+/* One decode step: B tokens at position p -> logits (B, V), the rows shared
+ * among up to c->threads threads (step_pool.c), else run here. */
+void decode_step(const Model *m, const Batch *c, int B, int p) {
+    if (B < 2 || c->threads < 2 || !pool_step(m, c, B, p)) step_rows(m, c, B, p, 0, B);
 }

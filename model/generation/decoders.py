@@ -43,7 +43,9 @@ KINDS = ("auto", "compiled", "numpy", "reference")
 # (measured: a 450-token torch prefill 26 ms on one thread, 50-470 ms on two
 # while the other core is busy). Prefill has work to share, so the reference
 # decoder gives it more threads only while cores are idle (prefill_threads).
-# MIDIFILL_THREADS overrides both.
+# MIDIFILL_THREADS overrides both, and sets how many threads the compiled
+# step shares a batch's rows among (fast_c.py's step_threads; unset: its
+# DEFAULT_STEP_THREADS).
 DECODE_THREADS = int(os.environ.get("MIDIFILL_THREADS", "1"))
 PREFILL_THREADS = int(os.environ["MIDIFILL_THREADS"]) if "MIDIFILL_THREADS" in os.environ else None
 
@@ -65,7 +67,7 @@ def build(kind: str | None, weights: Weights) -> Decoder:
     if kind in ("auto", "compiled"):
         from .fast_c import CDecoder
 
-        compiled = CDecoder.build(weights)
+        compiled = CDecoder.build(weights, PREFILL_THREADS)
         if compiled is not None:
             return CompiledDecoder(compiled)
         if kind == "compiled":

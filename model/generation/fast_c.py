@@ -6,7 +6,10 @@ A token of the small model is ~1 M multiply-adds; in NumPy it also costs
 ~150 calls of fixed overhead, which is most of the time. In C the step is one
 call, for one row or a batch: the weights stream past once for up to four
 rows, and the rows of a batch share one copy of the prompt's keys and values
-(`SplitCache`), so variations cost little more than one fill. Where no
+(`SplitCache`), so variations cost little more than one fill. A step of
+several rows may share them among threads (model/generation/step_pool.c:
+each thread runs the step for some rows, with the same floats as one
+thread; `step_threads` says how many). Where no
 compiler is found or the build fails, `CDecoder.build` returns None and the
 engine keeps the NumPy path (`FastDecoder`), so nothing breaks on a machine
 without a compiler (model/generation/decoders.py chooses).
@@ -15,6 +18,7 @@ without a compiler (model/generation/decoders.py chooses).
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 
 import numpy as np
@@ -27,6 +31,28 @@ from .prefill_c import PackedPromptCache
 from .sampling import Controls, Noise
 
 _P, _I = ctypes.c_void_p, ctypes.c_int
+# Threads a step of several rows shares them among where MIDIFILL_THREADS
+# is not set (decoders.py reads it).
+DEFAULT_STEP_THREADS = 1
+
+
+def cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def step_threads(lib, wanted: int | None = None) -> int:
+    """Threads for a decode step of several rows: `wanted` (None: the
+    default), at most one per CPU and what the library was built with
+    (1 where it has no threads)."""
+    n = DEFAULT_STEP_THREADS if wanted is None else wanted
+    if n < 1:
+        raise ValueError(f"MIDIFILL_THREADS={n}: expected a whole number >= 1")
+    built = lib.step_threads_built()
+    return max(1, min(n, cpus(), built))
 
 
 def _ptr(a: np.ndarray | None):
@@ -73,7 +99,9 @@ class SplitCache:
     prefill leaves them packed (`PackedPromptCache`); a NumPy one's are packed
     here."""
 
-    def __init__(self, config: ModelConfig, prompt: PromptCache, batch: int, length: int):
+    def __init__(
+        self, config: ModelConfig, prompt: PromptCache, batch: int, length: int, threads: int = 1
+    ):
         n = len(prompt.tokens)
         if isinstance(prompt, PackedPromptCache):
             self.prefix_kt, self.prefix_v = prompt.kt, prompt.vp
@@ -92,7 +120,7 @@ class SplitCache:
         self.pos = self.n
         self.length = self.n + length
         self.io = StepBuffers(config, batch, self.length)
-        self.io.bind(n, self.prefix_kt, self.prefix_v, self.own)
+        self.io.bind(n, self.prefix_kt, self.prefix_v, self.own, threads)
 
 
 class _Model(ctypes.Structure):
@@ -118,7 +146,7 @@ class _Model(ctypes.Structure):
 class _Batch(ctypes.Structure):
     """decode_step.c's Batch."""
 
-    _fields_ = [("np", _I), ("T", _I)] + [
+    _fields_ = [("np", _I), ("T", _I), ("threads", _I)] + [
         (k, _P) for k in ("kT", "vp", "kc", "vc", "tokens", "rows", "x", "logits", "scratch")
     ]
 
@@ -137,17 +165,24 @@ class StepBuffers:
         self.rows = np.zeros(batch, dtype=np.int64)
         self.x = np.empty((batch, C), dtype=np.float32)
         self.logits = np.empty((batch, V), dtype=np.float32)
+        # 12 C + n_prefix + own.length + 18 floats a row (length is their sum)
         self.scratch = np.empty(batch * (12 * C + length + 18), dtype=np.float32)
 
-    def bind(self, n_prefix: int, kt: list | None, vp: list | None, own: KV) -> None:
+    def bind(
+        self, n_prefix: int, kt: list | None, vp: list | None, own: KV, threads: int = 1
+    ) -> None:
         """Point the struct at a cache: n_prefix shared prompt positions
-        packed in kt/vp (None: none), the rows' own positions in `own`."""
+        packed in kt/vp (None: none), the rows' own positions in `own`;
+        a step's rows shared among up to `threads` threads."""
+        if n_prefix + own.length != self.length:
+            raise ValueError("the step's scratch is laid out for another length")
         # ctypes holds only addresses: the pointer arrays are kept here
         self._keep = [_ptrs(t) if t is not None else None for t in (kt, vp, own.k, own.v)]
         addr = [None if a is None else ctypes.addressof(a) for a in self._keep]
         self.struct = _Batch(
             n_prefix,
             own.length,
+            threads,
             *addr,
             *(a.ctypes.data for a in (self.tokens, self.rows, self.x, self.logits, self.scratch)),
         )
@@ -158,15 +193,20 @@ class CDecoder(FastDecoder):
     """FastDecoder's folded weights, stepped by the compiled kernel."""
 
     @classmethod
-    def build(cls, weights: Weights) -> CDecoder | None:
+    def build(cls, weights: Weights, threads: int | None = None) -> CDecoder | None:
+        """The decoder, or None where the kernel does not build or fit;
+        `threads`: see `step_threads`."""
         if weights.config.n_embd % 8:
             return None  # the kernel's GELU runs eight floats at a time
         lib = load_library()
-        return None if lib is None else cls(weights, lib)
+        return None if lib is None else cls(weights, lib, threads)
 
-    def __init__(self, weights: Weights, lib):
+    def __init__(self, weights: Weights, lib, threads: int | None = None):
         super().__init__(weights)
         self.lib = lib
+        lib.step_threads_built.restype = _I
+        # threads a step of several rows may use; read when a cache is made
+        self.threads = step_threads(lib, threads)
         n = len(self.layers)
         P = ctypes.c_void_p * n
         # the kernel's packed copies; kept alive here, as ctypes holds only
@@ -215,7 +255,7 @@ class CDecoder(FastDecoder):
     def split_cache(self, prompt: PromptCache, batch: int, length: int) -> SplitCache:
         """A cache for `batch` rows continuing the prompt in `prompt`, with
         room for `length` tokens each."""
-        return SplitCache(self.config, prompt, batch, length)
+        return SplitCache(self.config, prompt, batch, length, self.threads)
 
     def decode(self, tokens, cache: SplitCache, rows=None) -> np.ndarray:
         """tokens (B,) -> logits (B, V); token b continues cache row rows[b]

@@ -112,15 +112,15 @@ static void norm(const float *restrict x, float *restrict out, int n) {
  * panels (see the top) ps floats apart (in * PW for a whole matrix; more
  * where only the first `in` rows of a taller one are used), b padded or
  * NULL; X rows ldx apart, Y rows ldy.
- * always_inline with a constant R unrolls the row loops. A step takes U
+ * always_inline with constant R and U unrolls the loops. A step takes U
  * weight rows, each to its own sums, so that with fewer rows there are still
  * eight independent multiply-adds in flight (their latency times the two
- * FMA units); each weight vector is loaded once and used for all R rows. */
+ * FMA units); each weight vector is loaded once and used for all R rows.
+ * A row's sums depend on U only, never on R or on the other rows. */
 #define UMAX 4
 static inline __attribute__((always_inline)) void
 mm_rows(const float *restrict X, int ldx, const float *restrict Wp, const float *restrict b,
-        float *restrict Y, int ldy, const int R, int in, int out, long ps) {
-    const int U = R == 1 ? 4 : R == 2 ? 2 : 1;
+        float *restrict Y, int ldy, const int R, const int U, int in, int out, long ps) {
     for (int j0 = 0; j0 < out; j0 += PW) {
         const float *restrict w = Wp + j0 / PW * ps;
         v8 acc[UMAX][RB][2];
@@ -172,27 +172,60 @@ mm_rows(const float *restrict X, int ldx, const float *restrict Wp, const float 
     }
 }
 
+/* U for a block of R rows (see mm_rows). */
+#define U_OF(R) ((R) == 1 ? 4 : (R) == 2 ? 2 : 1)
+
+/* mm_rows for any block the products below make: U = 1 (R <= RB rows), or
+ * a last block of one or two rows (U = 4 or 2) or a part of it. */
+static void mm_block(const float *restrict X, int ldx, const float *restrict Wp,
+                     const float *restrict b, float *restrict Y, int ldy, int R, int U, int in,
+                     int out, long ps) {
+#define MM(r, u) mm_rows(X, ldx, Wp, b, Y, ldy, r, u, in, out, ps); return
+    if (U == 4) { MM(1, 4); }
+    if (U == 2) {
+        if (R == 1) { MM(1, 2); }
+        MM(2, 2);
+    }
+    switch (R) {
+#if RB > 4
+    case 8: MM(8, 1);
+    case 7: MM(7, 1);
+    case 6: MM(6, 1);
+    case 5: MM(5, 1);
+#endif
+    case 4: MM(4, 1);
+    case 3: MM(3, 1);
+    case 2: MM(2, 1);
+    case 1: MM(1, 1);
+    }
+#undef MM
+}
+
+/* Rows [r0, r0 + n) of Y (B, out) = X (B, in) @ W + b, W packed with panels
+ * ps floats apart; X and Y point at row r0. Each row is summed as the
+ * product of the whole batch sums it: in blocks of RB rows, the rest one
+ * block of B mod RB rows, whose size sets U. So threads that each take some
+ * of a batch's rows (decode_step.c) get the very floats one thread gets. */
+static void matmul_rows(const float *restrict X, int ldx, const float *restrict Wp,
+                        const float *restrict b, float *restrict Y, int ldy, int B, int r0,
+                        int n, int in, int out, long ps) {
+    const int whole = B / RB * RB, end = r0 + n;
+    for (int r = r0; r < end;) {
+        const int stop = r < whole ? (end < whole ? end : whole) : end;
+        const int U = r < whole ? U_OF(RB) : U_OF(B - whole);
+        const int R = stop - r < RB ? stop - r : RB;
+        mm_block(X + (long)(r - r0) * ldx, ldx, Wp, b, Y + (long)(r - r0) * ldy, ldy, R, U, in,
+                 out, ps);
+        r += R;
+    }
+}
+
 /* Y (B, out) = X (B, in) @ W + b, W packed with panels ps floats apart;
  * RB rows at a time. */
-static void matmul_ps(const float *restrict X, int ldx, const float *restrict Wp,
-                      const float *restrict b, float *restrict Y, int ldy, int B, int in, int out,
-                      long ps) {
-    int r = 0;
-    for (; r + RB <= B; r += RB)
-        mm_rows(X + (long)r * ldx, ldx, Wp, b, Y + (long)r * ldy, ldy, RB, in, out, ps);
-    const float *x = X + (long)r * ldx;
-    float *y = Y + (long)r * ldy;
-    switch (B - r) {
-#if RB > 4
-    case 7: mm_rows(x, ldx, Wp, b, y, ldy, 7, in, out, ps); break;
-    case 6: mm_rows(x, ldx, Wp, b, y, ldy, 6, in, out, ps); break;
-    case 5: mm_rows(x, ldx, Wp, b, y, ldy, 5, in, out, ps); break;
-    case 4: mm_rows(x, ldx, Wp, b, y, ldy, 4, in, out, ps); break;
-#endif
-    case 3: mm_rows(x, ldx, Wp, b, y, ldy, 3, in, out, ps); break;
-    case 2: mm_rows(x, ldx, Wp, b, y, ldy, 2, in, out, ps); break;
-    case 1: mm_rows(x, ldx, Wp, b, y, ldy, 1, in, out, ps); break;
-    }
+static inline void matmul_ps(const float *restrict X, int ldx, const float *restrict Wp,
+                             const float *restrict b, float *restrict Y, int ldy, int B, int in,
+                             int out, long ps) {
+    matmul_rows(X, ldx, Wp, b, Y, ldy, B, 0, B, in, out, ps);
 }
 
 /* Y (B, out) = X (B, in) @ W + b, W packed (a whole matrix). */
