@@ -54,13 +54,20 @@ def _cache_dir() -> Path:
     return Path(base) / "midifill"
 
 
+def find_compiler() -> str | None:
+    """The C compiler: $CC, else cc, gcc or clang on the PATH; None: none."""
+    return (
+        os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    )
+
+
 def load_library():
     """The compiled kernels (built once per source version and machine), or None."""
     global _LIB, _TRIED
     if _TRIED:
         return _LIB
     _TRIED = True
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    cc = find_compiler()
     if not cc:
         log.info("no C compiler found: decoding with NumPy")
         return None
