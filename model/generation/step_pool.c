@@ -10,7 +10,10 @@
  * A worker spins a little (SPIN_NS) for the next step, then sleeps on a
  * condition variable, so a busy machine loses no core to waiting. A caller
  * that finds the pool taken (another Python thread stepping another batch)
- * runs its step alone. After fork() the child starts its workers afresh.
+ * runs its step alone. Where a worker finishes its share later than the
+ * caller by more than the caller's whole share took (it did not get a core:
+ * the machine is busy), the next BACKOFF steps run on the caller alone.
+ * After fork() the child starts its workers afresh.
  * Built with -DMIDIFILL_NO_THREADS, or where <pthread.h> is missing, there
  * are no workers: every step runs on the caller (c_build.py tries with
  * -pthread first, then without).
@@ -27,6 +30,7 @@
 
 #define MAXW 7              /* workers at most: eight threads in all */
 #define SPIN_NS 200000L     /* how long a waiting thread spins before it sleeps */
+#define BACKOFF 32          /* steps run alone after a worker was late */
 
 typedef struct {
     const Model *m;
@@ -41,6 +45,7 @@ static struct {
     int workers;            /* started */
     unsigned gen;           /* steps handed out (atomic) */
     int pending;            /* workers not yet done with this step (atomic) */
+    int alone;              /* steps left to run on the caller alone */
     Share share[MAXW];
     unsigned born[MAXW];    /* gen when each worker was started */
 } pool = {.busy = PTHREAD_MUTEX_INITIALIZER,
@@ -110,6 +115,7 @@ static void pool_after_fork(void) {
     pthread_cond_init(&pool.done, NULL);
     pool.workers = 0;
     pool.pending = 0;
+    pool.alone = 0;
 }
 
 /* Start workers up to n (the pool's lock held); returns how many run. */
@@ -136,6 +142,11 @@ static int pool_grow(int n) {
  * not (the pool busy, no worker started): the caller then runs it alone. */
 static int pool_step(const Model *m, const Batch *c, int B, int p) {
     if (pthread_mutex_trylock(&pool.busy)) return 0;
+    if (pool.alone > 0) {
+        pool.alone--;
+        pthread_mutex_unlock(&pool.busy);
+        return 0;
+    }
     int k = (c->threads < B ? c->threads : B) - 1; /* workers for this step */
     k = pool_grow(k) < k ? pool.workers : k;
     if (k < 1) {
@@ -149,12 +160,16 @@ static int pool_step(const Model *m, const Batch *c, int B, int p) {
                               : (Share){m, c, B, p, 0, 0};
     }
     __atomic_store_n(&pool.pending, pool.workers, __ATOMIC_RELEASE);
+    const long t0 = now_ns();
     __atomic_add_fetch(&pool.gen, 1, __ATOMIC_ACQ_REL);
     pthread_mutex_lock(&pool.mu);
     pthread_cond_broadcast(&pool.go);
     pthread_mutex_unlock(&pool.mu);
     step_rows(m, c, B, p, 0, B / n);
-    if (!spin_until_done()) {
+    const long t1 = now_ns();
+    const int came = spin_until_done();
+    if (!came || now_ns() - t1 > t1 - t0) pool.alone = BACKOFF;
+    if (!came) {
         pthread_mutex_lock(&pool.mu);
         while (__atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE))
             pthread_cond_wait(&pool.done, &pool.mu);
