@@ -143,3 +143,21 @@ def choice(
     if extra is not None:
         scores = [s + AGREEMENT_WEIGHT * e for s, e in zip(scores, extra)]
     return best(scores, keep)
+
+
+def first_bar_pruner(plan, lo_tick: int, hi_tick: int, tpb: int, part, keep: int):
+    """For a drum pool chosen by groove: a function of the rows' fill states
+    that, once every row has written the first bar, names the `keep` rows
+    whose first bar comes closest to the part's bars (groove_scores), best
+    first. The rest need not be decoded further."""
+    bar = plan.bars[0]
+
+    def prune(states) -> list[int]:
+        end = (plan.bars[1].start if len(plan.bars) > 1 else bar.end) * tpb
+        heads = [
+            [Note(p, t / tpb, d / tpb, 1) for t, p, d, _ in st.notes if t < end] for st in states
+        ]
+        scores = groove_scores(heads, [bar], lo_tick / tpb, min(hi_tick, end) / tpb, part)
+        return best(scores, keep)
+
+    return prune

@@ -306,7 +306,16 @@ class Engine:
                 width = (
                     choose.pool_size(len(rows), n, controls.candidates) if choosing else len(rows)
                 )
-                states = self._decode(prompt, width, density, controls, gen, timing, report, cancel)
+                # a drum pool chosen by groove keeps its best half after the
+                # first bar (choose.first_bar_pruner): the rest decode at half the rows
+                prune = None
+                if choosing and by_groove and following and part and not agreeing:
+                    prune = choose.first_bar_pruner(
+                        prompt.plan, lo, hi, tok.tpb, prof.drum_bars, max(len(rows), width // 2)
+                    )
+                states = self._decode(
+                    prompt, width, density, controls, gen, timing, report, cancel, prune
+                )
                 fills = [
                     [
                         Note(p, t / tok.tpb, d / tok.tpb, tok.bin_velocity(vel))
@@ -339,17 +348,19 @@ class Engine:
             progress(1.0)
         return [sorted(r, key=lambda x: (x.start, x.pitch)) for r in results]
 
-    def _decode(self, prompt, batch, density, controls, gen, timing, report, cancel):
+    def _decode(self, prompt, batch, density, controls, gen, timing, report, cancel, prune=None):
         t0 = time.perf_counter()
         run = self.decoder.start(prompt.tokens, batch, prompt.plan.max_tokens)
         t1 = time.perf_counter()
         timing["prefill"] += (t1 - t0) * 1000
         with run:
-            states = self._decode_loop(run, prompt, batch, density, controls, gen, report, cancel)
+            states = self._decode_loop(
+                run, prompt, batch, density, controls, gen, report, cancel, prune
+            )
         timing["decode"] += (time.perf_counter() - t1) * 1000
         return states
 
-    def _decode_loop(self, run, prompt, batch, density, controls, gen, report, cancel):
+    def _decode_loop(self, run, prompt, batch, density, controls, gen, report, cancel, prune=None):
         """Sample a token for every row that is not done, step the decoder on
         them, until every row has closed its fill. Rows that finish leave the
         batch, so the rest decode at their own cost. The rows that draw are
@@ -360,6 +371,9 @@ class Engine:
         states = [FillState(tok, prompt.plan, density) for _ in range(batch)]
         n_bars = len(prompt.plan.bars)
         memo: dict = {}  # the fixed filters' masks of this plan and these controls (rows.py)
+        dropped: set[int] = set()  # rows `prune` left out
+        if n_bars < 2:
+            prune = None
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("the request was cancelled")
@@ -369,7 +383,10 @@ class Engine:
                     f"{self.time_budget_s:g} s; ask for fewer bars, variations "
                     "or candidates"
                 )
-            going = [b for b, st in enumerate(states) if not st.done]
+            if prune is not None and all(st.done or st.bar_i >= 1 for st in states):
+                dropped = set(range(batch)) - set(prune(states))
+                prune = None
+            going = [b for b, st in enumerate(states) if not st.done and b not in dropped]
             drawn = [b for b in going if not states[b].forced]
             steps = [Step(states[b], controls) for b in drawn]
             if self.rows_together and drawn:
@@ -394,4 +411,4 @@ class Engine:
             at = [0] * batch
             for i, b in enumerate(live):
                 at[b] = i
-        return states
+        return [st for b, st in enumerate(states) if b not in dropped]

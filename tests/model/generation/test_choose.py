@@ -54,12 +54,23 @@ def band(drum_target=False):
     ]
 
 
-def run_recorded(engine, monkeypatch, tracks, mode="fill", end=24.0, **controls):
-    """The response and, per decoded batch, the fills its rows wrote."""
+def run_recorded(engine, monkeypatch, tracks, mode="fill", end=24.0, pruned=None, **controls):
+    """The response and, per decoded batch, the fills its rows wrote (those
+    kept to the end). `pruned`: a list that gets, for each pool cut after its
+    first bar, every row's notes at that moment and the rows kept."""
     batches = []
     loop = engine._decode_loop
 
     def recording(run, prompt, *args, **kwargs):
+        if len(args) > 6 and args[6] is not None and pruned is not None:
+            cut = args[6]
+
+            def pruning(states):
+                kept = cut(states)
+                pruned.append(([sorted((t, p) for t, p, _, _ in st.notes) for st in states], kept))
+                return kept
+
+            args = (*args[:6], pruning)
         states = loop(run, prompt, *args, **kwargs)
         batches.append([sorted((t, p) for t, p, _, _ in st.notes) for st in states])
         return states
@@ -152,24 +163,44 @@ def test_closest_groove_ranks_by_onsets_per_drum_group_bar_against_bar():
 
 
 def test_drum_fills_are_the_sampled_fills_closest_to_the_parts_groove(tiny_engine, monkeypatch):
+    """The pool of 4 is cut to its best 2 by their first bar's groove once
+    every row has written it; the response is those 2 ranked by the whole
+    fill's groove."""
     tracks = band(drum_target=True)
     part = [Note.from_list(n) for n in tracks[0]["notes"]]
     # the groove lean off: leaning every row towards the part's bars can make
     # the candidates alike, and this is the choosing among them alone
-    resp, batches = run_recorded(tiny_engine, monkeypatch, tracks, variations=2, groove_lean=0)
-    assert len(batches) == 1 and len(batches[0]) == DRUM_CANDIDATES  # a drum part's auto
+    pruned: list = []
+    resp, batches = run_recorded(
+        tiny_engine, monkeypatch, tracks, variations=2, groove_lean=0, pruned=pruned
+    )
     bars = [Bar(4 + i, 16.0 + 4 * i, 4, 4) for i in range(2)]
     near = tuple(onset_set(part, b, b + 4) for b in range(0, 48, 4) if not 16 <= b < 24)
 
-    def score(fill):
+    def score(fill, bars=bars):
         f = [Note(p, t / 24, 0.25) for t, p in fill]
         return groove_closeness(
             [(onset_set(f, b.start, b.end), -0.5, 31.5) for b in bars], list(near)
         )
 
+    [(pool, kept)] = pruned
+    assert len(pool) == DRUM_CANDIDATES  # a drum part's auto
+    first = [score([(t, p) for t, p in f if t < 20 * 24], bars[:1]) for f in pool]
+    assert kept == sorted(range(len(pool)), key=lambda i: -first[i])[:2]
+    assert len(set(first)) > 1  # the cut is not idle
+    assert len(batches) == 1 and len(batches[0]) == 2  # only the kept rows went on
+    for row, i in zip(batches[0], kept):
+        assert [x for x in row if x[0] < 20 * 24] == [x for x in pool[i] if x[0] < 20 * 24]
     ranked = sorted(batches[0], key=lambda f: -score(f))
-    assert [ticks(v["notes"]) for v in resp["variations"]] == ranked[:2]
-    assert len({score(f) for f in batches[0]}) > 1
+    assert [ticks(v["notes"]) for v in resp["variations"]] == ranked
+
+
+def test_a_one_bar_drum_fill_is_not_cut(tiny_engine, monkeypatch):
+    pruned: list = []
+    _, batches = run_recorded(
+        tiny_engine, monkeypatch, band(drum_target=True), end=20.0, pruned=pruned
+    )
+    assert pruned == [] and [len(b) for b in batches] == [DRUM_CANDIDATES]
 
 
 def test_groove_scores_are_groove_closeness_of_each_fill():
