@@ -7,8 +7,11 @@ Exact equality, not a tolerance: each thread sums its rows as the whole
 batch's product sums them (kernels.c's matmul_rows)."""
 
 import ctypes
+import os
+import signal
 import subprocess
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -148,3 +151,22 @@ def test_the_build_without_threads_decodes_the_same(tmp_path):
     plain = CDecoder(Weights.from_model(random_model(True, 64)), lib, threads=4)
     assert lib.step_threads_built() == 1 and plain.threads == 1
     assert same(steps(plain, 6), steps(dec, 6))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_steps_with_threads_of_its_own():
+    """fork() copies only the calling thread: the child's steps start new
+    workers instead of waiting on the parent's, and give the same floats."""
+    dec = threaded()
+    want = steps(dec, 5)  # the parent's worker is running now
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if its threaded steps match
+        os._exit(0 if same(steps(dec, 5), want) else 1)
+    deadline = time.monotonic() + 60
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:  # waiting for a worker that the fork did not copy
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child's step never finished")
+    assert os.waitstatus_to_exitcode(done[1]) == 0
