@@ -75,14 +75,14 @@ def test_each_limit_and_constant_is_defined_once():
 def test_the_layers_read_the_same_values():
     from midifill.bridge import client, cmd_serve, protocol
     from midifill.model import midi_io
-    from midifill.model.generation import engine, prompt, request
+    from midifill.model.generation import engine, nearby, prompt, request
 
     assert protocol.MAX_REQUEST_CHARS == request.LIMITS["payload_bytes"] == 8 * 1024 * 1024
     assert (midi_io.MAX_NOTES, midi_io.MAX_BARS) == (
         request.LIMITS["notes"],
         request.LIMITS["bars"],
     )
-    assert engine.CONTEXT_BARS == prompt.OWN_CONTEXT_BARS == limits.CONTEXT_BARS
+    assert nearby.CONTEXT_BARS == prompt.OWN_CONTEXT_BARS == limits.CONTEXT_BARS
     assert engine.CHUNK_BARS == limits.CHUNK_BARS
     parser = argparse.ArgumentParser()
     cmd_serve.add_arguments(parser)

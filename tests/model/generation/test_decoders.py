@@ -20,46 +20,12 @@ from midifill.model.generation import decoders
 from midifill.model.generation.fast import KV, FastDecoder, PromptCache
 from midifill.model.generation.sampling import Controls, Noise, sample
 from midifill.model.midi_io import read_midi
-from midifill.model.network.config import ModelConfig
-from midifill.model.network.tokenizer import Tokenizer
-from midifill.model.network.transformer import KVCache, Transformer
+from midifill.model.network.transformer import KVCache
 from midifill.model.network.weights import Weights
 from tests.support import IN_CI
+from tests.support.decoders import REQUESTS, close, decoder, random_model
 
-LOGIT_TOLERANCE = 1e-4
 KINDS = ["compiled", "numpy", "reference"]
-
-
-def random_model(bias, n_embd=64):
-    torch.manual_seed(0)
-    model = Transformer(
-        ModelConfig(
-            vocab_size=Tokenizer().vocab_size,
-            block_size=256,
-            n_layer=3,
-            n_head=4,
-            n_embd=n_embd,
-            bias=bias,
-        )
-    ).eval()
-    with torch.no_grad():  # non-trivial layer-norm gains and biases, to test the folding
-        for name, p in model.named_parameters():
-            if "ln" in name or name.endswith("bias"):
-                p.add_(torch.randn_like(p) * 0.3)
-    return model
-
-
-def decoder(kind, model):
-    try:
-        return decoders.build(kind, Weights.from_model(model))
-    except RuntimeError:
-        if IN_CI:
-            pytest.fail("the C decode step did not build (a C compiler is needed under CI)")
-        pytest.skip("no C compiler: the engine decodes with NumPy")
-
-
-def close(got, want):
-    return (torch.as_tensor(np.asarray(got)) - want).abs().max() <= LOGIT_TOLERANCE
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -143,14 +109,6 @@ def test_numpy_prefill_matches_the_torch_forward():
     assert run(a) == 0  # the same prompt again: nothing runs
     assert run(b) == len(b) - 145  # only the tokens after the shared prefix
     assert run(b[:30]) == 1  # a prefix of the cached prompt: its last token
-
-
-REQUESTS = [
-    dict(track="1", start=8.0, end=16.0, seed=3, variations=2),
-    dict(track="2", start=4.0, end=12.0, seed=4, variations=1, max_polyphony=2),
-    dict(track="1", start=5.25, end=26.0, seed=9, variations=3, temperature=1.3, top_p=0.9),
-    dict(track="3", start=32.0, end=40.0, seed=5, mode="continue", top_k=20, key="C major"),
-]
 
 
 def test_engine_notes_identical_on_every_decoder(tiny_checkpoint, fixtures_dir):

@@ -20,8 +20,8 @@ from midifill.model.generation.fast_c import CDecoder, SplitCache
 from midifill.model.generation.prefill_c import PackedPromptCache
 from midifill.model.network.transformer import KVCache
 from midifill.model.network.weights import Weights
-from tests.model.generation.test_decoders import LOGIT_TOLERANCE, close, random_model
 from tests.support import IN_CI
+from tests.support.decoders import LOGIT_TOLERANCE, close, random_model
 
 
 def compiled(weights) -> CDecoder:

@@ -21,7 +21,7 @@ from midifill.model.generation import c_build, fast_c
 from midifill.model.generation.fast_c import CDecoder
 from midifill.model.midi_io import read_midi
 from midifill.model.network.weights import Weights
-from tests.model.generation.test_decoders import REQUESTS, decoder, random_model
+from tests.support.decoders import REQUESTS, decoder, random_model
 
 
 def threaded(n_embd=64, bias=True, threads=2) -> CDecoder:
