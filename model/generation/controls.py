@@ -32,6 +32,7 @@ from ..limits import CHUNK_BARS, CONTEXT_BARS
 from ..scales import scale_pitch_classes
 from .choose import CANDIDATES, DRUM_CANDIDATES
 from .groove_lean import GROOVE_NATS
+from .line_lean import LINE_NATS
 from .sampling import AUTO
 from .values import number, plain
 
@@ -439,7 +440,23 @@ TABLE: tuple[Control, ...] = (
         "overrules it only where it is very sure), velocities untouched "
         '([fit.md](fit.md)); `"auto"`: the share of the part\'s nearby non-empty bars '
         "equal to another of them (1 for a part that repeats one bar, 0 for one that "
-        'never repeats); `0` or `"off"`: off. Pitched tracks: none (yet)',
+        'never repeats); `0` or `"off"`: off. Pitched tracks: `line_lean`',
+    ),
+    Control(
+        "line_lean",
+        "number",
+        "0-1: how strongly a pitched fill leans towards carrying on the part's own bars "
+        "(riffs, bass lines); 0 off, 1 strong",
+        **{**_FOLLOW, "off": 0.0, "lo": 0, "hi": 1, "ui": (0, 1, 0.05)},
+        faces=frozenset({"cli", "demo", "reaper"}),  # as groove_lean: no room on Live
+        default_text="auto: it follows the pitched part, from how often its nearby bars "
+        "repeat; 0 for a drum track",
+        suggestions=("auto", "off", "0.25", "0.5", "0.75", "1"),
+        doc="groove_lean's pitched counterpart: what the part's own nearby bars that agree "
+        "with the bar so far play next (next onset, pitch there, that note's length, or "
+        f"closing the bar), a bias of up to {LINE_NATS:g} nats that forbids nothing, "
+        'velocities untouched ([fit.md](fit.md)); `"auto"`: the share of the part\'s '
+        'nearby non-empty bars equal to another; `0` or `"off"`: off',
     ),
     Control(
         "durations",

@@ -28,6 +28,7 @@ from .fast_c import CSampler
 from .grammar import FillState
 from .groove_lean import GrooveBars
 from .harmony import Sounding
+from .line_lean import LineBars
 from .nearby import nearby_bars, nearby_density, nearby_notes, nearby_velocities
 from .prompt import build_prompt
 from .request import FillRequest, parse_request
@@ -239,6 +240,7 @@ class Engine:
         grid = follow.feel_grid(controls.feel, prof, tok.tpb)
         # the part's own bars as hits, read once, for controls.groove_lean (groove_lean.py)
         groove = GrooveBars(prof.drum_hits) if track.is_drum and controls.groove_lean else None
+        line = LineBars(prof.line_notes) if not track.is_drum and controls.line_lean else None
         min_dur = follow.min_duration(controls, prof, tok)
         density = None
         if controls.density is not None and controls.density > 0:
@@ -297,7 +299,7 @@ class Engine:
                 prompt.plan.sounding = sounding[rows[0]]
                 prompt.plan.velocities = velocities
                 prompt.plan.grid, prompt.plan.min_dur = grid, min_dur
-                prompt.plan.groove = groove
+                prompt.plan.groove, prompt.plan.line = groove, line
 
                 def report(frac, ci=ci):
                     if progress:

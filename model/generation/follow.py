@@ -30,6 +30,7 @@ from ..song import Bar, Note, Song, Track
 from .choose import CANDIDATES, DRUM_CANDIDATES
 from .groove_lean import repetition
 from .harmony import follow_strength
+from .line_lean import line_hits
 from .sampling import AUTO, HARMONY_DEFAULT, Controls
 
 # The register: the part's own nearby range, no wider (docs/fit.md: notes
@@ -140,6 +141,8 @@ class PartProfile:
     harmony: float | None = None  # the harmony strength that follows it (harmony.py)
     # each nearby bar's length in ticks and exact (tick from its start, key) hits
     drum_hits: tuple[tuple[int, frozenset[tuple[int, int]]], ...] = ()
+    # a pitched part's: each nearby bar's length and (tick, pitch, length) notes
+    line_notes: tuple[tuple[int, frozenset[tuple[int, int, int]]], ...] = ()
 
 
 EMPTY = PartProfile()
@@ -183,9 +186,11 @@ def profile(
     )
     bar_ticks = [(tok.to_tick(b.start), tok.bar_ticks(b)) for b in bars]
     feel, grid = _feel(_offsets(starts, bar_ticks, tpb), tpb)
-    in_bars = _by_bar(notes, bars) if track.is_drum else []
-    drum_bars = tuple(onset_set(ns, b.start, b.end) for ns, b in zip(in_bars, bars))
-    drum_hits = tuple(_hits(tok, ns, b) for ns, b in zip(in_bars, bars))
+    in_bars = _by_bar(notes, bars)
+    drum = track.is_drum
+    drum_bars = tuple(onset_set(ns, b.start, b.end) for ns, b in zip(in_bars, bars)) if drum else ()
+    drum_hits = tuple(_hits(tok, ns, b) for ns, b in zip(in_bars, bars)) if drum else ()
+    line_notes = () if drum else tuple(_line(tok, ns, b) for ns, b in zip(in_bars, bars))
     return PartProfile(
         notes=len(notes),
         drum_keys=tuple(sorted({n.pitch for n in notes})) if track.is_drum else (),
@@ -197,6 +202,7 @@ def profile(
         grid=grid,
         drum_bars=drum_bars,
         drum_hits=drum_hits,
+        line_notes=line_notes,
         harmony=None if track.is_drum else follow_strength(notes, song, track.id, tpb),
     )
 
@@ -217,6 +223,18 @@ def _hits(tok: Tokenizer, notes: list[Note], bar: Bar) -> tuple[int, frozenset[t
     start = tok.to_tick(bar.start)
     inside = (n for n in notes if bar.start - 1e-9 <= n.start < bar.end - 1e-9)
     return tok.bar_ticks(bar), frozenset((tok.to_tick(n.start) - start, n.pitch) for n in inside)
+
+
+def _line(tok: Tokenizer, notes: list[Note], bar: Bar) -> tuple[int, frozenset]:
+    """A pitched bar's length in ticks and its (tick from its start, pitch,
+    length in ticks as the tokenizer writes it) notes."""
+    start, tpb = tok.to_tick(bar.start), tok.tpb
+    out = set()
+    for n in notes:
+        if bar.start - 1e-9 <= n.start < bar.end - 1e-9:
+            t = tok.to_tick(n.start)
+            out.add((t - start, n.pitch, min(tok.max_dur, max(1, int(round(n.end * tpb)) - t))))
+    return tok.bar_ticks(bar), frozenset(out)
 
 
 def _offsets(starts: np.ndarray, bar_ticks: list[tuple[int, int]], tpb: int) -> np.ndarray:
@@ -321,6 +339,9 @@ def resolve(
         # as strong as the part repeats itself; none for a pitched part (the
         # lean reads drum hits only) or where the part shows no repetition
         auto["groove_lean"] = (repetition(prof.drum_hits) or 0.0) if drum else 0.0
+    if controls.line_lean is AUTO or controls.line_lean is None:
+        # its pitched counterpart, the same way (line_lean.py)
+        auto["line_lean"] = 0.0 if drum else (repetition(line_hits(prof.line_notes)) or 0.0)
     if controls.durations is AUTO:
         auto["durations"] = (
             None

@@ -24,6 +24,7 @@ from ..network.tokenizer import Tokenizer
 from ..song import Bar, Note
 from .groove_lean import GrooveBars
 from .harmony import Sounding
+from .line_lean import LineBars
 
 
 @dataclass
@@ -44,6 +45,7 @@ class FillPlan:
     grid: tuple[int, ...] | None = None
     min_dur: int | None = None  # shortest pitched note in ticks; None: MIN_PITCHED_BEATS
     groove: GrooveBars | None = None  # the part's own context bars, for controls.groove_lean
+    line: LineBars | None = None  # a pitched part's, for controls.line_lean (line_lean.py)
 
 
 class FillState:
@@ -73,9 +75,10 @@ class FillState:
         self.notes_in_bar = 0
         self.prefix_notes: list[tuple[int, int, int, int]] = []
         # the open bar's hits so far, (tick from the bar's start, key), for
-        # the groove lean (groove_lean.py), kept as notes close: it reads
-        # them for every row and step
+        # the groove and line leans (groove_lean.py, line_lean.py), kept as
+        # notes close: they read them for every row and step
         self.bar_hits: frozenset[tuple[int, int]] = frozenset()
+        self.keep_hits = plan.groove is not None or plan.line is not None
         self.ends: list[int] = []  # active_ends
         self.density: int | None = None
         self.tokens: list[int] = []
@@ -196,7 +199,7 @@ class FillState:
         note = (self.abs_tick, self.pitch, duration, self.vel)
         (self.prefix_notes if note[0] < self.plan.lo_tick else self.notes).append(note)
         insort(self.ends, note[0] + duration)
-        if self.plan.groove is not None:
+        if self.keep_hits:
             self.bar_hits = self.bar_hits | {(note[0] - self.bar_starts[self.bar_i], note[1])}
         if note[0] >= self.plan.lo_tick:
             self.notes_in_bar += 1

@@ -55,23 +55,25 @@ def repetition(bars: Iterable[tuple[int, Hits]]) -> float | None:
     return sum(full.count(b) > 1 for b in full) / len(full)
 
 
-class _Bar:
-    """One context bar: its hits, its onsets in order and its keys at each."""
+class ContextBar:
+    """One context bar: its hits, its onsets in order and its keys at each;
+    for a pitched part (line_lean.py) each note's length in ticks too."""
 
-    __slots__ = ("hits", "onsets", "keys")
+    __slots__ = ("hits", "onsets", "keys", "durs")
 
-    def __init__(self, hits: Hits):
+    def __init__(self, hits: Hits, durs: dict[tuple[int, int], int] | None = None):
         self.hits = hits
         self.onsets = sorted({t for t, _ in hits})
         self.keys = {t: sorted(k for s, k in hits if s == t) for t in self.onsets}
+        self.durs = durs
 
-    def next_token(self, tok, pos, last_key, first, limit, closer):
+    def next_token(self, tok, pos, last_key, first, limit, closer, kind="DRUM"):
         """The token this bar says comes next, or None (no opinion: a key
-        is due and it has none at the position)."""
+        is due and it has none at the position); `kind`: DRUM or PITCH."""
         if pos is not None:
             key = next((k for k in self.keys.get(pos, ()) if k > last_key), None)
             if key is not None:
-                return tok.offset["DRUM"] + key
+                return tok.offset[kind] + key
             if last_key < 0:  # after a POS a key must come
                 return None
         lo = first if pos is None else max(first, pos + 1)
@@ -85,16 +87,19 @@ class GrooveBars:
     """The part's own context bars of each length, read once per request."""
 
     def __init__(self, bars: Iterable[tuple[int, Hits]]):
-        self.by_length: dict[int, list[_Bar]] = {}
+        self.by_length: dict[int, list[ContextBar]] = {}
         self.memo: dict = {}  # a bar state -> lean_items' answer
         for length, hits in bars:
             if hits:
-                self.by_length.setdefault(length, []).append(_Bar(hits))
+                self.add(length, ContextBar(hits))
+
+    def add(self, length: int, bar: ContextBar) -> None:
+        self.by_length.setdefault(length, []).append(bar)
 
     def __bool__(self) -> bool:
         return bool(self.by_length)
 
-    def matching(self, length: int, hits: Hits, pos: int | None) -> list[_Bar]:
+    def matching(self, length: int, hits: Hits, pos: int | None) -> list[ContextBar]:
         """The context bars of `length` whose hits contain `hits`; where
         none does, those fewest hits away (hits of the bar not in theirs,
         and theirs before `pos` the bar skipped)."""
@@ -104,7 +109,7 @@ class GrooveBars:
             return inside
         cut = -1 if pos is None else pos
 
-        def away(b: _Bar) -> int:
+        def away(b: ContextBar) -> int:
             return len(hits - b.hits) + sum(1 for t, k in b.hits - hits if t < cut)
 
         d = [away(b) for b in bars]

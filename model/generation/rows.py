@@ -24,14 +24,15 @@ grammar's ranges with them worked out once per set of ranges, not per row
 and step: the filters a phase runs start with its fixed ones, so the memo
 holds the vector after them and the stage where the chain ran dry, if it
 did. The filters that read the row's state (no silence, polyphony,
-density, and the soft leans of harmony and groove, which add nats through
-their `bonus`) are asked per row what they forbid or add, except where
+density, and the soft leans of harmony, groove and line, which add nats
+through their `bonus`) are asked per row what they forbid or add, except where
 they are `idle` for the request (sampling.py); the row's whole filter is then one
 float32 vector over the vocabulary, kept in the memo under those answers:
 0 where the chain allows a token, -inf where it forbids one, the nats
 where a lean adds them. A row's filtered logits are its logits plus its
 vector (x + 0 is x, x + -inf is -inf, and x + nats is the one addition the
-chain makes, so nothing changes by a bit), and the compiled sampler adds
+chain makes, so nothing changes by a bit; a row two leans add to gets the
+second's as a vector of its own, added after), and the compiled sampler adds
 and draws every row in one call (`draw_rows`, sample_step.c:
 sample_rows_add), without a (rows, V) array being made in Python. Rows
 that reach a state seen before (most rows of a fill: pitch, velocity and
@@ -151,11 +152,12 @@ def _idle(f, step: Step) -> bool:
     return idle is not None and idle(step)
 
 
-def row_vector(step: Step, by_phase: dict, memo: dict, V: int) -> tuple | None:
+def row_vector(step: Step, by_phase: dict, memo: dict, V: int) -> tuple:
     """The row's filter as one float32 vector (the module's doc) and its
-    address, or None where it cannot be one: two soft leans adding to the
-    same row (their sum would round apart from adding them one after the
-    other)."""
+    address; where two soft leans add to the row (the harmony and line
+    leans on a pitched note), a fourth item, the later leans' vectors, each
+    to be added after it: their sum would round apart from adding them one
+    after the other, as the chain does."""
     st = step.state
     ph = st.phase
     ranges = st.allowed_ranges()
@@ -184,12 +186,13 @@ def row_vector(step: Step, by_phase: dict, memo: dict, V: int) -> tuple | None:
     return got[0]
 
 
-def _dynamic(vec: np.ndarray, said) -> tuple | None:
+def _dynamic(vec: np.ndarray, said) -> tuple:
     """The vector after the row's own filters' answers, in chain order,
     from the fixed filters' `vec`: a filter that would leave nothing is
     where the chain stops (later filters only forbid more, so the last
     stage that leaves something is the one before it), and a lean after
-    that point adds nothing."""
+    that point adds nothing. A second lean's nats come as a vector of
+    their own (row_vector)."""
     bonus, own = [], False  # own: vec is a copy made here, not the fixed filters'
     for _, soft, items in said:
         if soft:
@@ -204,13 +207,17 @@ def _dynamic(vec: np.ndarray, said) -> tuple | None:
         if not cand.max() > NEG_INF:
             break
         vec, own = cand, True
-    if len(bonus) > 1:
-        return None
     if bonus:
         vec = vec if own else vec.copy()
         for a, b, nats in bonus[0]:
             vec[a:b] += nats
-    return vec, vec.ctypes.data
+    later = []
+    for items in bonus[1:]:
+        extra = np.zeros_like(vec)
+        for a, b, nats in items:
+            extra[a:b] += nats
+        later.append(extra)
+    return (vec, vec.ctypes.data, None, tuple(later)) if later else (vec, vec.ctypes.data)
 
 
 def _vectors(steps: list[Step], filters, memo: dict | None, V: int) -> list | None:
@@ -236,9 +243,16 @@ def filter_rows(
     if vecs is None:
         return np.stack([apply_filters(x, s, filters) for x, s in zip(logits, steps)])
     out = np.empty_like(logits)
-    for r, (x, v, s) in enumerate(zip(logits, vecs, steps)):
-        out[r] = x + v[0] if v is not None else apply_filters(x, s, filters)
+    for r, (x, v) in enumerate(zip(logits, vecs)):
+        out[r] = x + v[0]
+        for extra in _later(v):
+            out[r] += extra
     return out
+
+
+def _later(v: tuple) -> tuple:
+    """A row vector's later leans (row_vector's fourth item), or ()."""
+    return v[3] if len(v) > 3 else ()
 
 
 def sample_rows(sampler, logits: np.ndarray, controls: Controls, noise: Noise) -> list[int]:
@@ -275,11 +289,14 @@ def draw_rows(
     xs, adds = [], []
     for r, line in enumerate(lines):
         v = vecs[r]
-        if v is None:  # two leans: the chain's own result, plus nothing
-            x = apply_filters(logits[line], steps[r], filters)
+        later = _later(v)
+        if later:  # two leans: the first added here, the last in C
+            x = logits[line] + v[0]
+            for extra in later[:-1]:
+                x += extra
             keep.append(x)
             xs.append(x.ctypes.data)
-            adds.append(rs.zeros(V)[1])
+            adds.append(later[-1].ctypes.data)
         else:
             xs.append(base + 4 * V * line)
             adds.append(v[1])

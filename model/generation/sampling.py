@@ -23,6 +23,7 @@ from ..scales import scale_pitch_classes
 from .draw import NEG_INF, Noise, sample  # noqa: F401  (the draw, model/generation/draw.py)
 from .grammar import FillState
 from .groove_lean import groove_filter
+from .line_lean import line_filter
 
 
 class _Auto:
@@ -61,9 +62,9 @@ AUTO = _Auto()
 @dataclass
 class Controls:
     """A request's controls. The follow-the-part controls (pitch_range,
-    max_polyphony, kit, groove, groove_lean, durations, feel, harmony)
-    default to AUTO: the engine sets them from the part's own nearby bars
-    (model/generation/follow.py); None switches one off."""
+    max_polyphony, kit, groove, groove_lean, line_lean, durations, feel,
+    harmony) default to AUTO: the engine sets them from the part's own
+    nearby bars (model/generation/follow.py); None switches one off."""
 
     temperature: float = 1.0
     top_p: float = 0.95
@@ -85,6 +86,8 @@ class Controls:
     # 0-1: lean a drum fill towards carrying on the part's own bars
     # (model/generation/groove_lean.py); AUTO: from how much the part repeats
     groove_lean: float | None | _Auto = AUTO
+    # 0-1: its pitched counterpart (model/generation/line_lean.py)
+    line_lean: float | None | _Auto = AUTO
     # AUTO: the part's note lengths, resolved to (lo, hi) ticks; None: off
     durations: tuple[int, int] | None | _Auto = AUTO
     feel: str | None | _Auto = AUTO  # "straight", "triplet", "swing", "loose" (follow.FEELS)
@@ -399,6 +402,7 @@ FILTERS: list[Filter] = [
     density_filter,
     harmony_filter,
     groove_filter,
+    line_filter,
 ]
 
 
