@@ -72,6 +72,7 @@ M.CONTROLS = {
   { key = "kit", caption = "Kit drum keys e.g. 36 38 42 (empty=auto off)", default = "", kind = "keys", auto = true, off = true, lo = 0, hi = 127, integer = false },
   { key = "groove", caption = "Groove on (empty=auto off)", default = "", kind = "switch", auto = true, off = true },
   { key = "groove_lean", caption = "Groove lean 0-1 (empty=auto off)", default = "", kind = "number", auto = true, off = true, lo = 0, hi = 1, integer = false },
+  { key = "line_lean", caption = "Line lean 0-1 (empty=auto off)", default = "", kind = "number", auto = true, off = true, lo = 0, hi = 1, integer = false },
   { key = "durations", caption = "Durations (empty=auto off)", default = "", kind = "state", auto = true, off = true },
   { key = "feel", caption = "Feel straight/triplet/swing/loose (empty=auto off)", default = "", kind = "choice", auto = true, off = true, choices = { "straight", "triplet", "swing", "loose" } },
 }

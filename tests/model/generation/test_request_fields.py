@@ -362,24 +362,24 @@ REFUSALS = [
         "controls.speed",
         BAD,
         "unknown control; known: candidates, density, durations, feel, groove, groove_lean, "
-        "harmony, key, kit, max_polyphony, pitch_range, seed, temperature, top_k, top_p, "
-        "variations",
+        "harmony, key, kit, line_lean, max_polyphony, pitch_range, seed, temperature, top_k, "
+        "top_p, variations",
     ),
     (
         base(controls={"seed": 1, 7: 1}),
         "controls.7",
         BAD,
         "unknown control; known: candidates, density, durations, feel, groove, groove_lean, "
-        "harmony, key, kit, max_polyphony, pitch_range, seed, temperature, top_k, top_p, "
-        "variations",
+        "harmony, key, kit, line_lean, max_polyphony, pitch_range, seed, temperature, top_k, "
+        "top_p, variations",
     ),
     (
         base(controls={2**300: 1}),
         "controls.<an integer of 301 bits>",
         BAD,
         "unknown control; known: candidates, density, durations, feel, groove, groove_lean, "
-        "harmony, key, kit, max_polyphony, pitch_range, seed, temperature, top_k, top_p, "
-        "variations",
+        "harmony, key, kit, line_lean, max_polyphony, pitch_range, seed, temperature, top_k, "
+        "top_p, variations",
     ),
     (base(controls={"top_p": 0}), "controls.top_p", BAD, "must be > 0, got 0"),
     (
