@@ -92,7 +92,7 @@ def lean_items(step: Step) -> list[tuple[int, int, float]] | None:
     hits = st.bar_hits  # the bar's notes so far, bar 0's prefix included
     memo = line.memo
     if st.phase == "after_vel":
-        note = (st.pos, st.pitch)
+        note = (cast(int, st.pos), cast(int, st.pitch))  # set in phase after_vel
         key: tuple = (length, hits, note, st.abs_tick, plan.hi_tick, float(strength))
         if key in memo:
             return memo[key]
@@ -102,14 +102,25 @@ def lean_items(step: Step) -> list[tuple[int, int, float]] | None:
         first = max(0, plan.lo_tick - start)
         limit = min(length, plan.hi_tick - start)
         closer = st.next_bar_token() if st.phase == "in_bar" else -1
-        key = (length, hits, st.pos, last, first, limit, closer, float(strength))
+        # the pitch classes the other tracks sound at the open position (the
+        # harmony lean's, where it is on): a bar's pitch outside them says nothing
+        chord = (
+            plan.sounding.code(st.abs_tick)
+            if plan.sounding is not None and st.pos is not None
+            else 0
+        )
+        key = (length, hits, st.pos, last, first, limit, closer, chord, float(strength))
         if key in memo:
             return memo[key]
         says = {}
+        pitch = st.tok.offset["PITCH"]
         for bar in line.matching(length, hits, st.pos):
             t = bar.next_token(st.tok, st.pos, last, first, limit, closer, "PITCH")
-            if t is not None and t >= 0:
-                says[t] = says.get(t, 0) + 1
+            if t is None or t < 0:
+                continue
+            if chord and pitch <= t < pitch + 128 and not (chord >> ((t - pitch) % 12)) & 1:
+                continue
+            says[t] = says.get(t, 0) + 1
     out = None
     if says:
         scale = float(strength) * LINE_NATS / sum(says.values())
