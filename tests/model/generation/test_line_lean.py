@@ -98,6 +98,15 @@ def test_it_is_off_for_drum_parts_strength_zero_and_other_bar_lengths():
     assert lean(state(bars=((3 * TOK.tpb, A),))) == {}
 
 
+def test_a_pitch_the_other_tracks_do_not_sound_there_says_nothing():
+    st = state(*note(0, 40, 12), *note(12, 47, 12), "POS_24")
+    st.plan.sounding = Sounding.of(CHORDS, "x", 0, 2 * BAR, TOK.tpb)  # E, G#, B
+    assert lean(st) == {}  # both bars play C# (49) there
+    st = state(*note(0, 40, 12), "POS_12")
+    st.plan.sounding = Sounding.of(CHORDS, "x", 0, 2 * BAR, TOK.tpb)
+    assert lean(st) == {"PITCH_47": pytest.approx(LINE_NATS)}  # B: in the chord
+
+
 # --- auto follows the part's repetition ----------------------------------------------
 
 
