@@ -454,7 +454,8 @@ TABLE: tuple[Control, ...] = (
         suggestions=("auto", "off", "0.25", "0.5", "0.75", "1"),
         doc="groove_lean's pitched counterpart: what the part's own nearby bars that agree "
         "with the bar so far play next (next onset, pitch there, that note's length, or "
-        f"closing the bar), a bias of up to {LINE_NATS:g} nats that forbids nothing, "
+        f"closing the bar; not a pitch the other tracks do not sound there), a bias of up "
+        f"to {LINE_NATS:g} nats that forbids nothing, "
         'velocities untouched ([fit.md](fit.md)); `"auto"`: the share of the part\'s '
         'nearby non-empty bars equal to another; `0` or `"off"`: off',
     ),
