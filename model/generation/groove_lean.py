@@ -164,7 +164,11 @@ def groove_filter(logits: np.ndarray, step: Step) -> np.ndarray:
     """Lean a drum fill towards carrying on the part's own context bars that
     agree with the bar written so far, by controls.groove_lean x
     GROOVE_NATS. A soft rule: it forbids nothing."""
-    items = lean_items(step)
+    return add_items(logits, lean_items(step))
+
+
+def add_items(logits: np.ndarray, items: list[tuple[int, int, float]] | None) -> np.ndarray:
+    """The logits with a lean's items (a, b, nats) added to tokens [a, b)."""
     if not items:
         return logits
     out = logits.copy()

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from .groove_lean import ContextBar, GrooveBars
+from .groove_lean import ContextBar, GrooveBars, add_items
 
 if TYPE_CHECKING:  # sampling imports this module for its filter chain
     from .sampling import Step
@@ -138,13 +138,7 @@ def line_filter(logits: np.ndarray, step: Step) -> np.ndarray:
     """Lean a pitched fill towards carrying on the part's own context bars
     that agree with the bar written so far, by controls.line_lean x
     LINE_NATS. A soft rule: it forbids nothing."""
-    items = lean_items(step)
-    if not items:
-        return logits
-    out = logits.copy()
-    for a, b, nats in items:
-        out[a:b] += nats
-    return out
+    return add_items(logits, lean_items(step))
 
 
 line_filter.phases = frozenset({"in_bar", "after_pos", "after_vel"})  # type: ignore[attr-defined]
