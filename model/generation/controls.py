@@ -430,7 +430,7 @@ TABLE: tuple[Control, ...] = (
         ui=(0, 1, 0.05),
         faces=frozenset({"cli", "demo", "reaper"}),  # the Live device has no room left
         default_text="auto: it follows the drum part, from how often its nearby bars "
-        "repeat; 0 for a pitched track",
+        "repeat; 0 for a pitched track or where the request names a density",
         suggestions=("auto", "off", "0.25", "0.5", "0.75", "1"),
         **_FOLLOW,
         doc="lean a drum fill, token by token, towards what the part's own nearby bars of "
@@ -450,7 +450,7 @@ TABLE: tuple[Control, ...] = (
         **{**_FOLLOW, "off": 0.0, "lo": 0, "hi": 1, "ui": (0, 1, 0.05)},
         faces=frozenset({"cli", "demo", "reaper"}),  # as groove_lean: no room on Live
         default_text="auto: it follows the pitched part, from how often its nearby bars "
-        "repeat; 0 for a drum track",
+        "repeat; 0 for a drum track or where the request names a density",
         suggestions=("auto", "off", "0.25", "0.5", "0.75", "1"),
         doc="groove_lean's pitched counterpart: what the part's own nearby bars that agree "
         "with the bar so far play next (next onset, pitch there, that note's length, or "

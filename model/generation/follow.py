@@ -335,13 +335,18 @@ def resolve(
         auto["candidates"] = DRUM_CANDIDATES if drum else CANDIDATES
     if controls.groove is AUTO:
         auto["groove"] = drum and any(prof.drum_bars)
+    # a request that names a density asks for a busier or sparser fill than
+    # the part's own bars: the auto leans, which carry those bars on, stand down
+    leaning = controls.density is None
     if controls.groove_lean is AUTO or controls.groove_lean is None:
         # as strong as the part repeats itself; none for a pitched part (the
         # lean reads drum hits only) or where the part shows no repetition
-        auto["groove_lean"] = (repetition(prof.drum_hits) or 0.0) if drum else 0.0
+        auto["groove_lean"] = (repetition(prof.drum_hits) or 0.0) if drum and leaning else 0.0
     if controls.line_lean is AUTO or controls.line_lean is None:
         # its pitched counterpart, the same way (line_lean.py)
-        auto["line_lean"] = 0.0 if drum else (repetition(line_hits(prof.line_notes)) or 0.0)
+        auto["line_lean"] = (
+            0.0 if drum or not leaning else (repetition(line_hits(prof.line_notes)) or 0.0)
+        )
     if controls.durations is AUTO:
         auto["durations"] = (
             None

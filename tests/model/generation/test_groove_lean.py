@@ -168,6 +168,8 @@ def test_auto_follows_how_much_the_part_repeats_itself():
     assert strength == [pytest.approx(1.0), 0.0, pytest.approx(0.5)]
     # set by the request, kept; a pitched part gets none; generate reads no part
     assert resolve(Controls(groove_lean=0.2), steady, track, "fill", TOK).groove_lean == 0.2
+    # a density asked for is a fill unlike the part's bars: auto stands down
+    assert resolve(Controls(density=24), steady, track, "fill", TOK).groove_lean == 0.0
     piano = Track("p", 0, False, [])
     assert resolve(Controls(groove_lean=AUTO), steady, piano, "fill", TOK).groove_lean == 0.0
     assert resolve(Controls(), steady, track, "generate", TOK).groove_lean == 0.0

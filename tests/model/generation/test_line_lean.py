@@ -132,6 +132,9 @@ def test_auto_follows_how_much_the_part_repeats_itself():
     drums = Track("d", 0, True, [])
     assert resolve(Controls(line_lean=AUTO), steady, drums, "fill", TOK).line_lean == 0.0
     assert resolve(Controls(), steady, track, "generate", TOK).line_lean == 0.0
+    # a density asked for is a fill unlike the part's bars: auto stands down, a number does not
+    assert resolve(Controls(density=24), steady, track, "fill", TOK).line_lean == 0.0
+    assert resolve(Controls(density=24, line_lean=0.5), steady, track, "fill", TOK).line_lean == 0.5
 
 
 # --- the rows together, with the harmony lean beside it --------------------------------
