@@ -310,15 +310,16 @@ TABLE: tuple[Control, ...] = (
         default=AUTO,
         auto=AUTO,
         suggestions=("auto", "1", "2", "4", "8", "16"),
-        default_text=f"auto: {CANDIDATES}, or {DRUM_CANDIDATES} for a drum track",
+        default_text=f"auto: {CANDIDATES} for a pitched track, {DRUM_CANDIDATES} for a drum track",
         doc=f"fills sampled for each chunk of up to {CHUNK_BARS} bars, shared among the "
         "variations (each keeps the closest of its share, at least itself): where the "
         f"target track has notes in the {CONTEXT_BARS} bars on each side, the engine "
         "keeps the sampled fills whose pitch-class histogram is closest to theirs "
         "([fit.md](fit.md#choosing-among-sampled-fills)), or for a drum track those "
         'whose onsets per drum group are (`groove`); `"auto"`: '
-        f"{CANDIDATES}, {DRUM_CANDIDATES} for a drum track (its fills are longer, and "
-        "4 chose as well on the dev set: [speed.md](speed.md)); `1`: one sample per "
+        f"{CANDIDATES} for a pitched track (with the line lean, 4 chose as well as 8 on "
+        f"the dev set: [fit.md](fit.md)), {DRUM_CANDIDATES} for a drum track, cut to "
+        "the best half after the first bar ([speed.md](speed.md)); `1`: one sample per "
         "variation, kept whatever it holds. `generate` samples only the variations",
     ),
     Control(

@@ -7,6 +7,7 @@ import pytest
 
 from midifill.model import Engine
 from midifill.model.errors import LimitError, RequestError
+from midifill.model.generation.choose import CANDIDATES
 from midifill.model.midi_io import read_midi
 from midifill.model.song import Note
 
@@ -225,7 +226,7 @@ class Widths(Engine):
 
 def test_a_new_bass_after_the_drums_is_chosen_among_candidates(tiny_checkpoint, pop):
     """A bass with no notes of its own has nothing to be chosen by alone; written
-    after new drums it is sampled 8 times and chosen on their kick (choose.choice)."""
+    after new drums it is sampled CANDIDATES times and chosen on their kick (choose.choice)."""
     from midifill.model.song import Song, Track
 
     empty = Song(
@@ -242,4 +243,4 @@ def test_a_new_bass_after_the_drums_is_chosen_among_candidates(tiny_checkpoint, 
     assert e.widths == [1]  # alone: one fill, nothing to choose by
     e.widths = []
     e.run(request(empty, [tgt("0"), tgt("1")], seed=3))
-    assert e.widths[-1] == 8  # the bass, after the drums
+    assert e.widths[-1] == CANDIDATES  # the bass, after the drums
